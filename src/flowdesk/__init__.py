@@ -1,0 +1,3 @@
+"""flowdesk: self-hosted no-code work-order and approval platform."""
+
+__version__ = "0.1.0"

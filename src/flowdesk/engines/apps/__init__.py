@@ -1,0 +1,1 @@
+"""flowdesk.engines.apps."""

@@ -1,0 +1,1 @@
+"""Shared vocabulary every layer speaks: money, time, ids and errors."""
