@@ -33,8 +33,9 @@ class FlowdeskError(Exception):
 
 
 class ValidationFailed(FlowdeskError):
-    def __init__(self, message: str, errors: list[ErrorDetail] | None = None,
-                 code: str = "validation_failed") -> None:
+    def __init__(
+        self, message: str, errors: list[ErrorDetail] | None = None, code: str = "validation_failed"
+    ) -> None:
         super().__init__(message, code, errors or [], 422)
 
 
@@ -56,8 +57,9 @@ class Forbidden(FlowdeskError):
 
 
 class Unauthenticated(FlowdeskError):
-    def __init__(self, message: str = "Authentication required",
-                 code: str = "unauthenticated") -> None:
+    def __init__(
+        self, message: str = "Authentication required", code: str = "unauthenticated"
+    ) -> None:
         super().__init__(message, code, [], 401)
 
 

@@ -1,1 +1,9 @@
-"""flowdesk.engines.access."""
+"""Permission decisions as one pure function, usable from HTTP, workers, exports and rules.
+
+`decide(actor, action, resource)` sees plain snapshots only, never a database session,
+so the same answer holds wherever the question is asked.
+"""
+
+from flowdesk.engines.access.decide import Action, Actor, Decision, ResourceFacts, decide
+
+__all__ = ["Action", "Actor", "Decision", "ResourceFacts", "decide"]

@@ -1,1 +1,25 @@
-"""flowdesk.engines.audit."""
+"""Tamper-evident audit chain: pure hashing and verification, no storage.
+
+Each entry's hash covers the previous entry's hash and its own canonical JSON, so
+changing, removing, inserting or swapping any entry breaks every hash after it.
+"""
+
+from flowdesk.engines.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    ChainBreak,
+    canonical_json,
+    entry_hash,
+    mask_personal,
+    verify_chain,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "ChainBreak",
+    "canonical_json",
+    "entry_hash",
+    "mask_personal",
+    "verify_chain",
+]

@@ -1,1 +1,27 @@
-"""flowdesk.engines.forms."""
+"""Form engine: typed field definitions and the server-side validation of what people submit.
+
+Public API: `parse_form` builds a `FormSpec` from a definition; `validate_submission`
+turns raw JSON/HTML input into clean stored values or one `ValidationFailed` listing
+every bad field; `typed_values` and `expression_types` feed the expression engine;
+`display_value` and `amount_in_capitals` render values for people.
+"""
+
+from .capitals import amount_in_capitals
+from .parse import parse_form
+from .spec import ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
+from .validate import validate_submission
+from .values import display_value, expression_types, typed_values
+
+__all__ = [
+    "ChoiceOption",
+    "FieldSpec",
+    "FieldType",
+    "FormSpec",
+    "LocalText",
+    "amount_in_capitals",
+    "display_value",
+    "expression_types",
+    "parse_form",
+    "typed_values",
+    "validate_submission",
+]

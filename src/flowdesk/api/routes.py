@@ -1,0 +1,262 @@
+"""REST API v1: apps, tickets, tasks and tokens. Handlers call services only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from flowdesk.api import body
+from flowdesk.api.deps import Ctx, CurrentActor
+from flowdesk.api.schemas import (
+    AppDetailOut,
+    AppOut,
+    EventOut,
+    FieldOut,
+    MeOut,
+    PersonOut,
+    StepOut,
+    SubmitTicket,
+    TaskAction,
+    TaskOut,
+    TaskPage,
+    TicketOut,
+    TicketPage,
+    TicketSummaryOut,
+    TokenRequest,
+    TokenResponse,
+)
+from flowdesk.services import apps, auth, tickets, views
+from flowdesk.services.tickets import StepOutcome
+
+router = APIRouter()
+Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _locale(request: Request) -> str:
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def _person(person: views.Person | None) -> PersonOut | None:
+    return PersonOut(id=person.id, name=person.name) if person else None
+
+
+def _task(task: views.TaskView) -> TaskOut:
+    return TaskOut(
+        id=task.id,
+        ticket_id=task.ticket_id,
+        node_id=task.node_id,
+        name=task.name,
+        state=task.state,
+        assignees=[PersonOut(id=p.id, name=p.name) for p in task.assignees],
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        completed_by=_person(task.completed_by),
+        comment=task.comment,
+        ticket_title=task.ticket_title or None,
+    )
+
+
+def _step(outcome: StepOutcome) -> StepOut:
+    return StepOut(
+        ticket_id=outcome.ticket_id,
+        status=outcome.status,
+        opened_task_ids=list(outcome.opened_task_ids),
+    )
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    tags=["auth"],
+    openapi_extra=body.openapi_body(TokenRequest),
+)
+async def issue_token(request: Request, ctx: Ctx) -> TokenResponse:
+    """Exchange a username and password for a personal API token (shown once)."""
+    data = await body.parse(request, TokenRequest)
+    actor = await run_in_threadpool(
+        auth.authenticate, ctx, username=data.username, password=data.password
+    )
+    token = await run_in_threadpool(auth.create_token, ctx, actor, name=data.name)
+    return TokenResponse(token=token)
+
+
+@router.get("/me", response_model=MeOut, tags=["auth"])
+def me(actor: CurrentActor, ctx: Ctx) -> MeOut:
+    return MeOut(
+        id=actor.user_id,
+        username=actor.username,
+        display_name=actor.display_name,
+        is_admin=actor.is_admin,
+        roles=sorted(actor.roles),
+        open_tasks=views.count_my_tasks(ctx, actor),
+    )
+
+
+@router.get("/apps", response_model=list[AppOut], tags=["apps"])
+def list_apps(actor: CurrentActor, ctx: Ctx) -> list[AppOut]:
+    return [
+        AppOut(key=a.key, name=a.name, category=a.category, version=a.version)
+        for a in apps.list_apps(ctx)
+    ]
+
+
+@router.get("/apps/{key}", response_model=AppDetailOut, tags=["apps"])
+def get_app(key: str, actor: CurrentActor, ctx: Ctx) -> AppDetailOut:
+    published = apps.current(ctx, key)
+    spec = published.spec
+    return AppDetailOut(
+        key=spec.key,
+        name=spec.name.to_dict(),
+        category=spec.category,
+        version=published.version,
+        fields=[
+            FieldOut(key=f.key, type=f.type, label=f.label.to_dict(), required=f.required)
+            for f in spec.form.fields
+        ],
+        nodes=[node.to_dict() for node in spec.process.nodes.values()],
+    )
+
+
+@router.post(
+    "/apps/{key}/tickets",
+    response_model=TicketOut,
+    status_code=201,
+    tags=["tickets"],
+    openapi_extra=body.openapi_body(SubmitTicket),
+)
+async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ctx) -> TicketOut:
+    """File a ticket: values are validated strictly (money as a string, no floats)."""
+    data = await body.parse(request, SubmitTicket)
+    outcome = await run_in_threadpool(
+        tickets.submit,
+        ctx,
+        actor=actor,
+        app_key=key,
+        values=data.values,
+        source="json",
+        locale=_locale(request),
+    )
+    return await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id)
+
+
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
+def list_tickets(
+    actor: CurrentActor,
+    ctx: Ctx,
+    app: Annotated[str | None, Query(max_length=64)] = None,
+    status: Literal["running", "approved", "rejected"] | None = None,
+    mine: bool = False,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> TicketPage:
+    page = views.tickets(
+        ctx, actor, app_key=app, status=status, mine=mine, cursor=cursor, limit=limit
+    )
+    return TicketPage(
+        items=[
+            TicketSummaryOut(
+                id=t.id,
+                app=t.app_key,
+                title=t.title,
+                status=t.status,
+                created_at=t.created_at,
+                updated_at=t.updated_at,
+            )
+            for t in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str) -> TicketOut:
+    view = views.ticket(ctx, actor, ticket_id)
+    return TicketOut(
+        id=view.id,
+        app=view.app_key,
+        app_version=view.app_version,
+        title=view.title,
+        status=view.status,
+        values=view.values,
+        requester=PersonOut(id=view.requester.id, name=view.requester.name),
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+        finished_at=view.finished_at,
+        open_tasks=[_task(t) for t in view.open_tasks],
+        tasks=[_task(t) for t in view.tasks],
+        timeline=[
+            EventOut(
+                at=e.at,
+                kind=e.kind,
+                node_id=e.node_id,
+                node_name=e.node_name,
+                actor=_person(e.actor),
+                comment=e.comment,
+                data=e.data,
+            )
+            for e in view.timeline
+        ],
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
+def get_ticket(ticket_id: str, actor: CurrentActor, ctx: Ctx) -> TicketOut:
+    return _ticket(ctx, actor, ticket_id)
+
+
+@router.get("/tasks", response_model=TaskPage, tags=["tasks"])
+def list_tasks(
+    actor: CurrentActor,
+    ctx: Ctx,
+    assignee: Literal["me"] = "me",
+    state: Literal["open"] = "open",
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> TaskPage:
+    """Open tasks assigned to the caller, newest first."""
+    page = views.my_tasks(ctx, actor, cursor=cursor, limit=limit)
+    return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+async def _act(
+    request: Request,
+    ctx: Ctx,
+    actor: CurrentActor,
+    task_id: str,
+    outcome: Literal["approve", "reject"],
+) -> StepOut:
+    data = await body.parse(request, TaskAction)
+    result = await run_in_threadpool(
+        tickets.complete_task,
+        ctx,
+        actor=actor,
+        task_id=task_id,
+        outcome=outcome,
+        comment=data.comment,
+        values=data.values,
+        source="json",
+        locale=_locale(request),
+    )
+    return _step(result)
+
+
+@router.post(
+    "/tasks/{task_id}/approve",
+    response_model=StepOut,
+    tags=["tasks"],
+    openapi_extra=body.openapi_body(TaskAction),
+)
+async def approve_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> StepOut:
+    return await _act(request, ctx, actor, task_id, "approve")
+
+
+@router.post(
+    "/tasks/{task_id}/reject",
+    response_model=StepOut,
+    tags=["tasks"],
+    openapi_extra=body.openapi_body(TaskAction),
+)
+async def reject_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> StepOut:
+    return await _act(request, ctx, actor, task_id, "reject")

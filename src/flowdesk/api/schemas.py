@@ -1,0 +1,130 @@
+"""Request and response shapes of the REST API. Requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TokenRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(default="api", min_length=1, max_length=100)
+
+
+class TokenResponse(BaseModel):
+    token: str
+    token_type: str = "bearer"
+
+
+class SubmitTicket(Strict):
+    values: dict[str, Any]
+
+
+class TaskAction(Strict):
+    comment: str = Field(default="", max_length=2000)
+    values: dict[str, Any] | None = None
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+
+
+class MeOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    is_admin: bool
+    roles: list[str]
+    open_tasks: int
+
+
+class FieldOut(BaseModel):
+    key: str
+    type: str
+    label: dict[str, str]
+    required: bool
+
+
+class AppOut(BaseModel):
+    key: str
+    name: dict[str, str]
+    category: str | None
+    version: int
+
+
+class AppDetailOut(AppOut):
+    fields: list[FieldOut]
+    nodes: list[dict[str, Any]]
+
+
+class TaskOut(BaseModel):
+    id: str
+    ticket_id: str
+    node_id: str
+    name: dict[str, str]
+    state: str
+    assignees: list[PersonOut]
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: PersonOut | None = None
+    comment: str | None = None
+    ticket_title: str | None = None
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    node_id: str | None
+    node_name: dict[str, str] | None
+    actor: PersonOut | None
+    comment: str | None
+    data: dict[str, Any] | None
+
+
+class TicketOut(BaseModel):
+    id: str
+    app: str
+    app_version: int
+    title: str
+    status: str
+    values: dict[str, Any]
+    requester: PersonOut
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    open_tasks: list[TaskOut]
+    tasks: list[TaskOut]
+    timeline: list[EventOut]
+
+
+class TicketSummaryOut(BaseModel):
+    id: str
+    app: str
+    title: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummaryOut]
+    next_cursor: str | None
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+class StepOut(BaseModel):
+    ticket_id: str
+    status: str
+    opened_task_ids: list[str]

@@ -1,0 +1,186 @@
+"""The `flowdesk` command: serve, migrate, worker, create-admin, app import/export, audit."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from flowdesk.kernel.errors import FlowdeskError
+from flowdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from flowdesk.services.context import ServiceContext
+
+T = TypeVar("T")
+
+
+def _settings(dev: bool = False, **overrides: object) -> Settings:
+    try:
+        return Settings(dev=dev or os.environ.get("FLOWDESK_DEV") == "1", **overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for error in exc.errors():
+            click.echo(f"configuration error: {error['msg']}", err=True)
+        sys.exit(2)
+
+
+def _context(settings: Settings) -> ServiceContext:
+    from flowdesk.main import context_from
+
+    return context_from(settings)
+
+
+@click.group()
+@click.version_option(package_name="flowdesk")
+def main() -> None:
+    """flowdesk: work orders and approvals for financial institutions."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--dev", is_flag=True, help="Development mode: allows the built-in secret key.")
+@click.option("--demo", is_flag=True, help="Load the demo bank into an empty database.")
+@click.option("--no-worker", is_flag=True, help="Do not run jobs in this process.")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+def serve(dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | None) -> None:
+    """Migrate the database and serve the web UI and the REST API."""
+    import uvicorn
+
+    from flowdesk.main import create_app
+    from flowdesk.services import demo as demo_data
+    from flowdesk.services.bootstrap import migrate_database
+
+    overrides: dict[str, object] = {}
+    if no_worker:
+        overrides["run_worker"] = False
+    settings = _settings(dev, **overrides)
+    ctx = _context(settings)
+    migrate_database(ctx)
+    if demo and demo_data.load(ctx):
+        click.echo(f"demo bank loaded; every demo account's password is {demo_data.DEMO_PASSWORD}")
+    app = create_app(settings, ctx, migrate=False)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@main.command()
+@click.option("--dev", is_flag=True)
+def migrate(dev: bool) -> None:
+    """Bring the database schema to the newest version."""
+    from flowdesk.services.bootstrap import migrate_database
+
+    migrate_database(_context(_settings(dev)))
+    click.echo("database is at the newest schema version")
+
+
+@main.command()
+@click.option("--dev", is_flag=True)
+def worker(dev: bool) -> None:
+    """Run background jobs until interrupted (run several on PostgreSQL to scale out)."""
+    from flowdesk.worker.runner import run_forever
+
+    stop = threading.Event()
+    try:
+        run_forever(_context(_settings(dev)), stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@main.command("create-admin")
+@click.argument("username")
+@click.option("--dev", is_flag=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(username: str, dev: bool, password_stdin: bool) -> None:
+    """Create an administrator (or reset an existing administrator's password)."""
+    from flowdesk.services import org
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
+    ctx = _context(_settings(dev))
+    _run(lambda: org.ensure_admin(ctx, username=username, password=password))
+    click.echo(f"administrator {username} is ready")
+
+
+@main.command("load-demo")
+@click.option("--dev", is_flag=True)
+def load_demo(dev: bool) -> None:
+    """Load the demo bank and the loan app into an empty database."""
+    from flowdesk.services import demo as demo_data
+
+    loaded = _run(lambda: demo_data.load(_context(_settings(dev))))
+    click.echo("demo bank loaded" if loaded else "the database already has users; nothing loaded")
+
+
+@main.group()
+def app() -> None:
+    """Import and export apps as YAML."""
+
+
+@app.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dev", is_flag=True)
+def app_import(path: Path, dev: bool) -> None:
+    """Validate FILE.yaml and publish it as a new version of its app."""
+    from flowdesk.services import apps
+
+    ctx = _context(_settings(dev))
+    result = _run(lambda: apps.publish_yaml(ctx, path.read_text(encoding="utf-8")))
+    if result.changed:
+        click.echo(f"published {result.key} version {result.version}")
+    else:
+        click.echo(f"{result.key} version {result.version} is identical; nothing published")
+
+
+@app.command("export")
+@click.argument("key")
+@click.option("--dev", is_flag=True)
+def app_export(key: str, dev: bool) -> None:
+    """Print the current version of app KEY as YAML."""
+    from flowdesk.services import apps
+
+    ctx = _context(_settings(dev))
+    click.echo(_run(lambda: apps.export_yaml(ctx, key)), nl=False)
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.option("--dev", is_flag=True)
+def audit_verify(dev: bool) -> None:
+    """Recompute the hash chain; exit 1 and name the first bad entry if it is broken."""
+    from flowdesk.services import audit as audit_service
+
+    report = audit_service.verify(_context(_settings(dev)))
+    if report.ok:
+        click.echo(f"audit chain OK: {report.entries} entries, head at {report.head_seq}")
+        return
+    click.echo(
+        f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason} "
+        f"({report.entries} entries read, head at {report.head_seq})",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except FlowdeskError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

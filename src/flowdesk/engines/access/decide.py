@@ -1,0 +1,66 @@
+"""The v1 rights vocabulary and the rules that grant it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Action = Literal[
+    "app.read", "app.publish", "ticket.create", "ticket.read", "task.act", "audit.verify",
+    "user.manage",
+]
+
+AUDITOR_ROLE = "auditor"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: str
+    username: str
+    display_name: str
+    is_admin: bool = False
+    roles: frozenset[str] = frozenset()
+    department_id: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFacts:
+    """What a rule may know about the thing acted on, gathered by the caller beforehand."""
+
+    requester_id: str | None = None
+    participant_ids: frozenset[str] = field(default_factory=frozenset)
+    assignee_ids: frozenset[str] = field(default_factory=frozenset)
+    is_open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) -> Decision:
+    facts = resource or ResourceFacts()
+    if action in ("app.read", "ticket.create"):
+        return Decision(True, "every active user may file tickets")
+    if action in ("app.publish", "user.manage"):
+        return Decision(actor.is_admin, "administrators only")
+    if action == "audit.verify":
+        return Decision(actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors")
+    if action == "ticket.read":
+        if actor.is_admin or AUDITOR_ROLE in actor.roles:
+            return Decision(True, "administrators and auditors read every ticket")
+        if actor.user_id == facts.requester_id:
+            return Decision(True, "the requester")
+        if actor.user_id in facts.participant_ids:
+            return Decision(True, "an assignee of one of its tasks")
+        return Decision(False, "neither requester nor assignee")
+    if action == "task.act":
+        if not facts.is_open:
+            return Decision(False, "the task is closed")
+        return Decision(actor.user_id in facts.assignee_ids, "assignees only")
+    return Decision(False, "unknown action")

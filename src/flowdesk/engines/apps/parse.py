@@ -1,0 +1,196 @@
+"""Check a whole app definition at once: its own keys, the form, the process, and the
+branch conditions against the form's fields.
+
+The checks span engines (a condition names form fields), so they live here, where
+the engines' public APIs meet; the result is one `DefinitionInvalid` listing every
+problem with its path, so a builder fixes a definition in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+
+from flowdesk.engines.expr import ExprError, ExprType, compile_expression
+from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
+from flowdesk.engines.process import ProcessSpec, parse_process
+from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
+
+from .spec import AppSpec
+
+APP_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,40}")
+APP_KEYS = ("key", "name", "description", "category", "form", "process")
+MAX_CATEGORY_LENGTH = 50
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_app(data: object) -> AppSpec:
+    """Build an AppSpec; raise DefinitionInvalid with every problem of every part."""
+    errors: list[ErrorDetail] = []
+    if not isinstance(data, Mapping):
+        raise DefinitionInvalid(
+            [ErrorDetail("app", "invalid_type", "An app must be a mapping of key, name, form...")]
+        )
+    _check_top_keys(data, errors)
+    key = _parse_app_key(data.get("key"), errors)
+    name = _parse_text(data.get("name"), "name", errors, required=True)
+    description = _parse_text(data.get("description"), "description", errors, required=False)
+    category = _parse_category(data.get("category"), errors)
+    form = _parse_form(data.get("form"), errors)
+    process = _parse_process(data.get("process"), errors)
+    if isinstance(form, FormSpec):
+        conditions = (
+            process.conditions("process")
+            if isinstance(process, ProcessSpec)
+            else _raw_conditions(data.get("process"))
+        )
+        errors.extend(check_conditions(form, conditions))
+    if errors:
+        raise DefinitionInvalid(errors)
+    assert key is not None and name is not None
+    assert isinstance(form, FormSpec) and isinstance(process, ProcessSpec)
+    return AppSpec(
+        key=key,
+        name=name,
+        description=description,
+        category=category,
+        form=form,
+        process=process,
+    )
+
+
+def field_types(form: FormSpec) -> dict[str, ExprType]:
+    """The form's fields as the expression engine types them."""
+    return {key: ExprType(kind) for key, kind in expression_types(form).items()}
+
+
+def check_conditions(form: FormSpec, conditions: Sequence[tuple[str, str]]) -> list[ErrorDetail]:
+    """Type-check each (path, condition) against the form; each must be a BOOL expression."""
+    fields = field_types(form)
+    errors: list[ErrorDetail] = []
+    for path, text in conditions:
+        try:
+            compile_expression(text, fields, expect=ExprType.BOOL)
+        except ExprError as exc:
+            message = f"{exc.message} at column {exc.position + 1}"
+            if exc.code == "unknown_field" and "did you mean" not in exc.message.lower():
+                message += _suggestion(text, exc.position, fields)
+            errors.append(ErrorDetail(path=path, code=f"expr_{exc.code}", message=message))
+    return errors
+
+
+def _suggestion(text: str, position: int, fields: Mapping[str, ExprType]) -> str:
+    match = _IDENTIFIER.match(text, position)
+    if not match:
+        return ""
+    close = difflib.get_close_matches(match.group(), list(fields), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _raw_conditions(process: object) -> list[tuple[str, str]]:
+    """Conditions straight from an invalid process definition, so they are checked too."""
+    if not isinstance(process, Mapping):
+        return []
+    flows = process.get("flows")
+    if not isinstance(flows, list):
+        return []
+    return [
+        (f"process.flows[{i}].condition", flow["condition"])
+        for i, flow in enumerate(flows)
+        if isinstance(flow, Mapping) and isinstance(flow.get("condition"), str)
+    ]
+
+
+def _parse_form(raw: object, errors: list[ErrorDetail]) -> FormSpec | None:
+    if raw is None:
+        errors.append(ErrorDetail("form", "required", "An app needs a form"))
+        return None
+    try:
+        return parse_form(raw, "form")  # type: ignore[arg-type]  # parse_form checks the type
+    except DefinitionInvalid as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+def _parse_process(raw: object, errors: list[ErrorDetail]) -> ProcessSpec | None:
+    if raw is None:
+        errors.append(ErrorDetail("process", "required", "An app needs a process"))
+        return None
+    try:
+        return parse_process(raw, "process")  # type: ignore[arg-type]  # checks the type too
+    except DefinitionInvalid as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+def _check_top_keys(data: Mapping[object, object], errors: list[ErrorDetail]) -> None:
+    for key in data:
+        if isinstance(key, str) and key in APP_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key), APP_KEYS, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(APP_KEYS)}"
+        errors.append(ErrorDetail(str(key), "unknown_key", f"Unknown key '{key}'{hint}"))
+
+
+def _parse_app_key(raw: object, errors: list[ErrorDetail]) -> str | None:
+    if raw is None:
+        errors.append(ErrorDetail("key", "required", "An app needs a key, such as 'loan'"))
+        return None
+    if not isinstance(raw, str) or not APP_KEY_PATTERN.fullmatch(raw):
+        errors.append(
+            ErrorDetail(
+                "key",
+                "invalid_key",
+                "An app key is 2 to 41 characters: a lowercase letter, then lowercase "
+                "letters, digits, '_' or '-'",
+            )
+        )
+        return None
+    return raw
+
+
+def _parse_text(
+    raw: object, path: str, errors: list[ErrorDetail], *, required: bool
+) -> LocalText | None:
+    """`{en: ..., zh: ...}` with both languages."""
+    if raw is None:
+        if required:
+            errors.append(ErrorDetail(path, "required", "Give this text as {en: ..., zh: ...}"))
+        return None
+    if not isinstance(raw, Mapping):
+        errors.append(ErrorDetail(path, "invalid_type", "Must be a mapping {en: ..., zh: ...}"))
+        return None
+    before = len(errors)
+    for lang in raw:
+        if lang not in ("en", "zh"):
+            errors.append(ErrorDetail(f"{path}.{lang}", "unknown_key", "Allowed: en, zh"))
+    texts = {lang: raw.get(lang) for lang in ("en", "zh")}
+    for lang, text in texts.items():
+        if not isinstance(text, str) or not text.strip():
+            errors.append(
+                ErrorDetail(f"{path}.{lang}", "required", f"Give a non-empty '{lang}' text")
+            )
+    if len(errors) > before:
+        return None
+    return LocalText(en=str(texts["en"]), zh=str(texts["zh"]))
+
+
+def _parse_category(raw: object, errors: list[ErrorDetail]) -> str | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, str)
+        or not raw.strip()
+        or len(raw) > MAX_CATEGORY_LENGTH
+        or any(ord(c) < 32 for c in raw)
+    ):
+        errors.append(
+            ErrorDetail(
+                "category",
+                "invalid_category",
+                f"A category is text of 1 to {MAX_CATEGORY_LENGTH} characters",
+            )
+        )
+        return None
+    return raw

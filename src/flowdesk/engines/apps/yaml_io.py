@@ -1,0 +1,92 @@
+"""Apps as YAML files, the portable format builders keep in version control.
+
+YAML is read with PyYAML's safe loader, made stricter for definitions a bank
+publishes: a repeated key (where YAML silently keeps the last value) is refused,
+as are anchors and aliases (which let a small file expand into a huge one), and
+files over 1 MB. Problems come back as `DefinitionInvalid` at path "yaml" naming
+the line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node
+
+from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
+
+from .parse import parse_app
+from .spec import AppSpec
+
+MAX_YAML_BYTES = 1_000_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys, anchors and aliases."""
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not supported", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # unhashable; the base class reports it
+            if duplicate:
+                raise ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key '{key}'",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> object:
+    """The YAML document as plain data; DefinitionInvalid at path "yaml" if unreadable."""
+    if len(text) > MAX_YAML_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise _yaml_error("too_large", f"An app file may be at most {MAX_YAML_BYTES:,} bytes")
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        code = "duplicate_key" if problem.startswith("found duplicate key") else "yaml_syntax"
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise _yaml_error(code, f"YAML error{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise _yaml_error("yaml_syntax", f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _yaml_error("yaml_syntax", "The YAML is nested too deeply") from None
+
+
+def load_app_yaml(text: str) -> AppSpec:
+    """Parse an app from YAML text; every problem comes back in one DefinitionInvalid."""
+    return parse_app(read_yaml(text))
+
+
+def dump_app_yaml(spec: AppSpec) -> str:
+    """The app as YAML that `load_app_yaml` reads back into an equal spec."""
+    return yaml.safe_dump(
+        spec.to_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False, width=100
+    )
+
+
+def _yaml_error(code: str, message: str) -> DefinitionInvalid:
+    return DefinitionInvalid([ErrorDetail(path="yaml", code=code, message=message)])

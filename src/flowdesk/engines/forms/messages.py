@@ -1,0 +1,56 @@
+"""Submission error messages in English and Chinese, built only from the form's own limits.
+
+Messages are shown to requesters and returned by the API; they never contain the
+submitted value, so personal data (phone, ID numbers) cannot leak through errors.
+"""
+
+from __future__ import annotations
+
+from .spec import is_zh
+
+# code -> (en, zh); "{limit}" is filled with a limit taken from the field definition.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("This field is required", "此项为必填"),
+    "unknown_field": ("Unknown field", "未知字段"),
+    "invalid_type_text": ("Must be text", "必须是文本"),
+    "invalid_type_integer": ("Must be a whole number such as 12", "必须是整数，例如 12"),
+    "invalid_type_number": (
+        'Must be a number written as a string such as "120000.50", or an integer',
+        '必须是字符串形式的数字（例如 "120000.50"）或整数',
+    ),
+    "invalid_type_boolean": ("Must be true or false", "必须是 true 或 false"),
+    "invalid_type_date": ("Must be a date written as YYYY-MM-DD", "必须是 YYYY-MM-DD 格式的日期"),
+    "invalid_boolean": ("Must be yes or no", "必须选择是或否"),
+    "invalid_number": ("Not a valid number", "不是有效的数字"),
+    "not_integer": ("Must be a whole number", "必须是整数"),
+    "float_not_allowed_integer": (
+        "Send a whole number such as 12; floating-point numbers are not accepted",
+        "请提交整数（例如 12），不接受浮点数",
+    ),
+    "float_not_allowed_number": (
+        'Send the number as a string such as "120000.50"; floating-point numbers are not accepted',
+        '请以字符串形式提交数字（例如 "120000.50"），不接受浮点数',
+    ),
+    "too_many_decimals": ("At most {limit} decimal places", "最多 {limit} 位小数"),
+    "too_many_decimals_0": ("Must be a whole number", "必须是整数"),
+    "too_small": ("Must be at least {limit}", "不能小于 {limit}"),
+    "too_large": ("Must be at most {limit}", "不能大于 {limit}"),
+    "too_small_money": ("The amount must be at least {limit}", "金额不能低于 {limit}"),
+    "too_large_money": ("The amount must not exceed {limit}", "金额不能超过 {limit}"),
+    "too_long": ("At most {limit} characters", "最多 {limit} 个字符"),
+    "invalid_characters": (
+        "Contains control characters that are not allowed",
+        "包含不允许的控制字符",
+    ),
+    "invalid_email": ("Not a valid email address", "邮箱地址格式不正确"),
+    "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
+    "invalid_choice": ("Not one of the options", "请从选项中选择"),
+    "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),
+}
+
+
+def message(key: str, locale: str, limit: object = None) -> str:
+    """The message for `key` in `locale`; `limit` must come from the definition, never input."""
+    en, zh = MESSAGES[key]
+    text = zh if is_zh(locale) else en
+    return text.format(limit=limit) if limit is not None else text

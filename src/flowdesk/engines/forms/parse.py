@@ -1,0 +1,395 @@
+"""Turn a builder's form definition into a FormSpec, reporting every problem at once.
+
+Builders edit YAML by hand; one round trip per typo is unbearable, so the parser
+never stops at the first error: each `ErrorDetail` names the exact path
+(`form.fields[2].options[0].value`) and, for misspelt keys, the likely intent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
+from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
+
+from .spec import (
+    DEFAULT_DECIMALS,
+    DEFAULT_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    NUMERIC_TYPES,
+    ChoiceOption,
+    FieldSpec,
+    FieldType,
+    FormSpec,
+    LocalText,
+)
+
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+# Words the expression language reads as operators or literals, not field names.
+RESERVED_KEYS = frozenset({"and", "or", "not", "in", "true", "false", "null", "none", "if"})
+MAX_FIELDS = 500
+MAX_OPTIONS = 500
+MAX_OPTION_VALUE_LENGTH = 100
+MAX_TEXT_LENGTH = 100_000
+MAX_DECIMALS = 10
+# Bounds and values beyond this magnitude are refused (15 digits stay exact in JSON clients).
+NUMBER_LIMIT = Decimal("999999999999999")
+
+FORM_KEYS = ("fields",)
+COMMON_KEYS = ("key", "type", "label", "help", "required", "placeholder")
+TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
+    FieldType.TEXT: ("max_length",),
+    FieldType.LONG_TEXT: ("max_length",),
+    FieldType.INTEGER: ("min", "max"),
+    FieldType.DECIMAL: ("min", "max", "decimals"),
+    FieldType.MONEY: ("min", "max", "currency"),
+    FieldType.DATE: (),
+    FieldType.CHOICE: ("options",),
+    FieldType.BOOLEAN: (),
+    FieldType.EMAIL: (),
+}
+ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
+OPTION_KEYS = ("value", "label")
+LOCAL_TEXT_KEYS = ("en", "zh")
+
+
+class Problems:
+    """Collects problems while parsing continues, so all of them are reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[ErrorDetail] = []
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self.items.append(ErrorDetail(path=path, code=code, message=message))
+
+
+def parse_form(data: Mapping[str, object], path: str = "form") -> FormSpec:
+    """Parse a form definition; raise DefinitionInvalid listing every problem."""
+    errors = Problems()
+    fields = _parse_form(data, path, errors)
+    if errors.items:
+        raise DefinitionInvalid(errors.items)
+    return FormSpec(fields=fields)
+
+
+def _parse_form(data: object, path: str, errors: Problems) -> tuple[FieldSpec, ...]:
+    if not isinstance(data, Mapping):
+        errors.add(path, "invalid_type", "The form must be a mapping with a 'fields' list")
+        return ()
+    check_keys(data, FORM_KEYS, path, errors)
+    raw_fields = data.get("fields")
+    fields_path = f"{path}.fields"
+    if raw_fields is None:
+        errors.add(fields_path, "required", "A form needs a 'fields' list")
+        return ()
+    if not isinstance(raw_fields, list):
+        errors.add(fields_path, "invalid_type", "'fields' must be a list")
+        return ()
+    if not raw_fields:
+        errors.add(fields_path, "empty", "A form needs at least one field")
+    if len(raw_fields) > MAX_FIELDS:
+        errors.add(fields_path, "too_many", f"A form may have at most {MAX_FIELDS} fields")
+        return ()
+    parsed: list[FieldSpec] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_fields):
+        field_path = f"{fields_path}[{i}]"
+        key = raw.get("key") if isinstance(raw, Mapping) else None
+        if isinstance(key, str) and key in seen:
+            errors.add(
+                f"{field_path}.key",
+                "duplicate_key",
+                f"Another field already uses the key '{key}'",
+            )
+        elif isinstance(key, str):
+            seen.add(key)
+        spec = _parse_field(raw, field_path, errors)
+        if spec is not None:
+            parsed.append(spec)
+    return tuple(parsed)
+
+
+def check_keys(
+    data: Mapping[object, object],
+    allowed: tuple[str, ...],
+    path: str,
+    errors: Problems,
+    elsewhere: tuple[str, ...] = (),
+    kind: str = "",
+) -> None:
+    """Report keys not in `allowed`; suggest the nearest allowed key when one is close."""
+    for key in data:
+        if isinstance(key, str) and key in allowed:
+            continue
+        name = str(key)
+        if name in elsewhere:
+            errors.add(f"{path}.{name}", "unknown_key", f"'{name}' does not apply to {kind} fields")
+            continue
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+        errors.add(f"{path}.{name}", "unknown_key", f"Unknown key '{name}'{hint}")
+
+
+@dataclass(slots=True)
+class _Extras:
+    """Type-specific attributes of a field."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: int | None = None
+    decimals: int | None = None
+    currency: str | None = None
+    options: tuple[ChoiceOption, ...] = ()
+
+
+def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
+    if not isinstance(raw, Mapping):
+        errors.add(path, "invalid_type", "Each field must be a mapping with key, type and label")
+        return None
+    before = len(errors.items)
+    key = _parse_key(raw.get("key"), f"{path}.key", errors)
+    field_type = _parse_type(raw.get("type"), f"{path}.type", errors)
+    if field_type is None:
+        check_keys(raw, ALL_FIELD_KEYS, path, errors)
+    else:
+        allowed = COMMON_KEYS + TYPE_KEYS[field_type]
+        check_keys(raw, allowed, path, errors, ALL_FIELD_KEYS, field_type.value)
+    label = parse_local_text(raw.get("label"), f"{path}.label", errors, required=True)
+    help_text = parse_local_text(raw.get("help"), f"{path}.help", errors)
+    placeholder = parse_local_text(raw.get("placeholder"), f"{path}.placeholder", errors)
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        errors.add(f"{path}.required", "invalid_type", "'required' must be true or false")
+    extras = _parse_extras(raw, field_type, path, errors)
+    if len(errors.items) > before or key is None or field_type is None or label is None:
+        return None
+    return FieldSpec(
+        key=key,
+        type=field_type,
+        label=label,
+        help=help_text,
+        required=required is True,
+        placeholder=placeholder,
+        min=extras.min,
+        max=extras.max,
+        max_length=extras.max_length,
+        decimals=extras.decimals,
+        currency=extras.currency,
+        options=extras.options,
+    )
+
+
+def _parse_key(raw: object, path: str, errors: Problems) -> str | None:
+    if raw is None:
+        errors.add(path, "required", "Every field needs a key")
+        return None
+    if not isinstance(raw, str) or not KEY_PATTERN.fullmatch(raw):
+        errors.add(
+            path,
+            "invalid_key",
+            "A key starts with a lowercase letter and has only lowercase letters, digits "
+            "and '_' (at most 63 characters)",
+        )
+        return None
+    if raw in RESERVED_KEYS:
+        errors.add(path, "reserved_key", f"'{raw}' is a word of the expression language")
+        return None
+    return raw
+
+
+def _parse_type(raw: object, path: str, errors: Problems) -> FieldType | None:
+    names = [t.value for t in FieldType]
+    if raw is None:
+        errors.add(path, "required", f"Every field needs a type: {', '.join(names)}")
+        return None
+    if isinstance(raw, str) and raw in names:
+        return FieldType(raw)
+    close = difflib.get_close_matches(str(raw), names, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"known types: {', '.join(names)}"
+    errors.add(path, "unknown_field_type", f"Unknown field type '{raw}'; {hint}")
+    return None
+
+
+def parse_local_text(
+    raw: object, path: str, errors: Problems, *, required: bool = False
+) -> LocalText | None:
+    """Parse `{en: ..., zh: ...}`; both languages are required when the text is given."""
+    if raw is None:
+        if required:
+            errors.add(path, "required", "Give this text in both languages: {en: ..., zh: ...}")
+        return None
+    if not isinstance(raw, Mapping):
+        errors.add(path, "invalid_type", "Must be a mapping {en: ..., zh: ...}")
+        return None
+    check_keys(raw, LOCAL_TEXT_KEYS, path, errors)
+    texts: dict[str, str] = {}
+    for lang in LOCAL_TEXT_KEYS:
+        value = raw.get(lang)
+        if not isinstance(value, str) or not value.strip():
+            errors.add(f"{path}.{lang}", "required", f"Give a non-empty '{lang}' text")
+            continue
+        texts[lang] = value
+    if len(texts) != len(LOCAL_TEXT_KEYS):
+        return None
+    return LocalText(en=texts["en"], zh=texts["zh"])
+
+
+def _parse_extras(
+    raw: Mapping[str, object], field_type: FieldType | None, path: str, errors: Problems
+) -> _Extras:
+    extras = _Extras()
+    if field_type in (FieldType.TEXT, FieldType.LONG_TEXT):
+        extras.max_length = _parse_max_length(raw, field_type, path, errors)
+    elif field_type is FieldType.EMAIL:
+        extras.max_length = EMAIL_MAX_LENGTH
+    elif field_type is FieldType.CHOICE:
+        extras.options = _parse_options(raw.get("options"), f"{path}.options", errors)
+    elif field_type in NUMERIC_TYPES:
+        _parse_numeric(raw, field_type, path, errors, extras)
+    return extras
+
+
+def _parse_max_length(
+    raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems
+) -> int:
+    default = DEFAULT_MAX_LENGTH[field_type.value]
+    value = raw.get("max_length", default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TEXT_LENGTH:
+        errors.add(
+            f"{path}.max_length",
+            "invalid_number",
+            f"'max_length' must be a whole number from 1 to {MAX_TEXT_LENGTH}",
+        )
+        return default
+    return value
+
+
+def _parse_numeric(
+    raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems, out: _Extras
+) -> None:
+    decimals = 0
+    if field_type is FieldType.DECIMAL:
+        value = raw.get("decimals", DEFAULT_DECIMALS)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECIMALS:
+            errors.add(
+                f"{path}.decimals",
+                "invalid_number",
+                f"'decimals' must be a whole number from 0 to {MAX_DECIMALS}",
+            )
+        else:
+            decimals = value
+        out.decimals = decimals
+    elif field_type is FieldType.MONEY:
+        currency = raw.get("currency", DEFAULT_CURRENCY)
+        if not isinstance(currency, str) or currency not in CURRENCY_EXPONENTS:
+            known = ", ".join(CURRENCY_EXPONENTS)
+            errors.add(
+                f"{path}.currency",
+                "unknown_currency",
+                f"Unknown currency '{currency}'; known: {known}",
+            )
+            currency = DEFAULT_CURRENCY
+        decimals = CURRENCY_EXPONENTS[currency]
+        out.currency = currency
+        out.decimals = decimals
+    low = _parse_bound(raw.get("min"), decimals, f"{path}.min", errors)
+    high = _parse_bound(raw.get("max"), decimals, f"{path}.max", errors)
+    if low is not None and high is not None and low > high:
+        errors.add(f"{path}.min", "min_greater_than_max", "'min' is greater than 'max'")
+    out.min = low
+    out.max = high
+
+
+def _parse_bound(raw: object, decimals: int, path: str, errors: Problems) -> Decimal | None:
+    if raw is None:
+        return None
+    value: Decimal | None = None
+    if isinstance(raw, (int, float, str)) and not isinstance(raw, bool):
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            value = None
+    if value is None or not value.is_finite():
+        errors.add(path, "invalid_number", 'Must be a number, such as 100000 or "0.01"')
+        return None
+    if abs(value) > NUMBER_LIMIT:
+        errors.add(path, "out_of_range", f"Must be between -{NUMBER_LIMIT} and {NUMBER_LIMIT}")
+        return None
+    if decimal_places(value) > decimals:
+        errors.add(path, "too_many_decimals", f"The field allows at most {decimals} decimal places")
+        return None
+    return value
+
+
+def decimal_places(value: Decimal) -> int:
+    """Decimal places the value needs; trailing zeros do not count ("1.50" needs 1).
+
+    Works on the digits themselves: `normalize()` would round to the context precision.
+    """
+    _, digits, exponent = value.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not isinstance(exponent, int) or exponent >= 0 or not significant:
+        return 0
+    return max(0, -exponent - (len(digits) - len(significant)))
+
+
+def _parse_options(raw: object, path: str, errors: Problems) -> tuple[ChoiceOption, ...]:
+    if raw is None:
+        errors.add(path, "options_required", "A choice field needs a list of options")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        errors.add(path, "options_required", "'options' must be a non-empty list")
+        return ()
+    if len(raw) > MAX_OPTIONS:
+        errors.add(path, "too_many", f"A choice field may have at most {MAX_OPTIONS} options")
+        return ()
+    options: list[ChoiceOption] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        option_path = f"{path}[{i}]"
+        if not isinstance(item, Mapping):
+            errors.add(option_path, "invalid_type", "Each option must be {value, label}")
+            continue
+        check_keys(item, OPTION_KEYS, option_path, errors)
+        value = _parse_option_value(item.get("value"), f"{option_path}.value", errors)
+        if value is not None and value in seen:
+            errors.add(
+                f"{option_path}.value",
+                "duplicate_option",
+                f"Another option already has the value '{value}'",
+            )
+            value = None
+        label = parse_local_text(item.get("label"), f"{option_path}.label", errors, required=True)
+        if value is not None:
+            seen.add(value)
+            if label is not None:
+                options.append(ChoiceOption(value=value, label=label))
+    return tuple(options)
+
+
+def _parse_option_value(raw: object, path: str, errors: Problems) -> str | None:
+    if raw is None:
+        errors.add(path, "required", "Every option needs a value")
+        return None
+    if not isinstance(raw, str):
+        errors.add(
+            path, "invalid_type", 'An option value must be text; quote it in YAML ("yes", "1")'
+        )
+        return None
+    if not raw.strip() or raw != raw.strip() or len(raw) > MAX_OPTION_VALUE_LENGTH:
+        errors.add(
+            path,
+            "invalid_value",
+            f"An option value is 1 to {MAX_OPTION_VALUE_LENGTH} characters "
+            "without leading or trailing spaces",
+        )
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        errors.add(path, "invalid_characters", "An option value may not contain control characters")
+        return None
+    return raw

@@ -1,0 +1,134 @@
+"""The form definition as immutable values, so a published form cannot change under a ticket.
+
+A `FormSpec` is what `parse_form` produces from YAML/JSON; `to_dict()` gives back
+a plain mapping that `parse_form` turns into an equal spec (the portable format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 4000}
+DEFAULT_DECIMALS = 2
+EMAIL_MAX_LENGTH = 254
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    DATE = "date"
+    CHOICE = "choice"
+    BOOLEAN = "boolean"
+    EMAIL = "email"
+
+
+NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY})
+TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
+
+
+def is_zh(locale: str) -> bool:
+    """True for any Chinese locale tag ("zh", "zh-CN", "zh_Hans")."""
+    return locale.lower().startswith("zh")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalText:
+    """A text shown to people, in both languages the UI speaks."""
+
+    en: str
+    zh: str
+
+    def get(self, locale: str) -> str:
+        return self.zh if is_zh(locale) else self.en
+
+    def to_dict(self) -> dict[str, object]:
+        return {"en": self.en, "zh": self.zh}
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceOption:
+    value: str
+    label: LocalText
+
+    def to_dict(self) -> dict[str, object]:
+        return {"value": self.value, "label": self.label.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One typed field; attributes that do not apply to its type stay None/empty.
+
+    `decimals` is set for decimal and money fields (for money it follows the
+    currency); `max_length` for text, long_text and email fields.
+    """
+
+    key: str
+    type: FieldType
+    label: LocalText
+    help: LocalText | None = None
+    required: bool = False
+    placeholder: LocalText | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    max_length: int | None = None
+    decimals: int | None = None
+    currency: str | None = None
+    options: tuple[ChoiceOption, ...] = ()
+
+    def option(self, value: str) -> ChoiceOption | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"key": self.key, "type": self.type.value}
+        out["label"] = self.label.to_dict()
+        if self.help is not None:
+            out["help"] = self.help.to_dict()
+        if self.required:
+            out["required"] = True
+        if self.placeholder is not None:
+            out["placeholder"] = self.placeholder.to_dict()
+        if self.min is not None:
+            out["min"] = _number_out(self.min)
+        if self.max is not None:
+            out["max"] = _number_out(self.max)
+        if self.type.value in DEFAULT_MAX_LENGTH and (
+            self.max_length != DEFAULT_MAX_LENGTH[self.type.value]
+        ):
+            out["max_length"] = self.max_length
+        if self.type is FieldType.DECIMAL and self.decimals != DEFAULT_DECIMALS:
+            out["decimals"] = self.decimals
+        if self.type is FieldType.MONEY:
+            out["currency"] = self.currency
+        if self.options:
+            out["options"] = [o.to_dict() for o in self.options]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FormSpec:
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, key: str) -> FieldSpec:
+        """The field with this key; KeyError if the form has none."""
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"fields": [f.to_dict() for f in self.fields]}
+
+
+def _number_out(value: Decimal) -> int | str:
+    """Whole numbers as YAML integers, others as exact strings (never floats)."""
+    if value == value.to_integral_value():
+        return int(value)
+    return str(value)

@@ -1,0 +1,289 @@
+"""Server-side validation of a submission against its form: the only door into stored values.
+
+A ticket's values are money decisions, so nothing is coerced silently. JSON
+clients must send the exact type (integers as integers, money as a string such as
+"120000.50", never a float); HTML forms send strings, which are read the way a
+person typed them (empty = absent, "120,000.50", a checked box is "on").
+Every bad field is reported at once, with a localized message that never repeats
+the submitted value.
+
+HTML checkboxes: an unchecked box is not submitted, so an absent boolean counts as
+false on a full submission. For `partial=True` edits send a hidden "0" before the
+checkbox, otherwise an absent boolean leaves the stored value unchanged.
+
+JSON `null` counts as absent.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
+
+from .messages import message
+from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
+from .spec import TEXT_TYPES, FieldSpec, FieldType, FormSpec
+
+Source = Literal["json", "html"]
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HTML_DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+_TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
+_FALSE_WORDS = frozenset({"off", "false", "0", "no"})
+# Bidirectional overrides let a value display differently from what it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class _Absent:
+    """Marks a value that cleans to nothing (blank text, empty HTML input)."""
+
+
+_ABSENT = _Absent()
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, key: str | None = None, limit: object = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.key = key or code
+        self.limit = limit
+
+
+def validate_submission(
+    form: FormSpec,
+    raw: Mapping[str, object],
+    *,
+    source: Literal["json", "html"],
+    locale: str = "en",
+    partial: bool = False,
+) -> dict[str, object]:
+    """Return the clean stored (JSON-ready) values or raise ValidationFailed for every bad field.
+
+    `partial=True` (an approver editing some values) skips "required" for absent keys
+    and returns only the keys that were given.
+    """
+    if source not in ("json", "html"):
+        raise ValueError(f"unknown source {source!r}")
+    clean: dict[str, object] = {}
+    errors: list[ErrorDetail] = []
+    for field in form.fields:
+        try:
+            value = _clean_present(field, raw.get(field.key), source)
+            if isinstance(value, _Absent):
+                value = _absent_value(field, source, partial, present=field.key in raw)
+        except _Invalid as exc:
+            errors.append(ErrorDetail(field.key, exc.code, message(exc.key, locale, exc.limit)))
+            continue
+        if not isinstance(value, _Absent):
+            clean[field.key] = value
+    known = set(form.keys())
+    for key in raw:
+        if key not in known:
+            path = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
+            errors.append(ErrorDetail(path, "unknown_field", message("unknown_field", locale)))
+    if errors:
+        raise ValidationFailed(message("submission_invalid", locale), errors)
+    return clean
+
+
+def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: bool) -> object:
+    if field.type is FieldType.BOOLEAN and source == "html" and not (partial and not present):
+        return False
+    if field.required and not partial:
+        raise _Invalid("required")
+    return _ABSENT
+
+
+def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
+    if value is None:
+        return _ABSENT
+    if source == "html":
+        if not isinstance(value, str):
+            raise _Invalid("invalid_type", _type_message(field))
+        if not value.strip():
+            return _ABSENT
+    kind = field.type
+    if kind in TEXT_TYPES:
+        return _clean_text(field, value)
+    if kind is FieldType.EMAIL:
+        return _clean_email(field, value)
+    if kind is FieldType.INTEGER:
+        return _clean_integer(field, value, source)
+    if kind in (FieldType.DECIMAL, FieldType.MONEY):
+        return _clean_decimal(field, value, source)
+    if kind is FieldType.DATE:
+        return _clean_date(value, source)
+    if kind is FieldType.CHOICE:
+        return _clean_choice(field, value, source)
+    return _clean_boolean(value, source)
+
+
+def _type_message(field: FieldSpec) -> str:
+    if field.type is FieldType.INTEGER:
+        return "invalid_type_integer"
+    if field.type in (FieldType.DECIMAL, FieldType.MONEY):
+        return "invalid_type_number"
+    if field.type is FieldType.BOOLEAN:
+        return "invalid_type_boolean"
+    if field.type is FieldType.DATE:
+        return "invalid_type_date"
+    return "invalid_type_text"
+
+
+def _has_bad_characters(text: str) -> bool:
+    for char in text:
+        if char in "\n\t":
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs") or char in _BIDI_CONTROLS:
+            return True
+    return False
+
+
+def _clean_text(field: FieldSpec, value: object) -> object:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _has_bad_characters(text):
+        raise _Invalid("invalid_characters")
+    text = text.strip()
+    if not text:
+        return _ABSENT
+    if field.max_length is not None and len(text) > field.max_length:
+        raise _Invalid("too_long", limit=field.max_length)
+    return text
+
+
+def _clean_email(field: FieldSpec, value: object) -> object:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = value.strip()
+    if not text:
+        return _ABSENT
+    if field.max_length is not None and len(text) > field.max_length:
+        raise _Invalid("too_long", limit=field.max_length)
+    if not _EMAIL.fullmatch(text) or len(text.partition("@")[0]) > 64:
+        raise _Invalid("invalid_email")
+    return text
+
+
+def _number_text(value: str, source: Source) -> str:
+    """The number as digits, '-' and '.'; HTML input may use full-width digits and groups."""
+    if source == "json":
+        return value
+    text = unicodedata.normalize("NFKC", value).strip()
+    if _GROUPED_NUMBER.fullmatch(text):
+        text = text.replace(",", "")
+    return text
+
+
+def _clean_integer(field: FieldSpec, value: object, source: Source) -> int:
+    if isinstance(value, float):
+        raise _Invalid("float_not_allowed", "float_not_allowed_integer")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _Invalid("invalid_type", "invalid_type_integer")
+    if isinstance(value, str):
+        if source == "json":
+            raise _Invalid("invalid_type", "invalid_type_integer")
+        text = _number_text(value, source)
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise _Invalid("invalid_number")
+        if "." in text:
+            raise _Invalid("not_integer")
+        amount = Decimal(text)
+    else:
+        amount = Decimal(value)
+    _check_bounds(field, amount)
+    return int(amount)
+
+
+def _clean_decimal(field: FieldSpec, value: object, source: Source) -> str:
+    if isinstance(value, float):
+        raise _Invalid("float_not_allowed", "float_not_allowed_number")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _Invalid("invalid_type", "invalid_type_number")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    else:
+        text = _number_text(value, source)
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise _Invalid("invalid_number")
+        amount = Decimal(text)
+    decimals = field.decimals or 0
+    if decimal_places(amount) > decimals:
+        key = "too_many_decimals" if decimals else "too_many_decimals_0"
+        raise _Invalid("too_many_decimals", key, limit=decimals)
+    _check_bounds(field, amount)
+    stored = amount.quantize(Decimal(1).scaleb(-decimals))
+    if stored == 0:
+        stored = abs(stored)
+    return f"{stored:f}"
+
+
+def _check_bounds(field: FieldSpec, amount: Decimal) -> None:
+    low = field.min if field.min is not None else -NUMBER_LIMIT
+    high = field.max if field.max is not None else NUMBER_LIMIT
+    suffix = "_money" if field.type is FieldType.MONEY else ""
+    if amount < low:
+        raise _Invalid("too_small", "too_small" + suffix, limit=_format_limit(field, low))
+    if amount > high:
+        raise _Invalid("too_large", "too_large" + suffix, limit=_format_limit(field, high))
+
+
+def _format_limit(field: FieldSpec, limit: Decimal) -> str:
+    decimals = field.decimals or 0
+    return f"{limit:,.{decimals}f}"
+
+
+def _clean_date(value: object, source: Source) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_date")
+    if source == "json":
+        if not _ISO_DATE.fullmatch(value):
+            raise _Invalid("invalid_date")
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise _Invalid("invalid_date") from None
+    match = _HTML_DATE.fullmatch(unicodedata.normalize("NFKC", value).strip())
+    if not match:
+        raise _Invalid("invalid_date")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+    except ValueError:
+        raise _Invalid("invalid_date") from None
+
+
+def _clean_choice(field: FieldSpec, value: object, source: Source) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_choice")
+    text = value.strip() if source == "html" else value
+    if field.option(text) is None:
+        raise _Invalid("invalid_choice")
+    return text
+
+
+def _clean_boolean(value: object, source: Source) -> bool:
+    if isinstance(value, bool):
+        return value
+    if source == "json" or not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_boolean")
+    word = value.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise _Invalid("invalid_boolean")

@@ -1,0 +1,82 @@
+"""Stored values seen two other ways: as expression inputs and as text on the ticket page.
+
+Stored values are JSON (money as "120000.00"); expressions compute with Decimal
+and dates, and people read "120,000.00 CNY" or the option's label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from .spec import FieldSpec, FieldType, FormSpec, is_zh
+
+_EXPRESSION_TYPES = {
+    FieldType.TEXT: "text",
+    FieldType.LONG_TEXT: "text",
+    FieldType.EMAIL: "text",
+    FieldType.CHOICE: "text",
+    FieldType.INTEGER: "number",
+    FieldType.DECIMAL: "number",
+    FieldType.MONEY: "number",
+    FieldType.BOOLEAN: "bool",
+    FieldType.DATE: "date",
+}
+
+
+def expression_types(form: FormSpec) -> dict[str, str]:
+    """Field key → "number", "text", "bool" or "date", the types expressions see."""
+    return {f.key: _EXPRESSION_TYPES[f.type] for f in form.fields}
+
+
+def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, object]:
+    """Stored JSON values → runtime values: numbers as Decimal, dates as date.
+
+    Every field of the form gets a key; an absent value is None. Keys that are not
+    fields of the form are ignored. Raises ValueError for a stored value of the
+    wrong shape (a corrupted record), naming only the field.
+    """
+    out: dict[str, object] = {}
+    for field in form.fields:
+        value = stored.get(field.key)
+        out[field.key] = None if value is None else _typed(field, value)
+    return out
+
+
+def _typed(field: FieldSpec, value: object) -> object:
+    kind = field.type
+    try:
+        if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                return Decimal(value)
+        elif kind is FieldType.DATE:
+            if isinstance(value, str):
+                return date.fromisoformat(value)
+        elif kind is FieldType.BOOLEAN:
+            if isinstance(value, bool):
+                return value
+        elif isinstance(value, str):
+            return value
+    except (ArithmeticError, ValueError):
+        pass
+    raise ValueError(f"stored value of field {field.key!r} has the wrong shape")
+
+
+def display_value(field: FieldSpec, stored_value: object, locale: str) -> str:
+    """The stored value as people read it; "" when absent."""
+    if stored_value is None:
+        return ""
+    kind = field.type
+    if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
+        number = Decimal(str(stored_value))
+        text = f"{number:,.{field.decimals or 0}f}"
+        return f"{text} {field.currency}" if kind is FieldType.MONEY else text
+    if kind is FieldType.BOOLEAN:
+        if is_zh(locale):
+            return "是" if stored_value else "否"
+        return "Yes" if stored_value else "No"
+    if kind is FieldType.CHOICE:
+        option = field.option(str(stored_value))
+        return option.label.get(locale) if option else str(stored_value)
+    return str(stored_value)

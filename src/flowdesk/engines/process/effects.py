@@ -1,0 +1,77 @@
+"""What a step did, in order, for the caller to persist, notify and record as events.
+
+The engine does no I/O: opening a task means returning a TaskOpened effect that
+the service layer turns into an inbox row, an event and a notification in the
+same transaction as the new state. Gateways, start and end show up as
+NodePassed so the ticket timeline and process mining see the whole path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal, TypeAlias
+
+TaskOutcome = Literal["approved", "rejected", "cancelled"]
+FinalStatus = Literal["approved", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOpened:
+    kind: ClassVar[str] = "task_opened"
+    task_id: str
+    node_id: str
+    assignees: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "task_id": self.task_id,
+            "node_id": self.node_id,
+            "assignees": list(self.assignees),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TaskClosed:
+    """`actor` is None and `comment` empty when the engine cancelled the task."""
+
+    kind: ClassVar[str] = "task_closed"
+    task_id: str
+    node_id: str
+    outcome: TaskOutcome
+    actor: str | None
+    comment: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "task_id": self.task_id,
+            "node_id": self.node_id,
+            "outcome": self.outcome,
+            "actor": self.actor,
+            "comment": self.comment,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NodePassed:
+    """A token went through a start, end or gateway node."""
+
+    kind: ClassVar[str] = "node_passed"
+    node_id: str
+    node_type: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "node_id": self.node_id, "node_type": self.node_type}
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFinished:
+    kind: ClassVar[str] = "instance_finished"
+    status: FinalStatus
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "status": self.status}
+
+
+Effect: TypeAlias = TaskOpened | TaskClosed | NodePassed | InstanceFinished

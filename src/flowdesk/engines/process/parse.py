@@ -1,0 +1,472 @@
+"""Turn a plain process definition (from app YAML) into a checked ProcessSpec.
+
+Builders are not programmers, so a definition is checked completely before it
+can be published and every problem is reported at once, each with the path of
+the offending key (`process.nodes[3].assignee.role`) and a stable code. Branch
+conditions are only collected here; the app layer type-checks them against the
+form with the expression engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import cast
+
+from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
+
+from .soundness import check_soundness
+from .spec import (
+    ASSIGNEE_KINDS,
+    MAX_MANAGER_LEVEL,
+    NODE_TYPES,
+    AssigneeRule,
+    Flow,
+    Node,
+    ProcessSpec,
+    default_flow_id,
+)
+
+SUPPORTED_LOCALES = ("en", "zh")
+MAX_ID_LENGTH = 100
+_NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
+
+_PROCESS_KEYS = frozenset({"nodes", "flows"})
+_NODE_KEYS = frozenset({"id", "type", "name", "assignee"})
+_FLOW_KEYS = frozenset({"id", "from", "to", "condition", "default"})
+# the keys each assignee kind takes besides "kind", and whether they are required
+_ASSIGNEE_KEYS: dict[str, dict[str, bool]] = {
+    "user": {"user": True},
+    "role": {"role": True},
+    "department_head": {"department": True},
+    "applicant_department_head": {},
+    "applicant_manager": {"level": False},
+}
+
+
+class _Problems:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[ErrorDetail] = []
+
+    def add(self, path: str, code: str, message: str) -> None:
+        self.errors.append(ErrorDetail(path=path, code=code, message=message))
+
+    def unknown_keys(self, data: Mapping[str, object], allowed: frozenset[str], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                self.add(
+                    f"{path}.{key}",
+                    "unknown_key",
+                    f"Unknown key; expected one of: {', '.join(sorted(allowed))}",
+                )
+
+    def text(
+        self, data: Mapping[str, object], key: str, path: str, *, required: bool
+    ) -> str | None:
+        """A non-empty string under `key`, or None (with a problem noted if wrong)."""
+        if key not in data:
+            if required:
+                self.add(f"{path}.{key}", "required", "This key is required")
+            return None
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            self.add(f"{path}.{key}", "wrong_type", "Must be non-empty text")
+            return None
+        return value
+
+
+def _is_list(value: object) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def parse_process(data: Mapping[str, object], path: str = "process") -> ProcessSpec:
+    """Check `data` completely and build a spec; raise DefinitionInvalid listing all problems."""
+    problems = _Problems()
+    if not isinstance(data, Mapping):
+        problems.add(path, "wrong_type", "A process must be a mapping with nodes and flows")
+        raise DefinitionInvalid(problems.errors)
+    problems.unknown_keys(data, _PROCESS_KEYS, path)
+
+    nodes, node_paths, declared = _parse_nodes(data, path, problems)
+    flows, flow_paths = _parse_flows(data, path, nodes, declared, problems)
+    # checks of the whole graph would only echo nodes or flows already reported
+    whole = not problems.errors
+    _check_graph(nodes, node_paths, flows, flow_paths, path, problems, whole=whole)
+    if problems.errors:
+        raise DefinitionInvalid(problems.errors)
+
+    spec = ProcessSpec(nodes=nodes, flows=tuple(flows))
+    for node_id, code, message in check_soundness(spec):
+        problems.add(node_paths[node_id], code, message)
+    if problems.errors:
+        raise DefinitionInvalid(problems.errors)
+    return spec
+
+
+def _parse_nodes(
+    data: Mapping[str, object], path: str, problems: _Problems
+) -> tuple[dict[str, Node], dict[str, str], set[str]]:
+    """The valid nodes, the path of each, and every id declared (valid node or not)."""
+    nodes: dict[str, Node] = {}
+    node_paths: dict[str, str] = {}
+    seen: set[str] = set()
+    if "nodes" not in data:
+        problems.add(f"{path}.nodes", "required", "A process needs a list of nodes")
+        return nodes, node_paths, seen
+    raw_nodes = data["nodes"]
+    if not _is_list(raw_nodes):
+        problems.add(f"{path}.nodes", "wrong_type", "Must be a list of nodes")
+        return nodes, node_paths, seen
+    for i, raw in enumerate(cast(Sequence[object], raw_nodes)):
+        node_path = f"{path}.nodes[{i}]"
+        if not isinstance(raw, Mapping):
+            problems.add(node_path, "wrong_type", "A node must be a mapping")
+            continue
+        problems.unknown_keys(raw, _NODE_KEYS, node_path)
+        node_id = problems.text(raw, "id", node_path, required=True)
+        if node_id is not None:
+            if len(node_id) > MAX_ID_LENGTH or not _NODE_ID.fullmatch(node_id):
+                problems.add(
+                    f"{node_path}.id",
+                    "invalid_id",
+                    "An id starts with a letter or _ and holds only letters, "
+                    f"digits, _, - and . (at most {MAX_ID_LENGTH})",
+                )
+                node_id = None
+            elif node_id in seen:
+                problems.add(
+                    f"{node_path}.id",
+                    "duplicate_id",
+                    f"Another node already has the id '{node_id}'",
+                )
+                node_id = None
+            else:
+                seen.add(node_id)
+        node_type = problems.text(raw, "type", node_path, required=True)
+        if node_type is not None and node_type not in NODE_TYPES:
+            problems.add(
+                f"{node_path}.type",
+                "unknown_node_type",
+                f"Unknown node type; expected one of: {', '.join(NODE_TYPES)}",
+            )
+            node_type = None
+        name = _parse_name(raw, node_path, problems)
+        assignee: AssigneeRule | None = None
+        if node_type == "user_task":
+            if "assignee" not in raw:
+                problems.add(
+                    f"{node_path}.assignee", "required", "A user task needs an assignee rule"
+                )
+            else:
+                assignee = _parse_assignee(raw["assignee"], f"{node_path}.assignee", problems)
+        elif node_type is not None and "assignee" in raw:
+            problems.add(
+                f"{node_path}.assignee", "assignee_not_allowed", "Only user tasks have assignees"
+            )
+        if node_id is None or node_type is None:
+            continue
+        nodes[node_id] = Node(id=node_id, type=node_type, name=name, assignee=assignee)
+        node_paths[node_id] = node_path
+    return nodes, node_paths, seen
+
+
+def _parse_name(raw: Mapping[str, object], path: str, problems: _Problems) -> dict[str, str]:
+    if "name" not in raw:
+        return {}
+    value = raw["name"]
+    if not isinstance(value, Mapping):
+        problems.add(
+            f"{path}.name",
+            "wrong_type",
+            "A name maps a locale (en, zh) to text, e.g. {en: Review, zh: 审批}",
+        )
+        return {}
+    name: dict[str, str] = {}
+    for locale, text in value.items():
+        if locale not in SUPPORTED_LOCALES:
+            problems.add(
+                f"{path}.name.{locale}",
+                "unknown_locale",
+                f"Unknown locale; expected one of: {', '.join(SUPPORTED_LOCALES)}",
+            )
+        elif not isinstance(text, str) or not text.strip():
+            problems.add(f"{path}.name.{locale}", "wrong_type", "Must be non-empty text")
+        else:
+            name[locale] = text
+    return name
+
+
+def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRule | None:
+    if not isinstance(value, Mapping):
+        problems.add(path, "wrong_type", "An assignee rule must be a mapping with a kind")
+        return None
+    kind = problems.text(value, "kind", path, required=True)
+    if kind is None:
+        return None
+    if kind not in ASSIGNEE_KINDS:
+        problems.add(
+            f"{path}.kind",
+            "unknown_assignee_kind",
+            f"Unknown assignee kind; expected one of: {', '.join(ASSIGNEE_KINDS)}",
+        )
+        return None
+    keys = _ASSIGNEE_KEYS[kind]
+    problems.unknown_keys(value, frozenset({"kind", *keys}), path)
+    before = len(problems.errors)
+    texts = {
+        key: problems.text(value, key, path, required=required)
+        for key, required in keys.items()
+        if key != "level"
+    }
+    level = 1
+    if "level" in keys and "level" in value:
+        raw_level = value["level"]
+        if (
+            not isinstance(raw_level, int)
+            or isinstance(raw_level, bool)
+            or not 1 <= raw_level <= MAX_MANAGER_LEVEL
+        ):
+            problems.add(
+                f"{path}.level",
+                "invalid_level",
+                f"The manager level is a whole number from 1 (direct manager) "
+                f"to {MAX_MANAGER_LEVEL}",
+            )
+        else:
+            level = raw_level
+    if len(problems.errors) > before:
+        return None
+    return AssigneeRule(
+        kind=kind,
+        user=texts.get("user"),
+        role=texts.get("role"),
+        department=texts.get("department"),
+        level=level,
+    )
+
+
+def _parse_flows(
+    data: Mapping[str, object],
+    path: str,
+    nodes: Mapping[str, Node],
+    declared: set[str],
+    problems: _Problems,
+) -> tuple[list[Flow], list[str]]:
+    """Flows whose endpoints are known nodes, and the path of each."""
+    flows: list[Flow] = []
+    flow_paths: list[str] = []
+    if "flows" not in data:
+        problems.add(f"{path}.flows", "required", "A process needs a list of flows")
+        return flows, flow_paths
+    raw_flows = data["flows"]
+    if not _is_list(raw_flows):
+        problems.add(f"{path}.flows", "wrong_type", "Must be a list of flows")
+        return flows, flow_paths
+    seen: set[str] = set()
+    for i, raw in enumerate(cast(Sequence[object], raw_flows)):
+        flow_path = f"{path}.flows[{i}]"
+        if not isinstance(raw, Mapping):
+            problems.add(flow_path, "wrong_type", "A flow must be a mapping with from and to")
+            continue
+        problems.unknown_keys(raw, _FLOW_KEYS, flow_path)
+        ok = True
+        ends: list[str] = []
+        for key in ("from", "to"):
+            node_id = problems.text(raw, key, flow_path, required=True)
+            if node_id is None or (node_id in declared and node_id not in nodes):
+                ok = False  # missing, or a node whose own problems are already reported
+            elif node_id not in nodes:
+                problems.add(
+                    f"{flow_path}.{key}", "unknown_node", f"No node has the id '{node_id}'"
+                )
+                ok = False
+            ends.append(node_id or "")
+        condition = problems.text(raw, "condition", flow_path, required=False)
+        if "condition" in raw and condition is None:
+            ok = False
+        default = raw.get("default", False)
+        if not isinstance(default, bool):
+            problems.add(f"{flow_path}.default", "wrong_type", "Must be true or false")
+            ok = False
+        flow_id = problems.text(raw, "id", flow_path, required=False)
+        if "id" in raw and flow_id is None:
+            ok = False
+        flow_id = flow_id or default_flow_id(ends[0], ends[1])
+        if flow_id in seen:
+            where = f"{flow_path}.id" if "id" in raw else flow_path
+            problems.add(
+                where,
+                "duplicate_id",
+                f"Another flow already has the id '{flow_id}'"
+                + ("" if "id" in raw else "; give one of them an id"),
+            )
+            ok = False
+        seen.add(flow_id)
+        if ok:
+            flows.append(
+                Flow(
+                    id=flow_id,
+                    source=ends[0],
+                    target=ends[1],
+                    condition=condition,
+                    default=default is True,
+                )
+            )
+            flow_paths.append(flow_path)
+    return flows, flow_paths
+
+
+def _check_graph(
+    nodes: Mapping[str, Node],
+    node_paths: Mapping[str, str],
+    flows: list[Flow],
+    flow_paths: list[str],
+    path: str,
+    problems: _Problems,
+    *,
+    whole: bool,
+) -> None:
+    """Checks of the graph; those of connectivity only when no node or flow was dropped."""
+    starts = [node for node in nodes.values() if node.type == "start"]
+    if not starts:
+        problems.add(f"{path}.nodes", "no_start", "A process needs exactly one start node")
+    for extra in starts[1:]:
+        problems.add(
+            f"{node_paths[extra.id]}.type",
+            "multiple_starts",
+            "A process has exactly one start node",
+        )
+    if not any(node.type == "end" for node in nodes.values()):
+        problems.add(f"{path}.nodes", "no_end", "A process needs at least one end node")
+
+    outgoing: dict[str, list[Flow]] = {node_id: [] for node_id in nodes}
+    incoming: dict[str, list[Flow]] = {node_id: [] for node_id in nodes}
+    flow_path_by_id: dict[str, str] = {}
+    for flow, flow_path in zip(flows, flow_paths, strict=True):
+        outgoing[flow.source].append(flow)
+        incoming[flow.target].append(flow)
+        flow_path_by_id[flow.id] = flow_path
+        source_type = nodes[flow.source].type
+        if nodes[flow.target].type == "start":
+            problems.add(
+                f"{flow_path}.to", "start_has_incoming", "No flow may lead into the start node"
+            )
+        if source_type == "end":
+            problems.add(f"{flow_path}.from", "end_has_outgoing", "No flow may leave an end node")
+        if source_type != "exclusive_gateway":
+            if flow.condition is not None:
+                problems.add(
+                    f"{flow_path}.condition",
+                    "condition_not_allowed",
+                    "Only flows leaving an exclusive gateway have conditions",
+                )
+            if flow.default:
+                problems.add(
+                    f"{flow_path}.default",
+                    "default_not_allowed",
+                    "Only flows leaving an exclusive gateway can be the default",
+                )
+        elif flow.default and flow.condition is not None:
+            problems.add(
+                f"{flow_path}.condition",
+                "default_with_condition",
+                "The default flow is taken when no condition holds; it has none",
+            )
+
+    for node_id, node in nodes.items():
+        node_path = node_paths[node_id]
+        exits = outgoing[node_id]
+        if whole and node.type != "end" and not exits:
+            problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
+        if node.type in ("start", "user_task") and len(exits) > 1:
+            problems.add(
+                node_path,
+                "too_many_outgoing",
+                f"A {node.type.replace('_', ' ')} has exactly one outgoing flow; "
+                "branch with a gateway",
+            )
+        if node.type == "exclusive_gateway":
+            defaults = [flow for flow in exits if flow.default]
+            for extra_default in defaults[1:]:
+                problems.add(
+                    f"{flow_path_by_id[extra_default.id]}.default",
+                    "multiple_defaults",
+                    f"Exclusive gateway '{node_id}' can have only one default flow",
+                )
+            if len(exits) > 1:
+                for flow in exits:
+                    if flow.condition is None and not flow.default:
+                        problems.add(
+                            flow_path_by_id[flow.id],
+                            "condition_required",
+                            f"Each flow leaving exclusive gateway '{node_id}' needs "
+                            "a condition, except one default flow",
+                        )
+
+    if not starts or not whole:
+        return
+    reached = _closure([starts[0].id], outgoing, lambda flow: flow.target)
+    ends = [node_id for node_id, node in nodes.items() if node.type == "end"]
+    finishing = _closure(ends, incoming, lambda flow: flow.source)
+    for node_id, node in nodes.items():
+        if node.type == "start":  # a second start is reported as such
+            continue
+        if node_id not in reached:
+            problems.add(
+                node_paths[node_id],
+                "unreachable",
+                f"Node '{node_id}' cannot be reached from the start",
+            )
+        elif ends and node_id not in finishing:
+            problems.add(
+                node_paths[node_id],
+                "cannot_reach_end",
+                f"No path leads from node '{node_id}' to an end node",
+            )
+    for node_id in _automatic_cycle(nodes, outgoing, incoming):
+        problems.add(
+            node_paths[node_id],
+            "automatic_cycle",
+            f"Node '{node_id}' lies on a loop of gateways with no user task; "
+            "a ticket would loop forever",
+        )
+
+
+def _closure(
+    roots: list[str], links: Mapping[str, list[Flow]], follow: Callable[[Flow], str]
+) -> set[str]:
+    """Every node reachable from `roots` by walking `links` to `follow(flow)`."""
+    seen = set(roots)
+    todo = list(roots)
+    while todo:
+        for flow in links[todo.pop()]:
+            nxt = follow(flow)
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _automatic_cycle(
+    nodes: Mapping[str, Node],
+    outgoing: Mapping[str, list[Flow]],
+    incoming: Mapping[str, list[Flow]],
+) -> list[str]:
+    """Nodes on (or between) loops made only of automatic nodes, first one per loop set.
+
+    Peels off automatic nodes with no automatic predecessor or no automatic
+    successor until nothing changes; whatever remains lies on such a loop.
+    """
+    auto = {node_id for node_id, node in nodes.items() if node.type != "user_task"}
+    changed = True
+    while changed:
+        changed = False
+        for node_id in list(auto):
+            has_in = any(flow.source in auto for flow in incoming[node_id])
+            has_out = any(flow.target in auto for flow in outgoing[node_id])
+            if not (has_in and has_out):
+                auto.discard(node_id)
+                changed = True
+    return [node_id for node_id in nodes if node_id in auto][:1]

@@ -1,0 +1,218 @@
+"""The immutable process definition ("spec"), kept apart from running instances.
+
+A spec is parsed and checked once when an app is published, then shared by every
+ticket started on that version. Everything the runtime needs on its hot path
+(outgoing and incoming flows per node, the start node, which gateways join) is
+computed here once, so `step` only does dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway"]
+AssigneeKind = Literal[
+    "user", "role", "department_head", "applicant_department_head", "applicant_manager"
+]
+
+NODE_TYPES: tuple[NodeType, ...] = (
+    "start",
+    "end",
+    "user_task",
+    "exclusive_gateway",
+    "parallel_gateway",
+)
+ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
+    "user",
+    "role",
+    "department_head",
+    "applicant_department_head",
+    "applicant_manager",
+)
+MAX_MANAGER_LEVEL = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AssigneeRule:
+    """Who may work a user task; resolved to usernames by the caller's Context.
+
+    Only the attribute that belongs to `kind` is set: `user` for "user", `role`
+    for "role", `department` for "department_head", `level` (1 = direct manager)
+    for "applicant_manager".
+    """
+
+    kind: AssigneeKind
+    user: str | None = None
+    role: str | None = None
+    department: str | None = None
+    level: int = 1
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"kind": self.kind}
+        if self.user is not None:
+            data["user"] = self.user
+        if self.role is not None:
+            data["role"] = self.role
+        if self.department is not None:
+            data["department"] = self.department
+        if self.kind == "applicant_manager" and self.level != 1:
+            data["level"] = self.level
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One step of the graph; `name` maps a locale ("en", "zh") to display text."""
+
+    id: str
+    type: NodeType
+    name: Mapping[str, str] = field(default_factory=dict, hash=False)
+    assignee: AssigneeRule | None = None
+
+    def label(self, locale: str = "en") -> str:
+        """The display name in `locale`, falling back to English, then to the id."""
+        return self.name.get(locale) or self.name.get("en") or self.id
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"id": self.id, "type": self.type}
+        if self.name:
+            data["name"] = dict(self.name)
+        if self.assignee is not None:
+            data["assignee"] = self.assignee.to_dict()
+        return data
+
+
+def default_flow_id(source: str, target: str) -> str:
+    return f"{source}->{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A sequence flow; `condition` and `default` only on exclusive-gateway exits."""
+
+    id: str
+    source: str
+    target: str
+    condition: str | None = None
+    default: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {}
+        if self.id != default_flow_id(self.source, self.target):
+            data["id"] = self.id
+        data["from"] = self.source
+        data["to"] = self.target
+        if self.condition is not None:
+            data["condition"] = self.condition
+        if self.default:
+            data["default"] = True
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Branches:
+    """An exclusive gateway's exits in evaluation order, precomputed for `step`.
+
+    `conditional` holds (condition, flow) pairs in definition order; a None
+    condition (the single exit of a merging gateway) is always taken.
+    """
+
+    conditional: tuple[tuple[str | None, Flow], ...]
+    default: Flow | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpecIndex:
+    """Look-up tables derived from nodes and flows, built once per spec for `step`."""
+
+    start: Node
+    outgoing: Mapping[str, tuple[Flow, ...]]
+    incoming: Mapping[str, tuple[Flow, ...]]
+    join_sizes: Mapping[str, int]
+    branches: Mapping[str, Branches]
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A checked process graph: nodes by id (in definition order) and flows.
+
+    Build one with `parse_process`, which reports every problem at once; the
+    constructor assumes a valid graph and only precomputes look-up indexes.
+    Two specs are equal when their nodes and flows are; the indexes do not count.
+    """
+
+    nodes: Mapping[str, Node] = field(hash=False)
+    flows: tuple[Flow, ...]
+    index: SpecIndex = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        outgoing: dict[str, list[Flow]] = {node_id: [] for node_id in self.nodes}
+        incoming: dict[str, list[Flow]] = {node_id: [] for node_id in self.nodes}
+        for flow in self.flows:
+            outgoing[flow.source].append(flow)
+            incoming[flow.target].append(flow)
+        starts = [node for node in self.nodes.values() if node.type == "start"]
+        if len(starts) != 1:
+            raise ValueError("a process spec needs exactly one start node")
+        join_sizes = {
+            node_id: len(incoming[node_id])
+            for node_id, node in self.nodes.items()
+            if node.type == "parallel_gateway" and len(incoming[node_id]) > 1
+        }
+        branches = {
+            node_id: Branches(
+                conditional=tuple(
+                    (flow.condition, flow) for flow in outgoing[node_id] if not flow.default
+                ),
+                default=next((flow for flow in outgoing[node_id] if flow.default), None),
+            )
+            for node_id, node in self.nodes.items()
+            if node.type == "exclusive_gateway"
+        }
+        index = SpecIndex(
+            start=starts[0],
+            outgoing={key: tuple(value) for key, value in outgoing.items()},
+            incoming={key: tuple(value) for key, value in incoming.items()},
+            join_sizes=join_sizes,
+            branches=branches,
+        )
+        object.__setattr__(self, "index", index)
+
+    @property
+    def start(self) -> Node:
+        return self.index.start
+
+    def outgoing(self, node_id: str) -> tuple[Flow, ...]:
+        return self.index.outgoing[node_id]
+
+    def incoming(self, node_id: str) -> tuple[Flow, ...]:
+        return self.index.incoming[node_id]
+
+    def is_join(self, node_id: str) -> bool:
+        """A parallel gateway joins when more than one flow comes in."""
+        return node_id in self.index.join_sizes
+
+    def is_split(self, node_id: str) -> bool:
+        """A parallel gateway splits when more than one flow goes out."""
+        node = self.nodes[node_id]
+        return node.type == "parallel_gateway" and len(self.index.outgoing[node_id]) > 1
+
+    def user_tasks(self) -> list[Node]:
+        return [node for node in self.nodes.values() if node.type == "user_task"]
+
+    def conditions(self, path: str = "process") -> list[tuple[str, str]]:
+        """(path, text) of every branch condition, for the app layer to type-check."""
+        return [
+            (f"{path}.flows[{i}].condition", flow.condition)
+            for i, flow in enumerate(self.flows)
+            if flow.condition is not None
+        ]
+
+    def to_dict(self) -> dict[str, object]:
+        """The plain-dict (YAML) form; `parse_process(spec.to_dict()) == spec`."""
+        return {
+            "nodes": [node.to_dict() for node in self.nodes.values()],
+            "flows": [flow.to_dict() for flow in self.flows],
+        }

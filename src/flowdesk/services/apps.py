@@ -1,0 +1,123 @@
+"""Publishing apps: a definition is validated, then stored as a new immutable version.
+
+Importing the same definition again publishes nothing (its SHA-256 matches the
+current version), so `flowdesk app import` is safe to re-run from version control.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from flowdesk.engines.access import Actor, decide
+from flowdesk.engines.apps import AppSpec, dump_app_yaml, load_app_yaml
+from flowdesk.kernel.errors import Forbidden
+from flowdesk.kernel.ids import new_id
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.registry import PublishedApp
+from flowdesk.store import apps as apps_store
+from flowdesk.store import audit as audit_store
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    key: str
+    version: int
+    version_id: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class AppSummary:
+    key: str
+    name: dict[str, str]
+    category: str | None
+    version: int
+
+
+def publish_yaml(ctx: ServiceContext, text: str, *, actor: Actor | None = None) -> PublishResult:
+    """Validates YAML (all errors at once, with paths) and publishes it; `actor` None = CLI."""
+    if actor is not None and not decide(actor, "app.publish"):
+        raise Forbidden("Only administrators may publish apps")
+    return publish(ctx, load_app_yaml(text), actor=actor)
+
+
+def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -> PublishResult:
+    definition = spec.to_dict()
+    digest = hashlib.sha256(
+        json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        app = apps_store.app_by_key(conn, spec.key)
+        if app is None:
+            app_id = new_id()
+            apps_store.insert_app(
+                conn,
+                id=app_id,
+                key=spec.key,
+                name_en=spec.name.en,
+                name_zh=spec.name.zh,
+                category=spec.category,
+                created_at=now,
+            )
+        else:
+            app_id = app.id
+            if app.current_version_id is not None:
+                current = apps_store.version_by_id(conn, app.current_version_id)
+                if current is not None and current.definition_sha256 == digest:
+                    return PublishResult(spec.key, current.version, current.id, False)
+        number = apps_store.latest_version_number(conn, app_id) + 1
+        version_id = new_id()
+        apps_store.insert_version(
+            conn,
+            id=version_id,
+            app_id=app_id,
+            version=number,
+            definition=definition,
+            sha256=digest,
+            published_at=now,
+            published_by=actor.user_id if actor else None,
+        )
+        apps_store.set_current_version(
+            conn,
+            app_id=app_id,
+            version_id=version_id,
+            name_en=spec.name.en,
+            name_zh=spec.name.zh,
+            category=spec.category,
+        )
+        audit_store.append(
+            conn,
+            at=now,
+            actor=actor.username if actor else SYSTEM,
+            action="app.publish",
+            target_type="app",
+            target_id=app_id,
+            details={"key": spec.key, "version": number, "sha256": digest},
+        )
+    return PublishResult(spec.key, number, version_id, True)
+
+
+def export_yaml(ctx: ServiceContext, key: str) -> str:
+    return dump_app_yaml(current(ctx, key).spec)
+
+
+def current(ctx: ServiceContext, key: str) -> PublishedApp:
+    with ctx.db.read() as conn:
+        return ctx.apps.current(conn, key)
+
+
+def list_apps(ctx: ServiceContext) -> list[AppSummary]:
+    with ctx.db.read() as conn:
+        rows = apps_store.list_apps(conn)
+        summaries = []
+        for row in rows:
+            published = ctx.apps.version(conn, row.current_version_id)
+            summaries.append(
+                AppSummary(row.key, published.spec.name.to_dict(), row.category, published.version)
+            )
+    return summaries

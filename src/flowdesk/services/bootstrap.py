@@ -1,0 +1,29 @@
+"""Building the service context from settings: the one place that opens the database."""
+
+from __future__ import annotations
+
+from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services import notifications as _notifications  # registers job handlers
+from flowdesk.services.context import AuthPolicy, ServiceContext
+from flowdesk.store import migrate
+from flowdesk.store.db import Database
+
+__all__ = ["build_context", "migrate_database"]
+_ = _notifications
+
+
+def build_context(
+    url: str,
+    *,
+    sqlite_synchronous: str = "NORMAL",
+    pool_size: int = 10,
+    echo: bool = False,
+    clock: Clock | None = None,
+    auth: AuthPolicy | None = None,
+) -> ServiceContext:
+    db = Database(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size, echo=echo)
+    return ServiceContext(db=db, clock=clock or SystemClock(), auth=auth or AuthPolicy())
+
+
+def migrate_database(ctx: ServiceContext) -> None:
+    migrate.upgrade(ctx.db)

@@ -1,0 +1,146 @@
+"""The demo bank: a head office with four departments, three branches, ~40 people,
+and the loan approval app, so a fresh install can be tried at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowdesk.engines.apps import bundled_template_names, load_bundled_template
+from flowdesk.services import apps, org
+from flowdesk.services.context import ServiceContext
+
+DEMO_PASSWORD = "Demo@2026"
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    name: str
+    department: str
+    manager: str | None = None
+    roles: tuple[str, ...] = ()
+    head: bool = False
+    admin: bool = False
+
+
+DEPARTMENTS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("hq", "Head office", "总行", None),
+    ("legal", "Legal & Compliance", "法律合规部", "hq"),
+    ("finance", "Planning & Finance", "计划财务部", "hq"),
+    ("risk", "Risk Management", "风险管理部", "hq"),
+    ("credit", "Credit Approval", "授信审批部", "hq"),
+    ("branch-bj", "Beijing Branch", "北京分行", "hq"),
+    ("branch-sh", "Shanghai Branch", "上海分行", "hq"),
+    ("branch-gz", "Guangzhou Branch", "广州分行", "hq"),
+)
+
+ROLES: tuple[tuple[str, str, str], ...] = (
+    ("finance_reviewer", "Finance reviewer", "财务审查岗"),
+    ("credit_committee", "Credit committee", "信贷审批委员会"),
+    ("disbursement", "Disbursement", "放款岗"),
+    ("auditor", "Auditor", "审计员"),
+)
+
+HEAD_OFFICE: tuple[Person, ...] = (
+    Person("admin", "系统管理员", "hq", admin=True),
+    Person("zhou.hang", "周航（行长）", "hq", head=True),
+    # Legal
+    Person("wang.fang", "王芳", "legal", "zhou.hang", head=True),
+    Person("xu.ming", "徐明", "legal", "wang.fang"),
+    Person("he.jia", "何佳", "legal", "wang.fang"),
+    # Finance
+    Person("gao.feng", "高峰", "finance", "zhou.hang", head=True),
+    Person("liu.yang", "刘洋", "finance", "gao.feng", ("finance_reviewer",)),
+    Person("ma.li", "马丽", "finance", "gao.feng", ("finance_reviewer",)),
+    Person("zhao.lei", "赵磊", "finance", "gao.feng", ("disbursement",)),
+    Person("qian.yu", "钱雨", "finance", "gao.feng", ("disbursement",)),
+    # Risk
+    Person("lin.tao", "林涛", "risk", "zhou.hang", head=True),
+    Person("sun.li", "孙丽", "risk", "lin.tao", ("auditor",)),
+    Person("hu.bin", "胡斌", "risk", "lin.tao"),
+    Person("guo.qing", "郭庆", "risk", "lin.tao"),
+    # Credit
+    Person("chen.jing", "陈静", "credit", "zhou.hang", ("credit_committee",), head=True),
+    Person("yang.guang", "杨光", "credit", "chen.jing", ("credit_committee",)),
+    Person("luo.xin", "罗欣", "credit", "chen.jing", ("credit_committee",)),
+    Person("song.jie", "宋杰", "credit", "chen.jing"),
+)
+
+BRANCHES: tuple[Person, ...] = tuple(
+    person
+    for code, head, head_name, staff in (
+        (
+            "branch-bj",
+            "li.na",
+            "李娜",
+            (
+                ("zhang.wei", "张伟"),
+                ("wu.min", "吴敏"),
+                ("zheng.hao", "郑浩"),
+                ("feng.xue", "冯雪"),
+                ("cao.yu", "曹宇"),
+                ("deng.chao", "邓超"),
+            ),
+        ),
+        (
+            "branch-sh",
+            "huang.lei",
+            "黄磊",
+            (
+                ("xie.ting", "谢婷"),
+                ("han.bing", "韩冰"),
+                ("tang.jun", "唐军"),
+                ("peng.fei", "彭飞"),
+                ("cai.wen", "蔡文"),
+                ("jiang.lan", "蒋兰"),
+            ),
+        ),
+        (
+            "branch-gz",
+            "yu.hong",
+            "余红",
+            (
+                ("pan.yue", "潘越"),
+                ("du.kang", "杜康"),
+                ("ye.qiu", "叶秋"),
+                ("shen.kai", "沈凯"),
+                ("lu.yao", "陆瑶"),
+                ("wei.dong", "魏东"),
+            ),
+        ),
+    )
+    for person in (
+        Person(head, head_name, code, "zhou.hang", head=True),
+        *(Person(user, name, code, head) for user, name in staff),
+    )
+)
+
+PEOPLE = HEAD_OFFICE + BRANCHES
+TEMPLATES = ("loan",)
+
+
+def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
+    """Loads the demo bank into an empty database; returns False when users already exist."""
+    if org.has_users(ctx):
+        return False
+    for key, name_en, name_zh in ROLES:
+        org.ensure_role(ctx, key=key, name_en=name_en, name_zh=name_zh)
+    for code, name_en, name_zh, parent in DEPARTMENTS:
+        org.create_department(ctx, code=code, name_en=name_en, name_zh=name_zh, parent_code=parent)
+    for person in PEOPLE:
+        org.create_user(
+            ctx,
+            username=person.username,
+            display_name=person.name,
+            password=password,
+            department_code=person.department,
+            manager_username=person.manager,
+            roles=person.roles,
+            is_admin=person.admin,
+            heads_department=person.head,
+            email=f"{person.username}@demo-bank.example",
+        )
+    for name in bundled_template_names():
+        if name in TEMPLATES:
+            apps.publish(ctx, load_bundled_template(name))
+    return True

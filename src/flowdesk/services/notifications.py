@@ -1,0 +1,78 @@
+"""In-app notifications: written by the 'notify' job after the step that caused them.
+
+The job may run more than once (at-least-once delivery); deterministic ids make the
+second run insert nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from flowdesk.engines.access import Actor
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.jobs import handler
+from flowdesk.store import notifications as notifications_store
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: str
+    kind: str
+    ticket_id: str | None
+    task_id: str | None
+    title: str
+    created_at: datetime
+    read: bool
+
+
+@handler("notify")
+def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> None:
+    ticket_id = payload["ticket_id"]
+    now = ctx.clock.now()
+    rows = []
+    for index, notice in enumerate(payload["notices"]):
+        key = f"{ticket_id}:{notice['kind']}:{notice.get('task_id')}:{notice['user_id']}:{index}"
+        rows.append(
+            {
+                "id": hashlib.sha256(key.encode()).hexdigest()[:32],
+                "user_id": notice["user_id"],
+                "ticket_id": ticket_id,
+                "kind": notice["kind"],
+                "data": {"task_id": notice.get("task_id")},
+                "created_at": now,
+                "read_at": None,
+            }
+        )
+    notifications_store.insert_missing(conn, rows)
+
+
+def unread(ctx: ServiceContext, actor: Actor, limit: int = 50) -> list[NotificationView]:
+    with ctx.db.read() as conn:
+        rows = notifications_store.for_user(conn, actor.user_id, limit=limit, unread_only=True)
+    return [
+        NotificationView(
+            row.id,
+            row.kind,
+            row.ticket_id,
+            row.data.get("task_id"),
+            row.title or "",
+            row.created_at,
+            row.read_at is not None,
+        )
+        for row in rows
+    ]
+
+
+def count_unread(ctx: ServiceContext, actor: Actor) -> int:
+    with ctx.db.read() as conn:
+        return notifications_store.count_unread(conn, actor.user_id)
+
+
+def mark_read(ctx: ServiceContext, actor: Actor, notification_id: str | None = None) -> int:
+    with ctx.db.write() as conn:
+        return notifications_store.mark_read(conn, actor.user_id, notification_id, ctx.clock.now())

@@ -1,0 +1,244 @@
+"""Read models for the ticket page, lists and inboxes, shared by the API and the web UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from flowdesk.engines.access import Actor
+from flowdesk.kernel.errors import NotFound, ValidationFailed
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.tickets import can_read
+from flowdesk.store import apps as apps_store
+from flowdesk.store import org as org_store
+from flowdesk.store import tickets as tickets_store
+
+MAX_PAGE = 100
+T = TypeVar("T")
+STATUSES = ("running", "approved", "rejected")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    ticket_id: str
+    node_id: str
+    name: dict[str, str]
+    state: str
+    assignees: tuple[Person, ...]
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: Person | None
+    comment: str | None
+    ticket_title: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    node_id: str | None
+    node_name: dict[str, str] | None
+    actor: Person | None
+    comment: str | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: str
+    app_key: str
+    app_name: dict[str, str]
+    app_version: int
+    title: str
+    status: str
+    values: dict[str, Any]
+    requester: Person
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    tasks: tuple[TaskView, ...]
+    timeline: tuple[TimelineEntry, ...]
+    form: Any
+
+    @property
+    def open_tasks(self) -> tuple[TaskView, ...]:
+        return tuple(t for t in self.tasks if t.state == "open")
+
+    def actionable_by(self, actor: Actor) -> tuple[TaskView, ...]:
+        return tuple(t for t in self.open_tasks if any(p.id == actor.user_id for p in t.assignees))
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    id: str
+    app_key: str
+    title: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    requester_id: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
+    """Hidden and missing tickets look alike (404), so ids reveal nothing."""
+    with ctx.db.read() as conn:
+        row = tickets_store.ticket_by_id(conn, ticket_id)
+        if row is None or not can_read(actor, conn, row):
+            raise NotFound("Ticket not found", "ticket_not_found")
+        app = ctx.apps.version(conn, row.app_version_id)
+        task_rows = tickets_store.tasks_of_ticket(conn, ticket_id)
+        assigned = tickets_store.assignees_of(conn, [t.id for t in task_rows])
+        events = tickets_store.timeline(conn, ticket_id)
+        people = org_store.display_names(
+            conn,
+            [
+                row.requester_id,
+                *(u for users in assigned.values() for u in users),
+                *(t.completed_by for t in task_rows if t.completed_by),
+                *(e.actor_id for e in events if e.actor_id),
+            ],
+        )
+    nodes = app.spec.process.nodes
+
+    def person(user_id: str | None) -> Person | None:
+        return Person(user_id, people.get(user_id, user_id)) if user_id else None
+
+    tasks = tuple(
+        TaskView(
+            t.id,
+            ticket_id,
+            t.node_id,
+            {"en": t.name_en, "zh": t.name_zh},
+            t.state,
+            tuple(Person(u, people.get(u, u)) for u in assigned[t.id]),
+            t.created_at,
+            t.completed_at,
+            person(t.completed_by),
+            t.comment,
+        )
+        for t in task_rows
+    )
+    timeline = tuple(
+        TimelineEntry(
+            e.at,
+            e.kind,
+            e.node_id,
+            dict(nodes[e.node_id].name) or {"en": e.node_id} if e.node_id in nodes else None,
+            person(e.actor_id),
+            e.comment,
+            e.data,
+        )
+        for e in events
+    )
+    requester = person(row.requester_id)
+    assert requester is not None
+    return TicketView(
+        row.id,
+        app.spec.key,
+        app.spec.name.to_dict(),
+        app.version,
+        row.title,
+        row.status,
+        dict(row.values),
+        requester,
+        row.created_at,
+        row.updated_at,
+        row.finished_at,
+        tasks,
+        timeline,
+        app.spec.form,
+    )
+
+
+def tickets(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    app_key: str | None = None,
+    status: str | None = None,
+    mine: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[TicketSummary]:
+    """Tickets the actor may see, newest first; admins and auditors see all."""
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("Unknown status", code="invalid_status")
+    limit = max(1, min(limit, MAX_PAGE))
+    with ctx.db.read() as conn:
+        app_id = None
+        if app_key is not None:
+            app = apps_store.app_by_key(conn, app_key)
+            if app is None:
+                return Page([], None)
+            app_id = app.id
+        sees_all = actor.is_admin or "auditor" in actor.roles
+        rows = tickets_store.list_tickets(
+            conn,
+            app_id=app_id,
+            status=status,
+            requester_id=actor.user_id if mine else None,
+            visible_to=None if sees_all or mine else actor.user_id,
+            limit=limit + 1,
+            before_id=cursor,
+        )
+        keys = {a.id: a.key for a in apps_store.list_apps(conn)}
+    items = [
+        TicketSummary(
+            r.id,
+            keys.get(r.app_id, ""),
+            r.title,
+            r.status,
+            r.created_at,
+            r.updated_at,
+            r.requester_id,
+        )
+        for r in rows[:limit]
+    ]
+    return Page(items, items[-1].id if len(rows) > limit else None)
+
+
+def my_tasks(
+    ctx: ServiceContext, actor: Actor, *, cursor: str | None = None, limit: int = 50
+) -> Page[TaskView]:
+    limit = max(1, min(limit, MAX_PAGE))
+    with ctx.db.read() as conn:
+        rows = tickets_store.open_tasks_for_user(
+            conn, actor.user_id, limit=limit + 1, before_id=cursor
+        )
+    me = Person(actor.user_id, actor.display_name)
+    items = [
+        TaskView(
+            r.id,
+            r.ticket_id,
+            r.node_id,
+            {"en": r.name_en, "zh": r.name_zh},
+            r.state,
+            (me,),
+            r.created_at,
+            None,
+            None,
+            None,
+            r.title,
+        )
+        for r in rows[:limit]
+    ]
+    return Page(items, items[-1].id if len(rows) > limit else None)
+
+
+def count_my_tasks(ctx: ServiceContext, actor: Actor) -> int:
+    with ctx.db.read() as conn:
+        return tickets_store.count_open_tasks(conn, actor.user_id)

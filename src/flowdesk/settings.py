@@ -1,0 +1,58 @@
+"""Runtime configuration from the environment (prefix FLOWDESK_), validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///./flowdesk.db"
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    echo: bool = False
+
+
+class AuthSettings(BaseModel):
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lock_seconds: int = Field(default=300, ge=1, le=86400)
+    secure_cookies: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    dev: bool = False
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    database_url: str | None = None
+    db: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    run_worker: bool = True
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    data_dir: Path = Path()
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if not self.dev and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise ValueError(
+                "FLOWDESK_SECRET_KEY is not set: set a long random value, "
+                "or run with --dev on a development machine"
+            )
+        if len(self.secret_key.get_secret_value()) < 16:
+            raise ValueError("FLOWDESK_SECRET_KEY must be at least 16 characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """FLOWDESK_DATABASE_URL wins over FLOWDESK_DB__URL: it is the documented switch."""
+        return self.database_url or self.db.url

@@ -1,0 +1,101 @@
+"""Apps and their immutable published versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from flowdesk.store.tables import App, AppVersion
+
+apps = App.__table__
+versions = AppVersion.__table__
+
+
+def app_by_key(conn: Connection, key: str) -> Row[Any] | None:
+    return conn.execute(select(apps).where(apps.c.key == key)).first()
+
+
+def list_apps(conn: Connection) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(apps).where(apps.c.current_version_id.is_not(None)).order_by(apps.c.key)
+        )
+    )
+
+
+def insert_app(
+    conn: Connection,
+    *,
+    id: str,
+    key: str,
+    name_en: str,
+    name_zh: str,
+    category: str | None,
+    created_at: datetime,
+) -> None:
+    conn.execute(
+        apps.insert(),
+        {
+            "id": id,
+            "key": key,
+            "name_en": name_en,
+            "name_zh": name_zh,
+            "category": category,
+            "current_version_id": None,
+            "created_at": created_at,
+        },
+    )
+
+
+def version_by_id(conn: Connection, version_id: str) -> Row[Any] | None:
+    return conn.execute(select(versions).where(versions.c.id == version_id)).first()
+
+
+def latest_version_number(conn: Connection, app_id: str) -> int:
+    value = conn.execute(
+        select(func.max(versions.c.version)).where(versions.c.app_id == app_id)
+    ).scalar()
+    return int(value or 0)
+
+
+def insert_version(
+    conn: Connection,
+    *,
+    id: str,
+    app_id: str,
+    version: int,
+    definition: dict[str, Any],
+    sha256: str,
+    published_at: datetime,
+    published_by: str | None,
+) -> None:
+    conn.execute(
+        versions.insert(),
+        {
+            "id": id,
+            "app_id": app_id,
+            "version": version,
+            "definition": definition,
+            "definition_sha256": sha256,
+            "published_at": published_at,
+            "published_by": published_by,
+        },
+    )
+
+
+def set_current_version(
+    conn: Connection,
+    *,
+    app_id: str,
+    version_id: str,
+    name_en: str,
+    name_zh: str,
+    category: str | None,
+) -> None:
+    conn.execute(
+        update(apps)
+        .where(apps.c.id == app_id)
+        .values(current_version_id=version_id, name_en=name_en, name_zh=name_zh, category=category)
+    )

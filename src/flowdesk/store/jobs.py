@@ -1,0 +1,158 @@
+"""The job queue: rows with due time, lease and fenced completion (RELIABILITY.md 3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from flowdesk.store.tables import Job
+
+jobs = Job.__table__
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    idempotency_key: str | None = None,
+    max_attempts: int = 5,
+) -> None:
+    """Queues a job in the caller's transaction; a repeated idempotency key is a no-op."""
+    row = {
+        "kind": kind,
+        "payload": payload,
+        "state": "queued",
+        "due_at": due_at,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "owner": None,
+        "lease_until": None,
+        "idempotency_key": idempotency_key,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(jobs).values(row)
+    if idempotency_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    conn.execute(statement)
+
+
+def claim(
+    conn: Connection, *, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[Row[Any]]:
+    """Leases due jobs to `owner`; an expired lease is taken over as a new attempt."""
+    due = and_(
+        jobs.c.due_at <= now,
+        or_(jobs.c.state == "queued", and_(jobs.c.state == "running", jobs.c.lease_until < now)),
+    )
+    query = (
+        select(jobs.c.id, jobs.c.attempts, jobs.c.max_attempts, jobs.c.state)
+        .where(due)
+        .order_by(jobs.c.due_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for job_id, attempts, max_attempts, state in conn.execute(query).all():
+        if state == "running" and attempts >= max_attempts:
+            # The last attempt's lease ran out: that counts as its failure.
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(
+                    state="dead",
+                    owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                    last_error="lease expired on the last attempt",
+                )
+            )
+            continue
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(
+                state="running",
+                owner=owner,
+                lease_until=now + lease,
+                attempts=attempts + 1,
+                updated_at=now,
+            )
+        )
+        claimed.append(job_id)
+    if not claimed:
+        return []
+    return list(conn.execute(select(jobs).where(jobs.c.id.in_(claimed)).order_by(jobs.c.id)))
+
+
+def finish(conn: Connection, *, job_id: int, owner: str, attempt: int, now: datetime) -> bool:
+    """Fenced: only the current lease holder of this attempt may mark the job done."""
+    result = conn.execute(
+        update(jobs)
+        .where(
+            jobs.c.id == job_id,
+            jobs.c.owner == owner,
+            jobs.c.attempts == attempt,
+            jobs.c.state == "running",
+        )
+        .values(state="done", lease_until=None, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def fail(
+    conn: Connection,
+    *,
+    job_id: int,
+    owner: str,
+    attempt: int,
+    max_attempts: int,
+    error: str,
+    now: datetime,
+    retry_at: datetime,
+) -> bool:
+    """Records a failure; out of attempts the job becomes a visible 'dead' incident."""
+    state = "dead" if attempt >= max_attempts else "queued"
+    result = conn.execute(
+        update(jobs)
+        .where(
+            jobs.c.id == job_id,
+            jobs.c.owner == owner,
+            jobs.c.attempts == attempt,
+            jobs.c.state == "running",
+        )
+        .values(
+            state=state,
+            owner=None,
+            lease_until=None,
+            last_error=error[:2000],
+            due_at=retry_at,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+def retry_dead(conn: Connection, job_id: int, now: datetime) -> bool:
+    result = conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.state == "dead")
+        .values(state="queued", attempts=0, due_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def by_state(conn: Connection, state: str, limit: int = 100) -> list[Row[Any]]:
+    return list(
+        conn.execute(select(jobs).where(jobs.c.state == state).order_by(jobs.c.id).limit(limit))
+    )

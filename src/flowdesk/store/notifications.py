@@ -1,0 +1,60 @@
+"""Notification rows for the in-app inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, literal, select, update
+
+from flowdesk.store.tables import Notification, Ticket
+
+notifications = Notification.__table__
+tickets = Ticket.__table__
+
+
+def insert_missing(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Inserts the rows whose ids are not there yet: re-running a job adds nothing."""
+    if not rows:
+        return
+    existing = set(
+        conn.execute(
+            select(notifications.c.id).where(notifications.c.id.in_([r["id"] for r in rows]))
+        ).scalars()
+    )
+    fresh = [r for r in rows if r["id"] not in existing]
+    if fresh:
+        conn.execute(notifications.insert(), fresh)
+
+
+def for_user(conn: Connection, user_id: str, *, limit: int, unread_only: bool) -> list[Row[Any]]:
+    query = (
+        select(notifications, func.coalesce(tickets.c.title, literal("")).label("title"))
+        .outerjoin(tickets, tickets.c.id == notifications.c.ticket_id)
+        .where(notifications.c.user_id == user_id)
+        .order_by(notifications.c.created_at.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(notifications.c.read_at.is_(None))
+    return list(conn.execute(query))
+
+
+def count_unread(conn: Connection, user_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(notifications)
+            .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def mark_read(conn: Connection, user_id: str, notification_id: str | None, now: datetime) -> int:
+    query = update(notifications).where(
+        notifications.c.user_id == user_id, notifications.c.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(notifications.c.id == notification_id)
+    return conn.execute(query.values(read_at=now)).rowcount

@@ -1,0 +1,1 @@
+"""App templates shipped with flowdesk, read with importlib.resources."""

@@ -1,0 +1,1 @@
+"""Bundled app definitions (one YAML file per app), loaded by flowdesk.engines.apps."""

@@ -1,0 +1,112 @@
+"""Instance state: compact versioned JSON that loads back equal, upgrading old versions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowdesk.engines.process import (
+    STATE_VERSION,
+    UPGRADES,
+    InstanceState,
+    OpenTask,
+    StateInvalid,
+    dump_state,
+    load_state,
+    open_tasks,
+)
+
+RUNNING = InstanceState(
+    status="running",
+    starter="alice",
+    tasks={
+        "t2": OpenTask("t2", "legal_review", ("carol",)),
+        "t3": OpenTask("t3", "finance_review", ("frank", "fiona")),
+    },
+    joins={"join": frozenset({"finance_review->join"})},
+)
+
+
+def test_dump_is_compact_and_versioned() -> None:
+    assert dump_state(RUNNING) == {
+        "v": 1,
+        "status": "running",
+        "starter": "alice",
+        "tasks": {"t2": ["legal_review", ["carol"]], "t3": ["finance_review", ["frank", "fiona"]]},
+        "joins": {"join": ["finance_review->join"]},
+    }
+    assert STATE_VERSION == 1
+
+
+def test_round_trip_through_json_keeps_task_order() -> None:
+    loaded = load_state(json.loads(json.dumps(dump_state(RUNNING))))
+    assert loaded == RUNNING
+    assert [task.task_id for task in open_tasks(loaded)] == ["t2", "t3"]
+
+
+def test_finished_state_is_tiny() -> None:
+    finished = InstanceState("approved", "alice")
+    data = dump_state(finished)
+    assert data == {"v": 1, "status": "approved", "starter": "alice"}
+    assert len(json.dumps(data, separators=(",", ":"))) < 50
+    assert load_state(data) == finished
+
+
+def test_open_tasks_before_the_start() -> None:
+    assert open_tasks(None) == ()
+
+
+def test_older_versions_are_upgraded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def from_v0(old: dict[str, object]) -> dict[str, object]:
+        # pretend version 0 called it "state"/"applicant" and kept tasks as a list
+        tasks = old["open"]
+        assert isinstance(tasks, list)
+        return {
+            "status": {"open": "running", "done": "approved"}[str(old["state"])],
+            "starter": old["applicant"],
+            "tasks": {task["id"]: [task["node"], task["who"]] for task in tasks},
+        }
+
+    monkeypatch.setitem(UPGRADES, 0, from_v0)
+    v0 = {
+        "v": 0,
+        "state": "open",
+        "applicant": "alice",
+        "open": [{"id": "t1", "node": "review", "who": ["bob"]}],
+    }
+    state = load_state(v0)
+    assert state == InstanceState("running", "alice", {"t1": OpenTask("t1", "review", ("bob",))})
+    assert dump_state(state)["v"] == 1
+    assert v0["state"] == "open"  # the caller's document is left alone
+    # a document from before versions existed counts as version 0
+    assert load_state({"state": "done", "applicant": "alice", "open": []}).status == "approved"
+
+
+def test_missing_upgrade() -> None:
+    with pytest.raises(StateInvalid) as caught:
+        load_state({"v": 0, "status": "running", "starter": "alice"})
+    assert caught.value.code == "state_invalid"
+    assert caught.value.status == 500
+
+
+def test_newer_version_is_refused() -> None:
+    with pytest.raises(StateInvalid, match="newer"):
+        load_state({"v": STATE_VERSION + 1, "status": "running", "starter": "alice"})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"v": "1", "status": "running", "starter": "alice"},
+        {"v": 1, "starter": "alice"},
+        {"v": 1, "status": "paused", "starter": "alice"},
+        {"v": 1, "status": "running", "starter": 7},
+        {"v": 1, "status": "running", "starter": "alice", "tasks": {"t1": ["review"]}},
+        {"v": 1, "status": "running", "starter": "alice", "tasks": ["t1"]},
+        {"v": 1, "status": "running", "starter": "alice", "joins": {"j": 5}},
+    ],
+)
+def test_malformed_documents(data: dict[str, object]) -> None:
+    with pytest.raises(StateInvalid):
+        load_state(data)
