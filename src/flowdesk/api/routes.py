@@ -109,11 +109,16 @@ def get_app(key: str, actor: CurrentActor, ctx: Ctx) -> AppDetailOut:
     spec = published.spec
     return AppDetailOut(
         key=spec.key,
-        name=spec.name.to_dict(),
+        name={"en": spec.name.en, "zh": spec.name.zh},
         category=spec.category,
         version=published.version,
         fields=[
-            FieldOut(key=f.key, type=f.type, label=f.label.to_dict(), required=f.required)
+            FieldOut(
+                key=f.key,
+                type=f.type,
+                label={"en": f.label.en, "zh": f.label.zh},
+                required=f.required,
+            )
             for f in spec.form.fields
         ],
         nodes=[node.to_dict() for node in spec.process.nodes.values()],

@@ -118,6 +118,11 @@ def list_apps(ctx: ServiceContext) -> list[AppSummary]:
         for row in rows:
             published = ctx.apps.version(conn, row.current_version_id)
             summaries.append(
-                AppSummary(row.key, published.spec.name.to_dict(), row.category, published.version)
+                AppSummary(
+                    row.key,
+                    {"en": published.spec.name.en, "zh": published.spec.name.zh},
+                    row.category,
+                    published.version,
+                )
             )
     return summaries

@@ -79,7 +79,7 @@ def create_user(
                 ErrorDetail(
                     "username",
                     "invalid_username",
-                    "2-64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter",
+                    "2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter",
                 )
             ],
         )

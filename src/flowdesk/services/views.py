@@ -149,7 +149,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
     return TicketView(
         row.id,
         app.spec.key,
-        app.spec.name.to_dict(),
+        {"en": app.spec.name.en, "zh": app.spec.name.zh},
         app.version,
         row.title,
         row.status,

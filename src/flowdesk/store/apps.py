@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
-from flowdesk.store.tables import App, AppVersion
+from flowdesk.store.tables import App, AppVersion, table_of
 
-apps = App.__table__
-versions = AppVersion.__table__
+apps = table_of(App)
+versions = table_of(AppVersion)
 
 
 def app_by_key(conn: Connection, key: str) -> Row[Any] | None:

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from flowdesk.engines.audit import AuditEntry, entry_hash, mask_personal
-from flowdesk.store.tables import AuditHead, AuditLog
+from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
-_log = AuditLog.__table__
-_head = AuditHead.__table__
+_log = table_of(AuditLog)
+_head = table_of(AuditHead)
 
 
 def append(

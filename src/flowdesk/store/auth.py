@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
 
-from flowdesk.store.tables import ApiToken, LoginThrottle, WebSession
+from flowdesk.store.tables import ApiToken, LoginThrottle, WebSession, table_of
 
-tokens = ApiToken.__table__
-sessions = WebSession.__table__
-throttle = LoginThrottle.__table__
+tokens = table_of(ApiToken)
+sessions = table_of(WebSession)
+throttle = table_of(LoginThrottle)
 
 
 def insert_token(

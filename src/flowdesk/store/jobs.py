@@ -9,9 +9,9 @@ from sqlalchemy import Connection, Row, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from flowdesk.store.tables import Job
+from flowdesk.store.tables import Job, table_of
 
-jobs = Job.__table__
+jobs = table_of(Job)
 
 
 def enqueue(

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, literal, select, update
 
-from flowdesk.store.tables import Notification, Ticket
+from flowdesk.store.tables import Notification, Ticket, table_of
 
-notifications = Notification.__table__
-tickets = Ticket.__table__
+notifications = table_of(Notification)
+tickets = table_of(Ticket)
 
 
 def insert_missing(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
-from flowdesk.store.tables import Department, Role, User, UserRole
+from flowdesk.store.tables import Department, Role, User, UserRole, table_of
 
-users = User.__table__
-departments = Department.__table__
-roles = Role.__table__
-user_roles = UserRole.__table__
+users = table_of(User)
+departments = table_of(Department)
+roles = table_of(Role)
+user_roles = table_of(UserRole)
 
 
 def insert_department(

@@ -7,7 +7,7 @@ plain rows and engine state, never on lazily-loading ORM objects.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -284,3 +285,8 @@ class Job(Base):
 
 
 metadata = Base.metadata
+
+
+def table_of(cls: type[Base]) -> Table:
+    """The Core table of a declarative class, typed as a Table for queries."""
+    return cast(Table, cls.__table__)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, and_, func, select, update
 
-from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket
+from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket, table_of
 
-tickets = Ticket.__table__
-tasks = Task.__table__
-assignees = TaskAssignee.__table__
-events = Event.__table__
+tickets = table_of(Ticket)
+tasks = table_of(Task)
+assignees = table_of(TaskAssignee)
+events = table_of(Event)
 
 
 def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
@@ -47,7 +47,7 @@ def task_with_ticket(conn: Connection, task_id: str) -> Row[Any] | None:
         .join(tickets, tickets.c.id == tasks.c.ticket_id)
         .where(tasks.c.id == task_id)
     )
-    return conn.execute(query).first()
+    return cast("Row[Any] | None", conn.execute(query).first())
 
 
 def update_ticket(

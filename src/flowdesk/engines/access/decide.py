@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Action = Literal[
-    "app.read", "app.publish", "ticket.create", "ticket.read", "task.act", "audit.verify",
+    "app.read",
+    "app.publish",
+    "ticket.create",
+    "ticket.read",
+    "task.act",
+    "audit.verify",
     "user.manage",
 ]
 
@@ -50,7 +55,9 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
     if action in ("app.publish", "user.manage"):
         return Decision(actor.is_admin, "administrators only")
     if action == "audit.verify":
-        return Decision(actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors")
+        return Decision(
+            actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors"
+        )
     if action == "ticket.read":
         if actor.is_admin or AUDITOR_ROLE in actor.roles:
             return Decision(True, "administrators and auditors read every ticket")

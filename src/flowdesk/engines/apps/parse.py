@@ -46,10 +46,8 @@ def parse_app(data: object) -> AppSpec:
             else _raw_conditions(data.get("process"))
         )
         errors.extend(check_conditions(form, conditions))
-    if errors:
+    if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
-    assert key is not None and name is not None
-    assert isinstance(form, FormSpec) and isinstance(process, ProcessSpec)
     return AppSpec(
         key=key,
         name=name,

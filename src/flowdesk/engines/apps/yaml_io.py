@@ -2,9 +2,9 @@
 
 YAML is read with PyYAML's safe loader, made stricter for definitions a bank
 publishes: a repeated key (where YAML silently keeps the last value) is refused,
-as are anchors and aliases (which let a small file expand into a huge one), and
-files over 1 MB. Problems come back as `DefinitionInvalid` at path "yaml" naming
-the line and column.
+as are anchors and aliases (which let a small file expand into a huge one),
+nesting deeper than 50 levels, and files over 1 MB. Problems come back as
+`DefinitionInvalid` at path "yaml" naming the line and column.
 """
 
 from __future__ import annotations
@@ -23,19 +23,31 @@ from .parse import parse_app
 from .spec import AppSpec
 
 MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 50
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys, anchors and aliases."""
+    """SafeLoader that refuses duplicate mapping keys, anchors and aliases, and deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        problem = None
         if self.check_event(AliasEvent):
+            problem = "anchors and aliases (*name) are not supported"
+        elif self._depth >= MAX_YAML_DEPTH:
+            problem = f"nested more than {MAX_YAML_DEPTH} levels deep"
+        if problem:
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (*name) are not supported", event.start_mark
-            )
-        return super().compose_node(parent, index)
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[object] = set()
@@ -72,8 +84,6 @@ def read_yaml(text: str) -> object:
         raise _yaml_error(code, f"YAML error{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise _yaml_error("yaml_syntax", f"YAML error: {exc}") from None
-    except RecursionError:
-        raise _yaml_error("yaml_syntax", "The YAML is nested too deeply") from None
 
 
 def load_app_yaml(text: str) -> AppSpec:

@@ -66,8 +66,9 @@ def mask_personal(text: str) -> str:
     return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
-def verify_chain(entries: Iterable[AuditEntry], start_hash: str = GENESIS_HASH,
-                 start_seq: int = 1) -> ChainBreak | None:
+def verify_chain(
+    entries: Iterable[AuditEntry], start_hash: str = GENESIS_HASH, start_seq: int = 1
+) -> ChainBreak | None:
     """Returns the first entry that breaks the chain, or None when every link holds."""
     expected_prev = start_hash
     expected_seq = start_seq

@@ -116,12 +116,12 @@ def _plural(count: int) -> str:
     return f"{count} argument" if count == 1 else f"{count} arguments"
 
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def parse_iso_date(text: str) -> date | None:
     """The date written exactly as 'YYYY-MM-DD', or None."""
-    if not _ISO_DATE.fullmatch(text):
+    if re.fullmatch(_ISO_DATE, text) is None:
         return None
     try:
         return date.fromisoformat(text)

@@ -71,7 +71,9 @@ def validate_submission(
     """Return the clean stored (JSON-ready) values or raise ValidationFailed for every bad field.
 
     `partial=True` (an approver editing some values) skips "required" for absent keys
-    and returns only the keys that were given.
+    and returns only the keys that were given. Each error's path is the field key; an
+    unknown key that could not be a field key (it may be personal data) is reported at
+    path "(unknown)".
     """
     if source not in ("json", "html"):
         raise ValueError(f"unknown source {source!r}")

@@ -126,7 +126,7 @@ def _complete(
         effects.extend(
             TaskClosed(other.task_id, other.node_id, "cancelled", None, "")
             for other in state.tasks.values()
-            if other is not task
+            if other.task_id != task.task_id
         )
         effects.append(InstanceFinished("rejected"))
         return StepResult(InstanceState("rejected", state.starter), tuple(effects))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from flowdesk.kernel.errors import FlowdeskError
 
@@ -27,9 +27,8 @@ StateDocument = dict[str, object]
 UPGRADES: dict[int, Callable[[StateDocument], StateDocument]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class OpenTask:
-    """A user task waiting for one of its assignees."""
+class OpenTask(NamedTuple):
+    """A user task waiting for one of its assignees (a named tuple: cheap to build and load)."""
 
     task_id: str
     node_id: str
@@ -99,14 +98,21 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         starter = data["starter"]
         if status not in STATUSES or not isinstance(starter, str):
             raise ValueError("bad status or starter")
-        raw_tasks = cast(Mapping[str, list[object]], data.get("tasks") or {})
-        tasks: dict[str, OpenTask] = {}
-        for task_id, (node_id, assignees) in raw_tasks.items():
-            tasks[task_id] = OpenTask(
-                task_id, cast(str, node_id), tuple(cast(list[str], assignees))
-            )
-        raw_joins = cast(Mapping[str, list[str]], data.get("joins") or {})
-        joins = {node_id: frozenset(arrived) for node_id, arrived in raw_joins.items()}
+        raw_tasks = cast("Mapping[str, tuple[str, list[str]]] | None", data.get("tasks"))
+        tasks = (
+            {
+                task_id: OpenTask(task_id, node_id, tuple(assignees))
+                for task_id, (node_id, assignees) in raw_tasks.items()
+            }
+            if raw_tasks
+            else {}
+        )
+        raw_joins = cast("Mapping[str, list[str]] | None", data.get("joins"))
+        joins = (
+            {node_id: frozenset(arrived) for node_id, arrived in raw_joins.items()}
+            if raw_joins
+            else {}
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
     return InstanceState(cast(InstanceStatus, status), starter, tasks, joins)

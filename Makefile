@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit e2e chromium clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: install, migrate an embedded SQLite database, load the demo bank, serve on :8000
+run: $(STAMP)
+	$(BIN)/flowdesk serve --dev --demo
+
+## test: lint, type-check, layer contracts, every test on SQLite and PostgreSQL, the browser test
+test: $(STAMP) chromium lint typecheck
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# Debian's Chromium for the end-to-end test (no browser download from elsewhere).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
