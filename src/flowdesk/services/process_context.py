@@ -31,24 +31,18 @@ class StepContext:
     def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
         conn = self._conn
         if rule.kind == "user" and rule.user:
-            row = org_store.user_by_username(conn, rule.user)
-            return [row.id] if row is not None and row.is_active else []
+            return _listed(org_store.active_user_id(conn, rule.user))
         if rule.kind == "role" and rule.role:
             return org_store.users_with_role(conn, rule.role)
         if rule.kind == "department_head" and rule.department:
-            department = org_store.department_by_code(conn, rule.department)
-            return _head(department.head_user_id if department is not None else None)
+            return _listed(org_store.department_head(conn, rule.department))
         if rule.kind == "applicant_department_head":
-            requester = org_store.user_by_id(conn, starter)
-            if requester is None or requester.department_id is None:
-                return []
-            department = org_store.department_by_id(conn, requester.department_id)
-            return _head(department.head_user_id if department is not None else None)
+            return _listed(org_store.head_of_users_department(conn, starter))
         if rule.kind == "applicant_manager":
             chain = org_store.manager_chain(conn, starter, rule.level)
             return [chain[rule.level - 1]] if len(chain) >= rule.level else []
         return []
 
 
-def _head(user_id: str | None) -> list[str]:
+def _listed(user_id: str | None) -> list[str]:
     return [user_id] if user_id else []

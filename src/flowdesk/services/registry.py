@@ -44,7 +44,7 @@ class AppRegistry:
         return published
 
     def current(self, conn: Connection, app_key: str) -> PublishedApp:
-        row = apps_store.app_by_key(conn, app_key)
-        if row is None or row.current_version_id is None:
+        version_id = apps_store.current_version_id(conn, app_key)
+        if version_id is None:
             raise NotFound(f"No app {app_key!r}", "app_not_found")
-        return self.version(conn, row.current_version_id)
+        return self.version(conn, version_id)

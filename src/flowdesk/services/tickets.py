@@ -207,9 +207,18 @@ def _complete_once(
     locale: str,
 ) -> StepOutcome:
     with ctx.db.write() as conn:
-        row = tickets_store.task_with_ticket(conn, task_id)
-        if row is None:
+        row = tickets_store.task_for_step(conn, task_id)
+        state = load_state(row.ticket_state) if row is not None else None
+        open_task = state.tasks.get(task_id) if state is not None else None
+        is_assignee = open_task is not None and actor.user_id in open_task.assignees
+        if row is None or not (
+            is_assignee or _may_read(actor, conn, row.ticket_id, row.requester_id)
+        ):
+            # A task on a ticket the actor cannot see looks missing: ids reveal nothing.
             raise NotFound("Task not found", "task_not_found")
+        if row.state != "open":
+            # Checked before the engine so the last task of a finished ticket says the same.
+            raise Conflict("The task is no longer open", "task_not_open")
         app = ctx.apps.version(conn, row.app_version_id)
         current_values: dict[str, Any] = dict(row.values)
         changed: list[str] = []
@@ -219,7 +228,6 @@ def _complete_once(
             )
             changed = sorted(k for k, v in updates.items() if current_values.get(k) != v)
             current_values.update(updates)
-        state = load_state(row.ticket_state)
         result = step(
             app.spec.process,
             state,
@@ -314,11 +322,7 @@ def _record_step(
                     "node_id": effect.node_id,
                     "name_en": node.label("en"),
                     "name_zh": node.label("zh"),
-                    "state": "open",
                     "created_at": now,
-                    "completed_at": None,
-                    "completed_by": None,
-                    "comment": None,
                 }
             )
             assignee_rows.extend(
@@ -421,8 +425,12 @@ def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
 
 
 def can_read(actor: Actor, conn: Connection, ticket: Any) -> bool:
+    return _may_read(actor, conn, ticket.id, ticket.requester_id)
+
+
+def _may_read(actor: Actor, conn: Connection, ticket_id: str, requester_id: str) -> bool:
     facts = ResourceFacts(
-        requester_id=ticket.requester_id,
-        participant_ids=tickets_store.participant_ids(conn, ticket.id),
+        requester_id=requester_id,
+        participant_ids=tickets_store.participant_ids(conn, ticket_id),
     )
     return bool(decide(actor, "ticket.read", facts))

@@ -5,16 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
+from flowdesk.store.sql import Sql
 from flowdesk.store.tables import App, AppVersion, table_of
 
 apps = table_of(App)
 versions = table_of(AppVersion)
 
 
+_APP_BY_KEY = select(apps).where(apps.c.key == bindparam("key"))
+
+
+_CURRENT_VERSION = Sql("SELECT current_version_id FROM apps WHERE key = :key")
+
+
+def current_version_id(conn: Connection, key: str) -> str | None:
+    row = _CURRENT_VERSION.run(conn, {"key": key}).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 def app_by_key(conn: Connection, key: str) -> Row[Any] | None:
-    return conn.execute(select(apps).where(apps.c.key == key)).first()
+    return conn.execute(_APP_BY_KEY, {"key": key}).first()
 
 
 def list_apps(conn: Connection) -> list[Row[Any]]:

@@ -6,13 +6,22 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from flowdesk.engines.audit import AuditEntry, entry_hash, mask_personal
+from flowdesk.store.sql import Sql, document, is_postgres
 from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
 _log = table_of(AuditLog)
 _head = table_of(AuditHead)
+_READ_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
+_LOCK_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+_INSERT = Sql(
+    "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
+    " hash) VALUES (:seq, :at, :actor, :action, :target_type, :target_id, :details, :prev_hash,"
+    " :hash)"
+)
+_MOVE_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
 def append(
@@ -29,10 +38,9 @@ def append(
 
     Call it last in a transaction: the head row stays locked until commit.
     """
-    query = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    prev_seq, prev_hash = conn.execute(query).one()
+    # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the head row.
+    query = _LOCK_HEAD if is_postgres(conn) else _READ_HEAD
+    prev_seq, prev_hash = query.run(conn, {}).fetchone()
     content = {
         "seq": prev_seq + 1,
         "at": at.isoformat(),
@@ -43,8 +51,16 @@ def append(
         "details": _masked(details),
     }
     digest = entry_hash(prev_hash, content)
-    conn.execute(_log.insert(), {**content, "prev_hash": prev_hash, "hash": digest})
-    conn.execute(update(_head).where(_head.c.id == 1).values(seq=content["seq"], hash=digest))
+    _INSERT.run(
+        conn,
+        {
+            **content,
+            "details": document(conn, content["details"]),
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    _MOVE_HEAD.run(conn, {"seq": content["seq"], "hash": digest})
     return int(content["seq"])
 
 

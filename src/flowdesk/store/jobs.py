@@ -6,12 +6,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from flowdesk.store.sql import Sql, document, when
 from flowdesk.store.tables import Job, table_of
 
 jobs = table_of(Job)
+
+# A NULL idempotency key never conflicts, so one statement serves keyed and unkeyed jobs.
+_ENQUEUE = Sql(
+    "INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts, owner, lease_until,"
+    " idempotency_key, last_error, created_at, updated_at) VALUES (:kind, :payload, 'queued',"
+    " :due_at, 0, :max_attempts, NULL, NULL, :idempotency_key, NULL, :now, :now)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
 
 
 def enqueue(
@@ -25,25 +32,17 @@ def enqueue(
     max_attempts: int = 5,
 ) -> None:
     """Queues a job in the caller's transaction; a repeated idempotency key is a no-op."""
-    row = {
-        "kind": kind,
-        "payload": payload,
-        "state": "queued",
-        "due_at": due_at,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "owner": None,
-        "lease_until": None,
-        "idempotency_key": idempotency_key,
-        "last_error": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(jobs).values(row)
-    if idempotency_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    conn.execute(statement)
+    _ENQUEUE.run(
+        conn,
+        {
+            "kind": kind,
+            "payload": document(conn, payload),
+            "due_at": when(conn, due_at),
+            "max_attempts": max_attempts,
+            "idempotency_key": idempotency_key,
+            "now": when(conn, now),
+        },
+    )
 
 
 def claim(

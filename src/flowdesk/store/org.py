@@ -6,14 +6,38 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
+from flowdesk.store.sql import Sql
 from flowdesk.store.tables import Department, Role, User, UserRole, table_of
 
 users = table_of(User)
 departments = table_of(Department)
 roles = table_of(Role)
 user_roles = table_of(UserRole)
+
+_USER_BY_USERNAME = select(users).where(users.c.username == bindparam("username"))
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_DEPARTMENT_BY_CODE = select(departments).where(departments.c.code == bindparam("code"))
+_DEPARTMENT_BY_ID = select(departments).where(departments.c.id == bindparam("department_id"))
+_ROLE_KEYS = (
+    select(roles.c.key)
+    .join(user_roles, user_roles.c.role_id == roles.c.id)
+    .where(user_roles.c.user_id == bindparam("user_id"))
+)
+# Assignee resolution runs in every step: driver-level statements (see store/sql.py).
+_ACTIVE_USER_ID = Sql("SELECT id FROM users WHERE username = :username AND is_active = :yes")
+_USERS_WITH_ROLE = Sql(
+    "SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id"
+    " JOIN users u ON u.id = ur.user_id WHERE r.key = :role AND u.is_active = :yes"
+    " ORDER BY ur.user_id"
+)
+_DEPARTMENT_HEAD = Sql("SELECT head_user_id FROM departments WHERE code = :code")
+_HEAD_OF_USERS_DEPARTMENT = Sql(
+    "SELECT d.head_user_id FROM users u JOIN departments d ON d.id = u.department_id"
+    " WHERE u.id = :user_id"
+)
+_MANAGER_OF = Sql("SELECT manager_id FROM users WHERE id = :user_id")
 
 
 def insert_department(
@@ -87,40 +111,42 @@ def grant_role(conn: Connection, user_id: str, role_id: str) -> None:
 
 
 def user_by_username(conn: Connection, username: str) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.username == username)).first()
+    return conn.execute(_USER_BY_USERNAME, {"username": username}).first()
 
 
 def user_by_id(conn: Connection, user_id: str) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.id == user_id)).first()
+    return conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
 
 
 def role_keys(conn: Connection, user_id: str) -> frozenset[str]:
-    rows = conn.execute(
-        select(roles.c.key)
-        .join(user_roles, user_roles.c.role_id == roles.c.id)
-        .where(user_roles.c.user_id == user_id)
-    ).scalars()
-    return frozenset(rows)
+    return frozenset(conn.execute(_ROLE_KEYS, {"user_id": user_id}).scalars())
 
 
 def users_with_role(conn: Connection, role_key: str) -> list[str]:
-    return list(
-        conn.execute(
-            select(user_roles.c.user_id)
-            .join(roles, roles.c.id == user_roles.c.role_id)
-            .join(users, users.c.id == user_roles.c.user_id)
-            .where(roles.c.key == role_key, users.c.is_active.is_(True))
-            .order_by(user_roles.c.user_id)
-        ).scalars()
-    )
+    return [row[0] for row in _USERS_WITH_ROLE.run(conn, {"role": role_key, "yes": True})]
+
+
+def active_user_id(conn: Connection, username: str) -> str | None:
+    row = _ACTIVE_USER_ID.run(conn, {"username": username, "yes": True}).fetchone()
+    return str(row[0]) if row else None
+
+
+def department_head(conn: Connection, code: str) -> str | None:
+    row = _DEPARTMENT_HEAD.run(conn, {"code": code}).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def head_of_users_department(conn: Connection, user_id: str) -> str | None:
+    row = _HEAD_OF_USERS_DEPARTMENT.run(conn, {"user_id": user_id}).fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def department_by_code(conn: Connection, code: str) -> Row[Any] | None:
-    return conn.execute(select(departments).where(departments.c.code == code)).first()
+    return conn.execute(_DEPARTMENT_BY_CODE, {"code": code}).first()
 
 
 def department_by_id(conn: Connection, department_id: str) -> Row[Any] | None:
-    return conn.execute(select(departments).where(departments.c.id == department_id)).first()
+    return conn.execute(_DEPARTMENT_BY_ID, {"department_id": department_id}).first()
 
 
 def manager_chain(conn: Connection, user_id: str, levels: int) -> list[str]:
@@ -128,7 +154,8 @@ def manager_chain(conn: Connection, user_id: str, levels: int) -> list[str]:
     chain: list[str] = []
     current = user_id
     for _ in range(levels):
-        manager = conn.execute(select(users.c.manager_id).where(users.c.id == current)).scalar()
+        row = _MANAGER_OF.run(conn, {"user_id": current}).fetchone()
+        manager = row[0] if row else None
         if manager is None:
             break
         chain.append(str(manager))

@@ -174,14 +174,15 @@ class Ticket(Base):
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
-    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
+    # app_id and requester_id are indexed by the composite indexes above.
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"))
     app_version_id: Mapped[str] = mapped_column(ForeignKey("app_versions.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     values: Mapped[dict[str, Any]]
     state: Mapped[dict[str, Any]]
     version: Mapped[int] = mapped_column(Integer)
-    requester_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    requester_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -206,7 +207,8 @@ class TaskAssignee(Base):
     __tablename__ = "task_assignees"
     __table_args__ = (Index("ix_task_assignees_user_open", "user_id", "is_open"),)
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    # Indexed by ix_task_assignees_user_open, which starts with user_id.
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     is_open: Mapped[bool] = mapped_column(Boolean)
 
 

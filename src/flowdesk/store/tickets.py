@@ -1,17 +1,19 @@
 """Tickets, their tasks, assignees and timeline events.
 
 State changes are conditional updates (`WHERE version = :v`, `WHERE state = 'open'`)
-so the database, not luck, decides which of two concurrent actions wins.
+so the database, not luck, decides which of two concurrent actions wins. The step's
+hot path uses driver-level statements (`store/sql.py`); reads for pages use Core.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select
 
+from flowdesk.store.sql import Sql, document, read_document, when
 from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket, table_of
 
 tickets = table_of(Ticket)
@@ -19,35 +21,81 @@ tasks = table_of(Task)
 assignees = table_of(TaskAssignee)
 events = table_of(Event)
 
+_INSERT_TICKET = Sql(
+    'INSERT INTO tickets (id, app_id, app_version_id, title, status, "values", state, version,'
+    " requester_id, department_id, created_at, updated_at, finished_at) VALUES (:id, :app_id,"
+    " :app_version_id, :title, :status, :values, :state, :version, :requester_id,"
+    " :department_id, :created_at, :updated_at, :finished_at)"
+)
+_TASK_FOR_STEP = Sql(
+    "SELECT t.id, t.ticket_id, t.node_id, t.state, k.app_version_id, k.status,"
+    ' k."values", k.state, k.version, k.requester_id FROM tasks t'
+    " JOIN tickets k ON k.id = t.ticket_id WHERE t.id = :task_id"
+)
+_UPDATE_TICKET = Sql(
+    'UPDATE tickets SET "values" = :values, state = :state, status = :status,'
+    " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
+    " WHERE id = :ticket_id AND version = :expected"
+)
+_INSERT_TASK = Sql(
+    "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
+    " completed_at, completed_by, comment) VALUES (:id, :ticket_id, :node_id, :name_en,"
+    " :name_zh, 'open', :created_at, NULL, NULL, NULL)"
+)
+_INSERT_ASSIGNEE = Sql(
+    "INSERT INTO task_assignees (task_id, user_id, is_open) VALUES (:task_id, :user_id, :is_open)"
+)
+_CLOSE_TASK = Sql(
+    "UPDATE tasks SET state = :state, completed_at = :at, completed_by = :by, comment = :comment"
+    " WHERE id = :id AND state = 'open'"
+)
+_CLOSE_ASSIGNMENTS = Sql("UPDATE task_assignees SET is_open = :closed WHERE task_id = :id")
+_INSERT_EVENT = Sql(
+    "INSERT INTO events (ticket_id, task_id, kind, node_id, actor_id, at, comment, data)"
+    " VALUES (:ticket_id, :task_id, :kind, :node_id, :actor_id, :at, :comment, :data)"
+)
+
+
+class TaskForStep(NamedTuple):
+    """The task and the ticket fields a step needs, read in one round trip."""
+
+    id: str
+    ticket_id: str
+    node_id: str
+    state: str
+    app_version_id: str
+    ticket_status: str
+    values: dict[str, Any]
+    ticket_state: dict[str, Any]
+    version: int
+    requester_id: str
+
 
 def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(tickets.insert(), row)
+    _INSERT_TICKET.run(
+        conn,
+        {
+            **row,
+            "values": document(conn, row["values"]),
+            "state": document(conn, row["state"]),
+            "created_at": when(conn, row["created_at"]),
+            "updated_at": when(conn, row["updated_at"]),
+            "finished_at": when(conn, row["finished_at"]),
+        },
+    )
 
 
 def ticket_by_id(conn: Connection, ticket_id: str) -> Row[Any] | None:
     return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
 
 
-def task_with_ticket(conn: Connection, task_id: str) -> Row[Any] | None:
-    """The task and the ticket fields a step needs, in one round trip."""
-    query = (
-        select(
-            tasks.c.id,
-            tasks.c.ticket_id,
-            tasks.c.node_id,
-            tasks.c.state,
-            tickets.c.app_version_id,
-            tickets.c.status.label("ticket_status"),
-            tickets.c["values"],
-            tickets.c.state.label("ticket_state"),
-            tickets.c.version,
-            tickets.c.requester_id,
-            tickets.c.title,
-        )
-        .join(tickets, tickets.c.id == tasks.c.ticket_id)
-        .where(tasks.c.id == task_id)
-    )
-    return cast("Row[Any] | None", conn.execute(query).first())
+def task_for_step(conn: Connection, task_id: str) -> TaskForStep | None:
+    found = _TASK_FOR_STEP.run(conn, {"task_id": task_id}).fetchone()
+    if found is None:
+        return None
+    row = list(found)
+    row[6], row[7] = read_document(row[6]), read_document(row[7])
+    return TaskForStep(*row)
 
 
 def update_ticket(
@@ -62,54 +110,54 @@ def update_ticket(
     finished_at: datetime | None,
 ) -> bool:
     """Writes the new state only if nobody else did since we read `expected_version`."""
-    result = conn.execute(
-        update(tickets)
-        .where(tickets.c.id == ticket_id, tickets.c.version == expected_version)
-        .values(
-            values=values,
-            state=state,
-            status=status,
-            version=expected_version + 1,
-            updated_at=updated_at,
-            finished_at=finished_at,
-        )
+    cursor = _UPDATE_TICKET.run(
+        conn,
+        {
+            "ticket_id": ticket_id,
+            "expected": expected_version,
+            "values": document(conn, values),
+            "state": document(conn, state),
+            "status": status,
+            "new_version": expected_version + 1,
+            "updated_at": when(conn, updated_at),
+            "finished_at": when(conn, finished_at),
+        },
     )
-    return result.rowcount == 1
+    return bool(cursor.rowcount == 1)
 
 
 def insert_tasks(
     conn: Connection, rows: Sequence[dict[str, Any]], assignee_rows: Sequence[dict[str, Any]]
 ) -> None:
-    if rows:
-        conn.execute(tasks.insert(), list(rows))
-    if assignee_rows:
-        conn.execute(assignees.insert(), list(assignee_rows))
+    """Opens tasks: rows need id, ticket_id, node_id, name_en, name_zh, created_at."""
+    _INSERT_TASK.run_many(conn, [{**r, "created_at": when(conn, r["created_at"])} for r in rows])
+    _INSERT_ASSIGNEE.run_many(conn, assignee_rows)
 
 
 def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> int:
     """Closes open tasks; returns how many were still open (the caller checks all were)."""
     closed = 0
     for closing in closings:
-        result = conn.execute(
-            update(tasks)
-            .where(tasks.c.id == closing["id"], tasks.c.state == "open")
-            .values(
-                state=closing["state"],
-                completed_at=closing["at"],
-                completed_by=closing["by"],
-                comment=closing["comment"],
-            )
+        cursor = _CLOSE_TASK.run(
+            conn,
+            {
+                "id": closing["id"],
+                "state": closing["state"],
+                "at": when(conn, closing["at"]),
+                "by": closing["by"],
+                "comment": closing["comment"],
+            },
         )
-        closed += result.rowcount
-    ids = [c["id"] for c in closings]
-    if ids:
-        conn.execute(update(assignees).where(assignees.c.task_id.in_(ids)).values(is_open=False))
+        closed += cursor.rowcount
+    _CLOSE_ASSIGNMENTS.run_many(conn, [{"id": c["id"], "closed": False} for c in closings])
     return closed
 
 
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(events.insert(), list(rows))
+    _INSERT_EVENT.run_many(
+        conn,
+        [{**r, "at": when(conn, r["at"]), "data": document(conn, r["data"])} for r in rows],
+    )
 
 
 def timeline(conn: Connection, ticket_id: str) -> list[Row[Any]]:

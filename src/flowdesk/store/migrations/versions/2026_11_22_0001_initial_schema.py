@@ -277,7 +277,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_tickets_app_id"), ["app_id"], unique=False)
         batch_op.create_index(
             "ix_tickets_app_status_created", ["app_id", "status", "created_at"], unique=False
         )
@@ -290,7 +289,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_tickets_requester_created", ["requester_id", "created_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_tickets_requester_id"), ["requester_id"], unique=False)
 
     op.create_table(
         "notifications",
@@ -387,7 +385,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("task_id", "user_id", name=op.f("pk_task_assignees")),
     )
     with op.batch_alter_table("task_assignees", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_task_assignees_user_id"), ["user_id"], unique=False)
         batch_op.create_index("ix_task_assignees_user_open", ["user_id", "is_open"], unique=False)
 
     op.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
@@ -429,7 +426,6 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS flowdesk_audit_append_only()")
     with op.batch_alter_table("task_assignees", schema=None) as batch_op:
         batch_op.drop_index("ix_task_assignees_user_open")
-        batch_op.drop_index(batch_op.f("ix_task_assignees_user_id"))
 
     op.drop_table("task_assignees")
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -449,12 +445,10 @@ def downgrade() -> None:
 
     op.drop_table("notifications")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tickets_requester_id"))
         batch_op.drop_index("ix_tickets_requester_created")
         batch_op.drop_index(batch_op.f("ix_tickets_department_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_app_version_id"))
         batch_op.drop_index("ix_tickets_app_status_created")
-        batch_op.drop_index(batch_op.f("ix_tickets_app_id"))
 
     op.drop_table("tickets")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:

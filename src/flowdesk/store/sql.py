@@ -1,0 +1,85 @@
+"""Driver-level statements for the step's hot path.
+
+A ticket step runs about ten statements; through SQLAlchemy's statement machinery
+each costs ~30 µs of Python before the database sees it, through the driver's own
+cursor ~3 µs (bench/RESULTS.md). These statements run on the driver connection of the
+caller's SQLAlchemy transaction, so they commit or roll back with everything else.
+Values are converted here exactly as the SQLAlchemy column types in `tables.py` store
+them, so rows written either way read back the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class Sql:
+    """One SQL text with `:name` parameters, runnable on SQLite and PostgreSQL drivers."""
+
+    def __init__(self, text: str) -> None:
+        self.sqlite = text
+        self.postgresql = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+
+    def _cursor(self, conn: Connection) -> tuple[Any, str]:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        return (
+            driver.cursor(),
+            self.postgresql if conn.dialect.name == "postgresql" else self.sqlite,
+        )
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Executes once; returns the driver cursor (rowcount, fetchone, fetchall)."""
+        cursor, text = self._cursor(conn)
+        cursor.execute(text, params)
+        return cursor
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            cursor, text = self._cursor(conn)
+            cursor.executemany(text, rows)
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def when(conn: Connection, value: datetime | None) -> Any:
+    """A timezone-aware instant as the UtcDateTime column stores it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: use timezone-aware UTC")
+    if is_postgres(conn):
+        return value
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def document(conn: Connection, value: Any) -> Any:
+    """A JSON document parameter (JSONB on PostgreSQL, text on SQLite)."""
+    if value is None:
+        return None
+    return Jsonb(value) if is_postgres(conn) else json.dumps(value)
+
+
+def read_document(value: Any) -> Any:
+    """A JSON column as the driver returns it: PostgreSQL decodes JSONB, SQLite gives text."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def read_when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
