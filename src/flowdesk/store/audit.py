@@ -8,20 +8,32 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from flowdesk.engines.audit import AuditEntry, entry_hash, mask_personal
+from flowdesk.engines.audit import AuditEntry, canonical_json, entry_hash, mask_personal
 from flowdesk.store.sql import Sql, document, is_postgres
 from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
 _log = table_of(AuditLog)
 _head = table_of(AuditHead)
 _READ_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
-_LOCK_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
 _INSERT = Sql(
     "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
     " hash) VALUES (:seq, :at, :actor, :action, :target_type, :target_id, :details, :prev_hash,"
     " :hash)"
 )
 _MOVE_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+# PostgreSQL: lock the head, insert the entry hashed in SQL, move the head: one round trip,
+# so the head row (which serialises every writer) is held for as short a time as possible.
+# The hashed text is the same canonical JSON as in Python, with the new seq spliced in.
+_APPEND_PG = Sql(
+    "WITH head AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1 FOR UPDATE),"
+    " entry AS (INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details,"
+    " prev_hash, hash) SELECT seq, :at, :actor, :action, :target_type, :target_id, :details,"
+    " prev, encode(sha256(convert_to(prev || :before_seq || seq::text || :after_seq, 'UTF8')),"
+    " 'hex') FROM head RETURNING seq, hash)"
+    " UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry"
+    " WHERE audit_head.id = 1 RETURNING entry.seq"
+)
+_SEQ_MARK = -987654321
 
 
 def append(
@@ -38,11 +50,8 @@ def append(
 
     Call it last in a transaction: the head row stays locked until commit.
     """
-    # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks the head row.
-    query = _LOCK_HEAD if is_postgres(conn) else _READ_HEAD
-    prev_seq, prev_hash = query.run(conn, {}).fetchone()
-    content = {
-        "seq": prev_seq + 1,
+    content: dict[str, Any] = {
+        "seq": _SEQ_MARK,
         "at": at.isoformat(),
         "actor": actor,
         "action": action,
@@ -50,18 +59,21 @@ def append(
         "target_id": target_id,
         "details": _masked(details),
     }
+    row = {**content, "details": document(conn, content["details"])}
+    if is_postgres(conn):
+        # The top-level "seq" key sorts after "details", so its mark is the last one.
+        before, mark, after = canonical_json(content).rpartition(f'"seq":{_SEQ_MARK}')
+        before += mark.removesuffix(str(_SEQ_MARK))
+        seq = _APPEND_PG.run(conn, {**row, "before_seq": before, "after_seq": after}).fetchone()
+        return int(seq[0])
+    # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
+    prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
+    seq = int(prev_seq) + 1
+    content["seq"] = seq
     digest = entry_hash(prev_hash, content)
-    _INSERT.run(
-        conn,
-        {
-            **content,
-            "details": document(conn, content["details"]),
-            "prev_hash": prev_hash,
-            "hash": digest,
-        },
-    )
-    _MOVE_HEAD.run(conn, {"seq": content["seq"], "hash": digest})
-    return int(content["seq"])
+    _INSERT.run(conn, {**row, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+    _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
+    return seq
 
 
 def _masked(details: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,8 +53,17 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """One read transaction that sees a single snapshot across all its statements.
+
+        SQLite (WAL) keeps the snapshot of the first read; PostgreSQL needs REPEATABLE
+        READ for that (read-only transactions there never fail on serialization), so a
+        page or `audit verify` never mixes data from before and after a concurrent commit.
+        """
         with self.engine.connect() as raw:
-            conn = raw.execution_options(**{READ_ONLY: True})
+            options: dict[str, Any] = {READ_ONLY: True}
+            if not self.is_sqlite:
+                options["isolation_level"] = "REPEATABLE READ"
+            conn = raw.execution_options(**options)
             with conn.begin():
                 yield conn
 
