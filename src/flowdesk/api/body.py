@@ -32,6 +32,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, though Python's parser accepts them."""
+    raise BadRequest(f"{name} is not valid JSON", "malformed_json")
+
+
 async def parse(request: Request, model: type[Model]) -> Model:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -44,7 +49,7 @@ async def parse(request: Request, model: type[Model]) -> Model:
     if "\x00" in text:
         raise BadRequest("The body contains NUL characters", "invalid_characters")
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"Malformed JSON at line {exc.lineno} column {exc.colno}", "malformed_json"

@@ -41,9 +41,13 @@ def verify(ctx: ServiceContext, actor: Actor | None = None) -> VerifyReport:
         broken = verify_chain(counting())
     if broken is not None:
         return VerifyReport(False, counted, head_seq, broken.seq, broken.reason)
-    if counted != head_seq:
+    if counted < head_seq:
         return VerifyReport(
             False, counted, head_seq, counted + 1, "entries at the end of the chain are missing"
+        )
+    if counted > head_seq:
+        return VerifyReport(
+            False, counted, head_seq, head_seq + 1, "entries beyond the chain head were added"
         )
     if last_hash != head_hash:
         return VerifyReport(

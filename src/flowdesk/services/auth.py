@@ -63,14 +63,14 @@ def authenticate(ctx: ServiceContext, *, username: str, password: str) -> Actor:
         if row is not None and row.is_active and _password_ok(ctx, row.password_hash, password):
             auth_store.clear_failures(conn, username)
             return actor_from_row(conn, row)
-        failures = (throttled.failures if throttled is not None else 0) + 1
-        locked = None
+        failures = auth_store.record_failure(conn, username=username, now=now)
         if failures >= ctx.auth.login_max_failures:
-            locked = now + timedelta(seconds=ctx.auth.login_lock_seconds)
-            failures = 0
-        auth_store.record_failure(
-            conn, username=username, failures=failures, locked_until=locked, now=now
-        )
+            auth_store.lock_username(
+                conn,
+                username=username,
+                until=now + timedelta(seconds=ctx.auth.login_lock_seconds),
+                now=now,
+            )
     raise Unauthenticated("Wrong username or password", "bad_credentials")
 
 

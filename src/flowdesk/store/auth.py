@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from flowdesk.store.tables import ApiToken, LoginThrottle, WebSession, table_of
 
@@ -77,13 +79,30 @@ def throttle_row(conn: Connection, username: str) -> Row[Any] | None:
     return conn.execute(select(throttle).where(throttle.c.username == username)).first()
 
 
-def record_failure(
-    conn: Connection, *, username: str, failures: int, locked_until: datetime | None, now: datetime
-) -> None:
-    values = {"failures": failures, "locked_until": locked_until, "updated_at": now}
-    done = conn.execute(update(throttle).where(throttle.c.username == username).values(values))
-    if done.rowcount == 0:
-        conn.execute(throttle.insert(), {"username": username, **values})
+def record_failure(conn: Connection, *, username: str, now: datetime) -> int:
+    """Counts one more failure in a single statement and returns the new count.
+
+    An upsert, so concurrent guesses neither lose counts nor collide on the first insert.
+    """
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(throttle)
+        .values(username=username, failures=1, locked_until=None, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=["username"],
+            set_={"failures": throttle.c.failures + 1, "updated_at": now},
+        )
+        .returning(throttle.c.failures)
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def lock_username(conn: Connection, *, username: str, until: datetime, now: datetime) -> None:
+    conn.execute(
+        update(throttle)
+        .where(throttle.c.username == username)
+        .values(failures=0, locked_until=until, updated_at=now)
+    )
 
 
 def clear_failures(conn: Connection, username: str) -> None:

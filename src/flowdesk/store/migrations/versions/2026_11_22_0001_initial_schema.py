@@ -387,8 +387,29 @@ def upgrade() -> None:
     with op.batch_alter_table("task_assignees", schema=None) as batch_op:
         batch_op.create_index("ix_task_assignees_user_open", ["user_id", "is_open"], unique=False)
 
+    _add_cyclic_foreign_keys()
     op.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
     _refuse_audit_changes()
+
+
+def _add_cyclic_foreign_keys() -> None:
+    """apps <-> app_versions and departments <-> users reference each other (use_alter).
+
+    create_table leaves such keys out on PostgreSQL, expecting an ALTER afterwards;
+    SQLite cannot ALTER in a constraint, so there they are already inline.
+    """
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    op.create_foreign_key(
+        op.f("fk_apps_current_version_id_app_versions"),
+        "apps",
+        "app_versions",
+        ["current_version_id"],
+        ["id"],
+    )
+    op.create_foreign_key(
+        op.f("fk_departments_head_user_id_users"), "departments", "users", ["head_user_id"], ["id"]
+    )
 
 
 def _refuse_audit_changes() -> None:
@@ -424,6 +445,12 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS flowdesk_audit_append_only()")
+        op.drop_constraint(
+            op.f("fk_departments_head_user_id_users"), "departments", type_="foreignkey"
+        )
+        op.drop_constraint(
+            op.f("fk_apps_current_version_id_app_versions"), "apps", type_="foreignkey"
+        )
     with op.batch_alter_table("task_assignees", schema=None) as batch_op:
         batch_op.drop_index("ix_task_assignees_user_open")
 

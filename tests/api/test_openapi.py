@@ -1,0 +1,75 @@
+"""The API describes itself: an OpenAPI document and interactive docs under /api/v1."""
+
+from __future__ import annotations
+
+import json
+
+from api_client import API
+from fastapi.testclient import TestClient
+
+ROUTES = {
+    ("post", "/auth/token"),
+    ("get", "/me"),
+    ("get", "/apps"),
+    ("get", "/apps/{key}"),
+    ("post", "/apps/{key}/tickets"),
+    ("get", "/tickets"),
+    ("get", "/tickets/{ticket_id}"),
+    ("get", "/tasks"),
+    ("post", "/tasks/{task_id}/approve"),
+    ("post", "/tasks/{task_id}/reject"),
+}
+
+
+def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
+    response = client.get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    spec = json.loads(response.text)
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"] == "flowdesk API"
+    assert spec["servers"] == [{"url": API}]  # paths are relative to the mount point
+    routes = {
+        (method, path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    assert routes == ROUTES
+    for method, path in ROUTES:
+        operation = spec["paths"][path][method]
+        assert operation.get("responses"), (method, path)
+        if method == "post":
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            assert body["type"] == "object"
+            assert body.get("additionalProperties") is False  # unknown fields are refused
+
+
+def test_every_schema_reference_resolves(client: TestClient) -> None:
+    spec = client.get(f"{API}/openapi.json").json()
+    schemas = spec.get("components", {}).get("schemas", {})
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec["paths"])
+    walk(schemas)
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.rsplit("/", 1)[1] in schemas, ref
+
+
+def test_the_interactive_docs_are_served(client: TestClient) -> None:
+    response = client.get(f"{API}/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert f"{API}/openapi.json" in response.text

@@ -1,0 +1,166 @@
+"""The `flowdesk` command as an operator uses it, on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from flowdesk.cli import main
+from flowdesk.services import auth
+from flowdesk.services.bootstrap import build_context
+
+
+def _runner(database: Path) -> CliRunner:
+    return CliRunner(
+        env={
+            "FLOWDESK_DATABASE_URL": f"sqlite:///{database}",
+            "FLOWDESK_DEV": "1",
+            "FLOWDESK_SECRET_KEY": None,
+        }
+    )
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """`migrate` and `load-demo` run once per module: the demo hashes ~40 real argon2 passwords."""
+    database = tmp_path_factory.mktemp("cli-demo") / "flowdesk.db"
+    runner = _runner(database)
+    outputs = {
+        "migrate": _ok(runner.invoke(main, ["migrate"])),
+        "load-demo": _ok(runner.invoke(main, ["load-demo"])),
+    }
+    with sqlite3.connect(database) as conn:  # fold the WAL in, so a file copy is complete
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return database, outputs
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "flowdesk.db"
+
+
+@pytest.fixture
+def runner(database: Path) -> CliRunner:
+    return _runner(database)
+
+
+@pytest.fixture
+def demo_runner(demo_database: tuple[Path, dict[str, str]], database: Path) -> CliRunner:
+    shutil.copyfile(demo_database[0], database)
+    return _runner(database)
+
+
+def test_migrate_load_demo_import_export_and_verify(
+    demo_database: tuple[Path, dict[str, str]], demo_runner: CliRunner, tmp_path: Path
+) -> None:
+    outputs = demo_database[1]
+    assert "newest schema version" in outputs["migrate"]
+    assert "demo bank loaded" in outputs["load-demo"]
+    runner = demo_runner
+    assert "newest schema version" in _ok(runner.invoke(main, ["migrate"]))  # idempotent
+    assert "nothing loaded" in _ok(runner.invoke(main, ["load-demo"]))
+
+    exported = _ok(runner.invoke(main, ["app", "export", "loan"]))
+    definition = yaml.safe_load(exported)
+    assert definition["key"] == "loan"
+    loan = tmp_path / "loan.yaml"
+    loan.write_text(exported, encoding="utf-8")
+    output = _ok(runner.invoke(main, ["app", "import", str(loan)]))
+    assert "loan version 1 is identical; nothing published" in output
+
+    definition["description"]["en"] = "Loans, 2026 edition."
+    loan.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+    assert "published loan version 2" in _ok(runner.invoke(main, ["app", "import", str(loan)]))
+    assert "2026 edition" in _ok(runner.invoke(main, ["app", "export", "loan"]))
+
+    report = _ok(runner.invoke(main, ["audit", "verify"]))
+    assert report.startswith("audit chain OK")
+
+
+def test_an_invalid_app_file_is_refused_with_its_path(runner: CliRunner, tmp_path: Path) -> None:
+    _ok(runner.invoke(main, ["migrate"]))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("key: loan\nkey: again\n", encoding="utf-8")
+    result = runner.invoke(main, ["app", "import", str(broken)])
+    assert result.exit_code == 1
+    assert "duplicate key" in result.output
+    assert "line 2" in result.output
+    result = runner.invoke(main, ["app", "import", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    result = runner.invoke(main, ["app", "export", "nope"])
+    assert result.exit_code == 1
+    assert "nope" in result.output
+
+
+def test_create_admin_reads_the_password_from_stdin(runner: CliRunner, database: Path) -> None:
+    _ok(runner.invoke(main, ["migrate"]))
+    output = _ok(
+        runner.invoke(main, ["create-admin", "root", "--password-stdin"], input="S3cure-pass!\n")
+    )
+    assert "administrator root is ready" in output
+    assert "S3cure-pass!" not in output
+    ctx = build_context(f"sqlite:///{database}")
+    try:
+        actor = auth.authenticate(ctx, username="root", password="S3cure-pass!")
+        assert actor.is_admin
+        # Running it again resets the password.
+        _ok(
+            runner.invoke(
+                main, ["create-admin", "root", "--password-stdin"], input="N3w-pass-word\n"
+            )
+        )
+        assert auth.authenticate(ctx, username="root", password="N3w-pass-word").is_admin
+    finally:
+        ctx.db.dispose()
+
+    weak = runner.invoke(main, ["create-admin", "other", "--password-stdin"], input="short\n")
+    assert weak.exit_code == 1
+    assert "8-256 characters" in weak.output
+
+
+def test_audit_verify_names_the_tampered_entry(demo_runner: CliRunner, database: Path) -> None:
+    runner = demo_runner
+    assert "audit chain OK" in _ok(runner.invoke(main, ["audit", "verify"]))
+
+    with sqlite3.connect(database) as conn:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+    conn.close()
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at entry 5" in result.output
+    assert "content does not match its hash" in result.output
+
+
+def test_without_dev_mode_a_secret_key_is_required(database: Path) -> None:
+    env = {
+        "FLOWDESK_DATABASE_URL": f"sqlite:///{database}",
+        "FLOWDESK_DEV": None,
+        "FLOWDESK_SECRET_KEY": None,
+    }
+    result = CliRunner(env=env).invoke(main, ["migrate"])
+    assert result.exit_code == 2
+    assert "FLOWDESK_SECRET_KEY is not set" in result.output
+    assert not database.exists()  # refused before touching anything
+
+    short = CliRunner(env={**env, "FLOWDESK_SECRET_KEY": "short"}).invoke(main, ["migrate"])
+    assert short.exit_code == 2
+    assert "at least 16 characters" in short.output
+
+    good = {**env, "FLOWDESK_SECRET_KEY": "a-long-random-production-secret-0123"}
+    assert "newest schema version" in _ok(CliRunner(env=good).invoke(main, ["migrate"]))
+    # --dev allows the built-in key.
+    assert "newest schema version" in _ok(CliRunner(env=env).invoke(main, ["migrate", "--dev"]))

@@ -1,0 +1,56 @@
+"""The demo bank loads into an empty database once, and only once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from flowdesk.services import apps, audit, auth, demo
+from flowdesk.services.context import ServiceContext
+from flowdesk.store import audit as audit_store
+from flowdesk.store import org as org_store
+from flowdesk.store.tables import Department, User
+
+
+def _counts(ctx: ServiceContext) -> tuple[int, int, int]:
+    with ctx.db.read() as conn:
+        users = conn.execute(select(func.count()).select_from(User.__table__)).scalar_one()
+        departments = conn.execute(
+            select(func.count()).select_from(Department.__table__)
+        ).scalar_one()
+        return users, departments, audit_store.head(conn)[0]
+
+
+def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
+    assert _counts(ctx) == (0, 0, 0)
+    assert demo.load(ctx) is True
+    users, departments, head = _counts(ctx)
+    assert 35 <= users <= 45
+    assert users == len(demo.PEOPLE)
+    assert departments == 8
+    assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [("loan", 1)]
+    assert audit.verify(ctx).ok
+
+    assert demo.load(ctx) is False
+    assert _counts(ctx) == (users, departments, head)
+
+
+def test_the_demo_org_chart_is_what_the_loan_app_needs(ctx: ServiceContext) -> None:
+    demo.load(ctx)
+    with ctx.db.read() as conn:
+        zhang = org_store.user_by_username(conn, "zhang.wei")
+        li_na = org_store.user_by_username(conn, "li.na")
+        assert zhang is not None and li_na is not None
+        assert org_store.manager_chain(conn, zhang.id, 1) == [li_na.id]
+        legal = org_store.department_by_code(conn, "legal")
+        wang = org_store.user_by_username(conn, "wang.fang")
+        assert legal is not None and wang is not None and legal.head_user_id == wang.id
+        for role, people in {
+            "finance_reviewer": {"liu.yang", "ma.li"},
+            "credit_committee": {"chen.jing", "yang.guang", "luo.xin"},
+            "disbursement": {"zhao.lei", "qian.yu"},
+            "auditor": {"sun.li"},
+        }.items():
+            ids = set(org_store.users_with_role(conn, role))
+            assert ids == {org_store.user_by_username(conn, p).id for p in people}  # type: ignore[union-attr]
+    admin = auth.authenticate(ctx, username="admin", password=demo.DEMO_PASSWORD)
+    assert admin.is_admin

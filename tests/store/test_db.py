@@ -1,0 +1,132 @@
+"""Transactions, time zones and the append-only audit table, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import StatementError
+
+from flowdesk.services.context import ServiceContext
+from flowdesk.store import audit as audit_store
+from flowdesk.store.tables import AuditLog, LoginThrottle
+
+throttle = LoginThrottle.__table__
+log = AuditLog.__table__
+BEIJING = timezone(timedelta(hours=8))
+
+
+def test_a_read_transaction_sees_one_snapshot(ctx: ServiceContext) -> None:
+    """A page reads several tables; a commit in between must not show up halfway."""
+    insert_role = text(
+        "INSERT INTO roles (id, key, name_en, name_zh) VALUES ('r9', 'k9', 'K', 'K')"
+    )
+    count = text("SELECT count(*) FROM roles")
+    with ctx.db.read() as conn:
+        before = conn.execute(count).scalar()
+        with ctx.db.write() as writer:
+            writer.execute(insert_role)
+        assert conn.execute(count).scalar() == before
+    with ctx.db.read() as conn:
+        assert conn.execute(count).scalar() == before + 1
+
+
+def test_a_failed_write_transaction_leaves_nothing(ctx: ServiceContext) -> None:
+    with pytest.raises(RuntimeError), ctx.db.write() as conn:
+        conn.execute(
+            throttle.insert(), {"username": "x", "failures": 1, "updated_at": datetime.now(UTC)}
+        )
+        raise RuntimeError("boom")
+    with ctx.db.read() as conn:
+        assert conn.execute(select(throttle)).all() == []
+
+
+def test_datetimes_come_back_timezone_aware_utc(ctx: ServiceContext) -> None:
+    written = datetime(2026, 3, 1, 9, 15, 30, 123456, tzinfo=BEIJING)
+    with ctx.db.write() as conn:
+        conn.execute(
+            throttle.insert(),
+            {"username": "u", "failures": 0, "locked_until": written, "updated_at": written},
+        )
+    with ctx.db.read() as conn:
+        row = conn.execute(select(throttle)).one()
+    assert row.locked_until == written  # the same instant
+    assert row.locked_until.utcoffset() == timedelta(0)
+    assert row.locked_until.tzinfo is not None
+    assert row.locked_until.hour == 1  # 09:15 in Beijing is 01:15 UTC
+    assert row.locked_until.microsecond == 123456
+
+
+def test_comparisons_across_time_zones_use_the_instant(ctx: ServiceContext) -> None:
+    base = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    with ctx.db.write() as conn:
+        for index, hours in enumerate((-1, 1)):
+            conn.execute(
+                throttle.insert(),
+                {
+                    "username": f"u{index}",
+                    "failures": 0,
+                    "locked_until": base + timedelta(hours=hours),
+                    "updated_at": base,
+                },
+            )
+    # 09:00 Beijing == 01:00 UTC: only the later lock is still in force.
+    with ctx.db.read() as conn:
+        names = conn.execute(
+            select(throttle.c.username).where(throttle.c.locked_until > base.astimezone(BEIJING))
+        ).scalars()
+        assert list(names) == ["u1"]
+
+
+def test_naive_datetimes_are_refused(ctx: ServiceContext) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), ctx.db.write() as conn:
+        conn.execute(
+            throttle.insert(),
+            {"username": "u", "failures": 0, "updated_at": datetime(2026, 3, 1, 9, 0)},
+        )
+    with ctx.db.read() as conn:
+        assert conn.execute(select(throttle)).all() == []
+
+
+@pytest.fixture
+def audited(ctx: ServiceContext) -> ServiceContext:
+    with ctx.db.write() as conn:
+        for index in range(3):
+            audit_store.append(
+                conn,
+                at=datetime.now(UTC),
+                actor="system",
+                action="test.entry",
+                target_type="test",
+                target_id=str(index),
+                details={"n": index},
+            )
+    return ctx
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        update(log).where(log.c.seq == 2).values(actor="mallory"),
+        update(log).values(details={}),
+        delete(log).where(log.c.seq == 3),
+        delete(log),
+    ],
+    ids=["update-one", "update-all", "delete-last", "delete-all"],
+)
+def test_the_database_refuses_to_change_audit_entries(audited: ServiceContext, statement) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Exception, match="append-only"), audited.db.write() as conn:
+        conn.execute(statement)
+    with audited.db.read() as conn:
+        rows = conn.execute(select(log.c.seq, log.c.actor).order_by(log.c.seq)).all()
+    assert rows == [(1, "system"), (2, "system"), (3, "system")]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # TRUNCATE is a PostgreSQL statement
+def test_postgresql_refuses_to_truncate_the_audit_log(audited: ServiceContext) -> None:
+    with pytest.raises(Exception, match="append-only"), audited.db.write() as conn:
+        conn.execute(text("TRUNCATE audit_log"))
+    with audited.db.read() as conn:
+        assert audit_store.head(conn)[0] == 3
+        assert len(list(audit_store.entries(conn))) == 3
