@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -61,6 +62,12 @@ def when(conn: Connection, value: datetime | None) -> Any:
         raise ValueError("naive datetime refused: use timezone-aware UTC")
     if is_postgres(conn):
         return value
+    return _sqlite_text(value)
+
+
+@lru_cache(maxsize=256)
+def _sqlite_text(value: datetime) -> str:
+    """Cached: one step stamps a dozen rows with the same instant."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
