@@ -38,12 +38,14 @@ PG = {
     "amount": "((v->>'amount')::numeric)",
     "rating": "(v->>'credit_rating')",
     "setup": [
-        "DROP TABLE IF EXISTS t_json", "DROP TABLE IF EXISTS t_cols",
+        "DROP TABLE IF EXISTS t_json",
+        "DROP TABLE IF EXISTS t_cols",
         "CREATE TABLE t_json (id bigint PRIMARY KEY, status text, v jsonb NOT NULL)",
         "CREATE TABLE t_cols (id bigint PRIMARY KEY, status text, applicant_name text, "
         "amount numeric(18,2), term_months int, credit_rating text, region text, purpose text)",
         """INSERT INTO t_json SELECT g, 'approved', jsonb_build_object(
-             'applicant_name', 'name ' || g, 'amount', ((g::bigint * 7919) % 200000 + 1)::text || '.00',
+             'applicant_name', 'name ' || g,
+             'amount', ((g::bigint * 7919) % 200000 + 1)::text || '.00',
              'term_months', 12 * (1 + g % 10), 'credit_rating', (ARRAY['A','B','C'])[1 + g % 3],
              'region', (ARRAY['north','south','east','west','central'])[1 + g % 5],
              'purpose', 'working capital for equipment')
@@ -56,7 +58,8 @@ PG = {
         "CREATE INDEX ON t_json ((v->>'credit_rating'), id)",
         "CREATE INDEX ON t_cols (region, amount)",
         "CREATE INDEX ON t_cols (credit_rating, id)",
-        "ANALYZE t_json", "ANALYZE t_cols",
+        "ANALYZE t_json",
+        "ANALYZE t_cols",
     ],
     "size": "SELECT pg_total_relation_size('{table}')",
 }
@@ -66,7 +69,8 @@ SQLITE = {
     "amount": "CAST(json_extract(v, '$.amount') AS REAL)",
     "rating": "json_extract(v, '$.credit_rating')",
     "setup": [
-        "DROP TABLE IF EXISTS t_json", "DROP TABLE IF EXISTS t_cols",
+        "DROP TABLE IF EXISTS t_json",
+        "DROP TABLE IF EXISTS t_cols",
         "CREATE TABLE t_json (id INTEGER PRIMARY KEY, status TEXT, v TEXT NOT NULL)",
         "CREATE TABLE t_cols (id INTEGER PRIMARY KEY, status TEXT, applicant_name TEXT, "
         "amount NUMERIC, term_months INT, credit_rating TEXT, region TEXT, purpose TEXT)",
@@ -104,8 +108,7 @@ def run(url: str, dialect: dict, n: int, repeats: int) -> dict[str, dict[str, fl
         for name, variants in QUERIES.items():
             results[name] = {}
             for kind, sql in variants.items():
-                query = text(sql.format(**{k: dialect[k] for k in ("region", "amount",
-                                                                   "rating")}))
+                query = text(sql.format(**{k: dialect[k] for k in ("region", "amount", "rating")}))
                 conn.execute(query).all()
                 times = []
                 for _ in range(repeats):
@@ -136,8 +139,9 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     args = parser.parse_args()
     if not args.skip_pg:
-        admin = create_engine(args.pg_url.rsplit("/", 1)[0] + "/postgres",
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            args.pg_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
+        )
         name = args.pg_url.rsplit("/", 1)[1]
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -21,8 +21,7 @@ from flowdesk.services import auth, demo
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext, fast_hasher
 
-PG_URL = os.environ.get("FLOWDESK_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("FLOWDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, object] = {}
 
 
@@ -116,6 +115,9 @@ def demo_ctx(ctx: ServiceContext) -> ServiceContext:
 @pytest.fixture
 def actors(demo_ctx: ServiceContext) -> dict[str, Actor]:
     """Every demo person, logged in, by username."""
-    return {person.username: auth.authenticate(demo_ctx, username=person.username,
-                                               password=demo.DEMO_PASSWORD)
-            for person in demo.PEOPLE}
+    return {
+        person.username: auth.authenticate(
+            demo_ctx, username=person.username, password=demo.DEMO_PASSWORD
+        )
+        for person in demo.PEOPLE
+    }

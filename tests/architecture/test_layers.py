@@ -12,8 +12,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "flowdesk"
 
 def test_import_contracts_hold() -> None:
     lint_imports = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint_imports)], capture_output=True, text=True, check=False,
-                            cwd=SRC.parents[1])
+    result = subprocess.run(
+        [str(lint_imports)], capture_output=True, text=True, check=False, cwd=SRC.parents[1]
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -30,8 +31,11 @@ def test_no_eval_or_exec_anywhere() -> None:
 
 
 def test_engines_and_kernel_do_no_io() -> None:
-    io_modules = re.compile(r"^\s*(import|from)\s+(sqlalchemy|fastapi|starlette|httpx|psycopg|"
-                            r"socket|requests|urllib\.request|subprocess)\b", re.MULTILINE)
+    io_modules = re.compile(
+        r"^\s*(import|from)\s+(sqlalchemy|fastapi|starlette|httpx|psycopg|"
+        r"socket|requests|urllib\.request|subprocess)\b",
+        re.MULTILINE,
+    )
     offenders = [
         str(path.relative_to(SRC))
         for folder in ("engines", "kernel")
