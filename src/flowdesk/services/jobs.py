@@ -54,6 +54,11 @@ class RunStats:
     lost: int = 0
 
 
+def maintain(ctx: ServiceContext) -> None:
+    """Periodic housekeeping between job batches: the SQLite WAL checkpoint."""
+    ctx.db.checkpoint()
+
+
 def run_due(ctx: ServiceContext, *, owner: str, batch: int = 20) -> RunStats:
     """Claims up to `batch` due jobs and runs each in its own transaction."""
     stats = RunStats()

@@ -168,10 +168,14 @@ class AppVersion(Base):
 
 
 class Ticket(Base):
+    """Tickets, tasks and assignees are WITHOUT ROWID on SQLite: rows live in the
+    primary-key tree, so a step writes one tree per table instead of two."""
+
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_app_status_created", "app_id", "status", "created_at"),
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
+        {"sqlite_with_rowid": False},
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     # app_id and requester_id are indexed by the composite indexes above.
@@ -191,6 +195,7 @@ class Ticket(Base):
 
 class Task(Base):
     __tablename__ = "tasks"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
     node_id: Mapped[str] = mapped_column(String(64))
@@ -205,7 +210,10 @@ class Task(Base):
 
 class TaskAssignee(Base):
     __tablename__ = "task_assignees"
-    __table_args__ = (Index("ix_task_assignees_user_open", "user_id", "is_open"),)
+    __table_args__ = (
+        Index("ix_task_assignees_user_open", "user_id", "is_open"),
+        {"sqlite_with_rowid": False},
+    )
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     # Indexed by ix_task_assignees_user_open, which starts with user_id.
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
@@ -233,7 +241,10 @@ class AuditLog(Base):
     """Append-only, hash-chained; triggers refuse UPDATE and DELETE on both databases."""
 
     __tablename__ = "audit_log"
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite an INTEGER key is the rowid itself: one B-tree fewer to write per step.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))

@@ -19,6 +19,7 @@ def run_forever(
     while not stop.is_set():
         try:
             stats = jobs.run_due(ctx, owner=owner, batch=batch)
+            jobs.maintain(ctx)
         except Exception:  # the database may be briefly away; keep the loop alive
             log.exception("worker loop error")
             stop.wait(poll_seconds * 4)

@@ -50,7 +50,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_log",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("at", sa.String(length=40), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -275,6 +280,7 @@ def upgrade() -> None:
             ["requester_id"], ["users.id"], name=op.f("fk_tickets_requester_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
@@ -334,6 +340,7 @@ def upgrade() -> None:
             ["ticket_id"], ["tickets.id"], name=op.f("fk_tasks_ticket_id_tickets")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tasks_completed_by"), ["completed_by"], unique=False)
@@ -383,6 +390,7 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_task_assignees_user_id_users")
         ),
         sa.PrimaryKeyConstraint("task_id", "user_id", name=op.f("pk_task_assignees")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("task_assignees", schema=None) as batch_op:
         batch_op.create_index("ix_task_assignees_user_open", ["user_id", "is_open"], unique=False)
