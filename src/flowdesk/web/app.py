@@ -1,12 +1,28 @@
-"""Web UI entry (placeholder until the UI lands)."""
+"""The web UI: server-rendered Jinja2 pages with HTMX and Alpine.js, in Chinese and English.
+
+`mount_web` adds the static files (/static), the pages and HTML error handlers to the
+application built by `flowdesk.main.create_app`. Handlers stay thin: they call
+services and render templates.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
+from flowdesk.web import errors
+from flowdesk.web.i18n import load_translations
+from flowdesk.web.pages import apps, auth, home, notifications, tasks, tickets
+from flowdesk.web.render import STATIC_DIR, build_ui
 
 
 def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
-    _ = (app, ctx, settings)
+    app.state.ctx = ctx
+    app.state.settings = settings
+    app.state.web = build_ui(load_translations())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, home, apps, tickets, tasks, notifications):
+        app.include_router(module.router, include_in_schema=False)
+    errors.install(app)

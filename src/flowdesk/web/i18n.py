@@ -60,7 +60,7 @@ def load_translations(directory: Path = LOCALES_DIR) -> dict[Locale, Translation
 
 def parse_locale(value: str | None) -> Locale | None:
     if value in LOCALES:
-        return value  # type: ignore[return-value]
+        return value
     return None
 
 
@@ -108,7 +108,7 @@ def format_datetime(moment: datetime | None) -> str:
 
 
 def format_ago(moment: datetime | None, now: datetime, locale: Locale) -> str:
-    """"3 hours ago" / "3小时前" for list pages."""
+    """ "3 hours ago" / "3小时前" for list pages."""
     if moment is None:
         return ""
     if moment.tzinfo is None:
@@ -117,7 +117,5 @@ def format_ago(moment: datetime | None, now: datetime, locale: Locale) -> str:
     if abs(delta) < timedelta(minutes=1):
         return "刚刚" if locale == "zh" else "just now"
     return str(
-        format_timedelta(
-            delta, add_direction=True, threshold=1.0, format="long", locale=BABEL_LOCALES[locale]
-        )
+        format_timedelta(delta, add_direction=True, format="long", locale=BABEL_LOCALES[locale])
     )

@@ -1,0 +1,168 @@
+"""Form specs turned into what templates draw: input widgets and read-only value rows.
+
+The form engine owns validation, labels and value display; this module only decides
+which HTML widget suits each field type and carries the raw text a person typed
+back into the form when it has to be shown again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, amount_in_capitals
+from flowdesk.engines.forms import display_value as engine_display_value
+from flowdesk.web.i18n import Locale
+
+# Choices with at most this many options are radio buttons; longer lists are a select.
+RADIO_MAX_OPTIONS = 4
+CAPITALS_CURRENCY = "CNY"
+
+
+@dataclass(frozen=True)
+class OptionView:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class FieldView:
+    key: str
+    type: str
+    widget: str  # text, textarea, money, number, date, select, radio, checkbox, email
+    label: str
+    help: str
+    placeholder: str
+    required: bool
+    value: str
+    checked: bool
+    error: str
+    options: tuple[OptionView, ...]
+    max_length: int | None
+    inputmode: str
+    capitals: str
+    currency: str
+
+    @property
+    def dom_id(self) -> str:
+        return f"f-{self.key}"
+
+    @property
+    def described_by(self) -> str:
+        """The ids of the help text and the error message, for aria-describedby."""
+        ids = [f"{self.dom_id}-help"] if self.help else []
+        if self.error:
+            ids.append(f"{self.dom_id}-error")
+        return " ".join(ids)
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    key: str
+    label: str
+    text: str
+    capitals: str
+    multiline: bool
+
+
+def widget_for(field: FieldSpec) -> str:
+    kind = field.type
+    if kind is FieldType.LONG_TEXT:
+        return "textarea"
+    if kind is FieldType.MONEY:
+        return "money"
+    if kind in (FieldType.INTEGER, FieldType.DECIMAL):
+        return "number"
+    if kind is FieldType.DATE:
+        return "date"
+    if kind is FieldType.BOOLEAN:
+        return "checkbox"
+    if kind is FieldType.EMAIL:
+        return "email"
+    if kind is FieldType.CHOICE:
+        return "radio" if len(field.options) <= RADIO_MAX_OPTIONS else "select"
+    return "text"
+
+
+def _inputmode(field: FieldSpec) -> str:
+    if field.type is FieldType.INTEGER:
+        return "numeric"
+    if field.type in (FieldType.DECIMAL, FieldType.MONEY):
+        return "decimal"
+    if field.type is FieldType.EMAIL:
+        return "email"
+    return ""
+
+
+def capitals_for(field: FieldSpec, clean_value: object) -> str:
+    """大写 for a CNY money value already cleaned by the form engine; "" otherwise."""
+    if field.type is not FieldType.MONEY or field.currency != CAPITALS_CURRENCY:
+        return ""
+    if clean_value is None or isinstance(clean_value, bool):
+        return ""
+    try:
+        return amount_in_capitals(Decimal(str(clean_value)))
+    except (InvalidOperation, ValueError):
+        return ""
+
+
+def field_views(
+    form: FormSpec,
+    locale: Locale,
+    raw: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    clean: Mapping[str, object] | None = None,
+) -> list[FieldView]:
+    """One widget per field; `raw` is what was typed, `clean` what of it was valid."""
+    raw = raw or {}
+    errors = errors or {}
+    clean = clean or {}
+    views = []
+    for field in form.fields:
+        value = raw.get(field.key, "")
+        views.append(
+            FieldView(
+                key=field.key,
+                type=field.type.value,
+                widget=widget_for(field),
+                label=field.label.get(locale),
+                help=field.help.get(locale) if field.help else "",
+                placeholder=field.placeholder.get(locale) if field.placeholder else "",
+                required=field.required,
+                value=value,
+                checked=value.strip().lower() in ("on", "true", "1", "yes"),
+                error=errors.get(field.key, ""),
+                options=tuple(
+                    OptionView(o.value, o.label.get(locale), o.value == value.strip())
+                    for o in field.options
+                ),
+                max_length=field.max_length,
+                inputmode=_inputmode(field),
+                capitals=capitals_for(field, clean.get(field.key)),
+                currency=field.currency or "",
+            )
+        )
+    return views
+
+
+def value_rows(form: FormSpec, values: Mapping[str, object], locale: Locale) -> list[ValueRow]:
+    """The stored values as people read them, in form order; absent values show as ""."""
+    rows = []
+    for field in form.fields:
+        stored = values.get(field.key)
+        try:
+            text = engine_display_value(field, stored, locale)
+        except (InvalidOperation, ValueError):
+            text = str(stored)
+        rows.append(
+            ValueRow(
+                key=field.key,
+                label=field.label.get(locale),
+                text=text,
+                capitals=capitals_for(field, stored),
+                multiline=field.type is FieldType.LONG_TEXT,
+            )
+        )
+    return rows

@@ -1,0 +1,195 @@
+"""The app catalogue and the new-ticket form generated from an app's FormSpec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
+from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
+from flowdesk.services import apps, tickets
+from flowdesk.services.auth import WebSession
+from flowdesk.web.forms import capitals_for, field_views
+from flowdesk.web.i18n import Locale
+from flowdesk.web.render import redirect, render, request_locale
+from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
+
+router = APIRouter()
+MAX_PREVIEW_INPUT = 64
+
+
+@dataclass(frozen=True)
+class AppCard:
+    key: str
+    name: Mapping[str, str]
+    description: str
+    category: str | None
+    version: int
+    field_count: int
+
+
+@dataclass(frozen=True)
+class SummaryError:
+    key: str
+    label: str
+    message: str
+
+
+@router.get("/apps")
+def app_list(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
+    locale = request_locale(request)
+    cards = []
+    for summary in apps.list_apps(ctx):
+        spec = apps.current(ctx, summary.key).spec
+        cards.append(
+            AppCard(
+                summary.key,
+                summary.name,
+                spec.description.get(locale) if spec.description else "",
+                summary.category,
+                summary.version,
+                len(spec.form.fields),
+            )
+        )
+    return render(request, "apps.html", {"cards": cards}, session=session)
+
+
+def _raw_values(form: FormSpec, data: FormData) -> dict[str, str]:
+    """What the person typed, as text, for showing the form again (files are ignored)."""
+    raw: dict[str, str] = {}
+    for field in form.fields:
+        value = data.get(field.key)
+        if isinstance(value, str):
+            raw[field.key] = value
+    return raw
+
+
+def _submission(data: FormData) -> dict[str, object]:
+    """Every posted field except the CSRF token, first value wins: the engine judges the rest."""
+    values: dict[str, object] = {}
+    for key, value in data.multi_items():
+        if key != CSRF_FIELD and key not in values:
+            values[key] = value
+    return values
+
+
+def _new_ticket_page(
+    request: Request,
+    ctx: Ctx,
+    session: WebSession,
+    key: str,
+    *,
+    raw: Mapping[str, str] | None = None,
+    errors: list[ErrorDetail] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    locale = request_locale(request)
+    published = apps.current(ctx, key)
+    form = published.spec.form
+    by_field: dict[str, str] = {}
+    for error in errors or []:
+        by_field.setdefault(error.path, error.message)
+    clean = _clean_subset(form, raw or {}, by_field, locale)
+    fields = field_views(form, locale, raw, by_field, clean)
+    labels = {f.key: f.label.get(locale) for f in form.fields}
+    summary = [
+        SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
+        for e in errors or []
+    ]
+    return render(
+        request,
+        "new_ticket.html",
+        {
+            "app": published.spec,
+            "app_key": key,
+            "fields": fields,
+            "errors": summary,
+        },
+        status=status,
+        session=session,
+    )
+
+
+def _clean_subset(
+    form: FormSpec, raw: Mapping[str, str], errors: Mapping[str, str], locale: Locale
+) -> dict[str, object]:
+    """The valid money values among what was typed, so their 大写 shows again."""
+    money = {
+        f.key: raw[f.key]
+        for f in form.fields
+        if f.type is FieldType.MONEY and f.key in raw and f.key not in errors
+    }
+    if not money:
+        return {}
+    try:
+        return validate_submission(form, money, source="html", locale=locale, partial=True)
+    except ValidationFailed:
+        return {}
+
+
+@router.get("/apps/{key}/new")
+def new_ticket_form(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> Response:
+    return _new_ticket_page(request, ctx, session, key)
+
+
+@router.post("/apps/{key}/new")
+def submit_ticket(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, key: str
+) -> Response:
+    locale = request_locale(request)
+    try:
+        outcome = tickets.submit(
+            ctx,
+            actor=session.actor,
+            app_key=key,
+            values=_submission(form),
+            source="html",
+            locale=locale,
+        )
+    except ValidationFailed as exc:
+        published = apps.current(ctx, key)
+        return _new_ticket_page(
+            request,
+            ctx,
+            session,
+            key,
+            raw=_raw_values(published.spec.form, form),
+            errors=exc.errors or [ErrorDetail("", exc.code, exc.message)],
+            status=422,
+        )
+    return redirect(f"/tickets/{outcome.ticket_id}", flash="submitted")
+
+
+@router.get("/apps/{key}/capitals")
+def capitals_preview(
+    request: Request, ctx: Ctx, session: CurrentSession, key: str, field: str = ""
+) -> Response:
+    """HTMX: the amount typed so far in Chinese capitals, or why it is not a valid amount."""
+    locale = request_locale(request)
+    spec = apps.current(ctx, key).spec
+    try:
+        field_spec = spec.form.field(field)
+    except KeyError:
+        raise NotFound("Field not found", "field_not_found") from None
+    typed = request.query_params.get(field, "")[:MAX_PREVIEW_INPUT]
+    capitals = ""
+    error = ""
+    if typed.strip():
+        try:
+            clean = validate_submission(
+                spec.form, {field: typed}, source="html", locale=locale, partial=True
+            )
+            capitals = capitals_for(field_spec, clean.get(field))
+        except ValidationFailed as exc:
+            error = exc.errors[0].message if exc.errors else exc.message
+    return render(
+        request,
+        "_capitals.html",
+        {"capitals": capitals, "error": error, "key": field},
+        fragment=True,
+        session=session,
+    )

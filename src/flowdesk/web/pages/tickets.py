@@ -1,0 +1,194 @@
+"""The ticket page (values, current steps, timeline, approve/reject) and my tickets list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from flowdesk.kernel.errors import Conflict, ValidationFailed
+from flowdesk.services import tickets, views
+from flowdesk.services.auth import WebSession
+from flowdesk.services.context import ServiceContext
+from flowdesk.web.forms import value_rows
+from flowdesk.web.i18n import Locale
+from flowdesk.web.pages.common import checked_cursor, checked_id
+from flowdesk.web.render import redirect, render, request_locale
+from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
+
+router = APIRouter()
+PAGE_SIZE = 20
+STATUS_FILTERS = ("running", "approved", "rejected")
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime
+    kind: str
+    node: str
+    actor: str
+    comment: str
+    people: tuple[str, ...]
+    minor: bool
+
+
+@dataclass(frozen=True)
+class ActionError:
+    """Why an approve/reject did not happen, shown on the ticket page."""
+
+    task_id: str
+    code: str
+    message: str
+
+
+def _node_name(name: Mapping[str, str] | None, node_id: str | None, locale: Locale) -> str:
+    if name:
+        return name.get(locale) or name.get("en") or node_id or ""
+    return node_id or ""
+
+
+def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
+    people: dict[str, str] = {view.requester.id: view.requester.name}
+    for task in view.tasks:
+        people.update({p.id: p.name for p in task.assignees})
+        if task.completed_by:
+            people[task.completed_by.id] = task.completed_by.name
+    rows = []
+    for entry in view.timeline:
+        assigned = (entry.data or {}).get("assignees") if entry.kind == "task_opened" else None
+        names = tuple(people.get(str(u), str(u)) for u in assigned or ())
+        rows.append(
+            TimelineRow(
+                at=entry.at,
+                kind=entry.kind,
+                node=_node_name(entry.node_name, entry.node_id, locale),
+                actor=entry.actor.name if entry.actor else "",
+                comment=entry.comment or "",
+                people=names,
+                minor=entry.kind == "node_passed",
+            )
+        )
+    return rows
+
+
+def ticket_page(
+    request: Request,
+    ctx: ServiceContext,
+    session: WebSession,
+    ticket_id: str,
+    *,
+    action_error: ActionError | None = None,
+    comment: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    locale = request_locale(request)
+    view = views.ticket(ctx, session.actor, checked_id(ticket_id))
+    return render(
+        request,
+        "ticket.html",
+        {
+            "ticket": view,
+            "rows": value_rows(view.form, view.values, locale),
+            "open_tasks": view.open_tasks,
+            "actionable": view.actionable_by(session.actor),
+            "timeline": timeline_rows(view, locale),
+            "action_error": action_error,
+            "comment": comment,
+        },
+        status=status,
+        session=session,
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_detail(request: Request, ctx: Ctx, session: CurrentSession, ticket_id: str) -> Response:
+    return ticket_page(request, ctx, session, ticket_id)
+
+
+def _act(
+    request: Request,
+    ctx: ServiceContext,
+    session: WebSession,
+    form: CheckedForm,
+    task_id: str,
+    outcome: Literal["approve", "reject"],
+) -> Response:
+    locale = request_locale(request)
+    checked_id(task_id, "task")
+    raw_comment = form.get("comment")
+    comment = raw_comment if isinstance(raw_comment, str) else ""
+    raw_ticket = form.get("ticket_id")
+    ticket_id = raw_ticket if isinstance(raw_ticket, str) else ""
+    if outcome == "reject" and not comment.strip():
+        if not ticket_id:
+            raise ValidationFailed("A reason is required to reject", code="comment_required")
+        error = ActionError(task_id, "comment_required", "")
+        return ticket_page(
+            request, ctx, session, ticket_id, action_error=error, comment=comment, status=422
+        )
+    try:
+        result = tickets.complete_task(
+            ctx,
+            actor=session.actor,
+            task_id=task_id,
+            outcome=outcome,
+            comment=comment,
+            source="html",
+            locale=locale,
+        )
+    except (Conflict, ValidationFailed) as exc:
+        if not ticket_id:
+            raise
+        message = exc.errors[0].message if exc.errors else exc.message
+        return ticket_page(
+            request,
+            ctx,
+            session,
+            ticket_id,
+            action_error=ActionError(task_id, exc.code, message),
+            comment=comment,
+            status=exc.status,
+        )
+    flash = "approved" if outcome == "approve" else "rejected"
+    return redirect(f"/tickets/{result.ticket_id}", flash=flash)
+
+
+@router.post("/tasks/{task_id}/approve")
+def approve(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
+) -> Response:
+    return _act(request, ctx, session, form, task_id, "approve")
+
+
+@router.post("/tasks/{task_id}/reject")
+def reject(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
+) -> Response:
+    return _act(request, ctx, session, form, task_id, "reject")
+
+
+@router.get("/tickets")
+def my_tickets(
+    request: Request,
+    ctx: Ctx,
+    session: CurrentSession,
+    status: str = "",
+    cursor: str | None = None,
+) -> Response:
+    chosen = status if status in STATUS_FILTERS else None
+    page = views.tickets(
+        ctx,
+        session.actor,
+        mine=True,
+        status=chosen,
+        cursor=checked_cursor(cursor),
+        limit=PAGE_SIZE,
+    )
+    context = {"page": page, "status": chosen or "", "filters": STATUS_FILTERS}
+    if request.headers.get("HX-Request") == "true" and cursor:
+        return render(request, "_ticket_rows.html", context, fragment=True, session=session)
+    return render(request, "tickets.html", context, session=session)
