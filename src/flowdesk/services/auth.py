@@ -55,14 +55,22 @@ def authenticate(ctx: ServiceContext, *, username: str, password: str) -> Actor:
     username = username.strip().lower()
     if not username or len(username) > 64 or len(password) > 1024:
         raise Unauthenticated("Wrong username or password", "bad_credentials")
-    with ctx.db.write() as conn:
+    # Read, then hash outside any transaction (argon2 is slow on purpose), then write:
+    # a login rush must not hold SQLite's write lock while approvals wait.
+    with ctx.db.read() as conn:
         throttled = auth_store.throttle_row(conn, username)
         if throttled is not None and throttled.locked_until and throttled.locked_until > now:
             raise TooManyAttempts(int((throttled.locked_until - now).total_seconds()) + 1)
         row = org_store.user_by_username(conn, username)
-        if row is not None and row.is_active and _password_ok(ctx, row.password_hash, password):
-            auth_store.clear_failures(conn, username)
-            return actor_from_row(conn, row)
+        actor = actor_from_row(conn, row) if row is not None and row.is_active else None
+    if actor is not None and _password_ok(ctx, row.password_hash if row else None, password):
+        if throttled is not None:
+            with ctx.db.write() as conn:
+                auth_store.clear_failures(conn, username)
+        return actor
+    if actor is None:
+        _password_ok(ctx, None, password)
+    with ctx.db.write() as conn:
         failures = auth_store.record_failure(conn, username=username, now=now)
         if failures >= ctx.auth.login_max_failures:
             auth_store.lock_username(

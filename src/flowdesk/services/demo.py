@@ -127,12 +127,14 @@ def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
         org.ensure_role(ctx, key=key, name_en=name_en, name_zh=name_zh)
     for code, name_en, name_zh, parent in DEPARTMENTS:
         org.create_department(ctx, code=code, name_en=name_en, name_zh=name_zh, parent_code=parent)
+    shared_hash = ctx.hasher.hash(password)
     for person in PEOPLE:
         org.create_user(
             ctx,
             username=person.username,
             display_name=person.name,
-            password=password,
+            password=None,
+            password_hash=shared_hash,
             department_code=person.department,
             manager_username=person.manager,
             roles=person.roles,

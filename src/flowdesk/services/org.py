@@ -70,7 +70,9 @@ def create_user(
     is_admin: bool = False,
     heads_department: bool = False,
     actor: Actor | None = None,
+    password_hash: str | None = None,
 ) -> str:
+    """`password_hash` lets bulk loads hash a shared initial password once."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise ValidationFailed(
@@ -85,7 +87,8 @@ def create_user(
         )
     if password is not None:
         _check_password(password)
-    password_hash = ctx.hasher.hash(password) if password is not None else None
+    if password is not None:
+        password_hash = ctx.hasher.hash(password)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
         if org_store.user_by_username(conn, username) is not None:
