@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from flowdesk import __version__
 from flowdesk.api import problems
@@ -18,6 +20,7 @@ from flowdesk.web.app import mount_web
 from flowdesk.worker.runner import BackgroundWorker
 
 API_PREFIX = "/api/v1"
+SWAGGER_UI = "5.35.0"
 
 
 def context_from(settings: Settings) -> ServiceContext:
@@ -54,9 +57,20 @@ def create_app(
         title="flowdesk API",
         version=__version__,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+
+    @api.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Served from our own vendored files: banks run flowdesk without internet access.
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="flowdesk API",
+            swagger_js_url=f"/static/vendor/swagger-ui-bundle-{SWAGGER_UI}.js",
+            swagger_css_url=f"/static/vendor/swagger-ui-{SWAGGER_UI}.css",
+        )
+
     api.state.ctx = ctx
     problems.install(api)
     api.include_router(api_router)

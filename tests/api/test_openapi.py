@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from api_client import API
 from fastapi.testclient import TestClient
@@ -73,3 +74,13 @@ def test_the_interactive_docs_are_served(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert f"{API}/openapi.json" in response.text
+
+
+def test_the_docs_page_needs_no_internet(client: TestClient) -> None:
+    """Bank networks are closed: every script and style comes from flowdesk itself."""
+    page = client.get(f"{API}/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert client.get(asset).status_code == 200, asset
