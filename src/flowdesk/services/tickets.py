@@ -37,6 +37,7 @@ from flowdesk.services.registry import PublishedApp
 from flowdesk.store import audit as audit_store
 from flowdesk.store import jobs as jobs_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.sql import pipelined
 
 MAX_COMMENT = 2000
 RACE_RETRIES = 5
@@ -76,24 +77,21 @@ def submit(
             Start(starter=actor.user_id, values=clean),
             StepContext(conn, app, actor.user_id),
         )
-        tickets_store.insert_ticket(
-            conn,
-            {
-                "id": ticket_id,
-                "app_id": app.app_id,
-                "app_version_id": app.version_id,
-                "title": _title(app, clean),
-                "status": result.state.status,
-                "values": clean,
-                "state": dump_state(result.state),
-                "version": 1,
-                "requester_id": actor.user_id,
-                "department_id": actor.department_id,
-                "created_at": now,
-                "updated_at": now,
-                "finished_at": now if result.state.status != "running" else None,
-            },
-        )
+        ticket_row = {
+            "id": ticket_id,
+            "app_id": app.app_id,
+            "app_version_id": app.version_id,
+            "title": _title(app, clean),
+            "status": result.state.status,
+            "values": clean,
+            "state": dump_state(result.state),
+            "version": 1,
+            "requester_id": actor.user_id,
+            "department_id": actor.department_id,
+            "created_at": now,
+            "updated_at": now,
+            "finished_at": now if result.state.status != "running" else None,
+        }
         first_event = {
             "kind": "ticket_submitted",
             "actor_id": actor.user_id,
@@ -102,22 +100,28 @@ def submit(
             "comment": None,
             "data": {"app": app_key, "version": app.version},
         }
-        opened = _record_step(
-            conn, ctx, app, ticket_id, result, now, actor.user_id, first_event, version=1
-        )
-        audit_store.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action="ticket.submit",
-            target_type="ticket",
-            target_id=ticket_id,
-            details={
+        opened = _opened(result)
+        audit = {
+            "actor": actor.username,
+            "action": "ticket.submit",
+            "details": {
                 "app": app_key,
                 "version": app.version,
                 "status": result.state.status,
                 "opened": [_node_of(result, t) for t in opened],
             },
+        }
+        _record_step(
+            conn,
+            app,
+            ticket_id,
+            result,
+            now,
+            actor.user_id,
+            first_event,
+            version=1,
+            audit=audit,
+            ticket_row=ticket_row,
         )
     return StepOutcome(ticket_id, result.state.status, opened)
 
@@ -263,9 +267,20 @@ def _complete_once(
                 "comment": None,
                 "data": {"fields": changed},
             }
-        opened = _record_step(
+        opened = _opened(result)
+        audit = {
+            "actor": actor.username,
+            "action": f"task.{outcome}",
+            "details": {
+                "task": task_id,
+                "node": row.node_id,
+                "status": result.state.status,
+                "changed_fields": changed,
+                "opened": [_node_of(result, t) for t in opened],
+            },
+        }
+        _record_step(
             conn,
-            ctx,
             app,
             row.ticket_id,
             result,
@@ -273,28 +288,13 @@ def _complete_once(
             row.requester_id,
             first_event,
             version=row.version + 1,
-        )
-        audit_store.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action=f"task.{outcome}",
-            target_type="ticket",
-            target_id=row.ticket_id,
-            details={
-                "task": task_id,
-                "node": row.node_id,
-                "status": result.state.status,
-                "changed_fields": changed,
-                "opened": [_node_of(result, t) for t in opened],
-            },
+            audit=audit,
         )
     return StepOutcome(row.ticket_id, result.state.status, opened)
 
 
 def _record_step(
     conn: Connection,
-    ctx: ServiceContext,
     app: PublishedApp,
     ticket_id: str,
     result: StepResult,
@@ -303,7 +303,9 @@ def _record_step(
     first_event: dict[str, Any] | None,
     *,
     version: int,
-) -> tuple[str, ...]:
+    audit: dict[str, Any],
+    ticket_row: dict[str, Any] | None = None,
+) -> None:
     """Turns the engine's effects into task rows, timeline events and queued notices."""
     nodes = app.spec.process.nodes
     events: list[dict[str, Any]] = [first_event] if first_event else []
@@ -311,7 +313,6 @@ def _record_step(
     assignee_rows: list[dict[str, Any]] = []
     closings: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
-    opened: list[str] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -333,7 +334,6 @@ def _record_step(
                 {"user_id": user_id, "kind": "task_assigned", "task_id": effect.task_id}
                 for user_id in effect.assignees
             )
-            opened.append(effect.task_id)
             events.append(
                 {
                     "kind": "task_opened",
@@ -389,24 +389,33 @@ def _record_step(
                     "data": None,
                 }
             )
-    # Tasks first: closing rows and events refer to them by foreign key.
-    tickets_store.insert_tasks(conn, task_rows, assignee_rows)
-    if closings and tickets_store.close_tasks(conn, closings) != len(closings):
-        raise Conflict("The task is no longer open", "task_not_open")
     for event in events:
         event["ticket_id"] = ticket_id
         event["at"] = now
-    tickets_store.insert_events(conn, events)
-    if notices:
-        jobs_store.enqueue(
-            conn,
-            kind="notify",
-            payload={"ticket_id": ticket_id, "notices": notices},
-            due_at=now,
-            now=now,
-            idempotency_key=f"notify:{ticket_id}:{version}",
-        )
-    return tuple(opened)
+    # Nothing below reads a result before the end, so on PostgreSQL it all leaves in one
+    # round trip. Tasks first: closing rows and events refer to them by foreign key.
+    with pipelined(conn):
+        if ticket_row is not None:
+            tickets_store.insert_ticket(conn, ticket_row)
+        tickets_store.insert_tasks(conn, task_rows, assignee_rows)
+        closed = tickets_store.close_tasks(conn, closings)
+        tickets_store.insert_events(conn, events)
+        if notices:
+            jobs_store.enqueue(
+                conn,
+                kind="notify",
+                payload={"ticket_id": ticket_id, "notices": notices},
+                due_at=now,
+                now=now,
+                idempotency_key=f"notify:{ticket_id}:{version}",
+            )
+        audit_store.append(conn, at=now, target_type="ticket", target_id=ticket_id, **audit)
+    if closed.count() != len(closings):
+        raise Conflict("The task is no longer open", "task_not_open")
+
+
+def _opened(result: StepResult) -> tuple[str, ...]:
+    return tuple(e.task_id for e in result.effects if isinstance(e, TaskOpened))
 
 
 def _node_of(result: StepResult, task_id: str) -> str:

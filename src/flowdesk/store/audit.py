@@ -31,7 +31,7 @@ _APPEND_PG = Sql(
     " prev, encode(sha256(convert_to(prev || :before_seq || seq::text || :after_seq, 'UTF8')),"
     " 'hex') FROM head RETURNING seq, hash)"
     " UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry"
-    " WHERE audit_head.id = 1 RETURNING entry.seq"
+    " WHERE audit_head.id = 1"
 )
 _SEQ_MARK = -987654321
 
@@ -45,10 +45,11 @@ def append(
     target_type: str,
     target_id: str,
     details: Mapping[str, Any],
-) -> int:
-    """Adds one entry inside the caller's transaction and returns its sequence number.
+) -> None:
+    """Adds one entry inside the caller's transaction.
 
-    Call it last in a transaction: the head row stays locked until commit.
+    Call it last in a transaction: the head row stays locked until commit. On
+    PostgreSQL it reads nothing back, so it can travel in a pipelined batch.
     """
     content: dict[str, Any] = {
         "seq": _SEQ_MARK,
@@ -64,8 +65,8 @@ def append(
         # The top-level "seq" key sorts after "details", so its mark is the last one.
         before, mark, after = canonical_json(content).rpartition(f'"seq":{_SEQ_MARK}')
         before += mark.removesuffix(str(_SEQ_MARK))
-        seq = _APPEND_PG.run(conn, {**row, "before_seq": before, "after_seq": after}).fetchone()
-        return int(seq[0])
+        _APPEND_PG.run(conn, {**row, "before_seq": before, "after_seq": after})
+        return
     # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
     prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
     seq = int(prev_seq) + 1
@@ -73,7 +74,6 @@ def append(
     digest = entry_hash(prev_hash, content)
     _INSERT.run(conn, {**row, "seq": seq, "prev_hash": prev_hash, "hash": digest})
     _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
-    return seq
 
 
 def _masked(details: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -48,6 +49,19 @@ class Sql:
         if rows:
             cursor, text = self._cursor(conn)
             cursor.executemany(text, rows)
+
+
+def pipelined(conn: Connection) -> AbstractContextManager[object]:
+    """Sends the statements of the block without waiting for each result (PostgreSQL
+    pipeline mode): one round trip instead of one per statement. Results such as
+    rowcounts are readable after the block; errors surface when it ends. On SQLite,
+    an in-process library, it changes nothing."""
+    if not is_postgres(conn):
+        return nullcontext()
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    pipeline: AbstractContextManager[object] = driver.pipeline()
+    return pipeline
 
 
 def is_postgres(conn: Connection) -> bool:

@@ -134,11 +134,20 @@ def insert_tasks(
     _INSERT_ASSIGNEE.run_many(conn, assignee_rows)
 
 
-def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> int:
-    """Closes open tasks; returns how many were still open (the caller checks all were)."""
-    closed = 0
-    for closing in closings:
-        cursor = _CLOSE_TASK.run(
+class ClosedTasks:
+    """How many of the tasks were still open; read it after a pipelined block ends."""
+
+    def __init__(self, cursors: list[Any]) -> None:
+        self._cursors = cursors
+
+    def count(self) -> int:
+        return sum(cursor.rowcount for cursor in self._cursors)
+
+
+def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> ClosedTasks:
+    """Closes open tasks (only those still open: the caller checks the count)."""
+    cursors = [
+        _CLOSE_TASK.run(
             conn,
             {
                 "id": closing["id"],
@@ -148,9 +157,10 @@ def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> int:
                 "comment": closing["comment"],
             },
         )
-        closed += cursor.rowcount
+        for closing in closings
+    ]
     _CLOSE_ASSIGNMENTS.run_many(conn, [{"id": c["id"], "closed": False} for c in closings])
-    return closed
+    return ClosedTasks(cursors)
 
 
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
