@@ -20,6 +20,7 @@ from flowdesk.kernel.clock import FrozenClock
 from flowdesk.services import auth, demo
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext, fast_hasher
+from flowdesk.store import org as org_store
 
 PG_URL = os.environ.get("FLOWDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, object] = {}
@@ -67,13 +68,37 @@ def pg_template() -> Iterator[str]:
     yield "flowdesk_template"
 
 
-def _fresh_pg_database(template: str) -> str:
+def _pg_admin_run(*statements: str) -> None:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS flowdesk_case WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE flowdesk_case TEMPLATE {template}"))
+        for statement in statements:
+            conn.execute(text(statement))
     admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/flowdesk_case"
+
+
+def _load_demo(url: str) -> None:
+    ctx = build_context(url)
+    ctx.hasher = fast_hasher()
+    demo.load(ctx)
+    ctx.db.dispose()  # closing the last SQLite connection checkpoints the WAL into the file
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo-template") / "flowdesk.db"
+    shutil.copyfile(sqlite_template, path)
+    _load_demo(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_template: str) -> str:
+    _pg_admin_run(
+        "DROP DATABASE IF EXISTS flowdesk_demo_template WITH (FORCE)",
+        f"CREATE DATABASE flowdesk_demo_template TEMPLATE {pg_template}",
+    )
+    _load_demo(PG_URL.rsplit("/", 1)[0] + "/flowdesk_demo_template")
+    return "flowdesk_demo_template"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -83,13 +108,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A freshly migrated, empty database of the parametrised backend."""
+    """A fresh database of the parametrised backend, holding the demo bank when the test
+    uses `demo_ctx` or `actors`. The demo is loaded once per session into a template
+    (forty audited users cost a second per test otherwise); loading it is itself tested
+    on an empty database in tests/services/test_demo.py."""
+    wants_demo = bool({"demo_ctx", "actors"} & set(request.fixturenames))
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        name = "sqlite_demo_template" if wants_demo else "sqlite_template"
+        template: Path = request.getfixturevalue(name)
         path = tmp_path / "flowdesk.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
-    return _fresh_pg_database(request.getfixturevalue("pg_template"))
+    template_db = request.getfixturevalue("pg_demo_template" if wants_demo else "pg_template")
+    _pg_admin_run(
+        "DROP DATABASE IF EXISTS flowdesk_case WITH (FORCE)",
+        f"CREATE DATABASE flowdesk_case TEMPLATE {template_db}",
+    )
+    return PG_URL.rsplit("/", 1)[0] + "/flowdesk_case"
 
 
 @pytest.fixture
@@ -107,17 +142,18 @@ def ctx(db_url: str) -> Iterator[ServiceContext]:
 
 @pytest.fixture
 def demo_ctx(ctx: ServiceContext) -> ServiceContext:
-    """The service context with the demo bank and the loan app loaded."""
-    demo.load(ctx)
+    """The service context on a fresh copy of the demo bank (see `db_url`)."""
+    assert demo.load(ctx) is False, "db_url should have copied the demo template"
     return ctx
 
 
 @pytest.fixture
 def actors(demo_ctx: ServiceContext) -> dict[str, Actor]:
-    """Every demo person, logged in, by username."""
-    return {
-        person.username: auth.authenticate(
-            demo_ctx, username=person.username, password=demo.DEMO_PASSWORD
-        )
-        for person in demo.PEOPLE
-    }
+    """Every demo person as `auth.authenticate` would return them, read in one transaction."""
+    with demo_ctx.db.read() as conn:
+        return {
+            person.username: auth.actor_from_row(
+                conn, org_store.user_by_username(conn, person.username)
+            )
+            for person in demo.PEOPLE
+        }

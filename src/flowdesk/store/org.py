@@ -19,7 +19,6 @@ user_roles = table_of(UserRole)
 _USER_BY_USERNAME = select(users).where(users.c.username == bindparam("username"))
 _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _DEPARTMENT_BY_CODE = select(departments).where(departments.c.code == bindparam("code"))
-_DEPARTMENT_BY_ID = select(departments).where(departments.c.id == bindparam("department_id"))
 _ROLE_KEYS = (
     select(roles.c.key)
     .join(user_roles, user_roles.c.role_id == roles.c.id)
@@ -145,10 +144,6 @@ def department_by_code(conn: Connection, code: str) -> Row[Any] | None:
     return conn.execute(_DEPARTMENT_BY_CODE, {"code": code}).first()
 
 
-def department_by_id(conn: Connection, department_id: str) -> Row[Any] | None:
-    return conn.execute(_DEPARTMENT_BY_ID, {"department_id": department_id}).first()
-
-
 def manager_chain(conn: Connection, user_id: str, levels: int) -> list[str]:
     """The user's manager, their manager, … up to `levels` steps (fewer at the top)."""
     chain: list[str] = []
@@ -173,7 +168,3 @@ def display_names(conn: Connection, user_ids: Iterable[str]) -> dict[str, str]:
 
 def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
-
-
-def list_departments(conn: Connection) -> list[Row[Any]]:
-    return list(conn.execute(select(departments).order_by(departments.c.code)))

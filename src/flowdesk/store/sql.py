@@ -95,12 +95,3 @@ def document(conn: Connection, value: Any) -> Any:
 def read_document(value: Any) -> Any:
     """A JSON column as the driver returns it: PostgreSQL decodes JSONB, SQLite gives text."""
     return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def read_when(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
