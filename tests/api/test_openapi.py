@@ -84,3 +84,12 @@ def test_the_docs_page_needs_no_internet(client: TestClient) -> None:
     for asset in assets:
         assert asset.startswith("/static/"), asset
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_bearer_scheme_is_declared_and_asked_for(client: TestClient) -> None:
+    spec = client.get(f"{API}/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert any(s.get("scheme", "").lower() == "bearer" for s in schemes.values())
+    refused = client.get(f"{API}/me")
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import Unauthenticated
@@ -20,12 +21,16 @@ def service_context(request: Request) -> ServiceContext:
 Ctx = Annotated[ServiceContext, Depends(service_context)]
 
 
-def current_actor(request: Request, ctx: Ctx) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declares the bearer scheme in the OpenAPI document; we answer a missing token ourselves.
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+def current_actor(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <token>'; get one at POST /auth/token")
-    return auth.token_actor(ctx, token.strip())
+    return auth.token_actor(ctx, credentials.credentials.strip())
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

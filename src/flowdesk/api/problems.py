@@ -61,6 +61,8 @@ def install(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
+        elif exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
         return problem(exc.status, exc.code, exc.message, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)
