@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 ROUTES = {
     ("post", "/auth/token"),
+    ("delete", "/auth/token"),
     ("get", "/me"),
     ("get", "/apps"),
     ("get", "/apps/{key}"),

@@ -34,3 +34,13 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def presented_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token of the request (already checked by `current_actor`)."""
+    return credentials.credentials.strip() if credentials else ""
+
+
+PresentedToken = Annotated[str, Depends(presented_token)]

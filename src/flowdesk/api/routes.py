@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor
+from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -81,6 +81,13 @@ async def issue_token(request: Request, ctx: Ctx) -> TokenResponse:
     )
     token = await run_in_threadpool(auth.create_token, ctx, actor, name=data.name)
     return TokenResponse(token=token)
+
+
+@router.delete("/auth/token", status_code=204, tags=["auth"])
+def revoke_token(actor: CurrentActor, token: PresentedToken, ctx: Ctx) -> Response:
+    """Revoke the token this request is made with; it stops working at once."""
+    auth.revoke_token(ctx, actor, token)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeOut, tags=["auth"])

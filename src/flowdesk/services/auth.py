@@ -19,6 +19,7 @@ from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import TooManyAttempts, Unauthenticated, ValidationFailed
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
+from flowdesk.store import audit as audit_store
 from flowdesk.store import auth as auth_store
 from flowdesk.store import org as org_store
 
@@ -164,3 +165,19 @@ def token_actor(ctx: ServiceContext, token: str) -> Actor:
         if user is None or not user.is_active:
             raise Unauthenticated("Invalid API token", "invalid_token")
         return actor_from_row(conn, user)
+
+
+def revoke_token(ctx: ServiceContext, actor: Actor, token: str) -> None:
+    """Revokes the presented token at once (a leaked token must be stoppable); audited."""
+    now = ctx.clock.now()
+    with ctx.db.write() as conn:
+        if auth_store.revoke_token(conn, _digest(token), now):
+            audit_store.append(
+                conn,
+                at=now,
+                actor=actor.username,
+                action="token.revoke",
+                target_type="user",
+                target_id=actor.user_id,
+                details={"prefix": token[:12]},
+            )

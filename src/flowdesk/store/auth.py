@@ -46,6 +46,15 @@ def token_by_hash(conn: Connection, token_hash: str) -> Row[Any] | None:
     return conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
 
 
+def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
+    result = conn.execute(
+        update(tokens)
+        .where(tokens.c.token_hash == token_hash, tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
 def insert_session(
     conn: Connection,
     *,
