@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from flowdesk.main import create_app
 from flowdesk.services import demo
 from flowdesk.services.context import fast_hasher
 from flowdesk.settings import Settings
+from live_server import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -49,12 +47,6 @@ APPROVERS = (
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """flowdesk on http://127.0.0.1:<port>, demo bank loaded, worker running."""
@@ -64,19 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ctx = app.state.ctx
     ctx.hasher = fast_hasher()  # demo passwords only; keeps the set-up quick
     assert demo.load(ctx)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=15)
+    with serving(app) as url:
+        yield url
     ctx.db.dispose()
 
 
