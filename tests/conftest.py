@@ -7,38 +7,19 @@ skipped, with the reason shown, only when no server answers at FLOWDESK_TEST_PG_
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
+import pg
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.services import auth, demo
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.store import org as org_store
-
-PG_URL = os.environ.get("FLOWDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-_pg_state: dict[str, object] = {}
-
-
-def _pg_reason() -> str | None:
-    """None when PostgreSQL answers, else why not (checked once per run)."""
-    if "reason" not in _pg_state:
-        try:
-            engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            engine.dispose()
-            _pg_state["reason"] = None
-        except Exception as exc:
-            _pg_state["reason"] = f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
-    reason = _pg_state["reason"]
-    return reason if isinstance(reason, str) else None
 
 
 @pytest.fixture(scope="session")
@@ -53,27 +34,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """Migrates PostgreSQL once and snapshots the empty schema as a template database."""
-    reason = _pg_reason()
+    reason = pg.unreachable_reason()
     if reason:
         pytest.skip(reason)
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS flowdesk_template WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE flowdesk_template"))
-    admin.dispose()
-    url = PG_URL.rsplit("/", 1)[0] + "/flowdesk_template"
-    ctx = build_context(url)
+    ctx = build_context(pg.fresh_database("template"))
     migrate_database(ctx)
     ctx.db.dispose()
-    yield "flowdesk_template"
-
-
-def _pg_admin_run(*statements: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for statement in statements:
-            conn.execute(text(statement))
-    admin.dispose()
+    yield pg.database_name("template")
+    pg.drop_run_databases()
 
 
 def _load_demo(url: str) -> None:
@@ -93,12 +61,9 @@ def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="session")
 def pg_demo_template(pg_template: str) -> str:
-    _pg_admin_run(
-        "DROP DATABASE IF EXISTS flowdesk_demo_template WITH (FORCE)",
-        f"CREATE DATABASE flowdesk_demo_template TEMPLATE {pg_template}",
-    )
-    _load_demo(PG_URL.rsplit("/", 1)[0] + "/flowdesk_demo_template")
-    return "flowdesk_demo_template"
+    url = pg.fresh_database("demo_template", template=pg_template)
+    _load_demo(url)
+    return pg.database_name("demo_template")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -120,11 +85,7 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     template_db = request.getfixturevalue("pg_demo_template" if wants_demo else "pg_template")
-    _pg_admin_run(
-        "DROP DATABASE IF EXISTS flowdesk_case WITH (FORCE)",
-        f"CREATE DATABASE flowdesk_case TEMPLATE {template_db}",
-    )
-    return PG_URL.rsplit("/", 1)[0] + "/flowdesk_case"
+    return pg.fresh_database("case", template=template_db)
 
 
 @pytest.fixture

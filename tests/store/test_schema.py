@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
+import pg
 from flowdesk.services.bootstrap import build_context
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import migrate
 from flowdesk.store.tables import metadata
-
-PG_URL = os.environ.get("FLOWDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -25,12 +23,7 @@ def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.db'}"
     request.getfixturevalue("pg_template")  # skips when PostgreSQL is not there
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS flowdesk_case WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE flowdesk_case"))
-    admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/flowdesk_case"
+    return pg.fresh_database("case")
 
 
 @pytest.fixture
