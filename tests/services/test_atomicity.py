@@ -8,9 +8,11 @@ as before, and the same step can then be done again.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
 from loan_desk import Desk, loan_values
 from sqlalchemy import func, select
@@ -21,6 +23,7 @@ from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.services import apps, audit, tickets
 from flowdesk.store import audit as audit_store
 from flowdesk.store import jobs as jobs_store
+from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.tables import (
     AuditLog,
@@ -70,28 +73,36 @@ def _fail_after(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> Call
     return lambda: calls[0]
 
 
-SUBMIT_WRITES = [
+# SQLite writes a step's rows statement by statement, so a fault can come after each;
+# PostgreSQL sends them as one statement (store/steps.py), so there the fault comes after
+# it was sent and before COMMIT. On both, a failing statement is tested further below.
+_STEP_WRITE = (steps_store, "write_step")
+_SQLITE_SUBMIT = [
     (tickets_store, "insert_ticket"),
     (tickets_store, "insert_tasks"),
     (tickets_store, "insert_events"),
     (jobs_store, "enqueue"),
     (audit_store, "append"),
+    _STEP_WRITE,
 ]
-APPROVE_WRITES = [
+_SQLITE_APPROVE = [
     (tickets_store, "update_ticket"),
     (tickets_store, "insert_tasks"),
     (tickets_store, "close_tasks"),
     (tickets_store, "insert_events"),
     (jobs_store, "enqueue"),
     (audit_store, "append"),
+    _STEP_WRITE,
 ]
+SUBMIT_WRITES = [("sqlite", *w) for w in _SQLITE_SUBMIT] + [("postgresql", *_STEP_WRITE)]
+APPROVE_WRITES = [("sqlite", *w) for w in _SQLITE_APPROVE] + [("postgresql", *_STEP_WRITE)]
 
 
-@pytest.mark.parametrize(
-    "module, name",
-    SUBMIT_WRITES,
-    ids=[f"{m.__name__.split('.')[-1]}.{n}" for m, n in SUBMIT_WRITES],
-)
+def _ids(writes: list[tuple[str, Any, str]]) -> list[str]:
+    return [f"{b}-{m.__name__.split('.')[-1]}.{n}" for b, m, n in writes]
+
+
+@pytest.mark.parametrize("backend, module, name", SUBMIT_WRITES, ids=_ids(SUBMIT_WRITES))
 def test_a_submit_that_fails_after_any_write_leaves_nothing(
     desk: Desk, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
 ) -> None:
@@ -108,11 +119,7 @@ def test_a_submit_that_fails_after_any_write_leaves_nothing(
     assert audit.verify(desk.ctx).ok
 
 
-@pytest.mark.parametrize(
-    "module, name",
-    APPROVE_WRITES,
-    ids=[f"{m.__name__.split('.')[-1]}.{n}" for m, n in APPROVE_WRITES],
-)
+@pytest.mark.parametrize("backend, module, name", APPROVE_WRITES, ids=_ids(APPROVE_WRITES))
 def test_an_approval_that_fails_after_any_write_leaves_nothing(
     desk: Desk, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
 ) -> None:
@@ -140,12 +147,37 @@ def test_a_rejection_that_fails_midway_cancels_nothing(
 ) -> None:
     ticket_id = desk.submit("120000.00")
     before = _snapshot(desk)
-    _fail_after(monkeypatch, tickets_store, "close_tasks")
+    _fail_after(monkeypatch, steps_store, "write_step")
     with pytest.raises(InjectedFault):
         desk.reject("wang.fang", ticket_id, "legal_review")
     monkeypatch.undo()
     assert _snapshot(desk) == before
     assert {t.state for t in desk.view(ticket_id).tasks} == {"open"}
+
+
+def test_a_step_the_database_refuses_leaves_nothing(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database itself fails the step's write (a timeline event naming a user who
+    does not exist breaks a foreign key): on PostgreSQL that surfaces at COMMIT, which
+    leaves with the statement, and still nothing is stored."""
+    ticket_id = desk.submit("120000.00")
+    legal = desk.task(ticket_id, "legal_review")
+    before = _snapshot(desk)
+    original = steps_store.write_step
+
+    def with_ghost_actor(conn: Any, step: steps_store.StepWrite) -> Any:
+        step.events.append({**step.events[-1], "actor_id": "0" * 32})
+        return original(conn, step)
+
+    monkeypatch.setattr(steps_store, "write_step", with_ghost_actor)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+        tickets.approve(desk.ctx, actor=desk.actors["wang.fang"], task_id=legal.id)
+    monkeypatch.undo()
+    assert _snapshot(desk) == before
+    assert audit.verify(desk.ctx).ok
+    tickets.approve(desk.ctx, actor=desk.actors["wang.fang"], task_id=legal.id)
+    assert [t.node_id for t in desk.view(ticket_id).open_tasks] == ["finance_review"]
 
 
 def _publish_loan_with(ctx: Any, role: str, replacement: str) -> None:

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 
 from flowdesk.kernel.errors import Conflict, FlowdeskError
 from flowdesk.services import audit, tickets
-from flowdesk.store import tickets as tickets_store
+from flowdesk.store import audit as audit_store
+from flowdesk.store import steps as steps_store
 from flowdesk.store.tables import AuditLog, Event, Job, Task
 
 ROUNDS_TWO_WAY = {"postgresql": 1000, "sqlite": 300}
@@ -137,20 +138,21 @@ def _only_open_task(desk: Desk, ticket_id: str) -> str:
     return task.id
 
 
-def _count_lost_version_checks(monkeypatch: pytest.MonkeyPatch) -> Counter[bool]:
-    """Counts the outcomes of the conditional ticket update (False: the version check lost)."""
-    outcomes: Counter[bool] = Counter()
-    original = tickets_store.update_ticket
+def _record_step_writes(monkeypatch: pytest.MonkeyPatch) -> list[steps_store.StepWritten]:
+    """Keeps every step write's outcome; `applied` is False where the version check lost
+    (readable once the transactions have ended)."""
+    written: list[steps_store.StepWritten] = []
+    original = steps_store.write_step
     lock = threading.Lock()
 
-    def counting(*args: Any, **kwargs: Any) -> bool:
-        done = original(*args, **kwargs)
+    def recording(*args: Any, **kwargs: Any) -> steps_store.StepWritten:
+        outcome = original(*args, **kwargs)
         with lock:
-            outcomes[done] += 1
-        return done
+            written.append(outcome)
+        return outcome
 
-    monkeypatch.setattr(tickets_store, "update_ticket", counting)
-    return outcomes
+    monkeypatch.setattr(steps_store, "write_step", recording)
+    return written
 
 
 def test_two_people_approving_one_task_at_once_exactly_one_wins(
@@ -159,7 +161,7 @@ def test_two_people_approving_one_task_at_once_exactly_one_wins(
     # The disbursement task has two assignees; use both so they really are two people.
     rounds = _rounds(ROUNDS_TWO_WAY[backend])
     task_ids = _disbursement_tasks(desk, rounds)
-    updates = _count_lost_version_checks(monkeypatch)
+    writes = _record_step_writes(monkeypatch)
     racers = Racers(2)
     for task_id in task_ids:
         results = racers.race(
@@ -178,8 +180,14 @@ def test_two_people_approving_one_task_at_once_exactly_one_wins(
         finished = conn.execute(
             select(func.count()).where(events.c.kind == "ticket_approved")
         ).scalar_one()
+        audited = sum(
+            entry.action == "task.approve" and entry.details["node"] == "disburse"
+            for entry in audit_store.entries(conn)
+        )
     assert dict(closed) == {"approved": rounds}
     assert finished == rounds  # no ticket finished twice
+    assert audited == rounds  # the losers' steps left no audit entry
+    updates = Counter(write.applied for write in writes)
     assert updates[True] == rounds
     if backend == "postgresql":
         # Both racers really read the open task; the version check decided (SQLite's

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 
 from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services.process_context import AssigneeCache
 from flowdesk.services.registry import AppRegistry
 from flowdesk.store.db import Database
 
@@ -25,6 +26,7 @@ class ServiceContext:
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     apps: AppRegistry = field(default_factory=AppRegistry)
+    assignees: AssigneeCache = field(default_factory=AssigneeCache)
 
 
 def fast_hasher() -> PasswordHasher:

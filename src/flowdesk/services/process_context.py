@@ -1,11 +1,13 @@
 """The process engine's Context for one step: conditions from the app, people from the org.
 
-Built per step on the step's own connection, so assignees are resolved inside the
-same transaction that records the new tasks.
+Built per step on the step's own connection. Who a rule names is cached per process
+for as long as the org generation (bumped by database triggers on every org-chart
+change, read in the step's first statement) stays the same.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection
@@ -15,12 +17,41 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import org as org_store
 
+_Key = tuple[AssigneeRule, str]
+
+
+class AssigneeCache:
+    """Assignee look-ups of one org generation, shared by the threads of a process."""
+
+    MAX_ENTRIES = 100_000
+
+    def __init__(self) -> None:
+        self._generation = 0
+        self._entries: dict[_Key, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def at(self, generation: int) -> dict[_Key, tuple[str, ...]] | None:
+        """The entries valid at `generation`; None for a step that read an older one
+        than the cache already holds (it looks people up itself)."""
+        with self._lock:
+            if generation > self._generation or len(self._entries) > self.MAX_ENTRIES:
+                self._generation = generation
+                self._entries = {}
+            return self._entries if generation == self._generation else None
+
 
 class StepContext:
-    def __init__(self, conn: Connection, app: PublishedApp, requester_id: str) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        app: PublishedApp,
+        requester_id: str,
+        assignees: dict[_Key, tuple[str, ...]] | None = None,
+    ) -> None:
         self._conn = conn
         self._app = app
         self._requester_id = requester_id
+        self._assignees = assignees
 
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
         return self._app.conditions.evaluate(condition, values)
@@ -29,6 +60,15 @@ class StepContext:
         return new_id()
 
     def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+        if self._assignees is None:
+            return self._look_up(rule, starter)
+        key = (rule, starter if rule.kind.startswith("applicant_") else "")
+        found = self._assignees.get(key)
+        if found is None:
+            found = self._assignees[key] = tuple(self._look_up(rule, starter))
+        return found
+
+    def _look_up(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
         conn = self._conn
         if rule.kind == "user" and rule.user:
             return _listed(org_store.active_user_id(conn, rule.user))

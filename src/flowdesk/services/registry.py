@@ -44,7 +44,13 @@ class AppRegistry:
         return published
 
     def current(self, conn: Connection, app_key: str) -> PublishedApp:
-        version_id = apps_store.current_version_id(conn, app_key)
+        return self.current_and_org_generation(conn, app_key)[0]
+
+    def current_and_org_generation(
+        self, conn: Connection, app_key: str
+    ) -> tuple[PublishedApp, int]:
+        """The app's current version and the org generation, read in one statement."""
+        version_id, org_generation = apps_store.current_version_id(conn, app_key)
         if version_id is None:
             raise NotFound(f"No app {app_key!r}", "app_not_found")
-        return self.version(conn, version_id)
+        return self.version(conn, version_id), org_generation

@@ -34,10 +34,9 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
-from flowdesk.store import audit as audit_store
-from flowdesk.store import jobs as jobs_store
+from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
-from flowdesk.store.sql import pipelined
+from flowdesk.store.steps import AuditRecord
 
 MAX_COMMENT = 2000
 RACE_RETRIES = 5
@@ -67,7 +66,7 @@ def submit(
     if not decide(actor, "ticket.create"):
         raise Forbidden("You may not file tickets in this app")
     with ctx.db.write() as conn:
-        app = ctx.apps.current(conn, app_key)
+        app, org_generation = ctx.apps.current_and_org_generation(conn, app_key)
         clean = validate_submission(app.spec.form, values, source=source, locale=locale)
         now = ctx.clock.now()
         ticket_id = new_id()
@@ -75,54 +74,43 @@ def submit(
             app.spec.process,
             None,
             Start(starter=actor.user_id, values=clean),
-            StepContext(conn, app, actor.user_id),
+            StepContext(conn, app, actor.user_id, ctx.assignees.at(org_generation)),
         )
-        ticket_row = {
-            "id": ticket_id,
-            "app_id": app.app_id,
-            "app_version_id": app.version_id,
-            "title": _title(app, clean),
-            "status": result.state.status,
-            "values": clean,
-            "state": dump_state(result.state),
-            "version": 1,
-            "requester_id": actor.user_id,
-            "department_id": actor.department_id,
-            "created_at": now,
-            "updated_at": now,
-            "finished_at": now if result.state.status != "running" else None,
-        }
-        first_event = {
-            "kind": "ticket_submitted",
-            "actor_id": actor.user_id,
-            "node_id": None,
-            "task_id": None,
-            "comment": None,
-            "data": {"app": app_key, "version": app.version},
-        }
         opened = _opened(result)
-        audit = {
-            "actor": actor.username,
-            "action": "ticket.submit",
-            "details": {
-                "app": app_key,
-                "version": app.version,
-                "status": result.state.status,
-                "opened": [_node_of(result, t) for t in opened],
-            },
-        }
-        _record_step(
-            conn,
+        write = _step_write(
             app,
             ticket_id,
             result,
             now,
             actor.user_id,
-            first_event,
-            version=1,
-            audit=audit,
-            ticket_row=ticket_row,
+            {
+                "kind": "ticket_submitted",
+                "actor_id": actor.user_id,
+                "node_id": None,
+                "task_id": None,
+                "comment": None,
+                "data": {"app": app_key, "version": app.version},
+            },
+            AuditRecord(
+                actor=actor.username,
+                action="ticket.submit",
+                details={
+                    "app": app_key,
+                    "version": app.version,
+                    "status": result.state.status,
+                    "opened": [_node_of(result, t) for t in opened],
+                },
+            ),
+            values=clean,
+            new_ticket={
+                "app_id": app.app_id,
+                "app_version_id": app.version_id,
+                "title": _title(app, clean),
+                "requester_id": actor.user_id,
+                "department_id": actor.department_id,
+            },
         )
+        steps_store.write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened)
 
 
@@ -242,21 +230,8 @@ def _complete_once(
                 comment=comment,
                 values=current_values,
             ),
-            StepContext(conn, app, row.requester_id),
+            StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation)),
         )
-        now = ctx.clock.now()
-        finished = result.state.status != "running"
-        if not tickets_store.update_ticket(
-            conn,
-            ticket_id=row.ticket_id,
-            expected_version=row.version,
-            values=current_values,
-            state=dump_state(result.state),
-            status=result.state.status,
-            updated_at=now,
-            finished_at=now if finished else None,
-        ):
-            raise _StaleVersion()
         first_event = None
         if changed:
             first_event = {
@@ -268,44 +243,46 @@ def _complete_once(
                 "data": {"fields": changed},
             }
         opened = _opened(result)
-        audit = {
-            "actor": actor.username,
-            "action": f"task.{outcome}",
-            "details": {
-                "task": task_id,
-                "node": row.node_id,
-                "status": result.state.status,
-                "changed_fields": changed,
-                "opened": [_node_of(result, t) for t in opened],
-            },
-        }
-        _record_step(
-            conn,
+        write = _step_write(
             app,
             row.ticket_id,
             result,
-            now,
+            ctx.clock.now(),
             row.requester_id,
             first_event,
-            version=row.version + 1,
-            audit=audit,
+            AuditRecord(
+                actor=actor.username,
+                action=f"task.{outcome}",
+                details={
+                    "task": task_id,
+                    "node": row.node_id,
+                    "status": result.state.status,
+                    "changed_fields": changed,
+                    "opened": [_node_of(result, t) for t in opened],
+                },
+            ),
+            values=current_values,
+            expected_version=row.version,
         )
+        written = steps_store.write_step(conn, write)
+    if not written.applied:
+        raise _StaleVersion()
     return StepOutcome(row.ticket_id, result.state.status, opened)
 
 
-def _record_step(
-    conn: Connection,
+def _step_write(
     app: PublishedApp,
     ticket_id: str,
     result: StepResult,
     now: datetime,
     requester_id: str,
     first_event: dict[str, Any] | None,
+    audit: AuditRecord,
     *,
-    version: int,
-    audit: dict[str, Any],
-    ticket_row: dict[str, Any] | None = None,
-) -> None:
+    values: dict[str, Any],
+    new_ticket: dict[str, Any] | None = None,
+    expected_version: int = 0,
+) -> steps_store.StepWrite:
     """Turns the engine's effects into task rows, timeline events and queued notices."""
     nodes = app.spec.process.nodes
     events: list[dict[str, Any]] = [first_event] if first_event else []
@@ -319,16 +296,13 @@ def _record_step(
             task_rows.append(
                 {
                     "id": effect.task_id,
-                    "ticket_id": ticket_id,
                     "node_id": effect.node_id,
                     "name_en": node.label("en"),
                     "name_zh": node.label("zh"),
-                    "created_at": now,
                 }
             )
             assignee_rows.extend(
-                {"task_id": effect.task_id, "user_id": user_id, "is_open": True}
-                for user_id in effect.assignees
+                {"task_id": effect.task_id, "user_id": user_id} for user_id in effect.assignees
             )
             notices.extend(
                 {"user_id": user_id, "kind": "task_assigned", "task_id": effect.task_id}
@@ -349,7 +323,6 @@ def _record_step(
                 {
                     "id": effect.task_id,
                     "state": effect.outcome,
-                    "at": now,
                     "by": effect.actor,
                     "comment": effect.comment or None,
                 }
@@ -389,29 +362,22 @@ def _record_step(
                     "data": None,
                 }
             )
-    for event in events:
-        event["ticket_id"] = ticket_id
-        event["at"] = now
-    # Nothing below reads a result before the end, so on PostgreSQL it all leaves in one
-    # round trip. Tasks first: closing rows and events refer to them by foreign key.
-    with pipelined(conn):
-        if ticket_row is not None:
-            tickets_store.insert_ticket(conn, ticket_row)
-        tickets_store.insert_tasks(conn, task_rows, assignee_rows)
-        closed = tickets_store.close_tasks(conn, closings)
-        tickets_store.insert_events(conn, events)
-        if notices:
-            jobs_store.enqueue(
-                conn,
-                kind="notify",
-                payload={"ticket_id": ticket_id, "notices": notices},
-                due_at=now,
-                now=now,
-                idempotency_key=f"notify:{ticket_id}:{version}",
-            )
-        audit_store.append(conn, at=now, target_type="ticket", target_id=ticket_id, **audit)
-    if closed.count() != len(closings):
-        raise Conflict("The task is no longer open", "task_not_open")
+    return steps_store.StepWrite(
+        ticket_id=ticket_id,
+        at=now,
+        audit=audit,
+        values=values,
+        state=dump_state(result.state),
+        status=result.state.status,
+        finished_at=now if result.state.status != "running" else None,
+        tasks=task_rows,
+        assignees=assignee_rows,
+        closings=closings,
+        events=events,
+        notices=notices,
+        new_ticket=new_ticket,
+        expected_version=expected_version,
+    )
 
 
 def _opened(result: StepResult) -> tuple[str, ...]:

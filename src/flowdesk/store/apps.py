@@ -17,12 +17,16 @@ versions = table_of(AppVersion)
 _APP_BY_KEY = select(apps).where(apps.c.key == bindparam("key"))
 
 
-_CURRENT_VERSION = Sql("SELECT current_version_id FROM apps WHERE key = :key")
+_CURRENT_VERSION = Sql(
+    "SELECT (SELECT current_version_id FROM apps WHERE key = :key), generation"
+    " FROM org_generation WHERE id = 1"
+)
 
 
-def current_version_id(conn: Connection, key: str) -> str | None:
-    row = _CURRENT_VERSION.run(conn, {"key": key}).fetchone()
-    return str(row[0]) if row and row[0] else None
+def current_version_id(conn: Connection, key: str) -> tuple[str | None, int]:
+    """The app's current version id, and the org generation read in the same statement."""
+    version_id, generation = _CURRENT_VERSION.run(conn, {"key": key}).fetchone()
+    return (str(version_id) if version_id else None), int(generation)
 
 
 def app_by_key(conn: Connection, key: str) -> Row[Any] | None:

@@ -21,18 +21,22 @@ _INSERT = Sql(
     " :hash)"
 )
 _MOVE_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
-# PostgreSQL: lock the head, insert the entry hashed in SQL, move the head: one round trip,
+# PostgreSQL: lock the head, insert the entry hashed in SQL, move the head: one statement,
 # so the head row (which serialises every writer) is held for as short a time as possible.
 # The hashed text is the same canonical JSON as in Python, with the new seq spliced in.
-_APPEND_PG = Sql(
-    "WITH head AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1 FOR UPDATE),"
-    " entry AS (INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details,"
-    " prev_hash, hash) SELECT seq, :at, :actor, :action, :target_type, :target_id, :details,"
-    " prev, encode(sha256(convert_to(prev || :before_seq || seq::text || :after_seq, 'UTF8')),"
-    " 'hex') FROM head RETURNING seq, hash)"
-    " UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry"
-    " WHERE audit_head.id = 1"
+# `{gate}` lets a caller's statement append only when its own write happened.
+PG_APPEND_CTES = (
+    "audit_next AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1{gate}"
+    " FOR UPDATE OF audit_head),"
+    " audit_entry AS (INSERT INTO audit_log (seq, at, actor, action, target_type, target_id,"
+    " details, prev_hash, hash) SELECT seq, :audit_at, :audit_actor, :audit_action,"
+    " :audit_target_type, :audit_target_id, :audit_details, prev, encode(sha256(convert_to("
+    "prev || :audit_before_seq || seq::text || :audit_after_seq, 'UTF8')), 'hex')"
+    " FROM audit_next RETURNING seq, hash),"
+    " audit_moved AS (UPDATE audit_head SET seq = audit_entry.seq, hash = audit_entry.hash"
+    " FROM audit_entry WHERE audit_head.id = 1 RETURNING 1)"
 )
+_APPEND_PG = Sql(f"WITH {PG_APPEND_CTES.format(gate='')} SELECT 1")
 _SEQ_MARK = -987654321
 
 
@@ -48,9 +52,56 @@ def append(
 ) -> None:
     """Adds one entry inside the caller's transaction.
 
-    Call it last in a transaction: the head row stays locked until commit. On
-    PostgreSQL it reads nothing back, so it can travel in a pipelined batch.
+    Call it last in a transaction: the head row stays locked until commit.
     """
+    params = entry_params(
+        conn,
+        at=at,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
+    if is_postgres(conn):
+        _APPEND_PG.run(conn, params)
+        return
+    # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
+    prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
+    seq = int(prev_seq) + 1
+    content = params.pop("audit_content")
+    content["seq"] = seq
+    digest = entry_hash(prev_hash, content)
+    _INSERT.run(
+        conn,
+        {
+            "seq": seq,
+            "at": content["at"],
+            "actor": actor,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "details": params["audit_details"],
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
+
+
+def entry_params(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The `:audit_*` parameters of an append. On PostgreSQL they include the entry's
+    canonical JSON split around its seq, which only the locked head decides; on SQLite
+    the content itself, hashed once the head is read."""
     content: dict[str, Any] = {
         "seq": _SEQ_MARK,
         "at": at.isoformat(),
@@ -60,20 +111,23 @@ def append(
         "target_id": target_id,
         "details": _masked(details),
     }
-    row = {**content, "details": document(conn, content["details"])}
-    if is_postgres(conn):
-        # The top-level "seq" key sorts after "details", so its mark is the last one.
-        before, mark, after = canonical_json(content).rpartition(f'"seq":{_SEQ_MARK}')
-        before += mark.removesuffix(str(_SEQ_MARK))
-        _APPEND_PG.run(conn, {**row, "before_seq": before, "after_seq": after})
-        return
-    # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
-    prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
-    seq = int(prev_seq) + 1
-    content["seq"] = seq
-    digest = entry_hash(prev_hash, content)
-    _INSERT.run(conn, {**row, "seq": seq, "prev_hash": prev_hash, "hash": digest})
-    _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
+    params = {
+        "audit_at": content["at"],
+        "audit_actor": actor,
+        "audit_action": action,
+        "audit_target_type": target_type,
+        "audit_target_id": target_id,
+        "audit_details": document(conn, content["details"]),
+    }
+    if not is_postgres(conn):
+        return {**params, "audit_content": content}
+    # The top-level "seq" key sorts after "details", so its mark is the last one.
+    before, mark, after = canonical_json(content).rpartition(f'"seq":{_SEQ_MARK}')
+    return {
+        **params,
+        "audit_before_seq": before + mark.removesuffix(str(_SEQ_MARK)),
+        "audit_after_seq": after,
+    }
 
 
 def _masked(details: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
+from flowdesk.store.sql import commit_queued, drop_queued
+
 READ_ONLY = "flowdesk_read_only"
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
@@ -50,7 +52,12 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
         with self.engine.begin() as conn:
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                drop_queued(conn)
+                raise
+            commit_queued(conn)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

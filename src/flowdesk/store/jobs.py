@@ -11,6 +11,7 @@ from flowdesk.store.sql import Sql, document, when
 from flowdesk.store.tables import Job, table_of
 
 jobs = table_of(Job)
+DEFAULT_MAX_ATTEMPTS = 5
 
 # A NULL idempotency key never conflicts, so one statement serves keyed and unkeyed jobs.
 _ENQUEUE = Sql(
@@ -29,7 +30,7 @@ def enqueue(
     due_at: datetime,
     now: datetime,
     idempotency_key: str | None = None,
-    max_attempts: int = 5,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> None:
     """Queues a job in the caller's transaction; a repeated idempotency key is a no-op."""
     _ENQUEUE.run(

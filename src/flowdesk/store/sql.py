@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,9 +26,10 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 class Sql:
     """One SQL text with `:name` parameters, runnable on SQLite and PostgreSQL drivers."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, postgresql: str | None = None) -> None:
+        """`postgresql` is the text for PostgreSQL where its SQL differs from SQLite's."""
         self.sqlite = text
-        self.postgresql = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+        self.postgresql = _PARAM.sub(r"%(\1)s", (postgresql or text).replace("%", "%%"))
 
     def _cursor(self, conn: Connection) -> tuple[Any, str]:
         driver = conn.connection.driver_connection
@@ -51,17 +51,52 @@ class Sql:
             cursor.executemany(text, rows)
 
 
-def pipelined(conn: Connection) -> AbstractContextManager[object]:
-    """Sends the statements of the block without waiting for each result (PostgreSQL
-    pipeline mode): one round trip instead of one per statement. Results such as
-    rowcounts are readable after the block; errors surface when it ends. On SQLite,
-    an in-process library, it changes nothing."""
-    if not is_postgres(conn):
-        return nullcontext()
+_QUEUED = "flowdesk.queued_before_commit"
+
+
+class Queued:
+    """A statement that leaves with COMMIT; its result is readable once the transaction
+    has ended (`result()` is the driver cursor)."""
+
+    def __init__(self, statement: Sql, params: Mapping[str, Any]) -> None:
+        self.statement = statement
+        self.params = params
+        self._cursor: Any = None
+
+    def result(self) -> Any:
+        if self._cursor is None:
+            raise RuntimeError("the transaction has not committed")
+        return self._cursor
+
+
+def queue_before_commit(conn: Connection, statement: Sql, params: Mapping[str, Any]) -> Queued:
+    """PostgreSQL: holds the transaction's last statements back so that `commit_queued`
+    sends them together with COMMIT, in one round trip: locks they take are held only
+    for the server's own time, never across a client's scheduling delay."""
+    queued = Queued(statement, params)
+    conn.info.setdefault(_QUEUED, []).append(queued)
+    return queued
+
+
+def commit_queued(conn: Connection) -> None:
+    """Sends the queued statements and COMMIT in one pipeline (no-op when none are
+    queued); an error of a queued statement surfaces here and nothing is committed."""
+    queue: list[Queued] = conn.info.pop(_QUEUED, [])
+    if not queue:
+        return
     driver = conn.connection.driver_connection
     assert driver is not None
-    pipeline: AbstractContextManager[object] = driver.pipeline()
-    return pipeline
+    with driver.pipeline():
+        for queued in queue:
+            cursor = driver.cursor()
+            cursor.execute(queued.statement.postgresql, queued.params)
+            queued._cursor = cursor
+        driver.commit()
+
+
+def drop_queued(conn: Connection) -> None:
+    """Forgets queued statements of a transaction that is rolling back."""
+    conn.info.pop(_QUEUED, None)
 
 
 def is_postgres(conn: Connection) -> bool:

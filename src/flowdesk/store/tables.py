@@ -264,6 +264,15 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class OrgGeneration(Base):
+    """One row counting org-chart changes (bumped by triggers): caches of who holds a
+    role or manages whom are valid while it stays the same."""
+
+    __tablename__ = "org_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
 class Notification(Base):
     __tablename__ = "notifications"
     id: Mapped[str] = mapped_column(Id, primary_key=True)

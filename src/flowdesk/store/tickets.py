@@ -7,13 +7,14 @@ hot path uses driver-level statements (`store/sql.py`); reads for pages use Core
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, and_, func, select
 
-from flowdesk.store.sql import Sql, document, read_document, when
+from flowdesk.store.sql import Sql, document, is_postgres, read_document, when
 from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket, table_of
 
 tickets = table_of(Ticket)
@@ -29,13 +30,20 @@ _INSERT_TICKET = Sql(
 )
 _TASK_FOR_STEP = Sql(
     "SELECT t.id, t.ticket_id, t.node_id, t.state, k.app_version_id, k.status,"
-    ' k."values", k.state, k.version, k.requester_id FROM tasks t'
-    " JOIN tickets k ON k.id = t.ticket_id WHERE t.id = :task_id"
+    ' k."values", k.state, k.version, k.requester_id, g.generation FROM tasks t'
+    " JOIN tickets k ON k.id = t.ticket_id JOIN org_generation g ON g.id = 1"
+    " WHERE t.id = :task_id"
 )
-_UPDATE_TICKET = Sql(
+_UPDATE_TICKET_SET = (
     'UPDATE tickets SET "values" = :values, state = :state, status = :status,'
     " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
-    " WHERE id = :ticket_id AND version = :expected"
+    " WHERE id = :ticket_id AND version = :expected AND NOT EXISTS (SELECT 1 FROM tasks"
+)
+_UPDATE_TICKET = Sql(
+    f"{_UPDATE_TICKET_SET} WHERE id IN (SELECT value FROM json_each(:closing_ids))"
+    " AND state <> 'open')",
+    postgresql=f"{_UPDATE_TICKET_SET} WHERE id = ANY(CAST(:closing_ids AS text[]))"
+    " AND state <> 'open')",
 )
 _INSERT_TASK = Sql(
     "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
@@ -69,6 +77,7 @@ class TaskForStep(NamedTuple):
     ticket_state: dict[str, Any]
     version: int
     requester_id: str
+    org_generation: int
 
 
 def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
@@ -103,18 +112,23 @@ def update_ticket(
     *,
     ticket_id: str,
     expected_version: int,
+    closing_task_ids: list[str],
     values: dict[str, Any],
     state: dict[str, Any],
     status: str,
     updated_at: datetime,
     finished_at: datetime | None,
 ) -> bool:
-    """Writes the new state only if nobody else did since we read `expected_version`."""
+    """Writes the new state only if nobody else did since we read `expected_version`
+    and the tasks the step closes are still open."""
     cursor = _UPDATE_TICKET.run(
         conn,
         {
             "ticket_id": ticket_id,
             "expected": expected_version,
+            "closing_ids": (
+                closing_task_ids if is_postgres(conn) else json.dumps(closing_task_ids)
+            ),
             "values": document(conn, values),
             "state": document(conn, state),
             "status": status,
@@ -134,33 +148,22 @@ def insert_tasks(
     _INSERT_ASSIGNEE.run_many(conn, assignee_rows)
 
 
-class ClosedTasks:
-    """How many of the tasks were still open; read it after a pipelined block ends."""
-
-    def __init__(self, cursors: list[Any]) -> None:
-        self._cursors = cursors
-
-    def count(self) -> int:
-        return sum(cursor.rowcount for cursor in self._cursors)
-
-
-def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> ClosedTasks:
-    """Closes open tasks (only those still open: the caller checks the count)."""
-    cursors = [
-        _CLOSE_TASK.run(
-            conn,
+def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> None:
+    """Closes open tasks; rows need id, state, at, by, comment."""
+    _CLOSE_TASK.run_many(
+        conn,
+        [
             {
                 "id": closing["id"],
                 "state": closing["state"],
                 "at": when(conn, closing["at"]),
                 "by": closing["by"],
                 "comment": closing["comment"],
-            },
-        )
-        for closing in closings
-    ]
+            }
+            for closing in closings
+        ],
+    )
     _CLOSE_ASSIGNMENTS.run_many(conn, [{"id": c["id"], "closed": False} for c in closings])
-    return ClosedTasks(cursors)
 
 
 def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
