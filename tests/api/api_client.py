@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from flowdesk.services import demo

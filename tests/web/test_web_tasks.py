@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
 from web_helpers import Browser, csrf_from
 
 TASK_FORM = re.compile(r'action="/tasks/([0-9a-f]{32})/approve"')
