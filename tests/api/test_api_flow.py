@@ -92,6 +92,13 @@ def test_a_large_loan_end_to_end(api: Api) -> None:
     assert next(e for e in body["timeline"] if e["node_id"] == "legal_review" and e["actor"])[
         "node_name"
     ] == {"en": "Legal review", "zh": "法务审查"}
+    # Each task's entries name the task; ticket-level entries name none.
+    task_ids = {t["node_id"]: t["id"] for t in body["tasks"]}
+    for entry in body["timeline"]:
+        if entry["kind"] in ("task_opened", "task_approved"):
+            assert entry["task_id"] == task_ids[entry["node_id"]], entry
+        else:
+            assert entry["task_id"] is None, entry
 
     mine = api.get(
         "zhang.wei", "/tickets", params={"app": "loan", "status": "approved", "mine": "true"}

@@ -290,6 +290,27 @@ def test_approvers_may_correct_values_and_the_change_is_on_the_timeline(desk: De
     changed = [e for e in view.timeline if e.kind == "values_changed"]
     assert len(changed) == 1
     assert changed[0].data == {"fields": ["amount"]}
+    assert changed[0].task_id == task.id
+
+
+def test_timeline_entries_name_the_task_they_are_about(desk: Desk) -> None:
+    ticket_id = desk.submit("120000.00")
+    desk.reject("wang.fang", ticket_id, "legal_review", "材料不全")
+    view = desk.view(ticket_id)
+    task_ids = {t.node_id: t.id for t in view.tasks}
+    about = [(e.kind, e.node_id, e.task_id) for e in view.timeline if e.task_id is not None]
+    assert about == [
+        ("task_opened", "legal_review", task_ids["legal_review"]),
+        ("task_opened", "finance_review", task_ids["finance_review"]),
+        ("task_rejected", "legal_review", task_ids["legal_review"]),
+        ("task_cancelled", "finance_review", task_ids["finance_review"]),
+    ]
+    # Ticket-level entries and passed nodes are about no task.
+    assert {e.kind for e in view.timeline if e.task_id is None} == {
+        "ticket_submitted",
+        "node_passed",
+        "ticket_rejected",
+    }
 
 
 def test_every_state_change_commits_its_rows_together(desk: Desk) -> None:

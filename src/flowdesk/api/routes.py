@@ -203,6 +203,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str) -> TicketOut:
                 at=e.at,
                 kind=e.kind,
                 node_id=e.node_id,
+                task_id=e.task_id,
                 node_name=e.node_name,
                 actor=_person(e.actor),
                 comment=e.comment,

@@ -83,6 +83,7 @@ class EventOut(BaseModel):
     at: datetime
     kind: str
     node_id: str | None
+    task_id: str | None = None
     node_name: dict[str, str] | None
     actor: PersonOut | None
     comment: str | None

@@ -45,6 +45,7 @@ class TimelineEntry:
     at: datetime
     kind: str
     node_id: str | None
+    task_id: str | None  # the task an entry is about (opened, approved, values changed…)
     node_name: dict[str, str] | None
     actor: Person | None
     comment: str | None
@@ -137,6 +138,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
             e.at,
             e.kind,
             e.node_id,
+            e.task_id,
             dict(nodes[e.node_id].name) or {"en": e.node_id} if e.node_id in nodes else None,
             person(e.actor_id),
             e.comment,
