@@ -252,11 +252,35 @@ def test_unknown_task_is_not_found(desk: Desk) -> None:
 
 def test_overlong_comment_is_refused(desk: Desk) -> None:
     ticket_id = desk.submit("1000.00")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         desk.approve("li.na", ticket_id, "branch_review", "x" * 2001)
-    with pytest.raises(ValidationFailed):
+    assert [(e.path, e.code) for e in caught.value.errors] == [("comment", "too_long")]
+    with pytest.raises(ValidationFailed) as caught:
         desk.approve("li.na", ticket_id, "branch_review", "nul\x00byte")
+    assert [(e.path, e.code) for e in caught.value.errors] == [("comment", "invalid_characters")]
     assert desk.task(ticket_id, "branch_review").state == "open"
+
+
+def test_comment_errors_are_in_the_callers_language(desk: Desk) -> None:
+    ticket_id = desk.submit("1000.00")
+    task = desk.task(ticket_id, "branch_review")
+    for locale, summary, too_long in (
+        ("zh", "审批意见填写有误", "审批意见过长（最多 2000 个字符）"),
+        ("en", "The comment is not valid", "The comment is too long (at most 2000 characters)"),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            tickets.approve(
+                desk.ctx,
+                actor=desk.actors["li.na"],
+                task_id=task.id,
+                comment="x" * 2001,
+                locale=locale,
+            )
+        assert caught.value.message == summary
+        assert [e.message for e in caught.value.errors] == [too_long]
+    # Line ends count once: 1,000 lines of "x" sent by a browser (CR LF) fit in 2,000.
+    tickets.approve(desk.ctx, actor=desk.actors["li.na"], task_id=task.id, comment="x\r\n" * 1000)
+    assert desk.view(ticket_id).tasks[0].comment == ("x\n" * 1000).strip()
 
 
 def test_tickets_are_visible_only_to_requester_participants_admins_and_auditors(
