@@ -309,6 +309,24 @@ def test_comment_errors_follow_accept_language(api: Api) -> None:
     assert [t["id"] for t in api.get("liu.yang", "/tasks").json()["items"]] == [finance["id"]]
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/tickets?app=lo%00an"),
+        ("GET", "/tickets?mine=false&x%00=1"),
+        ("GET", f"/tickets/{'a' * 31}%00"),
+        ("GET", "/apps/lo%00an"),
+        ("POST", "/apps/lo%00an/tickets"),
+    ],
+)
+def test_a_nul_in_the_url_is_refused(api: Api, method: str, path: str) -> None:
+    """PostgreSQL cannot even compare text with a NUL in it: refused before any query."""
+    response = api.client.request(
+        method, f"{API}{path}", headers=api.headers("zhang.wei"), json={"values": {}}
+    )
+    assert_problem(response, 400, "invalid_characters")
+
+
 def test_task_actions_refuse_unknown_fields(api: Api) -> None:
     ticket = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values()}).json()
     finance = next(t for t in ticket["open_tasks"] if t["node_id"] == "finance_review")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken
+from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken, url_without_nul
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -30,7 +30,7 @@ from flowdesk.api.schemas import (
 from flowdesk.services import apps, auth, tickets, views
 from flowdesk.services.tickets import StepOutcome
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(url_without_nul)])
 Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
