@@ -53,7 +53,7 @@ def test_assignees_are_notified_after_a_submit(desk: Desk, clock: FrozenClock) -
         (notice,) = notifications.unread(desk.ctx, desk.actors[name])
         assert notice.ticket_id == ticket_id
         assert notice.kind == "task_assigned"
-        assert notice.title == desk.view(ticket_id).title
+        assert notice.title == desk.view(ticket_id).title == "Loan approval · 张三"
         assert notice.task_id in {t.id for t in desk.view(ticket_id).open_tasks}
         assert notifications.count_unread(desk.ctx, desk.actors[name]) == 1
     assert notifications.unread(desk.ctx, desk.actors["zhang.wei"]) == []
@@ -65,6 +65,15 @@ def test_assignees_are_notified_after_a_submit(desk: Desk, clock: FrozenClock) -
 
     # A second run finds nothing due.
     assert jobs.run_due(desk.ctx, owner="worker-1").done == 0
+
+
+def test_notification_titles_follow_the_viewers_language(desk: Desk, clock: FrozenClock) -> None:
+    desk.submit("120000.00")
+    jobs.run_due(desk.ctx, owner="worker-1")
+    (zh,) = notifications.unread(desk.ctx, desk.actors["liu.yang"], locale="zh")
+    assert zh.title == "贷款审批 · 张三"
+    (en,) = notifications.unread(desk.ctx, desk.actors["liu.yang"], locale="en")
+    assert en.title == "Loan approval · 张三"
 
 
 def test_the_requester_hears_the_outcome(desk: Desk, clock: FrozenClock) -> None:

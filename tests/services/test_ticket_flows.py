@@ -181,6 +181,39 @@ def test_values_are_stored_exactly_as_validated(desk: Desk) -> None:
     assert desk.view(other).values["amount"] == "80000.00"
 
 
+def test_the_subject_is_stored_and_titles_are_composed_in_the_viewers_language(
+    desk: Desk,
+) -> None:
+    ticket_id = desk.submit("120000.00", applicant_name="王五")
+    with desk.ctx.db.read() as conn:
+        stored = conn.execute(
+            select(Ticket.__table__.c.title).where(Ticket.__table__.c.id == ticket_id)
+        ).scalar_one()
+    assert stored == "王五"  # no app name in any language
+    admin, legal = desk.actors["admin"], desk.actors["wang.fang"]
+    for locale, title in (
+        ("zh", "贷款审批 · 王五"),
+        ("zh-CN", "贷款审批 · 王五"),
+        ("en", "Loan approval · 王五"),
+    ):
+        view = views.ticket(desk.ctx, admin, ticket_id, locale=locale)
+        assert (view.title, view.subject) == (title, "王五")
+        (summary,) = views.tickets(desk.ctx, admin, locale=locale).items
+        assert (summary.title, summary.subject) == (title, "王五")
+        (task,) = views.my_tasks(desk.ctx, legal, locale=locale).items
+        assert (task.ticket_title, task.ticket_subject) == (title, "王五")
+
+
+def test_a_title_without_a_subject_is_the_app_name() -> None:
+    name = {"en": "Loan approval", "zh": "贷款审批"}
+    assert views.ticket_title(name, "", "zh") == "贷款审批"
+    assert views.ticket_title(name, "", "en") == "Loan approval"
+    assert (
+        views.ticket_title({"en": "Loan approval", "zh": ""}, "李雷", "zh")
+        == "Loan approval · 李雷"
+    )
+
+
 def test_invalid_values_are_refused_and_nothing_is_stored(desk: Desk) -> None:
     with pytest.raises(ValidationFailed) as caught:
         desk.submit(amount=120000.5)  # type: ignore[arg-type]

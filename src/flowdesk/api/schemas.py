@@ -76,7 +76,12 @@ class TaskOut(BaseModel):
     completed_at: datetime | None = None
     completed_by: PersonOut | None = None
     comment: str | None = None
-    ticket_title: str | None = None
+    ticket_title: str | None = Field(
+        default=None, description="The ticket's title in the language of Accept-Language"
+    )
+    ticket_subject: str | None = Field(
+        default=None, description="What the ticket is about: its first filled text field"
+    )
 
 
 class EventOut(BaseModel):
@@ -90,11 +95,16 @@ class EventOut(BaseModel):
     data: dict[str, Any] | None
 
 
+TITLE = 'The app\'s name in the language of Accept-Language, " · ", then the subject'
+SUBJECT = "What the ticket is about: its first filled text field, or empty"
+
+
 class TicketOut(BaseModel):
     id: str
     app: str
     app_version: int
-    title: str
+    title: str = Field(description=TITLE)
+    subject: str = Field(description=SUBJECT)
     status: str
     values: dict[str, Any]
     requester: PersonOut
@@ -109,7 +119,8 @@ class TicketOut(BaseModel):
 class TicketSummaryOut(BaseModel):
     id: str
     app: str
-    title: str
+    title: str = Field(description=TITLE)
+    subject: str = Field(description=SUBJECT)
     status: str
     created_at: datetime
     updated_at: datetime

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
+from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.jobs import handler
 from flowdesk.store import notifications as notifications_store
@@ -25,7 +26,7 @@ class NotificationView:
     kind: str
     ticket_id: str | None
     task_id: str | None
-    title: str
+    title: str  # the ticket's title in the viewer's language
     created_at: datetime
     read: bool
 
@@ -51,16 +52,21 @@ def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> N
     notifications_store.insert_missing(conn, rows)
 
 
-def unread(ctx: ServiceContext, actor: Actor, limit: int = 50) -> list[NotificationView]:
+def unread(
+    ctx: ServiceContext, actor: Actor, limit: int = 50, *, locale: str = "en"
+) -> list[NotificationView]:
     with ctx.db.read() as conn:
         rows = notifications_store.for_user(conn, actor.user_id, limit=limit, unread_only=True)
+        names = views.app_names(ctx, conn, {r.app_version_id for r in rows if r.app_version_id})
     return [
         NotificationView(
             row.id,
             row.kind,
             row.ticket_id,
             row.data.get("task_id"),
-            row.title or "",
+            views.ticket_title(names[row.app_version_id], row.title, locale)
+            if row.app_version_id
+            else "",
             row.created_at,
             row.read_at is not None,
         )

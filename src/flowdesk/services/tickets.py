@@ -416,11 +416,12 @@ def _node_of(result: StepResult, task_id: str) -> str:
 
 
 def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
-    name = app.spec.name.zh or app.spec.name.en or app.spec.key
+    """Only the subject, for the `title` column: the first filled text field, or "". The
+    title people see adds the app's name in their language at read time (views.ticket_title)."""
     for field in app.spec.form.fields:
         if field.type == "text" and isinstance(values.get(field.key), str):
-            return f"{name} · {values[field.key]}"[:200]
-    return name[:200]
+            return str(values[field.key])[:200]
+    return ""
 
 
 def can_read(actor: Actor, conn: Connection, ticket: Any) -> bool:

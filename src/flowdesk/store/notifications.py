@@ -30,7 +30,11 @@ def insert_missing(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def for_user(conn: Connection, user_id: str, *, limit: int, unread_only: bool) -> list[Row[Any]]:
     query = (
-        select(notifications, func.coalesce(tickets.c.title, literal("")).label("title"))
+        select(
+            notifications,
+            func.coalesce(tickets.c.title, literal("")).label("title"),
+            tickets.c.app_version_id,
+        )
         .outerjoin(tickets, tickets.c.id == notifications.c.ticket_id)
         .where(notifications.c.user_id == user_id)
         .order_by(notifications.c.created_at.desc())

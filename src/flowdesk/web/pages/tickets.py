@@ -86,7 +86,7 @@ def ticket_page(
     status: int = 200,
 ) -> HTMLResponse:
     locale = request_locale(request)
-    view = views.ticket(ctx, session.actor, checked_id(ticket_id))
+    view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
     return render(
         request,
         "ticket.html",
@@ -191,6 +191,7 @@ def my_tickets(
         status=chosen,
         cursor=checked_cursor(cursor),
         limit=PAGE_SIZE,
+        locale=request_locale(request),
     )
     context = {"page": page, "status": chosen or "", "filters": STATUS_FILTERS}
     if request.headers.get("HX-Request") == "true" and cursor:
