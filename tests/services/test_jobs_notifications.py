@@ -76,6 +76,36 @@ def test_notification_titles_follow_the_viewers_language(desk: Desk, clock: Froz
     assert en.title == "Loan approval · 张三"
 
 
+def test_unread_notifications_page_by_cursor_newest_first(desk: Desk, clock: FrozenClock) -> None:
+    """Five notices, three of them delivered at the same instant: paging by two sees each once."""
+    filed = [desk.submit("1000.00", applicant_name=f"客户{index}") for index in range(3)]
+    assert jobs.run_due(desk.ctx, owner="w").done == 3
+    for index in (3, 4):
+        clock.advance(timedelta(minutes=1))
+        filed.append(desk.submit("1000.00", applicant_name=f"客户{index}"))
+        assert jobs.run_due(desk.ctx, owner="w").done == 1
+    manager = desk.actors["li.na"]  # small loans wait for the branch manager
+    seen: list[str] = []
+    pages = 0
+    cursor = None
+    while True:
+        page = notifications.unread_page(desk.ctx, manager, cursor=cursor, limit=2)
+        seen.extend(n.ticket_id or "" for n in page.items)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert pages == 3
+    assert seen[:2] == [filed[4], filed[3]]  # newest first
+    assert sorted(seen[2:]) == sorted(filed[:3])  # same instant: each exactly once
+    # A cursor that is not one of this person's notifications finds nothing.
+    assert notifications.unread_page(desk.ctx, manager, cursor="f" * 32).items == []
+    # Marking what was shown read leaves the rest unread.
+    first = notifications.unread_page(desk.ctx, manager, limit=2)
+    assert notifications.mark_shown_read(desk.ctx, manager, [n.id for n in first.items]) == 2
+    assert notifications.count_unread(desk.ctx, manager) == 3
+
+
 def test_the_requester_hears_the_outcome(desk: Desk, clock: FrozenClock) -> None:
     ticket_id = desk.submit("20000.00")
     desk.approve("li.na", ticket_id, "branch_review")

@@ -7,6 +7,7 @@ second run insert nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,10 +56,26 @@ def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> N
 def unread(
     ctx: ServiceContext, actor: Actor, limit: int = 50, *, locale: str = "en"
 ) -> list[NotificationView]:
+    return unread_page(ctx, actor, limit=limit, locale=locale).items
+
+
+def unread_page(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    locale: str = "en",
+) -> views.Page[NotificationView]:
+    """Unread notifications, newest first; `next_cursor` pages on to older unread ones."""
+    limit = max(1, min(limit, views.MAX_PAGE))
     with ctx.db.read() as conn:
-        rows = notifications_store.for_user(conn, actor.user_id, limit=limit, unread_only=True)
+        rows = notifications_store.for_user(
+            conn, actor.user_id, limit=limit + 1, unread_only=True, before_id=cursor
+        )
+        more, rows = len(rows) > limit, rows[:limit]
         names = views.app_names(ctx, conn, {r.app_version_id for r in rows if r.app_version_id})
-    return [
+    items = [
         NotificationView(
             row.id,
             row.kind,
@@ -72,6 +89,7 @@ def unread(
         )
         for row in rows
     ]
+    return views.Page(items, items[-1].id if more else None)
 
 
 def count_unread(ctx: ServiceContext, actor: Actor) -> int:
@@ -82,3 +100,11 @@ def count_unread(ctx: ServiceContext, actor: Actor) -> int:
 def mark_read(ctx: ServiceContext, actor: Actor, notification_id: str | None = None) -> int:
     with ctx.db.write() as conn:
         return notifications_store.mark_read(conn, actor.user_id, notification_id, ctx.clock.now())
+
+
+def mark_shown_read(ctx: ServiceContext, actor: Actor, notification_ids: Collection[str]) -> int:
+    """Marks exactly the listed notifications read, in one transaction."""
+    with ctx.db.write() as conn:
+        return notifications_store.mark_ids_read(
+            conn, actor.user_id, notification_ids, ctx.clock.now()
+        )
