@@ -28,11 +28,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Debian's Chromium for the end-to-end test (no browser download from elsewhere).
+# Debian's Chromium for the end-to-end test (no browser download from elsewhere), and a
+# CJK font (Noto Sans CJK) so headless pages and screenshots show Chinese, not empty boxes.
+# Installs when either is missing: no chromium command, or no font that covers Chinese
+# (fontconfig provides fc-list, which answers that).
+CHROMIUM_PACKAGES := chromium fonts-noto-cjk fontconfig
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; \
+	fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from flowdesk.services import demo
@@ -33,7 +33,8 @@ class Api:
         return {"Authorization": f"Bearer {self.token(username)}"}
 
     def get(self, username: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(f"{API}{path}", headers=self.headers(username), **kwargs)
+        headers = {**self.headers(username), **kwargs.pop("headers", {})}
+        return self.client.get(f"{API}{path}", headers=headers, **kwargs)
 
     def post(self, username: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers(username), **kwargs.pop("headers", {})}

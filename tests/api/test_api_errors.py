@@ -284,6 +284,49 @@ def test_acting_twice_is_a_conflict(api: Api) -> None:
         assert body["title"] == "The task is no longer open"
 
 
+def test_comment_errors_follow_accept_language(api: Api) -> None:
+    ticket = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values()}).json()
+    finance = next(t for t in ticket["open_tasks"] if t["node_id"] == "finance_review")
+    for language, title, message in (
+        ("zh-CN,zh;q=0.9", "审批意见填写有误", "审批意见包含不允许的控制字符"),
+        (
+            "en-US",
+            "The comment is not valid",
+            "The comment contains control characters that are not allowed",
+        ),
+    ):
+        response = api.post(
+            "liu.yang",
+            f"/tasks/{finance['id']}/approve",
+            json={"comment": "ok\u0007"},
+            headers={"Accept-Language": language},
+        )
+        body = assert_problem(response, 422, "validation_failed")
+        assert body["title"] == title
+        assert body["errors"] == [
+            {"path": "comment", "code": "invalid_characters", "message": message}
+        ]
+    assert [t["id"] for t in api.get("liu.yang", "/tasks").json()["items"]] == [finance["id"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/tickets?app=lo%00an"),
+        ("GET", "/tickets?mine=false&x%00=1"),
+        ("GET", f"/tickets/{'a' * 31}%00"),
+        ("GET", "/apps/lo%00an"),
+        ("POST", "/apps/lo%00an/tickets"),
+    ],
+)
+def test_a_nul_in_the_url_is_refused(api: Api, method: str, path: str) -> None:
+    """PostgreSQL cannot even compare text with a NUL in it: refused before any query."""
+    response = api.client.request(
+        method, f"{API}{path}", headers=api.headers("zhang.wei"), json={"values": {}}
+    )
+    assert_problem(response, 400, "invalid_characters")
+
+
 def test_task_actions_refuse_unknown_fields(api: Api) -> None:
     ticket = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values()}).json()
     finance = next(t for t in ticket["open_tasks"] if t["node_id"] == "finance_review")

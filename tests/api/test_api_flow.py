@@ -92,11 +92,36 @@ def test_a_large_loan_end_to_end(api: Api) -> None:
     assert next(e for e in body["timeline"] if e["node_id"] == "legal_review" and e["actor"])[
         "node_name"
     ] == {"en": "Legal review", "zh": "法务审查"}
+    # Each task's entries name the task; ticket-level entries name none.
+    task_ids = {t["node_id"]: t["id"] for t in body["tasks"]}
+    for entry in body["timeline"]:
+        if entry["kind"] in ("task_opened", "task_approved"):
+            assert entry["task_id"] == task_ids[entry["node_id"]], entry
+        else:
+            assert entry["task_id"] is None, entry
 
     mine = api.get(
         "zhang.wei", "/tickets", params={"app": "loan", "status": "approved", "mine": "true"}
     )
     assert [t["id"] for t in mine.json()["items"]] == [ticket_id]
+
+
+def test_titles_follow_accept_language_and_the_subject_is_given_too(api: Api) -> None:
+    ticket = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values()}).json()
+    assert (ticket["title"], ticket["subject"]) == ("Loan approval · 张三", "张三")  # default: en
+    for language, title in (
+        ("zh-CN,zh;q=0.9", "贷款审批 · 张三"),
+        ("en-GB", "Loan approval · 张三"),
+    ):
+        headers = {"Accept-Language": language}
+        one = api.get("zhang.wei", f"/tickets/{ticket['id']}", headers=headers).json()
+        assert (one["title"], one["subject"]) == (title, "张三")
+        (listed,) = api.get(
+            "zhang.wei", "/tickets", params={"mine": "true"}, headers=headers
+        ).json()["items"]
+        assert (listed["title"], listed["subject"]) == (title, "张三")
+        (task,) = api.get("wang.fang", "/tasks", headers=headers).json()["items"]
+        assert (task["ticket_title"], task["ticket_subject"]) == (title, "张三")
 
 
 def test_a_small_loan_and_a_rejection(api: Api) -> None:

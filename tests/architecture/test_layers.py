@@ -32,7 +32,7 @@ def test_no_eval_or_exec_anywhere() -> None:
 
 def test_engines_and_kernel_do_no_io() -> None:
     io_modules = re.compile(
-        r"^\s*(import|from)\s+(sqlalchemy|fastapi|starlette|httpx|psycopg|"
+        r"^\s*(import|from)\s+(sqlalchemy|fastapi|starlette|httpx2?|psycopg|"
         r"socket|requests|urllib\.request|subprocess)\b",
         re.MULTILINE,
     )

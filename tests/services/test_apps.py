@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.kernel.errors import DefinitionInvalid, Forbidden, NotFound
-from flowdesk.services import apps, audit, tickets
+from flowdesk.services import apps, audit, tickets, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store.tables import AppVersion
@@ -208,7 +208,10 @@ def test_a_new_app_can_be_published_and_used(desk: Desk) -> None:
     )
     view = desk.view(outcome.ticket_id)
     assert view.app_key == "loan-sme"
-    assert view.title.startswith("小微企业贷款")
+    assert view.subject == "李四"
+    assert view.title == "SME loan · 李四"
+    zh = views.ticket(desk.ctx, desk.actors["admin"], outcome.ticket_id, locale="zh")
+    assert zh.title == "小微企业贷款 · 李四"
 
 
 def test_unknown_apps_are_not_found(desk: Desk) -> None:

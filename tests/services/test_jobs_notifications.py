@@ -53,7 +53,7 @@ def test_assignees_are_notified_after_a_submit(desk: Desk, clock: FrozenClock) -
         (notice,) = notifications.unread(desk.ctx, desk.actors[name])
         assert notice.ticket_id == ticket_id
         assert notice.kind == "task_assigned"
-        assert notice.title == desk.view(ticket_id).title
+        assert notice.title == desk.view(ticket_id).title == "Loan approval · 张三"
         assert notice.task_id in {t.id for t in desk.view(ticket_id).open_tasks}
         assert notifications.count_unread(desk.ctx, desk.actors[name]) == 1
     assert notifications.unread(desk.ctx, desk.actors["zhang.wei"]) == []
@@ -65,6 +65,45 @@ def test_assignees_are_notified_after_a_submit(desk: Desk, clock: FrozenClock) -
 
     # A second run finds nothing due.
     assert jobs.run_due(desk.ctx, owner="worker-1").done == 0
+
+
+def test_notification_titles_follow_the_viewers_language(desk: Desk, clock: FrozenClock) -> None:
+    desk.submit("120000.00")
+    jobs.run_due(desk.ctx, owner="worker-1")
+    (zh,) = notifications.unread(desk.ctx, desk.actors["liu.yang"], locale="zh")
+    assert zh.title == "贷款审批 · 张三"
+    (en,) = notifications.unread(desk.ctx, desk.actors["liu.yang"], locale="en")
+    assert en.title == "Loan approval · 张三"
+
+
+def test_unread_notifications_page_by_cursor_newest_first(desk: Desk, clock: FrozenClock) -> None:
+    """Five notices, three of them delivered at the same instant: paging by two sees each once."""
+    filed = [desk.submit("1000.00", applicant_name=f"客户{index}") for index in range(3)]
+    assert jobs.run_due(desk.ctx, owner="w").done == 3
+    for index in (3, 4):
+        clock.advance(timedelta(minutes=1))
+        filed.append(desk.submit("1000.00", applicant_name=f"客户{index}"))
+        assert jobs.run_due(desk.ctx, owner="w").done == 1
+    manager = desk.actors["li.na"]  # small loans wait for the branch manager
+    seen: list[str] = []
+    pages = 0
+    cursor = None
+    while True:
+        page = notifications.unread_page(desk.ctx, manager, cursor=cursor, limit=2)
+        seen.extend(n.ticket_id or "" for n in page.items)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert pages == 3
+    assert seen[:2] == [filed[4], filed[3]]  # newest first
+    assert sorted(seen[2:]) == sorted(filed[:3])  # same instant: each exactly once
+    # A cursor that is not one of this person's notifications finds nothing.
+    assert notifications.unread_page(desk.ctx, manager, cursor="f" * 32).items == []
+    # Marking what was shown read leaves the rest unread.
+    first = notifications.unread_page(desk.ctx, manager, limit=2)
+    assert notifications.mark_shown_read(desk.ctx, manager, [n.id for n in first.items]) == 2
+    assert notifications.count_unread(desk.ctx, manager) == 3
 
 
 def test_the_requester_hears_the_outcome(desk: Desk, clock: FrozenClock) -> None:

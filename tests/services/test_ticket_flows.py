@@ -181,6 +181,39 @@ def test_values_are_stored_exactly_as_validated(desk: Desk) -> None:
     assert desk.view(other).values["amount"] == "80000.00"
 
 
+def test_the_subject_is_stored_and_titles_are_composed_in_the_viewers_language(
+    desk: Desk,
+) -> None:
+    ticket_id = desk.submit("120000.00", applicant_name="王五")
+    with desk.ctx.db.read() as conn:
+        stored = conn.execute(
+            select(Ticket.__table__.c.title).where(Ticket.__table__.c.id == ticket_id)
+        ).scalar_one()
+    assert stored == "王五"  # no app name in any language
+    admin, legal = desk.actors["admin"], desk.actors["wang.fang"]
+    for locale, title in (
+        ("zh", "贷款审批 · 王五"),
+        ("zh-CN", "贷款审批 · 王五"),
+        ("en", "Loan approval · 王五"),
+    ):
+        view = views.ticket(desk.ctx, admin, ticket_id, locale=locale)
+        assert (view.title, view.subject) == (title, "王五")
+        (summary,) = views.tickets(desk.ctx, admin, locale=locale).items
+        assert (summary.title, summary.subject) == (title, "王五")
+        (task,) = views.my_tasks(desk.ctx, legal, locale=locale).items
+        assert (task.ticket_title, task.ticket_subject) == (title, "王五")
+
+
+def test_a_title_without_a_subject_is_the_app_name() -> None:
+    name = {"en": "Loan approval", "zh": "贷款审批"}
+    assert views.ticket_title(name, "", "zh") == "贷款审批"
+    assert views.ticket_title(name, "", "en") == "Loan approval"
+    assert (
+        views.ticket_title({"en": "Loan approval", "zh": ""}, "李雷", "zh")
+        == "Loan approval · 李雷"
+    )
+
+
 def test_invalid_values_are_refused_and_nothing_is_stored(desk: Desk) -> None:
     with pytest.raises(ValidationFailed) as caught:
         desk.submit(amount=120000.5)  # type: ignore[arg-type]
@@ -252,11 +285,35 @@ def test_unknown_task_is_not_found(desk: Desk) -> None:
 
 def test_overlong_comment_is_refused(desk: Desk) -> None:
     ticket_id = desk.submit("1000.00")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         desk.approve("li.na", ticket_id, "branch_review", "x" * 2001)
-    with pytest.raises(ValidationFailed):
+    assert [(e.path, e.code) for e in caught.value.errors] == [("comment", "too_long")]
+    with pytest.raises(ValidationFailed) as caught:
         desk.approve("li.na", ticket_id, "branch_review", "nul\x00byte")
+    assert [(e.path, e.code) for e in caught.value.errors] == [("comment", "invalid_characters")]
     assert desk.task(ticket_id, "branch_review").state == "open"
+
+
+def test_comment_errors_are_in_the_callers_language(desk: Desk) -> None:
+    ticket_id = desk.submit("1000.00")
+    task = desk.task(ticket_id, "branch_review")
+    for locale, summary, too_long in (
+        ("zh", "审批意见填写有误", "审批意见过长（最多 2000 个字符）"),
+        ("en", "The comment is not valid", "The comment is too long (at most 2000 characters)"),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            tickets.approve(
+                desk.ctx,
+                actor=desk.actors["li.na"],
+                task_id=task.id,
+                comment="x" * 2001,
+                locale=locale,
+            )
+        assert caught.value.message == summary
+        assert [e.message for e in caught.value.errors] == [too_long]
+    # Line ends count once: 1,000 lines of "x" sent by a browser (CR LF) fit in 2,000.
+    tickets.approve(desk.ctx, actor=desk.actors["li.na"], task_id=task.id, comment="x\r\n" * 1000)
+    assert desk.view(ticket_id).tasks[0].comment == ("x\n" * 1000).strip()
 
 
 def test_tickets_are_visible_only_to_requester_participants_admins_and_auditors(
@@ -290,6 +347,27 @@ def test_approvers_may_correct_values_and_the_change_is_on_the_timeline(desk: De
     changed = [e for e in view.timeline if e.kind == "values_changed"]
     assert len(changed) == 1
     assert changed[0].data == {"fields": ["amount"]}
+    assert changed[0].task_id == task.id
+
+
+def test_timeline_entries_name_the_task_they_are_about(desk: Desk) -> None:
+    ticket_id = desk.submit("120000.00")
+    desk.reject("wang.fang", ticket_id, "legal_review", "材料不全")
+    view = desk.view(ticket_id)
+    task_ids = {t.node_id: t.id for t in view.tasks}
+    about = [(e.kind, e.node_id, e.task_id) for e in view.timeline if e.task_id is not None]
+    assert about == [
+        ("task_opened", "legal_review", task_ids["legal_review"]),
+        ("task_opened", "finance_review", task_ids["finance_review"]),
+        ("task_rejected", "legal_review", task_ids["legal_review"]),
+        ("task_cancelled", "finance_review", task_ids["finance_review"]),
+    ]
+    # Ticket-level entries and passed nodes are about no task.
+    assert {e.kind for e in view.timeline if e.task_id is None} == {
+        "ticket_submitted",
+        "node_passed",
+        "ticket_rejected",
+    }
 
 
 def test_every_state_change_commits_its_rows_together(desk: Desk) -> None:

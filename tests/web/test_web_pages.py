@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 from web_helpers import LOAN, Browser
 
 from flowdesk.engines.access import Actor
-from flowdesk.services import auth, jobs, views
+from flowdesk.kernel.clock import FrozenClock
+from flowdesk.services import auth, jobs, tickets, views
 from flowdesk.services.context import ServiceContext
 
 
@@ -129,6 +131,57 @@ def test_notifications_are_listed_then_marked_read(
     assert f'href="/tickets/{ticket_id}#task-' in page
     assert 'data-testid="unread-badge">0<' in page
     assert "没有未读通知" in legal.get("/notifications").text
+
+
+@pytest.mark.parametrize(
+    ("locale", "older", "none_older"),
+    [
+        ("zh", "更早的通知", "没有更早的未读通知。"),
+        ("en", "Older notifications", "No older unread notifications."),
+    ],
+)
+def test_more_than_fifty_notifications_page_in_by_cursor(
+    browser: Callable[..., Browser],
+    demo_ctx: ServiceContext,
+    actors: dict[str, Actor],
+    locale: str,
+    older: str,
+    none_older: str,
+) -> None:
+    clock = FrozenClock()
+    demo_ctx.clock = clock
+    for index in range(53):  # each small loan notifies the branch manager once
+        tickets.submit(
+            demo_ctx,
+            actor=actors["zhang.wei"],
+            app_key="loan",
+            values={**LOAN, "amount": "1000", "applicant_name": f"客户{index:02d}"},
+            source="html",
+        )
+        jobs.run_due(demo_ctx, owner="test")
+        clock.advance(timedelta(seconds=1))
+    manager = browser("li.na", locale=locale)
+    first = manager.get("/notifications").text
+    assert first.count('data-testid="notification"') == 50
+    assert "客户52" in first and "客户03" in first and "客户02" not in first  # newest first
+    cursor = re.search(r'hx-get="/notifications\?cursor=([0-9a-f]{32})"', first)
+    assert cursor, "no way to see older notifications"
+    assert f">{older}</a>" in first
+    assert f'href="/notifications?cursor={cursor.group(1)}"' in first  # works without script
+
+    more = manager.get(f"/notifications?cursor={cursor.group(1)}", headers={"HX-Request": "true"})
+    assert more.status_code == 200
+    assert more.text.lstrip().startswith("<li")  # a fragment to append, not a page
+    assert more.text.count('data-testid="notification"') == 3
+    assert all(f"客户{index:02d}" in more.text for index in range(3))
+    assert "load-more" not in more.text
+    assert 'data-testid="unread-badge">0<' in more.text  # the nav badge, out of band
+
+    # Everything has been shown, so everything is read.
+    again = manager.get(f"/notifications?cursor={cursor.group(1)}").text
+    assert none_older in again
+    assert 'data-testid="unread-badge">0<' in again
+    assert manager.get("/notifications?cursor=nope").status_code == 422
 
 
 # ---------- errors and shell ----------

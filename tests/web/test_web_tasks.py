@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
+import pytest
 from web_helpers import Browser, csrf_from
 
 TASK_FORM = re.compile(r'action="/tasks/([0-9a-f]{32})/approve"')
@@ -88,6 +89,41 @@ def test_reject_needs_a_reason_in_the_ui(browser: Callable[..., Browser]) -> Non
     assert "收入证明不足" in page
     assert 'data-kind="ticket_rejected"' in page
     assert 'data-testid="open-task"' not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "too_long", "bad_characters"),
+    [
+        (
+            "zh",
+            "审批意见过长（最多 2000 个字符）",
+            "审批意见包含不允许的控制字符",
+        ),
+        (
+            "en",
+            "The comment is too long (at most 2000 characters)",
+            "The comment contains control characters that are not allowed",
+        ),
+    ],
+)
+def test_a_bad_comment_is_explained_next_to_the_comment_box_in_the_users_language(
+    browser: Callable[..., Browser], locale: str, too_long: str, bad_characters: str
+) -> None:
+    ticket_id = browser("zhang.wei").file_loan()
+    finance = browser("liu.yang", locale=locale)
+    for comment, expected in (("x" * 2001, too_long), ("同意\x07", bad_characters)):
+        task_id, refused = decide(finance, ticket_id, "approve", comment)
+        assert refused.status_code == 422
+        field_error = re.search(
+            rf'<p class="field-error" id="comment-{task_id}-error">([^<]*)</p>', refused.text
+        )
+        assert field_error, "no error under the comment box"
+        assert field_error.group(1) == expected
+        assert f'aria-describedby="comment-{task_id}-error"' in refused.text
+        assert 'data-testid="action-error"' in refused.text
+        assert "validation" not in refused.text.lower()
+    # Nothing was decided: the task is still waiting for liu.yang.
+    assert 'data-testid="task-form"' in finance.get(f"/tickets/{ticket_id}").text
 
 
 def test_approving_an_already_approved_task_shows_409_on_the_page(

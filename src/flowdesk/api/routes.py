@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken
+from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken, url_without_nul
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -30,12 +30,13 @@ from flowdesk.api.schemas import (
 from flowdesk.services import apps, auth, tickets, views
 from flowdesk.services.tickets import StepOutcome
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(url_without_nul)])
 Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _locale(request: Request) -> str:
+    """Titles and error messages follow Accept-Language: zh… is Chinese, else English."""
     return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
 
 
@@ -56,6 +57,7 @@ def _task(task: views.TaskView) -> TaskOut:
         completed_by=_person(task.completed_by),
         comment=task.comment,
         ticket_title=task.ticket_title or None,
+        ticket_subject=task.ticket_subject or None,
     )
 
 
@@ -151,11 +153,12 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
         source="json",
         locale=_locale(request),
     )
-    return await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id)
+    return await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, _locale(request))
 
 
 @router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 def list_tickets(
+    request: Request,
     actor: CurrentActor,
     ctx: Ctx,
     app: Annotated[str | None, Query(max_length=64)] = None,
@@ -165,7 +168,14 @@ def list_tickets(
     limit: Limit = 50,
 ) -> TicketPage:
     page = views.tickets(
-        ctx, actor, app_key=app, status=status, mine=mine, cursor=cursor, limit=limit
+        ctx,
+        actor,
+        app_key=app,
+        status=status,
+        mine=mine,
+        cursor=cursor,
+        limit=limit,
+        locale=_locale(request),
     )
     return TicketPage(
         items=[
@@ -173,6 +183,7 @@ def list_tickets(
                 id=t.id,
                 app=t.app_key,
                 title=t.title,
+                subject=t.subject,
                 status=t.status,
                 created_at=t.created_at,
                 updated_at=t.updated_at,
@@ -183,13 +194,14 @@ def list_tickets(
     )
 
 
-def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str) -> TicketOut:
-    view = views.ticket(ctx, actor, ticket_id)
+def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> TicketOut:
+    view = views.ticket(ctx, actor, ticket_id, locale=locale)
     return TicketOut(
         id=view.id,
         app=view.app_key,
         app_version=view.app_version,
         title=view.title,
+        subject=view.subject,
         status=view.status,
         values=view.values,
         requester=PersonOut(id=view.requester.id, name=view.requester.name),
@@ -203,6 +215,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str) -> TicketOut:
                 at=e.at,
                 kind=e.kind,
                 node_id=e.node_id,
+                task_id=e.task_id,
                 node_name=e.node_name,
                 actor=_person(e.actor),
                 comment=e.comment,
@@ -214,12 +227,13 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str) -> TicketOut:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
-def get_ticket(ticket_id: str, actor: CurrentActor, ctx: Ctx) -> TicketOut:
-    return _ticket(ctx, actor, ticket_id)
+def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> TicketOut:
+    return _ticket(ctx, actor, ticket_id, _locale(request))
 
 
 @router.get("/tasks", response_model=TaskPage, tags=["tasks"])
 def list_tasks(
+    request: Request,
     actor: CurrentActor,
     ctx: Ctx,
     assignee: Literal["me"] = "me",
@@ -228,7 +242,7 @@ def list_tasks(
     limit: Limit = 50,
 ) -> TaskPage:
     """Open tasks assigned to the caller, newest first."""
-    page = views.my_tasks(ctx, actor, cursor=cursor, limit=limit)
+    page = views.my_tasks(ctx, actor, cursor=cursor, limit=limit, locale=_locale(request))
     return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
 
 

@@ -76,24 +76,35 @@ class TaskOut(BaseModel):
     completed_at: datetime | None = None
     completed_by: PersonOut | None = None
     comment: str | None = None
-    ticket_title: str | None = None
+    ticket_title: str | None = Field(
+        default=None, description="The ticket's title in the language of Accept-Language"
+    )
+    ticket_subject: str | None = Field(
+        default=None, description="What the ticket is about: its first filled text field"
+    )
 
 
 class EventOut(BaseModel):
     at: datetime
     kind: str
     node_id: str | None
+    task_id: str | None = None
     node_name: dict[str, str] | None
     actor: PersonOut | None
     comment: str | None
     data: dict[str, Any] | None
 
 
+TITLE = 'The app\'s name in the language of Accept-Language, " · ", then the subject'
+SUBJECT = "What the ticket is about: its first filled text field, or empty"
+
+
 class TicketOut(BaseModel):
     id: str
     app: str
     app_version: int
-    title: str
+    title: str = Field(description=TITLE)
+    subject: str = Field(description=SUBJECT)
     status: str
     values: dict[str, Any]
     requester: PersonOut
@@ -108,7 +119,8 @@ class TicketOut(BaseModel):
 class TicketSummaryOut(BaseModel):
     id: str
     app: str
-    title: str
+    title: str = Field(description=TITLE)
+    subject: str = Field(description=SUBJECT)
     status: str
     created_at: datetime
     updated_at: datetime

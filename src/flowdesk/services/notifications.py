@@ -7,6 +7,7 @@ second run insert nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
+from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.jobs import handler
 from flowdesk.store import notifications as notifications_store
@@ -25,7 +27,7 @@ class NotificationView:
     kind: str
     ticket_id: str | None
     task_id: str | None
-    title: str
+    title: str  # the ticket's title in the viewer's language
     created_at: datetime
     read: bool
 
@@ -51,21 +53,43 @@ def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> N
     notifications_store.insert_missing(conn, rows)
 
 
-def unread(ctx: ServiceContext, actor: Actor, limit: int = 50) -> list[NotificationView]:
+def unread(
+    ctx: ServiceContext, actor: Actor, limit: int = 50, *, locale: str = "en"
+) -> list[NotificationView]:
+    return unread_page(ctx, actor, limit=limit, locale=locale).items
+
+
+def unread_page(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    locale: str = "en",
+) -> views.Page[NotificationView]:
+    """Unread notifications, newest first; `next_cursor` pages on to older unread ones."""
+    limit = max(1, min(limit, views.MAX_PAGE))
     with ctx.db.read() as conn:
-        rows = notifications_store.for_user(conn, actor.user_id, limit=limit, unread_only=True)
-    return [
+        rows = notifications_store.for_user(
+            conn, actor.user_id, limit=limit + 1, unread_only=True, before_id=cursor
+        )
+        more, rows = len(rows) > limit, rows[:limit]
+        names = views.app_names(ctx, conn, {r.app_version_id for r in rows if r.app_version_id})
+    items = [
         NotificationView(
             row.id,
             row.kind,
             row.ticket_id,
             row.data.get("task_id"),
-            row.title or "",
+            views.ticket_title(names[row.app_version_id], row.title, locale)
+            if row.app_version_id
+            else "",
             row.created_at,
             row.read_at is not None,
         )
         for row in rows
     ]
+    return views.Page(items, items[-1].id if more else None)
 
 
 def count_unread(ctx: ServiceContext, actor: Actor) -> int:
@@ -76,3 +100,11 @@ def count_unread(ctx: ServiceContext, actor: Actor) -> int:
 def mark_read(ctx: ServiceContext, actor: Actor, notification_id: str | None = None) -> int:
     with ctx.db.write() as conn:
         return notifications_store.mark_read(conn, actor.user_id, notification_id, ctx.clock.now())
+
+
+def mark_shown_read(ctx: ServiceContext, actor: Actor, notification_ids: Collection[str]) -> int:
+    """Marks exactly the listed notifications read, in one transaction."""
+    with ctx.db.write() as conn:
+        return notifications_store.mark_ids_read(
+            conn, actor.user_id, notification_ids, ctx.clock.now()
+        )

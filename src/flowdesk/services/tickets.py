@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
-from flowdesk.engines.forms import validate_submission
+from flowdesk.engines.forms import clean_comment, validate_submission
 from flowdesk.engines.process import (
     CompleteTask,
     InstanceFinished,
@@ -29,7 +29,7 @@ from flowdesk.engines.process import (
     load_state,
     step,
 )
-from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.process_context import StepContext
@@ -169,17 +169,7 @@ def complete_task(
     source: Source = "json",
     locale: str = "en",
 ) -> StepOutcome:
-    comment = comment.strip()
-    if len(comment) > MAX_COMMENT:
-        raise ValidationFailed(
-            "Comment too long",
-            [ErrorDetail("comment", "too_long", f"At most {MAX_COMMENT} characters")],
-        )
-    if "\x00" in comment:
-        raise ValidationFailed(
-            "Comment contains invalid characters",
-            [ErrorDetail("comment", "invalid_characters", "Control characters are not allowed")],
-        )
+    comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     for _ in range(RACE_RETRIES):
         try:
             return _complete_once(ctx, actor, task_id, outcome, comment, values, source, locale)
@@ -392,11 +382,12 @@ def _node_of(result: StepResult, task_id: str) -> str:
 
 
 def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
-    name = app.spec.name.zh or app.spec.name.en or app.spec.key
+    """Only the subject, for the `title` column: the first filled text field, or "". The
+    title people see adds the app's name in their language at read time (views.ticket_title)."""
     for field in app.spec.form.fields:
         if field.type == "text" and isinstance(values.get(field.key), str):
-            return f"{name} · {values[field.key]}"[:200]
-    return name[:200]
+            return str(values[field.key])[:200]
+    return ""
 
 
 def can_read(actor: Actor, conn: Connection, ticket: Any) -> bool:

@@ -1,14 +1,24 @@
-"""Read models for the ticket page, lists and inboxes, shared by the API and the web UI."""
+"""Read models for the ticket page, lists and inboxes, shared by the API and the web UI.
+
+A ticket's title is shown in the viewer's language: "<app name> · <subject>", where the
+subject (the first filled text field) is what the `title` column holds and the app's name
+comes from the app version the ticket was filed under. Each read takes the viewer's
+`locale` ("zh…" is Chinese, anything else English).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Connection
+
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import NotFound, ValidationFailed
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
 from flowdesk.store import org as org_store
@@ -37,7 +47,8 @@ class TaskView:
     completed_at: datetime | None
     completed_by: Person | None
     comment: str | None
-    ticket_title: str = ""
+    ticket_title: str = ""  # in the viewer's language (ticket_title below)
+    ticket_subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class TimelineEntry:
     at: datetime
     kind: str
     node_id: str | None
+    task_id: str | None  # the task an entry is about (opened, approved, values changed…)
     node_name: dict[str, str] | None
     actor: Person | None
     comment: str | None
@@ -57,7 +69,8 @@ class TicketView:
     app_key: str
     app_name: dict[str, str]
     app_version: int
-    title: str
+    title: str  # in the viewer's language
+    subject: str
     status: str
     values: dict[str, Any]
     requester: Person
@@ -80,7 +93,8 @@ class TicketView:
 class TicketSummary:
     id: str
     app_key: str
-    title: str
+    title: str  # in the viewer's language
+    subject: str
     status: str
     created_at: datetime
     updated_at: datetime
@@ -93,7 +107,18 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
+def ticket_title(app_name: Mapping[str, str], subject: str, locale: str) -> str:
+    """What people see as a ticket's title: the app's name in their language · the subject."""
+    preferred = ("zh", "en") if locale.lower().startswith("zh") else ("en", "zh")
+    name = next((app_name[k] for k in preferred if app_name.get(k)), "")
+    return f"{name} · {subject}" if name and subject else name or subject
+
+
+def _app_name(app: PublishedApp) -> dict[str, str]:
+    return {"en": app.spec.name.en or app.spec.key, "zh": app.spec.name.zh or app.spec.key}
+
+
+def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "en") -> TicketView:
     """Hidden and missing tickets look alike (404), so ids reveal nothing."""
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, ticket_id)
@@ -137,6 +162,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
             e.at,
             e.kind,
             e.node_id,
+            e.task_id,
             dict(nodes[e.node_id].name) or {"en": e.node_id} if e.node_id in nodes else None,
             person(e.actor_id),
             e.comment,
@@ -146,11 +172,13 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketView:
     )
     requester = person(row.requester_id)
     assert requester is not None
+    app_name = _app_name(app)
     return TicketView(
         row.id,
         app.spec.key,
-        {"en": app.spec.name.en, "zh": app.spec.name.zh},
+        app_name,
         app.version,
+        ticket_title(app_name, row.title, locale),
         row.title,
         row.status,
         dict(row.values),
@@ -173,6 +201,7 @@ def tickets(
     mine: bool = False,
     cursor: str | None = None,
     limit: int = 50,
+    locale: str = "en",
 ) -> Page[TicketSummary]:
     """Tickets the actor may see, newest first; admins and auditors see all."""
     if status is not None and status not in STATUSES:
@@ -196,10 +225,12 @@ def tickets(
             before_id=cursor,
         )
         keys = {a.id: a.key for a in apps_store.list_apps(conn)}
+        names = app_names(ctx, conn, {r.app_version_id for r in rows[:limit]})
     items = [
         TicketSummary(
             r.id,
             keys.get(r.app_id, ""),
+            ticket_title(names[r.app_version_id], r.title, locale),
             r.title,
             r.status,
             r.created_at,
@@ -212,13 +243,19 @@ def tickets(
 
 
 def my_tasks(
-    ctx: ServiceContext, actor: Actor, *, cursor: str | None = None, limit: int = 50
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    locale: str = "en",
 ) -> Page[TaskView]:
     limit = max(1, min(limit, MAX_PAGE))
     with ctx.db.read() as conn:
         rows = tickets_store.open_tasks_for_user(
             conn, actor.user_id, limit=limit + 1, before_id=cursor
         )
+        names = app_names(ctx, conn, {r.app_version_id for r in rows[:limit]})
     me = Person(actor.user_id, actor.display_name)
     items = [
         TaskView(
@@ -232,11 +269,19 @@ def my_tasks(
             None,
             None,
             None,
+            ticket_title(names[r.app_version_id], r.title, locale),
             r.title,
         )
         for r in rows[:limit]
     ]
     return Page(items, items[-1].id if len(rows) > limit else None)
+
+
+def app_names(
+    ctx: ServiceContext, conn: Connection, version_ids: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """{app version id: {"en": name, "zh": name}}; versions are parsed once per process."""
+    return {v: _app_name(ctx.apps.version(conn, v)) for v in set(version_ids)}
 
 
 def count_my_tasks(ctx: ServiceContext, actor: Actor) -> int:

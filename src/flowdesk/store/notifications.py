@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, literal, select, update
+from sqlalchemy import Connection, Row, and_, func, literal, or_, select, update
 
 from flowdesk.store.tables import Notification, Ticket, table_of
 
@@ -28,16 +28,44 @@ def insert_missing(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(notifications.insert(), fresh)
 
 
-def for_user(conn: Connection, user_id: str, *, limit: int, unread_only: bool) -> list[Row[Any]]:
+def for_user(
+    conn: Connection,
+    user_id: str,
+    *,
+    limit: int,
+    unread_only: bool,
+    before_id: str | None = None,
+) -> list[Row[Any]]:
+    """Newest first, ties broken by id; `before_id` (the last one seen) pages to older ones.
+
+    Ids are hashes, not times, so the cursor is looked up for its time; an id that is not
+    this user's finds nothing.
+    """
     query = (
-        select(notifications, func.coalesce(tickets.c.title, literal("")).label("title"))
+        select(
+            notifications,
+            func.coalesce(tickets.c.title, literal("")).label("title"),
+            tickets.c.app_version_id,
+        )
         .outerjoin(tickets, tickets.c.id == notifications.c.ticket_id)
         .where(notifications.c.user_id == user_id)
-        .order_by(notifications.c.created_at.desc())
+        .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
         .limit(limit)
     )
     if unread_only:
         query = query.where(notifications.c.read_at.is_(None))
+    if before_id is not None:
+        seen = (
+            select(notifications.c.created_at)
+            .where(notifications.c.id == before_id, notifications.c.user_id == user_id)
+            .scalar_subquery()
+        )
+        query = query.where(
+            or_(
+                notifications.c.created_at < seen,
+                and_(notifications.c.created_at == seen, notifications.c.id < before_id),
+            )
+        )
     return list(conn.execute(query))
 
 
@@ -49,6 +77,17 @@ def count_unread(conn: Connection, user_id: str) -> int:
             .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
         ).scalar_one()
     )
+
+
+def mark_ids_read(conn: Connection, user_id: str, ids: Collection[str], now: datetime) -> int:
+    if not ids:
+        return 0
+    query = update(notifications).where(
+        notifications.c.user_id == user_id,
+        notifications.c.read_at.is_(None),
+        notifications.c.id.in_(list(ids)),
+    )
+    return conn.execute(query.values(read_at=now)).rowcount
 
 
 def mark_read(conn: Connection, user_id: str, notification_id: str | None, now: datetime) -> int:

@@ -219,6 +219,7 @@ def open_tasks_for_user(
             tasks,
             tickets.c.title,
             tickets.c.app_id,
+            tickets.c.app_version_id,
             tickets.c.requester_id,
             tickets.c.created_at.label("ticket_created_at"),
         )

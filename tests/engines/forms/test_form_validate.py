@@ -4,7 +4,7 @@ from typing import Literal
 
 import pytest
 
-from flowdesk.engines.forms import FormSpec, parse_form, validate_submission
+from flowdesk.engines.forms import FormSpec, clean_comment, parse_form, validate_submission
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 PHONE = "13812345678"
@@ -330,6 +330,45 @@ def test_messages_never_contain_the_submitted_value(
         assert PHONE not in error.message
         assert PHONE not in error.path
     assert PHONE not in str(info.value)
+
+
+def test_comments_are_cleaned_like_multiline_text() -> None:
+    assert clean_comment("  同意\r\n放款\t \r", max_length=10) == "同意\n放款"
+    assert clean_comment("x" * 10, max_length=10) == "x" * 10
+    assert clean_comment("   ", max_length=10) == ""
+
+
+@pytest.mark.parametrize(
+    ("comment", "code", "en", "zh"),
+    [
+        (
+            "x" * 11,
+            "too_long",
+            "The comment is too long (at most 10 characters)",
+            "审批意见过长（最多 10 个字符）",
+        ),
+        *(
+            (
+                bad,
+                "invalid_characters",
+                "The comment contains control characters that are not allowed",
+                "审批意见包含不允许的控制字符",
+            )
+            for bad in ("nul\x00byte", "bell\x07", "\u202eevil")
+        ),
+    ],
+)
+def test_bad_comments_are_refused_in_the_callers_language(
+    comment: str, code: str, en: str, zh: str
+) -> None:
+    for locale, summary, text in (
+        ("en", "The comment is not valid", en),
+        ("zh-CN", "审批意见填写有误", zh),
+    ):
+        with pytest.raises(ValidationFailed) as info:
+            clean_comment(comment, max_length=10, locale=locale)
+        assert info.value.message == summary
+        assert info.value.errors == [ErrorDetail("comment", code, text)]
 
 
 def test_unknown_source_is_a_programming_error() -> None:

@@ -2,14 +2,15 @@
 
 Public API: `parse_form` builds a `FormSpec` from a definition; `validate_submission`
 turns raw JSON/HTML input into clean stored values or one `ValidationFailed` listing
-every bad field; `typed_values` and `expression_types` feed the expression engine;
-`display_value` and `amount_in_capitals` render values for people.
+every bad field; `clean_comment` does the same for an approver's comment; `typed_values`
+and `expression_types` feed the expression engine; `display_value` and
+`amount_in_capitals` render values for people.
 """
 
 from .capitals import amount_in_capitals
 from .parse import parse_form
 from .spec import ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
-from .validate import validate_submission
+from .validate import clean_comment, validate_submission
 from .values import display_value, expression_types, typed_values
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "FormSpec",
     "LocalText",
     "amount_in_capitals",
+    "clean_comment",
     "display_value",
     "expression_types",
     "parse_form",

@@ -46,6 +46,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
     "invalid_choice": ("Not one of the options", "请从选项中选择"),
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),
+    # An approver's comment (approve/reject), which is not a form field.
+    "comment_invalid": ("The comment is not valid", "审批意见填写有误"),
+    "comment_too_long": (
+        "The comment is too long (at most {limit} characters)",
+        "审批意见过长（最多 {limit} 个字符）",
+    ),
+    "comment_invalid_characters": (
+        "The comment contains control characters that are not allowed",
+        "审批意见包含不允许的控制字符",
+    ),
 }
 
 

@@ -143,6 +143,26 @@ def _type_message(field: FieldSpec) -> str:
     return "invalid_type_text"
 
 
+def clean_comment(text: str, *, max_length: int, locale: str = "en") -> str:
+    """An approver's comment as stored: line ends as "\n", surrounding blanks stripped.
+
+    The same rules as a multi-line text field: no control characters but newline and tab
+    (nor bidirectional overrides), at most `max_length` characters. Otherwise raises
+    ValidationFailed with one error at path "comment" (code "invalid_characters" or
+    "too_long"), its message in `locale`.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _has_bad_characters(text):
+        detail = ErrorDetail(
+            "comment", "invalid_characters", message("comment_invalid_characters", locale)
+        )
+    elif len(text) > max_length:
+        detail = ErrorDetail("comment", "too_long", message("comment_too_long", locale, max_length))
+    else:
+        return text
+    raise ValidationFailed(message("comment_invalid", locale), [detail])
+
+
 def _has_bad_characters(text: str) -> bool:
     for char in text:
         if char in "\n\t":

@@ -86,7 +86,7 @@ def ticket_page(
     status: int = 200,
 ) -> HTMLResponse:
     locale = request_locale(request)
-    view = views.ticket(ctx, session.actor, checked_id(ticket_id))
+    view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
     return render(
         request,
         "ticket.html",
@@ -143,13 +143,17 @@ def _act(
     except (Conflict, ValidationFailed) as exc:
         if not ticket_id:
             raise
-        message = exc.errors[0].message if exc.errors else exc.message
+        # A bad comment names the field error (too_long, invalid_characters), whose message
+        # the service gave in the request's language; it is shown next to the comment box.
+        detail = exc.errors[0] if exc.errors else None
+        code = detail.code if detail else exc.code
+        message = detail.message if detail else exc.message
         return ticket_page(
             request,
             ctx,
             session,
             ticket_id,
-            action_error=ActionError(task_id, exc.code, message),
+            action_error=ActionError(task_id, code, message),
             comment=comment,
             status=exc.status,
         )
@@ -187,6 +191,7 @@ def my_tickets(
         status=chosen,
         cursor=checked_cursor(cursor),
         limit=PAGE_SIZE,
+        locale=request_locale(request),
     )
     context = {"page": page, "status": chosen or "", "filters": STATUS_FILTERS}
     if request.headers.get("HX-Request") == "true" and cursor:
