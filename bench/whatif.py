@@ -5,11 +5,11 @@ Each variant patches one thing in this process only (never the code on disk) and
 runs the same loan workload as bench/engine.py on fresh databases:
 
   as-is          the services unchanged
-  org-cache      assignee look-ups answered from an in-process dict (as a cached org
-                 chart would), so a step sends no org queries
-  no-audit       `audit.append` skipped: the upper bound of taking the audit chain
+  no-audit       the audit append skipped: the upper bound of taking the audit chain
                  (and its single locked head row) off the step's transaction
-  both           org-cache and no-audit
+  no-fk          PostgreSQL only: the foreign keys of the ticket tables (tickets, tasks,
+                 task_assignees, events, jobs) dropped after migrating, to show what the
+                 referential checks cost the server per step
   no-autockpt    SQLite only: no WAL auto-checkpoint inside requests (a worker would
                  run PRAGMA wal_checkpoint instead), to show what checkpoints cost p99
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,45 +30,52 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine as bench
-from sqlalchemy import event
+from sqlalchemy import event, text
 
-from flowdesk.services import process_context
 from flowdesk.store import audit as audit_store
 from flowdesk.store import db as db_module
-
-# Cleared before every run: each run has a fresh database with new user ids.
-_ORG_CACHE: dict[tuple[Any, str], Sequence[str]] = {}
-
-
-@contextmanager
-def org_cache() -> Iterator[None]:
-    cls = process_context.StepContext
-    original = cls.resolve_assignees
-    cache = _ORG_CACHE
-
-    def cached(self: Any, rule: Any, starter: str) -> Sequence[str]:
-        # A starter-independent rule once, a starter-dependent one per starter.
-        key = (rule, starter if rule.kind.startswith("applicant") else "")
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = list(original(self, rule, starter))
-        return found
-
-    cls.resolve_assignees = cached  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        cls.resolve_assignees = original  # type: ignore[method-assign]
+from flowdesk.store import steps as steps_store
+from flowdesk.store.sql import Sql
 
 
 @contextmanager
 def no_audit() -> Iterator[None]:
-    original = audit_store.append
-    audit_store.append = lambda *_a, **_k: 0  # type: ignore[assignment]
+    sqlite_append, pg_append = audit_store.append, steps_store._PG_AUDIT
+    audit_store.append = lambda *_a, **_k: None
+    steps_store._PG_AUDIT = Sql("SELECT 1 WHERE :audit_actor IS NOT NULL")
     try:
         yield
     finally:
-        audit_store.append = original
+        audit_store.append, steps_store._PG_AUDIT = sqlite_append, pg_append
+
+
+_TICKET_TABLES = ("tickets", "tasks", "task_assignees", "events", "jobs")
+
+
+@contextmanager
+def no_foreign_keys() -> Iterator[None]:
+    original = bench.prepare_services
+
+    def without_foreign_keys(url: str, pool_size: int) -> Any:
+        ctx, actors, setup_s = original(url, pool_size)
+        if ctx.db.dialect == "postgresql":
+            with ctx.db.engine.begin() as conn:
+                names = conn.execute(
+                    text(
+                        "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                        " WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"
+                    ),
+                    {"tables": list(_TICKET_TABLES)},
+                ).all()
+                for table, name in names:
+                    conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        return ctx, actors, setup_s
+
+    bench.prepare_services = without_foreign_keys
+    try:
+        yield
+    finally:
+        bench.prepare_services = original
 
 
 @contextmanager
@@ -96,17 +103,10 @@ def nothing() -> Iterator[None]:
     yield
 
 
-@contextmanager
-def both() -> Iterator[None]:
-    with org_cache(), no_audit():
-        yield
-
-
 VARIANTS: dict[str, Callable[[], Any]] = {
     "as-is": nothing,
-    "org-cache": org_cache,
     "no-audit": no_audit,
-    "both": both,
+    "no-fk": no_foreign_keys,
     "no-autockpt": no_autocheckpoint,
 }
 
@@ -116,7 +116,7 @@ def main() -> int:
     ap.add_argument("--services-n", type=int, default=600)
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--clients", default="1,8")
-    ap.add_argument("--variants", default="as-is,org-cache,no-audit,both")
+    ap.add_argument("--variants", default="as-is,no-audit,no-fk")
     ap.add_argument("--pg-url", default=bench.DEFAULT_PG_URL)
     ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--skip-pg", action="store_true")
@@ -132,14 +132,12 @@ def main() -> int:
         with VARIANTS[name]():
             results = []
             if not args.skip_sqlite:
-                _ORG_CACHE.clear()
                 with bench.fresh_sqlite() as url:
                     results.append(
                         bench.bench_services("sqlite/1", url, n, args.warmup, 1, None, False)
                     )
             if not args.skip_pg:
                 for k in clients:
-                    _ORG_CACHE.clear()
                     with bench.fresh_pg(args.pg_url, False) as url:
                         results.append(
                             bench.bench_services(f"pg/{k}", url, n, args.warmup, k, None, False)
