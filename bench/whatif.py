@@ -42,7 +42,7 @@ from flowdesk.store.sql import Sql
 def no_audit() -> Iterator[None]:
     sqlite_append, pg_append = audit_store.append, steps_store._PG_AUDIT
     audit_store.append = lambda *_a, **_k: None
-    steps_store._PG_AUDIT = Sql("SELECT 1 WHERE :audit_actor IS NOT NULL")
+    steps_store._PG_AUDIT = Sql("SELECT 1 WHERE CAST(:audit_actor AS text) IS NOT NULL")
     try:
         yield
     finally:

@@ -36,7 +36,7 @@ PG_APPEND_CTES = (
     " audit_moved AS (UPDATE audit_head SET seq = audit_entry.seq, hash = audit_entry.hash"
     " FROM audit_entry WHERE audit_head.id = 1 RETURNING 1)"
 )
-_APPEND_PG = Sql(f"WITH {PG_APPEND_CTES.format(gate='')} SELECT 1")
+_PG_APPEND = Sql(f"WITH {PG_APPEND_CTES.format(gate='')} SELECT 1")
 _SEQ_MARK = -987654321
 
 
@@ -64,7 +64,7 @@ def append(
         details=details,
     )
     if is_postgres(conn):
-        _APPEND_PG.run(conn, params)
+        _PG_APPEND.run(conn, params)
         return
     # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
     prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
