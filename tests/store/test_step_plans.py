@@ -1,9 +1,10 @@
 """The step's statements find their rows through indexes, however large the tables grow.
 
 Every driver-level statement of the hot path (`Sql` objects in the store modules) is
-planned with sequential scans discouraged: a plan that still scans a table has no
-usable index, so the statement would slow down as tickets accumulate. On PostgreSQL
-the plan is the generic one that prepared statements reuse.
+planned on a new, empty database. A plan that reads a whole table or index there
+either has no usable index or was chosen because the table is small; PostgreSQL keeps
+the generic plan of a prepared statement for as long as the connection lives, so
+either way the step would slow down as tickets accumulate.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ def _postgresql_scans(ctx: ServiceContext, statement: Sql) -> list[str]:
         sql = sql.replace(f"%({name})s", f"${number}")
     arguments = f"({', '.join(['NULL'] * len(names))})" if names else ""
     with ctx.db.engine.begin() as conn:
-        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
         conn.exec_driver_sql(f"PREPARE hot_path AS {sql.replace('%%', '%')}")
         plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) EXECUTE hot_path{arguments}")).scalar()

@@ -26,10 +26,9 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 class Sql:
     """One SQL text with `:name` parameters, runnable on SQLite and PostgreSQL drivers."""
 
-    def __init__(self, text: str, postgresql: str | None = None) -> None:
-        """`postgresql` is the text for PostgreSQL where its SQL differs from SQLite's."""
+    def __init__(self, text: str) -> None:
         self.sqlite = text
-        self.postgresql = _PARAM.sub(r"%(\1)s", (postgresql or text).replace("%", "%%"))
+        self.postgresql = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
 
     def _cursor(self, conn: Connection) -> tuple[Any, str]:
         driver = conn.connection.driver_connection

@@ -1,11 +1,10 @@
 """Writing one process step: the ticket, its tasks and assignees, timeline events, the
 notification job and the audit entry, all or nothing.
 
-The write is conditional on the ticket still being at the version the step read, with
-the tasks it closes still open (every change to a ticket's tasks bumps the ticket's
-version, so the version alone decides; the open check is a guard). When the condition
-fails nothing at all is written and `StepWritten.applied` is false: the caller re-reads
-and runs the step again.
+The write is conditional on the ticket still being at the version the step read. Every
+change to a ticket's tasks is such a step and bumps the version, so the version alone
+decides races: when it fails nothing at all is written and `StepWritten.applied` is
+false, and the caller re-reads and runs the step again.
 
 On PostgreSQL the whole step is ONE statement, a data-modifying CTE fed JSON arrays,
 and it leaves together with COMMIT (`Database.write`): two round trips per step in all,
@@ -108,7 +107,6 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         conn,
         ticket_id=step.ticket_id,
         expected_version=step.expected_version,
-        closing_task_ids=[closing["id"] for closing in step.closings],
         values=step.values,
         state=step.state,
         status=step.status,
@@ -158,9 +156,7 @@ _PG_TICKET_INSERT = (
 _PG_TICKET_UPDATE = (
     'ticket AS (UPDATE tickets SET "values" = :values, state = :state, status = :status,'
     " version = :version, updated_at = :at, finished_at = :finished_at"
-    " WHERE id = :ticket_id AND version = :expected_version AND NOT EXISTS (SELECT 1 FROM"
-    " tasks WHERE id = ANY(CAST(:closing_task_ids AS text[])) AND state <> 'open')"
-    " RETURNING id)"
+    " WHERE id = :ticket_id AND version = :expected_version RETURNING id)"
 )
 _PG_STEP_REST = (
     " new_tasks AS (INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state,"
@@ -170,14 +166,19 @@ _PG_STEP_REST = (
     " new_assignees AS (INSERT INTO task_assignees (task_id, user_id, is_open)"
     " SELECT r.task_id, r.user_id, true FROM ticket,"
     " jsonb_to_recordset(:assignees) AS r(task_id text, user_id text)),"
-    " closed AS (UPDATE tasks t SET state = c.state, completed_at = :at, completed_by = c.by,"
-    " comment = c.comment FROM ticket, jsonb_to_recordset(:closings) AS c(id text,"
-    " state text, by text, comment text) WHERE t.id = c.id AND t.state = 'open'"
-    # Said twice so the planner probes the primary key instead of scanning all tasks
-    # (it cannot see how few rows jsonb_to_recordset returns).
-    " AND t.id = ANY(CAST(:closing_task_ids AS text[])) RETURNING t.id),"
-    " closed_assignees AS (UPDATE task_assignees a SET is_open = false FROM closed"
-    " WHERE a.task_id = closed.id),"
+    # The task the step completes is found by its key and the ones it cancels through
+    # the ticket: plans that stay right when they were prepared on near-empty tables
+    # (a join with jsonb_to_recordset, which the planner guesses at 100 rows, did not).
+    " completed AS (UPDATE tasks t SET state = :completed_state, completed_at = :at,"
+    " completed_by = :completed_by, comment = :completed_comment FROM ticket"
+    " WHERE t.id = :completed_task_id AND t.state = 'open' RETURNING t.id),"
+    " cancelled AS (UPDATE tasks t SET state = 'cancelled', completed_at = :at FROM ticket"
+    " WHERE t.ticket_id = ticket.id AND t.id = ANY(CAST(:cancelled_task_ids AS text[]))"
+    " AND t.state = 'open' RETURNING t.id),"
+    " completed_assignees AS (UPDATE task_assignees a SET is_open = false FROM completed"
+    " WHERE a.task_id = completed.id),"
+    " cancelled_assignees AS (UPDATE task_assignees a SET is_open = false FROM cancelled"
+    " WHERE a.task_id = cancelled.id),"
     " new_events AS (INSERT INTO events (ticket_id, task_id, kind, node_id, actor_id, at,"
     " comment, data) SELECT ticket.id, e.task_id, e.kind, e.node_id, e.actor_id, :at,"
     " e.comment, e.data FROM ticket, ROWS FROM (jsonb_to_recordset(:events) AS (task_id text,"
@@ -207,6 +208,22 @@ _PG_AUDIT = Sql(
 )
 
 
+def _closing_params(closings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A step completes at most one task and may cancel others (a rejection cancels the
+    parallel siblings)."""
+    completed = [c for c in closings if c["state"] != "cancelled"]
+    if len(completed) > 1:
+        raise ValueError("a step completes at most one task")
+    done = completed[0] if completed else {"id": None, "state": None, "by": None, "comment": None}
+    return {
+        "completed_task_id": done["id"],
+        "completed_state": done["state"],
+        "completed_by": done["by"],
+        "completed_comment": done["comment"],
+        "cancelled_task_ids": [c["id"] for c in closings if c["state"] == "cancelled"],
+    }
+
+
 def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     params: dict[str, Any] = {
         "ticket_id": step.ticket_id,
@@ -218,14 +235,13 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         "finished_at": step.finished_at,
         "tasks": Jsonb(step.tasks),
         "assignees": Jsonb(step.assignees),
-        "closings": Jsonb(step.closings),
         "events": Jsonb(step.events),
         "job_payload": (
             Jsonb({"ticket_id": step.ticket_id, "notices": step.notices}) if step.notices else None
         ),
         "job_max_attempts": jobs_store.DEFAULT_MAX_ATTEMPTS,
         "job_key": _job_key(step),
-        "closing_task_ids": [closing["id"] for closing in step.closings],
+        **_closing_params(step.closings),
     }
     if step.new_ticket is not None:
         statement = _PG_SUBMIT

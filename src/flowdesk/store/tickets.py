@@ -7,14 +7,13 @@ hot path uses driver-level statements (`store/sql.py`); reads for pages use Core
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, and_, func, select
 
-from flowdesk.store.sql import Sql, document, is_postgres, read_document, when
+from flowdesk.store.sql import Sql, document, read_document, when
 from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket, table_of
 
 tickets = table_of(Ticket)
@@ -34,16 +33,10 @@ _TASK_FOR_STEP = Sql(
     " JOIN tickets k ON k.id = t.ticket_id JOIN org_generation g ON g.id = 1"
     " WHERE t.id = :task_id"
 )
-_UPDATE_TICKET_SET = (
+_UPDATE_TICKET = Sql(
     'UPDATE tickets SET "values" = :values, state = :state, status = :status,'
     " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
-    " WHERE id = :ticket_id AND version = :expected AND NOT EXISTS (SELECT 1 FROM tasks"
-)
-_UPDATE_TICKET = Sql(
-    f"{_UPDATE_TICKET_SET} WHERE id IN (SELECT value FROM json_each(:closing_ids))"
-    " AND state <> 'open')",
-    postgresql=f"{_UPDATE_TICKET_SET} WHERE id = ANY(CAST(:closing_ids AS text[]))"
-    " AND state <> 'open')",
+    " WHERE id = :ticket_id AND version = :expected"
 )
 _INSERT_TASK = Sql(
     "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
@@ -112,23 +105,18 @@ def update_ticket(
     *,
     ticket_id: str,
     expected_version: int,
-    closing_task_ids: list[str],
     values: dict[str, Any],
     state: dict[str, Any],
     status: str,
     updated_at: datetime,
     finished_at: datetime | None,
 ) -> bool:
-    """Writes the new state only if nobody else did since we read `expected_version`
-    and the tasks the step closes are still open."""
+    """Writes the new state only if nobody else did since we read `expected_version`."""
     cursor = _UPDATE_TICKET.run(
         conn,
         {
             "ticket_id": ticket_id,
             "expected": expected_version,
-            "closing_ids": (
-                closing_task_ids if is_postgres(conn) else json.dumps(closing_task_ids)
-            ),
             "values": document(conn, values),
             "state": document(conn, state),
             "status": status,
