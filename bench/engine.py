@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import multiprocessing
 import os
 import platform
 import pstats
@@ -43,6 +44,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.services import auth, demo, jobs, tickets
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext, fast_hasher
+from flowdesk.store import org as org_store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -544,6 +547,84 @@ def _run_services(
     return {"n": len(indices), "user_tasks": user_tasks, "wall": wall}, merged
 
 
+CHILD_WARMUP = 20
+
+
+def run_in_processes(
+    ctx: ServiceContext, url: str, n: int, warmup: int, threads: int, processes: int
+) -> tuple[dict[str, Any], dict[str, list[float]], CpuMeter]:
+    """Instances 0..n-1 shared out over client processes; the CPU meter starts once every
+    process has warmed up and stops when the last one is done."""
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+        # ready: all warmed up; go: start; done: the server CPU has been read, so the
+        # clients' connections (whose backends the meter reads) may close.
+        ready, go, done = (manager.Barrier(processes + 1) for _ in range(3))
+        outbox = manager.Queue()
+        futures = [
+            pool.submit(
+                _client_process,
+                url,
+                list(range(k, n, processes)),
+                range(n + warmup + k * CHILD_WARMUP, n + warmup + (k + 1) * CHILD_WARMUP),
+                threads,
+                (ready, go, done),
+                outbox,
+            )
+            for k in range(processes)
+        ]
+        ready.wait()
+        with housekeeping(ctx), CpuMeter(ctx) as cpu:
+            go.wait()
+            t0 = time.perf_counter()
+            results = [outbox.get() for _ in futures]
+            wall = time.perf_counter() - t0
+        done.wait()
+        for future in futures:
+            future.result()  # raises a client's error
+    cpu.client_s += sum(child_cpu for _, _, child_cpu in results)
+    latencies: dict[str, list[float]] = {"submit": [], "approve": []}
+    for _, lat, _ in results:
+        for kind, values in lat.items():
+            latencies[kind].extend(values)
+    user_tasks = sum(counts["user_tasks"] for counts, _, _ in results)
+    return {"n": n, "user_tasks": user_tasks, "wall": wall}, latencies, cpu
+
+
+def _client_process(
+    url: str,
+    indices: list[int],
+    warmup: range,
+    threads: int,
+    barriers: tuple[Any, Any, Any],
+    outbox: Any,
+) -> None:
+    ready, go, done = barriers
+    ctx = build_context(url, pool_size=max(10, threads))
+    try:
+        with ctx.db.read() as conn:
+            actors = {
+                p.username: auth.actor_from_row(conn, org_store.user_by_username(conn, p.username))
+                for p in demo.PEOPLE
+            }
+        scratch: dict[str, list[float]] = {"submit": [], "approve": []}
+        for i in warmup:
+            service_instance(ctx, actors, i, scratch, {"user_tasks": 0})
+        ready.wait()
+        go.wait()
+        cpu0 = time.process_time()
+        try:
+            counts, latencies = _run_services(ctx, actors, indices, threads)
+            outbox.put((counts, latencies, time.process_time() - cpu0))
+        except BaseException:
+            outbox.put(({"user_tasks": 0}, {"submit": [], "approve": []}, 0.0))
+            raise  # future.result() re-raises it in the parent, after `done`
+        finally:
+            done.wait()
+    finally:
+        ctx.db.dispose()
+
+
 def storage_snapshot(ctx: ServiceContext) -> dict[str, dict[str, int]]:
     """Per table: rows, payload bytes of the rows, and bytes on disk incl. indexes."""
     tables = ("tickets", "tasks", "task_assignees", "events", "audit_log", "jobs")
@@ -652,7 +733,10 @@ def bench_services(
     threads: int,
     profile_dir: Path | None,
     measure: bool,
+    processes: int = 1,
 ) -> dict[str, Any]:
+    """`processes` > 1: that many client processes with `threads` threads each, as
+    several server workers would run; each process warms up its own caches first."""
     ctx, actors, setup_s = prepare_services(url, pool_size=max(10, threads))
     try:
         # Warm-up (caches: app registry, statement caches, prepared statements, pool),
@@ -666,12 +750,17 @@ def bench_services(
         counter.detach()
         steps_w = max(1, warmup + cnt_w["user_tasks"])
         before = storage_snapshot(ctx) if measure else {}
-        with maybe_profile(profile_dir if threads <= 1 else None, label), CpuMeter(ctx) as cpu:
-            counts, lat = run_services(ctx, actors, range(n), threads)
+        if processes > 1:
+            counts, lat, cpu = run_in_processes(ctx, url, n, warmup, threads, processes)
+        else:
+            profiling = maybe_profile(profile_dir if threads <= 1 else None, label)
+            with profiling, CpuMeter(ctx) as cpu:
+                counts, lat = run_services(ctx, actors, range(n), threads)
         result = rates(
             label, n, counts["user_tasks"], n + counts["user_tasks"], counts["wall"], lat
         )
         result["threads"] = threads
+        result["processes"] = processes
         result["setup_s"] = round(setup_s, 2)
         result["sql_statements_per_instance"] = round(counter.statements / max(1, warmup), 1)
         result["sql_statements_per_step"] = round(counter.statements / steps_w, 2)
@@ -685,8 +774,9 @@ def bench_services(
             done = conn.execute(
                 text("SELECT count(*) FROM tickets WHERE status = 'approved'")
             ).scalar_one()
-        if done != n + warmup:
-            raise RuntimeError(f"{label}: {done} tickets approved, expected {n + warmup}")
+        expected = n + warmup + (processes * CHILD_WARMUP if processes > 1 else 0)
+        if done != expected:
+            raise RuntimeError(f"{label}: {done} tickets approved, expected {expected}")
         result["jobs_queued"] = queued_jobs(ctx)
         if measure:
             result["storage"] = growth(before, storage_snapshot(ctx), n)
@@ -865,6 +955,12 @@ def print_report(report: dict[str, Any]) -> None:
             )
 
 
+def client_spec(spec: str) -> tuple[int, int]:
+    """ "4" is one process of 4 threads, "2x4" two processes of 4 threads each."""
+    procs, _, threads = spec.rpartition("x")
+    return int(procs or 1), int(threads)
+
+
 def run_round(
     args: argparse.Namespace,
     n: int,
@@ -891,11 +987,12 @@ def run_round(
                 bench_services("sqlite/1", url, sn, args.warmup, 1, profile, True)
             )
     if not args.skip_pg:
-        for j, k in enumerate(threads):
-            say(f"services on PostgreSQL, {k} client thread(s), n={sn}")
+        for j, clients in enumerate(threads):
+            procs, k = client_spec(clients)
+            say(f"services on PostgreSQL, {procs} process(es) x {k} thread(s), n={sn}")
             with fresh_pg(args.pg_url, args.keep_db) as url:
                 out["services"].append(
-                    bench_services(f"pg/{k}", url, sn, args.warmup, k, profile, j == 0)
+                    bench_services(f"pg/{clients}", url, sn, args.warmup, k, profile, j == 0, procs)
                 )
     return out
 
@@ -958,7 +1055,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=1, help="rounds; each mode reports its median")
     ap.add_argument(
-        "--clients", default="1,4,8", help="PostgreSQL runs: client threads of each, e.g. 1,4,8"
+        "--clients",
+        default="1,4,8",
+        help="PostgreSQL runs: client threads of each, e.g. 1,4,8; PxK = P processes of K threads",
     )
     ap.add_argument("--pg-url", default=os.environ.get("FLOWDESK_BENCH_PG_URL", DEFAULT_PG_URL))
     ap.add_argument("--skip-pg", action="store_true")
@@ -972,7 +1071,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n = args.n
     sn = args.services_n or n
-    threads = [int(t) for t in args.clients.split(",") if t.strip()]
+    threads = [t.strip() for t in args.clients.split(",") if t.strip()]
+    for spec in threads:
+        client_spec(spec)  # refuse a bad spec before anything runs
 
     report: dict[str, Any] = {
         "machine": {
