@@ -7,16 +7,20 @@ writers queue on the lock instead of failing later with "database is locked".
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
 from flowdesk.store.sql import commit_queued, drop_queued
 
 READ_ONLY = "flowdesk_read_only"
+IDLE_PING_SECONDS = 5.0
+_LAST_USED = "flowdesk_last_used"
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -30,19 +34,15 @@ class Database:
         sqlite_synchronous: str = "NORMAL",
         pool_size: int = 10,
         echo: bool = False,
+        ping_after_idle_s: float = IDLE_PING_SECONDS,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, echo)
         else:
-            self.engine = create_engine(
-                url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
-                echo=echo,
-            )
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
+            _ping_connections_after_idle(self.engine, ping_after_idle_s)
 
     @property
     def dialect(self) -> str:
@@ -87,6 +87,28 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _ping_connections_after_idle(engine: Engine, idle_s: float) -> None:
+    """Checks a pooled connection before reuse only when it sat idle for `idle_s`: a
+    server restart or a dropped idle connection is then found before a request uses
+    it, while connections in steady use skip the round trip that SQLAlchemy's
+    pool_pre_ping would add to every transaction. A dead connection is replaced by the
+    pool (DisconnectionError), invisibly to the caller."""
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) < idle_s:
+            return
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
