@@ -32,30 +32,28 @@ class Sql:
         self.sqlite = text
         self.postgresql = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
 
-    def _cursor(self, conn: Connection) -> tuple[Any, str]:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        return (
-            driver.cursor(),
-            self.postgresql if conn.dialect.name == "postgresql" else self.sqlite,
-        )
-
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Executes once; returns the driver cursor (rowcount, fetchone, fetchall)."""
-        cursor, text = self._cursor(conn)
-        if text is self.postgresql and cursor.connection.info.transaction_status == _IDLE:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        if not is_postgres(conn):
+            cursor.execute(self.sqlite, params)
+        elif driver.info.transaction_status == _IDLE:
             # The transaction's first statement: psycopg sends BEGIN first, and in a
             # pipeline both leave in one round trip instead of two.
-            with cursor.connection.pipeline():
-                cursor.execute(text, params)
+            with driver.pipeline():
+                cursor.execute(self.postgresql, params)
         else:
-            cursor.execute(text, params)
+            cursor.execute(self.postgresql, params)
         return cursor
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            cursor, text = self._cursor(conn)
-            cursor.executemany(text, rows)
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            text = self.postgresql if is_postgres(conn) else self.sqlite
+            driver.cursor().executemany(text, rows)
 
 
 _QUEUED = "flowdesk.queued_before_commit"
