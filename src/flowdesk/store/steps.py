@@ -9,8 +9,9 @@ false, and the caller re-reads and runs the step again.
 On PostgreSQL the step's rows are ONE statement, a data-modifying CTE fed JSON arrays;
 it and the audit append leave together with COMMIT (`Database.write`), so a step is
 two round trips in all (the first carries BEGIN and the read), and the audit head row,
-which serialises writers, is held only for the server's time (ADR 0006). On SQLite, an in-process library with one writer, the same rows go
-through a handful of prepared statements.
+which serialises writers, is held only for the server's time (ADR 0006). On SQLite,
+an in-process library with one writer, the same rows go through a handful of prepared
+statements.
 """
 
 from __future__ import annotations
@@ -87,6 +88,17 @@ def _job_key(step: StepWrite) -> str:
     return f"notify:{step.ticket_id}:{step.version}"
 
 
+def _audit_entry(step: StepWrite) -> dict[str, Any]:
+    return {
+        "at": step.at,
+        "target_type": "ticket",
+        "target_id": step.ticket_id,
+        "actor": step.audit.actor,
+        "action": step.audit.action,
+        "details": step.audit.details,
+    }
+
+
 def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
     if step.new_ticket is not None:
         tickets_store.insert_ticket(
@@ -132,15 +144,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
             now=step.at,
             idempotency_key=_job_key(step),
         )
-    audit_store.append(
-        conn,
-        at=step.at,
-        target_type="ticket",
-        target_id=step.ticket_id,
-        actor=step.audit.actor,
-        action=step.audit.action,
-        details=step.audit.details,
-    )
+    audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
 
 
@@ -249,15 +253,6 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     else:
         statement = _PG_COMPLETE
         params["expected_version"] = step.expected_version
-    audit = audit_store.entry_params(
-        conn,
-        at=step.at,
-        target_type="ticket",
-        target_id=step.ticket_id,
-        actor=step.audit.actor,
-        action=step.audit.action,
-        details=step.audit.details,
-    )
     written = StepWritten(queued=queue_before_commit(conn, statement, params))
-    queue_before_commit(conn, _PG_AUDIT, audit)
+    queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written
