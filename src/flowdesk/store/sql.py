@@ -5,7 +5,9 @@ each costs ~30 µs of Python before the database sees it, through the driver's o
 cursor ~3 µs (bench/RESULTS.md). These statements run on the driver connection of the
 caller's SQLAlchemy transaction, so they commit or roll back with everything else.
 Values are converted here exactly as the SQLAlchemy column types in `tables.py` store
-them, so rows written either way read back the same.
+them, so rows written either way read back the same. On PostgreSQL a transaction's
+first statement carries BEGIN with it, and its last ones can be queued to leave with
+COMMIT (`queue_before_commit`), so a step costs two round trips.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class Queued:
         self.params = params
         self._cursor: Any = None
 
+    def send(self, driver: Any) -> None:
+        self._cursor = driver.cursor()
+        self._cursor.execute(self.statement.postgresql, self.params)
+
     def result(self) -> Any:
         if self._cursor is None:
             raise RuntimeError("the transaction has not committed")
@@ -93,9 +99,7 @@ def commit_queued(conn: Connection) -> None:
     assert driver is not None
     with driver.pipeline():
         for queued in queue:
-            cursor = driver.cursor()
-            cursor.execute(queued.statement.postgresql, queued.params)
-            queued._cursor = cursor
+            queued.send(driver)
         driver.commit()
 
 
