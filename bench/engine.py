@@ -981,11 +981,12 @@ def run_round(
         say(f"SpiffWorkflow persist, n={n}")
         out["spiff"]["persist"] = run_spiff(args.spiff_python, "persist", n)
     if not args.skip_sqlite:
-        say(f"services on SQLite, n={sn}")
-        with fresh_sqlite() as url:
-            out["services"].append(
-                bench_services("sqlite/1", url, sn, args.warmup, 1, profile, True)
-            )
+        for j, k in enumerate(int(c) for c in args.sqlite_clients.split(",") if c.strip()):
+            say(f"services on SQLite, {k} client thread(s), n={sn}")
+            with fresh_sqlite() as url:
+                out["services"].append(
+                    bench_services(f"sqlite/{k}", url, sn, args.warmup, k, profile, j == 0)
+                )
     if not args.skip_pg:
         for j, clients in enumerate(threads):
             procs, k = client_spec(clients)
@@ -1062,6 +1063,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("FLOWDESK_BENCH_PG_URL", DEFAULT_PG_URL))
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument(
+        "--sqlite-clients",
+        default="1",
+        help="SQLite runs: client threads of each, e.g. 1,4 (writers queue in the process)",
+    )
     ap.add_argument("--skip-engine", action="store_true")
     ap.add_argument("--skip-spiff", action="store_true")
     ap.add_argument("--spiff-python", type=Path, default=HERE / ".venv-peers" / "bin" / "python")

@@ -7,9 +7,11 @@ writers queue on the lock instead of failing later with "database is locked".
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -35,11 +37,19 @@ class Database:
         pool_size: int = 10,
         echo: bool = False,
         ping_after_idle_s: float = IDLE_PING_SECONDS,
+        sqlite_busy_timeout_ms: int = 10_000,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # SQLite has one writer. Threads of this process queue here for it, first come
+        # first served; without this they would poll SQLite's lock, sleeping up to
+        # 100 ms between tries (busy_timeout, which stays for other processes such as
+        # a CLI command).
+        self._writer: AbstractContextManager[Any] = (
+            WriterQueue() if self.is_sqlite else nullcontext()
+        )
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, sqlite_synchronous, echo)
+            self.engine = _sqlite_engine(url, sqlite_synchronous, echo, sqlite_busy_timeout_ms)
         else:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
             _ping_connections_after_idle(self.engine, ping_after_idle_s)
@@ -51,7 +61,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
-        with self.engine.begin() as conn:
+        with self._writer, self.engine.begin() as conn:
             try:
                 yield conn
             except BaseException:
@@ -89,6 +99,49 @@ class Database:
         self.engine.dispose()
 
 
+class WriterQueue:
+    """A first-come-first-served lock that hands itself to the longest waiter: with
+    `threading.Lock` the thread that just released it can take it again before the
+    waiting ones wake, so under load some writers would wait many turns. Re-entrant,
+    so a nested write transaction fails on SQLite's own lock as it would without
+    this, instead of hanging here."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # the releasing thread handed the turn to us
+        with self._mutex:
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiters:
+                self._owner = _HANDED_OVER
+                self._waiters.popleft().set()
+            else:
+                self._owner = None
+
+
+_HANDED_OVER = -1
+
+
 def _ping_connections_after_idle(engine: Engine, idle_s: float) -> None:
     """Checks a pooled connection before reuse only when it sat idle for `idle_s`: a
     server restart or a dropped idle connection is then found before a request uses
@@ -111,7 +164,7 @@ def _ping_connections_after_idle(engine: Engine, idle_s: float) -> None:
             raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
-def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
+def _sqlite_engine(url: str, synchronous: str, echo: bool, busy_timeout_ms: int) -> Engine:
     memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"echo": echo, "connect_args": {"check_same_thread": False}}
     if memory:
@@ -131,7 +184,7 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         cursor.close()
 
