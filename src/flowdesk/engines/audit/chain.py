@@ -14,6 +14,9 @@ GENESIS_HASH = "0" * 64
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _RESIDENT_ID = re.compile(r"(?<![0-9Xx])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9Xx])")
 _BANK_CARD = re.compile(r"(?<!\d)(\d{6})\d{6,9}(\d{4})(?!\d)")
+# Ids and hashes are long lowercase hex words whose digit runs can look like a phone or
+# card number; they are kept whole.
+_HEX_WORD = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{32,})(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,12 @@ def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
 
 def mask_personal(text: str) -> str:
     """Masks mobile numbers, resident IDs and bank cards (JR/T 0171 C2) inside free text."""
+    # split() with a group keeps the hex words at the odd positions
+    parts = _HEX_WORD.split(text)
+    return "".join(part if i % 2 else _mask_numbers(part) for i, part in enumerate(parts))
+
+
+def _mask_numbers(text: str) -> str:
     text = _RESIDENT_ID.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
     text = _BANK_CARD.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 10) + m.group(2), text)
     return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
