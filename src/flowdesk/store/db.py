@@ -106,6 +106,8 @@ class WriterQueue:
     so a nested write transaction fails on SQLite's own lock as it would without
     this, instead of hanging here."""
 
+    _new_turn = threading.Event
+
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._waiters: deque[threading.Event] = deque()
@@ -121,22 +123,33 @@ class WriterQueue:
             if self._owner is None:
                 self._owner, self._depth = me, 1
                 return
-            turn = threading.Event()
+            turn = self._new_turn()
             self._waiters.append(turn)
-        turn.wait()  # the releasing thread handed the turn to us
+        try:
+            turn.wait()  # the releasing thread hands the turn to us
+        except BaseException:  # interrupted while queuing: leave the line cleanly
+            with self._mutex:
+                if turn.is_set():
+                    self._hand_on()
+                else:
+                    self._waiters.remove(turn)
+            raise
         with self._mutex:
             self._owner, self._depth = me, 1
 
     def __exit__(self, *_exc: object) -> None:
         with self._mutex:
             self._depth -= 1
-            if self._depth:
-                return
-            if self._waiters:
-                self._owner = _HANDED_OVER
-                self._waiters.popleft().set()
-            else:
-                self._owner = None
+            if not self._depth:
+                self._hand_on()
+
+    def _hand_on(self) -> None:
+        """Gives the turn to the longest waiter, if any (called holding the mutex)."""
+        if self._waiters:
+            self._owner = _HANDED_OVER
+            self._waiters.popleft().set()
+        else:
+            self._owner = None
 
 
 _HANDED_OVER = -1
