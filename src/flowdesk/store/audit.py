@@ -17,8 +17,8 @@ _head = table_of(AuditHead)
 _READ_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
 _INSERT = Sql(
     "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
-    " hash) VALUES (:seq, :at, :actor, :action, :target_type, :target_id, :details, :prev_hash,"
-    " :hash)"
+    " hash) VALUES (:seq, :audit_at, :audit_actor, :audit_action, :audit_target_type,"
+    " :audit_target_id, :audit_details, :prev_hash, :hash)"
 )
 _MOVE_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
 # PostgreSQL: lock the head, insert the entry hashed in SQL, move the head: one statement,
@@ -72,20 +72,7 @@ def append(
     content = params.pop("audit_content")
     content["seq"] = seq
     digest = entry_hash(prev_hash, content)
-    _INSERT.run(
-        conn,
-        {
-            "seq": seq,
-            "at": content["at"],
-            "actor": actor,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "details": params["audit_details"],
-            "prev_hash": prev_hash,
-            "hash": digest,
-        },
-    )
+    _INSERT.run(conn, {**params, "seq": seq, "prev_hash": prev_hash, "hash": digest})
     _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
 
 

@@ -62,6 +62,9 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
         with self._writer, self.engine.begin() as conn:
+            if self.is_sqlite:  # nothing is queued on SQLite (no round trip to save)
+                yield conn
+                return
             try:
                 yield conn
             except BaseException:
