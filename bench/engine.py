@@ -627,7 +627,7 @@ def _client_process(
 
 def storage_snapshot(ctx: ServiceContext) -> dict[str, dict[str, int]]:
     """Per table: rows, payload bytes of the rows, and bytes on disk incl. indexes."""
-    tables = ("tickets", "tasks", "task_assignees", "events", "audit_log", "jobs")
+    tables = ("tickets", "tasks", "task_assignees", "ticket_steps", "audit_log", "jobs")
     out: dict[str, dict[str, int]] = {}
     with ctx.db.engine.connect() as conn:
         if ctx.db.is_sqlite:
@@ -708,7 +708,7 @@ def growth(
             "row_bytes_per_instance": round((a["row_bytes"] - b["row_bytes"]) / n, 1),
             "disk_bytes_per_instance": round((a["disk_bytes"] - b["disk_bytes"]) / n, 1),
         }
-    core = ("tickets", "tasks", "task_assignees", "events")
+    core = ("tickets", "tasks", "task_assignees", "ticket_steps")
     return {
         "per_table": per_table,
         "instance_row_bytes": round(sum(per_table[t]["row_bytes_per_instance"] for t in core), 1),
@@ -949,7 +949,8 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{r['mode']}: finished instance state {st['state_stored_mean_bytes']} B as stored"
                 f" ({st['state_json_mean_bytes']} B compact JSON), values"
                 f" {st['values_stored_mean_bytes']} B ({st['values_json_mean_bytes']} B JSON);"
-                f" rows per instance (tickets+tasks+assignees+events) {sg['instance_row_bytes']} B,"
+                " rows per instance (tickets, tasks, assignees, steps)"
+                f" {sg['instance_row_bytes']} B,"
                 f" on disk incl. indexes {sg['instance_disk_bytes']} B; with audit+jobs"
                 f" {sg['all_row_bytes']} B / {sg['all_disk_bytes']} B"
             )

@@ -8,7 +8,7 @@ runs the same loan workload as bench/engine.py on fresh databases:
   no-audit       the audit append skipped: the upper bound of taking the audit chain
                  (and its single locked head row) off the step's transaction
   no-fk          PostgreSQL only: the foreign keys of the ticket tables (tickets, tasks,
-                 task_assignees, events, jobs) dropped after migrating, to show what the
+                 task_assignees, ticket_steps, jobs) dropped after migrating, to show what the
                  referential checks cost the server per step
   no-autockpt    SQLite only: no WAL auto-checkpoint inside requests (a worker would
                  run PRAGMA wal_checkpoint instead), to show what checkpoints cost p99
@@ -49,7 +49,7 @@ def no_audit() -> Iterator[None]:
         audit_store.append, steps_store._PG_AUDIT = sqlite_append, pg_append
 
 
-_TICKET_TABLES = ("tickets", "tasks", "task_assignees", "events", "jobs")
+_TICKET_TABLES = ("tickets", "tasks", "task_assignees", "ticket_steps", "jobs")
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 Faults are injected after each write a step makes (the write happened, then the
 process "dies"), and a step can also fail inside the engine (nobody to assign).
-Either way the ticket, tasks, assignees, events, jobs and audit chain are exactly
+Either way the ticket, tasks, assignees, timeline, jobs and audit chain are exactly
 as before, and the same step can then be done again.
 """
 
@@ -27,15 +27,15 @@ from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.tables import (
     AuditLog,
-    Event,
     Job,
     Notification,
     Task,
     TaskAssignee,
     Ticket,
+    TicketStep,
 )
 
-TABLES = (Ticket, Task, TaskAssignee, Event, Job, AuditLog, Notification)
+TABLES = (Ticket, Task, TaskAssignee, TicketStep, Job, AuditLog, Notification)
 
 
 class InjectedFault(RuntimeError):
@@ -80,7 +80,7 @@ _STEP_WRITE = (steps_store, "write_step")
 _SQLITE_SUBMIT = [
     (tickets_store, "insert_ticket"),
     (tickets_store, "insert_tasks"),
-    (tickets_store, "insert_events"),
+    (tickets_store, "insert_step"),
     (jobs_store, "enqueue"),
     (audit_store, "append"),
     _STEP_WRITE,
@@ -89,7 +89,7 @@ _SQLITE_APPROVE = [
     (tickets_store, "update_ticket"),
     (tickets_store, "insert_tasks"),
     (tickets_store, "close_tasks"),
-    (tickets_store, "insert_events"),
+    (tickets_store, "insert_step"),
     (jobs_store, "enqueue"),
     (audit_store, "append"),
     _STEP_WRITE,
@@ -158,7 +158,7 @@ def test_a_rejection_that_fails_midway_cancels_nothing(
 def test_a_step_the_database_refuses_leaves_nothing(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database itself fails the step's write (a timeline event naming a user who
+    """The database itself fails the step's write (a timeline row naming a user who
     does not exist breaks a foreign key): on PostgreSQL that surfaces at COMMIT, which
     leaves with the statement, and still nothing is stored."""
     ticket_id = desk.submit("120000.00")
@@ -167,7 +167,7 @@ def test_a_step_the_database_refuses_leaves_nothing(
     original = steps_store.write_step
 
     def with_ghost_actor(conn: Any, step: steps_store.StepWrite) -> Any:
-        step.events.append({**step.events[-1], "actor_id": "0" * 32})
+        step.actor_id = "0" * 32
         return original(conn, step)
 
     monkeypatch.setattr(steps_store, "write_step", with_ghost_actor)

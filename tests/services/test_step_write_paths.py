@@ -78,8 +78,8 @@ def _rows(ctx: ServiceContext) -> dict[str, list[tuple[Any, ...]]]:
         "assignees": "SELECT t.ticket_id, t.node_id, a.user_id,"
         " CASE WHEN a.is_open THEN 'open' ELSE 'closed' END FROM task_assignees a"
         " JOIN tasks t ON t.id = a.task_id ORDER BY t.ticket_id, t.node_id, a.user_id",
-        "events": "SELECT ticket_id, task_id, kind, node_id, actor_id, comment, data FROM events"
-        " ORDER BY id",
+        "steps": "SELECT ticket_id, version, actor_id, events FROM ticket_steps"
+        " ORDER BY ticket_id, version",
         "jobs": "SELECT kind, payload, state, idempotency_key FROM jobs ORDER BY id",
         "audit": "SELECT actor, action, target_type, target_id, details FROM audit_log"
         " WHERE action LIKE 'ticket.%' OR action LIKE 'task.%' ORDER BY seq",
@@ -112,7 +112,7 @@ def test_both_databases_store_the_same_rows(both: dict[str, ServiceContext]) -> 
     for ctx in both.values():
         _drive(_desk(ctx))
     sqlite, postgresql = (_rows(ctx) for ctx in both.values())
-    assert sqlite["tickets"] and sqlite["events"] and sqlite["audit"]
+    assert sqlite["tickets"] and sqlite["steps"] and sqlite["audit"]
     assert any(row[5] == "cancelled" for row in sqlite["tasks"])
     for table in sqlite:
         assert postgresql[table] == sqlite[table], table

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import audit, tickets, views
-from flowdesk.store.tables import Event, Task, Ticket
+from flowdesk.store import tickets as tickets_store
+from flowdesk.store.tables import Task, Ticket
 
 
 def _timeline(desk: Desk, ticket_id: str) -> list[tuple[str, str | None, str | None]]:
@@ -380,16 +381,13 @@ def test_every_state_change_commits_its_rows_together(desk: Desk) -> None:
         ("zhao.lei", "disburse"),
     ):
         desk.approve(who, ticket_id, node)
-    tasks_t, events_t, tickets_t = Task.__table__, Event.__table__, Ticket.__table__
+    tasks_t, tickets_t = Task.__table__, Ticket.__table__
     with desk.ctx.db.read() as conn:
         version = conn.execute(
             select(tickets_t.c.version).where(tickets_t.c.id == ticket_id)
         ).scalar_one()
-        opened = conn.execute(
-            select(events_t.c.task_id).where(
-                events_t.c.ticket_id == ticket_id, events_t.c.kind == "task_opened"
-            )
-        ).scalars()
+        timeline = tickets_store.timeline(conn, ticket_id)
+        opened = [e.task_id for e in timeline if e.kind == "task_opened"]
         task_ids = conn.execute(
             select(tasks_t.c.id).where(tasks_t.c.ticket_id == ticket_id)
         ).scalars()

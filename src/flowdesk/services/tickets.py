@@ -83,14 +83,12 @@ def submit(
             result,
             now,
             actor.user_id,
-            {
-                "kind": "ticket_submitted",
-                "actor_id": actor.user_id,
-                "node_id": None,
-                "task_id": None,
-                "comment": None,
-                "data": {"app": app_key, "version": app.version},
-            },
+            actor.user_id,
+            _event(
+                "ticket_submitted",
+                actor_id=actor.user_id,
+                data={"app": app_key, "version": app.version},
+            ),
             AuditRecord(
                 actor=actor.username,
                 action="ticket.submit",
@@ -224,14 +222,13 @@ def _complete_once(
         )
         first_event = None
         if changed:
-            first_event = {
-                "kind": "values_changed",
-                "actor_id": actor.user_id,
-                "node_id": row.node_id,
-                "task_id": task_id,
-                "comment": None,
-                "data": {"fields": changed},
-            }
+            first_event = _event(
+                "values_changed",
+                actor_id=actor.user_id,
+                node_id=row.node_id,
+                task_id=task_id,
+                data={"fields": changed},
+            )
         opened = _opened(result)
         write = _step_write(
             app,
@@ -239,6 +236,7 @@ def _complete_once(
             result,
             ctx.clock.now(),
             row.requester_id,
+            actor.user_id,
             first_event,
             AuditRecord(
                 actor=actor.username,
@@ -251,7 +249,7 @@ def _complete_once(
                     "opened": [_node_of(result, t) for t in opened],
                 },
             ),
-            values=current_values,
+            values=current_values if changed else None,
             expected_version=row.version,
         )
         written = steps_store.write_step(conn, write)
@@ -266,10 +264,11 @@ def _step_write(
     result: StepResult,
     now: datetime,
     requester_id: str,
+    actor_id: str,
     first_event: dict[str, Any] | None,
     audit: AuditRecord,
     *,
-    values: dict[str, Any],
+    values: dict[str, Any] | None,
     new_ticket: dict[str, Any] | None = None,
     expected_version: int = 0,
 ) -> steps_store.StepWrite:
@@ -299,14 +298,12 @@ def _step_write(
                 for user_id in effect.assignees
             )
             events.append(
-                {
-                    "kind": "task_opened",
-                    "actor_id": None,
-                    "node_id": effect.node_id,
-                    "task_id": effect.task_id,
-                    "comment": None,
-                    "data": {"assignees": list(effect.assignees)},
-                }
+                _event(
+                    "task_opened",
+                    node_id=effect.node_id,
+                    task_id=effect.task_id,
+                    data={"assignees": list(effect.assignees)},
+                )
             )
         elif isinstance(effect, TaskClosed):
             closings.append(
@@ -318,40 +315,23 @@ def _step_write(
                 }
             )
             events.append(
-                {
-                    "kind": f"task_{effect.outcome}",
-                    "actor_id": effect.actor,
-                    "node_id": effect.node_id,
-                    "task_id": effect.task_id,
-                    "comment": effect.comment or None,
-                    "data": None,
-                }
+                _event(
+                    f"task_{effect.outcome}",
+                    actor_id=effect.actor,
+                    node_id=effect.node_id,
+                    task_id=effect.task_id,
+                    comment=effect.comment or None,
+                )
             )
         elif isinstance(effect, NodePassed):
             events.append(
-                {
-                    "kind": "node_passed",
-                    "actor_id": None,
-                    "node_id": effect.node_id,
-                    "task_id": None,
-                    "comment": None,
-                    "data": {"type": effect.node_type},
-                }
+                _event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
             )
         elif isinstance(effect, InstanceFinished):
             notices.append(
                 {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
             )
-            events.append(
-                {
-                    "kind": f"ticket_{effect.status}",
-                    "actor_id": None,
-                    "node_id": None,
-                    "task_id": None,
-                    "comment": None,
-                    "data": None,
-                }
-            )
+            events.append(_event(f"ticket_{effect.status}"))
     return steps_store.StepWrite(
         ticket_id=ticket_id,
         at=now,
@@ -363,11 +343,17 @@ def _step_write(
         tasks=task_rows,
         assignees=assignee_rows,
         closings=closings,
+        actor_id=actor_id,
         events=events,
         notices=notices,
         new_ticket=new_ticket,
         expected_version=expected_version,
     )
+
+
+def _event(kind: str, **fields: Any) -> dict[str, Any]:
+    """A timeline event; fields left out (or None) read back as null."""
+    return {"kind": kind, **{k: v for k, v in fields.items() if v is not None}}
 
 
 def _opened(result: StepResult) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
+from flowdesk.engines.process import Node
 from flowdesk.kernel.errors import NotFound, ValidationFailed
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
@@ -118,6 +119,12 @@ def _app_name(app: PublishedApp) -> dict[str, str]:
     return {"en": app.spec.name.en or app.spec.key, "zh": app.spec.name.zh or app.spec.key}
 
 
+def _node_name(nodes: Mapping[str, Node], node_id: str | None) -> dict[str, str] | None:
+    if node_id is None or node_id not in nodes:
+        return None
+    return dict(nodes[node_id].name) or {"en": node_id}
+
+
 def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "en") -> TicketView:
     """Hidden and missing tickets look alike (404), so ids reveal nothing."""
     with ctx.db.read() as conn:
@@ -163,7 +170,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             e.kind,
             e.node_id,
             e.task_id,
-            dict(nodes[e.node_id].name) or {"en": e.node_id} if e.node_id in nodes else None,
+            _node_name(nodes, e.node_id),
             person(e.actor_id),
             e.comment,
             e.data,

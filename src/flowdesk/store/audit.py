@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from flowdesk.engines.audit import AuditEntry, canonical_json, entry_hash, mask_personal
+from flowdesk.engines.audit import AuditEntry, canonical_json, mask_personal
 from flowdesk.store.sql import Sql, document, is_postgres
 from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
 _log = table_of(AuditLog)
 _head = table_of(AuditHead)
-_READ_HEAD = Sql("SELECT seq, hash FROM audit_head WHERE id = 1")
-_INSERT = Sql(
+# SQLite: the entry is hashed in SQL from the head, like PostgreSQL's below (with
+# `flowdesk_sha256`, registered on every connection), then the head moves to it; BEGIN
+# IMMEDIATE already serialises writers. The head moves only here, never by itself when
+# a row is inserted, so an entry added by hand past it is caught by `audit verify`.
+_SQLITE_APPEND = Sql(
     "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
-    " hash) VALUES (:seq, :audit_at, :audit_actor, :audit_action, :audit_target_type,"
-    " :audit_target_id, :audit_details, :prev_hash, :hash)"
+    " hash) SELECT seq + 1, :audit_at, :audit_actor, :audit_action, :audit_target_type,"
+    " :audit_target_id, :audit_details, hash, flowdesk_sha256(hash || :audit_before_seq"
+    " || (seq + 1) || :audit_after_seq) FROM audit_head WHERE id = 1"
 )
-_MOVE_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+_SQLITE_MOVE_HEAD = Sql(
+    "UPDATE audit_head SET (seq, hash) = (SELECT seq, hash FROM audit_log"
+    " WHERE seq = audit_head.seq + 1) WHERE id = 1"
+)
 # PostgreSQL: lock the head, insert the entry hashed in SQL, move the head: one statement,
 # so the head row (which serialises every writer) is held for as short a time as possible.
 # The hashed text is the same canonical JSON as in Python, with the new seq spliced in.
@@ -65,15 +73,18 @@ def append(
     )
     if is_postgres(conn):
         _PG_APPEND.run(conn, params)
-        return
-    # SQLite's BEGIN IMMEDIATE already serialises writers: read the head, hash here.
-    prev_seq, prev_hash = _READ_HEAD.run(conn, {}).fetchone()
-    seq = int(prev_seq) + 1
-    content = params.pop("audit_content")
-    content["seq"] = seq
-    digest = entry_hash(prev_hash, content)
-    _INSERT.run(conn, {**params, "seq": seq, "prev_hash": prev_hash, "hash": digest})
-    _MOVE_HEAD.run(conn, {"seq": seq, "hash": digest})
+    else:
+        _SQLITE_APPEND.run(conn, params)
+        _SQLITE_MOVE_HEAD.run(conn, {})
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """`flowdesk_sha256(text)`: the hex SHA-256 of the text's UTF-8 bytes."""
+    dbapi_connection.create_function("flowdesk_sha256", 1, _sha256_hex, deterministic=True)
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def entry_params(
@@ -86,9 +97,8 @@ def entry_params(
     target_id: str,
     details: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The `:audit_*` parameters of an append. On PostgreSQL they include the entry's
-    canonical JSON split around its seq, which only the locked head decides; on SQLite
-    the content itself, hashed once the head is read."""
+    """The `:audit_*` parameters of an append, with the entry's canonical JSON split
+    around its seq, which only the head (read inside the statement) decides."""
     content: dict[str, Any] = {
         "seq": _SEQ_MARK,
         "at": at.isoformat(),
@@ -106,8 +116,6 @@ def entry_params(
         "audit_target_id": target_id,
         "audit_details": document(conn, content["details"]),
     }
-    if not is_postgres(conn):
-        return {**params, "audit_content": content}
     # The top-level "seq" key sorts after "details", so its mark is the last one.
     before, mark, after = canonical_json(content).rpartition(f'"seq":{_SEQ_MARK}')
     return {

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
+from flowdesk.store.audit import register_sqlite_functions
 from flowdesk.store.sql import commit_queued, drop_queued
 
 READ_ONLY = "flowdesk_read_only"
@@ -203,6 +204,7 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, busy_timeout_ms: int)
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:

@@ -1,4 +1,4 @@
-"""Writing one process step: the ticket, its tasks and assignees, timeline events, the
+"""Writing one process step: the ticket, its tasks and assignees, its timeline row, the
 notification job and the audit entry, all or nothing.
 
 The write is conditional on the ticket still being at the version the step read. Every
@@ -44,7 +44,7 @@ class StepWrite:
     ticket_id: str
     at: datetime
     audit: AuditRecord
-    values: dict[str, Any]
+    values: dict[str, Any] | None  # None: a step that leaves the form values as they are
     state: dict[str, Any]
     status: str
     finished_at: datetime | None
@@ -55,7 +55,8 @@ class StepWrite:
     tasks: list[dict[str, Any]] = field(default_factory=list)  # id, node_id, name_en, name_zh
     assignees: list[dict[str, Any]] = field(default_factory=list)  # task_id, user_id
     closings: list[dict[str, Any]] = field(default_factory=list)  # id, state, by, comment
-    events: list[dict[str, Any]] = field(default_factory=list)
+    actor_id: str | None = None  # who made the step, for the timeline row
+    events: list[dict[str, Any]] = field(default_factory=list)  # the timeline row's events
     notices: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -132,8 +133,13 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         [{**assignee, "is_open": True} for assignee in step.assignees],
     )
     tickets_store.close_tasks(conn, [{**c, "at": step.at} for c in step.closings])
-    tickets_store.insert_events(
-        conn, [{**event, "ticket_id": step.ticket_id, "at": step.at} for event in step.events]
+    tickets_store.insert_step(
+        conn,
+        ticket_id=step.ticket_id,
+        version=step.version,
+        at=step.at,
+        actor_id=step.actor_id,
+        events=step.events,
     )
     if step.notices:
         jobs_store.enqueue(
@@ -149,7 +155,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
 
 
 # Every CTE after `ticket` reads from it, so when the ticket's condition fails the
-# statement writes nothing. Foreign keys between the CTEs' rows (events → new tasks)
+# statement writes nothing. Foreign keys between the CTEs' rows (assignees → new tasks)
 # are checked at the end of the statement, when all of them exist.
 _PG_TICKET_INSERT = (
     'ticket AS (INSERT INTO tickets (id, app_id, app_version_id, title, status, "values",'
@@ -158,8 +164,8 @@ _PG_TICKET_INSERT = (
     " :requester_id, :department_id, :at, :at, :finished_at) RETURNING id)"
 )
 _PG_TICKET_UPDATE = (
-    'ticket AS (UPDATE tickets SET "values" = :values, state = :state, status = :status,'
-    " version = :version, updated_at = :at, finished_at = :finished_at"
+    'ticket AS (UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,'
+    " status = :status, version = :version, updated_at = :at, finished_at = :finished_at"
     " WHERE id = :ticket_id AND version = :expected_version RETURNING id)"
 )
 _PG_STEP_REST = (
@@ -183,11 +189,8 @@ _PG_STEP_REST = (
     " WHERE a.task_id = completed.id),"
     " cancelled_assignees AS (UPDATE task_assignees a SET is_open = false FROM cancelled"
     " WHERE a.task_id = cancelled.id),"
-    " new_events AS (INSERT INTO events (ticket_id, task_id, kind, node_id, actor_id, at,"
-    " comment, data) SELECT ticket.id, e.task_id, e.kind, e.node_id, e.actor_id, :at,"
-    " e.comment, e.data FROM ticket, ROWS FROM (jsonb_to_recordset(:events) AS (task_id text,"
-    " kind text, node_id text, actor_id text, comment text, data jsonb)) WITH ORDINALITY"
-    " AS e(task_id, kind, node_id, actor_id, comment, data, n) ORDER BY e.n),"
+    " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, actor_id, events)"
+    " SELECT ticket.id, :version, :at, :actor_id, :events FROM ticket),"
     " new_job AS (INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts,"
     " idempotency_key, created_at, updated_at) SELECT 'notify', :job_payload, 'queued', :at,"
     " 0, :job_max_attempts, :job_key, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT"
@@ -232,13 +235,14 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     params: dict[str, Any] = {
         "ticket_id": step.ticket_id,
         "at": step.at,
-        "values": Jsonb(step.values),
+        "values": None if step.values is None else Jsonb(step.values),
         "state": Jsonb(step.state),
         "status": step.status,
         "version": step.version,
         "finished_at": step.finished_at,
         "tasks": Jsonb(step.tasks),
         "assignees": Jsonb(step.assignees),
+        "actor_id": step.actor_id,
         "events": Jsonb(step.events),
         "job_payload": (
             Jsonb({"ticket_id": step.ticket_id, "notices": step.notices}) if step.notices else None

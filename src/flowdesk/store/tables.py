@@ -220,21 +220,21 @@ class TaskAssignee(Base):
     is_open: Mapped[bool] = mapped_column(Boolean)
 
 
-class Event(Base):
-    """Every state change of a ticket: the timeline, reports and process mining read it."""
+class TicketStep(Base):
+    """The timeline: one row per step of a ticket (the version it produced), holding the
+    step's events in order. One row instead of one per event keeps a step's writes to
+    two B-trees; reports and process mining read the events through `json_each` /
+    `jsonb_array_elements` (ADR 0008)."""
 
-    __tablename__ = "events"
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
-    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    node_id: Mapped[str | None] = mapped_column(String(64))
-    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    __tablename__ = "ticket_steps"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    # The primary key starts with ticket_id, so it indexes that foreign key too.
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
-    comment: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None]
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # [{kind, node_id?, task_id?, actor_id?, comment?, data?}, ...]: absent keys are null.
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
 
 
 class AuditLog(Base):

@@ -1,4 +1,4 @@
-"""Tickets, their tasks, assignees and timeline events.
+"""Tickets, their tasks, assignees and timeline (one row of events per step).
 
 State changes are conditional updates (`WHERE version = :v`, `WHERE state = 'open'`)
 so the database, not luck, decides which of two concurrent actions wins. The step's
@@ -14,12 +14,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, and_, func, select
 
 from flowdesk.store.sql import Sql, document, read_document, when
-from flowdesk.store.tables import Event, Task, TaskAssignee, Ticket, table_of
+from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketStep, table_of
 
 tickets = table_of(Ticket)
 tasks = table_of(Task)
 assignees = table_of(TaskAssignee)
-events = table_of(Event)
+steps = table_of(TicketStep)
 
 _INSERT_TICKET = Sql(
     'INSERT INTO tickets (id, app_id, app_version_id, title, status, "values", state, version,'
@@ -34,9 +34,9 @@ _TASK_FOR_STEP = Sql(
     " WHERE t.id = :task_id"
 )
 _UPDATE_TICKET = Sql(
-    'UPDATE tickets SET "values" = :values, state = :state, status = :status,'
-    " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
-    " WHERE id = :ticket_id AND version = :expected"
+    'UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,'
+    " status = :status, version = :new_version, updated_at = :updated_at,"
+    " finished_at = :finished_at WHERE id = :ticket_id AND version = :expected"
 )
 _INSERT_TASK = Sql(
     "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
@@ -51,10 +51,22 @@ _CLOSE_TASK = Sql(
     " WHERE id = :id AND state = 'open'"
 )
 _CLOSE_ASSIGNMENTS = Sql("UPDATE task_assignees SET is_open = :closed WHERE task_id = :id")
-_INSERT_EVENT = Sql(
-    "INSERT INTO events (ticket_id, task_id, kind, node_id, actor_id, at, comment, data)"
-    " VALUES (:ticket_id, :task_id, :kind, :node_id, :actor_id, :at, :comment, :data)"
+_INSERT_STEP = Sql(
+    "INSERT INTO ticket_steps (ticket_id, version, at, actor_id, events)"
+    " VALUES (:ticket_id, :version, :at, :actor_id, :events)"
 )
+
+
+class TimelineEvent(NamedTuple):
+    """One event of the timeline, with the instant of the step that made it."""
+
+    at: datetime
+    kind: str
+    node_id: str | None
+    task_id: str | None
+    actor_id: str | None
+    comment: str | None
+    data: dict[str, Any] | None
 
 
 class TaskForStep(NamedTuple):
@@ -105,13 +117,14 @@ def update_ticket(
     *,
     ticket_id: str,
     expected_version: int,
-    values: dict[str, Any],
+    values: dict[str, Any] | None,
     state: dict[str, Any],
     status: str,
     updated_at: datetime,
     finished_at: datetime | None,
 ) -> bool:
-    """Writes the new state only if nobody else did since we read `expected_version`."""
+    """Writes the new state only if nobody else did since we read `expected_version`;
+    `values` None keeps the form values."""
     cursor = _UPDATE_TICKET.run(
         conn,
         {
@@ -154,17 +167,48 @@ def close_tasks(conn: Connection, closings: Sequence[dict[str, Any]]) -> None:
     _CLOSE_ASSIGNMENTS.run_many(conn, [{"id": c["id"], "closed": False} for c in closings])
 
 
-def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    _INSERT_EVENT.run_many(
+def insert_step(
+    conn: Connection,
+    *,
+    ticket_id: str,
+    version: int,
+    at: datetime,
+    actor_id: str | None,
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """Records one step in the timeline: `events` are dicts whose absent keys mean null."""
+    _INSERT_STEP.run(
         conn,
-        [{**r, "at": when(conn, r["at"]), "data": document(conn, r["data"])} for r in rows],
+        {
+            "ticket_id": ticket_id,
+            "version": version,
+            "at": when(conn, at),
+            "actor_id": actor_id,
+            "events": document(conn, events),
+        },
     )
 
 
-def timeline(conn: Connection, ticket_id: str) -> list[Row[Any]]:
-    return list(
-        conn.execute(select(events).where(events.c.ticket_id == ticket_id).order_by(events.c.id))
+def timeline(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
+    """Every event of a ticket, oldest first."""
+    rows = conn.execute(
+        select(steps.c.at, steps.c.events)
+        .where(steps.c.ticket_id == ticket_id)
+        .order_by(steps.c.version)
     )
+    return [
+        TimelineEvent(
+            at,
+            event["kind"],
+            event.get("node_id"),
+            event.get("task_id"),
+            event.get("actor_id"),
+            event.get("comment"),
+            event.get("data"),
+        )
+        for at, step_events in rows
+        for event in step_events
+    ]
 
 
 def tasks_of_ticket(conn: Connection, ticket_id: str) -> list[Row[Any]]:
