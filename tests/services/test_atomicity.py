@@ -158,8 +158,8 @@ def test_a_rejection_that_fails_midway_cancels_nothing(
 def test_a_step_the_database_refuses_leaves_nothing(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database itself fails the step's write (a timeline row naming a user who
-    does not exist breaks a foreign key): on PostgreSQL that surfaces at COMMIT, which
+    """The database itself fails the step's write (a task closed by a user who does not
+    exist breaks a foreign key): on PostgreSQL that surfaces at COMMIT, which
     leaves with the statement, and still nothing is stored."""
     ticket_id = desk.submit("120000.00")
     legal = desk.task(ticket_id, "legal_review")
@@ -167,7 +167,7 @@ def test_a_step_the_database_refuses_leaves_nothing(
     original = steps_store.write_step
 
     def with_ghost_actor(conn: Any, step: steps_store.StepWrite) -> Any:
-        step.actor_id = "0" * 32
+        step.closings[0]["by"] = "0" * 32
         return original(conn, step)
 
     monkeypatch.setattr(steps_store, "write_step", with_ghost_actor)

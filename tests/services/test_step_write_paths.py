@@ -78,8 +78,7 @@ def _rows(ctx: ServiceContext) -> dict[str, list[tuple[Any, ...]]]:
         "assignees": "SELECT t.ticket_id, t.node_id, a.user_id,"
         " CASE WHEN a.is_open THEN 'open' ELSE 'closed' END FROM task_assignees a"
         " JOIN tasks t ON t.id = a.task_id ORDER BY t.ticket_id, t.node_id, a.user_id",
-        "steps": "SELECT ticket_id, version, actor_id, events FROM ticket_steps"
-        " ORDER BY ticket_id, version",
+        "steps": "SELECT ticket_id, version, events FROM ticket_steps ORDER BY ticket_id, version",
         "jobs": "SELECT kind, payload, state, idempotency_key FROM jobs ORDER BY id",
         "audit": "SELECT actor, action, target_type, target_id, details FROM audit_log"
         " WHERE action LIKE 'ticket.%' OR action LIKE 'task.%' ORDER BY seq",

@@ -83,7 +83,6 @@ def submit(
             result,
             now,
             actor.user_id,
-            actor.user_id,
             _event(
                 "ticket_submitted",
                 actor_id=actor.user_id,
@@ -236,7 +235,6 @@ def _complete_once(
             result,
             ctx.clock.now(),
             row.requester_id,
-            actor.user_id,
             first_event,
             AuditRecord(
                 actor=actor.username,
@@ -251,6 +249,7 @@ def _complete_once(
             ),
             values=current_values if changed else None,
             expected_version=row.version,
+            status_before=row.ticket_status,
         )
         written = steps_store.write_step(conn, write)
     if not written.applied:
@@ -264,13 +263,13 @@ def _step_write(
     result: StepResult,
     now: datetime,
     requester_id: str,
-    actor_id: str,
     first_event: dict[str, Any] | None,
     audit: AuditRecord,
     *,
     values: dict[str, Any] | None,
     new_ticket: dict[str, Any] | None = None,
     expected_version: int = 0,
+    status_before: str | None = None,
 ) -> steps_store.StepWrite:
     """Turns the engine's effects into task rows, timeline events and queued notices."""
     nodes = app.spec.process.nodes
@@ -339,11 +338,11 @@ def _step_write(
         values=values,
         state=dump_state(result.state),
         status=result.state.status,
+        status_changed=result.state.status != status_before,
         finished_at=now if result.state.status != "running" else None,
         tasks=task_rows,
         assignees=assignee_rows,
         closings=closings,
-        actor_id=actor_id,
         events=events,
         notices=notices,
         new_ticket=new_ticket,

@@ -24,7 +24,13 @@ from flowdesk.store.sql import commit_queued, drop_queued
 READ_ONLY = "flowdesk_read_only"
 IDLE_PING_SECONDS = 5.0
 _LAST_USED = "flowdesk_last_used"
-WAL_AUTOCHECKPOINT_PAGES = 10_000
+# A request checkpoints only past ~160 MB of WAL: under a burst of writes (one approval
+# writes ~18 pages) the worker's checkpoint twice a second, in its own thread, comes
+# first, and the copying stays off the request path. The WAL file is reused from its
+# start after a checkpoint (overwriting is cheaper than growing a file); it is cut back
+# only when it grew past 256 MB, which takes a reader holding off checkpoints.
+WAL_AUTOCHECKPOINT_PAGES = 40_000
+WAL_SIZE_LIMIT_BYTES = 256 * 1024 * 1024
 
 
 class Database:
@@ -91,7 +97,7 @@ class Database:
 
     def checkpoint(self) -> None:
         """Copies the SQLite WAL into the database file off the request path (a no-op on
-        PostgreSQL). Request connections only checkpoint when the WAL passes ~40 MB, so
+        PostgreSQL). Request connections only checkpoint when the WAL passes ~160 MB, so
         approvals do not pay for the fsyncs; the worker calls this twice a second."""
         if self.is_sqlite:
             with self.engine.connect() as conn:
@@ -200,6 +206,7 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, busy_timeout_ms: int)
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")

@@ -13,12 +13,13 @@ from flowdesk.store.tables import Job, table_of
 jobs = table_of(Job)
 DEFAULT_MAX_ATTEMPTS = 5
 
-# A NULL idempotency key never conflicts, so one statement serves keyed and unkeyed jobs.
+# A NULL idempotency key never conflicts, so one statement serves keyed and unkeyed jobs
+# (the unique index covers keyed jobs only).
 _ENQUEUE = Sql(
     "INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts, owner, lease_until,"
     " idempotency_key, last_error, created_at, updated_at) VALUES (:kind, :payload, 'queued',"
     " :due_at, 0, :max_attempts, NULL, NULL, :idempotency_key, NULL, :now, :now)"
-    " ON CONFLICT (idempotency_key) DO NOTHING"
+    " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
 )
 
 

@@ -47,6 +47,7 @@ class StepWrite:
     values: dict[str, Any] | None  # None: a step that leaves the form values as they are
     state: dict[str, Any]
     status: str
+    status_changed: bool
     finished_at: datetime | None
     # A submit inserts this row (all ticket columns but the ones above); a later step
     # updates the ticket read at `expected_version`.
@@ -55,7 +56,6 @@ class StepWrite:
     tasks: list[dict[str, Any]] = field(default_factory=list)  # id, node_id, name_en, name_zh
     assignees: list[dict[str, Any]] = field(default_factory=list)  # task_id, user_id
     closings: list[dict[str, Any]] = field(default_factory=list)  # id, state, by, comment
-    actor_id: str | None = None  # who made the step, for the timeline row
     events: list[dict[str, Any]] = field(default_factory=list)  # the timeline row's events
     notices: list[dict[str, Any]] = field(default_factory=list)
 
@@ -83,10 +83,6 @@ def write_step(conn: Connection, step: StepWrite) -> StepWritten:
     if is_postgres(conn):
         return _write_postgresql(conn, step)
     return _write_sqlite(conn, step)
-
-
-def _job_key(step: StepWrite) -> str:
-    return f"notify:{step.ticket_id}:{step.version}"
 
 
 def _audit_entry(step: StepWrite) -> dict[str, Any]:
@@ -122,7 +118,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         expected_version=step.expected_version,
         values=step.values,
         state=step.state,
-        status=step.status,
+        status=step.status if step.status_changed else None,
         updated_at=step.at,
         finished_at=step.finished_at,
     ):
@@ -138,7 +134,6 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         ticket_id=step.ticket_id,
         version=step.version,
         at=step.at,
-        actor_id=step.actor_id,
         events=step.events,
     )
     if step.notices:
@@ -148,7 +143,6 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
             payload={"ticket_id": step.ticket_id, "notices": step.notices},
             due_at=step.at,
             now=step.at,
-            idempotency_key=_job_key(step),
         )
     audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
@@ -189,12 +183,11 @@ _PG_STEP_REST = (
     " WHERE a.task_id = completed.id),"
     " cancelled_assignees AS (UPDATE task_assignees a SET is_open = false FROM cancelled"
     " WHERE a.task_id = cancelled.id),"
-    " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, actor_id, events)"
-    " SELECT ticket.id, :version, :at, :actor_id, :events FROM ticket),"
+    " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events)"
+    " SELECT ticket.id, :version, :at, :events FROM ticket),"
     " new_job AS (INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts,"
-    " idempotency_key, created_at, updated_at) SELECT 'notify', :job_payload, 'queued', :at,"
-    " 0, :job_max_attempts, :job_key, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT"
-    " NULL ON CONFLICT (idempotency_key) DO NOTHING)"
+    " created_at, updated_at) SELECT 'notify', :job_payload, 'queued', :at, 0,"
+    " :job_max_attempts, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT NULL)"
     " SELECT count(*) FROM ticket"
 )
 _PG_SUBMIT = Sql(f"WITH {_PG_TICKET_INSERT},{_PG_STEP_REST}")
@@ -242,13 +235,11 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         "finished_at": step.finished_at,
         "tasks": Jsonb(step.tasks),
         "assignees": Jsonb(step.assignees),
-        "actor_id": step.actor_id,
         "events": Jsonb(step.events),
         "job_payload": (
             Jsonb({"ticket_id": step.ticket_id, "notices": step.notices}) if step.notices else None
         ),
         "job_max_attempts": jobs_store.DEFAULT_MAX_ATTEMPTS,
-        "job_key": _job_key(step),
         **_closing_params(step.closings),
     }
     if step.new_ticket is not None:

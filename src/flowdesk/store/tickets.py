@@ -33,11 +33,15 @@ _TASK_FOR_STEP = Sql(
     " JOIN tickets k ON k.id = t.ticket_id JOIN org_generation g ON g.id = 1"
     " WHERE t.id = :task_id"
 )
-_UPDATE_TICKET = Sql(
-    'UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,'
-    " status = :status, version = :new_version, updated_at = :updated_at,"
-    " finished_at = :finished_at WHERE id = :ticket_id AND version = :expected"
+_UPDATE_TICKET_SET = (
+    'UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,{status}'
+    " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
+    " WHERE id = :ticket_id AND version = :expected"
 )
+# SQLite rewrites the entries of every index holding a column the SET clause names,
+# changed or not: most steps leave the status as it is and skip its index.
+_UPDATE_TICKET = Sql(_UPDATE_TICKET_SET.format(status=" status = :status,"))
+_UPDATE_TICKET_KEEP_STATUS = Sql(_UPDATE_TICKET_SET.format(status=""))
 _INSERT_TASK = Sql(
     "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
     " completed_at, completed_by, comment) VALUES (:id, :ticket_id, :node_id, :name_en,"
@@ -52,8 +56,8 @@ _CLOSE_TASK = Sql(
 )
 _CLOSE_ASSIGNMENTS = Sql("UPDATE task_assignees SET is_open = :closed WHERE task_id = :id")
 _INSERT_STEP = Sql(
-    "INSERT INTO ticket_steps (ticket_id, version, at, actor_id, events)"
-    " VALUES (:ticket_id, :version, :at, :actor_id, :events)"
+    "INSERT INTO ticket_steps (ticket_id, version, at, events)"
+    " VALUES (:ticket_id, :version, :at, :events)"
 )
 
 
@@ -119,13 +123,14 @@ def update_ticket(
     expected_version: int,
     values: dict[str, Any] | None,
     state: dict[str, Any],
-    status: str,
+    status: str | None,
     updated_at: datetime,
     finished_at: datetime | None,
 ) -> bool:
     """Writes the new state only if nobody else did since we read `expected_version`;
-    `values` None keeps the form values."""
-    cursor = _UPDATE_TICKET.run(
+    `values` and `status` None keep what is there."""
+    statement = _UPDATE_TICKET_KEEP_STATUS if status is None else _UPDATE_TICKET
+    cursor = statement.run(
         conn,
         {
             "ticket_id": ticket_id,
@@ -173,7 +178,6 @@ def insert_step(
     ticket_id: str,
     version: int,
     at: datetime,
-    actor_id: str | None,
     events: Sequence[dict[str, Any]],
 ) -> None:
     """Records one step in the timeline: `events` are dicts whose absent keys mean null."""
@@ -183,7 +187,6 @@ def insert_step(
             "ticket_id": ticket_id,
             "version": version,
             "at": when(conn, at),
-            "actor_id": actor_id,
             "events": document(conn, events),
         },
     )

@@ -17,6 +17,9 @@ _BANK_CARD = re.compile(r"(?<!\d)(\d{6})\d{6,9}(\d{4})(?!\d)")
 # Ids and hashes are long lowercase hex words whose digit runs can look like a phone or
 # card number; they are kept whole.
 _HEX_WORD = re.compile(r"(?<![0-9A-Za-z])([0-9a-f]{32,})(?![0-9A-Za-z])")
+# Every pattern above needs at least 11 digits in a row: text without such a run is
+# returned as it is, without running them.
+_DIGIT_RUN = re.compile(r"\d{11}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
 
 def mask_personal(text: str) -> str:
     """Masks mobile numbers, resident IDs and bank cards (JR/T 0171 C2) inside free text."""
+    if _DIGIT_RUN.search(text) is None:
+        return text
     # split() with a group keeps the hex words at the odd positions
     parts = _HEX_WORD.split(text)
     return "".join(part if i % 2 else _mask_numbers(part) for i, part in enumerate(parts))

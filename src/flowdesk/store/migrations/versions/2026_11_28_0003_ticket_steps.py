@@ -2,7 +2,8 @@
 
 A step wrote one `events` row per event (three on average), each with four B-trees to
 update (the row and three indexes); it now writes one `ticket_steps` row keyed by the
-ticket and the version the step produced, with the step's events as a JSON array.
+ticket and the version the step produced, with the step's events as a JSON array: one
+B-tree (WITHOUT ROWID on SQLite), whose key also indexes the ticket foreign key.
 
 Existing events are carried over: a step's events share the ticket and the instant
 (`at`), and steps are numbered in order, as the version each one produced.
@@ -39,18 +40,13 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.String(length=32), nullable=False),
         sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("at", UtcDateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(length=32), nullable=True),
         sa.Column("events", JsonDoc, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_ticket_steps_actor_id_users")
-        ),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_steps_ticket_id_tickets")
         ),
         sa.PrimaryKeyConstraint("ticket_id", "version", name=op.f("pk_ticket_steps")),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_ticket_steps_actor_id"), "ticket_steps", ["actor_id"])
     _carry_over_events(steps)
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_ticket_id"))
@@ -70,15 +66,12 @@ def _carry_over_events(steps: sa.Table) -> None:
     new_rows: list[dict[str, Any]] = []
     for ticket_id, ticket_events in groupby(rows, key=lambda r: r.ticket_id):
         for version, (at, step_events) in enumerate(groupby(ticket_events, key=lambda r: r.at), 1):
-            events = [_event(row) for row in step_events]
-            actors = [e["actor_id"] for e in events if e.get("actor_id")]
             new_rows.append(
                 {
                     "ticket_id": ticket_id,
                     "version": version,
                     "at": _aware(at),
-                    "actor_id": actors[0] if actors else None,
-                    "events": events,
+                    "events": [_event(row) for row in step_events],
                 }
             )
     if new_rows:
@@ -136,5 +129,4 @@ def downgrade() -> None:
     ]
     if rows:
         bind.execute(sa.insert(events), rows)
-    op.drop_index(op.f("ix_ticket_steps_actor_id"), table_name="ticket_steps")
     op.drop_table("ticket_steps")
