@@ -322,8 +322,9 @@ class StatementCounter:
     each executemany row, BEGIN and COMMIT count). Only counts while `active`.
     """
 
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        engine = self.engine = db.engine
         self.statements = 0
         self.commits = 0
         self.active = False
@@ -348,6 +349,17 @@ class StatementCounter:
         event.listen(engine, "checkout", self._checkout)
         event.listen(engine, "commit", self._commit)
 
+    def start(self) -> None:
+        self.active = True
+        self._trace_writer(self._trace)
+
+    def _trace_writer(self, callback: Any) -> None:
+        """The SQLite writer keeps its connection between transactions (store/db.py), so
+        checkouts do not reach it: its trace hook is set here."""
+        writer = getattr(self.db, "_writer_conn", None)
+        if self._sqlite and writer is not None and not writer.closed:
+            writer.connection.dbapi_connection.set_trace_callback(callback)
+
     def _trace(self, _statement: str) -> None:
         self.statements += 1
 
@@ -365,6 +377,7 @@ class StatementCounter:
 
     def detach(self) -> None:
         self.active = False
+        self._trace_writer(None)
         event.remove(self.engine, "checkout", self._checkout)
         event.remove(self.engine, "commit", self._commit)
         # Connections pick the plain cursor again at their next checkout.
@@ -741,8 +754,8 @@ def bench_services(
     try:
         # Warm-up (caches: app registry, statement caches, prepared statements, pool),
         # also counting what each step sends to the database.
-        counter = StatementCounter(ctx.db.engine)
-        counter.active = True
+        counter = StatementCounter(ctx.db)
+        counter.start()
         lat_w: dict[str, list[float]] = {"submit": [], "approve": []}
         cnt_w = {"user_tasks": 0}
         for i in range(n, n + warmup):

@@ -55,6 +55,9 @@ class Database:
         self._writer: AbstractContextManager[Any] = (
             WriterQueue() if self.is_sqlite else nullcontext()
         )
+        # The one writer keeps its connection between transactions (no pool checkout,
+        # reset and checkin per step); used only while holding the writer queue.
+        self._writer_conn: Connection | None = None
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, echo, sqlite_busy_timeout_ms)
         else:
@@ -68,16 +71,31 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
-        with self._writer, self.engine.begin() as conn:
-            if self.is_sqlite:  # nothing is queued on SQLite (no round trip to save)
+        if self.is_sqlite:  # nothing is queued on SQLite (no round trip to save)
+            with self._writer, self._sqlite_writer_transaction() as conn:
                 yield conn
-                return
+            return
+        with self.engine.begin() as conn:
             try:
                 yield conn
             except BaseException:
                 drop_queued(conn)
                 raise
             commit_queued(conn)
+
+    @contextmanager
+    def _sqlite_writer_transaction(self) -> Iterator[Connection]:
+        conn = self._writer_conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._writer_conn = self.engine.connect()
+        if conn.in_transaction():
+            # A write nested in another in the same thread: its own connection, which
+            # waits on SQLite's lock and fails as any second writer would.
+            with self.engine.begin() as nested:
+                yield nested
+            return
+        with conn.begin():
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -106,6 +124,10 @@ class Database:
                 driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
+        with self._writer:
+            if self._writer_conn is not None:
+                self._writer_conn.close()
+                self._writer_conn = None
         self.engine.dispose()
 
 

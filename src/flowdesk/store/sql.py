@@ -36,7 +36,7 @@ class Sql:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Executes once; returns the driver cursor (rowcount, fetchone, fetchall)."""
-        driver = conn.connection.driver_connection
+        driver = conn.connection.dbapi_connection
         assert driver is not None
         cursor = driver.cursor()
         if not is_postgres(conn):
@@ -52,7 +52,7 @@ class Sql:
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            driver = conn.connection.driver_connection
+            driver = conn.connection.dbapi_connection
             assert driver is not None
             text = self.postgresql if is_postgres(conn) else self.sqlite
             driver.cursor().executemany(text, rows)
@@ -95,7 +95,7 @@ def commit_queued(conn: Connection) -> None:
     queue: list[Queued] = conn.info.pop(_QUEUED, [])
     if not queue:
         return
-    driver = conn.connection.driver_connection
+    driver = conn.connection.dbapi_connection
     assert driver is not None
     with driver.pipeline():
         for queued in queue:
