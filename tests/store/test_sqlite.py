@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import PendingRollbackError
 
 from flowdesk.store.db import Database
 
@@ -146,3 +147,27 @@ def test_read_modify_write_transactions_do_not_deadlock(sqlite_db: Database) -> 
     assert errors == []
     with sqlite_db.read() as conn:
         assert conn.execute(text("SELECT seq FROM audit_head WHERE id = 2")).scalar() == 80
+
+
+def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(sqlite_db: Database) -> None:
+    """Write transactions reuse one connection, whose page cache stays warm; a connection
+    that broke is replaced, and a failed transaction leaves it usable."""
+    with sqlite_db.write() as conn:
+        conn.execute(text("CREATE TEMP TABLE marker (n)"))
+        conn.execute(text("INSERT INTO temp.marker VALUES (1)"))
+    with sqlite_db.write() as conn:  # TEMP tables live in one connection only
+        assert conn.execute(text("SELECT n FROM temp.marker")).scalar_one() == 1
+
+    with pytest.raises(RuntimeError), sqlite_db.write() as conn:
+        conn.execute(text("INSERT INTO temp.marker VALUES (2)"))
+        raise RuntimeError("the step failed")
+    # SQLAlchemy invalidates a connection whose driver reports it broken; that
+    # transaction fails, and the next one runs on a new connection.
+    with pytest.raises(PendingRollbackError), sqlite_db.write() as conn:
+        assert conn.execute(text("SELECT count(*) FROM temp.marker")).scalar_one() == 1
+        conn.invalidate()
+    with sqlite_db.write() as conn:
+        missing = conn.execute(
+            text("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+        ).scalar_one()
+    assert missing == 0  # a new connection

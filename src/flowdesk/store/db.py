@@ -87,6 +87,8 @@ class Database:
     def _sqlite_writer_transaction(self) -> Iterator[Connection]:
         conn = self._writer_conn
         if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()  # broken: the pool discards its driver connection
             conn = self._writer_conn = self.engine.connect()
         if conn.in_transaction():
             # A write nested in another in the same thread: its own connection, which
