@@ -164,6 +164,8 @@ def clean_comment(text: str, *, max_length: int, locale: str = "en") -> str:
 
 
 def _has_bad_characters(text: str) -> bool:
+    if text.isprintable():  # no Cc, Cs or Cf (the bidi controls are Cf) at all
+        return False
     for char in text:
         if char in "\n\t":
             continue
