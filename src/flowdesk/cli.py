@@ -18,6 +18,7 @@ from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.settings import Settings
 
 if TYPE_CHECKING:
+    from flowdesk.engines.audit import Checkpoint
     from flowdesk.services.context import ServiceContext
 
 T = TypeVar("T")
@@ -162,13 +163,37 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--dev", is_flag=True)
-def audit_verify(dev: bool) -> None:
+@click.option(
+    "--checkpoints",
+    "checkpoints_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also hold the chain against these signed checkpoints (one JSON line each).",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The public key the checkpoints were signed with (from `audit keygen`).",
+)
+def audit_verify(dev: bool, checkpoints_file: Path | None, public_key: Path | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad entry if it is broken."""
+    from flowdesk.engines.audit import CheckpointError
     from flowdesk.services import audit as audit_service
 
-    report = audit_service.verify(_context(_settings(dev)))
+    if (checkpoints_file is None) != (public_key is None):
+        raise click.UsageError("--checkpoints and --public-key go together")
+    try:
+        signed = _read_checkpoints(checkpoints_file) if checkpoints_file else []
+        report = audit_service.verify(
+            _context(_settings(dev)),
+            checkpoints=signed,
+            public_key_pem=public_key.read_bytes() if public_key else None,
+        )
+    except CheckpointError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     if report.ok:
-        click.echo(f"audit chain OK: {report.entries} entries, head at {report.head_seq}")
+        pinned = f", matching {report.checkpoints} signed checkpoints" if signed else ""
+        click.echo(f"audit chain OK: {report.entries} entries, head at {report.head_seq}{pinned}")
         return
     click.echo(
         f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason} "
@@ -176,6 +201,76 @@ def audit_verify(dev: bool) -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@audit.command("keygen")
+@click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
+def audit_keygen(private_key: Path) -> None:
+    """Create an Ed25519 key pair for signing checkpoints: PRIVATE_KEY and PRIVATE_KEY.pub."""
+    from flowdesk.engines.audit import checkpoint
+
+    public_key = private_key.with_name(private_key.name + ".pub")
+    for path in (private_key, public_key):
+        if path.exists():
+            raise click.UsageError(f"{path} exists; not overwriting a key")
+    pem = checkpoint.new_private_key_pem()
+    # Created readable by its owner only, never world-readable even for a moment.
+    descriptor = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    public_pem = checkpoint.public_key_pem(pem)
+    public_key.write_bytes(public_pem)
+    click.echo(
+        f"key {checkpoint.key_id(public_pem)}: private {private_key}, public {public_key}\n"
+        "Keep the private key away from the database's administrators; give auditors the"
+        " public key and the checkpoints."
+    )
+
+
+@audit.command("checkpoint")
+@click.option("--dev", is_flag=True)
+@click.option(
+    "--private-key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The signing key from `audit keygen`.",
+)
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the checkpoint to this file instead of printing it.",
+)
+def audit_checkpoint(dev: bool, private_key: Path, append_to: Path | None) -> None:
+    """Verify the chain and sign its head: one JSON line to keep outside the database."""
+    from flowdesk.engines.audit import CheckpointError
+    from flowdesk.services import audit as audit_service
+
+    ctx = _context(_settings(dev))
+    try:
+        signed = _run(lambda: audit_service.sign_checkpoint(ctx, private_key.read_bytes()))
+    except CheckpointError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if append_to is None:
+        click.echo(signed.to_json())
+        return
+    with append_to.open("a", encoding="utf-8") as out:
+        out.write(signed.to_json() + "\n")
+    click.echo(f"checkpoint at entry {signed.seq} appended to {append_to}")
+
+
+def _read_checkpoints(path: Path) -> list[Checkpoint]:
+    from flowdesk.engines.audit import CheckpointError, checkpoint
+
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                found.append(checkpoint.parse(line))
+            except CheckpointError as exc:
+                raise CheckpointError(f"{path} line {number}: {exc}") from exc
+    return found
 
 
 def _run(action: Callable[[], T]) -> T:

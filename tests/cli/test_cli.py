@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -164,3 +165,78 @@ def test_without_dev_mode_a_secret_key_is_required(database: Path) -> None:
     assert "newest schema version" in _ok(CliRunner(env=good).invoke(main, ["migrate"]))
     # --dev allows the built-in key.
     assert "newest schema version" in _ok(CliRunner(env=env).invoke(main, ["migrate", "--dev"]))
+
+
+def test_signed_checkpoints_from_keygen_to_verify(
+    demo_runner: CliRunner, database: Path, tmp_path: Path
+) -> None:
+    key = tmp_path / "keys" / "audit.pem"
+    key.parent.mkdir()
+    assert "key " in _ok(demo_runner.invoke(main, ["audit", "keygen", str(key)]))
+    assert key.stat().st_mode & 0o777 == 0o600
+    public = key.with_name("audit.pem.pub")
+    assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    again = demo_runner.invoke(main, ["audit", "keygen", str(key)])
+    assert again.exit_code == 2 and "not overwriting" in again.output
+
+    trail = tmp_path / "checkpoints.jsonl"
+    appended = _ok(
+        demo_runner.invoke(
+            main, ["audit", "checkpoint", "--private-key", str(key), "--append", str(trail)]
+        )
+    )
+    assert f"appended to {trail}" in appended
+    printed = _ok(demo_runner.invoke(main, ["audit", "checkpoint", "--private-key", str(key)]))
+    assert printed.startswith('{"at":')
+    verify = ["audit", "verify", "--checkpoints", str(trail), "--public-key", str(public)]
+    assert "matching 1 signed checkpoints" in _ok(demo_runner.invoke(main, verify))
+
+    # An insider rewrites entry 3 and every later hash, and moves the head: only the
+    # checkpoint, kept outside the database, still tells.
+    with sqlite3.connect(database) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+    conn.close()
+    _rehash_chain_in_place(database)
+    assert "audit chain OK" in _ok(demo_runner.invoke(main, ["audit", "verify"]))
+    caught = demo_runner.invoke(main, verify)
+    assert caught.exit_code == 1
+    assert "BROKEN at entry" in caught.output and "signed checkpoint" in caught.output
+
+    trail.write_text(trail.read_text().replace('"seq": ', '"seq": 1'))
+    tampered = demo_runner.invoke(main, verify)
+    assert tampered.exit_code == 1 and "signature does not match" in tampered.output
+    trail.write_text("{broken\n")
+    unreadable = demo_runner.invoke(main, verify)
+    assert unreadable.exit_code == 1 and "line 1: not a JSON checkpoint" in unreadable.output
+    half = demo_runner.invoke(main, ["audit", "verify", "--checkpoints", str(trail)])
+    assert half.exit_code == 2 and "go together" in half.output
+
+
+def _rehash_chain_in_place(database: Path) -> None:
+    """Recomputes every hash from the first entry and moves the head, as a forger would."""
+    from flowdesk.engines.audit import GENESIS_HASH, entry_hash
+
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT seq, at, actor, action, target_type, target_id, details FROM audit_log"
+            " ORDER BY seq"
+        ).fetchall()
+        prev = GENESIS_HASH
+        for seq, at, actor, action, target_type, target_id, details in rows:
+            content = {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "target_type": target_type,
+                "target_id": target_id,
+                "details": json.loads(details),
+            }
+            digest = entry_hash(prev, content)
+            conn.execute(
+                "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, seq)
+            )
+            prev = digest
+        conn.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+    conn.close()

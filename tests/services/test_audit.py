@@ -7,6 +7,7 @@ entry. Every kind of single change is detected at the right sequence number.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from datetime import UTC, datetime
@@ -16,8 +17,8 @@ import pytest
 from loan_desk import Desk
 from sqlalchemy import Connection, delete, insert, select, text, update
 
-from flowdesk.engines.audit import entry_hash
-from flowdesk.kernel.errors import Forbidden
+from flowdesk.engines.audit import CheckpointError, checkpoint, entry_hash
+from flowdesk.kernel.errors import Conflict, Forbidden
 from flowdesk.services import audit, org
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
@@ -76,6 +77,27 @@ def _rehash(row: dict[str, Any]) -> dict[str, Any]:
     """The row with a correct hash for its (forged) content, as a forger who knows SHA-256 can."""
     content = {k: row[k] for k in COLUMNS if k != "prev_hash"}
     return {**row, "hash": entry_hash(row["prev_hash"], content)}
+
+
+def _rewrite_from(ctx: ServiceContext, seq: int, *, move_head: bool = True) -> None:
+    """Changes entry `seq` and re-hashes every later entry; moving the head too makes a
+    perfect forgery as far as the chain alone can tell."""
+    with ctx.db.write() as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(select(log).where(log.c.seq >= seq).order_by(log.c.seq))
+        ]
+        rows[0]["actor"] = "mallory"
+        for index, row in enumerate(rows):
+            if index:
+                row["prev_hash"] = rows[index - 1]["hash"]
+            rows[index] = _rehash(row)
+            conn.execute(update(log).where(log.c.seq == row["seq"]).values(rows[index]))
+        if move_head:
+            conn.execute(
+                text("UPDATE audit_head SET hash = :hash WHERE id = 1"),
+                {"hash": rows[-1]["hash"]},
+            )
 
 
 def test_an_untouched_chain_verifies(chain: ServiceContext) -> None:
@@ -193,19 +215,9 @@ def test_swapping_two_entries_contents_is_detected_at_the_first(chain: ServiceCo
 
 
 def test_rewriting_the_tail_with_fresh_hashes_is_caught_by_the_head(chain: ServiceContext) -> None:
-    """A forger who recomputes every later hash still cannot move the head row's hash."""
+    """A forger who recomputes every later hash but leaves the head row is caught by it."""
     head = _head(chain)
-    with chain.db.write() as conn:
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(select(log).where(log.c.seq >= 40).order_by(log.c.seq))
-        ]
-        rows[0]["actor"] = "mallory"
-        for index, row in enumerate(rows):
-            if index:
-                row["prev_hash"] = rows[index - 1]["hash"]
-            rows[index] = _rehash(row)
-            conn.execute(update(log).where(log.c.seq == row["seq"]).values(rows[index]))
+    _rewrite_from(chain, 40, move_head=False)
     report = audit.verify(chain)
     assert not report.ok
     assert report.first_bad_seq == head
@@ -334,3 +346,66 @@ def test_personal_data_in_audit_details_is_stored_masked(desk: Desk) -> None:
     assert {"code": "sales-138****5678"} in [r["details"] for r in rows]
     assert any(r["details"].get("roles") == ["vip-138****5678"] for r in rows)
     assert audit.verify(ctx).ok  # the hash covers the masked content
+
+
+# Signed checkpoints: what catches an insider who can rewrite the chain and its head.
+
+
+@pytest.fixture(scope="module")
+def signing_key() -> bytes:
+    return checkpoint.new_private_key_pem()
+
+
+def test_a_rewritten_chain_passes_alone_but_fails_its_signed_checkpoint(
+    chain: ServiceContext, desk: Desk, signing_key: bytes
+) -> None:
+    early = audit.sign_checkpoint(chain, signing_key)
+    desk.submit("20000.00")  # the chain grows after the checkpoint
+    late = audit.sign_checkpoint(chain, signing_key)
+    public = checkpoint.public_key_pem(signing_key)
+    report = audit.verify(chain, checkpoints=[late, early], public_key_pem=public)
+    assert (report.ok, report.checkpoints) == (True, 2)
+
+    _rewrite_from(chain, early.seq - 5)
+    assert audit.verify(chain).ok  # the chain and its head agree with each other
+    report = audit.verify(chain, checkpoints=[early, late], public_key_pem=public)
+    assert (report.ok, report.first_bad_seq) == (False, early.seq)
+    assert "rewritten at or before" in (report.reason or "")
+
+
+def test_checkpoints_with_a_wrong_key_or_a_changed_field_are_refused(
+    chain: ServiceContext, signing_key: bytes
+) -> None:
+    signed = audit.sign_checkpoint(chain, signing_key)
+    other = checkpoint.public_key_pem(checkpoint.new_private_key_pem())
+    with pytest.raises(CheckpointError, match="not by this public key"):
+        audit.verify(chain, checkpoints=[signed], public_key_pem=other)
+    public = checkpoint.public_key_pem(signing_key)
+    moved = dataclasses.replace(signed, seq=signed.seq - 1)
+    with pytest.raises(CheckpointError, match="signature does not match"):
+        audit.verify(chain, checkpoints=[moved], public_key_pem=public)
+
+
+def test_a_checkpoint_past_the_end_reports_the_missing_entries(
+    chain: ServiceContext, signing_key: bytes
+) -> None:
+    signed = audit.sign_checkpoint(chain, signing_key)
+    with chain.db.write() as conn:  # cut the last two entries and the head with them
+        conn.execute(delete(log).where(log.c.seq > signed.seq - 2))
+        last = conn.execute(select(log).where(log.c.seq == signed.seq - 2)).one()
+        conn.execute(
+            text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
+            {"seq": last.seq, "hash": last.hash},
+        )
+    assert audit.verify(chain).ok
+    public = checkpoint.public_key_pem(signing_key)
+    report = audit.verify(chain, checkpoints=[signed], public_key_pem=public)
+    assert (report.ok, report.first_bad_seq) == (False, signed.seq - 1)
+    assert "are missing" in (report.reason or "")
+
+
+def test_a_broken_chain_is_never_signed(chain: ServiceContext, signing_key: bytes) -> None:
+    with chain.db.write() as conn:
+        conn.execute(update(log).where(log.c.seq == 7).values(actor="mallory"))
+    with pytest.raises(Conflict, match="broken at entry 7"):
+        audit.sign_checkpoint(chain, signing_key)

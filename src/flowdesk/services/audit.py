@@ -1,13 +1,21 @@
-"""Proving the audit chain: `flowdesk audit verify` and the admin page call this."""
+"""Proving the audit chain (`flowdesk audit verify`, the admin page) and signing
+checkpoints of it (`flowdesk audit checkpoint`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.audit import GENESIS_HASH, AuditEntry, verify_chain
-from flowdesk.kernel.errors import Forbidden
+from flowdesk.engines.audit import (
+    GENESIS_HASH,
+    AuditEntry,
+    Checkpoint,
+    CheckpointError,
+    checkpoint,
+    verify_chain,
+)
+from flowdesk.kernel.errors import Conflict, Forbidden
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 
@@ -19,12 +27,29 @@ class VerifyReport:
     head_seq: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    head_hash: str | None = None
+    checkpoints: int = 0  # signed checkpoints the chain was found to match
 
 
-def verify(ctx: ServiceContext, actor: Actor | None = None) -> VerifyReport:
-    """Recomputes every hash; `actor` None means the operator's command line."""
+def verify(
+    ctx: ServiceContext,
+    actor: Actor | None = None,
+    *,
+    checkpoints: Sequence[Checkpoint] = (),
+    public_key_pem: bytes | None = None,
+) -> VerifyReport:
+    """Recomputes every hash, and holds the chain against signed checkpoints when given
+    (each must carry `public_key_pem`'s signature: CheckpointError otherwise). `actor`
+    None means the operator's command line."""
     if actor is not None and not decide(actor, "audit.verify"):
         raise Forbidden("Only administrators and auditors may verify the audit log")
+    if checkpoints:
+        if public_key_pem is None:
+            raise CheckpointError("checking signed checkpoints needs the public key")
+        for signed in checkpoints:
+            checkpoint.check(signed, public_key_pem)
+    pinned = {c.seq for c in checkpoints}
+    hashes_at: dict[int, str] = {0: GENESIS_HASH}
     counted = 0
     last_hash = GENESIS_HASH
 
@@ -36,21 +61,53 @@ def verify(ctx: ServiceContext, actor: Actor | None = None) -> VerifyReport:
             for entry in audit_store.entries(conn):
                 counted += 1
                 last_hash = entry.hash
+                if entry.seq in pinned:
+                    hashes_at[entry.seq] = entry.hash
                 yield entry
 
         broken = verify_chain(counting())
+
+    def failed(seq: int, reason: str) -> VerifyReport:
+        return VerifyReport(False, counted, head_seq, seq, reason)
+
     if broken is not None:
-        return VerifyReport(False, counted, head_seq, broken.seq, broken.reason)
+        return failed(broken.seq, broken.reason)
     if counted < head_seq:
-        return VerifyReport(
-            False, counted, head_seq, counted + 1, "entries at the end of the chain are missing"
-        )
+        return failed(counted + 1, "entries at the end of the chain are missing")
     if counted > head_seq:
-        return VerifyReport(
-            False, counted, head_seq, head_seq + 1, "entries beyond the chain head were added"
-        )
+        return failed(head_seq + 1, "entries beyond the chain head were added")
     if last_hash != head_hash:
-        return VerifyReport(
-            False, counted, head_seq, head_seq, "the last entry does not match the chain head"
+        return failed(head_seq, "the last entry does not match the chain head")
+    matched = 0
+    for signed in sorted(checkpoints, key=lambda c: c.seq):
+        if signed.seq > counted:
+            return failed(
+                counted + 1,
+                f"entries up to {signed.seq}, signed in the checkpoint of {signed.at}, are missing",
+            )
+        if hashes_at[signed.seq] != signed.hash:
+            return failed(
+                signed.seq,
+                f"the entry differs from the signed checkpoint of {signed.at}: the chain was"
+                " rewritten at or before it",
+            )
+        matched += 1
+    return VerifyReport(True, counted, head_seq, head_hash=head_hash, checkpoints=matched)
+
+
+def sign_checkpoint(ctx: ServiceContext, private_key_pem: bytes) -> Checkpoint:
+    """Verifies the chain, then signs its head: a broken chain is never signed."""
+    report = verify(ctx)
+    if not report.ok:
+        raise Conflict(
+            f"The audit chain is broken at entry {report.first_bad_seq} ({report.reason});"
+            " no checkpoint was signed",
+            "audit_chain_broken",
         )
-    return VerifyReport(True, counted, head_seq)
+    assert report.head_hash is not None
+    return checkpoint.sign(
+        private_key_pem,
+        seq=report.head_seq,
+        chain_hash=report.head_hash,
+        at=ctx.clock.now().isoformat(),
+    )

@@ -2,6 +2,7 @@
 
 Each entry's hash covers the previous entry's hash and its own canonical JSON, so
 changing, removing, inserting or swapping any entry breaks every hash after it.
+Signed checkpoints (`checkpoint`) pin the chain from outside the database.
 """
 
 from flowdesk.engines.audit.chain import (
@@ -13,11 +14,14 @@ from flowdesk.engines.audit.chain import (
     mask_personal,
     verify_chain,
 )
+from flowdesk.engines.audit.checkpoint import Checkpoint, CheckpointError
 
 __all__ = [
     "GENESIS_HASH",
     "AuditEntry",
     "ChainBreak",
+    "Checkpoint",
+    "CheckpointError",
     "canonical_json",
     "entry_hash",
     "mask_personal",
