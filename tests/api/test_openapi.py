@@ -20,6 +20,8 @@ ROUTES = {
     ("get", "/tasks"),
     ("post", "/tasks/{task_id}/approve"),
     ("post", "/tasks/{task_id}/reject"),
+    ("get", "/notifications"),
+    ("post", "/notifications/read"),
 }
 
 

@@ -1,4 +1,4 @@
-"""REST API v1: apps, tickets, tasks and tokens. Handlers call services only."""
+"""REST API v1: apps, tickets, tasks, notifications and tokens. Handlers call services only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from flowdesk.api.schemas import (
     AppOut,
     EventOut,
     FieldOut,
+    MarkedOut,
+    MarkRead,
     MeOut,
+    NotificationOut,
+    NotificationPage,
     PersonOut,
     StepOut,
     SubmitTicket,
@@ -27,7 +31,7 @@ from flowdesk.api.schemas import (
     TokenRequest,
     TokenResponse,
 )
-from flowdesk.services import apps, auth, tickets, views
+from flowdesk.services import apps, auth, notifications, tickets, views
 from flowdesk.services.tickets import StepOutcome
 
 router = APIRouter(dependencies=[Depends(url_without_nul)])
@@ -286,3 +290,50 @@ async def approve_task(task_id: str, request: Request, actor: CurrentActor, ctx:
 )
 async def reject_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> StepOut:
     return await _act(request, ctx, actor, task_id, "reject")
+
+
+@router.get("/notifications", response_model=NotificationPage, tags=["notifications"])
+def list_notifications(
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    state: Literal["unread"] = "unread",
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> NotificationPage:
+    """The caller's unread notifications, newest first."""
+    page = notifications.unread_page(
+        ctx, actor, cursor=cursor, limit=limit, locale=_locale(request)
+    )
+    return NotificationPage(
+        items=[
+            NotificationOut(
+                id=n.id,
+                kind=n.kind,
+                ticket_id=n.ticket_id,
+                task_id=n.task_id,
+                title=n.title,
+                created_at=n.created_at,
+                read=n.read,
+            )
+            for n in page.items
+        ],
+        next_cursor=page.next_cursor,
+        unread=notifications.count_unread(ctx, actor),
+    )
+
+
+@router.post(
+    "/notifications/read",
+    response_model=MarkedOut,
+    tags=["notifications"],
+    openapi_extra=body.openapi_body(MarkRead),
+)
+async def mark_notifications_read(request: Request, actor: CurrentActor, ctx: Ctx) -> MarkedOut:
+    """Marks the listed notifications (or all) of the caller read; others' ids are ignored."""
+    data = await body.parse(request, MarkRead)
+    if data.all:
+        marked = await run_in_threadpool(notifications.mark_read, ctx, actor)
+    else:
+        marked = await run_in_threadpool(notifications.mark_shown_read, ctx, actor, data.ids or [])
+    return MarkedOut(marked=marked)

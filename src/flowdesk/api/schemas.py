@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -140,3 +140,45 @@ class StepOut(BaseModel):
     ticket_id: str
     status: str
     opened_task_ids: list[str]
+
+
+NOTIFICATION_KINDS = (
+    "task_assigned: a task waits for you; ticket_approved / ticket_rejected: a ticket you"
+    " filed finished"
+)
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str = Field(description=NOTIFICATION_KINDS)
+    ticket_id: str | None
+    task_id: str | None
+    title: str = Field(description=TITLE)
+    created_at: datetime
+    read: bool
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+    unread: int = Field(description="How many unread notifications the caller has in all")
+
+
+NotificationId = Annotated[str, Field(pattern="^[0-9a-f]{32}$")]
+
+
+class MarkRead(Strict):
+    """Either the notifications to mark read (`ids`) or all of them (`all`: true)."""
+
+    ids: list[NotificationId] | None = Field(default=None, min_length=1, max_length=100)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkRead:
+        if (self.ids is None) == (not self.all):
+            raise ValueError("give either 'ids' or 'all': true")
+        return self
+
+
+class MarkedOut(BaseModel):
+    marked: int = Field(description="Notifications that were unread and are now read")
