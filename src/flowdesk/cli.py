@@ -29,7 +29,10 @@ def _settings(dev: bool = False, **overrides: object) -> Settings:
         return Settings(dev=dev or os.environ.get("FLOWDESK_DEV") == "1", **overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         for error in exc.errors():
-            click.echo(f"configuration error: {error['msg']}", err=True)
+            # The variable to fix: FLOWDESK_ + the field path joined by "__".
+            fields = [str(part) for part in error["loc"]]
+            variable = f"FLOWDESK_{'__'.join(fields).upper()}: " if fields else ""
+            click.echo(f"configuration error: {variable}{error['msg']}", err=True)
         sys.exit(2)
 
 
@@ -65,7 +68,7 @@ def serve(dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | 
         overrides["run_worker"] = False
     settings = _settings(dev, **overrides)
     ctx = _context(settings)
-    migrate_database(ctx)
+    _run(lambda: migrate_database(ctx))
     if demo and demo_data.load(ctx):
         click.echo(f"demo bank loaded; every demo account's password is {demo_data.DEMO_PASSWORD}")
     app = create_app(settings, ctx, migrate=False)
@@ -84,7 +87,8 @@ def migrate(dev: bool) -> None:
     """Bring the database schema to the newest version."""
     from flowdesk.services.bootstrap import migrate_database
 
-    migrate_database(_context(_settings(dev)))
+    ctx = _context(_settings(dev))
+    _run(lambda: migrate_database(ctx))
     click.echo("database is at the newest schema version")
 
 

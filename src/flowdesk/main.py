@@ -34,6 +34,7 @@ def context_from(settings: Settings) -> ServiceContext:
             login_max_failures=settings.auth.login_max_failures,
             login_lock_seconds=settings.auth.login_lock_seconds,
         ),
+        audit_algorithm=settings.audit.hash_algorithm,
     )
 
 

@@ -25,6 +25,12 @@ class AuthSettings(BaseModel):
     secure_cookies: bool = False
 
 
+class AuditSettings(BaseModel):
+    # sm3: GB/T 32905, for deployments held to the Chinese national standards (国密).
+    # Chosen when the audit chain starts; a chain keeps it.
+    hash_algorithm: Literal["sha256", "sm3"] = "sha256"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
@@ -35,6 +41,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
+    audit: AuditSettings = AuditSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True

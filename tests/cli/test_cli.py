@@ -240,3 +240,27 @@ def _rehash_chain_in_place(database: Path) -> None:
             prev = digest
         conn.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
     conn.close()
+
+
+def test_migrate_refuses_to_switch_the_audit_hash_of_a_started_chain(
+    demo_runner: CliRunner,
+) -> None:
+    switched = demo_runner.invoke(main, ["migrate"], env={"FLOWDESK_AUDIT__HASH_ALGORITHM": "sm3"})
+    assert switched.exit_code == 1
+    assert "already uses sha256" in switched.output
+    unknown = demo_runner.invoke(main, ["migrate"], env={"FLOWDESK_AUDIT__HASH_ALGORITHM": "md5"})
+    assert unknown.exit_code == 2
+    assert "FLOWDESK_AUDIT__HASH_ALGORITHM: Input should be 'sha256' or 'sm3'" in unknown.output
+    assert "newest schema version" in _ok(demo_runner.invoke(main, ["migrate"]))
+
+
+def test_a_new_database_can_start_its_audit_chain_with_sm3(runner: CliRunner) -> None:
+    sm3 = {"FLOWDESK_AUDIT__HASH_ALGORITHM": "sm3"}
+    _ok(runner.invoke(main, ["migrate"], env=sm3))
+    _ok(
+        runner.invoke(
+            main, ["create-admin", "root", "--password-stdin"], input="S3cure!pass\n", env=sm3
+        )
+    )
+    report = _ok(runner.invoke(main, ["audit", "verify"]))
+    assert "audit chain OK: 1 entries" in report

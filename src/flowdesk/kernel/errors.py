@@ -74,3 +74,10 @@ class TooManyAttempts(FlowdeskError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__("Too many attempts; try again later", "too_many_attempts", [], 429)
         self.retry_after_seconds = retry_after_seconds
+
+
+class ConfigurationError(FlowdeskError):
+    """The settings contradict the database or the machine: flowdesk refuses to start."""
+
+    def __init__(self, message: str, code: str = "configuration_error") -> None:
+        super().__init__(message, code, [], 500)

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
+
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.audit import (
     GENESIS_HASH,
+    HASH_ALGORITHMS,
     AuditEntry,
     Checkpoint,
     CheckpointError,
     checkpoint,
     verify_chain,
 )
-from flowdesk.kernel.errors import Conflict, Forbidden
+from flowdesk.kernel.errors import ConfigurationError, Conflict, Forbidden
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 
@@ -54,7 +57,7 @@ def verify(
     last_hash = GENESIS_HASH
 
     with ctx.db.read() as conn:
-        head_seq, head_hash = audit_store.head(conn)
+        head_seq, head_hash, algorithm = audit_store.head(conn)
 
         def counting() -> Iterator[AuditEntry]:
             nonlocal counted, last_hash
@@ -65,7 +68,7 @@ def verify(
                     hashes_at[entry.seq] = entry.hash
                 yield entry
 
-        broken = verify_chain(counting())
+        broken = verify_chain(counting(), algorithm=algorithm)
 
     def failed(seq: int, reason: str) -> VerifyReport:
         return VerifyReport(False, counted, head_seq, seq, reason)
@@ -111,3 +114,34 @@ def sign_checkpoint(ctx: ServiceContext, private_key_pem: bytes) -> Checkpoint:
         chain_hash=report.head_hash,
         at=ctx.clock.now().isoformat(),
     )
+
+
+def ensure_hash_algorithm(ctx: ServiceContext) -> None:
+    """Starts an empty chain with the configured algorithm; a chain with entries keeps
+    its own, and a different setting then stops the start-up with a clear error."""
+    wanted = ctx.audit_algorithm
+    if wanted not in HASH_ALGORITHMS:
+        raise ConfigurationError(f"unknown audit hash algorithm {wanted!r}")
+    if wanted == "sm3" and ctx.db.dialect == "postgresql":
+        _ensure_pgcrypto(ctx)
+    with ctx.db.write() as conn:
+        if audit_store.start_with_algorithm(conn, wanted):
+            return
+        current = audit_store.head(conn).algorithm
+    if current != wanted:
+        raise ConfigurationError(
+            f"the audit chain already uses {current}; FLOWDESK_AUDIT__HASH_ALGORITHM={wanted}"
+            " cannot change it (a chain keeps the algorithm it started with)"
+        )
+
+
+def _ensure_pgcrypto(ctx: ServiceContext) -> None:
+    """SM3 on PostgreSQL comes from the pgcrypto extension."""
+    try:
+        with ctx.db.write() as conn:
+            audit_store.create_pgcrypto(conn)
+    except DBAPIError as exc:
+        raise ConfigurationError(
+            "SM3 on PostgreSQL needs the pgcrypto extension, which this database user may"
+            " not create: ask the database administrator to run CREATE EXTENSION pgcrypto"
+        ) from exc

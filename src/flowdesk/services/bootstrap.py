@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services import audit
 from flowdesk.services import notifications as _notifications  # registers job handlers
 from flowdesk.services.context import AuthPolicy, ServiceContext
 from flowdesk.store import migrate
@@ -20,10 +21,19 @@ def build_context(
     echo: bool = False,
     clock: Clock | None = None,
     auth: AuthPolicy | None = None,
+    audit_algorithm: str = "sha256",
 ) -> ServiceContext:
     db = Database(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size, echo=echo)
-    return ServiceContext(db=db, clock=clock or SystemClock(), auth=auth or AuthPolicy())
+    return ServiceContext(
+        db=db,
+        clock=clock or SystemClock(),
+        auth=auth or AuthPolicy(),
+        audit_algorithm=audit_algorithm,
+    )
 
 
 def migrate_database(ctx: ServiceContext) -> None:
+    """Brings the schema to the newest version and starts an empty audit chain with the
+    configured hash algorithm (ConfigurationError if a chain with entries uses another)."""
     migrate.upgrade(ctx.db)
+    audit.ensure_hash_algorithm(ctx)

@@ -27,6 +27,8 @@ class ServiceContext:
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     apps: AppRegistry = field(default_factory=AppRegistry)
     assignees: AssigneeCache = field(default_factory=AssigneeCache)
+    # The hash of a new audit chain (sha256 or sm3); a chain keeps the one it started with.
+    audit_algorithm: str = "sha256"
 
 
 def fast_hasher() -> PasswordHasher:

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
-from flowdesk.engines.audit import AuditEntry, canonical_json, mask_personal
+from flowdesk.engines.audit import AuditEntry, canonical_json, mask_personal, text_digest
 from flowdesk.store.sql import Sql, document, is_postgres
 from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
 _log = table_of(AuditLog)
 _head = table_of(AuditHead)
-# SQLite: the entry is hashed in SQL from the head, like PostgreSQL's below (with
-# `flowdesk_sha256`, registered on every connection), then the head moves to it; BEGIN
+# SQLite: the entry is hashed in SQL from the head, with the chain's algorithm, like
+# PostgreSQL's below (`flowdesk_digest`, registered on every connection; on PostgreSQL a
+# function of migration 0005), then the head moves to it; BEGIN
 # IMMEDIATE already serialises writers. The head moves only here, never by itself when
 # a row is inserted, so an entry added by hand past it is caught by `audit verify`.
 _SQLITE_APPEND = Sql(
     "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
     " hash) SELECT seq + 1, :audit_at, :audit_actor, :audit_action, :audit_target_type,"
-    " :audit_target_id, :audit_details, hash, flowdesk_sha256(hash || :audit_before_seq"
-    " || (seq + 1) || :audit_after_seq) FROM audit_head WHERE id = 1"
+    " :audit_target_id, :audit_details, hash, flowdesk_digest(hash || :audit_before_seq"
+    " || (seq + 1) || :audit_after_seq, algorithm) FROM audit_head WHERE id = 1"
 )
 _SQLITE_MOVE_HEAD = Sql(
     "UPDATE audit_head SET (seq, hash) = (SELECT seq, hash FROM audit_log"
@@ -34,12 +34,12 @@ _SQLITE_MOVE_HEAD = Sql(
 # The hashed text is the same canonical JSON as in Python, with the new seq spliced in.
 # `{gate}` lets a caller's statement append only when its own write happened.
 PG_APPEND_CTES = (
-    "audit_next AS (SELECT seq + 1 AS seq, hash AS prev FROM audit_head WHERE id = 1{gate}"
-    " FOR UPDATE OF audit_head),"
+    "audit_next AS (SELECT seq + 1 AS seq, hash AS prev, algorithm FROM audit_head"
+    " WHERE id = 1{gate} FOR UPDATE OF audit_head),"
     " audit_entry AS (INSERT INTO audit_log (seq, at, actor, action, target_type, target_id,"
     " details, prev_hash, hash) SELECT seq, :audit_at, :audit_actor, :audit_action,"
-    " :audit_target_type, :audit_target_id, :audit_details, prev, encode(sha256(convert_to("
-    "prev || :audit_before_seq || seq::text || :audit_after_seq, 'UTF8')), 'hex')"
+    " :audit_target_type, :audit_target_id, :audit_details, prev, flowdesk_digest("
+    "prev || :audit_before_seq || seq::text || :audit_after_seq, algorithm)"
     " FROM audit_next RETURNING seq, hash),"
     " audit_moved AS (UPDATE audit_head SET seq = audit_entry.seq, hash = audit_entry.hash"
     " FROM audit_entry WHERE audit_head.id = 1 RETURNING 1)"
@@ -79,12 +79,8 @@ def append(
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """`flowdesk_sha256(text)`: the hex SHA-256 of the text's UTF-8 bytes."""
-    dbapi_connection.create_function("flowdesk_sha256", 1, _sha256_hex, deterministic=True)
-
-
-def _sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """`flowdesk_digest(text, algorithm)`: the hex digest of the text's UTF-8 bytes."""
+    dbapi_connection.create_function("flowdesk_digest", 2, text_digest, deterministic=True)
 
 
 def entry_params(
@@ -162,6 +158,27 @@ def entries(conn: Connection, batch: int = 5000) -> Iterator[AuditEntry]:
         last = rows[-1].seq
 
 
-def head(conn: Connection) -> tuple[int, str]:
-    seq, digest = conn.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
-    return int(seq), str(digest)
+class ChainHead(NamedTuple):
+    seq: int
+    hash: str
+    algorithm: str
+
+
+def head(conn: Connection) -> ChainHead:
+    seq, digest, algorithm = conn.execute(
+        select(_head.c.seq, _head.c.hash, _head.c.algorithm).where(_head.c.id == 1)
+    ).one()
+    return ChainHead(int(seq), str(digest), str(algorithm))
+
+
+def start_with_algorithm(conn: Connection, algorithm: str) -> bool:
+    """Sets the hash algorithm of a chain with no entries yet; False when it has some."""
+    started = conn.execute(
+        update(_head).where(_head.c.id == 1, _head.c.seq == 0).values(algorithm=algorithm)
+    )
+    return bool(started.rowcount == 1)
+
+
+def create_pgcrypto(conn: Connection) -> None:
+    """PostgreSQL: the extension behind SM3 (`digest`); a no-op when it is there."""
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgcrypto")

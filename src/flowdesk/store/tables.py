@@ -273,6 +273,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    # sha256 or sm3, chosen when the chain starts (FLOWDESK_AUDIT__HASH_ALGORITHM).
+    algorithm: Mapped[str] = mapped_column(String(16), server_default="sha256")
 
 
 class OrgGeneration(Base):

@@ -7,17 +7,20 @@ Signed checkpoints (`checkpoint`) pin the chain from outside the database.
 
 from flowdesk.engines.audit.chain import (
     GENESIS_HASH,
+    HASH_ALGORITHMS,
     AuditEntry,
     ChainBreak,
     canonical_json,
     entry_hash,
     mask_personal,
+    text_digest,
     verify_chain,
 )
 from flowdesk.engines.audit.checkpoint import Checkpoint, CheckpointError
 
 __all__ = [
     "GENESIS_HASH",
+    "HASH_ALGORITHMS",
     "AuditEntry",
     "ChainBreak",
     "Checkpoint",
@@ -25,5 +28,6 @@ __all__ = [
     "canonical_json",
     "entry_hash",
     "mask_personal",
+    "text_digest",
     "verify_chain",
 ]

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+# SHA-256, or SM3 (GB/T 32905) for deployments held to the Chinese national standards;
+# both give 64 hex digits. A chain keeps the one it started with (`audit_head.algorithm`).
+HASH_ALGORITHMS = ("sha256", "sm3")
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _RESIDENT_ID = re.compile(r"(?<![0-9Xx])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9Xx])")
@@ -58,11 +61,15 @@ def canonical_json(content: Mapping[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256()
-    digest.update(prev_hash.encode("ascii"))
-    digest.update(canonical_json(content).encode("utf-8"))
-    return digest.hexdigest()
+def entry_hash(prev_hash: str, content: Mapping[str, Any], algorithm: str = "sha256") -> str:
+    return text_digest(prev_hash + canonical_json(content), algorithm)
+
+
+def text_digest(text: str, algorithm: str) -> str:
+    """The hex digest of the text's UTF-8 bytes (what the databases compute in SQL)."""
+    if algorithm not in HASH_ALGORITHMS:
+        raise ValueError(f"unknown audit hash algorithm {algorithm!r}")
+    return hashlib.new(algorithm, text.encode("utf-8")).hexdigest()
 
 
 def mask_personal(text: str) -> str:
@@ -81,7 +88,10 @@ def _mask_numbers(text: str) -> str:
 
 
 def verify_chain(
-    entries: Iterable[AuditEntry], start_hash: str = GENESIS_HASH, start_seq: int = 1
+    entries: Iterable[AuditEntry],
+    start_hash: str = GENESIS_HASH,
+    start_seq: int = 1,
+    algorithm: str = "sha256",
 ) -> ChainBreak | None:
     """Returns the first entry that breaks the chain, or None when every link holds."""
     expected_prev = start_hash
@@ -92,7 +102,7 @@ def verify_chain(
             return ChainBreak(expected_seq if entry.seq > expected_seq else entry.seq, reason)
         if entry.prev_hash != expected_prev:
             return ChainBreak(entry.seq, "previous hash does not match the entry before it")
-        if entry_hash(entry.prev_hash, entry.content()) != entry.hash:
+        if entry_hash(entry.prev_hash, entry.content(), algorithm) != entry.hash:
             return ChainBreak(entry.seq, "content does not match its hash")
         expected_prev = entry.hash
         expected_seq += 1
