@@ -17,30 +17,14 @@ import struct
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine as bench
-from sqlalchemy import event
-
-from flowdesk.store import db as db_module
+from whatif import no_autocheckpoint
 
 _WAL_HEADER = 32
 _FRAME_HEADER = 24
-
-
-def _engine_without_autocheckpoint(*args: Any, **kwargs: Any) -> Any:
-    engine = _original_engine(*args, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _off(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
-
-    return engine
-
-
-_original_engine = db_module._sqlite_engine
 
 
 def frame_pages(wal: bytes, page_size: int) -> list[int]:
@@ -58,8 +42,7 @@ def main() -> int:
     ap.add_argument("--instances", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=300)
     args = ap.parse_args()
-    db_module._sqlite_engine = _engine_without_autocheckpoint
-    with bench.fresh_sqlite() as url:
+    with no_autocheckpoint(), bench.fresh_sqlite() as url:
         ctx, actors, _ = bench.prepare_services(url, 10)
         latencies: dict[str, list[float]] = {"submit": [], "approve": []}
         for i in range(args.warmup):

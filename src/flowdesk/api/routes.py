@@ -306,18 +306,7 @@ def list_notifications(
         ctx, actor, cursor=cursor, limit=limit, locale=_locale(request)
     )
     return NotificationPage(
-        items=[
-            NotificationOut(
-                id=n.id,
-                kind=n.kind,
-                ticket_id=n.ticket_id,
-                task_id=n.task_id,
-                title=n.title,
-                created_at=n.created_at,
-                read=n.read,
-            )
-            for n in page.items
-        ],
+        items=[NotificationOut.model_validate(n, from_attributes=True) for n in page.items],
         next_cursor=page.next_cursor,
         unread=notifications.count_unread(ctx, actor),
     )
