@@ -7,11 +7,13 @@ import hashlib
 
 import pytest
 from loan_desk import Desk
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
+import pg
 from flowdesk.engines.audit import canonical_json
 from flowdesk.kernel.errors import ConfigurationError
 from flowdesk.services import audit, auth, demo
+from flowdesk.services.bootstrap import build_context
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import org as org_store
@@ -76,3 +78,28 @@ def test_an_unknown_algorithm_is_refused(ctx: ServiceContext) -> None:
     ctx.audit_algorithm = "md5"
     with pytest.raises(ConfigurationError, match="unknown audit hash algorithm"):
         audit.ensure_hash_algorithm(ctx)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # pgcrypto is PostgreSQL's
+def test_sm3_on_postgresql_without_rights_to_pgcrypto_says_what_to_ask_for(
+    db_url: str,
+) -> None:
+    """A database user that may not create extensions gets told to ask the DBA, and the
+    chain is left as it was."""
+    role = "flowdesk_test_no_extensions"
+    pg.admin_run(
+        f"DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    name = make_url(db_url).database
+    pg.admin_run(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC, {role}')
+    limited = build_context(make_url(db_url).set(username=role).render_as_string(False))
+    limited.audit_algorithm = "sm3"
+    try:
+        with pytest.raises(ConfigurationError, match="CREATE EXTENSION pgcrypto"):
+            audit.ensure_hash_algorithm(limited)
+    finally:
+        limited.db.dispose()
+    check = build_context(db_url)
+    with check.db.read() as conn:
+        assert audit_store.head(conn).algorithm == "sha256"
+    check.db.dispose()
