@@ -36,10 +36,17 @@ def _settings(dev: bool = False, **overrides: object) -> Settings:
         sys.exit(2)
 
 
-def _context(settings: Settings) -> ServiceContext:
+def _context(settings: Settings, *, migrates: bool = False) -> ServiceContext:
+    """The services' context; unless the command migrates, the schema must be current."""
     from flowdesk.main import context_from
+    from flowdesk.services.bootstrap import schema_behind
 
-    return context_from(settings)
+    ctx = context_from(settings)
+    problem = None if migrates else schema_behind(ctx)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    return ctx
 
 
 @click.group()
@@ -47,6 +54,10 @@ def _context(settings: Settings) -> ServiceContext:
 def main() -> None:
     """flowdesk: work orders and approvals for financial institutions."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces its plugins and dialect at INFO on every command; the commands
+    # say what matters themselves.
+    for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @main.command()
@@ -67,7 +78,7 @@ def serve(dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | 
     if no_worker:
         overrides["run_worker"] = False
     settings = _settings(dev, **overrides)
-    ctx = _context(settings)
+    ctx = _context(settings, migrates=True)
     _run(lambda: migrate_database(ctx))
     if demo and demo_data.load(ctx):
         click.echo(f"demo bank loaded; every demo account's password is {demo_data.DEMO_PASSWORD}")
@@ -87,7 +98,7 @@ def migrate(dev: bool) -> None:
     """Bring the database schema to the newest version."""
     from flowdesk.services.bootstrap import migrate_database
 
-    ctx = _context(_settings(dev))
+    ctx = _context(_settings(dev), migrates=True)
     _run(lambda: migrate_database(ctx))
     click.echo("database is at the newest schema version")
 

@@ -264,3 +264,19 @@ def test_a_new_database_can_start_its_audit_chain_with_sm3(runner: CliRunner) ->
     )
     report = _ok(runner.invoke(main, ["audit", "verify"]))
     assert "audit chain OK: 1 entries" in report
+
+
+def test_commands_on_a_database_that_is_not_migrated_say_so(
+    runner: CliRunner, database: Path
+) -> None:
+    for command in (["audit", "verify"], ["app", "export", "loan"], ["load-demo"]):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 1, command
+        assert "no flowdesk schema yet: run `flowdesk migrate` first" in result.output
+    _ok(runner.invoke(main, ["migrate"]))
+    with sqlite3.connect(database) as conn:  # as if this flowdesk were newer than the data
+        conn.execute("UPDATE alembic_version SET version_num = '0002'")
+    conn.close()
+    behind = runner.invoke(main, ["audit", "verify"])
+    assert behind.exit_code == 1
+    assert "schema is at version 0002" in behind.output

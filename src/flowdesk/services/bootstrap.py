@@ -9,7 +9,7 @@ from flowdesk.services.context import AuthPolicy, ServiceContext
 from flowdesk.store import migrate
 from flowdesk.store.db import Database
 
-__all__ = ["build_context", "migrate_database"]
+__all__ = ["build_context", "migrate_database", "schema_behind"]
 _ = _notifications
 
 
@@ -37,3 +37,17 @@ def migrate_database(ctx: ServiceContext) -> None:
     configured hash algorithm (ConfigurationError if a chain with entries uses another)."""
     migrate.upgrade(ctx.db)
     audit.ensure_hash_algorithm(ctx)
+
+
+def schema_behind(ctx: ServiceContext) -> str | None:
+    """Why the database cannot be used by this version as it is, or None when its schema
+    is the newest (every command but `migrate` and `serve`, which migrate, checks)."""
+    current, newest = migrate.current_revision(ctx.db), migrate.head_revision()
+    if current == newest:
+        return None
+    if current is None:
+        return "the database has no flowdesk schema yet: run `flowdesk migrate` first"
+    return (
+        f"the database schema is at version {current}, this flowdesk needs {newest}:"
+        " run `flowdesk migrate` first"
+    )
