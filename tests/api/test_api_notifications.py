@@ -53,6 +53,8 @@ def test_the_next_approver_is_notified_and_marks_it_read(
     assert again.json() == {"marked": 0}
     assert _unread(api, "wang.fang") == {"items": [], "next_cursor": None, "unread": 0}
     assert _unread(api, "liu.yang")["unread"] == 1  # finance's own stays unread
+    history = _unread(api, "wang.fang", state="all")
+    assert [(n["id"], n["read"]) for n in history["items"]] == [(notice["id"], True)]
 
 
 def test_notifications_page_by_cursor_and_all_can_be_marked_read(

@@ -89,7 +89,7 @@ def test_unread_notifications_page_by_cursor_newest_first(desk: Desk, clock: Fro
     pages = 0
     cursor = None
     while True:
-        page = notifications.unread_page(desk.ctx, manager, cursor=cursor, limit=2)
+        page = notifications.notifications_page(desk.ctx, manager, cursor=cursor, limit=2)
         seen.extend(n.ticket_id or "" for n in page.items)
         pages += 1
         if page.next_cursor is None:
@@ -99,9 +99,9 @@ def test_unread_notifications_page_by_cursor_newest_first(desk: Desk, clock: Fro
     assert seen[:2] == [filed[4], filed[3]]  # newest first
     assert sorted(seen[2:]) == sorted(filed[:3])  # same instant: each exactly once
     # A cursor that is not one of this person's notifications finds nothing.
-    assert notifications.unread_page(desk.ctx, manager, cursor="f" * 32).items == []
+    assert notifications.notifications_page(desk.ctx, manager, cursor="f" * 32).items == []
     # Marking what was shown read leaves the rest unread.
-    first = notifications.unread_page(desk.ctx, manager, limit=2)
+    first = notifications.notifications_page(desk.ctx, manager, limit=2)
     assert notifications.mark_shown_read(desk.ctx, manager, [n.id for n in first.items]) == 2
     assert notifications.count_unread(desk.ctx, manager) == 3
 

@@ -183,6 +183,21 @@ def test_more_than_fifty_notifications_page_in_by_cursor(
     assert 'data-testid="unread-badge">0<' in again
     assert manager.get("/notifications?cursor=nope").status_code == 422
 
+    # All of them, read ones marked, still newest first and paging the same way.
+    everything = manager.get("/notifications?show=all").text
+    assert everything.count('data-testid="notification"') == 50
+    assert everything.count(" is-read") == 50 and "客户52" in everything
+    read_label = "已读" if locale == "zh" else "Read"
+    assert f" · {read_label}</div>" in everything
+    assert 'data-testid="show-unread"' in everything
+    older_all = re.search(
+        r'hx-get="/notifications\?show=all&amp;cursor=([0-9a-f]{32})"', everything
+    )
+    assert older_all, "the older link of the full list must keep showing all"
+    rest = manager.get(f"/notifications?show=all&cursor={older_all.group(1)}").text
+    assert rest.count('data-testid="notification"') == 3
+    assert manager.get("/notifications?show=some").status_code == 400  # a malformed address
+
 
 # ---------- errors and shell ----------
 

@@ -297,13 +297,18 @@ def list_notifications(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    state: Literal["unread"] = "unread",
+    state: Literal["unread", "all"] = "unread",
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> NotificationPage:
-    """The caller's unread notifications, newest first."""
-    page = notifications.unread_page(
-        ctx, actor, cursor=cursor, limit=limit, locale=_locale(request)
+    """The caller's notifications, newest first: the unread ones, or all (`state=all`)."""
+    page = notifications.notifications_page(
+        ctx,
+        actor,
+        unread_only=state == "unread",
+        cursor=cursor,
+        limit=limit,
+        locale=_locale(request),
     )
     return NotificationPage(
         items=[NotificationOut.model_validate(n, from_attributes=True) for n in page.items],

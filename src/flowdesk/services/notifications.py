@@ -56,22 +56,24 @@ def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> N
 def unread(
     ctx: ServiceContext, actor: Actor, limit: int = 50, *, locale: str = "en"
 ) -> list[NotificationView]:
-    return unread_page(ctx, actor, limit=limit, locale=locale).items
+    return notifications_page(ctx, actor, limit=limit, locale=locale).items
 
 
-def unread_page(
+def notifications_page(
     ctx: ServiceContext,
     actor: Actor,
     *,
+    unread_only: bool = True,
     cursor: str | None = None,
     limit: int = 50,
     locale: str = "en",
 ) -> views.Page[NotificationView]:
-    """Unread notifications, newest first; `next_cursor` pages on to older unread ones."""
+    """The actor's notifications (only the unread ones unless `unread_only` is False),
+    newest first; `next_cursor` pages on to older ones."""
     limit = max(1, min(limit, views.MAX_PAGE))
     with ctx.db.read() as conn:
         rows = notifications_store.for_user(
-            conn, actor.user_id, limit=limit + 1, unread_only=True, before_id=cursor
+            conn, actor.user_id, limit=limit + 1, unread_only=unread_only, before_id=cursor
         )
         more, rows = len(rows) > limit, rows[:limit]
         names = views.app_names(ctx, conn, {r.app_version_id for r in rows if r.app_version_id})
