@@ -7,9 +7,8 @@ decides races: when it fails nothing at all is written and `StepWritten.applied`
 false, and the caller re-reads and runs the step again.
 
 On PostgreSQL the step's rows are ONE statement, a data-modifying CTE fed JSON arrays;
-it and the audit append leave together with COMMIT (`Database.write`), so a step is
-two round trips in all (the first carries BEGIN and the read), and the audit head row,
-which serialises writers, is held only for the server's time (ADR 0006). On SQLite,
+it and the audit append leave together with COMMIT (`Database.write`), so the audit
+head row, which serialises writers, is held only for the server's time (ADR 0006). On SQLite,
 an in-process library with one writer, the same rows go through a handful of prepared
 statements.
 """
