@@ -14,11 +14,11 @@ from flowdesk.store.tables import AuditHead, AuditLog, table_of
 
 _log = table_of(AuditLog)
 _head = table_of(AuditHead)
-# SQLite: the entry is hashed in SQL from the head, with the chain's algorithm, like
-# PostgreSQL's below (`flowdesk_digest`, registered on every connection; on PostgreSQL a
-# function of migration 0005), then the head moves to it; BEGIN
-# IMMEDIATE already serialises writers. The head moves only here, never by itself when
-# a row is inserted, so an entry added by hand past it is caught by `audit verify`.
+# SQLite: the entry is hashed in SQL from the head with the chain's algorithm, like
+# PostgreSQL's below (`flowdesk_digest`: registered on every SQLite connection, a
+# function of migration 0005 on PostgreSQL), then the head moves to it; BEGIN IMMEDIATE
+# already serialises writers. The head moves only here, never by itself when a row is
+# inserted, so an entry added by hand past it is caught by `audit verify`.
 _SQLITE_APPEND = Sql(
     "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash,"
     " hash) SELECT seq + 1, :audit_at, :audit_actor, :audit_action, :audit_target_type,"

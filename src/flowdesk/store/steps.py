@@ -8,9 +8,9 @@ false, and the caller re-reads and runs the step again.
 
 On PostgreSQL the step's rows are ONE statement, a data-modifying CTE fed JSON arrays;
 it and the audit append leave together with COMMIT (`Database.write`), so the audit
-head row, which serialises writers, is held only for the server's time (ADR 0006). On SQLite,
-an in-process library with one writer, the same rows go through a handful of prepared
-statements.
+head row, which serialises writers, is held only for the server's time (ADR 0006). On
+SQLite, an in-process library with one writer, the same rows go through a handful of
+prepared statements.
 """
 
 from __future__ import annotations
