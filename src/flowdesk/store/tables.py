@@ -94,6 +94,12 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
+    # The org chart's own fields (migration 0006); display_name derives from the names.
+    name_zh: Mapped[str | None] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    job_level: Mapped[str | None] = mapped_column(String(32))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime | None]
 
 
 class Role(Base):
