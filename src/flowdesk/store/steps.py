@@ -22,6 +22,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
+from flowdesk.kernel.search_terms import document_terms
+from flowdesk.kernel.serials import format_serial
 from flowdesk.store import audit as audit_store
 from flowdesk.store import jobs as jobs_store
 from flowdesk.store import tickets as tickets_store
@@ -33,6 +35,16 @@ class AuditRecord:
     actor: str
     action: str
     details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """How a step changes a ticket's search terms (ticket_terms, ADR 0010). A submit
+    adds the terms of its texts (the store adds those of the serial it gives); a step
+    that changes values adds and removes the difference."""
+
+    added: frozenset[str]
+    removed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -48,8 +60,9 @@ class StepWrite:
     status: str
     status_changed: bool
     finished_at: datetime | None
-    # A submit inserts this row (all ticket columns but the ones above); a later step
-    # updates the ticket read at `expected_version`.
+    # A submit inserts this row (all ticket columns but the ones above, the serial
+    # replaced by `serial_prefix` and `serial_year`); a later step updates the ticket
+    # read at `expected_version`.
     new_ticket: dict[str, Any] | None = None
     expected_version: int = 0
     tasks: list[dict[str, Any]] = field(default_factory=list)  # id, node_id, name_en, name_zh
@@ -57,6 +70,7 @@ class StepWrite:
     closings: list[dict[str, Any]] = field(default_factory=list)  # id, state, by, comment
     events: list[dict[str, Any]] = field(default_factory=list)  # the timeline row's events
     notices: list[dict[str, Any]] = field(default_factory=list)
+    search: SearchTerms | None = None  # None: the step leaves the search terms as they are
 
     @property
     def version(self) -> int:
@@ -96,11 +110,20 @@ def _audit_entry(step: StepWrite) -> dict[str, Any]:
 
 
 def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
+    serial: str | None = None
     if step.new_ticket is not None:
+        ticket = dict(step.new_ticket)
+        prefix, year = ticket.pop("serial_prefix"), ticket.pop("serial_year")
+        # One writer at a time on SQLite: the counter row cannot be raced, and the
+        # submit's rollback takes the number back with everything else.
+        serial = format_serial(
+            prefix, year, tickets_store.next_serial(conn, ticket["app_id"], year)
+        )
         tickets_store.insert_ticket(
             conn,
             {
-                **step.new_ticket,
+                **ticket,
+                "serial": serial,
                 "id": step.ticket_id,
                 "values": step.values,
                 "state": step.state,
@@ -122,6 +145,8 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         finished_at=step.finished_at,
     ):
         return StepWritten(applied=False)
+    if step.search is not None:
+        _write_terms_sqlite(conn, step, serial)
     tickets_store.insert_tasks(
         conn,
         [{**task, "ticket_id": step.ticket_id, "created_at": step.at} for task in step.tasks],
@@ -147,14 +172,50 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
     return StepWritten(applied=True)
 
 
+def _write_terms_sqlite(conn: Connection, step: StepWrite, serial: str | None) -> None:
+    assert step.search is not None
+    if serial is not None:
+        tickets_store.insert_terms(
+            conn, step.ticket_id, step.search.added | document_terms([serial])
+        )
+        return
+    tickets_store.delete_terms(conn, step.ticket_id, _removable(conn, step))
+    tickets_store.insert_terms(conn, step.ticket_id, step.search.added)
+
+
+def _removable(conn: Connection, step: StepWrite) -> frozenset[str]:
+    """The terms a value change removes, less those the serial and the title still give
+    (the title keeps the subject it was filed with; the year may have been a word of a
+    text that changed). Read only by the rare steps that change values."""
+    assert step.search is not None
+    if not step.search.removed:
+        return frozenset()
+    return step.search.removed - document_terms(
+        tickets_store.serial_and_title(conn, step.ticket_id)
+    )
+
+
 # Every CTE after `ticket` reads from it, so when the ticket's condition fails the
 # statement writes nothing. Foreign keys between the CTEs' rows (assignees → new tasks)
 # are checked at the end of the statement, when all of them exist.
+# The serial's counter row is locked from its increment to COMMIT, which this statement
+# leaves with: concurrent submits of one app queue there for the server's time only, and
+# a failed submit rolls its number back. lpad cuts longer text, hence the greatest().
 _PG_TICKET_INSERT = (
-    'ticket AS (INSERT INTO tickets (id, app_id, app_version_id, title, status, "values",'
+    "serial_no AS (INSERT INTO ticket_serials (app_id, year, last)"
+    " VALUES (:app_id, CAST(:serial_year AS integer), 1) ON CONFLICT (app_id, year)"
+    " DO UPDATE SET last = ticket_serials.last + 1"
+    " RETURNING lpad(CAST(last AS text), greatest(6, length(CAST(last AS text))), '0') AS seq),"
+    ' ticket AS (INSERT INTO tickets (id, app_id, app_version_id, serial, title, status, "values",'
     " state, version, requester_id, department_id, created_at, updated_at, finished_at)"
-    " VALUES (:ticket_id, :app_id, :app_version_id, :title, :status, :values, :state, 1,"
-    " :requester_id, :department_id, :at, :at, :finished_at) RETURNING id)"
+    " SELECT :ticket_id, :app_id, :app_version_id,"
+    " :serial_prefix || '-' || CAST(:serial_year AS text) || '-' || serial_no.seq,"
+    " :title, :status, :values, :state, 1, :requester_id, :department_id, :at, :at,"
+    " :finished_at FROM serial_no RETURNING id),"
+    # The serial's sequence is a search term too (its prefix and year are in :terms_added).
+    " new_terms AS (INSERT INTO ticket_terms (term, ticket_id) SELECT u.term, ticket.id"
+    " FROM ticket, (SELECT unnest(CAST(:terms_added AS text[])) AS term"
+    " UNION SELECT seq FROM serial_no) u)"
 )
 _PG_TICKET_UPDATE = (
     'ticket AS (UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,'
@@ -189,8 +250,15 @@ _PG_STEP_REST = (
     " :job_max_attempts, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT NULL)"
     " SELECT count(*) FROM ticket"
 )
+_PG_TERMS_CHANGE = (
+    " removed_terms AS (DELETE FROM ticket_terms d USING ticket WHERE d.ticket_id = ticket.id"
+    " AND d.term = ANY(CAST(:terms_removed AS text[]))),"
+    " added_terms AS (INSERT INTO ticket_terms (term, ticket_id) SELECT u, ticket.id"
+    " FROM ticket, unnest(CAST(:terms_added AS text[])) u ON CONFLICT DO NOTHING),"
+)
 _PG_SUBMIT = Sql(f"WITH {_PG_TICKET_INSERT},{_PG_STEP_REST}")
 _PG_COMPLETE = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_STEP_REST}")
+_PG_COMPLETE_SEARCH = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_TERMS_CHANGE}{_PG_STEP_REST}")
 
 
 # The audit entry is a statement of its own so that the foreign-key checks of the step's
@@ -244,6 +312,16 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     if step.new_ticket is not None:
         statement = _PG_SUBMIT
         params.update(step.new_ticket)
+        params["serial_year"] = str(params["serial_year"])
+        added = step.search.added if step.search is not None else frozenset()
+        params["terms_added"] = sorted(
+            added | document_terms([f"{params['serial_prefix']}-{params['serial_year']}"])
+        )
+    elif step.search is not None:
+        statement = _PG_COMPLETE_SEARCH
+        params["expected_version"] = step.expected_version
+        params["terms_added"] = sorted(step.search.added)
+        params["terms_removed"] = sorted(_removable(conn, step))
     else:
         statement = _PG_COMPLETE
         params["expected_version"] = step.expected_version

@@ -22,11 +22,20 @@ assignees = table_of(TaskAssignee)
 steps = table_of(TicketStep)
 
 _INSERT_TICKET = Sql(
-    'INSERT INTO tickets (id, app_id, app_version_id, title, status, "values", state, version,'
-    " requester_id, department_id, created_at, updated_at, finished_at) VALUES (:id, :app_id,"
-    " :app_version_id, :title, :status, :values, :state, :version, :requester_id,"
-    " :department_id, :created_at, :updated_at, :finished_at)"
+    'INSERT INTO tickets (id, app_id, app_version_id, serial, title, status, "values", state,'
+    " version, requester_id, department_id, created_at, updated_at, finished_at) VALUES (:id,"
+    " :app_id, :app_version_id, :serial, :title, :status, :values, :state, :version,"
+    " :requester_id, :department_id, :created_at, :updated_at, :finished_at)"
 )
+_NEXT_SERIAL = Sql(
+    "INSERT INTO ticket_serials (app_id, year, last) VALUES (:app_id, :year, 1)"
+    " ON CONFLICT (app_id, year) DO UPDATE SET last = last + 1 RETURNING last"
+)
+_SERIAL_AND_TITLE = Sql("SELECT serial, title FROM tickets WHERE id = :id")
+_INSERT_TERM = Sql(
+    "INSERT INTO ticket_terms (term, ticket_id) VALUES (:term, :ticket_id) ON CONFLICT DO NOTHING"
+)
+_DELETE_TERM = Sql("DELETE FROM ticket_terms WHERE term = :term AND ticket_id = :ticket_id")
 _TASK_FOR_STEP = Sql(
     "SELECT t.id, t.ticket_id, t.node_id, t.state, k.app_version_id, k.status,"
     ' k."values", k.state, k.version, k.requester_id, g.generation FROM tasks t'
@@ -101,6 +110,24 @@ def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
             "finished_at": when(conn, row["finished_at"]),
         },
     )
+
+
+def next_serial(conn: Connection, app_id: str, year: int) -> int:
+    """The next number of the app's sequence for `year`, counted in this transaction."""
+    return int(_NEXT_SERIAL.run(conn, {"app_id": app_id, "year": year}).fetchone()[0])
+
+
+def serial_and_title(conn: Connection, ticket_id: str) -> tuple[str, str]:
+    found = _SERIAL_AND_TITLE.run(conn, {"id": ticket_id}).fetchone()
+    return ("", "") if found is None else (str(found[0]), str(found[1]))
+
+
+def insert_terms(conn: Connection, ticket_id: str, terms: Iterable[str]) -> None:
+    _INSERT_TERM.run_many(conn, [{"term": t, "ticket_id": ticket_id} for t in sorted(terms)])
+
+
+def delete_terms(conn: Connection, ticket_id: str, terms: Iterable[str]) -> None:
+    _DELETE_TERM.run_many(conn, [{"term": t, "ticket_id": ticket_id} for t in sorted(terms)])
 
 
 def ticket_by_id(conn: Connection, ticket_id: str) -> Row[Any] | None:

@@ -16,11 +16,22 @@ from flowdesk.engines.expr import ExprError, ExprType, compile_expression
 from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
 from flowdesk.engines.process import ProcessSpec, parse_process
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
+from flowdesk.kernel.serials import PREFIX_PATTERN
 
 from .spec import AppSpec
 
 APP_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,40}")
-APP_KEYS = ("key", "name", "description", "category", "form", "process")
+APP_KEYS = (
+    "key",
+    "name",
+    "description",
+    "category",
+    "serial_prefix",
+    "summary",
+    "form",
+    "process",
+)
+MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -37,6 +48,7 @@ def parse_app(data: object) -> AppSpec:
     name = _parse_text(data.get("name"), "name", errors, required=True)
     description = _parse_text(data.get("description"), "description", errors, required=False)
     category = _parse_category(data.get("category"), errors)
+    prefix = _parse_prefix(data.get("serial_prefix"), errors)
     form = _parse_form(data.get("form"), errors)
     process = _parse_process(data.get("process"), errors)
     if isinstance(form, FormSpec):
@@ -46,6 +58,7 @@ def parse_app(data: object) -> AppSpec:
             else _raw_conditions(data.get("process"))
         )
         errors.extend(check_conditions(form, conditions))
+    summary = _parse_summary(data.get("summary"), form, errors)
     if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
     return AppSpec(
@@ -53,6 +66,8 @@ def parse_app(data: object) -> AppSpec:
         name=name,
         description=description,
         category=category,
+        prefix=prefix,
+        summary=summary,
         form=form,
         process=process,
     )
@@ -192,3 +207,51 @@ def _parse_category(raw: object, errors: list[ErrorDetail]) -> str | None:
         )
         return None
     return raw
+
+
+def _parse_prefix(raw: object, errors: list[ErrorDetail]) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not PREFIX_PATTERN.fullmatch(raw):
+        errors.append(
+            ErrorDetail(
+                "serial_prefix",
+                "invalid_serial_prefix",
+                "A serial prefix is 1 to 12 characters: a capital letter, then capital"
+                " letters or digits, such as LN",
+            )
+        )
+        return None
+    return raw
+
+
+def _parse_summary(
+    raw: object, form: FormSpec | None, errors: list[ErrorDetail]
+) -> tuple[str, ...]:
+    """`summary: [amount, ...]`: form fields shown in list rows."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        errors.append(
+            ErrorDetail("summary", "invalid_type", "A list of form field keys, such as [amount]")
+        )
+        return ()
+    if len(raw) > MAX_SUMMARY_FIELDS:
+        errors.append(
+            ErrorDetail(
+                "summary", "too_many", f"At most {MAX_SUMMARY_FIELDS} summary fields fit a row"
+            )
+        )
+    known = [f.key for f in form.fields] if form is not None else None
+    seen: set[str] = set()
+    for i, key in enumerate(raw):
+        if key in seen:
+            errors.append(ErrorDetail(f"summary[{i}]", "duplicate", f"'{key}' is listed twice"))
+        seen.add(key)
+        if known is not None and key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            errors.append(
+                ErrorDetail(f"summary[{i}]", "unknown_field", f"No form field '{key}'{hint}")
+            )
+    return tuple(raw)

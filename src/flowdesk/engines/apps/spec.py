@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flowdesk.engines.forms import FormSpec, LocalText
 from flowdesk.engines.process import ProcessSpec
+from flowdesk.kernel.serials import default_prefix
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,14 @@ class AppSpec:
     process: ProcessSpec
     description: LocalText | None = None
     category: str | None = None
+    # LN in LN-2026-000123; None: the key in capitals (`serial_prefix` below).
+    prefix: str | None = None
+    # Fields shown in list rows beside the serial and title, such as the amount.
+    summary: tuple[str, ...] = ()
+
+    @property
+    def serial_prefix(self) -> str:
+        return self.prefix or default_prefix(self.key)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"key": self.key, "name": self.name.to_dict()}
@@ -27,6 +36,10 @@ class AppSpec:
             data["description"] = self.description.to_dict()
         if self.category is not None:
             data["category"] = self.category
+        if self.prefix is not None:
+            data["serial_prefix"] = self.prefix
+        if self.summary:
+            data["summary"] = list(self.summary)
         data["form"] = self.form.to_dict()
         data["process"] = self.process.to_dict()
         return data
