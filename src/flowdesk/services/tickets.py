@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import clean_comment, validate_submission
+from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import (
     CompleteTask,
     InstanceFinished,
@@ -31,12 +32,14 @@ from flowdesk.engines.process import (
 )
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
+from flowdesk.kernel.search_terms import document_terms
+from flowdesk.kernel.serials import serial_year
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
-from flowdesk.store.steps import AuditRecord
+from flowdesk.store.steps import AuditRecord, SearchTerms
 
 MAX_COMMENT = 2000
 RACE_RETRIES = 5
@@ -102,10 +105,13 @@ def submit(
             new_ticket={
                 "app_id": app.app_id,
                 "app_version_id": app.version_id,
+                "serial_prefix": app.spec.serial_prefix,
+                "serial_year": serial_year(now),  # the store numbers it in this transaction
                 "title": _title(app, clean),
                 "requester_id": actor.user_id,
                 "department_id": actor.department_id,
             },
+            search=SearchTerms(document_terms(search_texts(app, _title(app, clean), clean))),
         )
         steps_store.write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened)
@@ -248,6 +254,7 @@ def _complete_once(
                 },
             ),
             values=current_values if changed else None,
+            search=search_change(app, row.values, current_values) if changed else None,
             expected_version=row.version,
             status_before=row.ticket_status,
         )
@@ -270,6 +277,7 @@ def _step_write(
     new_ticket: dict[str, Any] | None = None,
     expected_version: int = 0,
     status_before: str | None = None,
+    search: SearchTerms | None = None,
 ) -> steps_store.StepWrite:
     """Turns the engine's effects into task rows, timeline events and queued notices."""
     nodes = app.spec.process.nodes
@@ -347,6 +355,7 @@ def _step_write(
         notices=notices,
         new_ticket=new_ticket,
         expected_version=expected_version,
+        search=search,
     )
 
 
@@ -373,6 +382,28 @@ def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
         if field.type == "text" and isinstance(values.get(field.key), str):
             return str(values[field.key])[:200]
     return ""
+
+
+def search_texts(app: PublishedApp, title: str, values: Mapping[str, object]) -> list[str]:
+    """What `q=` searches besides the serial: the title and every text field's value."""
+    texts = [title]
+    for field in app.spec.form.fields:
+        value = values.get(field.key)
+        if field.type in TEXT_TYPES and isinstance(value, str):
+            texts.append(value)
+    return texts
+
+
+def search_change(
+    app: PublishedApp, before: Mapping[str, object], after: Mapping[str, object]
+) -> SearchTerms | None:
+    """The search terms a change of values adds and removes (None: none change); the
+    store keeps those the serial and the title still give."""
+    old = document_terms(search_texts(app, "", before))
+    new = document_terms(search_texts(app, "", after))
+    if old == new:
+        return None
+    return SearchTerms(frozenset(new - old), frozenset(old - new))
 
 
 def can_read(actor: Actor, conn: Connection, ticket: Any) -> bool:

@@ -182,12 +182,15 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_app_status_created", "app_id", "status", "created_at"),
         Index("ix_tickets_requester_created", "requester_id", "created_at"),
+        Index("uq_tickets_serial", "serial", unique=True),
         {"sqlite_with_rowid": False},
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     # app_id and requester_id are indexed by the composite indexes above.
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"))
     app_version_id: Mapped[str] = mapped_column(ForeignKey("app_versions.id"), index=True)
+    # LN-2026-000123: the app's prefix, the year in the bank's zone, the sequence.
+    serial: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     values: Mapped[dict[str, Any]]
@@ -198,6 +201,29 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class TicketSerial(Base):
+    """The last serial number given per app and year. The submit increments it in its
+    own transaction, so a rolled-back submit gives its number back: no gaps."""
+
+    __tablename__ = "ticket_serials"
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class TicketTerm(Base):
+    """The search index: one row per distinct term of a ticket's serial, title and text
+    fields (CJK bigrams, words; kernel/search_terms.py, ADR 0010). One B-tree keyed by
+    term: a term's tickets are a range, in ticket-id (= filing) order. No foreign key:
+    it would need a second index on ticket_id; only the step writes these rows, in the
+    transaction that writes the ticket."""
+
+    __tablename__ = "ticket_terms"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(Id, primary_key=True)
 
 
 def _not_null(column: str) -> dict[str, Any]:
