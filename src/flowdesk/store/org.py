@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, or_, select, update
 
 from flowdesk.store.sql import Sql
 from flowdesk.store.tables import Department, Role, User, UserRole, table_of
@@ -31,12 +31,21 @@ _USERS_WITH_ROLE = Sql(
     " JOIN users u ON u.id = ur.user_id WHERE r.key = :role AND u.is_active = :yes"
     " ORDER BY ur.user_id"
 )
-_DEPARTMENT_HEAD = Sql("SELECT head_user_id FROM departments WHERE code = :code")
+# An inactive person is never newly assigned: heads and managers join their user row.
+_DEPARTMENT_HEAD = Sql(
+    "SELECT d.head_user_id FROM departments d JOIN users h ON h.id = d.head_user_id"
+    " WHERE d.code = :code AND h.is_active = :yes"
+)
 _HEAD_OF_USERS_DEPARTMENT = Sql(
     "SELECT d.head_user_id FROM users u JOIN departments d ON d.id = u.department_id"
+    " JOIN users h ON h.id = d.head_user_id WHERE u.id = :user_id AND h.is_active = :yes"
+)
+_MANAGER_OF = Sql(
+    "SELECT m.id, m.is_active FROM users u JOIN users m ON m.id = u.manager_id"
     " WHERE u.id = :user_id"
 )
-_MANAGER_OF = Sql("SELECT manager_id FROM users WHERE id = :user_id")
+# Bounds a walk up the manager chain even if a cycle was written in plain SQL.
+MAX_CHAIN_WALK = 64
 
 
 def insert_department(
@@ -74,6 +83,11 @@ def insert_user(
     is_admin: bool,
     created_at: datetime,
     locale: str | None = None,
+    name_zh: str | None = None,
+    name_en: str | None = None,
+    job_level: str | None = None,
+    mobile: str | None = None,
+    is_active: bool = True,
 ) -> None:
     conn.execute(
         users.insert(),
@@ -86,9 +100,14 @@ def insert_user(
             "department_id": department_id,
             "manager_id": manager_id,
             "is_admin": is_admin,
-            "is_active": True,
+            "is_active": is_active,
             "locale": locale,
             "created_at": created_at,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "job_level": job_level,
+            "mobile": mobile,
+            "updated_at": created_at,
         },
     )
 
@@ -131,12 +150,13 @@ def active_user_id(conn: Connection, username: str) -> str | None:
 
 
 def department_head(conn: Connection, code: str) -> str | None:
-    row = _DEPARTMENT_HEAD.run(conn, {"code": code}).fetchone()
+    """The department's head if they are active; an inactive head is nobody's assignee."""
+    row = _DEPARTMENT_HEAD.run(conn, {"code": code, "yes": True}).fetchone()
     return str(row[0]) if row and row[0] else None
 
 
 def head_of_users_department(conn: Connection, user_id: str) -> str | None:
-    row = _HEAD_OF_USERS_DEPARTMENT.run(conn, {"user_id": user_id}).fetchone()
+    row = _HEAD_OF_USERS_DEPARTMENT.run(conn, {"user_id": user_id, "yes": True}).fetchone()
     return str(row[0]) if row and row[0] else None
 
 
@@ -145,16 +165,23 @@ def department_by_code(conn: Connection, code: str) -> Row[Any] | None:
 
 
 def manager_chain(conn: Connection, user_id: str, levels: int) -> list[str]:
-    """The user's manager, their manager, … up to `levels` steps (fewer at the top)."""
+    """The user's active managers going up, at most `levels` (fewer at the top).
+
+    An inactive manager is passed over: their own manager takes their place, as the
+    person now answering for that part of the chain."""
     chain: list[str] = []
     current = user_id
-    for _ in range(levels):
-        row = _MANAGER_OF.run(conn, {"user_id": current}).fetchone()
-        manager = row[0] if row else None
-        if manager is None:
+    seen = {user_id}
+    for _ in range(MAX_CHAIN_WALK):
+        if len(chain) >= levels:
             break
-        chain.append(str(manager))
-        current = str(manager)
+        row = _MANAGER_OF.run(conn, {"user_id": current}).fetchone()
+        if row is None or str(row[0]) in seen:
+            break
+        current = str(row[0])
+        seen.add(current)
+        if row[1]:
+            chain.append(current)
     return chain
 
 
@@ -168,3 +195,130 @@ def display_names(conn: Connection, user_ids: Iterable[str]) -> dict[str, str]:
 
 def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+# Administration (services/org.py and services/org_import.py): not on the step's hot path.
+
+
+def update_user(conn: Connection, user_id: str, values: Mapping[str, Any]) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def update_department(conn: Connection, department_id: str, values: Mapping[str, Any]) -> None:
+    conn.execute(update(departments).where(departments.c.id == department_id).values(**values))
+
+
+def insert_role(conn: Connection, *, id: str, key: str, name_en: str, name_zh: str) -> None:
+    conn.execute(roles.insert(), {"id": id, "key": key, "name_en": name_en, "name_zh": name_zh})
+
+
+def update_role(conn: Connection, role_id: str, values: Mapping[str, Any]) -> None:
+    conn.execute(update(roles).where(roles.c.id == role_id).values(**values))
+
+
+def revoke_role(conn: Connection, user_id: str, role_id: str) -> None:
+    conn.execute(
+        delete(user_roles).where(
+            and_(user_roles.c.user_id == user_id, user_roles.c.role_id == role_id)
+        )
+    )
+
+
+def role_by_key(conn: Connection, key: str) -> Row[Any] | None:
+    return conn.execute(select(roles).where(roles.c.key == key)).first()
+
+
+def department_by_id(conn: Connection, department_id: str) -> Row[Any] | None:
+    return conn.execute(select(departments).where(departments.c.id == department_id)).first()
+
+
+def all_departments(conn: Connection) -> list[Row[Any]]:
+    return list(conn.execute(select(departments).order_by(departments.c.code)))
+
+
+def all_roles(conn: Connection) -> list[Row[Any]]:
+    return list(conn.execute(select(roles).order_by(roles.c.key)))
+
+
+def all_users(conn: Connection) -> list[Row[Any]]:
+    return list(conn.execute(select(users).order_by(users.c.username)))
+
+
+def all_memberships(conn: Connection) -> list[tuple[str, str]]:
+    rows = conn.execute(select(user_roles.c.user_id, user_roles.c.role_id))
+    return [(str(row.user_id), str(row.role_id)) for row in rows]
+
+
+def role_ids_of(conn: Connection, user_id: str) -> set[str]:
+    rows = conn.execute(select(user_roles.c.role_id).where(user_roles.c.user_id == user_id))
+    return {str(role_id) for role_id in rows.scalars()}
+
+
+def member_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(user_roles.c.role_id, func.count()).group_by(user_roles.c.role_id))
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+def role_members(conn: Connection, role_id: str) -> list[Row[Any]]:
+    query = (
+        select(users)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(user_roles.c.role_id == role_id)
+        .order_by(users.c.username)
+    )
+    return list(conn.execute(query))
+
+
+def users_page(
+    conn: Connection,
+    *,
+    after_username: str | None,
+    limit: int,
+    q: str | None = None,
+    active: bool | None = None,
+    department_id: str | None = None,
+) -> list[Row[Any]]:
+    """Users in username order, after `after_username`; `q` matches username or names."""
+    query = select(users).order_by(users.c.username).limit(limit)
+    if after_username is not None:
+        query = query.where(users.c.username > after_username)
+    if active is not None:
+        query = query.where(users.c.is_active == active)
+    if department_id is not None:
+        query = query.where(users.c.department_id == department_id)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern.lower(), escape="\\")
+                    for column in (
+                        users.c.username,
+                        users.c.display_name,
+                        users.c.name_zh,
+                        users.c.name_en,
+                    )
+                )
+            )
+        )
+    return list(conn.execute(query))
+
+
+def usernames(conn: Connection, user_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """id → (username, display name) for the given ids."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(users.c.id, users.c.username, users.c.display_name).where(users.c.id.in_(ids))
+    )
+    return {row.id: (row.username, row.display_name) for row in rows}
+
+
+def department_member_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(users.c.department_id, func.count())
+        .where(users.c.department_id.is_not(None))
+        .group_by(users.c.department_id)
+    )
+    return {str(row[0]): int(row[1]) for row in rows}

@@ -4,6 +4,13 @@
 so the same answer holds wherever the question is asked.
 """
 
-from flowdesk.engines.access.decide import Action, Actor, Decision, ResourceFacts, decide
+from flowdesk.engines.access.decide import (
+    ORG_ADMIN_ROLE,
+    Action,
+    Actor,
+    Decision,
+    ResourceFacts,
+    decide,
+)
 
-__all__ = ["Action", "Actor", "Decision", "ResourceFacts", "decide"]
+__all__ = ["ORG_ADMIN_ROLE", "Action", "Actor", "Decision", "ResourceFacts", "decide"]

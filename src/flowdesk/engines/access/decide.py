@@ -16,6 +16,8 @@ Action = Literal[
 ]
 
 AUDITOR_ROLE = "auditor"
+# Maintains departments, people and roles (HR / IT operators), without the other admin rights.
+ORG_ADMIN_ROLE = "org_admin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,12 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
     facts = resource or ResourceFacts()
     if action in ("app.read", "ticket.create"):
         return Decision(True, "every active user may file tickets")
-    if action in ("app.publish", "user.manage"):
+    if action == "app.publish":
         return Decision(actor.is_admin, "administrators only")
+    if action == "user.manage":
+        return Decision(
+            actor.is_admin or ORG_ADMIN_ROLE in actor.roles, "administrators and org admins"
+        )
     if action == "audit.verify":
         return Decision(
             actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors"
