@@ -9,19 +9,23 @@ comes from the app version the ticket was filed under. Each read takes the viewe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from decimal import InvalidOperation
+from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
-from flowdesk.engines.access import Actor
+from flowdesk.engines.access import Actor, ResourceFacts, decide
+from flowdesk.engines.forms import display_value
 from flowdesk.engines.process import Node
-from flowdesk.kernel.errors import NotFound, ValidationFailed
+from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
+from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
 from flowdesk.store import tickets as tickets_store
 
@@ -34,6 +38,27 @@ STATUSES = ("running", "approved", "rejected")
 class Person:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One of the fields an app shows in list rows (`summary:` in its definition)."""
+
+    key: str
+    label: dict[str, str]
+    value: Any  # as stored (money as a string)
+    text: str  # as people read it, in the viewer's language
+
+
+@dataclass(frozen=True)
+class CurrentStep:
+    """A step a running ticket waits at, and who holds it."""
+
+    task_id: str
+    node_id: str
+    name: dict[str, str]
+    holders: tuple[Person, ...]
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,9 @@ class TaskView:
     comment: str | None
     ticket_title: str = ""  # in the viewer's language (ticket_title below)
     ticket_subject: str = ""
+    ticket_serial: str = ""
+    ticket_status: str = ""
+    summary: tuple[SummaryItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +95,7 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class TicketView:
     id: str
+    serial: str
     app_key: str
     app_name: dict[str, str]
     app_version: int
@@ -93,6 +122,7 @@ class TicketView:
 @dataclass(frozen=True)
 class TicketSummary:
     id: str
+    serial: str
     app_key: str
     title: str  # in the viewer's language
     subject: str
@@ -100,6 +130,15 @@ class TicketSummary:
     created_at: datetime
     updated_at: datetime
     requester_id: str
+    requester: Person | None = None
+    finished_at: datetime | None = None
+    summary: tuple[SummaryItem, ...] = ()
+    current: tuple[CurrentStep, ...] = ()
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Since when the ticket waits on its longest-waiting step (None: finished)."""
+        return min((c.since for c in self.current), default=None)
 
 
 @dataclass(frozen=True)
@@ -182,6 +221,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     app_name = _app_name(app)
     return TicketView(
         row.id,
+        row.serial,
         app.spec.key,
         app_name,
         app.version,
@@ -199,6 +239,9 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     )
 
 
+TicketScope = Literal["mine", "visible", "all"]
+
+
 def tickets(
     ctx: ServiceContext,
     actor: Actor,
@@ -210,43 +253,93 @@ def tickets(
     limit: int = 50,
     locale: str = "en",
 ) -> Page[TicketSummary]:
-    """Tickets the actor may see, newest first; admins and auditors see all."""
+    """Tickets the actor may see, newest first (kept for callers of the first lists)."""
     if status is not None and status not in STATUSES:
         raise ValidationFailed("Unknown status", code="invalid_status")
-    limit = max(1, min(limit, MAX_PAGE))
-    with ctx.db.read() as conn:
-        app_id = None
-        if app_key is not None:
-            app = apps_store.app_by_key(conn, app_key)
-            if app is None:
-                return Page([], None)
-            app_id = app.id
-        sees_all = actor.is_admin or "auditor" in actor.roles
-        rows = tickets_store.list_tickets(
-            conn,
-            app_id=app_id,
-            status=status,
-            requester_id=actor.user_id if mine else None,
-            visible_to=None if sees_all or mine else actor.user_id,
-            limit=limit + 1,
-            before_id=cursor,
+    params = {"app": app_key or "", "status": status or "", "cursor": cursor or ""}
+    query = parse_list_query(params, default_limit=max(1, min(limit, MAX_PAGE)))
+    return ticket_list(ctx, actor, query, scope="mine" if mine else "visible", locale=locale)
+
+
+def sees_all_tickets(actor: Actor) -> bool:
+    """Whoever may read a ticket they neither filed nor work on (admins, auditors)."""
+    return bool(decide(actor, "ticket.read", ResourceFacts()))
+
+
+_TICKET_ORDER: Mapping[Sort, tuple[lists_store.OrderKey, bool]] = {
+    "created": ("id", False),
+    "updated": ("ticket_updated", False),
+    "waiting": ("ticket_updated", True),  # longest waiting first: least recently changed
+}
+
+
+def ticket_list(
+    ctx: ServiceContext,
+    actor: Actor,
+    query: ListQuery,
+    *,
+    scope: TicketScope = "visible",
+    locale: str = "en",
+) -> Page[TicketSummary]:
+    """我发起 (`mine`), the tickets the actor filed or works on (`visible`), or all of
+    them (`all`: those who may see every ticket; others get 403)."""
+    if scope == "all" and not sees_all_tickets(actor):
+        raise Forbidden("Only administrators and auditors list all tickets")
+    if scope == "mine" and query.requester not in (None, "me"):
+        raise ValidationFailed(
+            "These are the tickets you filed",
+            [ErrorDetail("requester", "invalid_requester", "Only 'me' is allowed here")],
+            code="invalid_query",
         )
+    key, flip = _TICKET_ORDER[query.sort]
+    order = _order(key, query, flip)
+    with ctx.db.read() as conn:
+        found = _resolve(conn, actor, query)
+        if scope == "mine":
+            found = replace(found, requester_id=actor.user_id)
+        visible_to = None if scope != "visible" or sees_all_tickets(actor) else actor.user_id
+        rows = lists_store.ticket_rows(
+            conn, found, visible_to=visible_to, order=order, limit=query.limit + 1
+        )
+        page_rows = rows[: query.limit]
         keys = {a.id: a.key for a in apps_store.list_apps(conn)}
-        names = app_names(ctx, conn, {r.app_version_id for r in rows[:limit]})
+        versions = {r.app_version_id: ctx.apps.version(conn, r.app_version_id) for r in page_rows}
+        holders = lists_store.open_tasks_of(conn, [r.id for r in page_rows])
+        people = org_store.display_names(
+            conn, [*(r.requester_id for r in page_rows), *(h.user_id for h in holders)]
+        )
+    current: dict[str, dict[str, CurrentStep]] = {}
+    for h in holders:
+        steps = current.setdefault(h.ticket_id, {})
+        step = steps.get(h.id)
+        person = Person(h.user_id, people.get(h.user_id, h.user_id))
+        steps[h.id] = CurrentStep(
+            h.id,
+            h.node_id,
+            {"en": h.name_en, "zh": h.name_zh},
+            (*step.holders, person) if step else (person,),
+            h.created_at,
+        )
     items = [
         TicketSummary(
             r.id,
+            r.serial,
             keys.get(r.app_id, ""),
-            ticket_title(names[r.app_version_id], r.title, locale),
+            ticket_title(_app_name(versions[r.app_version_id]), r.title, locale),
             r.title,
             r.status,
             r.created_at,
             r.updated_at,
             r.requester_id,
+            Person(r.requester_id, people.get(r.requester_id, r.requester_id)),
+            r.finished_at,
+            summary_items(versions[r.app_version_id], r.values, locale),
+            tuple(current.get(r.id, {}).values()),
         )
-        for r in rows[:limit]
+        for r in page_rows
     ]
-    return Page(items, items[-1].id if len(rows) > limit else None)
+    more = len(rows) > query.limit
+    return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
 
 
 def my_tasks(
@@ -257,12 +350,48 @@ def my_tasks(
     limit: int = 50,
     locale: str = "en",
 ) -> Page[TaskView]:
-    limit = max(1, min(limit, MAX_PAGE))
-    with ctx.db.read() as conn:
-        rows = tickets_store.open_tasks_for_user(
-            conn, actor.user_id, limit=limit + 1, before_id=cursor
+    """My open tasks, newest first (kept for callers of the first lists)."""
+    params = {"cursor": cursor or ""}
+    query = parse_list_query(params, default_limit=max(1, min(limit, MAX_PAGE)))
+    return task_list(ctx, actor, query, done=False, locale=locale)
+
+
+_OPEN_TASK_ORDER: Mapping[Sort, tuple[lists_store.OrderKey, bool]] = {
+    "created": ("id", False),
+    "updated": ("ticket_updated", False),
+    "waiting": ("id", True),  # longest waiting first: the oldest task
+}
+_DONE_TASK_ORDER: Mapping[Sort, tuple[lists_store.OrderKey, bool]] = {
+    "created": ("id", False),
+    "updated": ("task_completed", False),  # when I decided
+    "waiting": ("id", True),
+}
+
+
+def task_list(
+    ctx: ServiceContext,
+    actor: Actor,
+    query: ListQuery,
+    *,
+    done: bool,
+    locale: str = "en",
+) -> Page[TaskView]:
+    """待办 (my open tasks) or 已办 (`done`: the tasks I approved or rejected)."""
+    if query.assignee not in (None, "me"):
+        raise ValidationFailed(
+            "Only your own tasks are listed",
+            [ErrorDetail("assignee", "invalid_assignee", "Only 'me' is allowed here")],
+            code="invalid_query",
         )
-        names = app_names(ctx, conn, {r.app_version_id for r in rows[:limit]})
+    key, flip = (_DONE_TASK_ORDER if done else _OPEN_TASK_ORDER)[query.sort]
+    order = _order(key, query, flip)
+    with ctx.db.read() as conn:
+        found = replace(_resolve(conn, actor, query), assignee_id=None)
+        rows = lists_store.task_rows(
+            conn, found, user_id=actor.user_id, done=done, order=order, limit=query.limit + 1
+        )
+        page_rows = rows[: query.limit]
+        versions = {r.app_version_id: ctx.apps.version(conn, r.app_version_id) for r in page_rows}
     me = Person(actor.user_id, actor.display_name)
     items = [
         TaskView(
@@ -271,17 +400,155 @@ def my_tasks(
             r.node_id,
             {"en": r.name_en, "zh": r.name_zh},
             r.state,
-            (me,),
+            () if done else (me,),
             r.created_at,
-            None,
-            None,
-            None,
-            ticket_title(names[r.app_version_id], r.title, locale),
+            r.completed_at,
+            me if done else None,
+            r.comment,
+            ticket_title(_app_name(versions[r.app_version_id]), r.title, locale),
             r.title,
+            r.serial,
+            r.ticket_status,
+            summary_items(versions[r.app_version_id], r.values, locale),
         )
-        for r in rows[:limit]
+        for r in page_rows
     ]
-    return Page(items, items[-1].id if len(rows) > limit else None)
+    more = len(rows) > query.limit
+    return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
+
+
+def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en") -> TaskView:
+    """One task with its ticket's serial and title; hidden and missing look alike (404)."""
+    with ctx.db.read() as conn:
+        row = tickets_store.ticket_of_task(conn, task_id)
+        if row is None or not can_read(actor, conn, row):
+            raise NotFound("Task not found", "task_not_found")
+        found = next(t for t in tickets_store.tasks_of_ticket(conn, row.id) if t.id == task_id)
+        assigned = tickets_store.assignees_of(conn, [task_id])[task_id]
+        people = org_store.display_names(
+            conn, [*assigned, *([found.completed_by] if found.completed_by else [])]
+        )
+        app = ctx.apps.version(conn, row.app_version_id)
+    by = found.completed_by
+    return TaskView(
+        found.id,
+        row.id,
+        found.node_id,
+        {"en": found.name_en, "zh": found.name_zh},
+        found.state,
+        tuple(Person(u, people.get(u, u)) for u in assigned),
+        found.created_at,
+        found.completed_at,
+        Person(by, people.get(by, by)) if by else None,
+        found.comment,
+        ticket_title(_app_name(app), row.title, locale),
+        row.title,
+        row.serial,
+        row.status,
+        summary_items(app, row.values, locale),
+    )
+
+
+def summary_items(
+    app: PublishedApp, values: Mapping[str, Any], locale: str
+) -> tuple[SummaryItem, ...]:
+    fields = {f.key: f for f in app.spec.form.fields}
+    items = []
+    for key in app.spec.summary:
+        field = fields[key]
+        value = values.get(key)
+        try:
+            text = display_value(field, value, locale)
+        except (InvalidOperation, ValueError):
+            text = str(value)
+        items.append(SummaryItem(key, {"en": field.label.en, "zh": field.label.zh}, value, text))
+    return tuple(items)
+
+
+def _order(key: lists_store.OrderKey, query: ListQuery, flip: bool) -> lists_store.Order:
+    descending = query.descending != flip
+    after: tuple[Any, str] | None = None
+    if query.after is not None:
+        value, row_id = query.after
+        if key == "id":
+            after = (row_id, row_id)
+        else:
+            try:
+                after = (datetime.fromisoformat(value), row_id)
+            except ValueError:
+                after = None
+            if after is None or after[0].tzinfo is None:
+                raise ValidationFailed(
+                    "The list's parameters are invalid",
+                    [
+                        ErrorDetail(
+                            "cursor", "invalid_cursor", "This cursor is not one this list gave"
+                        )
+                    ],
+                    code="invalid_query",
+                )
+    return lists_store.Order(key, descending, after)
+
+
+def _next_cursor(query: ListQuery, order: lists_store.Order, last: Row[Any]) -> str:
+    if order.key == "ticket_updated":
+        value = last.ticket_updated_at if hasattr(last, "ticket_updated_at") else last.updated_at
+        return encode_cursor(query, value.isoformat(), last.id)
+    if order.key == "task_completed":
+        return encode_cursor(query, last.completed_at.isoformat(), last.id)
+    return encode_cursor(query, last.id, last.id)
+
+
+def _resolve(conn: Connection, actor: Actor, query: ListQuery) -> lists_store.ListFilter:
+    """Names in the query (app key, usernames, department code) as ids; an unknown one
+    is a precise 422, not an empty list that looks like "nothing there"."""
+    errors: list[ErrorDetail] = []
+    app_id = None
+    if query.app is not None:
+        app = apps_store.app_by_key(conn, query.app)
+        if app is None:
+            errors.append(ErrorDetail("app", "unknown_app", f"No app '{query.app}'"))
+        else:
+            app_id = app.id
+
+    def user(name: str, username: str | None) -> str | None:
+        if username is None:
+            return None
+        if username == "me":
+            return actor.user_id
+        found = org_store.user_by_username(conn, username)
+        if found is None:
+            errors.append(ErrorDetail(name, "unknown_user", f"No user '{username}'"))
+            return None
+        return str(found.id)
+
+    department_id = None
+    if query.department is not None:
+        department = org_store.department_by_code(conn, query.department)
+        if department is None:
+            errors.append(
+                ErrorDetail(
+                    "department", "unknown_department", f"No department '{query.department}'"
+                )
+            )
+        else:
+            department_id = department.id
+    found = lists_store.ListFilter(
+        app_id=app_id,
+        status=query.status,
+        node_id=query.node,
+        assignee_id=user("assignee", query.assignee),
+        requester_id=user("requester", query.requester),
+        department_id=department_id,
+        created_from=query.created_from,
+        created_before=query.created_before,
+        finished_from=query.finished_from,
+        finished_before=query.finished_before,
+        terms=query.terms,
+    )
+    if errors:
+        raise ValidationFailed("The list's parameters are invalid", errors, code="invalid_query")
+    return found
 
 
 def app_names(

@@ -134,6 +134,12 @@ def ticket_by_id(conn: Connection, ticket_id: str) -> Row[Any] | None:
     return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
 
 
+def ticket_of_task(conn: Connection, task_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(tickets).join(tasks, tasks.c.ticket_id == tickets.c.id).where(tasks.c.id == task_id)
+    ).first()
+
+
 def task_for_step(conn: Connection, task_id: str) -> TaskForStep | None:
     found = _TASK_FOR_STEP.run(conn, {"task_id": task_id}).fetchone()
     if found is None:

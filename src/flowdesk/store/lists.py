@@ -1,0 +1,212 @@
+"""The one query builder behind every list of tickets and tasks (ADR 0010).
+
+A list is a filter (`ListFilter`, ids already resolved by the service), an order and
+a keyset position: the rows after the last one seen in that order, so a page is found
+by an index range, not by counting past the earlier ones, and rows filed meanwhile do
+not shift the pages. "created" is the id order: ids are UUIDv7, time-ordered, and the
+tickets and tasks tables are kept in id order, so the newest first is a walk backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    exists,
+    or_,
+    select,
+)
+
+from flowdesk.kernel.search_terms import QueryTerm
+from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketTerm, table_of
+
+tickets = table_of(Ticket)
+tasks = table_of(Task)
+assignees = table_of(TaskAssignee)
+terms = table_of(TicketTerm)
+
+# The last code point: every term starting with a prefix sorts below prefix + this.
+_AFTER_ALL = "\U0010ffff"
+OrderKey = Literal["id", "ticket_updated", "task_completed"]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    app_id: str | None = None
+    status: str | None = None
+    node_id: str | None = None
+    assignee_id: str | None = None  # tickets with an open task of this user
+    requester_id: str | None = None
+    department_id: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    finished_from: datetime | None = None
+    finished_before: datetime | None = None
+    terms: tuple[QueryTerm, ...] = ()
+
+
+@dataclass(frozen=True)
+class Order:
+    key: OrderKey
+    descending: bool
+    # The (order value, id) of the last row of the previous page; for "id" both are the id.
+    after: tuple[Any, str] | None = None
+
+
+def _matches(term: QueryTerm) -> ColumnElement[bool]:
+    """Tickets having the term (or a term with that prefix)."""
+    found: ColumnElement[bool]
+    if term.prefix:
+        found = terms.c.term.between(term.text, term.text + _AFTER_ALL)
+    else:
+        found = terms.c.term == term.text
+    return tickets.c.id.in_(select(terms.c.ticket_id).where(found))
+
+
+def _ticket_conditions(f: ListFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.app_id is not None:
+        where.append(tickets.c.app_id == f.app_id)
+    if f.status is not None:
+        where.append(tickets.c.status == f.status)
+    if f.requester_id is not None:
+        where.append(tickets.c.requester_id == f.requester_id)
+    if f.department_id is not None:
+        where.append(tickets.c.department_id == f.department_id)
+    if f.created_from is not None:
+        where.append(tickets.c.created_at >= f.created_from)
+    if f.created_before is not None:
+        where.append(tickets.c.created_at < f.created_before)
+    if f.finished_from is not None:
+        where.append(tickets.c.finished_at >= f.finished_from)
+    if f.finished_before is not None:
+        where.append(tickets.c.finished_at < f.finished_before)
+    where.extend(_matches(term) for term in f.terms)
+    return where
+
+
+def _open_task_at(f: ListFilter) -> ColumnElement[bool] | None:
+    """Tickets with an open task at the node and/or held by the assignee."""
+    if f.node_id is None and f.assignee_id is None:
+        return None
+    held = select(tasks.c.id).where(tasks.c.ticket_id == tickets.c.id, tasks.c.state == "open")
+    if f.node_id is not None:
+        held = held.where(tasks.c.node_id == f.node_id)
+    if f.assignee_id is not None:
+        held = held.where(
+            exists().where(
+                assignees.c.task_id == tasks.c.id,
+                assignees.c.user_id == f.assignee_id,
+                assignees.c.is_open.is_(True),
+            )
+        )
+    return exists(held)
+
+
+def _ordered(query: Select[Any], value: Any, row_id: Any, order: Order, limit: int) -> Select[Any]:
+    if order.after is not None:
+        after_value, after_id = order.after
+        if order.key == "id":
+            query = query.where(row_id < after_id if order.descending else row_id > after_id)
+        elif order.descending:
+            query = query.where(
+                or_(value < after_value, and_(value == after_value, row_id < after_id))
+            )
+        else:
+            query = query.where(
+                or_(value > after_value, and_(value == after_value, row_id > after_id))
+            )
+    columns = [row_id] if order.key == "id" else [value, row_id]
+    return query.order_by(*(c.desc() if order.descending else c.asc() for c in columns)).limit(
+        limit
+    )
+
+
+def ticket_rows(
+    conn: Connection, f: ListFilter, *, visible_to: str | None, order: Order, limit: int
+) -> list[Row[Any]]:
+    """Tickets matching the filter; `visible_to` keeps those the user filed or works on."""
+    query = select(tickets).where(*_ticket_conditions(f))
+    held = _open_task_at(f)
+    if held is not None:
+        query = query.where(held)
+    if visible_to is not None:
+        involved = (
+            select(tasks.c.ticket_id)
+            .join(assignees, assignees.c.task_id == tasks.c.id)
+            .where(assignees.c.user_id == visible_to)
+        )
+        query = query.where((tickets.c.requester_id == visible_to) | tickets.c.id.in_(involved))
+    value = tickets.c.updated_at if order.key == "ticket_updated" else tickets.c.id
+    return list(conn.execute(_ordered(query, value, tickets.c.id, order, limit)))
+
+
+def task_rows(
+    conn: Connection, f: ListFilter, *, user_id: str, done: bool, order: Order, limit: int
+) -> list[Row[Any]]:
+    """The user's open tasks, or (done) the tasks the user decided, with their ticket."""
+    query = select(
+        tasks,
+        tickets.c.serial,
+        tickets.c.title,
+        tickets.c.app_id,
+        tickets.c.app_version_id,
+        tickets.c["values"],
+        tickets.c.status.label("ticket_status"),
+        tickets.c.requester_id,
+        tickets.c.created_at.label("ticket_created_at"),
+        tickets.c.updated_at.label("ticket_updated_at"),
+    ).join(tickets, tickets.c.id == tasks.c.ticket_id)
+    if done:
+        query = query.where(
+            tasks.c.completed_by == user_id, tasks.c.state.in_(("approved", "rejected"))
+        )
+    else:
+        query = query.join(
+            assignees,
+            and_(
+                assignees.c.task_id == tasks.c.id,
+                assignees.c.user_id == user_id,
+                assignees.c.is_open.is_(True),
+            ),
+        )
+    query = query.where(*_ticket_conditions(f))
+    if f.node_id is not None:
+        query = query.where(tasks.c.node_id == f.node_id)
+    if order.key == "ticket_updated":
+        value: Any = tickets.c.updated_at
+    elif order.key == "task_completed":
+        value = tasks.c.completed_at
+    else:
+        value = tasks.c.id
+    return list(conn.execute(_ordered(query, value, tasks.c.id, order, limit)))
+
+
+def open_tasks_of(conn: Connection, ticket_ids: list[str]) -> list[Row[Any]]:
+    """The open tasks of the listed tickets with each assignee: (ticket_id, node_id,
+    name_en, name_zh, created_at, user_id) rows, for "current step and who holds it"."""
+    if not ticket_ids:
+        return []
+    return list(
+        conn.execute(
+            select(
+                tasks.c.ticket_id,
+                tasks.c.id,
+                tasks.c.node_id,
+                tasks.c.name_en,
+                tasks.c.name_zh,
+                tasks.c.created_at,
+                assignees.c.user_id,
+            )
+            .join(assignees, assignees.c.task_id == tasks.c.id)
+            .where(tasks.c.ticket_id.in_(ticket_ids), tasks.c.state == "open")
+            .order_by(tasks.c.id)
+        )
+    )
