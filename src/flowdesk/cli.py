@@ -66,10 +66,20 @@ def main() -> None:
 @click.option("--no-worker", is_flag=True, help="Do not run jobs in this process.")
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-def serve(dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes on the one port (about one per CPU core).",
+)
+def serve(
+    dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | None, workers: int
+) -> None:
     """Migrate the database and serve the web UI and the REST API."""
     import uvicorn
 
+    from flowdesk import serving
     from flowdesk.main import create_app
     from flowdesk.services import demo as demo_data
     from flowdesk.services.bootstrap import migrate_database
@@ -82,14 +92,39 @@ def serve(dev: bool, demo: bool, no_worker: bool, host: str | None, port: int | 
     _run(lambda: migrate_database(ctx))
     if demo and demo_data.load(ctx):
         click.echo(f"demo bank loaded; every demo account's password is {demo_data.DEMO_PASSWORD}")
+    listen = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "loop": serving.LOOP,
+        "http": serving.HTTP,
+    }
+    if workers > 1:
+        _serve_processes(settings, ctx, workers, listen)
+        return
     app = create_app(settings, ctx, migrate=False)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        proxy_headers=False,
-    )
+    uvicorn.run(app, **listen)  # type: ignore[arg-type]
+
+
+def _serve_processes(
+    settings: Settings, ctx: ServiceContext, workers: int, listen: dict[str, object]
+) -> None:
+    """N uvicorn processes on one port; the one job worker runs here, in the parent."""
+    import uvicorn
+
+    from flowdesk import serving
+    from flowdesk.worker.runner import BackgroundWorker
+
+    os.environ.update(serving.worker_environment(settings))
+    job_worker = BackgroundWorker(ctx) if settings.run_worker else None
+    if job_worker is not None:
+        job_worker.start()
+    try:
+        uvicorn.run(serving.FACTORY, factory=True, workers=workers, **listen)  # type: ignore[arg-type]
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
 
 
 @main.command()
