@@ -1,0 +1,157 @@
+"""Shared set-up for the browser tests of accessibility and phone comfort.
+
+One flowdesk (SQLite, demo bank, worker running) serves the whole session, with one loan
+filed by zhang.wei so there is a ticket to read and a task for liu.yang to decide. Each
+person logs in once; later browser contexts reuse the saved cookies and only choose the
+language (the `flowdesk_locale` cookie, the same one the language switch sets).
+test_loan_flow.py keeps its own fixtures (module ones win over these).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowdesk.main import create_app
+from flowdesk.services import demo
+from flowdesk.services.context import fast_hasher
+from flowdesk.settings import Settings
+from live_server import serving
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+VIEWPORTS = {"375": PHONE, "1280": DESKTOP}
+LOCALES = {"zh": "zh-CN", "en": "en-GB"}
+LOCALE_COOKIE = "flowdesk_locale"
+REQUESTER = "zhang.wei"
+APPROVER = "liu.yang"  # finance review, the loan's first step
+
+
+@dataclass
+class Site:
+    """The running server and the demo data the tests look at."""
+
+    url: str
+    ticket_path: str
+    task_id: str
+    browser: Any
+    logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def context(
+        self,
+        user: str | None,
+        *,
+        locale: str = "zh",
+        width: str = "1280",
+        bypass_csp: bool = False,
+    ) -> Any:
+        """A fresh browser context, logged in as `user` (None: anonymous), in `locale`."""
+        phone = width == "375"
+        context = self.browser.new_context(
+            base_url=self.url,
+            locale=LOCALES[locale],
+            viewport=VIEWPORTS[width],
+            timezone_id="Asia/Shanghai",
+            is_mobile=phone,
+            has_touch=phone,
+            bypass_csp=bypass_csp,
+        )
+        context.set_default_timeout(10_000)
+        cookies = [{"name": LOCALE_COOKIE, "value": locale, "url": self.url}]
+        if user is not None:
+            cookies += self._cookies(user)
+        context.add_cookies(cookies)
+        return context
+
+    def _cookies(self, user: str) -> list[dict[str, Any]]:
+        if user not in self.logins:
+            context = self.browser.new_context(base_url=self.url)
+            _login(context, self.url, user)
+            self.logins[user] = context.cookies()
+            context.close()
+        return [c for c in self.logins[user] if c["name"] != LOCALE_COOKIE]
+
+
+def _login(context: Any, base: str, username: str) -> Any:
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def fill_loan_form(page: Any) -> None:
+    """Types a complete loan application (zh-CN labels are not needed: ids only)."""
+    page.fill("#f-applicant_name", "李雷")
+    page.fill("#f-amount", "120000.00")
+    page.fill("#f-term_months", "36")
+    page.locator("input[name=credit_rating]").first.check()
+    page.select_option("#f-region", "east")
+    page.fill("#f-purpose", "采购原材料，补充流动资金")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Site]:
+    data = tmp_path_factory.mktemp("e2e-a11y")
+    settings = Settings(dev=True, run_worker=True, database_url=f"sqlite:///{data / 'flowdesk.db'}")
+    app = create_app(settings)
+    ctx = app.state.ctx
+    ctx.hasher = fast_hasher()  # demo passwords only; keeps the set-up quick
+    assert demo.load(ctx)
+    with serving(app) as url:
+        site = Site(url=url, ticket_path="", task_id="", browser=chromium)
+        context = site.context(REQUESTER)
+        page = context.new_page()
+        page.goto("/apps/loan/new")
+        fill_loan_form(page)
+        page.click("[data-testid=ticket-form] button[type=submit]")
+        page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
+        site.ticket_path = "/tickets/" + page.url.rsplit("/", 1)[1]
+        context.close()
+        context = site.context(APPROVER)
+        page = context.new_page()
+        page.goto(site.ticket_path)
+        site.task_id = page.locator("section[id^=task-]").first.get_attribute("id")[5:]  # type: ignore[index]
+        context.close()
+        yield site
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Screenshots for a person to open; /tmp/shots when it exists, else the test's tmp dir."""
+    folder = Path("/tmp/shots") if Path("/tmp/shots").is_dir() else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
