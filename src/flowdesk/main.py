@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from flowdesk import __version__
 from flowdesk.api import problems
+from flowdesk.api.admin import router as admin_router
 from flowdesk.api.limits import BodyLimit
 from flowdesk.api.routes import router as api_router
 from flowdesk.services.bootstrap import build_context, migrate_database
@@ -75,6 +76,7 @@ def create_app(
     api.state.ctx = ctx
     problems.install(api)
     api.include_router(api_router)
+    api.include_router(admin_router)
 
     app = FastAPI(
         title="flowdesk",

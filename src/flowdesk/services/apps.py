@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.apps import AppSpec, dump_app_yaml, load_app_yaml
-from flowdesk.kernel.errors import Forbidden
+from flowdesk.kernel.errors import Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
@@ -126,3 +127,48 @@ def list_apps(ctx: ServiceContext) -> list[AppSummary]:
                 )
             )
     return summaries
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    id: str
+    version: int
+    sha256: str
+    published_at: datetime
+    published_by: str | None  # username; None when published from the command line
+    is_current: bool
+
+
+def check_permission(actor: Actor | None) -> None:
+    """Managing apps (versions, export, publishing) is for administrators."""
+    if actor is not None and not decide(actor, "app.publish"):
+        raise Forbidden("Only administrators may manage apps")
+
+
+_may_publish = check_permission
+
+
+def check_yaml(actor: Actor | None, text: str) -> AppSpec:
+    """Validates an app's YAML without publishing it (DefinitionInvalid lists every error)."""
+    _may_publish(actor)
+    return load_app_yaml(text)
+
+
+def versions(ctx: ServiceContext, actor: Actor | None, key: str) -> list[VersionSummary]:
+    _may_publish(actor)
+    with ctx.db.read() as conn:
+        app = apps_store.app_by_key(conn, key)
+        if app is None:
+            raise NotFound(f"No app {key[:64]}", "app_not_found")
+        rows = apps_store.versions_of(conn, app.id)
+    return [
+        VersionSummary(
+            row.id,
+            row.version,
+            row.definition_sha256,
+            row.published_at,
+            row.published_by,
+            row.id == app.current_version_id,
+        )
+        for row in rows
+    ]

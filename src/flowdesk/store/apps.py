@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from flowdesk.store.sql import Sql
-from flowdesk.store.tables import App, AppVersion, table_of
+from flowdesk.store.tables import App, AppVersion, User, table_of
 
 apps = table_of(App)
 versions = table_of(AppVersion)
@@ -115,3 +115,21 @@ def set_current_version(
         .where(apps.c.id == app_id)
         .values(current_version_id=version_id, name_en=name_en, name_zh=name_zh, category=category)
     )
+
+
+def versions_of(conn: Connection, app_id: str) -> list[Row[Any]]:
+    """Every published version of an app, newest first (without the definitions)."""
+    users = table_of(User)
+    query = (
+        select(
+            versions.c.id,
+            versions.c.version,
+            versions.c.definition_sha256,
+            versions.c.published_at,
+            users.c.username.label("published_by"),
+        )
+        .outerjoin(users, users.c.id == versions.c.published_by)
+        .where(versions.c.app_id == app_id)
+        .order_by(versions.c.version.desc())
+    )
+    return list(conn.execute(query))

@@ -1,0 +1,358 @@
+"""REST API /admin/…: the org chart (departments, users, roles, bulk import) and apps.
+
+Administrators (and, for the org chart, holders of the org_admin role) only: anyone else
+gets 403, since the admin area is no secret; an unknown user, department, role or app
+is 404. Every change is audited by the service, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from flowdesk.api import body
+from flowdesk.api.admin_schemas import (
+    AdminAppOut,
+    AppVersionOut,
+    ChangeOut,
+    DepartmentCreate,
+    DepartmentFields,
+    DepartmentOut,
+    ImportOut,
+    PublishOut,
+    RoleCreate,
+    RoleFields,
+    RoleOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from flowdesk.api.body import BadRequest
+from flowdesk.api.deps import Ctx, CurrentActor, url_without_nul
+from flowdesk.services import apps, org, org_import
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(url_without_nul)])
+Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_TYPES = {XLSX: "import.xlsx", "text/csv": "import.csv", "application/octet-stream": "import"}
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
+
+
+def _user(view: org.UserView) -> UserOut:
+    return UserOut(
+        id=view.id,
+        username=view.username,
+        display_name=view.display_name,
+        name_zh=view.name_zh,
+        name_en=view.name_en,
+        department=view.department,
+        manager=view.manager,
+        job_level=view.job_level,
+        email=view.email,
+        mobile=view.mobile,
+        is_active=view.is_active,
+        is_admin=view.is_admin,
+        roles=list(view.roles),
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
+
+
+def _department(view: org.DepartmentView) -> DepartmentOut:
+    return DepartmentOut(
+        code=view.code,
+        name=dict(view.name),
+        parent=view.parent,
+        head=view.head,
+        depth=view.depth,
+        members=view.members,
+    )
+
+
+def _role(view: org.RoleView) -> RoleOut:
+    return RoleOut(key=view.key, name=dict(view.name), members=view.members)
+
+
+async def _raw_body(request: Request, allowed: tuple[str, ...] | dict[str, str]) -> bytes:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in allowed:
+        raise BadRequest(f"Send one of: {', '.join(allowed)}", "unsupported_media_type", 415)
+    return await request.body()
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@router.get("/users", response_model=UserPage, tags=["admin"])
+def list_users(
+    actor: CurrentActor,
+    ctx: Ctx,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    active: bool | None = None,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+) -> UserPage:
+    """People in username order; `q` searches username and names (Chinese too)."""
+    page = org.list_users(
+        ctx, actor, cursor=cursor, limit=limit, q=q, active=active, department=department
+    )
+    return UserPage(items=[_user(u) for u in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(UserCreate),
+)
+async def create_user(request: Request, actor: CurrentActor, ctx: Ctx) -> UserOut:
+    data = await body.parse(request, UserCreate)
+    fields = data.model_dump(exclude_unset=True, exclude={"username"})
+    view = await run_in_threadpool(org.save_user, ctx, actor, data.username, fields, create=True)
+    return _user(view)
+
+
+@router.get("/users/{username}", response_model=UserOut, tags=["admin"])
+def get_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
+    return _user(org.get_user(ctx, actor, username))
+
+
+@router.patch(
+    "/users/{username}",
+    response_model=UserOut,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(UserUpdate),
+)
+async def update_user(username: str, request: Request, actor: CurrentActor, ctx: Ctx) -> UserOut:
+    """Changes the fields given (null clears an optional one); `roles` is the full list."""
+    data = await body.parse(request, UserUpdate)
+    fields = data.model_dump(exclude_unset=True)
+    return _user(await run_in_threadpool(org.save_user, ctx, actor, username, fields))
+
+
+@router.post("/users/{username}/deactivate", response_model=UserOut, tags=["admin"])
+def deactivate_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
+    """The person can no longer log in and gets no new tasks; history and name stay."""
+    return _user(org.set_active(ctx, actor, username, False))
+
+
+@router.post("/users/{username}/reactivate", response_model=UserOut, tags=["admin"])
+def reactivate_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
+    return _user(org.set_active(ctx, actor, username, True))
+
+
+# --- departments and roles ------------------------------------------------------------
+
+
+@router.get("/departments", response_model=list[DepartmentOut], tags=["admin"])
+def list_departments(actor: CurrentActor, ctx: Ctx) -> list[DepartmentOut]:
+    """The whole tree, depth first (`depth` 0 at the top)."""
+    return [_department(d) for d in org.list_departments(ctx, actor)]
+
+
+@router.post(
+    "/departments",
+    response_model=DepartmentOut,
+    status_code=201,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(DepartmentCreate),
+)
+async def create_department(request: Request, actor: CurrentActor, ctx: Ctx) -> DepartmentOut:
+    data = await body.parse(request, DepartmentCreate)
+    fields = data.model_dump(exclude_unset=True, exclude={"code"})
+    view = await run_in_threadpool(org.save_department, ctx, actor, data.code, fields, create=True)
+    return _department(view)
+
+
+@router.patch(
+    "/departments/{code}",
+    response_model=DepartmentOut,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(DepartmentFields),
+)
+async def update_department(
+    code: str, request: Request, actor: CurrentActor, ctx: Ctx
+) -> DepartmentOut:
+    data = await body.parse(request, DepartmentFields)
+    fields = data.model_dump(exclude_unset=True)
+    return _department(await run_in_threadpool(org.save_department, ctx, actor, code, fields))
+
+
+@router.get("/roles", response_model=list[RoleOut], tags=["admin"])
+def list_roles(actor: CurrentActor, ctx: Ctx) -> list[RoleOut]:
+    return [_role(r) for r in org.list_roles(ctx, actor)]
+
+
+@router.post(
+    "/roles",
+    response_model=RoleOut,
+    status_code=201,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(RoleCreate),
+)
+async def create_role(request: Request, actor: CurrentActor, ctx: Ctx) -> RoleOut:
+    data = await body.parse(request, RoleCreate)
+    fields = data.model_dump(exclude={"key"})
+    return _role(await run_in_threadpool(org.save_role, ctx, actor, data.key, fields, create=True))
+
+
+@router.patch(
+    "/roles/{key}",
+    response_model=RoleOut,
+    tags=["admin"],
+    openapi_extra=body.openapi_body(RoleFields),
+)
+async def update_role(key: str, request: Request, actor: CurrentActor, ctx: Ctx) -> RoleOut:
+    data = await body.parse(request, RoleFields)
+    fields = data.model_dump(exclude_unset=True)
+    return _role(await run_in_threadpool(org.save_role, ctx, actor, key, fields))
+
+
+@router.get("/roles/{key}/members", response_model=list[UserOut], tags=["admin"])
+def role_members(key: str, actor: CurrentActor, ctx: Ctx) -> list[UserOut]:
+    return [_user(u) for u in org.role_members(ctx, actor, key)]
+
+
+# --- bulk import --------------------------------------------------------------------------
+
+
+@router.post(
+    "/org/import",
+    response_model=ImportOut,
+    tags=["admin"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_org(
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    dry_run: bool = False,
+    encoding: Literal["auto", "utf-8", "gb18030"] = "auto",
+) -> ImportOut:
+    """Imports an org-chart workbook (or one CSV table) sent as the body: all or nothing.
+    `dry_run=true` is the preview: the same checks and counts, nothing written."""
+    content = await _raw_body(request, IMPORT_TYPES)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    report = await run_in_threadpool(
+        org.import_org,
+        ctx,
+        [(IMPORT_TYPES[content_type], content)],
+        actor=actor,
+        dry_run=dry_run,
+        encoding=encoding,
+    )
+    return ImportOut(
+        dry_run=report.dry_run,
+        sha256=report.sha256,
+        counts={k: dict(v) for k, v in report.counts.items()},
+        changes=[
+            ChangeOut(kind=c.kind, key=c.key, action=c.action, fields=list(c.fields))
+            for c in report.changes
+        ],
+    )
+
+
+@router.get(
+    "/org/template.xlsx",
+    tags=["admin"],
+    responses={200: {"content": {XLSX: {}}}},
+    response_class=Response,
+)
+def import_template(actor: CurrentActor, ctx: Ctx) -> Response:
+    """The workbook to fill in: sheets 部门/departments, 用户/users, 角色/roles."""
+    org.list_roles(ctx, actor)  # the permission check
+    return Response(
+        org_import.template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="flowdesk-org-template.xlsx"'},
+    )
+
+
+# --- apps ------------------------------------------------------------------------------
+
+
+@router.get("/apps", response_model=list[AdminAppOut], tags=["admin"])
+def list_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
+    apps.check_permission(actor)
+    return [
+        AdminAppOut(key=a.key, name=a.name, category=a.category, version=a.version)
+        for a in apps.list_apps(ctx)
+    ]
+
+
+@router.get("/apps/{key}/versions", response_model=list[AppVersionOut], tags=["admin"])
+def app_versions(key: str, actor: CurrentActor, ctx: Ctx) -> list[AppVersionOut]:
+    return [
+        AppVersionOut(
+            id=v.id,
+            version=v.version,
+            sha256=v.sha256,
+            published_at=v.published_at,
+            published_by=v.published_by,
+            is_current=v.is_current,
+        )
+        for v in apps.versions(ctx, actor, key)
+    ]
+
+
+@router.post(
+    "/apps",
+    response_model=PublishOut,
+    tags=["admin"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def publish_app(
+    request: Request, actor: CurrentActor, ctx: Ctx, dry_run: bool = False
+) -> PublishOut:
+    """Validates an app's YAML (every error with its path, 422) and publishes it as a new
+    version; the same definition again publishes nothing. `dry_run=true` only validates."""
+    text = _yaml_text(await _raw_body(request, YAML_TYPES))
+    if dry_run:
+        spec = apps.check_yaml(actor, text)
+        return PublishOut(key=spec.key, version=0, changed=False, dry_run=True)
+    result = await run_in_threadpool(apps.publish_yaml, ctx, text, actor=actor)
+    return PublishOut(key=result.key, version=result.version, changed=result.changed)
+
+
+@router.get(
+    "/apps/{key}/export",
+    tags=["admin"],
+    responses={200: {"content": {"application/yaml": {}}}},
+    response_class=Response,
+)
+def export_app(key: str, actor: CurrentActor, ctx: Ctx) -> Response:
+    apps.check_permission(actor)
+    return Response(
+        apps.export_yaml(ctx, key),
+        media_type="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{key}.yaml"'},
+    )
+
+
+def _yaml_text(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8", "invalid_utf8") from None
+    if "\x00" in text:
+        raise BadRequest("The body contains NUL characters", "invalid_characters")
+    return text
