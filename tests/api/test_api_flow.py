@@ -211,16 +211,10 @@ def test_the_inbox_pages_with_a_cursor(api: Api) -> None:
 
 
 def test_query_parameters_are_validated(api: Api) -> None:
-    assert_problem(
-        api.get("zhang.wei", "/tickets", params={"status": "won"}), 422, "validation_failed"
-    )
-    assert_problem(api.get("zhang.wei", "/tickets", params={"limit": 0}), 422, "validation_failed")
-    assert_problem(
-        api.get("zhang.wei", "/tickets", params={"limit": 101}), 422, "validation_failed"
-    )
-    assert_problem(
-        api.get("zhang.wei", "/tickets", params={"cursor": "' OR 1=1 --"}), 422, "validation_failed"
-    )
+    # The list vocabulary's own check (services/list_query.py) names the parameter.
+    for params in ({"status": "won"}, {"limit": 0}, {"limit": 101}, {"cursor": "' OR 1=1 --"}):
+        body = assert_problem(api.get("zhang.wei", "/tickets", params=params), 422, "invalid_query")
+        assert [e["path"] for e in body["errors"]] == list(params)
     assert_problem(
         api.get("zhang.wei", "/tasks", params={"assignee": "boss"}), 422, "validation_failed"
     )

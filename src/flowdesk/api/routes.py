@@ -7,13 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from flowdesk import __version__
 from flowdesk.api import body
 from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken, url_without_nul
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
+    CurrentStepOut,
     EventOut,
     FieldOut,
+    IndexOut,
+    LinkOut,
     MarkedOut,
     MarkRead,
     MeOut,
@@ -22,6 +26,7 @@ from flowdesk.api.schemas import (
     PersonOut,
     StepOut,
     SubmitTicket,
+    SummaryOut,
     TaskAction,
     TaskOut,
     TaskPage,
@@ -31,7 +36,9 @@ from flowdesk.api.schemas import (
     TokenRequest,
     TokenResponse,
 )
+from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from flowdesk.services import apps, auth, notifications, tickets, views
+from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 from flowdesk.services.tickets import StepOutcome
 
 router = APIRouter(dependencies=[Depends(url_without_nul)])
@@ -48,10 +55,15 @@ def _person(person: views.Person | None) -> PersonOut | None:
     return PersonOut(id=person.id, name=person.name) if person else None
 
 
+def _summary(items: tuple[views.SummaryItem, ...]) -> list[SummaryOut]:
+    return [SummaryOut(key=i.key, label=i.label, value=i.value, text=i.text) for i in items]
+
+
 def _task(task: views.TaskView) -> TaskOut:
     return TaskOut(
         id=task.id,
         ticket_id=task.ticket_id,
+        serial=task.ticket_serial,
         node_id=task.node_id,
         name=task.name,
         state=task.state,
@@ -62,6 +74,8 @@ def _task(task: views.TaskView) -> TaskOut:
         comment=task.comment,
         ticket_title=task.ticket_title or None,
         ticket_subject=task.ticket_subject or None,
+        ticket_status=task.ticket_status or None,
+        summary=_summary(task.summary),
     )
 
 
@@ -71,6 +85,55 @@ def _step(outcome: StepOutcome) -> StepOut:
         status=outcome.status,
         opened_task_ids=list(outcome.opened_task_ids),
     )
+
+
+@router.get("/", response_model=IndexOut, tags=["index"])
+def index() -> IndexOut:
+    """Where to start: the API's main collections, as links (no login needed)."""
+    links = {
+        "openapi": ("/api/v1/openapi.json", "This API's OpenAPI document"),
+        "docs": ("/api/v1/docs", "The API's reference, to read and try"),
+        "token": ("/api/v1/auth/token", "POST a username and password for a token"),
+        "me": ("/api/v1/me", "Who the token belongs to"),
+        "apps": ("/api/v1/apps", "The apps tickets can be filed in"),
+        "tickets": ("/api/v1/tickets", "Tickets, filtered, sorted, searched (q=)"),
+        "tasks": ("/api/v1/tasks?assignee=me&state=open", "My open tasks (待办)"),
+        "done_tasks": ("/api/v1/tasks?assignee=me&state=done", "Tasks I decided (已办)"),
+        "notifications": ("/api/v1/notifications", "My notifications"),
+    }
+    return IndexOut(
+        name="flowdesk API",
+        version=__version__,
+        links={k: LinkOut(href=href, title=title) for k, (href, title) in links.items()},
+    )
+
+
+def _list_query(
+    request: Request, *, ignore: tuple[str, ...] = (), default_sort: Sort = "created"
+) -> ListQuery:
+    """The list vocabulary read once from the raw query (services/list_query.py): every
+    parameter checked together, unknown and repeated ones refused."""
+    params = request.query_params
+    repeated = sorted({k for k in params if len(params.getlist(k)) > 1})
+    if repeated:
+        raise ValidationFailed(
+            "The list's parameters are invalid",
+            [ErrorDetail(k, "repeated_parameter", "Give this parameter once") for k in repeated],
+            code="invalid_query",
+        )
+    given = {k: v for k, v in params.items() if k not in ignore}
+    return parse_list_query(given, default_sort=default_sort, default_limit=50)
+
+
+# Declared for the OpenAPI document; the values are read and checked by _list_query.
+ListText = Annotated[str | None, Query(max_length=200)]
+LIST_DOC = (
+    "Filters: app, status, node, assignee (me or a username), requester (me or a"
+    " username), department (code), created_from/created_to/finished_from/finished_to"
+    " (YYYY-MM-DD in China time, inclusive); q searches the serial, the title and text"
+    " fields (Chinese too); sort=created|updated|waiting, order=desc|asc; cursor is"
+    " opaque and only valid for the sort it came with. A bad parameter is a 422 naming it."
+)
 
 
 @router.post(
@@ -160,37 +223,61 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
     return await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, _locale(request))
 
 
-@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"], description=LIST_DOC)
 def list_tickets(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    app: Annotated[str | None, Query(max_length=64)] = None,
-    status: Literal["running", "approved", "rejected"] | None = None,
+    app: ListText = None,
+    status: ListText = None,
+    node: ListText = None,
+    assignee: ListText = None,
+    requester: ListText = None,
+    department: ListText = None,
+    created_from: ListText = None,
+    created_to: ListText = None,
+    finished_from: ListText = None,
+    finished_to: ListText = None,
+    q: ListText = None,
+    sort: ListText = None,
+    order: ListText = None,
+    cursor: ListText = None,
+    limit: ListText = None,
+    scope: Literal["visible", "mine", "all"] = "visible",
     mine: bool = False,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> TicketPage:
-    page = views.tickets(
-        ctx,
-        actor,
-        app_key=app,
-        status=status,
-        mine=mine,
-        cursor=cursor,
-        limit=limit,
-        locale=_locale(request),
+    """Tickets the caller may see: those they filed or work on (`scope=visible`; for
+    administrators and auditors, every ticket), only those they filed (`scope=mine`,
+    我发起), or every ticket (`scope=all`, administrators and auditors; others 403)."""
+    query = _list_query(request, ignore=("scope", "mine"))
+    page = views.ticket_list(
+        ctx, actor, query, scope="mine" if mine else scope, locale=_locale(request)
     )
     return TicketPage(
         items=[
             TicketSummaryOut(
                 id=t.id,
+                serial=t.serial,
                 app=t.app_key,
                 title=t.title,
                 subject=t.subject,
                 status=t.status,
+                requester=_person(t.requester) or PersonOut(id=t.requester_id, name=""),
                 created_at=t.created_at,
                 updated_at=t.updated_at,
+                finished_at=t.finished_at,
+                summary=_summary(t.summary),
+                current=[
+                    CurrentStepOut(
+                        task_id=c.task_id,
+                        node_id=c.node_id,
+                        name=c.name,
+                        holders=[PersonOut(id=p.id, name=p.name) for p in c.holders],
+                        since=c.since,
+                    )
+                    for c in t.current
+                ],
+                waiting_since=t.waiting_since,
             )
             for t in page.items
         ],
@@ -202,6 +289,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> Ticke
     view = views.ticket(ctx, actor, ticket_id, locale=locale)
     return TicketOut(
         id=view.id,
+        serial=view.serial,
         app=view.app_key,
         app_version=view.app_version,
         title=view.title,
@@ -224,6 +312,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> Ticke
                 actor=_person(e.actor),
                 comment=e.comment,
                 data=e.data,
+                by_person=e.by_person,
             )
             for e in view.timeline
         ],
@@ -235,19 +324,42 @@ def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) 
     return _ticket(ctx, actor, ticket_id, _locale(request))
 
 
-@router.get("/tasks", response_model=TaskPage, tags=["tasks"])
+@router.get("/tasks", response_model=TaskPage, tags=["tasks"], description=LIST_DOC)
 def list_tasks(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
     assignee: Literal["me"] = "me",
-    state: Literal["open"] = "open",
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    state: Literal["open", "done"] = "open",
+    app: ListText = None,
+    status: ListText = None,
+    node: ListText = None,
+    requester: ListText = None,
+    department: ListText = None,
+    created_from: ListText = None,
+    created_to: ListText = None,
+    finished_from: ListText = None,
+    finished_to: ListText = None,
+    q: ListText = None,
+    sort: ListText = None,
+    order: ListText = None,
+    cursor: ListText = None,
+    limit: ListText = None,
 ) -> TaskPage:
-    """Open tasks assigned to the caller, newest first."""
-    page = views.my_tasks(ctx, actor, cursor=cursor, limit=limit, locale=_locale(request))
+    """My open tasks (`state=open`, 待办, newest first) or the tasks I approved or
+    rejected (`state=done`, 已办, the latest decision first), with my decision
+    (`state`), when (`completed_at`) and my comment."""
+    query = _list_query(
+        request, ignore=("state",), default_sort="updated" if state == "done" else "created"
+    )
+    page = views.task_list(ctx, actor, query, done=state == "done", locale=_locale(request))
     return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
+def get_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> TaskOut:
+    """One task, with its ticket's serial; a task on a ticket the caller cannot see is 404."""
+    return _task(views.task(ctx, actor, task_id, locale=_locale(request)))
 
 
 async def _act(

@@ -65,9 +65,22 @@ class AppDetailOut(AppOut):
     nodes: list[dict[str, Any]]
 
 
+SERIAL = "The ticket's serial number, such as LN-2026-000123 (prefix, year, sequence)"
+
+
+class SummaryOut(BaseModel):
+    """One of the fields the app shows in list rows (its definition's `summary`)."""
+
+    key: str
+    label: dict[str, str]
+    value: Any = Field(description="As stored: money and decimals as strings")
+    text: str = Field(description="As people read it, in the language of Accept-Language")
+
+
 class TaskOut(BaseModel):
     id: str
     ticket_id: str
+    serial: str = Field(default="", description=SERIAL)
     node_id: str
     name: dict[str, str]
     state: str
@@ -82,6 +95,8 @@ class TaskOut(BaseModel):
     ticket_subject: str | None = Field(
         default=None, description="What the ticket is about: its first filled text field"
     )
+    ticket_status: str | None = None
+    summary: list[SummaryOut] = Field(default_factory=list)
 
 
 class EventOut(BaseModel):
@@ -93,6 +108,11 @@ class EventOut(BaseModel):
     actor: PersonOut | None
     comment: str | None
     data: dict[str, Any] | None
+    by_person: bool = Field(
+        description="True for what people did (submitted, approved, rejected, changed"
+        " values); false for the engine's own passes (gateways, opened tasks, the outcome),"
+        " which the ticket page leaves out"
+    )
 
 
 TITLE = 'The app\'s name in the language of Accept-Language, " · ", then the subject'
@@ -101,6 +121,7 @@ SUBJECT = "What the ticket is about: its first filled text field, or empty"
 
 class TicketOut(BaseModel):
     id: str
+    serial: str = Field(description=SERIAL)
     app: str
     app_version: int
     title: str = Field(description=TITLE)
@@ -116,14 +137,30 @@ class TicketOut(BaseModel):
     timeline: list[EventOut]
 
 
+class CurrentStepOut(BaseModel):
+    task_id: str
+    node_id: str
+    name: dict[str, str]
+    holders: list[PersonOut]
+    since: datetime
+
+
 class TicketSummaryOut(BaseModel):
     id: str
+    serial: str = Field(description=SERIAL)
     app: str
     title: str = Field(description=TITLE)
     subject: str = Field(description=SUBJECT)
     status: str
+    requester: PersonOut
     created_at: datetime
     updated_at: datetime
+    finished_at: datetime | None
+    summary: list[SummaryOut]
+    current: list[CurrentStepOut] = Field(description="The steps it waits at and who holds them")
+    waiting_since: datetime | None = Field(
+        description="Since when its longest-waiting current step waits; null when finished"
+    )
 
 
 class TicketPage(BaseModel):
@@ -134,6 +171,19 @@ class TicketPage(BaseModel):
 class TaskPage(BaseModel):
     items: list[TaskOut]
     next_cursor: str | None
+
+
+class LinkOut(BaseModel):
+    href: str
+    title: str
+
+
+class IndexOut(BaseModel):
+    """What the API offers, as links: a client can start here."""
+
+    name: str
+    version: str
+    links: dict[str, LinkOut]
 
 
 class StepOut(BaseModel):
