@@ -207,6 +207,52 @@ def app_export(key: str, dev: bool) -> None:
 
 
 @main.group()
+def org() -> None:
+    """The org chart: departments, people and roles."""
+
+
+@org.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--dry-run", is_flag=True, help="Check and count the changes; write nothing.")
+@click.option(
+    "--encoding",
+    type=click.Choice(["auto", "utf-8", "gb18030"]),
+    default="auto",
+    help="Of CSV files (auto: UTF-8 if valid, else GB18030).",
+)
+@click.option("--dev", is_flag=True)
+def org_import(files: tuple[Path, ...], dry_run: bool, encoding: str, dev: bool) -> None:
+    """Import an org-chart workbook (.xlsx) or CSV tables: all rows or none; re-running
+    the same file changes nothing. Exit 1 with every bad cell named."""
+    from flowdesk.services import org as org_service
+    from flowdesk.services.org_import import MAX_FILE_BYTES
+
+    ctx = _context(_settings(dev))
+    for path in files:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            click.echo(f"error: {path} is larger than {MAX_FILE_BYTES} bytes", err=True)
+            sys.exit(1)
+    loaded = [(path.name, path.read_bytes()) for path in files]
+    try:
+        report = org_service.import_org(
+            ctx, loaded, actor=None, dry_run=dry_run, encoding=encoding  # type: ignore[arg-type]
+        )
+    except FlowdeskError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error.path}: {error.message}", err=True)
+        sys.exit(1)
+    for kind, counts in report.counts.items():
+        click.echo(
+            f"{kind}s: {counts['created']} new, {counts['updated']} changed,"
+            f" {counts['unchanged']} unchanged"
+        )
+    click.echo("dry run: nothing was written" if dry_run else f"{report.changed} changes written")
+
+
+@main.group()
 def audit() -> None:
     """The tamper-evident audit log."""
 
