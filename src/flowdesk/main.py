@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.types import Scope
 
 from flowdesk import __version__
-from flowdesk.api import problems
+from flowdesk.api import openapi_errors, ops, problems
 from flowdesk.api.admin import router as admin_router
-from flowdesk.api.limits import BodyLimit
+from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import AuthPolicy, ServiceContext
 from flowdesk.settings import Settings
+from flowdesk.web import errors as web_errors
 from flowdesk.web.app import mount_web
+from flowdesk.web.render import SECURITY_HEADERS
 from flowdesk.worker.runner import BackgroundWorker
 
 API_PREFIX = "/api/v1"
@@ -63,18 +69,16 @@ def create_app(
         redoc_url=None,
     )
 
+    docs_page = _api_docs_page()
+
     @api.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        # Served from our own vendored files: banks run flowdesk without internet access.
-        return get_swagger_ui_html(
-            openapi_url=f"{API_PREFIX}/openapi.json",
-            title="flowdesk API",
-            swagger_js_url=f"/static/vendor/swagger-ui-bundle-{SWAGGER_UI}.js",
-            swagger_css_url=f"/static/vendor/swagger-ui-{SWAGGER_UI}.css",
-        )
+        return docs_page
 
     api.state.ctx = ctx
     problems.install(api)
+    openapi_errors.install(api)
+    api.add_middleware(ops.NoStore)
     api.include_router(api_router)
     api.include_router(admin_router)
 
@@ -89,7 +93,49 @@ def create_app(
     app.state.ctx = ctx
     app.state.settings = settings
     problems.install(app)
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    app.include_router(ops.probes(metrics_token))
     app.mount(API_PREFIX, api)
     mount_web(app, ctx, settings)
+    # The last added runs first: the observer sees (and ids, logs, counts) every request.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuard, refuse=_error_answer)
+    app.add_middleware(ops.RequestObserver, render_error=_internal_error)
     return app
+
+
+async def _error_answer(scope: Scope, status: int, code: str) -> Response:
+    """An error answered before routing: problem+json under /api/, else the error page."""
+    request = Request(scope)
+    if request.url.path.startswith("/api/"):
+        title = code.replace("_", " ").capitalize()
+        return problems.problem(status, code, title, request_id=problems.request_id_of(request))
+    return web_errors.error_page(request, status, code)
+
+
+async def _internal_error(scope: Scope) -> Response:
+    return await _error_answer(scope, 500, "internal_error")
+
+
+def _api_docs_page() -> HTMLResponse:
+    """Swagger UI from our own vendored files (banks run flowdesk without internet
+    access), with the pages' security headers; its one inline script is allowed by hash."""
+    page = get_swagger_ui_html(
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        title="flowdesk API",
+        swagger_js_url=f"/static/vendor/swagger-ui-bundle-{SWAGGER_UI}.js",
+        swagger_css_url=f"/static/vendor/swagger-ui-{SWAGGER_UI}.css",
+        swagger_favicon_url="/static/favicon.svg",
+        # Swagger UI would otherwise fetch a badge from validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    html = bytes(page.body).decode()
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in re.findall(r"<script>(.*?)</script>", html, re.DOTALL)
+    )
+    headers = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+        "script-src 'self'", f"script-src 'self' {hashes}", 1
+    )
+    return HTMLResponse(html, headers=headers)

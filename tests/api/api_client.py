@@ -64,4 +64,11 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["code"] == code, body
     assert body["type"].endswith(code)
     assert "Traceback" not in response.text
+    # Every problem names its request, as the X-Request-ID header and the logs do.
+    assert body["request_id"] == response.headers["x-request-id"], body
     return body
+
+
+def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body without what differs between any two requests."""
+    return {key: value for key, value in body.items() if key != "request_id"}

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from api_client import API, Api, assert_problem, loan_values
+from api_client import API, Api, assert_problem, loan_values, without_request_id
 from fastapi.testclient import TestClient
 
 from flowdesk.main import create_app
@@ -72,11 +72,6 @@ def test_unreadable_bodies_are_refused(
 ) -> None:
     response = _raw_submit(api, content)
     status = 422 if code == "validation_failed" else 400
-    if code == "invalid_characters" and b"\\u0000" in content:
-        # A JSON-escaped NUL parses; the form then refuses the control character.
-        body = assert_problem(response, 422, "validation_failed")
-        assert body["errors"][0]["code"] == "invalid_characters"
-        return
     assert_problem(response, status, code)
     assert PHONE not in response.text
 
@@ -253,7 +248,7 @@ def test_other_peoples_tickets_are_not_found(api: Api) -> None:
     missing = api.get("wu.min", f"/tickets/{'0' * 32}")
     assert_problem(hidden, 404, "ticket_not_found")
     assert_problem(missing, 404, "ticket_not_found")
-    assert hidden.json() == missing.json()  # indistinguishable
+    assert without_request_id(hidden.json()) == without_request_id(missing.json())  # alike
     # Acting on a task of a ticket one cannot see looks like a missing task too.
     legal = next(t for t in ticket["open_tasks"] if t["node_id"] == "legal_review")
     assert_problem(

@@ -1,10 +1,12 @@
-"""Refuses oversized bodies with 413 before reading them in full."""
+"""Refuses oversized bodies with 413 before reading them in full, and NUL in URLs."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowdesk.kernel.errors import FlowdeskError
@@ -21,7 +23,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, self.max_bytes, scope.get("state", {}).get("request_id"))
             return
         seen = 0
 
@@ -43,13 +45,15 @@ class BodyTooLarge(FlowdeskError):
         super().__init__(f"The request body exceeds {limit} bytes", "body_too_large", [], 413)
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, request_id: str | None) -> None:
     body: dict[str, Any] = {
         "type": "https://flowdesk.dev/problems/body_too_large",
         "title": f"The request body exceeds {limit} bytes",
         "status": 413,
         "code": "body_too_large",
     }
+    if request_id:
+        body["request_id"] = request_id
     payload = json.dumps(body).encode()
     await send(
         {
@@ -62,3 +66,32 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+Refuse = Callable[[Scope, int, str], Awaitable[Response]]
+
+
+class NulGuard:
+    """400 `invalid_characters` for a NUL in the path or the query, on every route.
+
+    A NUL can name nothing, and PostgreSQL refuses it in text (a 500 before this
+    guard). The server has already percent-decoded the path (`%00` is a NUL there);
+    the query string is checked raw and decoded (`%00`, `\\x00`)."""
+
+    def __init__(self, app: ASGIApp, refuse: Refuse) -> None:
+        self.app = app
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            response = await self.refuse(scope, 400, "invalid_characters")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    raw_path = scope.get("raw_path") or b""
+    query = scope.get("query_string") or b""
+    return "\x00" in path or b"\x00" in raw_path or b"\x00" in query or b"%00" in query

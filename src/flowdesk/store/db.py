@@ -61,7 +61,9 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, sqlite_synchronous, echo, sqlite_busy_timeout_ms)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
+            self.engine = create_engine(  # hide_parameters: see _sqlite_engine
+                url, pool_size=pool_size, max_overflow=pool_size, echo=echo, hide_parameters=True
+            )
             _ping_connections_after_idle(self.engine, ping_after_idle_s)
 
     @property
@@ -213,7 +215,13 @@ def _ping_connections_after_idle(engine: Engine, idle_s: float) -> None:
 
 def _sqlite_engine(url: str, synchronous: str, echo: bool, busy_timeout_ms: int) -> Engine:
     memory = url in ("sqlite://", "sqlite:///:memory:")
-    kwargs: dict[str, Any] = {"echo": echo, "connect_args": {"check_same_thread": False}}
+    # hide_parameters: bound values (token hashes, personal data) never reach a log line
+    # or an exception's text, even with echo on.
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "hide_parameters": True,
+        "connect_args": {"check_same_thread": False},
+    }
     if memory:
         from sqlalchemy.pool import StaticPool
 

@@ -46,13 +46,17 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _problem(status: int, code: str, title: str, headers: dict[str, str] | None) -> JSONResponse:
-    body = {
+def _problem(
+    status: int, code: str, title: str, headers: dict[str, str] | None, request_id: str | None
+) -> JSONResponse:
+    body: dict[str, Any] = {
         "type": f"https://flowdesk.dev/problems/{code}",
         "title": title,
         "status": status,
         "code": code,
     }
+    if request_id:  # set by the request observer (api/ops.py) on every request
+        body["request_id"] = request_id
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
@@ -67,7 +71,8 @@ def error_page(
     retry_minutes: int | None = None,
 ) -> Response:
     if _is_api(request):
-        return _problem(status, code, code.replace("_", " "), headers)
+        request_id = getattr(request.state, "request_id", None)
+        return _problem(status, code, code.replace("_", " "), headers, request_id)
     context: dict[str, Any] = {"status": status, "code": code, "retry_minutes": retry_minutes}
     try:
         return render(request, "error.html", context, status=status, headers=headers)
@@ -115,7 +120,7 @@ def install(app: FastAPI) -> None:
         return error_page(request, 400, "bad_request")
 
     def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
+        # Not logged here: the request observer (api/ops.py) logs each failure once.
         return error_page(request, 500, "internal_error")
 
     app.add_exception_handler(LoginRequired, login_required)
