@@ -6,6 +6,7 @@ import getpass
 import logging
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -79,7 +80,7 @@ def serve(
     """Migrate the database and serve the web UI and the REST API."""
     import uvicorn
 
-    from flowdesk import serving
+    from flowdesk import logs, serving
     from flowdesk.main import create_app
     from flowdesk.services import demo as demo_data
     from flowdesk.services.bootstrap import migrate_database
@@ -96,6 +97,8 @@ def serve(
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": "info",
+        # JSON lines with request ids, in every server process (flowdesk.logs).
+        "log_config": logs.LOG_CONFIG,
         "proxy_headers": False,
         "loop": serving.LOOP,
         "http": serving.HTTP,
@@ -117,6 +120,8 @@ def _serve_processes(
     from flowdesk.worker.runner import BackgroundWorker
 
     os.environ.update(serving.worker_environment(settings))
+    # /metrics adds up every process's counters from files here (ADR 0012).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="flowdesk-metrics-"))
     job_worker = BackgroundWorker(ctx) if settings.run_worker else None
     if job_worker is not None:
         job_worker.start()
