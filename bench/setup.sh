@@ -6,9 +6,18 @@
 # bench runs flowdesk from the project venv (.venv) and SpiffWorkflow as a
 # subprocess from this venv, so the LGPL peer never becomes a project dependency.
 #
+# It also installs Debian's `wrk` (the HTTP load generator bench/http.py drives) when
+# it is missing.
+#
 # Usage (from the repository root):  bash bench/setup.sh [--profiler]
 #   --profiler   also install py-spy into the peers venv (sampling profiles)
 set -euo pipefail
+
+if ! command -v wrk >/dev/null 2>&1; then
+    SUDO=""
+    [[ "$(id -u)" -eq 0 ]] || SUDO="sudo"
+    $SUDO apt-get install -y wrk
+fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PEERS="${FLOWDESK_PEERS_DIR:-$(cd "$HERE/../.." && pwd)/shared/peers}"
