@@ -334,21 +334,26 @@ def test_tickets_are_visible_only_to_requester_participants_admins_and_auditors(
     assert desk.view(ticket_id, "chen.jing").id == ticket_id
 
 
-def test_approvers_may_correct_values_and_the_change_is_on_the_timeline(desk: Desk) -> None:
+def test_approvers_decide_on_the_values_as_filed(desk: Desk) -> None:
+    """No field of the loan is editable at a review: values sent with a decision are
+    refused and nothing changes (tests/services/test_approver_edits.py has the rest)."""
     ticket_id = desk.submit("120000.00")
     task = desk.task(ticket_id, "finance_review")
-    tickets.approve(
-        desk.ctx,
-        actor=desk.actors["liu.yang"],
-        task_id=task.id,
-        values={"amount": "110000.00", "term_months": 36},
-    )
+    with pytest.raises(ValidationFailed) as refused:
+        tickets.approve(
+            desk.ctx,
+            actor=desk.actors["liu.yang"],
+            task_id=task.id,
+            values={"amount": "110000.00", "term_months": 36},
+        )
+    assert [(e.path, e.code) for e in refused.value.errors] == [
+        ("amount", "field_not_editable"),
+        ("term_months", "field_not_editable"),
+    ]
     view = desk.view(ticket_id)
-    assert view.values["amount"] == "110000.00"
-    changed = [e for e in view.timeline if e.kind == "values_changed"]
-    assert len(changed) == 1
-    assert changed[0].data == {"fields": ["amount"]}
-    assert changed[0].task_id == task.id
+    assert view.values["amount"] == "120000.00"
+    assert desk.task(ticket_id, "finance_review").id == task.id
+    assert not [e for e in view.timeline if e.kind == "values_changed"]
 
 
 def test_timeline_entries_name_the_task_they_are_about(desk: Desk) -> None:

@@ -25,19 +25,25 @@ def test_ticket_titles_follow_the_viewers_language(
 
     requester = browser("zhang.wei", locale=locale)
     page = requester.get(f"/tickets/{ticket_id}").text
-    assert f'<h1 data-testid="ticket-title">{title}</h1>' in page
-    assert re.search(rf"<title>{re.escape(title)}\b", page)
+    serial = re.search(r'data-testid="ticket-serial">(LN-\d{4}-\d{6})<', page)
+    assert serial
+    assert f'{serial.group(1)}</span> {title}</h1>' in page
+    assert re.search(rf"<title>{serial.group(1)} {re.escape(title)}\b", page)
+    named = f'<span class="serial" data-testid="row-serial">{serial.group(1)}</span> {title}</a>'
     mine = requester.get("/tickets").text
-    assert f'<a href="/tickets/{ticket_id}" class="item-title">{title}</a>' in mine
+    assert f'<a href="/tickets/{ticket_id}" class="item-title">{named}' in mine
     home = requester.get("/").text
-    assert f'<a href="/tickets/{ticket_id}" class="item-title">{title}</a>' in home
+    home_named = f'<span class="serial">{serial.group(1)}</span> {title}</a>'
+    assert f'<a href="/tickets/{ticket_id}" class="item-title">{home_named}' in home
 
     approver = browser("liu.yang", locale=locale)  # finance review is waiting for them
     inbox = approver.get("/tasks").text
     assert re.search(
-        rf'href="/tickets/{ticket_id}#task-[0-9a-f]+" class="item-title">{title}<', inbox
+        rf'href="/tickets/{ticket_id}#task-[0-9a-f]+" class="item-title">'
+        rf'<span class="serial" data-testid="row-serial">{serial.group(1)}</span> {title}<',
+        inbox,
     )
-    assert f'class="item-title">{title}</a>' in approver.get("/").text
+    assert f'class="item-title">{home_named}' in approver.get("/").text
     notices = approver.get("/notifications").text
     assert re.search(rf'href="/tickets/{ticket_id}#task-[0-9a-f]+">{title}</a>', notices)
 

@@ -214,7 +214,8 @@ def _search(query: ListQuery, raw: str, errors: list[ErrorDetail]) -> ListQuery:
 def encode_cursor(query: ListQuery, value: str, row_id: str) -> str:
     """Opaque to clients: the sort it belongs to and the last row's position in it."""
     data = [query.sort, "d" if query.descending else "a", value, row_id]
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+    raw = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode())
+    return raw.decode().rstrip("=")  # no padding: nothing to percent-encode in a URL
 
 
 def _decode_cursor(raw: str, query: ListQuery, errors: list[ErrorDetail]) -> tuple[str, str] | None:
@@ -222,7 +223,9 @@ def _decode_cursor(raw: str, query: ListQuery, errors: list[ErrorDetail]) -> tup
     try:
         if len(raw) > MAX_CURSOR:
             raise ValueError(raw)
-        data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", raw):
+            raise ValueError(raw)
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if not (
             isinstance(data, list)
             and len(data) == 4

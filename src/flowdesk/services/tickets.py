@@ -16,7 +16,14 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
-from flowdesk.engines.forms import clean_comment, validate_submission
+from flowdesk.engines.audit import mask_personal
+from flowdesk.engines.forms import (
+    FieldChange,
+    FieldType,
+    clean_comment,
+    validate_edits,
+    validate_submission,
+)
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import (
     CompleteTask,
@@ -42,6 +49,7 @@ from flowdesk.store import tickets as tickets_store
 from flowdesk.store.steps import AuditRecord, SearchTerms
 
 MAX_COMMENT = 2000
+_FREE_TEXT = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL})
 RACE_RETRIES = 5
 Source = Literal["json", "html"]
 
@@ -206,13 +214,14 @@ def _complete_once(
             raise Conflict("The task is no longer open", "task_not_open")
         app = ctx.apps.version(conn, row.app_version_id)
         current_values: dict[str, Any] = dict(row.values)
-        changed: list[str] = []
-        if values:
-            updates = validate_submission(
-                app.spec.form, values, source=source, locale=locale, partial=True
-            )
-            changed = sorted(k for k, v in updates.items() if current_values.get(k) != v)
-            current_values.update(updates)
+        changes = _value_changes(app, row.node_id, outcome, values, current_values, source, locale)
+        for change in changes:
+            if change.new is None:
+                current_values.pop(change.field, None)
+            else:
+                current_values[change.field] = change.new
+        changed = [change.field for change in changes]
+        recorded = [_recorded_change(change) for change in changes]
         result = step(
             app.spec.process,
             state,
@@ -232,7 +241,7 @@ def _complete_once(
                 actor_id=actor.user_id,
                 node_id=row.node_id,
                 task_id=task_id,
-                data={"fields": changed},
+                data={"fields": changed, "changes": recorded},
             )
         opened = _opened(result)
         write = _step_write(
@@ -250,6 +259,7 @@ def _complete_once(
                     "node": row.node_id,
                     "status": result.state.status,
                     "changed_fields": changed,
+                    "changes": recorded,
                     "opened": [_node_of(result, t) for t in opened],
                 },
             ),
@@ -262,6 +272,38 @@ def _complete_once(
     if not written.applied:
         raise _StaleVersion()
     return StepOutcome(row.ticket_id, result.state.status, opened)
+
+
+def _value_changes(
+    app: PublishedApp,
+    node_id: str,
+    outcome: Literal["approve", "reject"],
+    values: Mapping[str, object] | None,
+    current: Mapping[str, object],
+    source: Source,
+    locale: str,
+) -> tuple[FieldChange, ...]:
+    """The value changes an approver sends, refused (422, nothing written) unless the task's
+    node declares the fields `editable`; a reject changes nothing, it ends the decision."""
+    if not values:
+        return ()
+    node = app.spec.process.nodes.get(node_id)
+    editable = node.editable if node is not None and outcome == "approve" else ()
+    return validate_edits(
+        app.spec.form, values, editable=editable, current=current, source=source, locale=locale
+    )
+
+
+def _recorded_change(change: FieldChange) -> dict[str, object]:
+    """Old and new value as the timeline and the audit keep them: free text masked (an ID
+    or phone number typed into it), numbers, dates and choices as stored."""
+
+    def kept(value: object) -> object:
+        if isinstance(value, str) and change.type in _FREE_TEXT:
+            return mask_personal(value)
+        return value
+
+    return {"field": change.field, "old": kept(change.old), "new": kept(change.new)}
 
 
 def _step_write(

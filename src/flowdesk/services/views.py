@@ -91,6 +91,12 @@ class TimelineEntry:
     comment: str | None
     data: dict[str, Any] | None
 
+    @property
+    def by_person(self) -> bool:
+        """What someone did (submitted, approved, changed values...), not an engine pass
+        through a gateway, an opened task or the outcome the last decision led to."""
+        return self.actor is not None
+
 
 @dataclass(frozen=True)
 class TicketView:

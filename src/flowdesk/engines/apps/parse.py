@@ -58,6 +58,8 @@ def parse_app(data: object) -> AppSpec:
             else _raw_conditions(data.get("process"))
         )
         errors.extend(check_conditions(form, conditions))
+        if isinstance(process, ProcessSpec):
+            errors.extend(check_editable(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
     if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
@@ -90,6 +92,40 @@ def check_conditions(form: FormSpec, conditions: Sequence[tuple[str, str]]) -> l
             if exc.code == "unknown_field" and "did you mean" not in exc.message.lower():
                 message += _suggestion(text, exc.position, fields)
             errors.append(ErrorDetail(path=path, code=f"expr_{exc.code}", message=message))
+    return errors
+
+
+def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
+    """Each user task's `editable` fields must be form fields that no branch condition reads.
+
+    A field a condition routes on is never editable: changing it after the route was
+    taken (an amount lowered past the committee) would make the ticket's path a lie.
+    The check is whole-process rather than "downstream of the gateway" on purpose, so
+    a loop back to an earlier gateway cannot reopen the question.
+    """
+    fields = field_types(form)
+    routed: set[str] = set()
+    for _path, text in process.conditions():
+        try:
+            routed |= compile_expression(text, fields, expect=ExprType.BOOL).fields_used
+        except ExprError:
+            continue  # reported by check_conditions
+    errors: list[ErrorDetail] = []
+    for i, node in enumerate(process.nodes.values()):
+        for j, key in enumerate(node.editable):
+            path = f"process.nodes[{i}].editable[{j}]"
+            if key not in fields:
+                close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                errors.append(ErrorDetail(path, "unknown_field", f"No form field '{key}'{hint}"))
+            elif key in routed:
+                errors.append(
+                    ErrorDetail(
+                        path,
+                        "editable_field_routes",
+                        f"'{key}' is read by a branch condition, so it cannot be editable",
+                    )
+                )
     return errors
 
 

@@ -2,12 +2,14 @@
 
 Public API: `parse_form` builds a `FormSpec` from a definition; `validate_submission`
 turns raw JSON/HTML input into clean stored values or one `ValidationFailed` listing
-every bad field; `clean_comment` does the same for an approver's comment; `typed_values`
-and `expression_types` feed the expression engine; `display_value` and
-`amount_in_capitals` render values for people.
+every bad field; `clean_comment` does the same for an approver's comment;
+`validate_edits` checks the values an approver sends against the fields their step
+may change; `typed_values` and `expression_types` feed the expression engine;
+`display_value` and `amount_in_capitals` render values for people.
 """
 
 from .capitals import amount_in_capitals
+from .edits import FieldChange, validate_edits
 from .parse import parse_form
 from .spec import ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
 from .validate import clean_comment, validate_submission
@@ -15,6 +17,7 @@ from .values import display_value, expression_types, typed_values
 
 __all__ = [
     "ChoiceOption",
+    "FieldChange",
     "FieldSpec",
     "FieldType",
     "FormSpec",
@@ -25,5 +28,6 @@ __all__ = [
     "expression_types",
     "parse_form",
     "typed_values",
+    "validate_edits",
     "validate_submission",
 ]

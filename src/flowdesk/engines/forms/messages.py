@@ -46,6 +46,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
     "invalid_choice": ("Not one of the options", "请从选项中选择"),
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),
+    # An approver sending values the task's step does not open for change.
+    "field_not_editable": ("This field cannot be changed at this step", "此环节不能修改该字段"),
+    "edits_refused": (
+        "The form cannot be changed at this step; decide on the values as filed",
+        "此环节不能修改表单，请按提交的内容审批",
+    ),
     # An approver's comment (approve/reject), which is not a form field.
     "comment_invalid": ("The comment is not valid", "审批意见填写有误"),
     "comment_too_long": (

@@ -32,7 +32,7 @@ MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
 _PROCESS_KEYS = frozenset({"nodes", "flows"})
-_NODE_KEYS = frozenset({"id", "type", "name", "assignee"})
+_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable"})
 _FLOW_KEYS = frozenset({"id", "from", "to", "condition", "default"})
 # the keys each assignee kind takes besides "kind", and whether they are required
 _ASSIGNEE_KEYS: dict[str, dict[str, bool]] = {
@@ -165,9 +165,12 @@ def _parse_nodes(
             problems.add(
                 f"{node_path}.assignee", "assignee_not_allowed", "Only user tasks have assignees"
             )
+        editable = _parse_editable(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
-        nodes[node_id] = Node(id=node_id, type=node_type, name=name, assignee=assignee)
+        nodes[node_id] = Node(
+            id=node_id, type=node_type, name=name, assignee=assignee, editable=editable
+        )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
 
@@ -196,6 +199,32 @@ def _parse_name(raw: Mapping[str, object], path: str, problems: _Problems) -> di
         else:
             name[locale] = text
     return name
+
+
+def _parse_editable(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> tuple[str, ...]:
+    """`editable: [field, ...]` of a user task; whether each names a field the process
+    may let change is the app layer's check (it knows the form and the conditions)."""
+    if "editable" not in raw:
+        return ()
+    value = raw["editable"]
+    path = f"{path}.editable"
+    if node_type is not None and node_type != "user_task":
+        problems.add(path, "editable_not_allowed", "Only user tasks have editable fields")
+        return ()
+    if not _is_list(value) or not all(
+        isinstance(key, str) and key for key in cast(Sequence[object], value)
+    ):
+        problems.add(path, "wrong_type", "Must be a list of form field keys, such as [purpose]")
+        return ()
+    keys = cast(Sequence[str], value)
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
+        seen.add(key)
+    return tuple(keys)
 
 
 def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRule | None:

@@ -64,12 +64,17 @@ class AssigneeRule:
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One step of the graph; `name` maps a locale ("en", "zh") to display text."""
+    """One step of the graph; `name` maps a locale ("en", "zh") to display text.
+
+    `editable` (user tasks only) lists the form fields the task's assignee may change
+    while deciding; none by default, so an approver decides on what was filed.
+    """
 
     id: str
     type: NodeType
     name: Mapping[str, str] = field(default_factory=dict, hash=False)
     assignee: AssigneeRule | None = None
+    editable: tuple[str, ...] = ()
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -81,6 +86,8 @@ class Node:
             data["name"] = dict(self.name)
         if self.assignee is not None:
             data["assignee"] = self.assignee.to_dict()
+        if self.editable:
+            data["editable"] = list(self.editable)
         return data
 
 

@@ -1,31 +1,42 @@
-"""My inbox: open tasks assigned to me, newest first, with "load more" by cursor."""
+"""My inbox: 待办 (open tasks assigned to me) and 已办 (tasks I decided), filtered,
+searched and sorted with the lists' shared vocabulary, "load more" by cursor."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from flowdesk.services import views
-from flowdesk.web.pages.common import checked_cursor
-from flowdesk.web.render import render, request_locale
+from flowdesk.services import apps, views
+from flowdesk.web.pages.list_page import list_page, read_query
+from flowdesk.web.render import request_locale
 from flowdesk.web.session import Ctx, CurrentSession
 
 router = APIRouter()
 PAGE_SIZE = 20
+TABS = ("open", "done")
 
 
 @router.get("/tasks")
-def inbox(
-    request: Request, ctx: Ctx, session: CurrentSession, cursor: str | None = None
-) -> Response:
-    page = views.my_tasks(
-        ctx,
-        session.actor,
-        cursor=checked_cursor(cursor),
-        limit=PAGE_SIZE,
-        locale=request_locale(request),
+def inbox(request: Request, ctx: Ctx, session: CurrentSession, tab: str = "open") -> Response:
+    chosen = tab if tab in TABS else "open"
+    query, errors = read_query(
+        request,
+        ignore=("tab",),
+        default_sort="updated" if chosen == "done" else "created",
+        page_size=PAGE_SIZE,
     )
-    context = {"page": page}
-    if request.headers.get("HX-Request") == "true" and cursor:
-        return render(request, "_task_rows.html", context, fragment=True, session=session)
-    return render(request, "tasks.html", context, session=session)
+    page = None
+    if not errors:
+        page = views.task_list(
+            ctx, session.actor, query, done=chosen == "done", locale=request_locale(request)
+        )
+    return list_page(
+        request,
+        session,
+        query,
+        errors,
+        page,
+        full="tasks.html",
+        rows="_task_rows.html",
+        extra={"tab": chosen, "apps": apps.list_apps(ctx), "base_params": {"tab": chosen}},
+    )

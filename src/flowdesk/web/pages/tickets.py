@@ -10,7 +10,9 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from flowdesk.kernel.errors import Conflict, ValidationFailed
+from flowdesk.engines.forms.messages import message as form_message
+from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
+from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
 from flowdesk.services import tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
@@ -23,6 +25,8 @@ from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected")
+# What the approve/reject form posts; a value field would be an edit (refused, 422).
+DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,27 @@ def _act(
 ) -> Response:
     locale = request_locale(request)
     checked_id(task_id, "task")
+    edits = sorted(key for key in form if key not in DECISION_FIELDS)
+    if edits:
+        # The decision form offers no value inputs: anything else posted is an attempt to
+        # change the ticket while deciding, refused whole (nothing is decided either).
+        refused = ValidationFailed(
+            form_message("edits_refused", locale),
+            [
+                ErrorDetail(
+                    _posted_path(key),
+                    "field_not_editable",
+                    form_message("field_not_editable", locale),
+                )
+                for key in edits
+            ],
+            "values_not_editable",
+        )
+        raw_ticket_id = form.get("ticket_id")
+        if not isinstance(raw_ticket_id, str) or not raw_ticket_id:
+            raise refused
+        error = ActionError(task_id, "values_not_editable", refused.message)
+        return ticket_page(request, ctx, session, raw_ticket_id, action_error=error, status=422)
     raw_comment = form.get("comment")
     comment = raw_comment if isinstance(raw_comment, str) else ""
     raw_ticket = form.get("ticket_id")
@@ -159,6 +184,11 @@ def _act(
         )
     flash = "approved" if outcome == "approve" else "rejected"
     return redirect(f"/tickets/{result.ticket_id}", flash=flash)
+
+
+def _posted_path(key: str) -> str:
+    """The posted key as an error path, unless it could be personal data (not a field key)."""
+    return key if FIELD_KEY.fullmatch(key) else "(unknown)"
 
 
 @router.post("/tasks/{task_id}/approve")

@@ -1,0 +1,89 @@
+"""Changes to a filed ticket's values by the person deciding a task: refused by default.
+
+A ticket's values are what approvers decide on, so a task may change only the fields its
+node declares `editable` (none unless the app says so); any other key is refused with
+`field_not_editable` and nothing is written. An accepted change is returned with its old
+and new stored value so the caller can keep both in the timeline and the audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
+
+from .messages import message
+from .parse import KEY_PATTERN
+from .spec import FieldType, FormSpec
+from .validate import validate_submission
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's stored value before and after a decision; None means absent."""
+
+    field: str
+    type: FieldType
+    old: object
+    new: object
+
+
+def validate_edits(
+    form: FormSpec,
+    raw: Mapping[str, object],
+    *,
+    editable: Collection[str],
+    current: Mapping[str, object],
+    source: Literal["json", "html"],
+    locale: str = "en",
+) -> tuple[FieldChange, ...]:
+    """The changes `raw` makes to `current`, in form order, or ValidationFailed naming every
+    refused key: `field_not_editable` for a field the node does not open, `unknown_field`
+    for a key that is not a field, or the field's own validation error.
+
+    A given editable field that cleans to nothing (blank text, JSON null) clears an optional
+    field and is refused with `required` for a required one.
+    """
+    errors: list[ErrorDetail] = []
+    fields = {field.key: field for field in form.fields}
+    wanted: dict[str, object] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            path = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
+            errors.append(ErrorDetail(path, "unknown_field", message("unknown_field", locale)))
+        elif key not in editable:
+            errors.append(
+                ErrorDetail(key, "field_not_editable", message("field_not_editable", locale))
+            )
+        else:
+            wanted[key] = value
+    clean: dict[str, object] = {}
+    try:
+        clean = validate_submission(form, wanted, source=source, locale=locale, partial=True)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    failed = {detail.path for detail in errors}
+    for key in wanted:
+        if key not in clean and key not in failed and fields[key].required:
+            errors.append(ErrorDetail(key, "required", message("required", locale)))
+    if errors:
+        ordered = sorted(errors, key=_form_order(form))
+        if any(detail.code == "field_not_editable" for detail in errors):
+            raise ValidationFailed(message("edits_refused", locale), ordered, "values_not_editable")
+        raise ValidationFailed(message("submission_invalid", locale), ordered)
+    return tuple(
+        FieldChange(key, field.type, current.get(key), clean.get(key))
+        for key, field in fields.items()
+        if key in wanted and current.get(key) != clean.get(key)
+    )
+
+
+def _form_order(form: FormSpec) -> Callable[[ErrorDetail], int]:
+    order = {key: index for index, key in enumerate(form.keys())}
+
+    def position(detail: ErrorDetail) -> int:
+        return order.get(detail.path, len(order))
+
+    return position
