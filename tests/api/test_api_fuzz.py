@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from api_client import API, Api
+from api_client import API, Api, assert_problem
 from fastapi.testclient import TestClient
 
 from flowdesk.main import create_app
@@ -55,3 +55,122 @@ def test_no_generated_request_causes_a_server_error(demo_ctx: ServiceContext) ->
         )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "passed" in run.stdout
+
+
+# ---- The whole class of unreadable bodies, on every kind of endpoint -------------------
+# Each answer is a 400 (415 for a wrong type) problem with a precise code, never a 500,
+# and stores nothing; the unauthenticated token endpoint included (ADR 0012).
+
+RESIDENT_ID = "11010519491231002X"
+DEEP = b'{"values": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+UNREADABLE = [
+    (DEEP, "too_deep"),
+    (b"[" * 100_000, "too_deep"),
+    (b'{"values": {"amount": ' + b"9" * 5000 + b"}}", "number_too_long"),
+    (b'{"values": {"amount": 1' + b"0" * 400 + b".5}}", "number_too_long"),
+    (b'{"values": {"amount": 1e999}}', "number_out_of_range"),
+    (b'{"values": {"purpose": "' + b"x" * 200_000 + b'"}}', "string_too_long"),
+    (b'{"values": {"' + b"k" * 1000 + b'": 1}}', "key_too_long"),
+    (b'{"values": {"purpose": "a\\u0000b"}}', "invalid_characters"),
+    (b'{"values": {"a\\u0000": 1}}', "invalid_characters"),
+    (b'{"values": {"purpose": "a\x00b"}}', "invalid_characters"),
+    (b'{"values": {"purpose": "\xc3\x28"}}', "invalid_utf8"),
+    (b'{"values": {"a": 1, "a": 2}}', "duplicate_key"),
+    (b'{"values": {"purpose": "x"}', "malformed_json"),
+]
+UNREADABLE_IDS = [
+    "deep-1000",
+    "open-brackets",
+    "int-5000-digits",
+    "float-400-digits",
+    "float-overflow",
+    "string-200k",
+    "key-1000",
+    "escaped-nul",
+    "escaped-nul-in-key",
+    "raw-nul",
+    "bad-utf8",
+    "duplicate-key",
+    "truncated",
+]
+
+
+def _token_body(content: bytes) -> bytes:
+    """The same defect inside a token request (username and password come first)."""
+    return content.replace(b'{"values": ', b'{"username": "admin", "password": "x", "v": ', 1)
+
+
+@pytest.mark.parametrize("content, code", UNREADABLE, ids=UNREADABLE_IDS)
+def test_every_unreadable_body_is_a_precise_400(
+    api: Api, client: TestClient, demo_ctx: ServiceContext, content: bytes, code: str
+) -> None:
+    before = _ticket_count(demo_ctx, api)
+    json_type = {"Content-Type": "application/json"}
+    answers = [
+        api.post("zhang.wei", "/apps/loan/tickets", content=content, headers=json_type),
+        api.post("li.na", f"/tasks/{'0' * 32}/approve", content=content, headers=json_type),
+        client.post(f"{API}/auth/token", content=_token_body(content), headers=json_type),
+    ]
+    for response in answers:
+        body = assert_problem(response, 400, code)
+        assert len(response.content) < 1000  # nothing of the body is echoed
+        assert "Traceback" not in response.text
+        assert body["request_id"]
+    assert _ticket_count(demo_ctx, api) == before
+
+
+def _ticket_count(ctx: ServiceContext, api: Api) -> int:
+    response = api.get("admin", "/tickets", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return len(response.json()["items"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/apps/%00/new",
+        "/tickets/%00",
+        "/tasks?state=%00",
+        "/apps/loan/new?x=a%00b",
+        f"{API}/apps/%00",
+        f"{API}/tickets/%00",
+        f"{API}/tickets?q=%00",
+        f"{API}/tasks?assignee=me&state=%00",
+        f"{API}/auth/token?x=%00",
+    ],
+)
+def test_a_nul_anywhere_in_a_url_is_400_invalid_characters(
+    api: Api, client: TestClient, path: str
+) -> None:
+    headers = api.headers("zhang.wei")
+    response = client.get(path, headers=headers)
+    assert response.status_code == 400, response.text
+    if path.startswith(API):
+        assert_problem(response, 400, "invalid_characters")
+    else:
+        assert response.headers["content-type"].startswith("text/html")
+    response = client.post(path, headers=headers, json={})
+    assert response.status_code == 400, response.text
+
+
+def test_unknown_keys_are_never_echoed_and_the_answer_stays_small(api: Api) -> None:
+    values = {f"{RESIDENT_ID}{i:06d}": "x" for i in range(28_000)}  # ~1 MB of unknown keys
+    response = api.post("zhang.wei", "/apps/loan/tickets", json={"values": values})
+    body = assert_problem(response, 422, "validation_failed")
+    assert RESIDENT_ID not in response.text
+    assert len(response.content) < 20_000
+    assert body["errors"][-1]["code"] == "more_errors"
+    top = {"values": {}, **{f"{RESIDENT_ID}{i}": 1 for i in range(500)}}
+    response = api.post("zhang.wei", "/apps/loan/tickets", json=top)
+    body = assert_problem(response, 422, "validation_failed")
+    assert RESIDENT_ID not in response.text
+    assert {e["path"] for e in body["errors"] if e["code"] != "more_errors"} == {"(unknown)"}
+    assert len(response.content) < 20_000
+
+
+def test_a_long_path_is_not_echoed_in_full(api: Api) -> None:
+    key = "k" * 10_000
+    for path in (f"/apps/{key}", f"/apps/{key}/tickets", f"/tickets/{key}"):
+        response = api.get("zhang.wei", path)
+        assert 400 <= response.status_code < 500, response.text
+        assert len(response.content) < 1000
