@@ -13,18 +13,20 @@ from fastapi.responses import HTMLResponse, Response
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
 from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
-from flowdesk.services import tickets, views
+from flowdesk.services import apps, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web.forms import value_rows
 from flowdesk.web.i18n import Locale
-from flowdesk.web.pages.common import checked_cursor, checked_id
+from flowdesk.web.pages.common import checked_id
+from flowdesk.web.pages.list_page import list_page, read_query
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
 router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected")
+OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment"})
 
@@ -62,7 +64,9 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if task.completed_by:
             people[task.completed_by.id] = task.completed_by.name
     rows = []
-    for entry in view.timeline:
+    # What people did and the outcome it led to; the engine's passes (gateways, opened
+    # tasks) stay in the event log, the audit and the API (by_person false).
+    for entry in (e for e in view.timeline if e.by_person or e.kind in OUTCOMES):
         assigned = (entry.data or {}).get("assignees") if entry.kind == "task_opened" else None
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
         rows.append(
@@ -206,24 +210,32 @@ def reject(
 
 
 @router.get("/tickets")
-def my_tickets(
-    request: Request,
-    ctx: Ctx,
-    session: CurrentSession,
-    status: str = "",
-    cursor: str | None = None,
+def ticket_list(
+    request: Request, ctx: Ctx, session: CurrentSession, scope: str = "mine"
 ) -> Response:
-    chosen = status if status in STATUS_FILTERS else None
-    page = views.tickets(
-        ctx,
-        session.actor,
-        mine=True,
-        status=chosen,
-        cursor=checked_cursor(cursor),
-        limit=PAGE_SIZE,
-        locale=request_locale(request),
+    """我发起 (the tickets I filed) or, for those who may see every ticket, all of them."""
+    chosen = "all" if scope == "all" else "mine"
+    query, errors = read_query(
+        request, ignore=("scope",), default_sort="created", page_size=PAGE_SIZE
     )
-    context = {"page": page, "status": chosen or "", "filters": STATUS_FILTERS}
-    if request.headers.get("HX-Request") == "true" and cursor:
-        return render(request, "_ticket_rows.html", context, fragment=True, session=session)
-    return render(request, "tickets.html", context, session=session)
+    page = None
+    if not errors:
+        page = views.ticket_list(
+            ctx, session.actor, query, scope=chosen, locale=request_locale(request)
+        )
+    return list_page(
+        request,
+        session,
+        query,
+        errors,
+        page,
+        full="tickets.html",
+        rows="_ticket_rows.html",
+        extra={
+            "scope": chosen,
+            "sees_all": views.sees_all_tickets(session.actor),
+            "apps": apps.list_apps(ctx),
+            "statuses": STATUS_FILTERS,
+            "base_params": {"scope": "all"} if chosen == "all" else {},
+        },
+    )
