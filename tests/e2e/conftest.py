@@ -62,13 +62,17 @@ class Site:
         locale: str = "zh",
         width: str = "1280",
         bypass_csp: bool = False,
+        height: int | None = None,
     ) -> Any:
         """A fresh browser context, logged in as `user` (None: anonymous), in `locale`."""
         phone = width == "375"
+        viewport = dict(VIEWPORTS[width])
+        if height is not None:
+            viewport["height"] = height
         context = self.browser.new_context(
             base_url=self.url,
             locale=LOCALES[locale],
-            viewport=VIEWPORTS[width],
+            viewport=viewport,
             timezone_id="Asia/Shanghai",
             is_mobile=phone,
             has_touch=phone,

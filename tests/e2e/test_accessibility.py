@@ -14,6 +14,7 @@ upstream's (swagger-api/swagger-ui).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 BLOCKING = ("serious", "critical")
+# Set FLOWDESK_E2E_SCREENSHOTS to a folder to keep a full-page screenshot of every case.
+SHOTS = os.environ.get("FLOWDESK_E2E_SCREENSHOTS", "")
 
 
 def _submit_empty(page: Any) -> None:
@@ -88,6 +91,9 @@ def test_axe_finds_nothing_serious(site: Site, page: Page, locale: str, width: s
         if page.then is not None:
             page.then(tab)
         assert tab.evaluate("document.documentElement.lang").startswith(locale)
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=f"{SHOTS}/{page.name}-{locale}-{width}.png", full_page=True)
         violations = axe_violations(tab)
         blocking = [v for v in violations if v["impact"] in BLOCKING]
         assert not blocking, describe(blocking)

@@ -7,8 +7,87 @@
   }
   document.addEventListener("htmx:responseError", showError);
   document.addEventListener("htmx:sendError", showError);
-  // Bring the error summary of a re-shown form into view for keyboard and screen-reader users.
+
+  // Switching the language reloads the page, which would lose what was typed. Just
+  // before a language link is followed, the page's forms go to sessionStorage (this tab
+  // only); the page that comes back at the same path fills them in again and forgets
+  // them at once. Passwords, hidden fields (the CSRF token) and files are never kept.
+  var STASH_KEY = "flowdesk.form-stash";
+  var SKIPPED = { hidden: true, password: true, file: true, submit: true, button: true, reset: true, image: true };
+
+  function fieldsOf(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !SKIPPED[el.type] && !el.disabled;
+    });
+  }
+
+  function stashForms() {
+    var forms = Array.prototype.map.call(document.forms, function (form) {
+      return {
+        action: form.getAttribute("action") || "",
+        fields: fieldsOf(form).map(function (el) {
+          if (el.type === "radio" || el.type === "checkbox") {
+            return { name: el.name, value: el.value, checked: el.checked };
+          }
+          return { name: el.name, value: el.value };
+        })
+      };
+    });
+    try {
+      sessionStorage.setItem(STASH_KEY, JSON.stringify({ path: location.pathname, forms: forms }));
+    } catch (e) { /* storage full or disabled: switch anyway */ }
+  }
+
+  function restoreForms() {
+    var raw = null;
+    try {
+      raw = sessionStorage.getItem(STASH_KEY);
+      sessionStorage.removeItem(STASH_KEY);
+    } catch (e) { return; }
+    if (!raw) { return; }
+    var stash;
+    try { stash = JSON.parse(raw); } catch (e) { return; }
+    if (!stash || stash.path !== location.pathname || !Array.isArray(stash.forms)) { return; }
+    var changed = [];
+    stash.forms.forEach(function (saved, index) {
+      var form = document.forms[index];
+      if (!form || (form.getAttribute("action") || "") !== saved.action) { return; }
+      var fields = fieldsOf(form);
+      var used = [];
+      (saved.fields || []).forEach(function (s) {
+        for (var i = 0; i < fields.length; i++) {
+          var el = fields[i];
+          if (used.indexOf(el) >= 0 || el.name !== s.name) { continue; }
+          if (el.type === "radio" || el.type === "checkbox") {
+            if (el.value !== s.value) { continue; }
+            el.checked = !!s.checked;
+          } else {
+            el.value = s.value;
+          }
+          used.push(el);
+          changed.push(el);
+          return;
+        }
+      });
+    });
+    // Let HTMX (the amount-in-capitals preview) and Alpine see the values, after they
+    // have started.
+    setTimeout(function () {
+      changed.forEach(function (el) {
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    }, 0);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".locale-switch a[href]");
+    if (link) { stashForms(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreForms();
+    // Bring the error summary of a re-shown form into view for keyboard and screen-reader users.
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
   });
