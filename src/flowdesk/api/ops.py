@@ -138,6 +138,7 @@ class RequestObserver:
         REQUESTS.labels(method, route, str(status)).inc()
         LATENCY.labels(method, route).observe(elapsed)
         fields: dict[str, Any] = {
+            "request_id": logs.request_id.get(),
             "method": method,
             "route": route,
             "status": status,
