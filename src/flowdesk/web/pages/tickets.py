@@ -214,7 +214,7 @@ def ticket_list(
     request: Request, ctx: Ctx, session: CurrentSession, scope: str = "mine"
 ) -> Response:
     """我发起 (the tickets I filed) or, for those who may see every ticket, all of them."""
-    chosen = "all" if scope == "all" else "mine"
+    chosen: views.TicketScope = "all" if scope == "all" else "mine"
     query, errors = read_query(
         request, ignore=("scope",), default_sort="created", page_size=PAGE_SIZE
     )
