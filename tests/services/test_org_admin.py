@@ -413,3 +413,18 @@ def test_formulas_macros_and_old_excel_are_refused_cleanly(
 def test_the_template_reads_back_as_an_empty_import() -> None:
     records = org_import.read_files([("template.xlsx", org_import.template_xlsx())])
     assert (records.departments, records.users, records.roles, records.issues) == ((), (), (), ())
+
+
+def test_a_change_that_fails_midway_leaves_no_row_and_no_audit_entry(
+    demo_ctx: ServiceContext, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowdesk.store import org as org_store
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(org_store, "grant_role", broken)  # after the user rows are written
+    before = (_audit_count(demo_ctx), _row_count(demo_ctx, "users"))
+    with pytest.raises(RuntimeError):
+        org.import_org(demo_ctx, [("bank.xlsx", _bank_file())], actor=actors["admin"])
+    assert (_audit_count(demo_ctx), _row_count(demo_ctx, "users")) == before
