@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from api_client import API
 from fastapi.testclient import TestClient
@@ -68,7 +69,9 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         operation = spec["paths"][path][method]
         assert operation.get("responses"), (method, path)
         if method == "post":
-            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            body = _resolved(
+                spec, operation["requestBody"]["content"]["application/json"]["schema"]
+            )
             assert body["type"] == "object"
             assert body.get("additionalProperties") is False  # unknown fields are refused
 
@@ -120,3 +123,50 @@ def test_the_bearer_scheme_is_declared_and_asked_for(client: TestClient) -> None
     refused = client.get(f"{API}/me")
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
+
+
+def _resolved(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" not in schema:
+        return schema
+    resolved: dict[str, Any] = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return resolved
+
+
+def _problem_statuses(operation: dict[str, Any]) -> set[int]:
+    declared = set()
+    for status, response in operation["responses"].items():
+        if status.startswith(("4", "5")):
+            assert set(response["content"]) == {"application/problem+json"}, (status, response)
+            schema = response["content"]["application/problem+json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Problem"}
+            declared.add(int(status))
+    return declared
+
+
+def test_every_operation_declares_the_problems_it_can_answer(client: TestClient) -> None:
+    """Each error status is declared as application/problem+json with the Problem schema,
+    for every operation, those added later included (a generic rule, api/openapi_errors)."""
+    spec = client.get(f"{API}/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's shape: never sent
+    assert "ValidationError" not in schemas
+    problem = schemas["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "code"}
+    assert {"errors", "request_id"} <= set(problem["properties"])
+    error = schemas["ProblemError"]
+    assert set(error["required"]) == {"path", "code", "message"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            declared = _problem_statuses(operation)
+            assert {400, 500} <= declared, (method, path)
+            if operation.get("security"):
+                assert {401, 403} <= declared, (method, path)
+            if "{" in path:
+                assert {404, 422} <= declared, (method, path)
+            if "requestBody" in operation:
+                assert {413, 415, 422} <= declared, (method, path)
+            if method != "get":
+                assert 409 in declared, (method, path)
+    token = _problem_statuses(spec["paths"]["/auth/token"]["post"])
+    assert {401, 422, 429, 503} <= token
+    assert "422" not in spec["paths"]["/me"]["get"]["responses"]  # nothing there to be invalid

@@ -9,6 +9,7 @@ flowdesk never sends that shape.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -92,10 +93,31 @@ def statuses_of(method: str, operation: dict[str, Any]) -> set[int]:
     return statuses
 
 
+def _name_request_bodies(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """A body schema given inline (api/body.py's `openapi_body`) becomes a named component,
+    so generated clients get `TokenRequest`, not a name made from the operation."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    body = content.get("schema")
+    if not isinstance(body, dict) or "title" not in body or "$ref" in body:
+        return
+    named = json.loads(json.dumps(body).replace('"#/$defs/', '"#/components/schemas/'))
+    definitions = named.pop("$defs", {})
+    for name, schema in {**definitions, body["title"]: named}.items():
+        if components.get(name, schema) != schema:
+            return  # another schema has this name: this body stays inline
+    components.update(definitions)
+    components[body["title"]] = named
+    content["schema"] = {"$ref": f"#/components/schemas/{body['title']}"}
+
+
 def declare_problems(schema: dict[str, Any]) -> None:
     """Adds the Problem schema and every operation's error answers to `schema`, in place."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(SCHEMAS)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                _name_request_bodies(operation, components)
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
