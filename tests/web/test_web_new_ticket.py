@@ -87,7 +87,7 @@ def test_all_bad_fields_are_reported_at_once_in_english(browser: Callable[..., B
     assert response.status_code == 422
     html = response.text
     assert field_error(html, "amount") == "At most 2 decimal places"
-    assert field_error(html, "term_months") == "Not a valid number"
+    assert field_error(html, "term_months") == "Use the digits 0-9 only (full-width ０-９ are fine)"
     assert field_error(html, "region") == "Not one of the options"
     assert field_error(html, "purpose") == "This field is required"
 
@@ -103,8 +103,8 @@ def test_personal_data_typed_into_a_bad_field_is_not_echoed_in_errors(
     html = response.text
     amount_error = field_error(html, "amount")
     term_error = field_error(html, "term_months")
-    assert amount_error == "不是有效的数字"
-    assert term_error == "不是有效的数字"
+    assert amount_error == "只能使用数字 0-9（可用全角数字）"
+    assert term_error == "只能使用数字 0-9（可用全角数字）"
     summary = html[html.index('data-testid="error-summary"') : html.index("</ul>")]
     for secret in (id_number, phone):
         assert secret not in amount_error + term_error

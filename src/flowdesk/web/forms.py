@@ -2,19 +2,34 @@
 
 The form engine owns validation, labels and value display; this module only decides
 which HTML widget suits each field type and carries the raw text a person typed
-back into the form when it has to be shown again.
+back into the form when it has to be shown again. `strict_form` reads a POSTed form
+without Starlette's silent repairs: invalid UTF-8 is refused (400 `invalid_utf8`, not
+replaced by U+FFFD or read as Latin-1) and a field sent twice refuses the whole form
+(422 `duplicate_fields`: which copy counts must never be a guess).
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
 
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, amount_in_capitals
 from flowdesk.engines.forms import display_value as engine_display_value
+from flowdesk.engines.forms.parse import KEY_PATTERN
+from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 from flowdesk.web.i18n import Locale
 
+# As many fields as Starlette's own form parser allows.
+MAX_FORM_FIELDS = 1000
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 # Choices with at most this many options are radio buttons; longer lists are a select.
 RADIO_MAX_OPTIONS = 4
 CAPITALS_CURRENCY = "CNY"
@@ -166,3 +181,83 @@ def value_rows(form: FormSpec, values: Mapping[str, object], locale: Locale) -> 
             )
         )
     return rows
+
+
+class InvalidUtf8(FlowdeskError):
+    """A form field (name or value) that is not valid UTF-8: refused, never repaired."""
+
+    def __init__(self) -> None:
+        super().__init__("The form is not valid UTF-8 text", "invalid_utf8", [], 400)
+
+
+async def strict_form(request: Request) -> FormData:
+    """The POSTed form, refusing invalid UTF-8 (400) and any field sent more than once (422)."""
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type == URLENCODED:
+        form = FormData(_urlencoded_fields(await request.body()))
+    else:
+        if content_type == MULTIPART:
+            _check_multipart_text(request.headers["content-type"], await request.body())
+        form = await request.form()
+    _refuse_duplicates(form)
+    return form
+
+
+def _urlencoded_fields(body: bytes) -> list[tuple[str, str | UploadFile]]:
+    try:
+        return [
+            *parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                encoding="utf-8",
+                errors="strict",
+                max_num_fields=MAX_FORM_FIELDS,
+            )
+        ]
+    except UnicodeDecodeError:
+        raise InvalidUtf8() from None
+    except ValueError:  # more fields than MAX_FORM_FIELDS
+        raise ValidationFailed("The form has too many fields", code="too_many_fields") from None
+
+
+def _check_multipart_text(content_type: str, body: bytes) -> None:
+    """Every non-file part must be UTF-8 (Starlette would fall back to Latin-1 silently)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return  # Starlette refuses a body it cannot parse
+    for part in message.iter_parts():
+        if part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True)
+        name = part.get_param("name", header="content-disposition")
+        try:
+            if isinstance(payload, bytes):
+                payload.decode("utf-8")
+            if isinstance(name, str):
+                name.encode("utf-8")  # surrogate escapes stand for undecodable bytes
+        except UnicodeError:
+            raise InvalidUtf8() from None
+
+
+def _refuse_duplicates(form: FormData) -> None:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _value in form.multi_items():
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    if repeated:
+        raise ValidationFailed(
+            "A form field was sent more than once",
+            [
+                ErrorDetail(
+                    key if KEY_PATTERN.fullmatch(key) else "(unknown)",
+                    "duplicate_field",
+                    "Sent more than once",
+                )
+                for key in repeated
+            ],
+            "duplicate_fields",
+        )

@@ -20,6 +20,7 @@ from flowdesk.services import auth
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
+from flowdesk.web.forms import strict_form
 
 SESSION_COOKIE = "flowdesk_session"
 LOGIN_CSRF_COOKIE = "flowdesk_login_csrf"
@@ -84,8 +85,9 @@ def csrf_ok(expected: str, given: object) -> bool:
 async def checked_form(
     request: Request, session: Annotated[WebSession, Depends(require_session)]
 ) -> FormData:
-    """The POSTed form, after checking its CSRF token (header or hidden field)."""
-    form = await request.form()
+    """The POSTed form, after checking its CSRF token (header or hidden field); invalid UTF-8
+    (400) and duplicated fields (422) are refused by `strict_form` before anything is read."""
+    form = await strict_form(request)
     given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     if not csrf_ok(session.csrf_token, given):
         raise CsrfRefused()

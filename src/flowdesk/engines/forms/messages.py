@@ -22,6 +22,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_type_date": ("Must be a date written as YYYY-MM-DD", "必须是 YYYY-MM-DD 格式的日期"),
     "invalid_boolean": ("Must be yes or no", "必须选择是或否"),
     "invalid_number": ("Not a valid number", "不是有效的数字"),
+    "invalid_digits": (
+        "Use the digits 0-9 only (full-width ０-９ are fine)",
+        "只能使用数字 0-9（可用全角数字）",
+    ),
+    "invalid_grouping": (
+        "Separate thousands with commas in groups of three, such as 1,234,567.89",
+        "千位分隔符须三位一组，例如 1,234,567.89",
+    ),
+    "invisible_only": (
+        "Contains only invisible characters; type the value",
+        "只包含不可见字符，请填写内容",
+    ),
+    "newline_not_allowed": ("Must be a single line (no line breaks)", "只能填写一行，不能换行"),
     "not_integer": ("Must be a whole number", "必须是整数"),
     "float_not_allowed_integer": (
         "Send a whole number such as 12; floating-point numbers are not accepted",

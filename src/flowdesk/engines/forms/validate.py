@@ -32,7 +32,15 @@ from .spec import TEXT_TYPES, FieldSpec, FieldType, FormSpec
 Source = Literal["json", "html"]
 
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+# Thousands in groups of three after a first group without a leading zero: 1,234,567.89.
+_GROUPED_NUMBER = re.compile(r"-?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+# What a Chinese input method types in full width; every other digit-like character
+# (circled ①, superscript ², math-bold 𝟏, Arabic-Indic ٣ ...) is refused, not read as a digit.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－／", "0123456789,.-/")
+_NUMBER_CHARACTERS = frozenset("0123456789,.-")
+# Line breaks a single-line text must not hold (after "\r\n" and "\r" became "\n").
+_LINE_BREAKS = frozenset("\n\v\f\x85\u2028\u2029")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp"})
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _HTML_DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
 _EMAIL = re.compile(
@@ -110,11 +118,15 @@ def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: b
 def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
     if value is None:
         return _ABSENT
-    if source == "html":
-        if not isinstance(value, str):
-            raise _Invalid("invalid_type", _type_message(field))
-        if not value.strip():
+    if isinstance(value, str) and _is_invisible(value):
+        if value.strip():
+            # Only zero-width or format characters (\u200b, \ufeff ...): looks empty,
+            # is not, and must never satisfy "required".
+            raise _Invalid("invisible_only")
+        if source == "html":
             return _ABSENT
+    if source == "html" and not isinstance(value, str):
+        raise _Invalid("invalid_type", _type_message(field))
     kind = field.type
     if kind in TEXT_TYPES:
         return _clean_text(field, value)
@@ -175,13 +187,32 @@ def _has_bad_characters(text: str) -> bool:
     return False
 
 
+def _is_invisible(text: str) -> bool:
+    """Nothing a person can see: whitespace, format (Cf) and separator characters only."""
+    return all(
+        char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in text
+    )
+
+
+def _strip_invisible(text: str) -> str:
+    """Surrounding blanks and zero-width characters (a pasted BOM) removed."""
+    start, end = 0, len(text)
+    while start < end and _is_invisible(text[start]):
+        start += 1
+    while end > start and _is_invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def _clean_text(field: FieldSpec, value: object) -> object:
     if not isinstance(value, str):
         raise _Invalid("invalid_type", "invalid_type_text")
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     if _has_bad_characters(text):
         raise _Invalid("invalid_characters")
-    text = text.strip()
+    if field.type is FieldType.TEXT and not _LINE_BREAKS.isdisjoint(text):
+        raise _Invalid("newline_not_allowed")
+    text = _strip_invisible(text)
     if not text:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
@@ -194,7 +225,9 @@ def _clean_email(field: FieldSpec, value: object) -> object:
         raise _Invalid("invalid_type", "invalid_type_text")
     if _has_bad_characters(value):
         raise _Invalid("invalid_characters")
-    text = value.strip()
+    if not _LINE_BREAKS.isdisjoint(value) or "\r" in value:
+        raise _Invalid("newline_not_allowed")
+    text = _strip_invisible(value)
     if not text:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
@@ -205,11 +238,17 @@ def _clean_email(field: FieldSpec, value: object) -> object:
 
 
 def _number_text(value: str, source: Source) -> str:
-    """The number as digits, '-' and '.'; HTML input may use full-width digits and groups."""
+    """The number as digits, '-' and '.'. HTML input may use full-width digits, comma and
+    point, and commas between well-formed groups of three; anything else is refused with
+    a message saying which rule it broke (never the value)."""
     if source == "json":
         return value
-    text = unicodedata.normalize("NFKC", value).strip()
-    if _GROUPED_NUMBER.fullmatch(text):
+    text = _strip_invisible(value.translate(_FULL_WIDTH))
+    if not _NUMBER_CHARACTERS.issuperset(text):
+        raise _Invalid("invalid_number", "invalid_digits")
+    if "," in text:
+        if not _GROUPED_NUMBER.fullmatch(text):
+            raise _Invalid("invalid_number", "invalid_grouping")
         text = text.replace(",", "")
     return text
 
@@ -282,7 +321,7 @@ def _clean_date(value: object, source: Source) -> str:
             return date.fromisoformat(value).isoformat()
         except ValueError:
             raise _Invalid("invalid_date") from None
-    match = _HTML_DATE.fullmatch(unicodedata.normalize("NFKC", value).strip())
+    match = _HTML_DATE.fullmatch(_strip_invisible(value.translate(_FULL_WIDTH)))
     if not match:
         raise _Invalid("invalid_date")
     try:
