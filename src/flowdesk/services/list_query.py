@@ -50,6 +50,7 @@ MAX_PAGE = 100
 MAX_CURSOR = 200
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SERIAL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,11}-\d{4}(-\d{0,9})?")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ListQuery:
     finished_before: datetime | None = None
     q: str = ""
     terms: tuple[QueryTerm, ...] = ()
+    serial_prefix: str | None = None  # q that looks like (the start of) a serial
     sort: Sort = "created"
     descending: bool = True
     after: tuple[str, str] | None = None  # the cursor's (order value, id)
@@ -197,6 +199,10 @@ def _search(query: ListQuery, raw: str, errors: list[ErrorDetail]) -> ListQuery:
     if any(ord(c) < 32 for c in q):
         errors.append(ErrorDetail("q", "invalid_characters", "Control characters are not allowed"))
         return query
+    if SERIAL_LIKE.fullmatch(q):
+        # A serial, whole or its start (LN-2026-0001): looked up by the serial itself,
+        # not as the words LN, 2026 and 0001, which nearly every ticket of the app has.
+        return replace(query, q=q, serial_prefix=q.upper())
     found = query_terms(q)
     if not found:
         errors.append(

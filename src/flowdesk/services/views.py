@@ -551,6 +551,7 @@ def _resolve(conn: Connection, actor: Actor, query: ListQuery) -> lists_store.Li
         finished_from=query.finished_from,
         finished_before=query.finished_before,
         terms=query.terms,
+        serial_prefix=query.serial_prefix,
     )
     if errors:
         raise ValidationFailed("The list's parameters are invalid", errors, code="invalid_query")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
+    func,
     or_,
     select,
 )
@@ -50,6 +51,7 @@ class ListFilter:
     finished_from: datetime | None = None
     finished_before: datetime | None = None
     terms: tuple[QueryTerm, ...] = ()
+    serial_prefix: str | None = None  # LN-2026-0001…: through the serial's unique index
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,36 @@ def _matches(term: QueryTerm) -> ColumnElement[bool]:
     return tickets.c.id.in_(select(terms.c.ticket_id).where(found))
 
 
-def _ticket_conditions(f: ListFilter) -> list[ColumnElement[bool]]:
+def _has_term(term: QueryTerm, ticket_id: Any) -> ColumnElement[bool]:
+    """The ticket has this exact term: one primary-key look-up per candidate row."""
+    other = terms.alias()
+    return exists().where(other.c.term == term.text, other.c.ticket_id == ticket_id)
+
+
+# Counting a term's postings stops here: past it, a term is "common" and any of them
+# will do as the one walked.
+_COUNT_CAP = 2000
+
+
+def _rarest(conn: Connection, candidates: list[QueryTerm]) -> QueryTerm | None:
+    """The exact term with the fewest tickets (counted in the index, capped)."""
+    if len(candidates) < 2:
+        return candidates[0] if candidates else None
+    counts = []
+    for term in candidates:
+        capped = select(terms.c.ticket_id).where(terms.c.term == term.text).limit(_COUNT_CAP)
+        counts.append(
+            (conn.execute(select(func.count()).select_from(capped.subquery())).scalar_one(), term)
+        )
+    return min(counts, key=lambda c: c[0])[1]
+
+
+def _ticket_conditions(
+    f: ListFilter, *, driving: QueryTerm | None = None, ticket_id: Any = None
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
+    if f.serial_prefix is not None:
+        where.append(tickets.c.serial.between(f.serial_prefix, f.serial_prefix + _AFTER_ALL))
     if f.app_id is not None:
         where.append(tickets.c.app_id == f.app_id)
     if f.status is not None:
@@ -88,7 +118,14 @@ def _ticket_conditions(f: ListFilter) -> list[ColumnElement[bool]]:
         where.append(tickets.c.finished_at >= f.finished_from)
     if f.finished_before is not None:
         where.append(tickets.c.finished_at < f.finished_before)
-    where.extend(_matches(term) for term in f.terms)
+    for term in f.terms:
+        if term is driving:
+            continue
+        where.append(
+            _matches(term)
+            if term.prefix
+            else _has_term(term, tickets.c.id if ticket_id is None else ticket_id)
+        )
     return where
 
 
@@ -133,7 +170,28 @@ def ticket_rows(
     conn: Connection, f: ListFilter, *, visible_to: str | None, order: Order, limit: int
 ) -> list[Row[Any]]:
     """Tickets matching the filter; `visible_to` keeps those the user filed or works on."""
-    query = select(tickets).where(*_ticket_conditions(f))
+    # Newest first with a search: walk one exact term's postings backwards (they are in
+    # ticket-id order) and check the rest per row, so the first page stops after its
+    # rows instead of fetching and sorting every match (ADR 0010).
+    # The other terms are checked against the posting, before its ticket row is read.
+    driving = None
+    if order.key == "id":
+        driving = _rarest(conn, [t for t in f.terms if not t.prefix])
+    row_id: Any = tickets.c.id
+    if driving is None:
+        query = select(tickets).where(*_ticket_conditions(f))
+    else:
+        posting = terms.alias("posting")
+        row_id = posting.c.ticket_id
+        query = (
+            select(tickets)
+            .select_from(posting)
+            .join(tickets, tickets.c.id == posting.c.ticket_id)
+            .where(
+                posting.c.term == driving.text,
+                *_ticket_conditions(f, driving=driving, ticket_id=posting.c.ticket_id),
+            )
+        )
     held = _open_task_at(f)
     if held is not None:
         query = query.where(held)
@@ -144,8 +202,8 @@ def ticket_rows(
             .where(assignees.c.user_id == visible_to)
         )
         query = query.where((tickets.c.requester_id == visible_to) | tickets.c.id.in_(involved))
-    value = tickets.c.updated_at if order.key == "ticket_updated" else tickets.c.id
-    return list(conn.execute(_ordered(query, value, tickets.c.id, order, limit)))
+    value = tickets.c.updated_at if order.key == "ticket_updated" else row_id
+    return list(conn.execute(_ordered(query, value, row_id, order, limit)))
 
 
 def task_rows(
