@@ -28,6 +28,9 @@ from flowdesk.web.i18n import Locale
 
 # As many fields as Starlette's own form parser allows.
 MAX_FORM_FIELDS = 1000
+# Checkbox groups that post one name per ticked box, by the path prefix of their pages
+# (the admin user form's roles); every other repeated name refuses the form.
+REPEATABLE_FIELDS: dict[str, frozenset[str]] = {"/admin/": frozenset({"roles"})}
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 # Choices with at most this many options are radio buttons; longer lists are a select.
@@ -199,7 +202,14 @@ async def strict_form(request: Request) -> FormData:
         if content_type == MULTIPART:
             _check_multipart_text(request.headers["content-type"], await request.body())
         form = await request.form()
-    _refuse_duplicates(form)
+    repeatable = frozenset().union(
+        *(
+            names
+            for prefix, names in REPEATABLE_FIELDS.items()
+            if request.url.path.startswith(prefix)
+        )
+    )
+    _refuse_duplicates(form, repeatable)
     return form
 
 
@@ -241,11 +251,11 @@ def _check_multipart_text(content_type: str, body: bytes) -> None:
             raise InvalidUtf8() from None
 
 
-def _refuse_duplicates(form: FormData) -> None:
+def _refuse_duplicates(form: FormData, repeatable: frozenset[str]) -> None:
     seen: set[str] = set()
     repeated: list[str] = []
     for key, _value in form.multi_items():
-        if key in seen and key not in repeated:
+        if key in seen and key not in repeated and key not in repeatable:
             repeated.append(key)
         seen.add(key)
     if repeated:
