@@ -43,6 +43,8 @@ LOCALES = {"zh": "zh-CN", "en": "en-GB"}
 LOCALE_COOKIE = "flowdesk_locale"
 REQUESTER = "zhang.wei"
 APPROVER = "liu.yang"  # finance review, the loan's first step
+AUDITOR = "sun.li"  # sees all tickets
+ADMIN = "admin"
 
 
 @dataclass

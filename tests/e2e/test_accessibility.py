@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conftest import APPROVER, LOCALES, REQUESTER, VIEWPORTS, Site
+from conftest import ADMIN, APPROVER, AUDITOR, LOCALES, REQUESTER, VIEWPORTS, Site
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,18 @@ PAGES = [
     Page("tasks", APPROVER, "/tasks"),
     Page("tickets", REQUESTER, "/tickets"),
     Page("notifications", APPROVER, "/notifications?show=all"),
+    Page("tasks-done", APPROVER, "/tasks?tab=done"),
+    Page("tickets-all", AUDITOR, "/tickets?scope=all"),
+    Page("tickets-search", REQUESTER, "/tickets?q=%E6%9D%8E%E9%9B%B7"),
+    Page("admin", ADMIN, "/admin"),
+    Page("admin-users", ADMIN, "/admin/users"),
+    Page("admin-user-new", ADMIN, "/admin/users/new"),
+    Page("admin-user", ADMIN, f"/admin/users/{REQUESTER}"),
+    Page("admin-departments", ADMIN, "/admin/departments"),
+    Page("admin-department", ADMIN, "/admin/departments/hq"),
+    Page("admin-roles", ADMIN, "/admin/roles"),
+    Page("admin-import", ADMIN, "/admin/import"),
+    Page("admin-apps", ADMIN, "/admin/apps"),
     Page("not-found", REQUESTER, "/no-such-page"),
     Page("not-found-ticket", REQUESTER, "/tickets/" + "0" * 32),
 ]
