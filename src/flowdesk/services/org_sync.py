@@ -469,26 +469,32 @@ def apply(
             org_store.insert_department(
                 conn, id=d.id, code=d.code, name_en=d.name_en, name_zh=d.name_zh, parent_id=None
             )
+    new_users = []
     for change in plan_.changes:
         if change.kind == "user" and change.action == "create":
             u = users[change.key]
-            org_store.insert_user(
-                conn,
-                id=u.id,
-                username=u.username,
-                display_name=u.display_name,
-                email=u.email,
-                password_hash=u.password_hash,
-                department_id=dept_id[u.department] if u.department else None,
-                manager_id=None,
-                is_admin=False,
-                created_at=now,
-                name_zh=u.name_zh,
-                name_en=u.name_en,
-                job_level=u.job_level,
-                mobile=u.mobile,
-                is_active=u.is_active,
+            new_users.append(
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "display_name": u.display_name,
+                    "email": u.email,
+                    "password_hash": u.password_hash,
+                    "department_id": dept_id[u.department] if u.department else None,
+                    "manager_id": None,
+                    "is_admin": False,
+                    "is_active": u.is_active,
+                    "locale": None,
+                    "created_at": now,
+                    "name_zh": u.name_zh,
+                    "name_en": u.name_en,
+                    "job_level": u.job_level,
+                    "mobile": u.mobile,
+                    "updated_at": now,
+                }
             )
+    org_store.insert_users(conn, new_users)
+    managers: list[tuple[str, str | None]] = []
     for change in plan_.changes:
         if change.kind == "department":
             d = departments[change.key]
@@ -503,7 +509,11 @@ def apply(
             if values:
                 org_store.update_department(conn, d.id, values)
         elif change.kind == "user":
-            _write_user(conn, change, users[change.key], dept_id, user_id, role_id, now)
+            user = users[change.key]
+            if "manager" in change.fields:
+                managers.append((user.id, user_id[user.manager] if user.manager else None))
+            _write_user(conn, change, user, dept_id, role_id, now)
+    org_store.set_managers(conn, managers)
     for change in plan_.changes:
         _audit(conn, change, after, actor=actor, now=now, source=source)
 
@@ -513,15 +523,13 @@ def _write_user(
     change: Change,
     user: _User,
     dept_id: Mapping[str, str],
-    user_id: Mapping[str, str],
     role_id: Mapping[str, str],
     now: datetime,
 ) -> None:
+    """A user's own columns and role grants; managers are set by the caller, in bulk."""
     values: dict[str, Any] = {}
     for n in change.fields:
-        if n == "manager":
-            values["manager_id"] = user_id[user.manager] if user.manager else None
-        elif change.action == "create" or n == "roles":
+        if n == "manager" or change.action == "create" or n == "roles":
             continue
         elif n == "department":
             values["department_id"] = dept_id[user.department] if user.department else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -322,3 +322,20 @@ def department_member_counts(conn: Connection) -> dict[str, int]:
         .group_by(users.c.department_id)
     )
     return {str(row[0]): int(row[1]) for row in rows}
+
+
+def insert_users(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Many new users in one executemany (the bulk import); keys as in `insert_user`."""
+    if rows:
+        conn.execute(users.insert(), [dict(row) for row in rows])
+
+
+_SET_MANAGER = (
+    update(users).where(users.c.id == bindparam("uid")).values(manager_id=bindparam("mid"))
+)
+
+
+def set_managers(conn: Connection, pairs: Sequence[tuple[str, str | None]]) -> None:
+    """(user id, manager id) pairs in one executemany."""
+    if pairs:
+        conn.execute(_SET_MANAGER, [{"uid": uid, "mid": mid} for uid, mid in pairs])
