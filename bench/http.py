@@ -280,8 +280,10 @@ def server(url: str, workers: int, src: Path | None, extra: Sequence[str]) -> It
             if time.monotonic() > deadline:
                 raise RuntimeError("serve did not answer within 90 s")
             time.sleep(0.3)
+        SERVER_PIDS[port] = proc.pid
         yield port
     finally:
+        SERVER_PIDS.pop(port, None)
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=30)
@@ -292,6 +294,25 @@ def server(url: str, workers: int, src: Path | None, extra: Sequence[str]) -> It
 
 
 # ---------------------------------------------------------------------------- wrk
+
+SERVER_PIDS: dict[int, int] = {}  # port → the `flowdesk serve` process
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (from /proc): the server's
+    own cost per request, which other load on a shared machine changes far less than
+    req/s."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        with suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+    return total
 
 
 @dataclass(frozen=True)
@@ -351,7 +372,9 @@ def run_wrk(
         str(requests_file),
         str(threads),
     ]
+    cpu0 = tree_cpu_seconds(SERVER_PIDS[port]) if port in SERVER_PIDS else 0.0
     done = subprocess.run(command, capture_output=True, text=True, check=False)
+    cpu1 = tree_cpu_seconds(SERVER_PIDS[port]) if port in SERVER_PIDS else 0.0
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr}{done.stdout}")
     out = done.stdout
@@ -360,6 +383,7 @@ def run_wrk(
         raise RuntimeError(f"wrk printed no summary:\n{out}")
     result: dict[str, Any] = json.loads(found.group(1))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["cpu_ms"] = (cpu1 - cpu0) * 1000 / max(1, result["requests"])
     if scenario.once and result["requests"] > len(scenario.lines):
         result["pool_exhausted"] = True
     return result
@@ -374,8 +398,11 @@ def spread(values: Sequence[float]) -> str:
 
 def print_table(title: str, rows: dict[str, list[dict[str, Any]]]) -> None:
     print(f"\n{title}")
-    print("| scenario | req/s median | min / median / max | p50 ms | p99 ms | non-2xx/3xx |")
-    print("| --- | ---: | --- | ---: | ---: | ---: |")
+    print(
+        "| scenario | req/s median | min / median / max | p50 ms | p99 ms (min–max) "
+        "| server CPU ms/req | non-2xx/3xx |"
+    )
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     for name, results in rows.items():
         rps = [r["rps"] for r in results]
         p50 = statistics.median(r["p50_us"] for r in results) / 1000
@@ -385,19 +412,24 @@ def print_table(title: str, rows: dict[str, list[dict[str, Any]]]) -> None:
         p99 = f"{statistics.median(p99s):.1f} ({min(p99s):.1f}–{max(p99s):.1f})"
         print(
             f"| {name} | **{statistics.median(rps):,.0f}** | {spread(rps)} | {p50:.1f} | {p99} "
-            f"| {bad}{flag} |"
+            f"| {statistics.median(r['cpu_ms'] for r in results):.2f} | {bad}{flag} |"
         )
 
 
 def print_ratios(title: str, a: dict[str, list[dict[str, Any]]], b: dict[str, Any]) -> None:
     print(f"\n{title}: B/A req/s ratio pair by pair (min / median / max), then A and B medians")
-    print("| scenario | B/A min / median / max | A req/s | B req/s | A p99 ms | B p99 ms |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| scenario | B/A req/s min / median / max | B/A CPU per request min / median / max "
+        "| A req/s | B req/s | A p99 ms | B p99 ms |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
     for name in a:
         ratios = [rb["rps"] / ra["rps"] for ra, rb in zip(a[name], b[name], strict=True)]
+        cpu = [rb["cpu_ms"] / ra["cpu_ms"] for ra, rb in zip(a[name], b[name], strict=True)]
         print(
             f"| {name} | {min(ratios):.2f} / **{statistics.median(ratios):.2f}** / "
-            f"{max(ratios):.2f} | {statistics.median(r['rps'] for r in a[name]):,.0f} "
+            f"{max(ratios):.2f} | {min(cpu):.2f} / **{statistics.median(cpu):.2f}** / "
+            f"{max(cpu):.2f} | {statistics.median(r['rps'] for r in a[name]):,.0f} "
             f"| {statistics.median(r['rps'] for r in b[name]):,.0f} "
             f"| {statistics.median(r['p99_us'] for r in a[name]) / 1000:.1f} "
             f"| {statistics.median(r['p99_us'] for r in b[name]) / 1000:.1f} |"
@@ -418,7 +450,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         extra = ["--no-worker"] if args.no_worker else []
         results: dict[str, dict[str, list[dict[str, Any]]]] = {"A": {}, "B": {}}
         with (
-            server(url, workers, None, extra) as port_a,
+            server(url, workers, args.a, extra) as port_a,
             _maybe_server(url, workers, args.ab, extra) as port_b,
             tempfile.TemporaryDirectory() as tmp,
         ):
@@ -495,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-approvals", action="store_true", help="also approve/web")
     parser.add_argument("--only", type=lambda s: set(s.split(",")), default=None)
     parser.add_argument("--ab", type=Path, default=None, help="B: another tree's src/")
+    parser.add_argument("--a", type=Path, default=None, help="A: serve this src/ (default: ours)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:

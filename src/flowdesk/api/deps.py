@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from flowdesk.api.body import BadRequest
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import Unauthenticated
-from flowdesk.services import auth
+from flowdesk.services import request_auth
 from flowdesk.services.context import ServiceContext
 
 
@@ -39,7 +39,7 @@ def current_actor(
 ) -> Actor:
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <token>'; get one at POST /auth/token")
-    return auth.token_actor(ctx, credentials.credentials.strip())
+    return request_auth.token_actor(ctx, credentials.credentials.strip())
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,6 +1,6 @@
 """The browser session: an HttpOnly cookie holding the session token, and CSRF checks.
 
-`auth.session(ctx, token)` turns the cookie into the actor and the session's CSRF
+`request_auth.session(ctx, token)` turns the cookie into the actor and the session's CSRF
 token. Every state-changing POST carries that token, as the hidden form field
 `csrf_token` or (HTMX) the `X-CSRF-Token` header set on <body>; a missing or wrong
 token is refused with 403. The login form, which has no session yet, uses a
@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
-from flowdesk.services import auth
+from flowdesk.services import request_auth
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
@@ -58,7 +58,7 @@ def optional_session(request: Request) -> WebSession | None:
     if cached is None or isinstance(cached, WebSession):
         return cached
     token = request.cookies.get(SESSION_COOKIE, "")
-    found = auth.session(service_context(request), token) if token else None
+    found = request_auth.session(service_context(request), token) if token else None
     request.state.web_session = found
     return found
 

@@ -1,0 +1,63 @@
+"""Who holds a session or an API token: one statement per request.
+
+The secret's row, its user and the org generation come back together, so a request
+pays one round trip; the user's roles are cached per org generation by the caller
+(`services.auth_cache`): role memberships bump the generation (database triggers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, select
+
+from flowdesk.store.tables import ApiToken, OrgGeneration, User, WebSession, table_of
+
+_tokens = table_of(ApiToken)
+_sessions = table_of(WebSession)
+_users = table_of(User)
+_generation = table_of(OrgGeneration)
+
+# What an Actor is made of (services.auth.actor_from_row), nothing more.
+_HOLDER_COLUMNS = [
+    _users.c[name]
+    for name in (
+        "id",
+        "username",
+        "display_name",
+        "is_admin",
+        "is_active",
+        "department_id",
+        "locale",
+    )
+]
+_TOKEN_HOLDER: Select[Any] = (
+    select(
+        _tokens.c.revoked_at,
+        _tokens.c.expires_at.label("secret_expires_at"),
+        *_HOLDER_COLUMNS,
+        _generation.c.generation,
+    )
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .join(_generation, _generation.c.id == 1)
+)
+_SESSION_HOLDER: Select[Any] = (
+    select(
+        _sessions.c.csrf_token,
+        _sessions.c.expires_at.label("secret_expires_at"),
+        *_HOLDER_COLUMNS,
+        _generation.c.generation,
+    )
+    .join(_users, _users.c.id == _sessions.c.user_id)
+    .join(_generation, _generation.c.id == 1)
+)
+
+
+def token_holder(conn: Connection, token_hash: str) -> Row[Any] | None:
+    """The token's revoked_at and secret_expires_at, its user's Actor columns, the generation."""
+    return conn.execute(_TOKEN_HOLDER.where(_tokens.c.token_hash == token_hash)).first()
+
+
+def session_holder(conn: Connection, id_hash: str) -> Row[Any] | None:
+    """The session's csrf_token and secret_expires_at, its user's Actor columns, the generation."""
+    return conn.execute(_SESSION_HOLDER.where(_sessions.c.id_hash == id_hash)).first()
