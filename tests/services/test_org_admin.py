@@ -428,3 +428,31 @@ def test_a_change_that_fails_midway_leaves_no_row_and_no_audit_entry(
     with pytest.raises(RuntimeError):
         org.import_org(demo_ctx, [("bank.xlsx", _bank_file())], actor=actors["admin"])
     assert (_audit_count(demo_ctx), _row_count(demo_ctx, "users")) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("13812345678", "+8613812345678"),
+        ("+86 138-1234-5678", "+8613812345678"),
+        ("008613812345678", "+8613812345678"),
+        ("(138) 1234 5678", "+8613812345678"),
+        ("+86 199 1234 5678", "+8619912345678"),
+    ],
+)
+def test_mainland_mobiles_are_normalised_to_e164(typed: str, stored: str) -> None:
+    from flowdesk.services import org_fields
+
+    assert org_fields.mobile(typed) == stored
+    assert org_fields.masked_mobile(stored) == stored[3:6] + "****" + stored[-4:]
+
+
+@pytest.mark.parametrize(
+    "typed", ["12345678901", "010-12345678", "+1 415 555 0100", "1381234567", "14012345678", "x"]
+)
+def test_other_numbers_are_refused(typed: str) -> None:
+    from flowdesk.services import org_fields
+
+    with pytest.raises(org_fields.FieldError) as refused:
+        org_fields.mobile(typed)
+    assert refused.value.code == "invalid_mobile"
