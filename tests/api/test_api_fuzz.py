@@ -24,12 +24,17 @@ from live_server import serving
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
-def test_no_generated_request_causes_a_server_error(demo_ctx: ServiceContext) -> None:
+@pytest.mark.parametrize("username", ["zhang.wei", "admin"])
+def test_no_generated_request_causes_a_server_error_or_an_undeclared_answer(
+    demo_ctx: ServiceContext, username: str
+) -> None:
+    """Also: every answer's status, media type and body are the ones the document declares
+    (the problem answers included), as an admin (admin routes) and as a requester."""
     if not SCHEMATHESIS.exists() and shutil.which("schemathesis") is None:
         pytest.skip("schemathesis is not installed (it is in the dev extras)")
     app = create_app(Settings(dev=True, run_worker=False), demo_ctx, migrate=False)
     with TestClient(app) as client:
-        token = Api(client).token("zhang.wei")
+        token = Api(client).token(username)
     with serving(app) as url:
         run = subprocess.run(
             [
@@ -39,7 +44,8 @@ def test_no_generated_request_causes_a_server_error(demo_ctx: ServiceContext) ->
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--checks",
-                "not_a_server_error",
+                "not_a_server_error,status_code_conformance,content_type_conformance,"
+                "response_schema_conformance",
                 "--exclude-method",
                 "DELETE",
                 "--max-examples",
