@@ -52,7 +52,12 @@ def list_page(
             if page and page.next_cursor
             else ""
         ),
-        "filtered": bool(query.filter_params()),
+        # Sorting is not filtering: "no tickets match" and "clear filters" need a filter.
+        "filtered": bool(set(query.filter_params()) - {"sort", "order"}),
+        # The filter bar stays folded (a phone's screen) unless the URL chose something.
+        "filters_open": bool(
+            {k for k, v in request.query_params.items() if v} - {"q", "cursor", "tab", "scope"}
+        ),
     }
     if request.headers.get("HX-Request") == "true" and request.query_params.get("cursor"):
         return render(request, rows, context, fragment=True, session=session)
