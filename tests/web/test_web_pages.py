@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import LOAN, Browser
+from web_helpers import LOAN, Browser, csrf_from
 
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.clock import FrozenClock
@@ -117,9 +117,10 @@ def test_times_are_shown_in_china_time(
 # ---------- notifications ----------
 
 
-def test_notifications_are_listed_then_marked_read(
+def test_notifications_are_listed_and_stay_unread_until_marked(
     browser: Callable[..., Browser], demo_ctx: ServiceContext
 ) -> None:
+    """Looking changes nothing (tests/web/test_web_notifications.py marks them read)."""
     ticket_id = browser("zhang.wei").file_loan()
     stats = jobs.run_due(demo_ctx, owner="test")  # the notify job the worker would run
     assert stats.done >= 1
@@ -129,8 +130,8 @@ def test_notifications_are_listed_then_marked_read(
     page = legal.get("/notifications").text
     assert "有新的待办任务" in page
     assert f'href="/tickets/{ticket_id}#task-' in page
-    assert 'data-testid="unread-badge">0<' in page
-    assert "没有未读通知" in legal.get("/notifications").text
+    assert 'data-testid="unread-badge">1<' in page
+    assert "有新的待办任务" in legal.get("/notifications").text
 
 
 @pytest.mark.parametrize(
@@ -175,9 +176,17 @@ def test_more_than_fifty_notifications_page_in_by_cursor(
     assert more.text.count('data-testid="notification"') == 3
     assert all(f"客户{index:02d}" in more.text for index in range(3))
     assert "load-more" not in more.text
-    assert 'data-testid="unread-badge">0<' in more.text  # the nav badge, out of band
+    assert 'data-testid="unread-badge">53<' in more.text  # the nav badge, out of band
 
-    # Everything has been shown, so everything is read.
+    # "Mark all as read" from the first page: its newest and every older one.
+    newest = re.search(r'name="up_to" value="([0-9a-f]{32})"', first)
+    assert newest
+    marked = manager.post(
+        "/notifications/read",
+        data={"csrf_token": csrf_from(first), "up_to": newest.group(1)},
+        follow_redirects=False,
+    )
+    assert marked.status_code == 303
     again = manager.get(f"/notifications?cursor={cursor.group(1)}").text
     assert none_older in again
     assert 'data-testid="unread-badge">0<' in again

@@ -67,13 +67,19 @@ def notifications_page(
     cursor: str | None = None,
     limit: int = 50,
     locale: str = "en",
+    only_id: str | None = None,
 ) -> views.Page[NotificationView]:
     """The actor's notifications (only the unread ones unless `unread_only` is False),
-    newest first; `next_cursor` pages on to older ones."""
+    newest first; `next_cursor` pages on to older ones; `only_id` picks one of them."""
     limit = max(1, min(limit, views.MAX_PAGE))
     with ctx.db.read() as conn:
         rows = notifications_store.for_user(
-            conn, actor.user_id, limit=limit + 1, unread_only=unread_only, before_id=cursor
+            conn,
+            actor.user_id,
+            limit=limit + 1,
+            unread_only=unread_only,
+            before_id=cursor,
+            only_id=only_id,
         )
         more, rows = len(rows) > limit, rows[:limit]
         names = views.app_names(ctx, conn, {r.app_version_id for r in rows if r.app_version_id})
@@ -110,3 +116,20 @@ def mark_shown_read(ctx: ServiceContext, actor: Actor, notification_ids: Collect
         return notifications_store.mark_ids_read(
             conn, actor.user_id, notification_ids, ctx.clock.now()
         )
+
+
+def mark_read_up_to(ctx: ServiceContext, actor: Actor, newest_id: str) -> int:
+    """ "Mark all read" from a page whose newest notification was `newest_id`: it and every
+    older one; a notification that arrived after the page was drawn stays unread."""
+    with ctx.db.write() as conn:
+        return notifications_store.mark_read_up_to(conn, actor.user_id, newest_id, ctx.clock.now())
+
+
+def mark_one_read(
+    ctx: ServiceContext, actor: Actor, notification_id: str, *, locale: str = "en"
+) -> NotificationView | None:
+    """Marks one of the actor's notifications read; returns it as now shown, or None when it
+    is not theirs (others' ids look missing)."""
+    mark_shown_read(ctx, actor, [notification_id])
+    page = notifications_page(ctx, actor, unread_only=False, only_id=notification_id, locale=locale)
+    return page.items[0] if page.items else None

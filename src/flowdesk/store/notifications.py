@@ -35,6 +35,7 @@ def for_user(
     limit: int,
     unread_only: bool,
     before_id: str | None = None,
+    only_id: str | None = None,
 ) -> list[Row[Any]]:
     """Newest first, ties broken by id; `before_id` (the last one seen) pages to older ones.
 
@@ -54,6 +55,8 @@ def for_user(
     )
     if unread_only:
         query = query.where(notifications.c.read_at.is_(None))
+    if only_id is not None:
+        query = query.where(notifications.c.id == only_id)
     if before_id is not None:
         seen = (
             select(notifications.c.created_at)
@@ -96,4 +99,23 @@ def mark_read(conn: Connection, user_id: str, notification_id: str | None, now: 
     )
     if notification_id is not None:
         query = query.where(notifications.c.id == notification_id)
+    return conn.execute(query.values(read_at=now)).rowcount
+
+
+def mark_read_up_to(conn: Connection, user_id: str, newest_id: str, now: datetime) -> int:
+    """Marks read the user's notifications up to `newest_id` (the newest one they were
+    shown) in list order; one that arrived after the page was drawn stays unread."""
+    anchor = (
+        select(notifications.c.created_at)
+        .where(notifications.c.id == newest_id, notifications.c.user_id == user_id)
+        .scalar_subquery()
+    )
+    query = update(notifications).where(
+        notifications.c.user_id == user_id,
+        notifications.c.read_at.is_(None),
+        or_(
+            notifications.c.created_at < anchor,
+            and_(notifications.c.created_at == anchor, notifications.c.id <= newest_id),
+        ),
+    )
     return conn.execute(query.values(read_at=now)).rowcount
