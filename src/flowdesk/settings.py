@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # When set, GET /metrics asks for `Authorization: Bearer <metrics_token>`.
+    metrics_token: SecretStr | None = None
     data_dir: Path = Path()
 
     @model_validator(mode="after")
