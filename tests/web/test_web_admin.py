@@ -8,7 +8,9 @@ from collections.abc import Callable
 from openpyxl import Workbook
 from web_helpers import Browser
 
-from flowdesk.services import demo
+from flowdesk.engines.access import Actor
+from flowdesk.services import demo, org
+from flowdesk.services.context import ServiceContext
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
@@ -191,3 +193,24 @@ def test_post_without_csrf_is_refused(browser: Callable[..., Browser]) -> None:
     assert response.status_code == 403
     assert "x_role" not in admin.get("/admin/roles").text
     assert len(demo.ROLES) == admin.get("/admin/roles").text.count('data-testid="role-row"')
+
+
+def test_an_org_admin_manages_people_but_not_apps(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    org.save_role(
+        demo_ctx,
+        actors["admin"],
+        "org_admin",
+        {"name_zh": "组织管理员", "name_en": "Org admin"},
+        create=True,
+    )
+    org.save_user(demo_ctx, actors["admin"], "sun.li", {"roles": ["auditor", "org_admin"]})
+    hr = browser("sun.li", locale="en")
+    home = hr.get("/").text
+    assert 'data-testid="nav-admin"' in home
+    assert hr.get("/admin/users").status_code == 200
+    assert 'href="/admin/apps"' not in hr.get("/admin/users").text
+    assert hr.get("/admin/apps").status_code == 403
+    saved = hr.post("/admin/users/admin/active", data={"csrf_token": hr.csrf(), "active": "0"})
+    assert saved.status_code == 403  # an administrator's account is not theirs to change
