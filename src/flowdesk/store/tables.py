@@ -190,7 +190,9 @@ class Ticket(Base):
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"))
     app_version_id: Mapped[str] = mapped_column(ForeignKey("app_versions.id"), index=True)
     # LN-2026-000123: the app's prefix, the year in the bank's zone, the sequence.
-    serial: Mapped[str] = mapped_column(String(32))
+    serial: Mapped[str] = mapped_column(
+        String(32).with_variant(String(32, collation="C"), "postgresql")  # prefix ranges
+    )
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     values: Mapped[dict[str, Any]]
@@ -222,7 +224,10 @@ class TicketTerm(Base):
 
     __tablename__ = "ticket_terms"
     __table_args__ = ({"sqlite_with_rowid": False},)
-    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Byte order on PostgreSQL whatever the database's collation: a prefix is a range.
+    term: Mapped[str] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql"), primary_key=True
+    )
     ticket_id: Mapped[str] = mapped_column(Id, primary_key=True)
 
 

@@ -39,7 +39,9 @@ def upgrade() -> None:
     if sqlite:
         op.execute("ALTER TABLE tickets ADD COLUMN serial VARCHAR(32) NOT NULL DEFAULT ''")
     else:
-        op.add_column("tickets", sa.Column("serial", sa.String(length=32), nullable=True))
+        # Byte order whatever the database's collation: a serial's start is a range.
+        serial = sa.String(length=32, collation="C")
+        op.add_column("tickets", sa.Column("serial", serial, nullable=True))
     op.create_table(
         "ticket_serials",
         sa.Column("app_id", sa.String(length=32), nullable=False),
@@ -52,14 +54,21 @@ def upgrade() -> None:
     )
     op.create_table(
         "ticket_terms",
-        sa.Column("term", sa.String(length=64), nullable=False),
+        # Byte order on PostgreSQL whatever the database's collation: a prefix is a range.
+        sa.Column(
+            "term",
+            sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("ticket_id", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("term", "ticket_id", name=op.f("pk_ticket_terms")),
         sqlite_with_rowid=False,
     )
     _backfill(bind)
     if not sqlite:
-        op.alter_column("tickets", "serial", existing_type=sa.String(length=32), nullable=False)
+        op.alter_column(
+            "tickets", "serial", existing_type=sa.String(length=32, collation="C"), nullable=False
+        )
     op.create_index("uq_tickets_serial", "tickets", ["serial"], unique=True)
 
 
