@@ -5,10 +5,13 @@ filed. The same values through the JSON API are refused too where they apply."""
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from web_helpers import LOAN, Browser
 
@@ -190,3 +193,61 @@ def test_the_api_refuses_a_newline_and_an_invisible_name(
         ("applicant_name", "newline_not_allowed"),
         ("purpose", "invisible_only"),
     }
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.binary(max_size=12),
+    amount=st.text(
+        alphabet=st.characters(categories=("Nd", "No", "Cf", "Zs", "Po")), min_size=1, max_size=8
+    ),
+    repeat=st.booleans(),
+)
+def test_fuzz_the_new_ticket_form_never_fails_and_never_repairs(
+    browser: Callable[..., Browser],
+    demo_ctx: ServiceContext,
+    name: bytes,
+    amount: str,
+    repeat: bool,
+) -> None:
+    """Random bytes for the name, digit-like or invisible text for the amount, maybe a field
+    twice: the answer is a 303 with exactly what was typed, or a 400/422 that filed nothing."""
+    me = _fuzz_browser(browser)
+    pairs = [(k, v) for k, v in LOAN.items() if k not in ("applicant_name", "amount")]
+    pairs += [("amount", amount), ("csrf_token", me.csrf())]
+    if repeat:
+        pairs.append(("region", "south"))
+    before = _tickets(demo_ctx)
+    body = _urlencoded(pairs, quote(name).encode())
+    response = me.post(
+        "/apps/loan/new",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code in (303, 400, 422), response.text[:200]
+    if response.status_code != 303:
+        assert _tickets(demo_ctx) == before
+        return
+    assert not repeat
+    ticket = me.get(response.headers["location"]).text
+    typed_name = name.decode("utf-8")  # only valid UTF-8 may have been filed
+    assert typed_name.strip()
+    assert "\ufffd" not in ticket or "\ufffd" in typed_name
+    digits = amount.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    assert any(c in "0123456789" for c in digits)
+
+
+_BROWSERS: weakref.WeakKeyDictionary[Callable[..., Browser], Browser] = weakref.WeakKeyDictionary()
+
+
+def _fuzz_browser(browser: Callable[..., Browser]) -> Browser:
+    """One logged-in browser per test run (hypothesis calls the test body many times with
+    the same fixtures); keyed weakly by the fixture, so the next test logs in afresh."""
+    if browser not in _BROWSERS:
+        _BROWSERS[browser] = browser("zhang.wei", locale="en")
+    return _BROWSERS[browser]
