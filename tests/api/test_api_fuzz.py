@@ -180,3 +180,16 @@ def test_a_long_path_is_not_echoed_in_full(api: Api) -> None:
         response = api.get("zhang.wei", path)
         assert 400 <= response.status_code < 500, response.text
         assert len(response.content) < 1000
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 5000, b"a: " + b"9" * 5000, b"- &a [*a, *a]", b'key: "\\0"'],
+    ids=["deep", "int-5000-digits", "alias-loop", "escaped-nul"],
+)
+def test_an_unreadable_app_file_is_refused_not_a_server_error(api: Api, content: bytes) -> None:
+    response = api.post(
+        "admin", "/admin/apps", content=content, headers={"Content-Type": "application/yaml"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")

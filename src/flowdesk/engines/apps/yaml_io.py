@@ -84,6 +84,10 @@ def read_yaml(text: str) -> object:
         raise _yaml_error(code, f"YAML error{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise _yaml_error("yaml_syntax", f"YAML error: {exc}") from None
+    except ValueError:  # an integer past Python's 4,300-digit conversion limit
+        raise _yaml_error("number_too_long", "A number in the file is too long") from None
+    except RecursionError:
+        raise _yaml_error("too_deep", "The file is nested too deeply") from None
 
 
 def load_app_yaml(text: str) -> AppSpec:
