@@ -29,7 +29,12 @@ class SubmitTicket(Strict):
 
 class TaskAction(Strict):
     comment: str = Field(default="", max_length=2000)
-    values: dict[str, Any] | None = None
+    values: dict[str, Any] | None = Field(
+        default=None,
+        description="Changes to fields the task's step declares editable (none in the bundled"
+        " loan app); any other field is refused with 422 field_not_editable and nothing is"
+        " decided. Every accepted change is kept with its old and new value.",
+    )
 
 
 class PersonOut(BaseModel):
