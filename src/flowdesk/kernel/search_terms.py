@@ -27,7 +27,9 @@ _IS_HAN = re.compile(rf"[{_HAN}]")
 
 
 def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):  # a C-level check: most text already is
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def document_terms(texts: Iterable[str]) -> frozenset[str]:

@@ -119,7 +119,7 @@ def submit(
                 "requester_id": actor.user_id,
                 "department_id": actor.department_id,
             },
-            search=SearchTerms(document_terms(search_texts(app, _title(app, clean), clean))),
+            search=SearchTerms(document_terms(search_texts(app, "", clean))),
         )
         steps_store.write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened)
