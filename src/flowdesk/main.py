@@ -19,7 +19,7 @@ from flowdesk.api.admin import router as admin_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
 from flowdesk.services.bootstrap import build_context, migrate_database
-from flowdesk.services.context import AuthPolicy, ServiceContext
+from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
 from flowdesk.web import errors as web_errors
 from flowdesk.web.app import mount_web
@@ -36,11 +36,7 @@ def context_from(settings: Settings) -> ServiceContext:
         sqlite_synchronous=settings.db.sqlite_synchronous,
         pool_size=settings.db.pool_size,
         echo=settings.db.echo,
-        auth=AuthPolicy(
-            session_hours=settings.auth.session_hours,
-            login_max_failures=settings.auth.login_max_failures,
-            login_lock_seconds=settings.auth.login_lock_seconds,
-        ),
+        auth=settings.auth.policy(),
         audit_algorithm=settings.audit.hash_algorithm,
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flowdesk.services.context import AuthPolicy
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
@@ -19,10 +21,34 @@ class DatabaseSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
+    """Sessions and login throttling; ADR 0011 explains each limit."""
+
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lock_seconds: int = Field(default=300, ge=1, le=86400)
+    login_client_max_failures: int = Field(default=50, ge=1, le=100_000)
+    login_user_max_failures: int = Field(default=30, ge=1, le=100_000)
+    login_user_window_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+    login_known_client_days: int = Field(default=30, ge=0, le=366)
+    # Off by default: X-Forwarded-For is believed only from these peers (CIDR list).
+    trusted_proxies: list[IPvAnyNetwork] = []
+    hash_workers: int = Field(default=2, ge=1, le=64)
+    hash_queue: int = Field(default=8, ge=0, le=10_000)
     secure_cookies: bool = False
+
+    def policy(self) -> AuthPolicy:
+        return AuthPolicy(
+            session_hours=self.session_hours,
+            login_max_failures=self.login_max_failures,
+            login_lock_seconds=self.login_lock_seconds,
+            login_client_max_failures=self.login_client_max_failures,
+            login_user_max_failures=self.login_user_max_failures,
+            login_user_window_seconds=self.login_user_window_seconds,
+            login_known_client_days=self.login_known_client_days,
+            trusted_proxies=tuple(self.trusted_proxies),
+            hash_workers=self.hash_workers,
+            hash_queue=self.hash_queue,
+        )
 
 
 class AuditSettings(BaseModel):

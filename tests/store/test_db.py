@@ -35,7 +35,14 @@ def test_a_read_transaction_sees_one_snapshot(ctx: ServiceContext) -> None:
 def test_a_failed_write_transaction_leaves_nothing(ctx: ServiceContext) -> None:
     with pytest.raises(RuntimeError), ctx.db.write() as conn:
         conn.execute(
-            throttle.insert(), {"username": "x", "failures": 1, "updated_at": datetime.now(UTC)}
+            throttle.insert(),
+            {
+                "scope": "user",
+                "subject": "x",
+                "attempts": 1,
+                "expires_at": datetime.now(UTC),
+                "updated_at": datetime.now(UTC),
+            },
         )
         raise RuntimeError("boom")
     with ctx.db.read() as conn:
@@ -47,15 +54,21 @@ def test_datetimes_come_back_timezone_aware_utc(ctx: ServiceContext) -> None:
     with ctx.db.write() as conn:
         conn.execute(
             throttle.insert(),
-            {"username": "u", "failures": 0, "locked_until": written, "updated_at": written},
+            {
+                "scope": "user",
+                "subject": "u",
+                "attempts": 0,
+                "expires_at": written,
+                "updated_at": written,
+            },
         )
     with ctx.db.read() as conn:
         row = conn.execute(select(throttle)).one()
-    assert row.locked_until == written  # the same instant
-    assert row.locked_until.utcoffset() == timedelta(0)
-    assert row.locked_until.tzinfo is not None
-    assert row.locked_until.hour == 1  # 09:15 in Beijing is 01:15 UTC
-    assert row.locked_until.microsecond == 123456
+    assert row.expires_at == written  # the same instant
+    assert row.expires_at.utcoffset() == timedelta(0)
+    assert row.expires_at.tzinfo is not None
+    assert row.expires_at.hour == 1  # 09:15 in Beijing is 01:15 UTC
+    assert row.expires_at.microsecond == 123456
 
 
 def test_comparisons_across_time_zones_use_the_instant(ctx: ServiceContext) -> None:
@@ -65,16 +78,17 @@ def test_comparisons_across_time_zones_use_the_instant(ctx: ServiceContext) -> N
             conn.execute(
                 throttle.insert(),
                 {
-                    "username": f"u{index}",
-                    "failures": 0,
-                    "locked_until": base + timedelta(hours=hours),
+                    "scope": "user",
+                    "subject": f"u{index}",
+                    "attempts": 0,
+                    "expires_at": base + timedelta(hours=hours),
                     "updated_at": base,
                 },
             )
     # 09:00 Beijing == 01:00 UTC: only the later lock is still in force.
     with ctx.db.read() as conn:
         names = conn.execute(
-            select(throttle.c.username).where(throttle.c.locked_until > base.astimezone(BEIJING))
+            select(throttle.c.subject).where(throttle.c.expires_at > base.astimezone(BEIJING))
         ).scalars()
         assert list(names) == ["u1"]
 
@@ -83,7 +97,13 @@ def test_naive_datetimes_are_refused(ctx: ServiceContext) -> None:
     with pytest.raises(StatementError, match="naive datetime"), ctx.db.write() as conn:
         conn.execute(
             throttle.insert(),
-            {"username": "u", "failures": 0, "updated_at": datetime(2026, 3, 1, 9, 0)},
+            {
+                "scope": "user",
+                "subject": "u",
+                "attempts": 0,
+                "expires_at": datetime(2026, 3, 1, 9, 0),
+                "updated_at": datetime(2026, 3, 1, 9, 0),
+            },
         )
     with ctx.db.read() as conn:
         assert conn.execute(select(throttle)).all() == []

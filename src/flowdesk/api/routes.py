@@ -145,8 +145,10 @@ LIST_DOC = (
 async def issue_token(request: Request, ctx: Ctx) -> TokenResponse:
     """Exchange a username and password for a personal API token (shown once)."""
     data = await body.parse(request, TokenRequest)
+    peer = request.client.host if request.client else None
+    client = auth.client_address(ctx.auth, peer, request.headers.getlist("x-forwarded-for"))
     actor = await run_in_threadpool(
-        auth.authenticate, ctx, username=data.username, password=data.password
+        auth.authenticate, ctx, username=data.username, password=data.password, client=client
     )
     token = await run_in_threadpool(auth.create_token, ctx, actor, name=data.name)
     return TokenResponse(token=token)

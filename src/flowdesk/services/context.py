@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 
 from argon2 import PasswordHasher
 
 from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.services.process_context import AssigneeCache
 from flowdesk.services.registry import AppRegistry
 from flowdesk.store.db import Database
 
+Network = IPv4Network | IPv6Network
+
 
 @dataclass(frozen=True)
 class AuthPolicy:
+    """Sessions and login throttling (ADR 0011); windows in seconds."""
+
     session_hours: int = 12
+    # Attempts per (username, client address) in one window of `login_lock_seconds`.
     login_max_failures: int = 5
     login_lock_seconds: int = 300
+    # Failed attempts per client address, any usernames (an office behind one NAT).
+    login_client_max_failures: int = 50
+    # Failed attempts per username from addresses it has not logged in from.
+    login_user_max_failures: int = 30
+    login_user_window_seconds: int = 3600
+    # How long a successful login exempts its address from the per-username ceiling.
+    login_known_client_days: int = 30
+    # Peers whose X-Forwarded-For is believed; empty: the header is ignored.
+    trusted_proxies: tuple[Network, ...] = ()
+    # Password hashes at once, and how many more may wait (beyond: 503 login_busy).
+    hash_workers: int = 2
+    hash_queue: int = 8
 
 
 @dataclass
@@ -29,6 +49,16 @@ class ServiceContext:
     assignees: AssigneeCache = field(default_factory=AssigneeCache)
     # The hash of a new audit chain (sha256 or sm3); a chain keeps the one it started with.
     audit_algorithm: str = "sha256"
+    # Built from `auth` unless given: where password hashes run (services/hashing.py).
+    hash_pool: PasswordHashPool | None = None
+    # When each periodic housekeeping task is next due in this process (jobs.maintain).
+    housekeeping_due: dict[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.hash_pool is None:
+            self.hash_pool = PasswordHashPool(
+                workers=self.auth.hash_workers, queue=self.auth.hash_queue
+            )
 
 
 def fast_hasher() -> PasswordHasher:

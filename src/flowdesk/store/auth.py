@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, case, delete, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -84,35 +85,85 @@ def delete_session(conn: Connection, id_hash: str) -> None:
     conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
-def throttle_row(conn: Connection, username: str) -> Row[Any] | None:
-    return conn.execute(select(throttle).where(throttle.c.username == username)).first()
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    attempts: int  # this attempt included
+    expires_at: datetime  # when the window (and with it the count) ends
 
 
-def record_failure(conn: Connection, *, username: str, now: datetime) -> int:
-    """Counts one more failure in a single statement and returns the new count.
+def reserve_attempt(
+    conn: Connection, *, scope: str, subject: str, window: timedelta, now: datetime
+) -> Reservation:
+    """Counts one more attempt in a single statement and returns the count with it.
 
-    An upsert, so concurrent guesses neither lose counts nor collide on the first insert.
+    An upsert: concurrent attempts serialize on the row (PostgreSQL's row lock, SQLite's
+    single writer), so each sees a distinct count and none is lost. A window that has
+    ended starts again at 1.
     """
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    ended = throttle.c.expires_at <= now
+    renewed = literal(now + window, type_=throttle.c.expires_at.type)
     statement = (
         insert(throttle)
-        .values(username=username, failures=1, locked_until=None, updated_at=now)
+        .values(scope=scope, subject=subject, attempts=1, expires_at=now + window, updated_at=now)
         .on_conflict_do_update(
-            index_elements=["username"],
-            set_={"failures": throttle.c.failures + 1, "updated_at": now},
+            index_elements=["scope", "subject"],
+            set_={
+                "attempts": case((ended, 1), else_=throttle.c.attempts + 1),
+                "expires_at": case((ended, renewed), else_=throttle.c.expires_at),
+                "updated_at": now,
+            },
         )
-        .returning(throttle.c.failures)
+        .returning(throttle.c.attempts, throttle.c.expires_at)
     )
-    return int(conn.execute(statement).scalar_one())
+    row = conn.execute(statement).one()
+    return Reservation(int(row.attempts), row.expires_at)
 
 
-def lock_username(conn: Connection, *, username: str, until: datetime, now: datetime) -> None:
+def refund_attempt(conn: Connection, *, scope: str, subject: str) -> None:
+    """Takes back one reserved attempt (a login that succeeded was no guess)."""
     conn.execute(
         update(throttle)
-        .where(throttle.c.username == username)
-        .values(failures=0, locked_until=until, updated_at=now)
+        .where(throttle.c.scope == scope, throttle.c.subject == subject, throttle.c.attempts > 0)
+        .values(attempts=throttle.c.attempts - 1)
     )
 
 
-def clear_failures(conn: Connection, username: str) -> None:
-    conn.execute(delete(throttle).where(throttle.c.username == username))
+def is_live(conn: Connection, *, scope: str, subject: str, now: datetime) -> bool:
+    found = conn.execute(
+        select(throttle.c.expires_at).where(
+            throttle.c.scope == scope, throttle.c.subject == subject, throttle.c.expires_at > now
+        )
+    ).first()
+    return found is not None
+
+
+def remember(conn: Connection, *, scope: str, subject: str, until: datetime, now: datetime) -> None:
+    """Upserts a marker row that lasts until `until` (e.g. an address the user logs in from)."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(
+        insert(throttle)
+        .values(scope=scope, subject=subject, attempts=0, expires_at=until, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=["scope", "subject"], set_={"expires_at": until, "updated_at": now}
+        )
+    )
+
+
+def forget(conn: Connection, *, scope: str, subject: str) -> None:
+    conn.execute(delete(throttle).where(throttle.c.scope == scope, throttle.c.subject == subject))
+
+
+def purge_expired_throttle(conn: Connection, *, now: datetime, limit: int) -> int:
+    """Deletes up to `limit` rows whose window ended; returns how many."""
+    key = tuple_(throttle.c.scope, throttle.c.subject)
+    doomed = select(throttle.c.scope, throttle.c.subject).where(throttle.c.expires_at <= now)
+    result = conn.execute(delete(throttle).where(key.in_(doomed.limit(limit))))
+    return int(result.rowcount)
+
+
+def purge_expired_sessions(conn: Connection, *, now: datetime, limit: int) -> int:
+    """Deletes up to `limit` expired browser sessions; returns how many."""
+    doomed = select(sessions.c.id_hash).where(sessions.c.expires_at <= now).limit(limit)
+    result = conn.execute(delete(sessions).where(sessions.c.id_hash.in_(doomed.scalar_subquery())))
+    return int(result.rowcount)

@@ -134,16 +134,23 @@ class WebSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge finds expired ones
 
 
 class LoginThrottle(Base):
-    """Failed logins per username, so guessing is slowed without locking the account forever."""
+    """Login attempts counted per window, for one scope and subject (ADR 0011).
+
+    scope "pair": (username, client address); "client": a client address; "user": a
+    username, from addresses it has not logged in from; "known": an address the user
+    logged in from (then `expires_at` is when that trust ends). A row means nothing
+    after `expires_at` and is purged.
+    """
 
     __tablename__ = "login_throttle"
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
 

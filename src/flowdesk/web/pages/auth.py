@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from flowdesk.kernel.errors import TooManyAttempts, Unauthenticated
 from flowdesk.services import auth
+from flowdesk.services.hashing import LoginBusy
 from flowdesk.web import i18n
 from flowdesk.web.errors import error_page, retry_minutes
 from flowdesk.web.render import redirect, render
@@ -84,7 +85,26 @@ def login(
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return error_page(request, 403, "csrf_refused")
     try:
-        actor = auth.authenticate(ctx, username=username, password=password)
+        actor = auth.authenticate(
+            ctx,
+            username=username,
+            password=password,
+            client=auth.client_address(
+                ctx.auth,
+                request.client.host if request.client else None,
+                request.headers.getlist("x-forwarded-for"),
+            ),
+        )
+    except LoginBusy as exc:
+        return _login_form(
+            request,
+            settings,
+            next_path=target,
+            username=username,
+            error="login_busy",
+            status=exc.status,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
     except TooManyAttempts as exc:
         return _login_form(
             request,
