@@ -463,7 +463,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 for port in ports.values():
                     run_wrk(port, scenario, duration=1, connections=8, threads=1, tmp=Path(tmp))
             # The pool shared out evenly: each run gets its own tasks, never one twice.
-            per_run = len(w.pool) // (args.rounds * len(approvals) * len(ports))
+            per_run = len(w.pool) // (args.rounds * max(1, len(approvals)) * len(ports))
             for round_no in range(args.rounds):
                 for scenario in wanted:
                     for label, port in ports.items():

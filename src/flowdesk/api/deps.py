@@ -13,8 +13,11 @@ from flowdesk.kernel.errors import Unauthenticated
 from flowdesk.services import request_auth
 from flowdesk.services.context import ServiceContext
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
+# the threadpool, a thread hand-off per dependency per request.
 
-def url_without_nul(request: Request) -> None:
+
+async def url_without_nul(request: Request) -> None:
     """A NUL in a path or query value can name nothing (and PostgreSQL refuses it in text)."""
     params = request.query_params.multi_items()
     values = [*request.path_params.values(), *(part for pair in params for part in pair)]
@@ -22,7 +25,7 @@ def url_without_nul(request: Request) -> None:
         raise BadRequest("The URL contains NUL characters", "invalid_characters")
 
 
-def service_context(request: Request) -> ServiceContext:
+async def service_context(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -45,7 +48,7 @@ def current_actor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def presented_token(
+async def presented_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The bearer token of the request (already checked by `current_actor`)."""

@@ -78,6 +78,9 @@ def build_ui(translations: Mapping[Locale, Translations]) -> WebUI:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the code: no stat() of every template and its parents
+            # on every render to look for edits (a restart picks up a new release).
+            auto_reload=False,
         )
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(

@@ -47,7 +47,12 @@ def service_context(request: Request) -> ServiceContext:
     return ctx
 
 
-def web_settings(request: Request) -> Settings:
+async def _context_dependency(request: Request) -> ServiceContext:
+    # async: a plain `def` dependency costs a threadpool hand-off per request.
+    return service_context(request)
+
+
+async def web_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -97,7 +102,7 @@ async def checked_form(
 CurrentSession = Annotated[WebSession, Depends(require_session)]
 MaybeSession = Annotated[WebSession | None, Depends(optional_session)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]
-Ctx = Annotated[ServiceContext, Depends(service_context)]
+Ctx = Annotated[ServiceContext, Depends(_context_dependency)]
 WebSettings = Annotated[Settings, Depends(web_settings)]
 
 
