@@ -37,6 +37,20 @@ def _settings(dev: bool = False, **overrides: object) -> Settings:
         sys.exit(2)
 
 
+def _with_secret_key(settings: Settings) -> Settings:
+    """Only serving needs the secret key: it refuses to start without one, before it
+    touches anything. In --dev a missing key file is created (mode 600) beside the
+    database, so `make run` and then plain `flowdesk serve` work on a new checkout."""
+    from pydantic import SecretStr
+
+    try:
+        key = settings.load_secret_key(create=settings.dev)
+    except (ValueError, OSError) as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+    return settings.model_copy(update={"secret_key": SecretStr(key)})
+
+
 def _context(settings: Settings, *, migrates: bool = False) -> ServiceContext:
     """The services' context; unless the command migrates, the schema must be current."""
     from flowdesk.main import context_from
@@ -62,7 +76,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--dev", is_flag=True, help="Development mode: allows the built-in secret key.")
+@click.option(
+    "--dev", is_flag=True, help="Development mode: creates a local secret key file if none."
+)
 @click.option("--demo", is_flag=True, help="Load the demo bank into an empty database.")
 @click.option("--no-worker", is_flag=True, help="Do not run jobs in this process.")
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
@@ -88,7 +104,7 @@ def serve(
     overrides: dict[str, object] = {}
     if no_worker:
         overrides["run_worker"] = False
-    settings = _settings(dev, **overrides)
+    settings = _with_secret_key(_settings(dev, **overrides))
     ctx = _context(settings, migrates=True)
     _run(lambda: migrate_database(ctx))
     if demo and demo_data.load(ctx):
@@ -119,6 +135,12 @@ def _serve_processes(
     from flowdesk import serving
     from flowdesk.worker.runner import BackgroundWorker
 
+    if ctx.db.is_sqlite:
+        click.echo(
+            "note: on SQLite, writes from several processes queue on the database file's"
+            " lock; one process (the default) serves approvals faster and more evenly",
+            err=True,
+        )
     os.environ.update(serving.worker_environment(settings))
     # /metrics adds up every process's counters from files here (ADR 0012).
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="flowdesk-metrics-"))
