@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## run: install, migrate an embedded SQLite database, load the demo bank, serve on :8000
+# --dev creates ./flowdesk.secret (mode 600, git-ignored) once, so later commands,
+# plain `flowdesk serve` included, find a key; commands that only read need none.
 run: $(STAMP)
+	@echo "The flowdesk command is $(BIN)/flowdesk: run '. $(BIN)/activate' in another shell to use it as 'flowdesk'."
 	$(BIN)/flowdesk serve --dev --demo
 
 ## test: lint, type-check, layer contracts, every test on SQLite and PostgreSQL, the browser test

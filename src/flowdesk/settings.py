@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -10,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flowdesk.services.context import AuthPolicy
 
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+SECRET_FILE_NAME = "flowdesk.secret"
+MIN_SECRET_LENGTH = 16
 
 
 class DatabaseSettings(BaseModel):
@@ -62,8 +65,12 @@ class Settings(BaseSettings):
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
     )
 
+    # Development mode: `serve` may create a local secret key file when there is none.
     dev: bool = False
-    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # Empty: read from `secret_key_file` (default: flowdesk.secret beside the database).
+    # Only `serve` needs a key; commands that only read or migrate the database do not.
+    secret_key: SecretStr = SecretStr("")
+    secret_key_file: Path | None = None
     database_url: str | None = None
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
@@ -77,15 +84,47 @@ class Settings(BaseSettings):
     data_dir: Path = Path()
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if not self.dev and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
-            raise ValueError(
-                "FLOWDESK_SECRET_KEY is not set: set a long random value, "
-                "or run with --dev on a development machine"
-            )
-        if len(self.secret_key.get_secret_value()) < 16:
-            raise ValueError("FLOWDESK_SECRET_KEY must be at least 16 characters")
+    def _refuse_a_short_secret(self) -> Settings:
+        if 0 < len(self.secret_key.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"FLOWDESK_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return self
+
+    def secret_key_path(self) -> Path:
+        """FLOWDESK_SECRET_KEY_FILE, else flowdesk.secret beside an SQLite database file,
+        else in `data_dir` (PostgreSQL)."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        url = self.effective_database_url
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            return Path(url.removeprefix("sqlite:///").split("?")[0]).parent / SECRET_FILE_NAME
+        return self.data_dir / SECRET_FILE_NAME
+
+    def load_secret_key(self, *, create: bool) -> str:
+        """The secret key: FLOWDESK_SECRET_KEY, else the key file; with `create` (serve
+        --dev) a missing file is made, readable by its owner only. ValueError says how
+        to configure one."""
+        configured = self.secret_key.get_secret_value()
+        if configured:
+            return configured
+        path = self.secret_key_path()
+        if not path.exists() and create:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(48) + "\n")
+        if not path.exists():
+            raise ValueError(
+                f"no secret key: set FLOWDESK_SECRET_KEY to a long random value, or "
+                f"FLOWDESK_SECRET_KEY_FILE to a file holding one (mode 600); none is in "
+                f"{path}. On a development machine `flowdesk serve --dev` creates it."
+            )
+        if path.stat().st_mode & 0o077:
+            raise ValueError(f"{path} is readable by others: chmod 600 {path}")
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"the secret key in {path} must be at least {MIN_SECRET_LENGTH} characters"
+            )
+        return key
 
     @property
     def effective_database_url(self) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -146,25 +148,85 @@ def test_audit_verify_names_the_tampered_entry(demo_runner: CliRunner, database:
     assert "content does not match its hash" in result.output
 
 
-def test_without_dev_mode_a_secret_key_is_required(database: Path) -> None:
-    env = {
+def _production_env(database: Path) -> dict[str, str | None]:
+    return {
         "FLOWDESK_DATABASE_URL": f"sqlite:///{database}",
         "FLOWDESK_DEV": None,
         "FLOWDESK_SECRET_KEY": None,
+        "FLOWDESK_SECRET_KEY_FILE": None,
     }
-    result = CliRunner(env=env).invoke(main, ["migrate"])
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """`serve` runs up to the point where uvicorn would listen; the apps it would serve."""
+    import uvicorn
+
+    apps: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: apps.append(app))
+    return apps
+
+
+def test_commands_that_sign_nothing_need_no_secret_key(
+    demo_database: tuple[Path, dict[str, str]], database: Path
+) -> None:
+    """Right after `make run`, `flowdesk audit verify` used to refuse without --dev."""
+    shutil.copyfile(demo_database[0], database)
+    runner = CliRunner(env=_production_env(database))
+    assert "newest schema version" in _ok(runner.invoke(main, ["migrate"]))
+    assert _ok(runner.invoke(main, ["audit", "verify"])).startswith("audit chain OK")
+    assert "key: loan" in _ok(runner.invoke(main, ["app", "export", "loan"]))
+    assert not (database.parent / "flowdesk.secret").exists()
+
+
+def test_serve_without_a_secret_key_refuses_and_names_the_settings(
+    database: Path, served: list[Any]
+) -> None:
+    result = CliRunner(env=_production_env(database)).invoke(main, ["serve"])
     assert result.exit_code == 2
-    assert "FLOWDESK_SECRET_KEY is not set" in result.output
+    assert "FLOWDESK_SECRET_KEY " in result.output
+    assert "FLOWDESK_SECRET_KEY_FILE" in result.output
+    assert str(database.parent / "flowdesk.secret") in result.output
     assert not database.exists()  # refused before touching anything
+    assert served == []
 
-    short = CliRunner(env={**env, "FLOWDESK_SECRET_KEY": "short"}).invoke(main, ["migrate"])
-    assert short.exit_code == 2
-    assert "at least 16 characters" in short.output
+    short = {**_production_env(database), "FLOWDESK_SECRET_KEY": "short"}
+    result = CliRunner(env=short).invoke(main, ["serve"])
+    assert result.exit_code == 2
+    assert "at least 16 characters" in result.output
 
-    good = {**env, "FLOWDESK_SECRET_KEY": "a-long-random-production-secret-0123"}
-    assert "newest schema version" in _ok(CliRunner(env=good).invoke(main, ["migrate"]))
-    # --dev allows the built-in key.
-    assert "newest schema version" in _ok(CliRunner(env=env).invoke(main, ["migrate", "--dev"]))
+    good = {**_production_env(database), "FLOWDESK_SECRET_KEY": "a-long-random-production-secret"}
+    _ok(CliRunner(env=good).invoke(main, ["serve", "--no-worker"]))
+    assert len(served) == 1
+    assert served[0].state.settings.secret_key.get_secret_value() == good["FLOWDESK_SECRET_KEY"]
+
+
+def test_serve_dev_creates_a_private_secret_file_once_then_serve_uses_it(
+    database: Path, served: list[Any]
+) -> None:
+    env = _production_env(database)
+    secret = database.parent / "flowdesk.secret"
+    _ok(CliRunner(env=env).invoke(main, ["serve", "--dev", "--no-worker"]))
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    key = secret.read_text().strip()
+    assert len(key) >= 32
+    _ok(CliRunner(env=env).invoke(main, ["serve", "--dev", "--no-worker"]))
+    assert secret.read_text().strip() == key  # created once, never replaced
+    _ok(CliRunner(env=env).invoke(main, ["serve", "--no-worker"]))  # production start finds it
+    assert [app.state.settings.secret_key.get_secret_value() for app in served] == [key] * 3
+
+    secret.chmod(0o644)  # a key others can read is refused
+    result = CliRunner(env=env).invoke(main, ["serve", "--no-worker"])
+    assert result.exit_code == 2
+    assert "chmod 600" in result.output
+
+    elsewhere = database.parent / "keys" / "prod.secret"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("k" * 40)
+    elsewhere.chmod(0o600)
+    chosen = {**env, "FLOWDESK_SECRET_KEY_FILE": str(elsewhere)}
+    _ok(CliRunner(env=chosen).invoke(main, ["serve", "--no-worker"]))
+    assert served[-1].state.settings.secret_key.get_secret_value() == "k" * 40
 
 
 def test_signed_checkpoints_from_keygen_to_verify(
