@@ -247,7 +247,7 @@ def test_unexpected_errors_show_a_500_page_without_a_stack_trace(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals: /srv/db password=hunter2")
 
-    monkeypatch.setattr(views, "my_tasks", broken)
+    monkeypatch.setattr(views, "task_list", broken)
     client = TestClient(app, raise_server_exceptions=False, cookies=me.client.cookies)
     response = client.get("/tasks", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 500
