@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from web_helpers import Browser
 
 from flowdesk.main import create_app
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.settings import AuthSettings, Settings
 from flowdesk.web.session import SESSION_COOKIE, safe_next
 
@@ -130,3 +132,28 @@ def test_anonymous_post_is_sent_to_login(anon: Browser) -> None:
     response = anon.post("/apps/loan/new", data={"csrf_token": "x"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
+
+
+def test_a_stranger_failing_on_a_username_does_not_lock_its_owner_out(app: FastAPI) -> None:
+    stranger = Browser(app)
+    stranger.client.headers["X-Forwarded-For"] = "192.0.2.10"  # not believed: no trusted proxy
+    for _ in range(5):
+        assert stranger.login("zhang.wei", password="wrong").status_code == 422
+    assert stranger.login("zhang.wei").status_code == 429
+    # The owner, at another address (a different peer), logs in.
+    owner = Browser(app)
+    owner.client = TestClient(app, client=("192.0.2.10", 50000))
+    assert owner.login("zhang.wei").status_code == 303
+
+
+def test_a_busy_hash_pool_shows_a_retry_soon_message(
+    anon: Browser, demo_ctx: ServiceContext
+) -> None:
+    demo_ctx.hash_pool = PasswordHashPool(workers=1, queue=0)
+    with demo_ctx.hash_pool.slot():  # the one place is taken
+        response = anon.login("zhang.wei")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "当前登录的人很多" in response.text
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    assert anon.login("zhang.wei").status_code == 303
