@@ -30,24 +30,69 @@ from typing import Any
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine import DEFAULT_PG_URL, fresh_pg, fresh_sqlite  # noqa: E402
+from engine import DEFAULT_PG_URL, fresh_pg, fresh_sqlite
 
-from flowdesk.engines.access import Actor  # noqa: E402
-from flowdesk.kernel.ids import new_id  # noqa: E402
-from flowdesk.kernel.search_terms import document_terms  # noqa: E402
-from flowdesk.kernel.serials import format_serial, serial_year  # noqa: E402
-from flowdesk.services import auth, demo, tickets, views  # noqa: E402
-from flowdesk.services.bootstrap import build_context, migrate_database  # noqa: E402
-from flowdesk.services.context import ServiceContext, fast_hasher  # noqa: E402
-from flowdesk.services.list_query import parse_list_query  # noqa: E402
+from flowdesk.engines.access import Actor
+from flowdesk.kernel.ids import new_id
+from flowdesk.kernel.search_terms import document_terms
+from flowdesk.kernel.serials import format_serial, serial_year
+from flowdesk.services import auth, demo, tickets, views
+from flowdesk.services.bootstrap import build_context, migrate_database
+from flowdesk.services.context import ServiceContext, fast_hasher
+from flowdesk.services.list_query import parse_list_query
 
 # Words of loan purposes: each ticket's purpose strings eight of them together, without
 # spaces, as people write Chinese; a word is then in about 1 ticket of 12.
-WORDS = (
-    "设备 采购 厂房 扩建 资金 周转 原料 库存 技术 改造 研发 投入 门店 装修 车辆 购置 "
-    "工程 款项 季节 备货 出口 订单 农业 种植 养殖 饲料 物流 仓储 医疗 器械 教育 培训 "
-    "餐饮 连锁 软件 开发 能源 光伏 建材 批发 零售 电商 平台 服装 加工 印刷 包装 运输"
-).split()
+WORDS = [
+    "设备",
+    "采购",
+    "厂房",
+    "扩建",
+    "资金",
+    "周转",
+    "原料",
+    "库存",
+    "技术",
+    "改造",
+    "研发",
+    "投入",
+    "门店",
+    "装修",
+    "车辆",
+    "购置",
+    "工程",
+    "款项",
+    "季节",
+    "备货",
+    "出口",
+    "订单",
+    "农业",
+    "种植",
+    "养殖",
+    "饲料",
+    "物流",
+    "仓储",
+    "医疗",
+    "器械",
+    "教育",
+    "培训",
+    "餐饮",
+    "连锁",
+    "软件",
+    "开发",
+    "能源",
+    "光伏",
+    "建材",
+    "批发",
+    "零售",
+    "电商",
+    "平台",
+    "服装",
+    "加工",
+    "印刷",
+    "包装",
+    "运输",
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 ENGLISH = ("bakery", "workshop", "export", "harvest", "clinic", "warehouse", "solar", "fleet")
@@ -89,9 +134,7 @@ def fill(ctx: ServiceContext, actors: dict[str, Actor], n: int, real: int) -> fl
     t0 = time.perf_counter()
     staff = ["zhang.wei", "wu.min"]
     for i in range(real):
-        tickets.submit(
-            ctx, actor=actors[staff[i % 2]], app_key="loan", values=values_of(rng, i)
-        )
+        tickets.submit(ctx, actor=actors[staff[i % 2]], app_key="loan", values=values_of(rng, i))
     with ctx.db.write() as conn:
         app_id, version_id, last = conn.execute(
             text(

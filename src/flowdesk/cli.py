@@ -264,7 +264,11 @@ def org_import(files: tuple[Path, ...], dry_run: bool, encoding: str, dev: bool)
     loaded = [(path.name, path.read_bytes()) for path in files]
     try:
         report = org_service.import_org(
-            ctx, loaded, actor=None, dry_run=dry_run, encoding=encoding  # type: ignore[arg-type]
+            ctx,
+            loaded,
+            actor=None,
+            dry_run=dry_run,
+            encoding=encoding,  # type: ignore[arg-type]
         )
     except FlowdeskError as exc:
         click.echo(f"error: {exc.message}", err=True)

@@ -27,7 +27,7 @@ def test_ticket_titles_follow_the_viewers_language(
     page = requester.get(f"/tickets/{ticket_id}").text
     serial = re.search(r'data-testid="ticket-serial">(LN-\d{4}-\d{6})<', page)
     assert serial
-    assert f'{serial.group(1)}</span> {title}</h1>' in page
+    assert f"{serial.group(1)}</span> {title}</h1>" in page
     assert re.search(rf"<title>{serial.group(1)} {re.escape(title)}\b", page)
     named = f'<span class="serial" data-testid="row-serial">{serial.group(1)}</span> {title}</a>'
     mine = requester.get("/tickets").text
