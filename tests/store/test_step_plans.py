@@ -10,11 +10,12 @@ either way the step would slow down as tickets accumulate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from flowdesk.engines.access import Actor
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import apps, audit, jobs, org, steps, tickets
 from flowdesk.store.sql import Sql
@@ -79,3 +80,84 @@ def test_no_hot_path_statement_scans_a_table(ctx: ServiceContext) -> None:
             scans[name] = found
     assert scans == {}
     assert len(checked) >= 15  # the statements were really found
+
+
+def _captured_selects(ctx: ServiceContext, run: Callable[[], object]) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        statement, params = args[2], args[3]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, params))
+
+    event.listen(ctx.db.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _list_plan_problems(ctx: ServiceContext, statement: str, params: Any) -> list[str]:
+    """Full scans, and sorts of all matching rows before the LIMIT."""
+    if ctx.db.dialect != "postgresql":
+        with ctx.db.engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).fetchall()
+        return [
+            row[-1]
+            for row in plan
+            if (row[-1].startswith("SCAN ") and "json_each" not in row[-1])
+            or "TEMP B-TREE FOR ORDER BY" in row[-1]
+        ]
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+    sql = statement
+    for number, name in enumerate(names, 1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    with ctx.db.engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(f"PREPARE list_page AS {sql.replace('%%', '%')}")
+        # NULLs: the generic plan is the one a prepared statement keeps for all values.
+        arguments = f"({', '.join(['NULL'] * len(names))})" if names else ""
+        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) EXECUTE list_page{arguments}")).scalar()
+        conn.exec_driver_sql("DEALLOCATE list_page")
+    return list(_full_scans(plan[0]["Plan"])) + list(_sorts_under_limit(plan[0]["Plan"]))
+
+
+def _sorts_under_limit(node: dict[str, Any], limited: bool = False) -> Iterator[str]:
+    """A Sort feeding a Limit read every matching row first."""
+    if limited and node["Node Type"] in ("Sort", "Incremental Sort"):
+        yield f"{node['Node Type']} by {node.get('Sort Key')} before the LIMIT"
+    for child in node.get("Plans", []):
+        yield from _sorts_under_limit(child, limited or node["Node Type"] == "Limit")
+
+
+def test_each_lists_default_page_stops_after_its_rows(
+    demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    """待办, 已办, 我发起 (newest and longest-waiting first) and the unread badge walk an
+    index in the page's order: no table scan, no sort of every matching row."""
+    from flowdesk.services import notifications, views
+    from flowdesk.services.list_query import parse_list_query
+
+    actor = actors["li.na"]
+    pages: dict[str, Callable[[], object]] = {
+        "todo": lambda: views.task_list(demo_ctx, actor, parse_list_query({}), done=False),
+        "todo waiting": lambda: views.task_list(
+            demo_ctx, actor, parse_list_query({"sort": "waiting"}), done=False
+        ),
+        "done": lambda: views.task_list(demo_ctx, actor, parse_list_query({}), done=True),
+        "mine": lambda: views.ticket_list(demo_ctx, actor, parse_list_query({}), scope="mine"),
+        "unread": lambda: notifications.count_unread(demo_ctx, actor),
+    }
+    problems: dict[str, list[str]] = {}
+    for name, page in pages.items():
+        statements = [s for s in _captured_selects(demo_ctx, page) if re.search(_LISTED, s[0])]
+        assert statements, name  # the list's statement was really seen
+        for statement, params in statements:
+            found = _list_plan_problems(demo_ctx, statement, params)
+            if found:
+                problems[f"{name}: {' '.join(statement.split())[:80]}"] = found
+    assert problems == {}
+
+
+_LISTED = r"FROM (tasks|task_assignees|tickets|notifications)\b"

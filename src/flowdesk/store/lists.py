@@ -209,8 +209,11 @@ def ticket_rows(
 def task_rows(
     conn: Connection, f: ListFilter, *, user_id: str, done: bool, order: Order, limit: int
 ) -> list[Row[Any]]:
-    """The user's open tasks, or (done) the tasks the user decided, with their ticket."""
-    query = select(
+    """The user's open tasks, or (done) the tasks the user decided, with their ticket.
+
+    Open tasks are read from the user's range of task_assignees, in task id order: the
+    newest (or oldest) first page stops after its rows instead of sorting them all."""
+    columns = (
         tasks,
         tickets.c.serial,
         tickets.c.title,
@@ -221,19 +224,22 @@ def task_rows(
         tickets.c.requester_id,
         tickets.c.created_at.label("ticket_created_at"),
         tickets.c.updated_at.label("ticket_updated_at"),
-    ).join(tickets, tickets.c.id == tasks.c.ticket_id)
+    )
+    row_id: Any = tasks.c.id
     if done:
-        query = query.where(
-            tasks.c.completed_by == user_id, tasks.c.state.in_(("approved", "rejected"))
+        query = (
+            select(*columns)
+            .join(tickets, tickets.c.id == tasks.c.ticket_id)
+            .where(tasks.c.completed_by == user_id, tasks.c.state.in_(("approved", "rejected")))
         )
     else:
-        query = query.join(
-            assignees,
-            and_(
-                assignees.c.task_id == tasks.c.id,
-                assignees.c.user_id == user_id,
-                assignees.c.is_open.is_(True),
-            ),
+        row_id = assignees.c.task_id  # the index's order, so the planner walks it
+        query = (
+            select(*columns)
+            .select_from(assignees)
+            .join(tasks, tasks.c.id == assignees.c.task_id)
+            .join(tickets, tickets.c.id == tasks.c.ticket_id)
+            .where(assignees.c.user_id == user_id, assignees.c.is_open.is_(True))
         )
     query = query.where(*_ticket_conditions(f))
     if f.node_id is not None:
@@ -243,8 +249,8 @@ def task_rows(
     elif order.key == "task_completed":
         value = tasks.c.completed_at
     else:
-        value = tasks.c.id
-    return list(conn.execute(_ordered(query, value, tasks.c.id, order, limit)))
+        value = row_id
+    return list(conn.execute(_ordered(query, value, row_id, order, limit)))
 
 
 def open_tasks_of(conn: Connection, ticket_ids: list[str]) -> list[Row[Any]]:

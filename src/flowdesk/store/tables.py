@@ -188,7 +188,8 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_app_status_created", "app_id", "status", "created_at"),
-        Index("ix_tickets_requester_created", "requester_id", "created_at"),
+        # 我发起 newest first: the requester's tickets in id (= filing) order, no sort.
+        Index("ix_tickets_requester_id", "requester_id", "id"),
         Index("uq_tickets_serial", "serial", unique=True),
         {"sqlite_with_rowid": False},
     )
@@ -248,7 +249,8 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         # Completed tasks only: closing a task adds an entry instead of moving one.
-        Index("ix_tasks_completed_by", "completed_by", **_not_null("completed_by")),
+        # With the id, 已办 newest first is a walk of the user's range, no sort.
+        Index("ix_tasks_completed_by_id", "completed_by", "id", **_not_null("completed_by")),
         {"sqlite_with_rowid": False},
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
@@ -266,11 +268,12 @@ class Task(Base):
 class TaskAssignee(Base):
     __tablename__ = "task_assignees"
     __table_args__ = (
-        Index("ix_task_assignees_user_open", "user_id", "is_open"),
+        # 待办 newest first walks the user's open range backwards by task id (no sort).
+        Index("ix_task_assignees_user_open_task", "user_id", "is_open", "task_id"),
         {"sqlite_with_rowid": False},
     )
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
-    # Indexed by ix_task_assignees_user_open, which starts with user_id.
+    # Indexed by ix_task_assignees_user_open_task, which starts with user_id.
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     is_open: Mapped[bool] = mapped_column(Boolean)
 
@@ -332,8 +335,19 @@ class OrgGeneration(Base):
 
 class Notification(Base):
     __tablename__ = "notifications"
+    __table_args__ = (
+        # The list, newest first, is a walk of the user's range; it indexes user_id too.
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+        # The unread badge on every page counts only the unread entries.
+        Index(
+            "ix_notifications_user_unread",
+            "user_id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+    )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
