@@ -174,11 +174,15 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     """Hidden and missing tickets look alike (404), so ids reveal nothing."""
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, ticket_id)
-        if row is None or not can_read(actor, conn, row):
+        if row is None:
+            raise NotFound("Ticket not found", "ticket_not_found")
+        # The tasks' assignees are the participants who may read it: one statement for both.
+        task_rows, assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
+        participants = frozenset(u for users in assigned.values() for u in users)
+        facts = ResourceFacts(requester_id=row.requester_id, participant_ids=participants)
+        if not decide(actor, "ticket.read", facts):
             raise NotFound("Ticket not found", "ticket_not_found")
         app = ctx.apps.version(conn, row.app_version_id)
-        task_rows = tickets_store.tasks_of_ticket(conn, ticket_id)
-        assigned = tickets_store.assignees_of(conn, [t.id for t in task_rows])
         events = tickets_store.timeline(conn, ticket_id)
         people = org_store.display_names(
             conn,
