@@ -44,3 +44,20 @@ def test_a_stranger_still_gets_not_found(desk: Desk) -> None:
     views.ticket(desk.ctx, desk.actors["liu.yang"], ticket_id)
     with pytest.raises(NotFound):
         views.ticket(desk.ctx, desk.actors["li.na"], ticket_id)
+
+
+def test_nav_counts_are_the_open_tasks_and_the_unread_notifications(desk: Desk) -> None:
+    from flowdesk.services import jobs, notifications
+
+    desk.submit("120000.00")
+    jobs.run_due(desk.ctx, owner="test")  # delivers the new-task notifications
+    finance = desk.actors["liu.yang"]
+
+    counts = views.nav_counts(desk.ctx, finance)
+
+    assert counts == (
+        views.count_my_tasks(desk.ctx, finance),
+        notifications.count_unread(desk.ctx, finance),
+    )
+    assert counts[0] == 1
+    assert len(_selects(desk, lambda: views.nav_counts(desk.ctx, finance))) == 2

@@ -26,6 +26,7 @@ from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
 from flowdesk.store import lists as lists_store
+from flowdesk.store import notifications as notifications_store
 from flowdesk.store import org as org_store
 from flowdesk.store import tickets as tickets_store
 
@@ -572,3 +573,13 @@ def app_names(
 def count_my_tasks(ctx: ServiceContext, actor: Actor) -> int:
     with ctx.db.read() as conn:
         return tickets_store.count_open_tasks(conn, actor.user_id)
+
+
+def nav_counts(ctx: ServiceContext, actor: Actor) -> tuple[int, int]:
+    """(open tasks, unread notifications) for the badges of every page: one read
+    transaction instead of two."""
+    with ctx.db.read() as conn:
+        return (
+            tickets_store.count_open_tasks(conn, actor.user_id),
+            notifications_store.count_unread(conn, actor.user_id),
+        )

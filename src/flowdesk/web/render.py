@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from flowdesk.services import notifications, views
+from flowdesk.services import views
 from flowdesk.services.auth import WebSession
 from flowdesk.web import i18n
 from flowdesk.web.i18n import Locale
@@ -142,11 +142,7 @@ def request_locale(request: Request) -> Locale:
 
 
 def nav_counts(request: Request, session: WebSession) -> NavCounts:
-    ctx = request.app.state.ctx
-    return NavCounts(
-        views.count_my_tasks(ctx, session.actor),
-        notifications.count_unread(ctx, session.actor),
-    )
+    return NavCounts(*views.nav_counts(request.app.state.ctx, session.actor))
 
 
 def render(
