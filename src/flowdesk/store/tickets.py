@@ -29,7 +29,7 @@ _INSERT_TICKET = Sql(
 )
 _NEXT_SERIAL = Sql(
     "INSERT INTO ticket_serials (app_id, year, last) VALUES (:app_id, :year, 1)"
-    " ON CONFLICT (app_id, year) DO UPDATE SET last = last + 1 RETURNING last"
+    " ON CONFLICT (app_id, year) DO UPDATE SET last = ticket_serials.last + 1 RETURNING last"
 )
 _SERIAL_AND_TITLE = Sql("SELECT serial, title FROM tickets WHERE id = :id")
 _INSERT_TERM = Sql(
