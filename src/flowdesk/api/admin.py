@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk.api import body
@@ -31,10 +31,10 @@ from flowdesk.api.admin_schemas import (
     UserUpdate,
 )
 from flowdesk.api.body import BadRequest
-from flowdesk.api.deps import Ctx, CurrentActor, url_without_nul
+from flowdesk.api.deps import Ctx, CurrentActor
 from flowdesk.services import apps, org, org_import
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(url_without_nul)])
+router = APIRouter(prefix="/admin")
 Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from flowdesk.api.body import BadRequest
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import Unauthenticated
 from flowdesk.services import request_auth
@@ -15,14 +14,6 @@ from flowdesk.services.context import ServiceContext
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
 # the threadpool, a thread hand-off per dependency per request.
-
-
-async def url_without_nul(request: Request) -> None:
-    """A NUL in a path or query value can name nothing (and PostgreSQL refuses it in text)."""
-    params = request.query_params.multi_items()
-    values = [*request.path_params.values(), *(part for pair in params for part in pair)]
-    if any("\x00" in str(value) for value in values):
-        raise BadRequest("The URL contains NUL characters", "invalid_characters")
 
 
 async def service_context(request: Request) -> ServiceContext:

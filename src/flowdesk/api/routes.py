@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk import __version__
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken, url_without_nul
+from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -41,7 +41,7 @@ from flowdesk.services import apps, auth, notifications, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 from flowdesk.services.tickets import StepOutcome
 
-router = APIRouter(dependencies=[Depends(url_without_nul)])
+router = APIRouter()
 Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
