@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import TooManyAttempts, Unauthenticated, ValidationFailed
-from flowdesk.services import auth, demo, jobs
+from flowdesk.services import auth, demo, jobs, request_auth
 from flowdesk.services.context import AuthPolicy, ServiceContext
 from flowdesk.services.hashing import LoginBusy, PasswordHashPool
 from flowdesk.store.tables import ApiToken, LoginThrottle, WebSession
@@ -128,7 +128,7 @@ def test_an_api_token_acts_as_its_owner_and_is_stored_only_hashed(
     token = auth.create_token(demo_ctx, actors["wang.fang"], name="ci pipeline")
     assert token.startswith(auth.TOKEN_PREFIX)
     assert len(token) > 40
-    assert auth.token_actor(demo_ctx, token) == actors["wang.fang"]
+    assert request_auth.token_actor(demo_ctx, token) == actors["wang.fang"]
 
     with demo_ctx.db.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(ApiToken.__table__))]
@@ -150,7 +150,7 @@ def test_an_api_token_acts_as_its_owner_and_is_stored_only_hashed(
 )
 def test_garbage_tokens_are_unauthenticated(demo_ctx: ServiceContext, garbage: str) -> None:
     with pytest.raises(Unauthenticated) as caught:
-        auth.token_actor(demo_ctx, garbage)
+        request_auth.token_actor(demo_ctx, garbage)
     assert caught.value.status == 401
 
 
@@ -159,8 +159,8 @@ def test_expired_and_revoked_tokens_are_unauthenticated(
 ) -> None:
     short = auth.create_token(demo_ctx, actors["ma.li"], name="short", days=1)
     revoked = auth.create_token(demo_ctx, actors["ma.li"], name="revoked", days=None)
-    assert auth.token_actor(demo_ctx, short).username == "ma.li"
-    assert auth.token_actor(demo_ctx, revoked).username == "ma.li"
+    assert request_auth.token_actor(demo_ctx, short).username == "ma.li"
+    assert request_auth.token_actor(demo_ctx, revoked).username == "ma.li"
 
     tokens = ApiToken.__table__
     with demo_ctx.db.write() as conn:
@@ -168,13 +168,13 @@ def test_expired_and_revoked_tokens_are_unauthenticated(
             update(tokens).where(tokens.c.name == "revoked").values(revoked_at=clock.now())
         )
     with pytest.raises(Unauthenticated):
-        auth.token_actor(demo_ctx, revoked)
+        request_auth.token_actor(demo_ctx, revoked)
 
     clock.advance(timedelta(days=1) - timedelta(seconds=1))
-    assert auth.token_actor(demo_ctx, short).username == "ma.li"
+    assert request_auth.token_actor(demo_ctx, short).username == "ma.li"
     clock.advance(timedelta(seconds=1))
     with pytest.raises(Unauthenticated):
-        auth.token_actor(demo_ctx, short)
+        request_auth.token_actor(demo_ctx, short)
 
 
 def test_token_names_are_checked(demo_ctx: ServiceContext, actors: dict[str, Actor]) -> None:
@@ -187,7 +187,7 @@ def test_browser_sessions_are_stored_hashed_and_expire(
     demo_ctx: ServiceContext, actors: dict[str, Actor], clock: FrozenClock
 ) -> None:
     started = auth.start_session(demo_ctx, actors["li.na"])
-    found = auth.session(demo_ctx, started.token)
+    found = request_auth.session(demo_ctx, started.token)
     assert found is not None
     assert found.actor == actors["li.na"]
     assert found.csrf_token == started.csrf_token
@@ -197,18 +197,18 @@ def test_browser_sessions_are_stored_hashed_and_expire(
     assert len(rows) == 1
     assert started.token not in repr(rows)
 
-    assert auth.session(demo_ctx, "not-a-session") is None
-    assert auth.session(demo_ctx, "") is None
-    assert auth.session(demo_ctx, "x" * 500) is None
+    assert request_auth.session(demo_ctx, "not-a-session") is None
+    assert request_auth.session(demo_ctx, "") is None
+    assert request_auth.session(demo_ctx, "x" * 500) is None
 
     clock.advance(timedelta(hours=demo_ctx.auth.session_hours))
-    assert auth.session(demo_ctx, started.token) is None
+    assert request_auth.session(demo_ctx, started.token) is None
 
 
 def test_ending_a_session_logs_out(demo_ctx: ServiceContext, actors: dict[str, Actor]) -> None:
     started = auth.start_session(demo_ctx, actors["li.na"])
     auth.end_session(demo_ctx, started.token)
-    assert auth.session(demo_ctx, started.token) is None
+    assert request_auth.session(demo_ctx, started.token) is None
 
 
 class CountingHasher(PasswordHasher):
@@ -408,8 +408,8 @@ def test_expired_throttle_rows_and_sessions_are_purged_periodically(
         sessions = conn.execute(select(WebSession.__table__.c.id_hash)).scalars().all()
         subjects = set(conn.execute(select(throttle.c.subject)).scalars())
     assert len(sessions) == 1
-    assert auth.session(demo_ctx, fresh.token) is not None
-    assert auth.session(demo_ctx, old.token) is None
+    assert request_auth.session(demo_ctx, fresh.token) is not None
+    assert request_auth.session(demo_ctx, old.token) is None
     assert f"{STRANGER} li.na" in subjects and f"{STRANGER} ma.li" not in subjects
     assert {"li.na", STRANGER} <= subjects  # the live per-user and per-address windows stay
 

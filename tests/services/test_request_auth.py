@@ -33,10 +33,9 @@ def test_token_and_session_give_the_same_actor_as_login(
 ) -> None:
     token = auth.create_token(demo_ctx, actors["liu.yang"], name="ci")
     assert request_auth.token_actor(demo_ctx, token) == actors["liu.yang"]
-    assert request_auth.token_actor(demo_ctx, token) == auth.token_actor(demo_ctx, token)
     web = auth.start_session(demo_ctx, actors["admin"])
     found = request_auth.session(demo_ctx, web.token)
-    assert found == web == auth.session(demo_ctx, web.token)
+    assert found == web
 
 
 def test_revoked_token_and_ended_session_stop_at_the_next_request(

@@ -220,19 +220,6 @@ def start_session(ctx: ServiceContext, actor: Actor) -> WebSession:
     return WebSession(token, csrf, actor)
 
 
-def session(ctx: ServiceContext, token: str) -> WebSession | None:
-    if not token or len(token) > 128:
-        return None
-    with ctx.db.read() as conn:
-        row = auth_store.session_by_hash(conn, _digest(token))
-        if row is None or row.expires_at <= ctx.clock.now():
-            return None
-        user = org_store.user_by_id(conn, row.user_id)
-        if user is None or not user.is_active:
-            return None
-        return WebSession(token, row.csrf_token, actor_from_row(conn, user))
-
-
 def end_session(ctx: ServiceContext, token: str) -> None:
     with ctx.db.write() as conn:
         auth_store.delete_session(conn, _digest(token))
@@ -258,20 +245,6 @@ def create_token(ctx: ServiceContext, actor: Actor, *, name: str, days: int | No
             expires_at=now + timedelta(days=days) if days else None,
         )
     return token
-
-
-def token_actor(ctx: ServiceContext, token: str) -> Actor:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
-        raise Unauthenticated("Invalid API token", "invalid_token")
-    with ctx.db.read() as conn:
-        row = auth_store.token_by_hash(conn, _digest(token))
-        now = ctx.clock.now()
-        if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
-            raise Unauthenticated("Invalid API token", "invalid_token")
-        user = org_store.user_by_id(conn, row.user_id)
-        if user is None or not user.is_active:
-            raise Unauthenticated("Invalid API token", "invalid_token")
-        return actor_from_row(conn, user)
 
 
 def revoke_token(ctx: ServiceContext, actor: Actor, token: str) -> None:

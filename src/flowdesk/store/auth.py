@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Row, case, delete, literal, select, tuple_, update
+from sqlalchemy import Connection, case, delete, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,10 +42,6 @@ def insert_token(
     )
 
 
-def token_by_hash(conn: Connection, token_hash: str) -> Row[Any] | None:
-    return conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
-
-
 def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
     result = conn.execute(
         update(tokens)
@@ -75,10 +70,6 @@ def insert_session(
             "expires_at": expires_at,
         },
     )
-
-
-def session_by_hash(conn: Connection, id_hash: str) -> Row[Any] | None:
-    return conn.execute(select(sessions).where(sessions.c.id_hash == id_hash)).first()
 
 
 def delete_session(conn: Connection, id_hash: str) -> None:
