@@ -22,6 +22,13 @@ from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.store import org as org_store
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Their server and Chromium live for the whole session (one
+    Playwright per process), and threads alive in the test process make a fork unsafe:
+    the crash test's forked children could inherit a lock held by one and hang."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "flowdesk.db"
