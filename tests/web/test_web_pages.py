@@ -13,12 +13,12 @@ from web_helpers import LOAN, Browser, csrf_from
 
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.clock import FrozenClock
-from flowdesk.services import auth, jobs, tickets, views
+from flowdesk.services import jobs, request_auth, tickets, views
 from flowdesk.services.context import ServiceContext
 
 
 def _actor(ctx: ServiceContext, me: Browser) -> Actor:
-    found = auth.session(ctx, me.client.cookies.get("flowdesk_session") or "")
+    found = request_auth.session(ctx, me.client.cookies.get("flowdesk_session") or "")
     assert found is not None
     return found.actor
 
