@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from flowdesk.api.problems import MAX_ERRORS, PROBLEM
+from flowdesk.kernel.problem_body import MAX_ERRORS, PROBLEM
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 DESCRIPTIONS = {

@@ -19,12 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, TooManyAttempts
+from flowdesk.kernel.problem_body import HTTP_CODES, MAX_ERRORS, PROBLEM, problem_body
 
-PROBLEM = "application/problem+json"
-TYPE_BASE = "https://flowdesk.dev/problems/"
-MAX_ERRORS = 100
-MAX_TEXT = 200
-MAX_PATH = 120
 UNKNOWN = "(unknown)"
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,6}|\(unknown\)")
 
@@ -35,29 +31,10 @@ def request_id_of(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _bounded(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _segment(part: Any) -> str:
     """One step of a client-made path: a key that could be a value reads "(unknown)"."""
     text = str(part)
     return text if _SEGMENT.fullmatch(text) else UNKNOWN
-
-
-def _details(errors: list[ErrorDetail]) -> list[dict[str, str]]:
-    shown = [
-        {
-            "path": _bounded(e.path, MAX_PATH),
-            "code": _bounded(e.code, 64),
-            "message": _bounded(e.message),
-        }
-        for e in errors[:MAX_ERRORS]
-    ]
-    if len(errors) > MAX_ERRORS:
-        hidden = len(errors) - MAX_ERRORS
-        shown.append({"path": "", "code": "more_errors", "message": f"{hidden} more not shown"})
-    return shown
 
 
 def problem(
@@ -69,16 +46,7 @@ def problem(
     *,
     request_id: str | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + code,
-        "title": _bounded(title),
-        "status": status,
-        "code": code,
-    }
-    if errors:
-        body["errors"] = _details(errors)
-    if request_id:
-        body["request_id"] = request_id
+    body = problem_body(status, code, title, errors, request_id=request_id)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -96,20 +64,6 @@ def validation_details(raw: list[Any]) -> list[ErrorDetail]:
         )
         for e in raw[: MAX_ERRORS + 1]  # one more than shown, so the answer says "more"
     ]
-
-
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_attempts",
-}
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowdesk.kernel.errors import FlowdeskError, TooManyAttempts
+from flowdesk.kernel.problem_body import HTTP_CODES, PROBLEM, problem_body
 from flowdesk.web.render import hx_redirect, redirect, render
 from flowdesk.web.session import CsrfRefused, LoginRequired, login_url
 
@@ -28,38 +29,10 @@ _FALLBACK_HTML = (
     "<body><h1>500</h1><p>系统出错，操作未执行。Internal error; nothing was changed.</p>"
     "<p><a href='/'>flowdesk</a></p></body></html>"
 )
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_attempts",
-}
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
-
-
-def _problem(
-    status: int, code: str, title: str, headers: dict[str, str] | None, request_id: str | None
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://flowdesk.dev/problems/{code}",
-        "title": title,
-        "status": status,
-        "code": code,
-    }
-    if request_id:  # set by the request observer (api/ops.py) on every request
-        body["request_id"] = request_id
-    return JSONResponse(
-        body, status_code=status, media_type="application/problem+json", headers=headers
-    )
 
 
 def error_page(
@@ -71,8 +44,9 @@ def error_page(
     retry_minutes: int | None = None,
 ) -> Response:
     if _is_api(request):
-        request_id = getattr(request.state, "request_id", None)
-        return _problem(status, code, code.replace("_", " "), headers, request_id)
+        request_id = getattr(request.state, "request_id", None)  # set by api/ops.py
+        body = problem_body(status, code, code.replace("_", " "), request_id=request_id)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
     context: dict[str, Any] = {"status": status, "code": code, "retry_minutes": retry_minutes}
     try:
         return render(request, "error.html", context, status=status, headers=headers)
@@ -113,7 +87,7 @@ def install(app: FastAPI) -> None:
 
     def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, "http_error")
         return error_page(request, exc.status_code, code, headers=getattr(exc, "headers", None))
 
     def invalid_request(request: Request, exc: Exception) -> Response:
