@@ -44,11 +44,20 @@ def _errors(exc: FlowdeskError) -> list[ErrorDetail]:
     return exc.errors or [ErrorDetail("", exc.code, exc.message)]
 
 
-def _by_field(errors: Sequence[ErrorDetail]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _form_page(
+    request: Request,
+    session: WebSession,
+    template: str,
+    context: dict[str, Any],
+    errors: Sequence[ErrorDetail],
+    status: int,
+) -> Response:
+    """A form page with its errors listed on top and, the first per field, by the field."""
+    by_field: dict[str, str] = {}
     for error in errors:
-        found.setdefault(error.path, error.code)
-    return found
+        by_field.setdefault(error.path, error.code)
+    context = {**context, "errors": list(errors), "field_errors": by_field}
+    return render(request, template, context, status=status, session=session)
 
 
 @router.get("")
@@ -102,20 +111,19 @@ def _user_form(
     status: int = 200,
     saved: bool = False,
 ) -> Response:
-    return render(
+    return _form_page(
         request,
+        session,
         "admin_user.html",
         {
             "saved": saved,
             "user": user,
             "values": values,
-            "errors": list(errors),
-            "field_errors": _by_field(errors),
             "departments": org.list_departments(ctx, session.actor),
             "roles": org.list_roles(ctx, session.actor),
         },
-        status=status,
-        session=session,
+        errors,
+        status,
     )
 
 
@@ -226,17 +234,16 @@ def _departments_page(
     errors: Sequence[ErrorDetail] = (),
     status: int = 200,
 ) -> Response:
-    return render(
+    return _form_page(
         request,
+        session,
         "admin_departments.html",
         {
             "departments": org.list_departments(ctx, session.actor),
             "values": values or {},
-            "errors": list(errors),
-            "field_errors": _by_field(errors),
         },
-        status=status,
-        session=session,
+        errors,
+        status,
     )
 
 
@@ -298,18 +305,17 @@ def _department_form(
     errors: Sequence[ErrorDetail] = (),
     status: int = 200,
 ) -> Response:
-    return render(
+    return _form_page(
         request,
+        session,
         "admin_department.html",
         {
             "department": department,
             "departments": org.list_departments(ctx, session.actor),
             "values": values,
-            "errors": list(errors),
-            "field_errors": _by_field(errors),
         },
-        status=status,
-        session=session,
+        errors,
+        status,
     )
 
 
@@ -337,17 +343,16 @@ def _roles_page(
     errors: Sequence[ErrorDetail] = (),
     status: int = 200,
 ) -> Response:
-    return render(
+    return _form_page(
         request,
+        session,
         "admin_roles.html",
         {
             "roles": org.list_roles(ctx, session.actor),
             "values": values or {},
-            "errors": list(errors),
-            "field_errors": _by_field(errors),
         },
-        status=status,
-        session=session,
+        errors,
+        status,
     )
 
 
