@@ -210,6 +210,13 @@ def _given(record: object, names: Sequence[str]) -> dict[str, Any]:
     return {n: getattr(record, n) for n in names if getattr(record, n) is not UNSET}
 
 
+def _new_names(given: dict[str, Any]) -> tuple[str, str] | None:
+    """A new role's or department's (zh, en) names: either one stands in for the other."""
+    zh = given.get("name_zh") or given.get("name_en")
+    en = given.get("name_en") or given.get("name_zh")
+    return (zh, en) if zh and en else None
+
+
 _DEPARTMENT_FIELDS = ("name_zh", "name_en", "parent", "head")
 _USER_FIELDS = (
     "name_zh",
@@ -262,14 +269,13 @@ def plan(
         given = _given(role_record, _ROLE_FIELDS)
         current = after.roles.get(role_record.key)
         if current is None:
-            zh = given.get("name_zh") or given.get("name_en")
-            en = given.get("name_en") or given.get("name_zh")
-            if not zh or not en:
+            names = _new_names(given)
+            if names is None:
                 problems.append(
                     role_record.where.issue("name_zh", "required", "A new role needs a name")
                 )
                 continue
-            after.roles[role_record.key] = _Role(new_id(), role_record.key, zh, en)
+            after.roles[role_record.key] = _Role(new_id(), role_record.key, *names)
             changes.append(Change("role", role_record.key, "create", ("name_zh", "name_en")))
             continue
         changed = tuple(n for n, v in given.items() if v and getattr(current, n) != v)
@@ -283,9 +289,8 @@ def plan(
         given = _given(department_record, _DEPARTMENT_FIELDS)
         current_department = after.departments.get(department_record.code)
         if current_department is None:
-            zh = given.get("name_zh") or given.get("name_en")
-            en = given.get("name_en") or given.get("name_zh")
-            if not zh or not en:
+            names = _new_names(given)
+            if names is None:
                 problems.append(
                     department_record.where.issue(
                         "name_zh", "required", "A new department needs a name"
@@ -293,7 +298,7 @@ def plan(
                 )
                 continue
             after.departments[department_record.code] = _Department(
-                new_id(), department_record.code, zh, en, given.get("parent"), given.get("head")
+                new_id(), department_record.code, *names, given.get("parent"), given.get("head")
             )
             changes.append(
                 Change(
