@@ -325,7 +325,7 @@ async def publish_app(
 ) -> PublishOut:
     """Validates an app's YAML (every error with its path, 422) and publishes it as a new
     version; the same definition again publishes nothing. `dry_run=true` only validates."""
-    text = _yaml_text(await _raw_body(request, YAML_TYPES))
+    text = body.utf8_text(await _raw_body(request, YAML_TYPES))
     if dry_run:
         spec = apps.check_yaml(actor, text)
         return PublishOut(key=spec.key, version=0, changed=False, dry_run=True)
@@ -346,13 +346,3 @@ def export_app(key: str, actor: CurrentActor, ctx: Ctx) -> Response:
         media_type="application/yaml",
         headers={"Content-Disposition": f'attachment; filename="{key}.yaml"'},
     )
-
-
-def _yaml_text(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("The body is not valid UTF-8", "invalid_utf8") from None
-    if "\x00" in text:
-        raise BadRequest("The body contains NUL characters", "invalid_characters")
-    return text

@@ -106,14 +106,20 @@ def _check_strings(node: Any) -> None:
             _check_strings(item)
 
 
-def loads(raw: bytes) -> Any:
-    """Parses a request body under the limits above; BadRequest (400) for anything else."""
+def utf8_text(raw: bytes) -> str:
+    """A body as text: 400 unless it is UTF-8 without NUL (PostgreSQL refuses NUL in text)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8", "invalid_utf8") from None
     if "\x00" in text:
         raise BadRequest("The body contains NUL characters", "invalid_characters")
+    return text
+
+
+def loads(raw: bytes) -> Any:
+    """Parses a request body under the limits above; BadRequest (400) for anything else."""
+    text = utf8_text(raw)
     if nesting_depth(text) > MAX_DEPTH:
         raise BadRequest(f"JSON is nested deeper than {MAX_DEPTH} levels", "too_deep")
     try:
