@@ -31,12 +31,10 @@ from flowdesk.api.admin_schemas import (
     UserUpdate,
 )
 from flowdesk.api.body import BadRequest
-from flowdesk.api.deps import Ctx, CurrentActor
+from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit
 from flowdesk.services import apps, org, org_import
 
 router = APIRouter(prefix="/admin")
-Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
-Limit = Annotated[int, Query(ge=1, le=100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TYPES = {XLSX: "import.xlsx", "text/csv": "import.csv", "application/octet-stream": "import"}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")

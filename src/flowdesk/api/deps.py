@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flowdesk.engines.access import Actor
@@ -14,6 +14,11 @@ from flowdesk.services.context import ServiceContext
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
 # the threadpool, a thread hand-off per dependency per request.
+
+
+# A page of a cursor-paged list: the cursor from the previous page and the page size.
+Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 async def service_context(request: Request) -> ServiceContext:

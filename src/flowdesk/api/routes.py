@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from flowdesk import __version__
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor, PresentedToken
+from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, PresentedToken
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -42,8 +42,6 @@ from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 from flowdesk.services.tickets import StepOutcome
 
 router = APIRouter()
-Cursor = Annotated[str | None, Query(max_length=64, pattern="^[0-9a-f]{32}$")]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _locale(request: Request) -> str:
