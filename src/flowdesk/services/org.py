@@ -225,22 +225,6 @@ class RoleView:
     members: int
 
 
-USER_FIELDS = frozenset(
-    {
-        "name_zh",
-        "name_en",
-        "department",
-        "manager",
-        "job_level",
-        "email",
-        "mobile",
-        "is_active",
-        "roles",
-        "password",
-    }
-)
-
-
 def _may_manage(actor: Actor | None) -> str:
     """The audit's actor name; administrators and org admins only (None = the CLI)."""
     if actor is None:
