@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from flowdesk.services.context import ServiceContext
 
 T = TypeVar("T")
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _settings(dev: bool = False, **overrides: object) -> Settings:
@@ -148,7 +149,15 @@ def _serve_processes(
     if job_worker is not None:
         job_worker.start()
     try:
-        uvicorn.run(serving.FACTORY, factory=True, workers=workers, **listen)  # type: ignore[arg-type]
+        # uvicorn restarts a worker that misses its health check (5 s by default): a worker
+        # still building its app on a loaded host is not dead, so it gets longer.
+        uvicorn.run(
+            serving.FACTORY,
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **listen,  # type: ignore[arg-type]
+        )
     finally:
         if job_worker is not None:
             job_worker.stop()
