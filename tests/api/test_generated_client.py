@@ -65,17 +65,10 @@ def _module(package: str, name: str) -> Any:
     return importlib.import_module(f"{package}.{name}")
 
 
-def _operation(package: str, tag: str, prefix: str) -> Any:
-    """The generated module of an operation (names follow FastAPI's operation ids)."""
-    folder = Path(importlib.import_module(f"{package}.api.{tag}").__file__ or "").parent
-    (match,) = [p.stem for p in folder.glob(f"{prefix}_*.py")]
-    return _module(package, f"api.{tag}.{match}")
-
-
-def _enum(models: ModuleType, prefix: str, suffix: str) -> Any:
-    """A query parameter's enum (named by the generator after the operation)."""
-    (name,) = [n for n in dir(models) if n.startswith(prefix) and n.endswith(suffix)]
-    return getattr(models, name)
+def _operation(package: str, tag: str, name: str) -> Any:
+    """The generated module of an operation: its operation id in snake case (listTasks
+    is api/tasks/list_tasks.py), as an integrator's code imports it."""
+    return _module(package, f"api.{tag}.{name}")
 
 
 def test_a_generated_client_runs_the_loan_flow_and_parses_problems(
@@ -112,7 +105,7 @@ def test_a_generated_client_runs_the_loan_flow_and_parses_problems(
         assert isinstance(ticket, models.TicketOut), ticket
         assert ticket.status == "running"
 
-        open_state = _enum(models, "ListTasks", "State")("open")
+        open_state = models.ListTasksState("open")
         page = list_tasks.sync(client=manager, assignee="me", state=open_state)
         assert isinstance(page, models.TaskPage), page
         (task,) = [t for t in page.items if t.ticket_id == ticket.id]

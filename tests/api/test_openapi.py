@@ -50,6 +50,61 @@ ADMIN_ROUTES = {
 }
 
 
+# Generated clients name their functions after these ids (listTasks is list_tasks() in
+# Python, listTasks() in TypeScript): changing one breaks integrators' code.
+OPERATION_IDS = {
+    ("get", "/"): "getIndex",
+    ("post", "/auth/token"): "issueToken",
+    ("delete", "/auth/token"): "revokeToken",
+    ("get", "/me"): "getMe",
+    ("get", "/apps"): "listApps",
+    ("get", "/apps/{key}"): "getApp",
+    ("post", "/apps/{key}/tickets"): "submitTicket",
+    ("get", "/tickets"): "listTickets",
+    ("get", "/tickets/{ticket_id}"): "getTicket",
+    ("get", "/tasks"): "listTasks",
+    ("get", "/tasks/{task_id}"): "getTask",
+    ("post", "/tasks/{task_id}/approve"): "approveTask",
+    ("post", "/tasks/{task_id}/reject"): "rejectTask",
+    ("get", "/notifications"): "listNotifications",
+    ("post", "/notifications/read"): "markNotificationsRead",
+    ("get", "/admin/users"): "listUsers",
+    ("post", "/admin/users"): "createUser",
+    ("get", "/admin/users/{username}"): "getUser",
+    ("patch", "/admin/users/{username}"): "updateUser",
+    ("post", "/admin/users/{username}/deactivate"): "deactivateUser",
+    ("post", "/admin/users/{username}/reactivate"): "reactivateUser",
+    ("get", "/admin/departments"): "listDepartments",
+    ("post", "/admin/departments"): "createDepartment",
+    ("patch", "/admin/departments/{code}"): "updateDepartment",
+    ("get", "/admin/roles"): "listRoles",
+    ("post", "/admin/roles"): "createRole",
+    ("patch", "/admin/roles/{key}"): "updateRole",
+    ("get", "/admin/roles/{key}/members"): "listRoleMembers",
+    ("post", "/admin/org/import"): "importOrg",
+    ("get", "/admin/org/template.xlsx"): "getOrgTemplate",
+    ("get", "/admin/apps"): "listAdminApps",
+    ("get", "/admin/apps/{key}/versions"): "listAppVersions",
+    ("post", "/admin/apps"): "publishApp",
+    ("get", "/admin/apps/{key}/export"): "exportApp",
+}
+CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)*")
+
+
+def test_every_operation_has_a_short_stable_unique_id(client: TestClient) -> None:
+    spec = client.get(f"{API}/openapi.json").json()
+    ids = {
+        (method, path): operation["operationId"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert ids == OPERATION_IDS
+    assert len(set(ids.values())) == len(ids)  # unique across the document
+    for operation_id in ids.values():
+        assert CAMEL_CASE.fullmatch(operation_id), operation_id
+        assert len(operation_id) <= 24, operation_id
+
+
 def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     response = client.get(f"{API}/openapi.json")
     assert response.status_code == 200

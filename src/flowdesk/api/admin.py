@@ -31,10 +31,10 @@ from flowdesk.api.admin_schemas import (
     UserUpdate,
 )
 from flowdesk.api.body import BadRequest
-from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit
+from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, operation_id
 from flowdesk.services import apps, org, org_import
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", generate_unique_id_function=operation_id)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TYPES = {XLSX: "import.xlsx", "text/csv": "import.csv", "application/octet-stream": "import"}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
@@ -213,7 +213,7 @@ async def update_role(key: str, request: Request, actor: CurrentActor, ctx: Ctx)
 
 
 @router.get("/roles/{key}/members", response_model=list[UserOut], tags=["admin"])
-def role_members(key: str, actor: CurrentActor, ctx: Ctx) -> list[UserOut]:
+def list_role_members(key: str, actor: CurrentActor, ctx: Ctx) -> list[UserOut]:
     return [_user(u) for u in org.role_members(ctx, actor, key)]
 
 
@@ -270,7 +270,7 @@ async def import_org(
     responses={200: {"content": {XLSX: {}}}},
     response_class=Response,
 )
-def import_template(actor: CurrentActor, ctx: Ctx) -> Response:
+def get_org_template(actor: CurrentActor, ctx: Ctx) -> Response:
     """The workbook to fill in: sheets 部门/departments, 用户/users, 角色/roles."""
     org.list_roles(ctx, actor)  # the permission check
     return Response(
@@ -284,7 +284,7 @@ def import_template(actor: CurrentActor, ctx: Ctx) -> Response:
 
 
 @router.get("/apps", response_model=list[AdminAppOut], tags=["admin"])
-def list_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
+def list_admin_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
     apps.check_permission(actor)
     return [
         AdminAppOut(key=a.key, name=a.name, category=a.category, version=a.version)
@@ -293,7 +293,7 @@ def list_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
 
 
 @router.get("/apps/{key}/versions", response_model=list[AppVersionOut], tags=["admin"])
-def app_versions(key: str, actor: CurrentActor, ctx: Ctx) -> list[AppVersionOut]:
+def list_app_versions(key: str, actor: CurrentActor, ctx: Ctx) -> list[AppVersionOut]:
     return [
         AppVersionOut(
             id=v.id,

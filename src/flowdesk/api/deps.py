@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flowdesk.engines.access import Actor
@@ -14,6 +15,14 @@ from flowdesk.services.context import ServiceContext
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in
 # the threadpool, a thread hand-off per dependency per request.
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the OpenAPI document: its handler's name in camelCase
+    (`list_tasks` is `listTasks`). Generated clients name their functions after it, so a
+    handler's name is part of the API: tests/api/test_openapi.py pins every id."""
+    first, *rest = route.name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 # A page of a cursor-paged list: the cursor from the previous page and the page size.

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from flowdesk import __version__
 from flowdesk.api import body
-from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, PresentedToken
+from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, PresentedToken, operation_id
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -41,7 +41,8 @@ from flowdesk.services import apps, auth, notifications, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 from flowdesk.services.tickets import StepOutcome
 
-router = APIRouter()
+# Operation ids are the handlers' names in camelCase (listTasks, approveTask).
+router = APIRouter(generate_unique_id_function=operation_id)
 
 
 def _locale(request: Request) -> str:
@@ -86,7 +87,7 @@ def _step(outcome: StepOutcome) -> StepOut:
 
 
 @router.get("/", response_model=IndexOut, tags=["index"])
-def index() -> IndexOut:
+def get_index() -> IndexOut:
     """Where to start: the API's main collections, as links (no login needed)."""
     links = {
         "openapi": ("/api/v1/openapi.json", "This API's OpenAPI document"),
@@ -160,7 +161,7 @@ def revoke_token(actor: CurrentActor, token: PresentedToken, ctx: Ctx) -> Respon
 
 
 @router.get("/me", response_model=MeOut, tags=["auth"])
-def me(actor: CurrentActor, ctx: Ctx) -> MeOut:
+def get_me(actor: CurrentActor, ctx: Ctx) -> MeOut:
     return MeOut(
         id=actor.user_id,
         username=actor.username,
