@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True
+    # Requests one server process works on at once (the rest wait their turn). More
+    # threads than this only take turns for Python's GIL, and throughput falls: scale
+    # with `serve --workers N` instead (bench/RESULTS.md). Logins have threads of their own.
+    request_threads: int = Field(default=2, ge=1, le=256)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # When set, GET /metrics asks for `Authorization: Bearer <metrics_token>`.
     metrics_token: SecretStr | None = None

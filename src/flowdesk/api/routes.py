@@ -146,8 +146,8 @@ async def issue_token(request: Request, ctx: Ctx) -> TokenResponse:
     data = await body.parse(request, TokenRequest)
     peer = request.client.host if request.client else None
     client = auth.client_address(ctx.auth, peer, request.headers.getlist("x-forwarded-for"))
-    actor = await run_in_threadpool(
-        auth.authenticate, ctx, username=data.username, password=data.password, client=client
+    actor = await auth.authenticate_off_request_threads(
+        ctx, username=data.username, password=data.password, client=client
     )
     token = await run_in_threadpool(auth.create_token, ctx, actor, name=data.name)
     return TokenResponse(token=token)

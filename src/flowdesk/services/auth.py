@@ -95,6 +95,16 @@ def authenticate(
     return actor
 
 
+async def authenticate_off_request_threads(
+    ctx: ServiceContext, *, username: str, password: str, client: str = LOCAL_CLIENT
+) -> Actor:
+    """`authenticate` on the hash pool's login threads (services/hashing.py), for the
+    login routes: a flood of logins then leaves the request threads to other requests."""
+    return await _hash_pool(ctx).call(
+        authenticate, ctx, username=username, password=password, client=client
+    )
+
+
 def _reserve_attempt(
     ctx: ServiceContext, conn: Connection, username: str, client: str, pair: str, now: datetime
 ) -> bool:

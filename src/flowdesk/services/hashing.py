@@ -5,6 +5,10 @@ the server's shared threadpool, a flood of logins takes every thread and every c
 and `/me` waits seconds. Here at most `workers` hashes run at once and at most `queue`
 more wait; any login beyond that is answered at once with 503 `login_busy` and
 Retry-After, before it is counted or hashed.
+
+Logins also run on threads of their own (`call`), not on the few request threads a
+server process has (settings.request_threads): a login waiting for its hash must not
+hold up the requests behind it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
+
+from anyio import CapacityLimiter, to_thread
 
 from flowdesk.kernel.errors import TooManyAttempts
 
@@ -36,6 +43,15 @@ class PasswordHashPool:
         self.capacity = workers + queue
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fd-hash")
         self._slots = threading.BoundedSemaphore(self.capacity)
+        # One thread more than there are places, so a login beyond them reaches `slot()`
+        # and is refused at once instead of waiting for a thread.
+        self._login_threads = CapacityLimiter(self.capacity + 1)
+
+    async def call(self, login: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Runs `login` (which takes a `slot()`) on the login threads."""
+        return await to_thread.run_sync(
+            partial(login, *args, **kwargs), limiter=self._login_threads
+        )
 
     @contextmanager
     def slot(self) -> Iterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from flowdesk.kernel.errors import TooManyAttempts, Unauthenticated
@@ -72,7 +73,7 @@ def login_page(
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     ctx: Ctx,
     settings: WebSettings,
@@ -85,7 +86,7 @@ def login(
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return error_page(request, 403, "csrf_refused")
     try:
-        actor = auth.authenticate(
+        actor = await auth.authenticate_off_request_threads(
             ctx,
             username=username,
             password=password,
@@ -125,7 +126,7 @@ def login(
             error="bad_credentials",
             status=422,
         )
-    session = auth.start_session(ctx, actor)
+    session = await run_in_threadpool(auth.start_session, ctx, actor)
     response = redirect(target)
     set_session_cookie(response, session, settings)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
