@@ -1,7 +1,8 @@
 """Shared set-up for the browser tests of accessibility and phone comfort.
 
 One flowdesk (SQLite, demo bank, worker running) serves the whole session, with one loan
-filed by zhang.wei so there is a ticket to read and a task for liu.yang to decide. Each
+filed by zhang.wei so there is a ticket to read and a task for liu.yang to decide, and a
+second loan whose values liu.yang changed while approving (its timeline shows them). Each
 person logs in once; later browser contexts reuse the saved cookies and only choose the
 language (the `flowdesk_locale` cookie, the same one the language switch sets).
 test_loan_flow.py keeps its own fixtures (module ones win over these).
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from flowdesk.engines.apps import load_bundled_template
 from flowdesk.main import create_app
-from flowdesk.services import demo
-from flowdesk.services.context import fast_hasher
+from flowdesk.services import apps, auth, demo, tickets, views
+from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.settings import Settings
+from flowdesk.store import org as org_store
 from live_server import serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -55,6 +59,7 @@ class Site:
     ticket_path: str
     task_id: str
     browser: Any
+    changed_ticket_path: str = ""  # a ticket whose values an approver changed
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def context(
@@ -116,6 +121,42 @@ def fill_loan_form(page: Any) -> None:
     page.fill("#f-purpose", "采购原材料，补充流动资金")
 
 
+def file_changed_loan(ctx: ServiceContext) -> str:
+    """A loan whose finance reviewer (APPROVER) changed the rating and the purpose while
+    approving, through the services as the API does (the web form offers no value
+    inputs). The loan app gets a version that opens those two fields at finance review;
+    nothing routes on them, so every other loan goes as before. Returns the ticket's id."""
+    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
+    for node in definition["process"]["nodes"]:
+        if node["id"] == "finance_review":
+            node["editable"] = ["credit_rating", "purpose"]
+    apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
+    with ctx.db.read() as conn:
+        actor = {
+            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
+            for name in (REQUESTER, APPROVER)
+        }
+    values = {
+        "applicant_name": "韩梅梅",
+        "amount": "250000.00",
+        "term_months": 24,
+        "credit_rating": "A",
+        "region": "south",
+        "purpose": "购置冷链运输车辆两台，用于生鲜配送业务扩张",
+    }
+    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
+    view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
+    [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
+    tickets.approve(
+        ctx,
+        actor=actor[APPROVER],
+        task_id=task.id,
+        comment="评级按最新报表下调",
+        values={"credit_rating": "B", "purpose": "购置冷链运输车辆两台，联系人 13812345678"},
+    )
+    return filed.ticket_id
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -151,6 +192,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Si
         page.goto(site.ticket_path)
         site.task_id = page.locator("section[id^=task-]").first.get_attribute("id")[5:]  # type: ignore[index]
         context.close()
+        site.changed_ticket_path = "/tickets/" + file_changed_loan(ctx)
         yield site
     ctx.db.dispose()
 

@@ -42,7 +42,7 @@ def _submit_empty(page: Any) -> None:
 class Page:
     name: str
     user: str | None  # None: not logged in
-    path: str  # {ticket} and {task} are filled in from the demo data
+    path: str  # {ticket}, {task} and {changed} are filled in from the demo data
     then: Callable[[Any], None] | None = None  # run after loading, before axe
 
 
@@ -54,6 +54,7 @@ PAGES = [
     Page("new-ticket-errors", REQUESTER, "/apps/loan/new", _submit_empty),
     Page("ticket-requester", REQUESTER, "{ticket}"),
     Page("ticket-approver", APPROVER, "{ticket}#task-{task}"),
+    Page("ticket-values-changed", REQUESTER, "{changed}"),
     Page("tasks", APPROVER, "/tasks"),
     Page("tickets", REQUESTER, "/tickets"),
     Page("notifications", APPROVER, "/notifications?show=all"),
@@ -75,7 +76,9 @@ PAGES = [
 
 
 def url_of(page: Page, site: Site) -> str:
-    return page.path.format(ticket=site.ticket_path, task=site.task_id)
+    return page.path.format(
+        ticket=site.ticket_path, task=site.task_id, changed=site.changed_ticket_path
+    )
 
 
 def axe_violations(browser_page: Any) -> list[dict[str, Any]]:

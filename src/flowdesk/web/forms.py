@@ -165,20 +165,25 @@ def field_views(
     return views
 
 
+def display_text(field: FieldSpec, stored: object, locale: Locale) -> str:
+    """A stored value as people read it (money with its currency and grouping, a choice by
+    its label); a value of the wrong shape is shown as it is rather than failing the page."""
+    try:
+        return engine_display_value(field, stored, locale)
+    except (InvalidOperation, ValueError):
+        return str(stored)
+
+
 def value_rows(form: FormSpec, values: Mapping[str, object], locale: Locale) -> list[ValueRow]:
     """The stored values as people read them, in form order; absent values show as ""."""
     rows = []
     for field in form.fields:
         stored = values.get(field.key)
-        try:
-            text = engine_display_value(field, stored, locale)
-        except (InvalidOperation, ValueError):
-            text = str(stored)
         rows.append(
             ValueRow(
                 key=field.key,
                 label=field.label.get(locale),
-                text=text,
+                text=display_text(field, stored, locale),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
             )

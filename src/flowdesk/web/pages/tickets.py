@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
 from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
 from flowdesk.services import apps, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
-from flowdesk.web.forms import value_rows
+from flowdesk.web.forms import display_text, value_rows
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.list_page import list_page, read_query
@@ -32,6 +33,19 @@ DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment"})
 
 
 @dataclass(frozen=True)
+class ValueChange:
+    """One field an approver changed, as the form shows values; `recorded` is False for
+    an event from before old and new values were kept (only the field is known)."""
+
+    key: str
+    label: str
+    old: str
+    new: str
+    multiline: bool
+    recorded: bool = True
+
+
+@dataclass(frozen=True)
 class TimelineRow:
     at: datetime
     kind: str
@@ -40,6 +54,7 @@ class TimelineRow:
     comment: str
     people: tuple[str, ...]
     minor: bool
+    changes: tuple[ValueChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,9 +93,50 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 comment=entry.comment or "",
                 people=names,
                 minor=entry.kind == "node_passed",
+                changes=value_changes(view.form, entry.data, locale)
+                if entry.kind == "values_changed"
+                else (),
             )
         )
     return rows
+
+
+def value_changes(
+    form: FormSpec, data: Mapping[str, Any] | None, locale: Locale
+) -> tuple[ValueChange, ...]:
+    """A `values_changed` event's old and new values (free text already masked when it was
+    recorded), labelled and formatted in the page's language like the ticket's details."""
+    data = data or {}
+    recorded = data.get("changes")
+    if not isinstance(recorded, list):
+        # Kept before old and new values were: the changed fields' names only.
+        names = data.get("fields")
+        fields = names if isinstance(names, list) else []
+        return tuple(_change(form, str(key), None, None, locale, recorded=False) for key in fields)
+    return tuple(
+        _change(form, str(change.get("field", "")), change.get("old"), change.get("new"), locale)
+        for change in recorded
+        if isinstance(change, Mapping)
+    )
+
+
+def _change(
+    form: FormSpec, key: str, old: object, new: object, locale: Locale, *, recorded: bool = True
+) -> ValueChange:
+    try:
+        field = form.field(key)
+    except KeyError:  # not in this version's form: shown by its key, values as kept
+        return ValueChange(
+            key, key, "" if old is None else str(old), "" if new is None else str(new), False
+        )
+    return ValueChange(
+        key=key,
+        label=field.label.get(locale),
+        old=display_text(field, old, locale),
+        new=display_text(field, new, locale),
+        multiline=field.type is FieldType.LONG_TEXT,
+        recorded=recorded,
+    )
 
 
 def ticket_page(
