@@ -9,6 +9,8 @@ from typing import Any
 from api_client import API
 from fastapi.testclient import TestClient
 
+from flowdesk.services import list_query
+
 ROUTES = {
     ("post", "/auth/token"),
     ("delete", "/auth/token"),
@@ -103,6 +105,18 @@ def test_every_operation_has_a_short_stable_unique_id(client: TestClient) -> Non
     for operation_id in ids.values():
         assert CAMEL_CASE.fullmatch(operation_id), operation_id
         assert len(operation_id) <= 24, operation_id
+
+
+def test_every_list_parameter_is_documented(client: TestClient) -> None:
+    """The lists' vocabulary (services/list_query.py) is declared once and appears, each
+    parameter with its description, on both lists."""
+    spec = client.get(f"{API}/openapi.json").json()
+    for path, own in (("/tickets", {"scope", "mine"}), ("/tasks", {"state"})):
+        parameters = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert set(parameters) == set(list_query.PARAMS) | own, path
+        for name, parameter in parameters.items():
+            assert parameter["in"] == "query", (path, name)
+            assert len(parameter.get("description", "")) > 10, (path, name)
 
 
 def test_the_openapi_document_lists_every_route(client: TestClient) -> None:

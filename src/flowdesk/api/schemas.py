@@ -3,13 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _list_text(description: str) -> Any:
+    # Text only, read and checked together by services/list_query.py: a bad value is a
+    # 422 invalid_query naming every bad parameter, never a framework error per type.
+    return Field(default=None, max_length=200, description=description)
+
+
+class ListParams(BaseModel):
+    """The query parameters of every list (/tickets, /tasks): filters, search, sort and
+    page, declared once. Unknown and repeated parameters are refused (422)."""
+
+    app: str | None = _list_text("The ticket's app (its key), e.g. loan")
+    status: str | None = _list_text("The ticket's status: running, approved or rejected")
+    node: str | None = _list_text("The step the ticket is at (its id), e.g. legal_review")
+    assignee: str | None = _list_text(
+        "An open task of the ticket is held by this person: me or a username"
+    )
+    requester: str | None = _list_text("The ticket was filed by this person: me or a username")
+    department: str | None = _list_text("The ticket was filed from this department (its code)")
+    created_from: str | None = _list_text("Filed on or after this day (YYYY-MM-DD, China time)")
+    created_to: str | None = _list_text("Filed on or before this day (YYYY-MM-DD, China time)")
+    finished_from: str | None = _list_text("Finished on or after this day (YYYY-MM-DD, China time)")
+    finished_to: str | None = _list_text("Finished on or before this day (YYYY-MM-DD, China time)")
+    q: str | None = _list_text(
+        "Search the serial (or its start, e.g. LN-2026), the title and the text fields;"
+        " Chinese words of two characters are found too"
+    )
+    sort: str | None = _list_text(
+        "created, updated or waiting (how long the current step has waited)"
+    )
+    order: str | None = _list_text("desc (the default: newest or longest waiting first) or asc")
+    cursor: str | None = _list_text(
+        "The next_cursor of the previous page; only valid with the sort and order it came with"
+    )
+    limit: str | None = _list_text("Rows per page, 1 to 100 (default 50)")
+
+
+class TicketListParams(ListParams):
+    scope: Literal["visible", "mine", "all"] = Field(
+        default="visible",
+        description="visible: tickets the caller filed or works on (for administrators and"
+        " auditors, every ticket); mine: those the caller filed (我发起); all: every ticket"
+        " (administrators and auditors only)",
+    )
+    mine: bool = Field(default=False, description="The same as scope=mine")
+
+
+class TaskListParams(ListParams):
+    assignee: Literal["me"] = Field(default="me", description="Whose tasks: me")
+    state: Literal["open", "done"] = Field(
+        default="open",
+        description="open: tasks waiting for a decision (待办); done: tasks decided (已办)",
+    )
 
 
 class TokenRequest(Strict):
