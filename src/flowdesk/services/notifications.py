@@ -27,6 +27,7 @@ class NotificationView:
     kind: str
     ticket_id: str | None
     task_id: str | None
+    serial: str  # the ticket's serial (LN-2026-000123), as lists and tab titles name it
     title: str  # the ticket's title in the viewer's language
     created_at: datetime
     read: bool
@@ -89,6 +90,7 @@ def notifications_page(
             row.kind,
             row.ticket_id,
             row.data.get("task_id"),
+            row.serial,
             views.ticket_title(names[row.app_version_id], row.title, locale)
             if row.app_version_id
             else "",

@@ -46,6 +46,7 @@ def for_user(
         select(
             notifications,
             func.coalesce(tickets.c.title, literal("")).label("title"),
+            func.coalesce(tickets.c.serial, literal("")).label("serial"),
             tickets.c.app_version_id,
         )
         .outerjoin(tickets, tickets.c.id == notifications.c.ticket_id)
