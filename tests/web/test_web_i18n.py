@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from babel.dates import format_timedelta
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -86,3 +88,21 @@ def test_catalogs_load_and_translate() -> None:
 )
 def test_locale_negotiation(cookie: str | None, header: str | None, expected: str) -> None:
     assert i18n.negotiate(cookie, header) == expected
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_ago_words_a_wait_exactly_as_babel_does(locale: i18n.Locale) -> None:
+    """format_ago looks its wording up once per unit and number; every wait from a
+    minute to three years (in steps that cross each unit's 0.85 threshold) reads as
+    babel's own format_timedelta would put it."""
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    seconds = 60
+    while seconds < 3 * 365 * 86400:
+        for sign in (-1, 1):
+            delta = timedelta(seconds=sign * seconds)
+            expected = format_timedelta(
+                delta, add_direction=True, format="long", locale=i18n.BABEL_LOCALES[locale]
+            )
+            assert i18n.format_ago(now + delta, now, locale) == expected, delta
+        seconds = int(seconds * 1.07) + 1
+    assert i18n.format_ago(now - timedelta(seconds=59), now, locale) in ("刚刚", "just now")

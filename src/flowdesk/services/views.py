@@ -26,7 +26,6 @@ from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
 from flowdesk.store import lists as lists_store
-from flowdesk.store import notifications as notifications_store
 from flowdesk.store import org as org_store
 from flowdesk.store import tickets as tickets_store
 
@@ -575,11 +574,12 @@ def count_my_tasks(ctx: ServiceContext, actor: Actor) -> int:
         return tickets_store.count_open_tasks(conn, actor.user_id)
 
 
+# Badges count this far and then read "99+".
+BADGE_CAP = 100
+
+
 def nav_counts(ctx: ServiceContext, actor: Actor) -> tuple[int, int]:
-    """(open tasks, unread notifications) for the badges of every page: one read
-    transaction instead of two."""
+    """(open tasks, unread notifications) for the badges of every page, each at most
+    BADGE_CAP."""
     with ctx.db.read() as conn:
-        return (
-            tickets_store.count_open_tasks(conn, actor.user_id),
-            notifications_store.count_unread(conn, actor.user_id),
-        )
+        return lists_store.badge_counts(conn, actor.user_id, up_to=BADGE_CAP)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from flowdesk.kernel.search_terms import QueryTerm
+from flowdesk.store.sql import Sql
 from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketTerm, table_of
 
 tickets = table_of(Ticket)
@@ -274,3 +275,23 @@ def open_tasks_of(conn: Connection, ticket_ids: list[str]) -> list[Row[Any]]:
             .order_by(tasks.c.id)
         )
     )
+
+
+# Every page's badges: one statement, through the driver (store/sql.py), each count
+# stopping at `up_to` so a user holding thousands of rows costs no more than one holding
+# a hundred.
+_BADGE_COUNTS = Sql(
+    "SELECT"
+    " (SELECT count(*) FROM (SELECT 1 FROM task_assignees"
+    "   WHERE user_id = :user_id AND is_open = :open LIMIT :up_to) AS held),"
+    " (SELECT count(*) FROM (SELECT 1 FROM notifications"
+    "   WHERE user_id = :user_id AND read_at IS NULL LIMIT :up_to) AS unread)"
+)
+
+
+def badge_counts(conn: Connection, user_id: str, *, up_to: int) -> tuple[int, int]:
+    """(open tasks, unread notifications) of the user, each counted up to `up_to`."""
+    held, unread = _BADGE_COUNTS.run(
+        conn, {"user_id": user_id, "open": True, "up_to": up_to}
+    ).fetchone()
+    return int(held), int(unread)

@@ -88,6 +88,7 @@ def build_ui(translations: Mapping[Locale, Translations]) -> WebUI:
             local=_local_text,
             datetime=i18n.format_datetime,
             ago=_ago,
+            badge=_badge,
             TIME_ZONE_LABEL=i18n.TIME_ZONE_LABEL,
         )
         envs[locale] = env
@@ -123,6 +124,11 @@ def _local_text(context: Context, text: object) -> str:
     if callable(getter):
         return str(getter(locale))
     return str(text)
+
+
+def _badge(count: int) -> str:
+    """A badge's number: counts stop at views.BADGE_CAP, shown as "99+"."""
+    return f"{views.BADGE_CAP - 1}+" if count >= views.BADGE_CAP else str(count)
 
 
 @pass_context
