@@ -18,6 +18,7 @@ from flowdesk.api.schemas import (
     FieldOut,
     IndexOut,
     LinkOut,
+    ListParams,
     MarkedOut,
     MarkRead,
     MeOut,
@@ -28,8 +29,10 @@ from flowdesk.api.schemas import (
     SubmitTicket,
     SummaryOut,
     TaskAction,
+    TaskListParams,
     TaskOut,
     TaskPage,
+    TicketListParams,
     TicketOut,
     TicketPage,
     TicketSummaryOut,
@@ -107,32 +110,21 @@ def get_index() -> IndexOut:
     )
 
 
-def _list_query(
-    request: Request, *, ignore: tuple[str, ...] = (), default_sort: Sort = "created"
-) -> ListQuery:
+def _list_query(request: Request, params: ListParams, *, default_sort: Sort) -> ListQuery:
     """The list vocabulary read once from the raw query (services/list_query.py): every
-    parameter checked together, unknown and repeated ones refused."""
-    params = request.query_params
-    repeated = sorted({k for k in params if len(params.getlist(k)) > 1})
+    parameter checked together, unknown and repeated ones refused. The route's own
+    parameters (scope, state…: those of its model beyond ListParams) are not list ones."""
+    query_params = request.query_params
+    repeated = sorted({k for k in query_params if len(query_params.getlist(k)) > 1})
     if repeated:
         raise ValidationFailed(
             "The list's parameters are invalid",
             [ErrorDetail(k, "repeated_parameter", "Give this parameter once") for k in repeated],
             code="invalid_query",
         )
-    given = {k: v for k, v in params.items() if k not in ignore}
+    own = type(params).model_fields.keys() - ListParams.model_fields.keys()
+    given = {k: v for k, v in query_params.items() if k not in own}
     return parse_list_query(given, default_sort=default_sort, default_limit=50)
-
-
-# Declared for the OpenAPI document; the values are read and checked by _list_query.
-ListText = Annotated[str | None, Query(max_length=200)]
-LIST_DOC = (
-    "Filters: app, status, node, assignee (me or a username), requester (me or a"
-    " username), department (code), created_from/created_to/finished_from/finished_to"
-    " (YYYY-MM-DD in China time, inclusive); q searches the serial, the title and text"
-    " fields (Chinese too); sort=created|updated|waiting, order=desc|asc; cursor is"
-    " opaque and only valid for the sort it came with. A bad parameter is a 422 naming it."
-)
 
 
 @router.post(
@@ -224,36 +216,20 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
     return await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, _locale(request))
 
 
-@router.get("/tickets", response_model=TicketPage, tags=["tickets"], description=LIST_DOC)
+@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
 def list_tickets(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    app: ListText = None,
-    status: ListText = None,
-    node: ListText = None,
-    assignee: ListText = None,
-    requester: ListText = None,
-    department: ListText = None,
-    created_from: ListText = None,
-    created_to: ListText = None,
-    finished_from: ListText = None,
-    finished_to: ListText = None,
-    q: ListText = None,
-    sort: ListText = None,
-    order: ListText = None,
-    cursor: ListText = None,
-    limit: ListText = None,
-    scope: Literal["visible", "mine", "all"] = "visible",
-    mine: bool = False,
+    params: Annotated[TicketListParams, Query()],
 ) -> TicketPage:
     """Tickets the caller may see: those they filed or work on (`scope=visible`; for
     administrators and auditors, every ticket), only those they filed (`scope=mine`,
-    我发起), or every ticket (`scope=all`, administrators and auditors; others 403)."""
-    query = _list_query(request, ignore=("scope", "mine"))
-    page = views.ticket_list(
-        ctx, actor, query, scope="mine" if mine else scope, locale=_locale(request)
-    )
+    我发起), or every ticket (`scope=all`, administrators and auditors; others 403).
+    A bad, unknown or repeated parameter is a 422 `invalid_query` naming each one."""
+    query = _list_query(request, params, default_sort="created")
+    scope = "mine" if params.mine else params.scope
+    page = views.ticket_list(ctx, actor, query, scope=scope, locale=_locale(request))
     return TicketPage(
         items=[
             TicketSummaryOut(
@@ -325,35 +301,20 @@ def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) 
     return _ticket(ctx, actor, ticket_id, _locale(request))
 
 
-@router.get("/tasks", response_model=TaskPage, tags=["tasks"], description=LIST_DOC)
+@router.get("/tasks", response_model=TaskPage, tags=["tasks"])
 def list_tasks(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    assignee: Literal["me"] = "me",
-    state: Literal["open", "done"] = "open",
-    app: ListText = None,
-    status: ListText = None,
-    node: ListText = None,
-    requester: ListText = None,
-    department: ListText = None,
-    created_from: ListText = None,
-    created_to: ListText = None,
-    finished_from: ListText = None,
-    finished_to: ListText = None,
-    q: ListText = None,
-    sort: ListText = None,
-    order: ListText = None,
-    cursor: ListText = None,
-    limit: ListText = None,
+    params: Annotated[TaskListParams, Query()],
 ) -> TaskPage:
     """My open tasks (`state=open`, 待办, newest first) or the tasks I approved or
     rejected (`state=done`, 已办, the latest decision first), with my decision
-    (`state`), when (`completed_at`) and my comment."""
-    query = _list_query(
-        request, ignore=("state",), default_sort="updated" if state == "done" else "created"
-    )
-    page = views.task_list(ctx, actor, query, done=state == "done", locale=_locale(request))
+    (`state`), when (`completed_at`) and my comment. A bad, unknown or repeated
+    parameter is a 422 `invalid_query` naming each one."""
+    done = params.state == "done"
+    query = _list_query(request, params, default_sort="updated" if done else "created")
+    page = views.task_list(ctx, actor, query, done=done, locale=_locale(request))
     return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
 
 
