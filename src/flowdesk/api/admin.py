@@ -7,7 +7,8 @@ is 404. Every change is audited by the service, in the same transaction.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -32,12 +33,16 @@ from flowdesk.api.admin_schemas import (
 )
 from flowdesk.api.body import BadRequest
 from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, operation_id
+from flowdesk.api.schemas import Strict
 from flowdesk.services import apps, org, org_import
 
-router = APIRouter(prefix="/admin", generate_unique_id_function=operation_id)
+router = APIRouter(prefix="/admin", tags=["admin"], generate_unique_id_function=operation_id)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TYPES = {XLSX: "import.xlsx", "text/csv": "import.csv", "application/octet-stream": "import"}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
+V = TypeVar("V")
+# org.save_user, save_department, save_role: (ctx, actor, key, fields, *, create) -> view.
+Save = Callable[..., V]
 
 
 def _user(view: org.UserView) -> UserOut:
@@ -75,6 +80,22 @@ def _role(view: org.RoleView) -> RoleOut:
     return RoleOut(key=view.key, name=dict(view.name), members=view.members)
 
 
+async def _create(
+    request: Request, ctx: Ctx, actor: CurrentActor, schema: type[Strict], key: str, save: Save[V]
+) -> V:
+    """POST: the body names the new thing by `key` (username, code…) and gives its fields."""
+    fields = (await body.parse(request, schema)).model_dump(exclude_unset=True)
+    return await run_in_threadpool(save, ctx, actor, fields.pop(key), fields, create=True)
+
+
+async def _update(
+    request: Request, ctx: Ctx, actor: CurrentActor, schema: type[Strict], key: str, save: Save[V]
+) -> V:
+    """PATCH: only the fields the body names change (null clears an optional one)."""
+    fields = (await body.parse(request, schema)).model_dump(exclude_unset=True)
+    return await run_in_threadpool(save, ctx, actor, key, fields)
+
+
 async def _raw_body(request: Request, allowed: tuple[str, ...] | dict[str, str]) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in allowed:
@@ -85,7 +106,7 @@ async def _raw_body(request: Request, allowed: tuple[str, ...] | dict[str, str])
 # --- users ------------------------------------------------------------------------------
 
 
-@router.get("/users", response_model=UserPage, tags=["admin"])
+@router.get("/users", response_model=UserPage)
 def list_users(
     actor: CurrentActor,
     ctx: Ctx,
@@ -106,17 +127,13 @@ def list_users(
     "/users",
     response_model=UserOut,
     status_code=201,
-    tags=["admin"],
     openapi_extra=body.openapi_body(UserCreate),
 )
 async def create_user(request: Request, actor: CurrentActor, ctx: Ctx) -> UserOut:
-    data = await body.parse(request, UserCreate)
-    fields = data.model_dump(exclude_unset=True, exclude={"username"})
-    view = await run_in_threadpool(org.save_user, ctx, actor, data.username, fields, create=True)
-    return _user(view)
+    return _user(await _create(request, ctx, actor, UserCreate, "username", org.save_user))
 
 
-@router.get("/users/{username}", response_model=UserOut, tags=["admin"])
+@router.get("/users/{username}", response_model=UserOut)
 def get_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
     return _user(org.get_user(ctx, actor, username))
 
@@ -124,23 +141,20 @@ def get_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
 @router.patch(
     "/users/{username}",
     response_model=UserOut,
-    tags=["admin"],
     openapi_extra=body.openapi_body(UserUpdate),
 )
 async def update_user(username: str, request: Request, actor: CurrentActor, ctx: Ctx) -> UserOut:
     """Changes the fields given (null clears an optional one); `roles` is the full list."""
-    data = await body.parse(request, UserUpdate)
-    fields = data.model_dump(exclude_unset=True)
-    return _user(await run_in_threadpool(org.save_user, ctx, actor, username, fields))
+    return _user(await _update(request, ctx, actor, UserUpdate, username, org.save_user))
 
 
-@router.post("/users/{username}/deactivate", response_model=UserOut, tags=["admin"])
+@router.post("/users/{username}/deactivate", response_model=UserOut)
 def deactivate_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
     """The person can no longer log in and gets no new tasks; history and name stay."""
     return _user(org.set_active(ctx, actor, username, False))
 
 
-@router.post("/users/{username}/reactivate", response_model=UserOut, tags=["admin"])
+@router.post("/users/{username}/reactivate", response_model=UserOut)
 def reactivate_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
     return _user(org.set_active(ctx, actor, username, True))
 
@@ -148,7 +162,7 @@ def reactivate_user(username: str, actor: CurrentActor, ctx: Ctx) -> UserOut:
 # --- departments and roles ------------------------------------------------------------
 
 
-@router.get("/departments", response_model=list[DepartmentOut], tags=["admin"])
+@router.get("/departments", response_model=list[DepartmentOut])
 def list_departments(actor: CurrentActor, ctx: Ctx) -> list[DepartmentOut]:
     """The whole tree, depth first (`depth` 0 at the top)."""
     return [_department(d) for d in org.list_departments(ctx, actor)]
@@ -158,31 +172,26 @@ def list_departments(actor: CurrentActor, ctx: Ctx) -> list[DepartmentOut]:
     "/departments",
     response_model=DepartmentOut,
     status_code=201,
-    tags=["admin"],
     openapi_extra=body.openapi_body(DepartmentCreate),
 )
 async def create_department(request: Request, actor: CurrentActor, ctx: Ctx) -> DepartmentOut:
-    data = await body.parse(request, DepartmentCreate)
-    fields = data.model_dump(exclude_unset=True, exclude={"code"})
-    view = await run_in_threadpool(org.save_department, ctx, actor, data.code, fields, create=True)
-    return _department(view)
+    save = org.save_department
+    return _department(await _create(request, ctx, actor, DepartmentCreate, "code", save))
 
 
 @router.patch(
     "/departments/{code}",
     response_model=DepartmentOut,
-    tags=["admin"],
     openapi_extra=body.openapi_body(DepartmentFields),
 )
 async def update_department(
     code: str, request: Request, actor: CurrentActor, ctx: Ctx
 ) -> DepartmentOut:
-    data = await body.parse(request, DepartmentFields)
-    fields = data.model_dump(exclude_unset=True)
-    return _department(await run_in_threadpool(org.save_department, ctx, actor, code, fields))
+    save = org.save_department
+    return _department(await _update(request, ctx, actor, DepartmentFields, code, save))
 
 
-@router.get("/roles", response_model=list[RoleOut], tags=["admin"])
+@router.get("/roles", response_model=list[RoleOut])
 def list_roles(actor: CurrentActor, ctx: Ctx) -> list[RoleOut]:
     return [_role(r) for r in org.list_roles(ctx, actor)]
 
@@ -191,28 +200,22 @@ def list_roles(actor: CurrentActor, ctx: Ctx) -> list[RoleOut]:
     "/roles",
     response_model=RoleOut,
     status_code=201,
-    tags=["admin"],
     openapi_extra=body.openapi_body(RoleCreate),
 )
 async def create_role(request: Request, actor: CurrentActor, ctx: Ctx) -> RoleOut:
-    data = await body.parse(request, RoleCreate)
-    fields = data.model_dump(exclude={"key"})
-    return _role(await run_in_threadpool(org.save_role, ctx, actor, data.key, fields, create=True))
+    return _role(await _create(request, ctx, actor, RoleCreate, "key", org.save_role))
 
 
 @router.patch(
     "/roles/{key}",
     response_model=RoleOut,
-    tags=["admin"],
     openapi_extra=body.openapi_body(RoleFields),
 )
 async def update_role(key: str, request: Request, actor: CurrentActor, ctx: Ctx) -> RoleOut:
-    data = await body.parse(request, RoleFields)
-    fields = data.model_dump(exclude_unset=True)
-    return _role(await run_in_threadpool(org.save_role, ctx, actor, key, fields))
+    return _role(await _update(request, ctx, actor, RoleFields, key, org.save_role))
 
 
-@router.get("/roles/{key}/members", response_model=list[UserOut], tags=["admin"])
+@router.get("/roles/{key}/members", response_model=list[UserOut])
 def list_role_members(key: str, actor: CurrentActor, ctx: Ctx) -> list[UserOut]:
     return [_user(u) for u in org.role_members(ctx, actor, key)]
 
@@ -223,7 +226,6 @@ def list_role_members(key: str, actor: CurrentActor, ctx: Ctx) -> list[UserOut]:
 @router.post(
     "/org/import",
     response_model=ImportOut,
-    tags=["admin"],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -266,7 +268,6 @@ async def import_org(
 
 @router.get(
     "/org/template.xlsx",
-    tags=["admin"],
     responses={200: {"content": {XLSX: {}}}},
     response_class=Response,
 )
@@ -283,7 +284,7 @@ def get_org_template(actor: CurrentActor, ctx: Ctx) -> Response:
 # --- apps ------------------------------------------------------------------------------
 
 
-@router.get("/apps", response_model=list[AdminAppOut], tags=["admin"])
+@router.get("/apps", response_model=list[AdminAppOut])
 def list_admin_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
     apps.check_permission(actor)
     return [
@@ -292,7 +293,7 @@ def list_admin_apps(actor: CurrentActor, ctx: Ctx) -> list[AdminAppOut]:
     ]
 
 
-@router.get("/apps/{key}/versions", response_model=list[AppVersionOut], tags=["admin"])
+@router.get("/apps/{key}/versions", response_model=list[AppVersionOut])
 def list_app_versions(key: str, actor: CurrentActor, ctx: Ctx) -> list[AppVersionOut]:
     return [
         AppVersionOut(
@@ -310,7 +311,6 @@ def list_app_versions(key: str, actor: CurrentActor, ctx: Ctx) -> list[AppVersio
 @router.post(
     "/apps",
     response_model=PublishOut,
-    tags=["admin"],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -333,7 +333,6 @@ async def publish_app(
 
 @router.get(
     "/apps/{key}/export",
-    tags=["admin"],
     responses={200: {"content": {"application/yaml": {}}}},
     response_class=Response,
 )
