@@ -108,3 +108,53 @@ def test_bad_list_parameters_are_named(api: Api) -> None:
         "admin", "/tickets", params={"limit": 1, "sort": "updated", "cursor": page["next_cursor"]}
     ).json()
     assert following["items"][0]["id"] != page["items"][0]["id"]
+
+
+def _ids(api: Api, username: str, **params: str) -> list[str]:
+    response = api.get(username, "/tasks", params=params)
+    assert response.status_code == 200, response.text
+    return [t["ticket_id"] for t in response.json()["items"]]
+
+
+def test_admins_and_auditors_list_another_persons_tasks(api: Api) -> None:
+    """Covering for someone on leave: their open tasks (待办) and their decisions (已办)."""
+    ticket = _file(api)
+    wang_fang = api.get("wang.fang", "/me").json()
+    for reader in ("admin", "sun.li"):  # an administrator and an auditor
+        page = api.get(reader, "/tasks", params={"assignee": "wang.fang"}).json()
+        (task,) = [t for t in page["items"] if t["ticket_id"] == ticket["id"]]
+        assert task["state"] == "open"
+        assert task["assignees"] == [{"id": wang_fang["id"], "name": wang_fang["display_name"]}]
+        assert ticket["id"] not in _ids(api, reader, assignee="me")  # theirs, not the reader's
+    # requester=me still means the one asking: the administrator filed nothing.
+    assert ticket["id"] not in _ids(api, "admin", assignee="wang.fang", requester="me")
+    assert ticket["id"] in _ids(api, "admin", assignee="wang.fang", requester="zhang.wei")
+
+    approved = api.post("wang.fang", f"/tasks/{task['id']}/approve", json={"comment": "同意"})
+    assert approved.status_code == 200, approved.text
+    assert ticket["id"] not in _ids(api, "admin", assignee="wang.fang")
+    done = api.get("sun.li", "/tasks", params={"assignee": "wang.fang", "state": "done"}).json()
+    (decided,) = [t for t in done["items"] if t["ticket_id"] == ticket["id"]]
+    assert (decided["state"], decided["comment"]) == ("approved", "同意")
+    assert decided["completed_by"] == {"id": wang_fang["id"], "name": wang_fang["display_name"]}
+    # Naming oneself is the same as me, for anyone.
+    assert _ids(api, "wang.fang", assignee="wang.fang", state="done") == _ids(
+        api, "wang.fang", assignee="me", state="done"
+    )
+
+
+def test_only_admins_and_auditors_list_another_persons_tasks(api: Api) -> None:
+    _file(api)
+    for username in ("wang.fang", "nobody.here"):  # existing or not: the same 403
+        for state in ("open", "done"):
+            response = api.get("zhang.wei", "/tasks", params={"assignee": username, "state": state})
+            assert_problem(response, 403, "forbidden")
+    # An unknown person is a 422 naming the parameter, as for every unknown list filter.
+    body = assert_problem(
+        api.get("admin", "/tasks", params={"assignee": "nobody.here"}), 422, "invalid_query"
+    )
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("assignee", "unknown_user")]
+    body = assert_problem(
+        api.get("admin", "/tasks", params={"assignee": "not a name"}), 422, "invalid_query"
+    )
+    assert [(e["path"], e["code"]) for e in body["errors"]] == [("assignee", "invalid_assignee")]

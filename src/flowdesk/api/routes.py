@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -40,7 +41,7 @@ from flowdesk.api.schemas import (
     TokenResponse,
 )
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import apps, auth, notifications, tickets, views
+from flowdesk.services import apps, auth, notifications, org, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 from flowdesk.services.tickets import StepOutcome
 
@@ -310,11 +311,17 @@ def list_tasks(
 ) -> TaskPage:
     """My open tasks (`state=open`, 待办, newest first) or the tasks I approved or
     rejected (`state=done`, 已办, the latest decision first), with my decision
-    (`state`), when (`completed_at`) and my comment. A bad, unknown or repeated
-    parameter is a 422 `invalid_query` naming each one."""
+    (`state`), when (`completed_at`) and my comment. Administrators and auditors may
+    list another person's (`assignee=<username>`), e.g. to cover for someone on leave.
+    A bad, unknown or repeated parameter is a 422 `invalid_query` naming each one."""
     done = params.state == "done"
     query = _list_query(request, params, default_sort="updated" if done else "created")
-    page = views.task_list(ctx, actor, query, done=done, locale=_locale(request))
+    holder = actor
+    if query.assignee not in (None, "me"):  # requester=me still means the caller
+        holder = org.task_holder(ctx, actor, query.assignee)
+        requester = actor.username if query.requester == "me" else query.requester
+        query = replace(query, assignee="me", requester=requester)
+    page = views.task_list(ctx, holder, query, done=done, locale=_locale(request))
     return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
 
 

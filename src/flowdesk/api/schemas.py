@@ -59,7 +59,10 @@ class TicketListParams(ListParams):
 
 
 class TaskListParams(ListParams):
-    assignee: Literal["me"] = Field(default="me", description="Whose tasks: me")
+    assignee: str | None = _list_text(
+        "Whose tasks: me (the default), or the username of another person: for"
+        " administrators and auditors only (others get 403), e.g. to cover for someone on leave"
+    )
     state: Literal["open", "done"] = Field(
         default="open",
         description="open: tasks waiting for a decision (待办); done: tasks decided (已办)",

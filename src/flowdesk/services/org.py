@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from flowdesk.engines.access import Actor, decide
+from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.kernel.ids import new_id
-from flowdesk.services import org_fields, org_import, org_sync
+from flowdesk.services import auth, org_fields, org_import, org_sync
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import org as org_store
@@ -380,6 +380,22 @@ def get_user(ctx: ServiceContext, actor: Actor | None, username: str) -> UserVie
         if row is None:
             raise NotFound(f"No user {username[:64]}", "user_not_found")
         return _user_views(conn, [row])[0]
+
+
+def task_holder(ctx: ServiceContext, caller: Actor, username: str) -> Actor:
+    """Whose tasks `caller` lists (GET /tasks?assignee=): another person's only for those
+    who may read every ticket (administrators, auditors; others 403), e.g. to cover for
+    someone on leave. An unknown username is a 422, as for every list filter."""
+    if username in ("me", caller.username):
+        return caller
+    if not decide(caller, "ticket.read", ResourceFacts()):
+        raise Forbidden("Only administrators and auditors list another person's tasks")
+    with ctx.db.read() as conn:
+        row = org_store.user_by_username(conn, username)
+        if row is None:
+            problem = ErrorDetail("assignee", "unknown_user", f"No user '{username[:64]}'")
+            raise ValidationFailed("The list's parameters are invalid", [problem], "invalid_query")
+        return auth.actor_from_row(conn, row)
 
 
 def list_users(
