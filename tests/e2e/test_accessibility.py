@@ -61,6 +61,7 @@ PAGES = [
     Page("tasks-done", APPROVER, "/tasks?tab=done"),
     Page("tickets-all", AUDITOR, "/tickets?scope=all"),
     Page("tickets-search", REQUESTER, "/tickets?q=%E6%9D%8E%E9%9B%B7"),
+    Page("tickets-bad-filter", REQUESTER, "/tickets?sort=size&created_from=yesterday"),
     Page("admin", ADMIN, "/admin"),
     Page("admin-users", ADMIN, "/admin/users"),
     Page("admin-user-new", ADMIN, "/admin/users/new"),

@@ -206,7 +206,7 @@ def test_inbox_loads_more_with_a_cursor(browser: Callable[..., Browser]) -> None
     assert more.text.count('data-testid="task-row"') == 1
     assert "客户00" in more.text
     assert "load-more" not in more.text
-    assert manager.get("/tasks?cursor=bad").status_code == 422
+    assert manager.get("/tasks?cursor=bad").status_code == 400
 
 
 def test_full_loan_through_the_ui_ends_approved(browser: Callable[..., Browser]) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from flowdesk.services import apps, views
-from flowdesk.web.pages.list_page import list_page, read_query
+from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
 from flowdesk.web.render import request_locale
 from flowdesk.web.session import Ctx, CurrentSession
 
@@ -25,11 +25,12 @@ def inbox(request: Request, ctx: Ctx, session: CurrentSession, tab: str = "open"
         default_sort="updated" if chosen == "done" else "created",
         page_size=PAGE_SIZE,
     )
-    page = None
-    if not errors:
-        page = views.task_list(
+    page, errors = fetch_page(
+        errors,
+        lambda: views.task_list(
             ctx, session.actor, query, done=chosen == "done", locale=request_locale(request)
-        )
+        ),
+    )
     return list_page(
         request,
         session,

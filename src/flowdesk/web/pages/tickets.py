@@ -20,7 +20,7 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.web.forms import display_text, value_rows
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
-from flowdesk.web.pages.list_page import list_page, read_query
+from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
@@ -274,11 +274,12 @@ def ticket_list(
     query, errors = read_query(
         request, ignore=("scope",), default_sort="created", page_size=PAGE_SIZE
     )
-    page = None
-    if not errors:
-        page = views.ticket_list(
+    page, errors = fetch_page(
+        errors,
+        lambda: views.ticket_list(
             ctx, session.actor, query, scope=chosen, locale=request_locale(request)
-        )
+        ),
+    )
     return list_page(
         request,
         session,
