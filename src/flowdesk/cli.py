@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -177,14 +176,13 @@ def migrate(dev: bool) -> None:
 @main.command()
 @click.option("--dev", is_flag=True)
 def worker(dev: bool) -> None:
-    """Run background jobs until interrupted (run several on PostgreSQL to scale out)."""
-    from flowdesk.worker.runner import run_forever
+    """Run background jobs until Ctrl-C or SIGTERM (run several on PostgreSQL to scale
+    out). Logs one JSON line per event on stderr, as `serve` does."""
+    from flowdesk import logs
+    from flowdesk.worker.runner import run_until_signalled
 
-    stop = threading.Event()
-    try:
-        run_forever(_context(_settings(dev)), stop)
-    except KeyboardInterrupt:
-        stop.set()
+    logs.configure()
+    run_until_signalled(_context(_settings(dev)))
 
 
 @main.command("create-admin")

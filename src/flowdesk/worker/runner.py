@@ -1,8 +1,14 @@
-"""The job loop: `flowdesk worker` runs it in the foreground, `serve` in a thread."""
+"""The job loop: `flowdesk worker` runs it until signalled, `serve` in a thread.
+
+It logs through `logging` like everything else, so its lines are the JSON lines of
+flowdesk.logs wherever it runs (ADR 0012): `serve` configures them through uvicorn,
+`flowdesk worker` with `logs.configure()`.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 from flowdesk.services import jobs
@@ -24,9 +30,48 @@ def run_forever(
             log.exception("worker loop error")
             stop.wait(poll_seconds * 4)
             continue
-        if stats.done + stats.failed + stats.lost < batch:
+        worked = stats.done + stats.failed + stats.lost
+        if worked:
+            log.info(
+                "worker %s ran %d jobs: %d done, %d failed, %d lost to another worker",
+                owner,
+                worked,
+                stats.done,
+                stats.failed,
+                stats.lost,
+            )
+        if worked < batch:
             stop.wait(poll_seconds)
     log.info("worker %s stopped", owner)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def run_until_signalled(ctx: ServiceContext, *, poll_seconds: float = 0.5) -> None:
+    """`flowdesk worker`: the job loop runs in a thread until SIGINT (Ctrl-C) or SIGTERM
+    (systemd, Kubernetes); the batch under way finishes, so its jobs are not left
+    claimed until their lease runs out. The signals are taken with sigwait, never in a
+    handler that could interrupt the loop in the middle of a transaction."""
+    stop = threading.Event()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # the thread inherits it
+    try:
+        loop = threading.Thread(
+            target=run_forever,
+            args=(ctx, stop),
+            kwargs={"poll_seconds": poll_seconds},
+            name="flowdesk-worker",
+        )
+        loop.start()
+        received = None
+        while received is None and loop.is_alive():
+            received = signal.sigtimedwait(STOP_SIGNALS, 1.0)
+        if received is not None:
+            log.info("worker stopping on %s", signal.Signals(received.si_signo).name)
+        stop.set()
+        loop.join()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class BackgroundWorker:
