@@ -7,8 +7,10 @@ SQLite's own busy timeout at zero (no retrying on its lock at all), none of them
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -96,3 +98,45 @@ def test_a_writer_interrupted_in_the_queue_does_not_block_the_others(
     thread.start()
     assert got_in.wait(5), "the queue is stuck"
     thread.join()
+
+
+def _write_in_a_process(url: str, writes: int, go: Any, errors: Any) -> None:
+    db = Database(url, sqlite_busy_timeout_ms=0)
+    go.wait()  # all processes start writing together
+    try:
+        for _ in range(writes):
+            with db.write() as conn:
+                conn.execute(text("UPDATE org_generation SET generation = generation + 1"))
+    except BaseException as exc:
+        errors.put(repr(exc))
+    finally:
+        db.dispose()
+
+
+def test_processes_writing_at_once_queue_on_the_database_files_lock(
+    ctx: ServiceContext, db_url: str
+) -> None:
+    """Server processes (`serve --workers N`) and `flowdesk worker` write the same SQLite
+    file: with busy_timeout at zero, any writer reaching SQLite's lock while another
+    holds it would fail at once, so none failing shows they queued before it."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no single-writer lock to queue for")
+    migrate_database(ctx)
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, as each server is
+    go, errors = spawn.Barrier(3), spawn.Queue()
+    processes = [
+        spawn.Process(target=_write_in_a_process, args=(db_url, 5 * WRITES, go, errors))
+        for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == []
+    with ctx.db.read() as conn:
+        generation = conn.execute(text("SELECT generation FROM org_generation")).scalar_one()
+    assert generation == 1 + 3 * 5 * WRITES
