@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import StatementError
 
 from flowdesk.services.context import ServiceContext
@@ -150,3 +152,26 @@ def test_postgresql_refuses_to_truncate_the_audit_log(audited: ServiceContext) -
     with audited.db.read() as conn:
         assert audit_store.head(conn)[0] == 3
         assert len(list(audit_store.entries(conn))) == 3
+
+
+def test_a_one_statement_read_opens_no_transaction(ctx: ServiceContext) -> None:
+    """Every request looks its session up with one statement: that read sends no BEGIN
+    and no COMMIT (two round trips on PostgreSQL), and still sees what was committed;
+    the connection goes back to snapshot reads afterwards."""
+    with ctx.db.write() as conn:
+        conn.execute(
+            text("INSERT INTO roles (id, key, name_en, name_zh) VALUES ('r8', 'k8', 'K', 'K')")
+        )
+    with ctx.db.read(snapshot=False) as conn:
+        assert conn.execute(text("SELECT key FROM roles WHERE id = 'r8'")).scalar() == "k8"
+        assert not _driver_in_transaction(conn)
+    with ctx.db.read() as conn:
+        conn.execute(text("SELECT 1"))
+        assert _driver_in_transaction(conn)
+
+
+def _driver_in_transaction(conn: Connection) -> bool:
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        return bool(driver.in_transaction)
+    return bool(driver.info.transaction_status != TransactionStatus.IDLE)

@@ -65,7 +65,7 @@ def session(ctx: ServiceContext, token: str) -> WebSession | None:
     """The browser session of a cookie value, or None (unknown, expired, user inactive)."""
     if not token or len(token) > 128:
         return None
-    with ctx.db.read() as conn:
+    with ctx.db.read(snapshot=False) as conn:
         row = auth_lookup.session_holder(conn, _digest(token))
         if row is None or row.secret_expires_at <= ctx.clock.now() or not row.is_active:
             return None
@@ -76,7 +76,7 @@ def token_actor(ctx: ServiceContext, token: str) -> Actor:
     """The holder of an API token; 401 when it is unknown, revoked, expired or inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise Unauthenticated("Invalid API token", "invalid_token")
-    with ctx.db.read() as conn:
+    with ctx.db.read(snapshot=False) as conn:
         row = auth_lookup.token_holder(conn, _digest(token))
         now = ctx.clock.now()
         if (

@@ -581,5 +581,5 @@ BADGE_CAP = 100
 def nav_counts(ctx: ServiceContext, actor: Actor) -> tuple[int, int]:
     """(open tasks, unread notifications) for the badges of every page, each at most
     BADGE_CAP."""
-    with ctx.db.read() as conn:
+    with ctx.db.read(snapshot=False) as conn:
         return lists_store.badge_counts(conn, actor.user_id, up_to=BADGE_CAP)

@@ -27,6 +27,7 @@ from flowdesk.store.audit import register_sqlite_functions
 from flowdesk.store.sql import commit_queued, drop_queued
 
 READ_ONLY = "flowdesk_read_only"
+STATEMENT_AT_A_TIME = "flowdesk_statement_at_a_time"  # Database.read(snapshot=False)
 IDLE_PING_SECONDS = 5.0
 _LAST_USED = "flowdesk_last_used"
 # A request checkpoints only past ~160 MB of WAL: under a burst of writes (one approval
@@ -113,16 +114,24 @@ class Database:
             yield conn
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, snapshot: bool = True) -> Iterator[Connection]:
         """One read transaction that sees a single snapshot across all its statements.
 
         SQLite (WAL) keeps the snapshot of the first read; PostgreSQL needs REPEATABLE
         READ for that (read-only transactions there never fail on serialization), so a
         page or `audit verify` never mixes data from before and after a concurrent commit.
+
+        `snapshot=False` is for reads of one statement (every request's session or token
+        lookup, the badges), which sees one moment anyway: it runs without BEGIN and
+        COMMIT, two round trips on PostgreSQL.
         """
         with self.engine.connect() as raw:
             options: dict[str, Any] = {READ_ONLY: True}
-            if not self.is_sqlite:
+            if not snapshot:
+                options[STATEMENT_AT_A_TIME] = True
+                if not self.is_sqlite:
+                    options["isolation_level"] = "AUTOCOMMIT"
+            elif not self.is_sqlite:
                 options["isolation_level"] = "REPEATABLE READ"
             conn = raw.execution_options(**options)
             with conn.begin():
@@ -306,7 +315,10 @@ def _sqlite_engine(
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        options = conn.get_execution_options()
+        if options.get(STATEMENT_AT_A_TIME, False):
+            return  # each statement its own transaction, as SQLite runs them by default
+        read_only = options.get(READ_ONLY, False)
         driver = conn.connection.driver_connection
         assert driver is not None
         driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
