@@ -113,7 +113,8 @@ def current(ctx: ServiceContext, key: str) -> PublishedApp:
 
 
 def list_apps(ctx: ServiceContext) -> list[AppSummary]:
-    with ctx.db.read() as conn:
+    # One statement; the published versions it names never change (no snapshot needed).
+    with ctx.db.read(snapshot=False) as conn:
         rows = apps_store.list_apps(conn)
         summaries = []
         for row in rows:
