@@ -132,7 +132,7 @@ def _serve_processes(
     """N uvicorn processes on one port; the one job worker runs here, in the parent."""
     import uvicorn
 
-    from flowdesk import serving
+    from flowdesk import logs, serving
     from flowdesk.worker.runner import BackgroundWorker
 
     if ctx.db.is_sqlite:
@@ -146,6 +146,7 @@ def _serve_processes(
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="flowdesk-metrics-"))
     job_worker = BackgroundWorker(ctx) if settings.run_worker else None
     if job_worker is not None:
+        logs.configure()  # the job loop logs from here, before any uvicorn process starts
         job_worker.start()
     try:
         # uvicorn restarts a worker that misses its health check (5 s by default): a worker

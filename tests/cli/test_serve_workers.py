@@ -8,6 +8,7 @@ test-only endpoint is needed.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -141,9 +142,12 @@ def test_two_processes_answer_on_one_port(
             break
     assert answered_by == set(workers), "one process took every connection"
     # Exactly one job loop, in the parent (never one per server process).
-    # Plain or JSON log lines alike: the job loop announces itself as "worker <name> started".
-    started = re.findall(r"worker \S+ started", log.read_text())
+    # The job loop announces itself in a JSON line, as everything else logs.
+    started = [
+        line for line in log.read_text().splitlines() if re.search(r"worker \S+ started", line)
+    ]
     assert len(started) == 1, log.read_text()
+    assert json.loads(started[0])["msg"].startswith("worker ")
 
 
 def test_no_worker_runs_no_job_loop(db_url: str, tmp_path: Path) -> None:
