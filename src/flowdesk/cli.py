@@ -135,12 +135,6 @@ def _serve_processes(
     from flowdesk import logs, serving
     from flowdesk.worker.runner import BackgroundWorker
 
-    if ctx.db.is_sqlite:
-        click.echo(
-            "note: on SQLite, writes from several processes queue on the database file's"
-            " lock; one process (the default) serves approvals faster and more evenly",
-            err=True,
-        )
     os.environ.update(serving.worker_environment(settings))
     # /metrics adds up every process's counters from files here (ADR 0012).
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="flowdesk-metrics-"))
