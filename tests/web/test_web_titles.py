@@ -45,7 +45,11 @@ def test_ticket_titles_follow_the_viewers_language(
     )
     assert f'class="item-title">{home_named}' in approver.get("/").text
     notices = approver.get("/notifications").text
-    assert re.search(rf'href="/tickets/{ticket_id}#task-[0-9a-f]+">{title}</a>', notices)
+    assert re.search(
+        rf'href="/tickets/{ticket_id}#task-[0-9a-f]+"><span class="serial"'
+        rf' data-testid="notification-serial">{serial.group(1)}</span> {title}</a>',
+        notices,
+    )
 
     for html in (page, mine, home, inbox, notices):
         assert other not in html

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -259,22 +260,24 @@ def open_tasks_of(conn: Connection, ticket_ids: list[str]) -> list[Row[Any]]:
     name_en, name_zh, created_at, user_id) rows, for "current step and who holds it"."""
     if not ticket_ids:
         return []
-    return list(
-        conn.execute(
-            select(
-                tasks.c.ticket_id,
-                tasks.c.id,
-                tasks.c.node_id,
-                tasks.c.name_en,
-                tasks.c.name_zh,
-                tasks.c.created_at,
-                assignees.c.user_id,
-            )
-            .join(assignees, assignees.c.task_id == tasks.c.id)
-            .where(tasks.c.ticket_id.in_(ticket_ids), tasks.c.state == "open")
-            .order_by(tasks.c.id)
-        )
+    return list(conn.execute(_OPEN_TASKS_OF, {"ticket_ids": ticket_ids}))
+
+
+# Built once with bound parameters (store/auth_lookup.py says why).
+_OPEN_TASKS_OF = (
+    select(
+        tasks.c.ticket_id,
+        tasks.c.id,
+        tasks.c.node_id,
+        tasks.c.name_en,
+        tasks.c.name_zh,
+        tasks.c.created_at,
+        assignees.c.user_id,
     )
+    .join(assignees, assignees.c.task_id == tasks.c.id)
+    .where(tasks.c.ticket_id.in_(bindparam("ticket_ids", expanding=True)), tasks.c.state == "open")
+    .order_by(tasks.c.id)
+)
 
 
 # Every page's badges: one statement, through the driver (store/sql.py), each count

@@ -185,11 +185,17 @@ def manager_chain(conn: Connection, user_id: str, levels: int) -> list[str]:
     return chain
 
 
+# Built once (store/auth_lookup.py says why); the list of ids expands when it runs.
+_DISPLAY_NAMES = select(users.c.id, users.c.display_name).where(
+    users.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def display_names(conn: Connection, user_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(user_ids))
     if not ids:
         return {}
-    rows = conn.execute(select(users.c.id, users.c.display_name).where(users.c.id.in_(ids)))
+    rows = conn.execute(_DISPLAY_NAMES, {"ids": ids})
     return {row.id: row.display_name for row in rows}
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 
 from flowdesk.store.sql import Sql, document, read_document, when
 from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketStep, table_of
@@ -130,14 +130,38 @@ def delete_terms(conn: Connection, ticket_id: str, terms: Iterable[str]) -> None
     _DELETE_TERM.run_many(conn, [{"term": t, "ticket_id": ticket_id} for t in sorted(terms)])
 
 
+# The reads of every ticket page, built once with bound parameters (store/auth_lookup.py
+# says why).
+_TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_TICKET_OF_TASK = (
+    select(tickets)
+    .join(tasks, tasks.c.ticket_id == tickets.c.id)
+    .where(tasks.c.id == bindparam("task_id"))
+)
+_TIMELINE = (
+    select(steps.c.at, steps.c.events)
+    .where(steps.c.ticket_id == bindparam("ticket_id"))
+    .order_by(steps.c.version)
+)
+_TASKS_OF_TICKET = (
+    select(tasks)
+    .where(tasks.c.ticket_id == bindparam("ticket_id"))
+    .order_by(tasks.c.created_at, tasks.c.id)
+)
+_TASKS_WITH_ASSIGNEES = (
+    select(tasks, assignees.c.user_id.label("assignee_id"))
+    .outerjoin(assignees, assignees.c.task_id == tasks.c.id)
+    .where(tasks.c.ticket_id == bindparam("ticket_id"))
+    .order_by(tasks.c.created_at, tasks.c.id)
+)
+
+
 def ticket_by_id(conn: Connection, ticket_id: str) -> Row[Any] | None:
-    return conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    return conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first()
 
 
 def ticket_of_task(conn: Connection, task_id: str) -> Row[Any] | None:
-    return conn.execute(
-        select(tickets).join(tasks, tasks.c.ticket_id == tickets.c.id).where(tasks.c.id == task_id)
-    ).first()
+    return conn.execute(_TICKET_OF_TASK, {"task_id": task_id}).first()
 
 
 def task_for_step(conn: Connection, task_id: str) -> TaskForStep | None:
@@ -227,11 +251,7 @@ def insert_step(
 
 def timeline(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
     """Every event of a ticket, oldest first."""
-    rows = conn.execute(
-        select(steps.c.at, steps.c.events)
-        .where(steps.c.ticket_id == ticket_id)
-        .order_by(steps.c.version)
-    )
+    rows = conn.execute(_TIMELINE, {"ticket_id": ticket_id})
     return [
         TimelineEvent(
             at,
@@ -248,13 +268,7 @@ def timeline(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
 
 
 def tasks_of_ticket(conn: Connection, ticket_id: str) -> list[Row[Any]]:
-    return list(
-        conn.execute(
-            select(tasks)
-            .where(tasks.c.ticket_id == ticket_id)
-            .order_by(tasks.c.created_at, tasks.c.id)
-        )
-    )
+    return list(conn.execute(_TASKS_OF_TICKET, {"ticket_id": ticket_id}))
 
 
 def assignees_of(conn: Connection, task_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -275,12 +289,7 @@ def tasks_with_assignees(
 ) -> tuple[list[Row[Any]], dict[str, list[str]]]:
     """The ticket's tasks in order and each one's assignees, in one statement (the
     ticket page used two, and a third for who may read it)."""
-    rows = conn.execute(
-        select(tasks, assignees.c.user_id.label("assignee_id"))
-        .outerjoin(assignees, assignees.c.task_id == tasks.c.id)
-        .where(tasks.c.ticket_id == ticket_id)
-        .order_by(tasks.c.created_at, tasks.c.id)
-    )
+    rows = conn.execute(_TASKS_WITH_ASSIGNEES, {"ticket_id": ticket_id})
     ordered: list[Row[Any]] = []
     assigned: dict[str, list[str]] = {}
     for row in rows:
