@@ -501,7 +501,7 @@ def bench_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                         results[label].setdefault(name, []).append(r)
                 print(f"[{kind}] round {round_no + 1} done", file=sys.stderr, flush=True)
         title = f"{kind}: flowdesk serve --workers {workers}, {args.tickets} tickets"
-        print_table(title + (" (A: this tree)" if args.ab else ""), results["A"])
+        print_table(title + (f" (A: {args.a or 'this tree'})" if args.ab else ""), results["A"])
         if args.ab:
             print_table(title + f" (B: {args.ab})", results["B"])
             print_ratios(title, results["A"], results["B"])
