@@ -113,6 +113,10 @@ def format_datetime(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
+# babel's format_timedelta moves to the next larger unit at 0.85 of it.
+AGO_THRESHOLD = 0.85
+
+
 def format_ago(moment: datetime | None, now: datetime, locale: Locale) -> str:
     """ "3 hours ago" / "3小时前" for list pages."""
     if moment is None:
@@ -130,9 +134,6 @@ def format_ago(moment: datetime | None, now: datetime, locale: Locale) -> str:
             count = max(1, round(abs(seconds) / unit_seconds))
             return _ago_words(locale, unit, count if seconds > 0 else -count)
     raise AssertionError("the loop ends at seconds")
-
-
-AGO_THRESHOLD = 0.85
 
 
 @lru_cache(maxsize=4096)
