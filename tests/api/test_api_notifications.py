@@ -40,6 +40,7 @@ def test_the_next_approver_is_notified_and_marks_it_read(
     assert notice["kind"] == "task_assigned"
     assert (notice["ticket_id"], notice["task_id"]) == (ticket["id"], legal_task["id"])
     assert notice["title"].startswith("贷款审批 · ") and notice["read"] is False
+    assert notice["serial"] == ticket["serial"] and notice["serial"].startswith("LN-")
     english = _unread(api, "wang.fang", "en")["items"][0]
     assert english["title"].startswith("Loan approval · ")
 

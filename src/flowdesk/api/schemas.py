@@ -265,6 +265,7 @@ class NotificationOut(BaseModel):
     kind: str = Field(description=NOTIFICATION_KINDS)
     ticket_id: str | None
     task_id: str | None
+    serial: str = Field(description=SERIAL + "; empty when the notification names no ticket")
     title: str = Field(description=TITLE)
     created_at: datetime
     read: bool
