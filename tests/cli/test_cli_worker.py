@@ -84,8 +84,8 @@ def test_the_worker_logs_json_lines_and_stops_on_sigterm(
     ran = [line for line in lines if " ran " in line["msg"]]
     assert ran and all(line["logger"] == "flowdesk.worker.runner" for line in ran)
     assert sum(int(line["msg"].split(" ran ")[1].split()[0]) for line in ran) == queued
-    assert messages[-2:] == [
-        "worker stopping on SIGTERM",
-        messages[0].replace(" started", " stopped"),
-    ]
+    # The signal may arrive while the batch's line is being written: "stopping" is logged
+    # by the main thread, and the loop's "stopped" comes last, after its batch.
+    assert "worker stopping on SIGTERM" in messages
+    assert messages[-1] == messages[0].replace(" started", " stopped")
     assert len(_jobs(demo_ctx, "dead")) == 1
