@@ -245,7 +245,7 @@ class ProcessWriterLock:
 
 def sqlite_file(url: str) -> str | None:
     """The database file of an SQLite URL; None for other databases and in-memory ones."""
-    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
     return path or None
