@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flowdesk.services.context import AuthPolicy
+from flowdesk.store.db import sqlite_file
 
 SECRET_FILE_NAME = "flowdesk.secret"
 MIN_SECRET_LENGTH = 16
@@ -98,9 +99,9 @@ class Settings(BaseSettings):
         else in `data_dir` (PostgreSQL)."""
         if self.secret_key_file is not None:
             return self.secret_key_file
-        url = self.effective_database_url
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            return Path(url.removeprefix("sqlite:///").split("?")[0]).parent / SECRET_FILE_NAME
+        database_file = sqlite_file(self.effective_database_url)
+        if database_file is not None:
+            return Path(database_file).parent / SECRET_FILE_NAME
         return self.data_dir / SECRET_FILE_NAME
 
     def load_secret_key(self, *, create: bool) -> str:

@@ -245,10 +245,10 @@ class ProcessWriterLock:
 
 def sqlite_file(url: str) -> str | None:
     """The database file of an SQLite URL; None for other databases and in-memory ones."""
-    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+    if not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
-    return path or None
+    return None if not path or ":memory:" in path else path
 
 
 def _ping_connections_after_idle(engine: Engine, idle_s: float) -> None:
