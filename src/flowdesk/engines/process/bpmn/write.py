@@ -1,0 +1,175 @@
+"""ProcessSpec -> BPMN 2.0 XML with a BPMNDI diagram, so it opens in bpmn.io and
+re-imports (`read_bpmn`) to an equal spec.
+
+What BPMN has no element for (names in both languages, the assignee rule, editable
+fields, and any node setting the engine gains later) goes in the `flowdesk:`
+extension namespace; a node setting without its own element is written as
+`<flowdesk:option key="...">JSON</flowdesk:option>`, so the writer never drops a
+setting it does not know. The diagram keeps drawn coordinates and lays out the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from xml.etree import ElementTree as ET
+
+from ..spec import Flow, Node, ProcessSpec, default_flow_id
+from .diagram import Diagram, layout
+from .ids import implicit_flow_element_id
+from .namespaces import BPMNDI, DC, DI, FLOWDESK, FLOWDESK_EXPRESSION, MODEL, XSI, q
+
+ELEMENTS: dict[str, str] = {
+    "start": "startEvent",
+    "end": "endEvent",
+    "user_task": "userTask",
+    "exclusive_gateway": "exclusiveGateway",
+    "parallel_gateway": "parallelGateway",
+}
+_PREFIXES = {"bpmn": MODEL, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowdesk": FLOWDESK}
+_NODE_KEYS = {"id", "type", "name", "assignee", "editable"}
+_FLOW_KEYS = {"id", "from", "to", "condition", "default"}
+
+
+def write_bpmn(
+    spec: ProcessSpec,
+    *,
+    process_id: str = "process",
+    name: Mapping[str, str] | None = None,
+    diagram: Diagram | None = None,
+) -> str:
+    """The spec as a BPMN 2.0 document (UTF-8 text with its XML declaration)."""
+    for prefix, uri in _PREFIXES.items():
+        ET.register_namespace(prefix, uri)
+    definitions = ET.Element(
+        q(MODEL, "definitions"),
+        {
+            "id": f"Definitions_{process_id}",
+            "targetNamespace": f"https://flowdesk.dev/apps/{process_id}",
+            "expressionLanguage": FLOWDESK_EXPRESSION,
+            "exporter": "flowdesk",
+        },
+    )
+    process = ET.SubElement(definitions, q(MODEL, "process"), {"id": process_id})
+    if name:
+        process.set("name", name.get("zh") or name.get("en") or process_id)
+    process.set("isExecutable", "true")
+    element_ids = {flow.id: _flow_element_id(flow) for flow in spec.flows}
+    defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
+    for node in spec.nodes.values():
+        _write_node(process, spec, node, element_ids, defaults.get(node.id))
+    for flow in spec.flows:
+        _write_flow(process, flow, element_ids[flow.id])
+    _write_diagram(definitions, spec, process_id, layout(spec, diagram), element_ids)
+    ET.indent(definitions, space="  ")
+    body = ET.tostring(definitions, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _flow_element_id(flow: Flow) -> str:
+    if flow.id == default_flow_id(flow.source, flow.target):
+        return implicit_flow_element_id(flow.source, flow.target)
+    return flow.id
+
+
+def _write_node(
+    process: ET.Element,
+    spec: ProcessSpec,
+    node: Node,
+    element_ids: Mapping[str, str],
+    default: str | None,
+) -> None:
+    data = node.to_dict()
+    known = node.type in ELEMENTS
+    element = ET.SubElement(process, q(MODEL, ELEMENTS.get(node.type, "task")), {"id": node.id})
+    label = node.name.get("zh") or node.name.get("en")
+    if label:
+        element.set("name", label)
+    if default is not None:
+        element.set("default", default)
+    extensions = ET.Element(q(MODEL, "extensionElements"))
+    for locale, text in node.name.items():
+        ET.SubElement(extensions, q(FLOWDESK, "name"), {"lang": locale}).text = text
+    assignee = data.get("assignee")
+    if isinstance(assignee, Mapping):
+        if all(isinstance(v, str) or k == "level" for k, v in assignee.items()):
+            ET.SubElement(
+                extensions, q(FLOWDESK, "assignee"), {k: str(v) for k, v in assignee.items()}
+            )
+        else:
+            _option(extensions, "assignee", assignee)
+    for key in node.editable:
+        ET.SubElement(extensions, q(FLOWDESK, "editable"), {"field": key})
+    if not known:
+        _option(extensions, "type", node.type)
+    for key, value in data.items():
+        if key not in _NODE_KEYS:
+            _option(extensions, key, value)
+    if len(extensions):
+        element.append(extensions)
+    for flow in spec.incoming(node.id):
+        ET.SubElement(element, q(MODEL, "incoming")).text = element_ids[flow.id]
+    for flow in spec.outgoing(node.id):
+        ET.SubElement(element, q(MODEL, "outgoing")).text = element_ids[flow.id]
+
+
+def _option(extensions: ET.Element, key: str, value: object) -> None:
+    option = ET.SubElement(extensions, q(FLOWDESK, "option"), {"key": key})
+    option.text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _write_flow(process: ET.Element, flow: Flow, element_id: str) -> None:
+    element = ET.SubElement(
+        process,
+        q(MODEL, "sequenceFlow"),
+        {"id": element_id, "sourceRef": flow.source, "targetRef": flow.target},
+    )
+    extra = {k: v for k, v in flow.to_dict().items() if k not in _FLOW_KEYS}
+    if extra:
+        extensions = ET.SubElement(element, q(MODEL, "extensionElements"))
+        for key, value in extra.items():
+            _option(extensions, key, value)
+    if flow.condition is not None:
+        element.set("name", flow.condition)
+        expression = ET.SubElement(
+            element,
+            q(MODEL, "conditionExpression"),
+            {q(XSI, "type"): "bpmn:tFormalExpression", "language": FLOWDESK_EXPRESSION},
+        )
+        expression.text = flow.condition
+
+
+def _write_diagram(
+    definitions: ET.Element,
+    spec: ProcessSpec,
+    process_id: str,
+    diagram: Diagram,
+    element_ids: Mapping[str, str],
+) -> None:
+    root = ET.SubElement(definitions, q(BPMNDI, "BPMNDiagram"), {"id": f"Diagram_{process_id}"})
+    plane = ET.SubElement(
+        root, q(BPMNDI, "BPMNPlane"), {"id": f"Plane_{process_id}", "bpmnElement": process_id}
+    )
+    for node in spec.nodes.values():
+        x, y, width, height = diagram.shapes[node.id]
+        attributes = {"id": f"{node.id}_di", "bpmnElement": node.id}
+        if node.type == "exclusive_gateway":
+            attributes["isMarkerVisible"] = "true"
+        shape = ET.SubElement(plane, q(BPMNDI, "BPMNShape"), attributes)
+        ET.SubElement(
+            shape,
+            q(DC, "Bounds"),
+            {"x": _number(x), "y": _number(y), "width": _number(width), "height": _number(height)},
+        )
+    for flow in spec.flows:
+        element_id = element_ids[flow.id]
+        edge = ET.SubElement(
+            plane, q(BPMNDI, "BPMNEdge"), {"id": f"{element_id}_di", "bpmnElement": element_id}
+        )
+        for px, py in diagram.edges[flow.id]:
+            ET.SubElement(edge, q(DI, "waypoint"), {"x": _number(px), "y": _number(py)})
+
+
+def _number(value: float) -> str:
+    rounded = round(value, 2)
+    return str(int(rounded)) if rounded == int(rounded) else str(rounded)
