@@ -127,8 +127,8 @@ def test_rejection_cancels_open_tasks_in_opening_order() -> None:
     result = step(spec, state, CompleteTask("t2", "ub", "reject", "no", {}), ctx)
     assert result.effects == (
         TaskClosed("t2", "b", "rejected", "ub", "no"),
-        TaskClosed("t1", "a", "cancelled", None, ""),
-        TaskClosed("t3", "c", "cancelled", None, ""),
+        TaskClosed("t1", "a", "cancelled", None, "", "ticket_rejected", "ub"),
+        TaskClosed("t3", "c", "cancelled", None, "", "ticket_rejected", "ub"),
         InstanceFinished("rejected"),
     )
     assert result.state == InstanceState("rejected", "alice")

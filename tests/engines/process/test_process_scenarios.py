@@ -91,6 +91,9 @@ class Tracer:
                 entry["actor"] = effect.actor
             if effect.comment:
                 entry["comment"] = effect.comment
+            if effect.reason:
+                entry["reason"] = effect.reason
+                entry["decided_by"] = effect.decided_by
             return entry
         if isinstance(effect, NodePassed):
             return {"kind": effect.kind, "node": effect.node_id, "type": effect.node_type}

@@ -9,6 +9,7 @@ import pytest
 from flowdesk.engines.process import (
     STATE_VERSION,
     UPGRADES,
+    Activation,
     InstanceState,
     OpenTask,
     StateInvalid,
@@ -21,34 +22,52 @@ RUNNING = InstanceState(
     status="running",
     starter="alice",
     tasks={
-        "t2": OpenTask("t2", "legal_review", ("carol",)),
-        "t3": OpenTask("t3", "finance_review", ("frank", "fiona")),
+        "t2": OpenTask("t2", "legal_review", ("carol",), "t2"),
+        "t3": OpenTask("t3", "finance_review", ("frank",), "t3"),
+        "t4": OpenTask("t4", "finance_review", ("fiona",), "t3"),
     },
     joins={"join": frozenset({"finance_review->join"})},
+    activations={
+        "t2": Activation("t2", "legal_review", "single", ("carol",), 1, True),
+        "t3": Activation(
+            "t3", "finance_review", "vote", ("frank", "fiona", "fred"), 2, False, (), ("fred",)
+        ),
+    },
+    passed=("branch_review",),
 )
 
 
 def test_dump_is_compact_and_versioned() -> None:
     assert dump_state(RUNNING) == {
-        "v": 1,
+        "v": 2,
         "status": "running",
         "starter": "alice",
-        "tasks": {"t2": ["legal_review", ["carol"]], "t3": ["finance_review", ["frank", "fiona"]]},
+        "nodes": {
+            "t2": ["legal_review", "single", ["carol"], 1, 1, [], []],
+            "t3": ["finance_review", "vote", ["frank", "fiona", "fred"], 2, 0, [], ["fred"]],
+        },
+        "tasks": {"t2": ["t2", ["carol"]], "t3": ["t3", ["frank"]], "t4": ["t3", ["fiona"]]},
         "joins": {"join": ["finance_review->join"]},
+        "passed": ["branch_review"],
     }
-    assert STATE_VERSION == 1
+    assert STATE_VERSION == 2
 
 
 def test_round_trip_through_json_keeps_task_order() -> None:
     loaded = load_state(json.loads(json.dumps(dump_state(RUNNING))))
     assert loaded == RUNNING
-    assert [task.task_id for task in open_tasks(loaded)] == ["t2", "t3"]
+    assert [task.task_id for task in open_tasks(loaded)] == ["t2", "t3", "t4"]
+    assert [task.node_id for task in open_tasks(loaded)] == [
+        "legal_review",
+        "finance_review",
+        "finance_review",
+    ]
 
 
 def test_finished_state_is_tiny() -> None:
     finished = InstanceState("approved", "alice")
     data = dump_state(finished)
-    assert data == {"v": 1, "status": "approved", "starter": "alice"}
+    assert data == {"v": 2, "status": "approved", "starter": "alice"}
     assert len(json.dumps(data, separators=(",", ":"))) < 50
     assert load_state(data) == finished
 
@@ -76,8 +95,13 @@ def test_older_versions_are_upgraded(monkeypatch: pytest.MonkeyPatch) -> None:
         "open": [{"id": "t1", "node": "review", "who": ["bob"]}],
     }
     state = load_state(v0)
-    assert state == InstanceState("running", "alice", {"t1": OpenTask("t1", "review", ("bob",))})
-    assert dump_state(state)["v"] == 1
+    assert state == InstanceState(
+        "running",
+        "alice",
+        {"t1": OpenTask("t1", "review", ("bob",), "t1")},
+        activations={"t1": Activation("t1", "review", "single", ("bob",), 1, True)},
+    )
+    assert dump_state(state)["v"] == 2
     assert v0["state"] == "open"  # the caller's document is left alone
     # a document from before versions existed counts as version 0
     assert load_state({"state": "done", "applicant": "alice", "open": []}).status == "approved"
@@ -105,6 +129,21 @@ def test_newer_version_is_refused() -> None:
         {"v": 1, "status": "running", "starter": "alice", "tasks": {"t1": ["review"]}},
         {"v": 1, "status": "running", "starter": "alice", "tasks": ["t1"]},
         {"v": 1, "status": "running", "starter": "alice", "joins": {"j": 5}},
+        {"v": 2, "status": "running", "starter": "alice", "tasks": {"t1": ["a1", ["bob"]]}},
+        {
+            "v": 2,
+            "status": "running",
+            "starter": "alice",
+            "nodes": {"a1": ["n", "x", [], 1, 1, [], []]},
+        },
+        {
+            "v": 2,
+            "status": "running",
+            "starter": "alice",
+            "nodes": {"a1": ["n", "all", [7], 1, 1, [], []]},
+        },
+        {"v": 2, "status": "running", "starter": "alice", "nodes": {"a1": ["n", "all", [], 1, 1]}},
+        {"v": 2, "status": "running", "starter": "alice", "passed": "n"},
     ],
 )
 def test_malformed_documents(data: dict[str, object]) -> None:

@@ -8,9 +8,11 @@
 
 from .commands import Command, CompleteTask, Outcome, Start
 from .effects import (
+    CloseReason,
     Effect,
     FinalStatus,
     InstanceFinished,
+    NodeDecided,
     NodePassed,
     TaskClosed,
     TaskOpened,
@@ -19,8 +21,11 @@ from .effects import (
 from .parse import SUPPORTED_LOCALES, parse_process
 from .runtime import Context, StepFailed, StepResult, step
 from .spec import (
+    APPROVAL_MODES,
     ASSIGNEE_KINDS,
     NODE_TYPES,
+    Approval,
+    ApprovalMode,
     AssigneeKind,
     AssigneeRule,
     Branches,
@@ -33,6 +38,7 @@ from .spec import (
 from .state import (
     STATE_VERSION,
     UPGRADES,
+    Activation,
     InstanceState,
     InstanceStatus,
     OpenTask,
@@ -44,14 +50,19 @@ from .state import (
 )
 
 __all__ = [
+    "APPROVAL_MODES",
     "ASSIGNEE_KINDS",
     "NODE_TYPES",
     "STATE_VERSION",
     "SUPPORTED_LOCALES",
     "UPGRADES",
+    "Activation",
+    "Approval",
+    "ApprovalMode",
     "AssigneeKind",
     "AssigneeRule",
     "Branches",
+    "CloseReason",
     "Command",
     "CompleteTask",
     "Context",
@@ -62,6 +73,7 @@ __all__ = [
     "InstanceState",
     "InstanceStatus",
     "Node",
+    "NodeDecided",
     "NodePassed",
     "NodeType",
     "OpenTask",

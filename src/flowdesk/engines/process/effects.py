@@ -13,6 +13,10 @@ from typing import ClassVar, Literal, TypeAlias
 
 TaskOutcome = Literal["approved", "rejected", "cancelled"]
 FinalStatus = Literal["approved", "rejected"]
+# Why the engine cancelled a task: another approver decided its node (或签, a vote, a
+# 会签 rejection), or a rejection elsewhere ended the ticket.
+CloseReason = Literal["", "node_decided", "ticket_rejected"]
+NodeOutcome = Literal["approved", "rejected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,9 @@ class TaskOpened:
 
 @dataclass(frozen=True, slots=True)
 class TaskClosed:
-    """`actor` is None and `comment` empty when the engine cancelled the task."""
+    """`actor` is None and `comment` empty when the engine cancelled the task; then
+    `reason` says why and `decided_by` whose decision closed it (never counted as that
+    task's decision: the task is cancelled, APPROVALS.md edge case 2)."""
 
     kind: ClassVar[str] = "task_closed"
     task_id: str
@@ -41,15 +47,48 @@ class TaskClosed:
     outcome: TaskOutcome
     actor: str | None
     comment: str
+    reason: CloseReason = ""
+    decided_by: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "kind": self.kind,
             "task_id": self.task_id,
             "node_id": self.node_id,
             "outcome": self.outcome,
             "actor": self.actor,
             "comment": self.comment,
+        }
+        if self.reason:
+            data["reason"] = self.reason
+            data["decided_by"] = self.decided_by
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDecided:
+    """A node with several approvers (会签, 或签, 依次, vote) was decided: the tally when
+    it was, with the approvals that were needed (fixed when the node started)."""
+
+    kind: ClassVar[str] = "node_decided"
+    node_id: str
+    mode: str
+    outcome: NodeOutcome
+    approved: int
+    rejected: int
+    required: int
+    approvers: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "node_id": self.node_id,
+            "mode": self.mode,
+            "outcome": self.outcome,
+            "approved": self.approved,
+            "rejected": self.rejected,
+            "required": self.required,
+            "approvers": self.approvers,
         }
 
 
@@ -74,4 +113,4 @@ class InstanceFinished:
         return {"kind": self.kind, "status": self.status}
 
 
-Effect: TypeAlias = TaskOpened | TaskClosed | NodePassed | InstanceFinished
+Effect: TypeAlias = TaskOpened | TaskClosed | NodeDecided | NodePassed | InstanceFinished

@@ -33,6 +33,61 @@ ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
 )
 MAX_MANAGER_LEVEL = 5
 
+ApprovalMode = Literal["single", "all", "any", "sequential", "vote"]
+APPROVAL_MODES: tuple[ApprovalMode, ...] = ("single", "all", "any", "sequential", "vote")
+VoteFailure = Literal["unreachable", "first_reject"]
+VOTE_FAILURES: tuple[VoteFailure, ...] = ("unreachable", "first_reject")
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """How the people a user task's rule names decide it (APPROVALS.md section 1).
+
+    - single: one task shared by every candidate; the first to act decides (the default).
+    - all (会签): one task each; every approver must approve, one rejection decides.
+    - any (或签): one task each; the first decision, approve or reject, decides.
+    - sequential (依次审批): one approver at a time in the rule's order; all must approve.
+    - vote: one task each; passes once `pass_count` approvals, or `pass_percent` of the
+      approvers (rounded up), have approved; fails as soon as it can no longer pass, or on
+      the first rejection when `fail` is "first_reject".
+    The count of approvals needed is fixed when the node starts.
+    """
+
+    mode: ApprovalMode = "single"
+    pass_count: int | None = None
+    pass_percent: int | None = None
+    fail: VoteFailure = "unreachable"
+
+    def required(self, approvers: int) -> int:
+        """Approvals that pass the node when `approvers` people were assigned at its start."""
+        if self.mode in ("single", "any"):
+            return 1
+        if self.mode != "vote":
+            return approvers
+        if self.pass_count is not None:
+            return self.pass_count
+        assert self.pass_percent is not None  # parse_process guarantees one of them
+        return -(-self.pass_percent * approvers // 100)  # ceiling, in integers
+
+    @property
+    def veto(self) -> bool:
+        """Whether one rejection decides the node (for 会签 and 依次 it always does, since
+        every approval is needed)."""
+        return self.mode != "vote" or self.fail == "first_reject"
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"mode": self.mode}
+        if self.pass_count is not None:
+            data["pass_count"] = self.pass_count
+        if self.pass_percent is not None:
+            data["pass_percent"] = self.pass_percent
+        if self.mode == "vote" and self.fail != "unreachable":
+            data["fail"] = self.fail
+        return data
+
+
+SINGLE = Approval()
+
 
 @dataclass(frozen=True, slots=True)
 class AssigneeRule:
@@ -68,6 +123,7 @@ class Node:
 
     `editable` (user tasks only) lists the form fields the task's assignee may change
     while deciding; none by default, so an approver decides on what was filed.
+    `approval` (user tasks only) says how several approvers decide.
     """
 
     id: str
@@ -75,6 +131,7 @@ class Node:
     name: Mapping[str, str] = field(default_factory=dict, hash=False)
     assignee: AssigneeRule | None = None
     editable: tuple[str, ...] = ()
+    approval: Approval = SINGLE
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -88,6 +145,8 @@ class Node:
             data["assignee"] = self.assignee.to_dict()
         if self.editable:
             data["editable"] = list(self.editable)
+        if self.approval != SINGLE:
+            data["approval"] = self.approval.to_dict()
         return data
 
 

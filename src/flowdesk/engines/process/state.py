@@ -1,12 +1,13 @@
 """The running instance's state: small, immutable, and persisted as versioned JSON.
 
-The state holds only what decides the next step: the status, the applicant
-(needed to resolve later assignees), the open tasks and the parallel joins still
-waiting. Nothing in it grows with the ticket's history (that lives in events)
-and the spec is stored once by the caller, so a finished instance is a few dozen
-bytes. `load_state` upgrades documents written by older versions through
-forward-only functions, one per version, so stored tickets never need a
-big-bang migration.
+The state holds only what decides the next step (ADR 0015): the status, the applicant
+(needed to resolve later assignees), the node instances ("activations") resting at user
+tasks with their approvers and tally, the open tasks that project them, the parallel
+joins still waiting and the user-task nodes passed so far. Nothing in it grows with the
+ticket's history (that lives in events) and the spec is stored once by the caller, so a
+finished instance is a few dozen bytes. `load_state` upgrades documents written by
+older versions through forward-only functions, one per version, so stored tickets
+never need a big-bang migration.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from flowdesk.kernel.errors import FlowdeskError
 
 InstanceStatus = Literal["running", "approved", "rejected"]
 STATUSES: frozenset[str] = frozenset({"running", "approved", "rejected"})
+ActivationMode = Literal["single", "all", "any", "sequential", "vote"]
+ACTIVATION_MODES: frozenset[str] = frozenset({"single", "all", "any", "sequential", "vote"})
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 StateDocument = dict[str, object]
 # UPGRADES[n] turns a version-n document into a version-n+1 one; `load_state`
 # stamps the new version number itself.
@@ -28,11 +31,32 @@ UPGRADES: dict[int, Callable[[StateDocument], StateDocument]] = {}
 
 
 class OpenTask(NamedTuple):
-    """A user task waiting for one of its assignees (a named tuple: cheap to build and load)."""
+    """A user task waiting for one of its assignees (a named tuple: cheap to build and load).
+
+    `activation_id` names the node instance the task belongs to."""
 
     task_id: str
     node_id: str
     assignees: tuple[str, ...]
+    activation_id: str
+
+
+class Activation(NamedTuple):
+    """One token resting at a user task: a node instance and its approval tally.
+
+    The approvers, in order, and the approvals `required` are fixed when the node
+    starts (org changes during the node do not apply, APPROVALS.md edge case 4); `veto`
+    means one rejection decides the node.
+    """
+
+    activation_id: str
+    node_id: str
+    mode: ActivationMode
+    approvers: tuple[str, ...]
+    required: int
+    veto: bool
+    approved: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +64,17 @@ class InstanceState:
     """Where a running instance's tokens rest; never mutated, `step` returns a new one.
 
     `tasks` maps task id to open task, in the order the tasks were opened;
-    `joins` maps a parallel join node to the incoming flows a token has already
-    come through.
+    `activations` maps activation id to node instance, in the order they started;
+    `joins` maps a parallel join node to the incoming flows a token has already come
+    through; `passed` lists the user-task nodes passed, in order of first passing.
     """
 
     status: InstanceStatus
     starter: str
     tasks: Mapping[str, OpenTask] = field(default_factory=dict, hash=False)
     joins: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    activations: Mapping[str, Activation] = field(default_factory=dict, hash=False)
+    passed: tuple[str, ...] = ()
 
 
 def open_tasks(state: InstanceState | None) -> tuple[OpenTask, ...]:
@@ -63,15 +90,59 @@ class StateInvalid(FlowdeskError):
 
 
 def dump_state(state: InstanceState) -> StateDocument:
-    """A compact JSON-ready dict; empty parts are left out."""
+    """A compact JSON-ready dict; empty parts are left out.
+
+    An activation is [node, mode, approvers, required, veto (0/1), approved, rejected]
+    and a task [activation id, assignees]; its node is its activation's."""
     data: StateDocument = {"v": STATE_VERSION, "status": state.status, "starter": state.starter}
+    if state.activations:
+        data["nodes"] = {
+            a.activation_id: [
+                a.node_id,
+                a.mode,
+                list(a.approvers),
+                a.required,
+                1 if a.veto else 0,
+                list(a.approved),
+                list(a.rejected),
+            ]
+            for a in state.activations.values()
+        }
     if state.tasks:
         data["tasks"] = {
-            task_id: [task.node_id, list(task.assignees)] for task_id, task in state.tasks.items()
+            task_id: [task.activation_id, list(task.assignees)]
+            for task_id, task in state.tasks.items()
         }
     if state.joins:
         data["joins"] = {node_id: sorted(arrived) for node_id, arrived in state.joins.items()}
+    if state.passed:
+        data["passed"] = list(state.passed)
     return data
+
+
+def _upgrade_v1(data: StateDocument) -> StateDocument:
+    """Version 1 kept open tasks as {task id: [node, assignees]}. Each becomes a
+    single-approver activation keyed by the task's id, as version 2 opens them; the nodes
+    passed before the upgrade are not known (events hold them, the state never did)."""
+    upgraded = {key: value for key, value in data.items() if key != "tasks"}
+    raw = data.get("tasks")
+    if raw:
+        if not isinstance(raw, Mapping):
+            raise StateInvalid("The state document is malformed")
+        nodes: dict[str, list[object]] = {}
+        tasks: dict[str, list[object]] = {}
+        for task_id, entry in raw.items():
+            if not isinstance(entry, list | tuple) or len(entry) != 2:
+                raise StateInvalid("The state document is malformed")
+            node_id, assignees = entry
+            nodes[task_id] = [node_id, "single", assignees, 1, 1, [], []]
+            tasks[task_id] = [task_id, assignees]
+        upgraded["nodes"] = nodes
+        upgraded["tasks"] = tasks
+    return upgraded
+
+
+UPGRADES[1] = _upgrade_v1
 
 
 def _upgrade(data: Mapping[str, object]) -> Mapping[str, object]:
@@ -89,6 +160,12 @@ def _upgrade(data: Mapping[str, object]) -> Mapping[str, object]:
     return data
 
 
+def _names(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("not a list of names")
+    return tuple(value)
+
+
 def load_state(data: Mapping[str, object]) -> InstanceState:
     """Read a document from `dump_state` (any version), upgrading it first if older."""
     if data.get("v") != STATE_VERSION:
@@ -98,21 +175,45 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         starter = data["starter"]
         if status not in STATUSES or not isinstance(starter, str):
             raise ValueError("bad status or starter")
+        activations: dict[str, Activation] = {}
+        raw_nodes = cast("Mapping[str, list[object]] | None", data.get("nodes"))
+        if raw_nodes:
+            for activation_id, entry in raw_nodes.items():
+                node_id, mode, approvers, required, veto, approved, rejected = entry
+                if (
+                    not isinstance(node_id, str)
+                    or mode not in ACTIVATION_MODES
+                    or not isinstance(required, int)
+                    or veto not in (0, 1)
+                ):
+                    raise ValueError("bad activation")
+                activations[activation_id] = Activation(
+                    activation_id,
+                    node_id,
+                    cast(ActivationMode, mode),
+                    _names(approvers),
+                    required,
+                    veto == 1,
+                    _names(approved),
+                    _names(rejected),
+                )
+        tasks: dict[str, OpenTask] = {}
         raw_tasks = cast("Mapping[str, tuple[str, list[str]]] | None", data.get("tasks"))
-        tasks = (
-            {
-                task_id: OpenTask(task_id, node_id, tuple(assignees))
-                for task_id, (node_id, assignees) in raw_tasks.items()
-            }
-            if raw_tasks
-            else {}
-        )
+        if raw_tasks:
+            for task_id, (activation_id, assignees) in raw_tasks.items():
+                tasks[task_id] = OpenTask(
+                    task_id,
+                    activations[activation_id].node_id,
+                    _names(assignees),
+                    activation_id,
+                )
         raw_joins = cast("Mapping[str, list[str]] | None", data.get("joins"))
         joins = (
             {node_id: frozenset(arrived) for node_id, arrived in raw_joins.items()}
             if raw_joins
             else {}
         )
+        passed = _names(data["passed"]) if "passed" in data else ()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
-    return InstanceState(cast(InstanceStatus, status), starter, tasks, joins)
+    return InstanceState(cast(InstanceStatus, status), starter, tasks, joins, activations, passed)
