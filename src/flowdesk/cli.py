@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 from pydantic import ValidationError
 
-from flowdesk.kernel.errors import FlowdeskError
+from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 from flowdesk.settings import Settings
 
 if TYPE_CHECKING:
@@ -206,18 +206,59 @@ def load_demo(dev: bool) -> None:
 
 @main.group()
 def app() -> None:
-    """Import and export apps as YAML."""
+    """Import and export apps as YAML, and their processes as BPMN 2.0."""
+
+
+BPMN_SUFFIXES = (".bpmn", ".bpmn2", ".xml")
+
+
+def _is_bpmn(path: Path, data: bytes) -> bool:
+    """By the name (.bpmn, .bpmn20.xml, .xml), else by content: XML starts with '<'."""
+    if path.suffix.lower() in BPMN_SUFFIXES:
+        return True
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return False
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 @app.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--app",
+    "app_key",
+    metavar="KEY",
+    help="For a BPMN file: the app whose process it replaces (the form stays).",
+)
+@click.option(
+    "--process",
+    "process_id",
+    metavar="ID",
+    help="For a BPMN file with several processes: the id of the one to import.",
+)
 @click.option("--dev", is_flag=True)
-def app_import(path: Path, dev: bool) -> None:
-    """Validate FILE.yaml and publish it as a new version of its app."""
+def app_import(path: Path, app_key: str | None, process_id: str | None, dev: bool) -> None:
+    """Validate FILE and publish it as a new version of its app.
+
+    FILE.yaml is a whole app. FILE.bpmn (BPMN 2.0 XML) replaces the process of the app
+    named by --app and publishes a new version; warnings list what was read but not used.
+    Every problem is printed, one per line, with its path.
+    """
     from flowdesk.services import apps
 
+    data = path.read_bytes()
+    bpmn = _is_bpmn(path, data)
+    if bpmn and not app_key:
+        click.echo("error: a BPMN file holds only a process; name its app with --app KEY", err=True)
+        sys.exit(2)
     ctx = _context(_settings(dev))
-    result = _run(lambda: apps.publish_yaml(ctx, path.read_text(encoding="utf-8")))
+    if bpmn:
+        key = app_key or ""
+        imported = _run(lambda: apps.publish_bpmn(ctx, data, key, process_id=process_id))
+        for warning in imported.warnings:
+            click.echo(f"warning: {warning.path}: {warning.message} [{warning.code}]", err=True)
+        result = imported.published
+    else:
+        result = _run(lambda: apps.publish_yaml(ctx, path.read_text(encoding="utf-8")))
     if result.changed:
         click.echo(f"published {result.key} version {result.version}")
     else:
@@ -226,13 +267,22 @@ def app_import(path: Path, dev: bool) -> None:
 
 @app.command("export")
 @click.argument("key")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "bpmn"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the whole app; bpmn: its process as BPMN 2.0 XML with a diagram.",
+)
 @click.option("--dev", is_flag=True)
-def app_export(key: str, dev: bool) -> None:
-    """Print the current version of app KEY as YAML."""
+def app_export(key: str, output_format: str, dev: bool) -> None:
+    """Print the current version of app KEY as YAML (or its process as BPMN 2.0)."""
     from flowdesk.services import apps
 
     ctx = _context(_settings(dev))
-    click.echo(_run(lambda: apps.export_yaml(ctx, key)), nl=False)
+    export = apps.export_bpmn if output_format == "bpmn" else apps.export_yaml
+    click.echo(_run(lambda: export(ctx, key)), nl=False)
 
 
 @main.group()
@@ -403,8 +453,15 @@ def _read_checkpoints(path: Path) -> list[Checkpoint]:
 
 
 def _run(action: Callable[[], T]) -> T:
+    """The action's result; an expected failure is printed (each problem of a definition
+    on its own line, with its path and code) and exits 1."""
     try:
         return action()
     except FlowdeskError as exc:
-        click.echo(f"error: {exc}", err=True)
+        if isinstance(exc, DefinitionInvalid) and exc.errors:
+            click.echo(f"error: {exc.message}; {len(exc.errors)} problem(s):", err=True)
+            for error in exc.errors:
+                click.echo(f"  {error.path}: {error.message} [{error.code}]", err=True)
+        else:
+            click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -6,6 +6,7 @@ problems at once; `ConditionEvaluator` answers the process engine's condition
 questions on stored form values; bundled templates ship working apps.
 """
 
+from .bpmn_io import BpmnAppImport, dump_app_bpmn, load_app_bpmn
 from .conditions import ConditionEvaluator
 from .parse import check_conditions, field_types, parse_app
 from .spec import AppSpec
@@ -15,11 +16,14 @@ from .yaml_io import MAX_YAML_BYTES, dump_app_yaml, load_app_yaml, read_yaml
 __all__ = [
     "MAX_YAML_BYTES",
     "AppSpec",
+    "BpmnAppImport",
     "ConditionEvaluator",
     "bundled_template_names",
     "check_conditions",
+    "dump_app_bpmn",
     "dump_app_yaml",
     "field_types",
+    "load_app_bpmn",
     "load_app_yaml",
     "load_bundled_template",
     "parse_app",

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from flowdesk.engines.expr import ExprError, ExprType, compile_expression
 from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
 from flowdesk.engines.process import ProcessSpec, parse_process
+from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.serials import PREFIX_PATTERN
 
@@ -30,6 +31,7 @@ APP_KEYS = (
     "summary",
     "form",
     "process",
+    "diagram",
 )
 MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
@@ -61,6 +63,7 @@ def parse_app(data: object) -> AppSpec:
         if isinstance(process, ProcessSpec):
             errors.extend(check_editable(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
+    diagram = _parse_diagram(data.get("diagram"), process, errors)
     if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
     return AppSpec(
@@ -72,6 +75,7 @@ def parse_app(data: object) -> AppSpec:
         summary=summary,
         form=form,
         process=process,
+        diagram=diagram,
     )
 
 
@@ -149,6 +153,21 @@ def _raw_conditions(process: object) -> list[tuple[str, str]]:
         for i, flow in enumerate(flows)
         if isinstance(flow, Mapping) and isinstance(flow.get("condition"), str)
     ]
+
+
+def _parse_diagram(
+    raw: object, process: ProcessSpec | None, errors: list[ErrorDetail]
+) -> Diagram | None:
+    """The drawn layout; entries of nodes or flows the process no longer has are dropped
+    (a diagram is cosmetic, and a YAML edit that renames a node should not fail on it)."""
+    if raw is None:
+        return None
+    diagram, problems = parse_diagram(raw, "diagram")
+    errors.extend(problems)
+    if process is None:
+        return None
+    kept = diagram.restricted(list(process.nodes), [flow.id for flow in process.flows])
+    return kept or None
 
 
 def _parse_form(raw: object, errors: list[ErrorDetail]) -> FormSpec | None:

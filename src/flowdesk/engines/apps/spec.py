@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flowdesk.engines.forms import FormSpec, LocalText
 from flowdesk.engines.process import ProcessSpec
+from flowdesk.engines.process.bpmn import Diagram
 from flowdesk.kernel.serials import default_prefix
 
 
@@ -25,6 +26,9 @@ class AppSpec:
     prefix: str | None = None
     # Fields shown in list rows beside the serial and title, such as the amount.
     summary: tuple[str, ...] = ()
+    # The process as drawn (BPMNDI coordinates), kept so a BPMN export shows a diagram
+    # the way its builder laid it out; cosmetic, never read by a running ticket.
+    diagram: Diagram | None = None
 
     @property
     def serial_prefix(self) -> str:
@@ -42,4 +46,6 @@ class AppSpec:
             data["summary"] = list(self.summary)
         data["form"] = self.form.to_dict()
         data["process"] = self.process.to_dict()
+        if self.diagram:
+            data["diagram"] = self.diagram.to_dict()
         return data

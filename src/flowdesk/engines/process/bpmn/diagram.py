@@ -38,8 +38,8 @@ ORIGIN = (160.0, 100.0)
 class Diagram:
     """Shape bounds per node id and edge waypoints per flow id."""
 
-    shapes: Mapping[str, Bounds] = field(default_factory=dict)
-    edges: Mapping[str, tuple[Point, ...]] = field(default_factory=dict)
+    shapes: Mapping[str, Bounds] = field(default_factory=dict, hash=False)
+    edges: Mapping[str, tuple[Point, ...]] = field(default_factory=dict, hash=False)
 
     def __bool__(self) -> bool:
         return bool(self.shapes or self.edges)
