@@ -39,6 +39,7 @@ def context_from(settings: Settings) -> ServiceContext:
         echo=settings.db.echo,
         auth=settings.auth.policy(),
         audit_algorithm=settings.audit.hash_algorithm,
+        calendar=settings.calendar.spec(),
     )
 
 

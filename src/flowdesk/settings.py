@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flowdesk.engines.calendar import CalendarSpec, parse_calendar_spec
+from flowdesk.kernel.errors import DefinitionInvalid
 from flowdesk.services.context import AuthPolicy
 from flowdesk.store.db import sqlite_file
 
@@ -61,6 +63,32 @@ class AuditSettings(BaseModel):
     hash_algorithm: Literal["sha256", "sm3"] = "sha256"
 
 
+class CalendarSettings(BaseModel):
+    """The business calendar's zone, usual working hours and holiday source; the days
+    and years administrators enter live in the database (`flowdesk calendar`)."""
+
+    timezone: str = "Asia/Shanghai"
+    # FLOWDESK_CALENDAR__HOURS='["09:00-12:00","13:30-17:30"]': local times, in order.
+    hours: list[str] = ["09:00-12:00", "13:30-17:30"]
+    # cn: Chinese public holidays and make-up days (chinese-calendar); none: Mon-Fri.
+    holidays: Literal["cn", "none"] = "cn"
+
+    @model_validator(mode="after")
+    def _check(self) -> CalendarSettings:
+        self.spec()
+        return self
+
+    def spec(self) -> CalendarSpec:
+        try:
+            return parse_calendar_spec(
+                {"timezone": self.timezone, "hours": self.hours, "holidays": self.holidays}
+            )
+        except DefinitionInvalid as invalid:
+            raise ValueError(
+                "; ".join(f"{error.path}: {error.message}" for error in invalid.errors)
+            ) from None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
@@ -76,6 +104,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
+    calendar: CalendarSettings = CalendarSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flowdesk.engines.calendar import CalendarSpec
 from flowdesk.kernel.clock import Clock, SystemClock
 from flowdesk.services import audit
 from flowdesk.services import notifications as _notifications  # registers job handlers
+from flowdesk.services.calendar_cache import CalendarCache
 from flowdesk.services.context import AuthPolicy, ServiceContext
 from flowdesk.store import migrate
 from flowdesk.store.db import Database
@@ -22,6 +24,7 @@ def build_context(
     clock: Clock | None = None,
     auth: AuthPolicy | None = None,
     audit_algorithm: str = "sha256",
+    calendar: CalendarSpec | None = None,
 ) -> ServiceContext:
     db = Database(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size, echo=echo)
     return ServiceContext(
@@ -29,6 +32,7 @@ def build_context(
         clock=clock or SystemClock(),
         auth=auth or AuthPolicy(),
         audit_algorithm=audit_algorithm,
+        calendar=CalendarCache(calendar),
     )
 
 

@@ -9,6 +9,7 @@ from ipaddress import IPv4Network, IPv6Network
 from argon2 import PasswordHasher
 
 from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services.calendar_cache import CalendarCache
 from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.services.process_context import AssigneeCache
 from flowdesk.services.registry import AppRegistry
@@ -47,6 +48,8 @@ class ServiceContext:
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     apps: AppRegistry = field(default_factory=AppRegistry)
     assignees: AssigneeCache = field(default_factory=AssigneeCache)
+    # The business calendar: settings' zone and hours, rebuilt per calendar generation.
+    calendar: CalendarCache = field(default_factory=CalendarCache)
     # The hash of a new audit chain (sha256 or sm3); a chain keeps the one it started with.
     audit_algorithm: str = "sha256"
     # Built from `auth` unless given: where password hashes run (services/hashing.py).

@@ -6,13 +6,14 @@ plain rows and engine state, never on lazily-loading ORM objects.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -384,6 +385,39 @@ class Job(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+
+
+class CalendarDay(Base):
+    """An administrator's word on one date of the business calendar: working or not,
+    and its own hours (None: the usual hours). It wins over the holiday library."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    hours: Mapped[list[str] | None] = mapped_column(JsonDoc)  # ["09:00-12:00", ...]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class CalendarYear(Base):
+    """A year the library does not know whose holidays an administrator has entered in
+    full as calendar days: its other dates are then plain weekdays."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class CalendarGeneration(Base):
+    """One row counting changes to calendar_days and calendar_years (bumped by
+    triggers): a process's built calendar is valid while it stays the same."""
+
+    __tablename__ = "calendar_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 metadata = Base.metadata
 

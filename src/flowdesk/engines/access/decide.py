@@ -13,6 +13,7 @@ Action = Literal[
     "task.act",
     "audit.verify",
     "user.manage",
+    "calendar.manage",
 ]
 
 AUDITOR_ROLE = "auditor"
@@ -60,6 +61,8 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
         return Decision(
             actor.is_admin or ORG_ADMIN_ROLE in actor.roles, "administrators and org admins"
         )
+    if action == "calendar.manage":
+        return Decision(actor.is_admin, "administrators only")
     if action == "audit.verify":
         return Decision(
             actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors"
