@@ -386,7 +386,6 @@ class Job(Base):
     updated_at: Mapped[datetime]
 
 
-
 class CalendarDay(Base):
     """An administrator's word on one date of the business calendar: working or not,
     and its own hours (None: the usual hours). It wins over the holiday library."""
@@ -418,6 +417,7 @@ class CalendarGeneration(Base):
     __tablename__ = "calendar_generation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger)
+
 
 metadata = Base.metadata
 
