@@ -1,4 +1,5 @@
-"""The `flowdesk` command: serve, migrate, worker, create-admin, app import/export, audit."""
+"""The `flowdesk` command: serve, migrate, worker, create-admin, app import/export, org,
+calendar, audit."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flowdesk.settings import Settings
 
 if TYPE_CHECKING:
     from flowdesk.engines.audit import Checkpoint
+    from flowdesk.services.calendar import YearView
     from flowdesk.services.context import ServiceContext
 
 T = TypeVar("T")
@@ -333,6 +335,123 @@ def org_import(files: tuple[Path, ...], dry_run: bool, encoding: str, dev: bool)
             f" {counts['unchanged']} unchanged"
         )
     click.echo("dry run: nothing was written" if dry_run else f"{report.changed} changes written")
+
+
+@main.group()
+def calendar() -> None:
+    """The business calendar: days marked working or not, years covered."""
+
+
+@calendar.command("list")
+@click.option("--year", type=int, help="Only the days of this year.")
+@click.option("--dev", is_flag=True)
+def calendar_list(year: int | None, dev: bool) -> None:
+    """Print the days an administrator entered, in date order."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    days = _run(lambda: calendar_service.list_days(ctx, None, year=year))
+    for day in days:
+        kind = "working" if day.working else "day off"
+        hours = f" {','.join(day.hours)}" if day.hours else ""
+        note = f"  {day.note}" if day.note else ""
+        click.echo(f"{day.day.isoformat()} {day.day:%a} {kind}{hours}{note}")
+    if not days:
+        click.echo("no calendar days entered" + (f" for {year}" if year else ""))
+
+
+@calendar.command("set")
+@click.argument("day", metavar="DATE")
+@click.option("--working/--day-off", required=True, help="A working day, or a day off.")
+@click.option("--hours", multiple=True, help="HH:MM-HH:MM, repeated; default: the usual hours.")
+@click.option("--note", default="", help="Why, e.g. 春节 or 调休.")
+@click.option("--dev", is_flag=True)
+def calendar_set(day: str, working: bool, hours: tuple[str, ...], note: str, dev: bool) -> None:
+    """Mark DATE (YYYY-MM-DD) working or a day off; wins over the holiday library."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    saved = _run(
+        lambda: calendar_service.set_day(
+            ctx, None, day, working=working, hours=list(hours) or None, note=note
+        )
+    )
+    kind = "a working day" if saved.working else "a day off"
+    click.echo(
+        f"{saved.day.isoformat()} is {kind}"
+        + (f" ({', '.join(saved.hours)})" if saved.hours else "")
+    )
+
+
+@calendar.command("remove")
+@click.argument("day", metavar="DATE")
+@click.option("--dev", is_flag=True)
+def calendar_remove(day: str, dev: bool) -> None:
+    """Forget what was entered for DATE: the holiday library decides again."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    _run(lambda: calendar_service.remove_day(ctx, None, day))
+    click.echo(f"{day} removed")
+
+
+@calendar.command("cover")
+@click.argument("year", type=int)
+@click.option("--note", default="", help="E.g. the State Council notice it follows.")
+@click.option("--dev", is_flag=True)
+def calendar_cover(year: int, note: str, dev: bool) -> None:
+    """Declare YEAR's public holidays and make-up days entered in full (its other
+    dates are then plain weekdays); for a year the holiday library does not know."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    _echo_year(_run(lambda: calendar_service.cover_year(ctx, None, year, note=note)))
+
+
+@calendar.command("uncover")
+@click.argument("year", type=int)
+@click.option("--dev", is_flag=True)
+def calendar_uncover(year: int, dev: bool) -> None:
+    """Withdraw `cover YEAR`."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    _echo_year(_run(lambda: calendar_service.uncover_year(ctx, None, year)))
+
+
+@calendar.command("check")
+@click.argument("year", type=int)
+@click.option("--dev", is_flag=True)
+def calendar_check(year: int, dev: bool) -> None:
+    """Say whether YEAR is covered; exit 1 when it is not (deadlines reaching into it
+    would fail), so a cron job can warn before the year begins."""
+    from flowdesk.services import calendar as calendar_service
+
+    ctx = _context(_settings(dev))
+    status = _run(lambda: calendar_service.year_status(ctx, None, year))
+    _echo_year(status)
+    if status.coverage is None:
+        sys.exit(1)
+
+
+def _echo_year(status: YearView) -> None:
+    entered = f"{status.days} day(s) entered"
+    if status.coverage == "library":
+        click.echo(
+            f"{status.year} is covered by the holiday library: {status.working_days} working"
+            f" days; {entered}"
+        )
+    elif status.coverage == "overrides":
+        click.echo(
+            f"{status.year} is covered by the administrators' days: {status.working_days}"
+            f" working days; {entered}"
+        )
+    else:
+        click.echo(
+            f"{status.year} is NOT covered: the holiday library does not know it; {entered}."
+            f" Enter its public holidays and make-up days with `flowdesk calendar set`, then"
+            f" run `flowdesk calendar cover {status.year}`"
+        )
 
 
 @main.group()

@@ -7,7 +7,14 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flowdesk.engines.calendar import CalendarSpec, parse_calendar_spec
@@ -73,20 +80,31 @@ class CalendarSettings(BaseModel):
     # cn: Chinese public holidays and make-up days (chinese-calendar); none: Mon-Fri.
     holidays: Literal["cn", "none"] = "cn"
 
-    @model_validator(mode="after")
-    def _check(self) -> CalendarSettings:
-        self.spec()
-        return self
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _calendar_spec({"timezone": value})
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: list[str]) -> list[str]:
+        _calendar_spec({"hours": value})
+        return value
 
     def spec(self) -> CalendarSpec:
-        try:
-            return parse_calendar_spec(
-                {"timezone": self.timezone, "hours": self.hours, "holidays": self.holidays}
-            )
-        except DefinitionInvalid as invalid:
-            raise ValueError(
-                "; ".join(f"{error.path}: {error.message}" for error in invalid.errors)
-            ) from None
+        return _calendar_spec(
+            {"timezone": self.timezone, "hours": self.hours, "holidays": self.holidays}
+        )
+
+
+def _calendar_spec(data: dict[str, object]) -> CalendarSpec:
+    try:
+        return parse_calendar_spec(data)
+    except DefinitionInvalid as invalid:
+        raise ValueError(
+            "; ".join(f"{error.path}: {error.message}" for error in invalid.errors)
+        ) from None
 
 
 class Settings(BaseSettings):
