@@ -17,6 +17,7 @@ from starlette.types import Scope
 from flowdesk import __version__
 from flowdesk.api import openapi_errors, ops, problems
 from flowdesk.api.admin import router as admin_router
+from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
 from flowdesk.services.bootstrap import build_context, migrate_database
@@ -81,6 +82,7 @@ def create_app(
     api.add_middleware(ops.NoStore)
     api.include_router(api_router)
     api.include_router(admin_router)
+    api.include_router(admin_calendar_router)
 
     app = FastAPI(
         title="flowdesk",

@@ -49,6 +49,13 @@ ADMIN_ROUTES = {
     ("get", "/admin/apps/{key}/versions"),
     ("post", "/admin/apps"),
     ("get", "/admin/apps/{key}/export"),
+    ("get", "/admin/calendar/days"),
+    ("get", "/admin/calendar/days/{day}"),
+    ("put", "/admin/calendar/days/{day}"),
+    ("delete", "/admin/calendar/days/{day}"),
+    ("get", "/admin/calendar/years/{year}"),
+    ("put", "/admin/calendar/years/{year}"),
+    ("delete", "/admin/calendar/years/{year}"),
 }
 
 
@@ -89,6 +96,13 @@ OPERATION_IDS = {
     ("get", "/admin/apps/{key}/versions"): "listAppVersions",
     ("post", "/admin/apps"): "publishApp",
     ("get", "/admin/apps/{key}/export"): "exportApp",
+    ("get", "/admin/calendar/days"): "listCalendarDays",
+    ("get", "/admin/calendar/days/{day}"): "getCalendarDay",
+    ("put", "/admin/calendar/days/{day}"): "setCalendarDay",
+    ("delete", "/admin/calendar/days/{day}"): "removeCalendarDay",
+    ("get", "/admin/calendar/years/{year}"): "getCalendarYear",
+    ("put", "/admin/calendar/years/{year}"): "coverCalendarYear",
+    ("delete", "/admin/calendar/years/{year}"): "uncoverCalendarYear",
 }
 CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)*")
 
