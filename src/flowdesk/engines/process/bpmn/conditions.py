@@ -33,6 +33,7 @@ _KNOWN_LANGUAGES = (
     "http://www.python.org",
     "https://www.python.org",
     "http://www.w3.org/1999/xpath",  # the BPMN default; simple comparisons only
+    "http://www.w3.org/tr/xpath",
 )
 
 

@@ -119,6 +119,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f]")
 _FLOWDESK_ELEMENTS = {"name", "assignee", "editable", "option"}
 _FORBIDDEN_OPTIONS = {"id", "name", "editable", "from", "to"}
 MAX_OPTION_CHARS = 10_000
+MAX_NAME_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -363,14 +364,16 @@ class _Reader:
                 self.error(
                     path,
                     "unsupported_element",
-                    f"flowdesk cannot run {REFUSED[local]} yet (<{local}>); "
-                    "remove it or model the step as a user task",
+                    f"flowdesk cannot run {REFUSED[local]}{_definitions(child)} yet "
+                    f"(<{local}>{_named(child)})",
                 )
             elif local in DATA:
                 data_ids.append(element_id or local)
             elif local not in QUIET:
                 refused.add(element_id)
-                self.error(path, "unsupported_element", f"flowdesk cannot run a <{local}>")
+                self.error(
+                    path, "unsupported_element", f"flowdesk cannot run a <{local}>{_named(child)}"
+                )
         if data_ids:
             self.warn(
                 f"bpmn[{pid}]",
@@ -453,7 +456,14 @@ class _Reader:
         its language (Chinese script -> zh, else en) unless it repeats one of them."""
         names = dict(given)
         label = " ".join((element.get("name") or "").split())
-        if label and label not in names.values():
+        if any(len(text) > MAX_NAME_CHARS for text in (label, *names.values())):
+            self.error(
+                f"bpmn[{element.get('id', '')}].name",
+                "too_long",
+                f"A name has at most {MAX_NAME_CHARS} characters",
+            )
+            return {}
+        if label and label not in {" ".join(text.split()) for text in names.values()}:
             names["zh" if _CJK.search(label) else "en"] = label
         return names
 
@@ -488,8 +498,8 @@ class _Reader:
                 )
             elif local == "name":
                 lang = child.get("lang") or child.get(q(XML, "lang")) or ""
-                text = " ".join("".join(child.itertext()).split())
-                names[lang.strip().lower()] = text
+                # verbatim but for the ends (a hand-written file indents it)
+                names[lang.strip().lower()] = "".join(child.itertext()).strip()
             elif local == "assignee":
                 rule: dict[str, object] = dict(child.attrib)
                 level = rule.get("level")
@@ -733,6 +743,21 @@ class _Reader:
             if 2 <= len(points) <= 100:
                 edges[_local_ref(edge.get("bpmnElement", ""))] = tuple(points)
         return Diagram(shapes, edges)
+
+
+def _definitions(element: Element) -> str:
+    """' (timer)' for an event with a timer definition, '' for none."""
+    kinds = [
+        split(child.tag)[1].removesuffix("EventDefinition")
+        for child in element
+        if isinstance(child.tag, str) and split(child.tag)[1].endswith("EventDefinition")
+    ]
+    return f" ({', '.join(kinds)})" if kinds else ""
+
+
+def _named(element: Element) -> str:
+    name = " ".join((element.get("name") or "").split())
+    return f" '{name[:60]}'" if name else ""
 
 
 def _local_ref(ref: str) -> str:

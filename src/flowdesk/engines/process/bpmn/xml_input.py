@@ -61,7 +61,9 @@ def parse_xml(data: str | bytes) -> Element:
         root = safe_et.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DTDForbidden:
         raise refuse(
-            "dtd_forbidden", "The file has a DOCTYPE (DTD); BPMN files need none and it is refused"
+            "dtd_forbidden",
+            "The file has a DOCTYPE (DTD), refused: BPMN files need none, and a DTD can "
+            "declare entities that expand without bound or read local files",
         ) from None
     except defusedxml.EntitiesForbidden:
         raise refuse(
