@@ -72,6 +72,9 @@ class StepContext:
         conn = self._conn
         if rule.kind == "user" and rule.user:
             return _listed(org_store.active_user_id(conn, rule.user))
+        if rule.kind == "users":  # in the listed order (依次审批 follows it); inactive left out
+            found = (org_store.active_user_id(conn, username) for username in rule.users)
+            return [user_id for user_id in found if user_id]
         if rule.kind == "role" and rule.role:
             return org_store.users_with_role(conn, rule.role)
         if rule.kind == "department_head" and rule.department:

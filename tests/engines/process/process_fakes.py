@@ -35,6 +35,7 @@ ASSIGNEES: dict[tuple[str, str | None], list[str]] = {
     ("role", "travel_desk"): ["tina"],
     ("role", "it_desk"): ["ivan"],
     ("role", "vacant_role"): [],
+    ("role", "risk_committee"): ["amy", "ben", "cai", "dan", "eva"],
 }
 
 
@@ -59,6 +60,8 @@ class FakeContext:
         if rule.kind == "user":
             assert rule.user is not None
             return [rule.user]
+        if rule.kind == "users":
+            return list(rule.users)
         if rule.kind == "applicant_manager":
             return ASSIGNEES[(rule.kind, f"{starter}@{rule.level}")]
         if rule.kind == "applicant_department_head":

@@ -20,6 +20,7 @@ from flowdesk.engines.process import (
     Effect,
     InstanceFinished,
     InstanceState,
+    NodeDecided,
     NodePassed,
     ProcessSpec,
     Start,
@@ -70,11 +71,13 @@ class Tracer:
 
     def __init__(self) -> None:
         self.task_nodes: dict[str, str] = {}
+        self.task_assignees: dict[str, tuple[str, ...]] = {}
 
     def trace(self, effect: Effect) -> dict[str, object]:
         if isinstance(effect, TaskOpened):
             assert effect.task_id not in self.task_nodes, "task ids must be fresh"
             self.task_nodes[effect.task_id] = effect.node_id
+            self.task_assignees[effect.task_id] = effect.assignees
             return {
                 "kind": effect.kind,
                 "task": effect.node_id,
@@ -97,17 +100,31 @@ class Tracer:
             return entry
         if isinstance(effect, NodePassed):
             return {"kind": effect.kind, "node": effect.node_id, "type": effect.node_type}
+        if isinstance(effect, NodeDecided):
+            return {
+                "kind": effect.kind,
+                "node": effect.node_id,
+                "mode": effect.mode,
+                "outcome": effect.outcome,
+                "tally": [effect.approved, effect.rejected, effect.required, effect.approvers],
+            }
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
-    def task_id(self, state: InstanceState | None, node_id: str) -> str:
-        """The open task at `node_id`, else the last task ever opened there."""
-        for task in open_tasks(state):
-            if task.node_id == node_id:
+    def task_id(self, state: InstanceState | None, node_id: str, actor: str) -> str:
+        """The open task at `node_id` assigned to `actor`, else the last task ever opened
+        there for them, else the first open task there (someone else's), else the last
+        task ever opened there."""
+        here = [task for task in open_tasks(state) if task.node_id == node_id]
+        for task in here:
+            if actor in task.assignees:
                 return task.task_id
         opened = [task_id for task_id, node in self.task_nodes.items() if node == node_id]
         assert opened, f"no task was ever opened at {node_id}"
-        return opened[-1]
+        theirs = [task_id for task_id in opened if actor in self.task_assignees[task_id]]
+        if theirs:
+            return theirs[-1]
+        return here[0].task_id if here else opened[-1]
 
 
 def _command(
@@ -119,7 +136,7 @@ def _command(
     if "start" in entry:
         return Start(entry["start"], values)
     outcome = "approve" if "approve" in entry else "reject"
-    task_id = tracer.task_id(state, entry[outcome])
+    task_id = tracer.task_id(state, entry[outcome], entry["as"])
     return CompleteTask(task_id, entry["as"], outcome, entry.get("comment", ""), values)
 
 

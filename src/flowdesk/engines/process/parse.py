@@ -17,9 +17,13 @@ from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
 from .soundness import check_soundness
 from .spec import (
+    APPROVAL_MODES,
     ASSIGNEE_KINDS,
     MAX_MANAGER_LEVEL,
     NODE_TYPES,
+    SINGLE,
+    VOTE_FAILURES,
+    Approval,
     AssigneeRule,
     Flow,
     Node,
@@ -32,11 +36,15 @@ MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
 _PROCESS_KEYS = frozenset({"nodes", "flows"})
-_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable"})
+_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable", "approval"})
+_APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
+_VOTE_KEYS = frozenset({"pass_count", "pass_percent", "fail"})
+MAX_LISTED_USERS = 100
 _FLOW_KEYS = frozenset({"id", "from", "to", "condition", "default"})
 # the keys each assignee kind takes besides "kind", and whether they are required
 _ASSIGNEE_KEYS: dict[str, dict[str, bool]] = {
     "user": {"user": True},
+    "users": {"users": True},
     "role": {"role": True},
     "department_head": {"department": True},
     "applicant_department_head": {},
@@ -166,10 +174,30 @@ def _parse_nodes(
                 f"{node_path}.assignee", "assignee_not_allowed", "Only user tasks have assignees"
             )
         editable = _parse_editable(raw, node_type, node_path, problems)
+        approval = _parse_approval(raw, node_type, node_path, problems)
+        if (
+            approval.mode == "vote"
+            and approval.pass_count is not None
+            and assignee is not None
+            and assignee.kind in ("user", "users")
+        ):
+            listed = 1 if assignee.kind == "user" else len(assignee.users)
+            if approval.pass_count > listed:
+                problems.add(
+                    f"{node_path}.approval.pass_count",
+                    "pass_count_unreachable",
+                    f"The vote needs {approval.pass_count} approvals but the node "
+                    f"names only {listed} approver(s)",
+                )
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
-            id=node_id, type=node_type, name=name, assignee=assignee, editable=editable
+            id=node_id,
+            type=node_type,
+            name=name,
+            assignee=assignee,
+            editable=editable,
+            approval=approval,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -227,6 +255,113 @@ def _parse_editable(
     return tuple(keys)
 
 
+def _parse_approval(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> Approval:
+    """`approval: {mode: all}` and the like (spec.Approval); the single-approver default
+    when absent or wrong (the problem is reported, the spec is never built)."""
+    if "approval" not in raw:
+        return SINGLE
+    value = raw["approval"]
+    path = f"{path}.approval"
+    if node_type is not None and node_type != "user_task":
+        problems.add(path, "approval_not_allowed", "Only user tasks have an approval mode")
+        return SINGLE
+    if not isinstance(value, Mapping):
+        problems.add(
+            path,
+            "wrong_type",
+            "An approval is a mapping with a mode, e.g. {mode: all} or "
+            "{mode: vote, pass_percent: 60}",
+        )
+        return SINGLE
+    problems.unknown_keys(value, _APPROVAL_KEYS, path)
+    mode = problems.text(value, "mode", path, required=True)
+    if mode is None:
+        return SINGLE
+    if mode not in APPROVAL_MODES:
+        problems.add(
+            f"{path}.mode",
+            "unknown_approval_mode",
+            f"Unknown approval mode; expected one of: {', '.join(APPROVAL_MODES)} "
+            "(single: one shared task; all: 会签; any: 或签; sequential: 依次审批; "
+            "vote: passes at a count or percentage of approvals)",
+        )
+        return SINGLE
+    if mode != "vote":
+        for key in sorted(_VOTE_KEYS & set(value)):
+            problems.add(
+                f"{path}.{key}",
+                "vote_key_not_allowed",
+                f"'{key}' belongs to mode vote only",
+            )
+        return Approval(mode=mode)
+    count = _whole_number(value, "pass_count", path, problems, 1, MAX_LISTED_USERS)
+    percent = _whole_number(value, "pass_percent", path, problems, 1, 100)
+    if "pass_count" in value and "pass_percent" in value:
+        problems.add(
+            f"{path}.pass_percent",
+            "pass_rule_conflict",
+            "Give either pass_count or pass_percent, not both",
+        )
+    elif "pass_count" not in value and "pass_percent" not in value:
+        problems.add(
+            path,
+            "pass_rule_required",
+            "A vote needs pass_count (approvals needed) or pass_percent (of the approvers)",
+        )
+    fail = value.get("fail", "unreachable")
+    if fail not in VOTE_FAILURES:
+        problems.add(
+            f"{path}.fail",
+            "unknown_vote_failure",
+            "fail is unreachable (the vote fails once it can no longer pass, the default) "
+            "or first_reject (one rejection fails it)",
+        )
+        fail = "unreachable"
+    if count is None and percent is None:
+        return SINGLE  # a problem is reported
+    return Approval(mode="vote", pass_count=count, pass_percent=percent, fail=fail)
+
+
+def _whole_number(
+    value: Mapping[str, object], key: str, path: str, problems: _Problems, low: int, high: int
+) -> int | None:
+    if key not in value:
+        return None
+    number = value[key]
+    if not isinstance(number, int) or isinstance(number, bool) or not low <= number <= high:
+        problems.add(
+            f"{path}.{key}",
+            f"invalid_{key}",
+            f"{key} is a whole number from {low} to {high}",
+        )
+        return None
+    return number
+
+
+def _parse_users(value: Mapping[str, object], path: str, problems: _Problems) -> tuple[str, ...]:
+    """`users: [a, b, c]`: usernames, in the order 依次审批 follows."""
+    path = f"{path}.users"
+    if "users" not in value:
+        problems.add(path, "required", "This key is required")
+        return ()
+    listed = value["users"]
+    items = cast(Sequence[object], listed) if _is_list(listed) else ()
+    if not items or not all(isinstance(name, str) and name.strip() for name in items):
+        problems.add(path, "wrong_type", "Must be a non-empty list of usernames, such as [li.na]")
+        return ()
+    names = cast(Sequence[str], items)
+    if len(names) > MAX_LISTED_USERS:
+        problems.add(path, "too_many_users", f"At most {MAX_LISTED_USERS} users")
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.add(f"{path}[{i}]", "duplicate", "This user is listed twice")
+        seen.add(name)
+    return tuple(names)
+
+
 def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRule | None:
     if not isinstance(value, Mapping):
         problems.add(path, "wrong_type", "An assignee rule must be a mapping with a kind")
@@ -247,8 +382,9 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
     texts = {
         key: problems.text(value, key, path, required=required)
         for key, required in keys.items()
-        if key != "level"
+        if key not in ("level", "users")
     }
+    users = _parse_users(value, path, problems) if kind == "users" else ()
     level = 1
     if "level" in keys and "level" in value:
         raw_level = value["level"]
@@ -273,6 +409,7 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
         role=texts.get("role"),
         department=texts.get("department"),
         level=level,
+        users=users,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway"]
 AssigneeKind = Literal[
-    "user", "role", "department_head", "applicant_department_head", "applicant_manager"
+    "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
 ]
 
 NODE_TYPES: tuple[NodeType, ...] = (
@@ -26,6 +26,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
+    "users",
     "role",
     "department_head",
     "applicant_department_head",
@@ -93,9 +94,9 @@ SINGLE = Approval()
 class AssigneeRule:
     """Who may work a user task; resolved to usernames by the caller's Context.
 
-    Only the attribute that belongs to `kind` is set: `user` for "user", `role`
-    for "role", `department` for "department_head", `level` (1 = direct manager)
-    for "applicant_manager".
+    Only the attribute that belongs to `kind` is set: `user` for "user", `users` (a
+    list, in the order 依次审批 follows) for "users", `role` for "role", `department`
+    for "department_head", `level` (1 = direct manager) for "applicant_manager".
     """
 
     kind: AssigneeKind
@@ -103,11 +104,14 @@ class AssigneeRule:
     role: str | None = None
     department: str | None = None
     level: int = 1
+    users: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"kind": self.kind}
         if self.user is not None:
             data["user"] = self.user
+        if self.users:
+            data["users"] = list(self.users)
         if self.role is not None:
             data["role"] = self.role
         if self.department is not None:
