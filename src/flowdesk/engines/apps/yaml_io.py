@@ -95,10 +95,34 @@ def load_app_yaml(text: str) -> AppSpec:
     return parse_app(read_yaml(text))
 
 
+class _AppDumper(yaml.SafeDumper):
+    """SafeDumper writing lists of numbers (a diagram's bounds and waypoints) on one line."""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    numeric = bool(data) and all(
+        _is_number(item) or (isinstance(item, list) and item and all(map(_is_number, item)))
+        for item in data
+    )
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=numeric or None)
+
+
+_AppDumper.add_representer(list, _represent_list)
+
+
 def dump_app_yaml(spec: AppSpec) -> str:
     """The app as YAML that `load_app_yaml` reads back into an equal spec."""
-    return yaml.safe_dump(
-        spec.to_dict(), allow_unicode=True, sort_keys=False, default_flow_style=False, width=100
+    return yaml.dump(
+        spec.to_dict(),
+        Dumper=_AppDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
     )
 
 
