@@ -32,6 +32,25 @@ BLOCKING = ("serious", "critical")
 SHOTS = os.environ.get("FLOWDESK_E2E_SCREENSHOTS", "")
 
 
+def _enter_calendar_day(page: Any) -> None:
+    """A make-up working day with its own hours, so the page shows the table of days."""
+    page.fill("#f-date", "2026-09-27")
+    page.check("input[name=kind][value=working]")
+    page.fill("#f-hours", "09:00-12:00, 13:30-16:00")
+    page.fill("#f-note", "调休 make-up day")
+    page.click("[data-testid=save-day]")
+    page.wait_for_selector("[data-testid=day-row]")
+
+
+def _submit_bad_calendar_day(page: Any) -> None:
+    """A day whose hours cross midnight, so the form shows its errors."""
+    page.fill("#f-date", "2027-01-02")
+    page.check("input[name=kind][value=working]")
+    page.fill("#f-hours", "22:00-02:00")
+    page.click("[data-testid=save-day]")
+    page.wait_for_selector("[data-testid=error-summary]")
+
+
 def _submit_empty(page: Any) -> None:
     """The loan form sent blank, so every required field shows its error."""
     page.click("[data-testid=ticket-form] button[type=submit]")
@@ -71,6 +90,9 @@ PAGES = [
     Page("admin-roles", ADMIN, "/admin/roles"),
     Page("admin-import", ADMIN, "/admin/import"),
     Page("admin-apps", ADMIN, "/admin/apps"),
+    Page("admin-calendar", ADMIN, "/admin/calendar?year=2026", _enter_calendar_day),
+    Page("admin-calendar-uncovered", ADMIN, "/admin/calendar?year=2027"),
+    Page("admin-calendar-errors", ADMIN, "/admin/calendar?year=2027", _submit_bad_calendar_day),
     Page("not-found", REQUESTER, "/no-such-page"),
     Page("not-found-ticket", REQUESTER, "/tickets/" + "0" * 32),
 ]

@@ -14,7 +14,16 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
 from flowdesk.web import errors
 from flowdesk.web.i18n import load_translations
-from flowdesk.web.pages import admin, apps, auth, home, notifications, tasks, tickets
+from flowdesk.web.pages import (
+    admin,
+    admin_calendar,
+    apps,
+    auth,
+    home,
+    notifications,
+    tasks,
+    tickets,
+)
 from flowdesk.web.render import STATIC_DIR, build_ui
 
 
@@ -23,6 +32,6 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
     app.state.settings = settings
     app.state.web = build_ui(load_translations())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, apps, tickets, tasks, notifications, admin):
+    for module in (auth, home, apps, tickets, tasks, notifications, admin_calendar, admin):
         app.include_router(module.router, include_in_schema=False)
     errors.install(app)
