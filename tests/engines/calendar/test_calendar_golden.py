@@ -194,3 +194,18 @@ def test_an_override_wins_over_the_library_and_answers_even_in_an_uncovered_year
     assert not calendar.is_working_day(date(2027, 3, 1))
     with pytest.raises(CalendarYearNotCovered):
         calendar.is_working_day(date(2027, 3, 2))
+
+
+def test_the_holiday_table_agrees_with_the_library_on_every_day_it_knows() -> None:
+    import chinese_calendar
+
+    from flowdesk.engines.calendar.holidays import ChineseHolidays
+
+    source = ChineseHolidays()
+    day, checked = date(2004, 1, 1), 0
+    while source.covers(day.year):
+        assert source.is_working_day(day) == chinese_calendar.is_workday(day), day
+        day += timedelta(days=1)
+        checked += 1
+    assert checked > 365 * 22
+    assert not source.covers(2003)

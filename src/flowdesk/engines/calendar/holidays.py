@@ -10,6 +10,7 @@ administrators fill with overrides.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Protocol
 
 import chinese_calendar  # type: ignore[import-untyped]  # ships no type hints
@@ -26,19 +27,30 @@ class HolidaySource(Protocol):
 
 
 class ChineseHolidays:
-    """Mainland China: weekends, public holidays and 调休 make-up working days."""
+    """Mainland China: weekends, public holidays and 调休 make-up working days.
+
+    Reads the library's tables once: its `is_workday` recomputes the range of years it
+    knows on every call (~35 µs), which a WORKDAYS over a few years would pay per day.
+    The rule is the library's own: a make-up day works, else a weekday that is not a
+    holiday.
+    """
 
     name = "cn"
 
+    def __init__(self) -> None:
+        self._holidays: frozenset[date] = frozenset(chinese_calendar.constants.holidays)
+        self._make_up_days: frozenset[date] = frozenset(chinese_calendar.constants.workdays)
+        # The years the library itself answers for: those of its holiday table.
+        self._first_year = min(day.year for day in self._holidays)
+        self._last_year = max(day.year for day in self._holidays)
+
     def covers(self, year: int) -> bool:
-        try:
-            chinese_calendar.is_workday(date(year, 1, 1))
-        except NotImplementedError:  # the library's way of saying "no data for that year"
-            return False
-        return True
+        return self._first_year <= year <= self._last_year
 
     def is_working_day(self, day: date) -> bool:
-        return bool(chinese_calendar.is_workday(day))
+        if day in self._make_up_days:
+            return True
+        return day.weekday() < 5 and day not in self._holidays
 
 
 class Weekdays:
@@ -53,7 +65,9 @@ class Weekdays:
         return day.weekday() < 5
 
 
+@cache
 def holiday_source(name: str) -> HolidaySource:
+    """One source per name per process: the tables never change while it runs."""
     if name == "cn":
         return ChineseHolidays()
     if name == "none":
