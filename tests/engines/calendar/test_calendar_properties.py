@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from flowdesk.engines.calendar import (
     BusinessCalendar,
     CalendarSpec,
+    DayOverride,
     WorkingDays,
     WorkingTime,
     parse_interval,
@@ -116,3 +117,50 @@ def test_workdays_add_up_over_adjacent_ranges(
         middle + timedelta(days=1), high
     )
     assert calendar.workdays(low, low) == int(calendar.is_working_day(low))
+
+
+# Daylight-saving changes on working days: the change Sundays of 2024 made working, with
+# intervals that lie across the changes (01:00-02:00 does not exist in spring and
+# happens twice in autumn in London).
+CHANGE_DAYS = (date(2024, 3, 31), date(2024, 10, 27))
+ACROSS_CHANGES = BusinessCalendar(
+    CalendarSpec(
+        timezone="Europe/London",
+        hours=(parse_interval("00:30-02:30"), parse_interval("09:00-17:00")),
+        holidays="none",
+        overrides=tuple(
+            DayOverride(day, working=True, hours=(parse_interval("00:00-24:00"),))
+            if day.month == 10
+            else DayOverride(day, working=True)
+            for day in CHANGE_DAYS
+        ),
+    )
+)
+near_changes = st.sampled_from(CHANGE_DAYS).flatmap(
+    lambda day: st.datetimes(
+        min_value=datetime.combine(day - timedelta(days=2), datetime.min.time()),
+        max_value=datetime.combine(day + timedelta(days=2), datetime.min.time()),
+        timezones=st.just(UTC),
+    )
+)
+
+
+@settings(max_examples=300)
+@given(near_changes, st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=30)))
+def test_adding_and_measuring_agree_across_daylight_saving_changes(
+    start: datetime, amount: timedelta
+) -> None:
+    due = ACROSS_CHANGES.add(start, WorkingTime(amount))
+    assert ACROSS_CHANGES.working_between(start, due) == amount
+    if amount:
+        assert ends_in_working_time(ACROSS_CHANGES, due)
+
+
+def test_the_change_days_have_the_lengths_the_clocks_show() -> None:
+    spring, autumn = (
+        sum((end - start for start, end in ACROSS_CHANGES.periods_of(day)), timedelta(0))
+        for day in CHANGE_DAYS
+    )
+    # spring: 00:30-02:30 loses the hour 01:00-02:00, so 1 h, plus 8 h; autumn: 25 h
+    assert spring == timedelta(hours=9)
+    assert autumn == timedelta(hours=25)
