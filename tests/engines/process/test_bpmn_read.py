@@ -110,6 +110,7 @@ def test_camunda7_attributes_map_when_plain_and_are_warned_about_otherwise() -> 
         ("bpmn[Task_Archive]", "default_assignee"),
         ("bpmn[Task_Analyst]", "vendor_extension_ignored"),
         ("bpmn[Start]", "vendor_extension_ignored"),
+        ("bpmn[credit_check]", "vendor_extension_ignored"),  # camunda:historyTimeToLive
         ("bpmn[Flow_Risky].conditionExpression", "condition_dialect"),
     } == codes(imported.warnings)
     analyst = next(
@@ -184,7 +185,7 @@ def test_every_unsupported_element_is_refused_by_its_id_in_one_report() -> None:
     assert problems == [
         ("bpmn[Start_Timer]", "unsupported_event"),
         ("bpmn[Service_Score]", "unsupported_element"),
-        ("bpmn[Task_Countersign]", "unsupported_loop"),
+        ("bpmn[Task_Countersign]", "unsupported_loop"),  # a completion rule not read
         ("bpmn[Boundary_Timeout]", "unsupported_element"),
         ("bpmn[Gateway_Or]", "unsupported_element"),
         ("bpmn[Sub_Checks]", "unsupported_element"),
@@ -236,6 +237,21 @@ def test_graph_problems_are_reported_at_the_bpmn_element_ids() -> None:
         ("bpmn[f3]", "condition_required"),
         ("bpmn[b]", "unreachable"),
     ]
+
+
+def test_a_none_intermediate_event_is_a_pass_through() -> None:
+    body = (
+        '<startEvent id="s"/><intermediateThrowEvent id="m" name="Filed"/>'
+        '<intermediateThrowEvent id="x"><signalEventDefinition/></intermediateThrowEvent>'
+        '<endEvent id="e"/><sequenceFlow id="f1" sourceRef="s" targetRef="m"/>'
+        '<sequenceFlow id="f2" sourceRef="m" targetRef="e"/>'
+    )
+    assert refused(minimal(body)) == [("bpmn[x]", "unsupported_element")]
+    signal = '<intermediateThrowEvent id="x"><signalEventDefinition/></intermediateThrowEvent>'
+    imported = read_bpmn(minimal(body.replace(signal, "")))
+    spec = imported.spec()
+    assert spec.nodes["m"].type == "exclusive_gateway" and spec.nodes["m"].name == {"en": "Filed"}
+    assert ("bpmn[m]", "read_as_pass_through") in codes(imported.warnings)
 
 
 def test_a_conditional_flow_out_of_a_task_is_refused_at_the_flow() -> None:
@@ -301,6 +317,95 @@ def test_an_option_carries_a_setting_the_extension_has_no_element_for() -> None:
         '{"kind": "role", "role": "clerk"}</flowdesk:option></extensionElements>'
     )
     assert read_bpmn(chain(task)).spec().nodes["t"].assignee == AssigneeRule("role", role="clerk")
+
+
+# --- multi-instance user tasks as approval modes ------------------------------------------
+
+
+def test_a_flowable_countersign_reads_as_a_vote_then_sequential_approval() -> None:
+    imported = read_bpmn((FILES / "flowable_countersign.bpmn20.xml").read_bytes())
+    nodes = imported.spec().nodes
+    assert nodes["countersign"].to_dict()["approval"] == {"mode": "vote", "pass_percent": 50}
+    # assignee="${assignee}" is the loop's variable; the candidate group is not used with it
+    assert nodes["countersign"].assignee == AssigneeRule("applicant_manager")
+    assert nodes["deputies"].to_dict()["approval"] == {"mode": "sequential"}
+    assert nodes["deputies"].assignee == AssigneeRule("role", role="deputy_heads")
+    warned = {w.path: w.message for w in imported.warnings if w.code == "vendor_extension_ignored"}
+    assert "flowable:collection" in warned["bpmn[deputies]"]
+    assert imported.diagram.edges["s3"] == ((419.95, 178.0), (465.0, 178.0))
+
+
+@pytest.mark.parametrize(
+    ("loop", "approval"),
+    [
+        ('<multiInstanceLoopCharacteristics isSequential="true"/>', {"mode": "sequential"}),
+        ("<multiInstanceLoopCharacteristics/>", {"mode": "all"}),
+        (
+            "<multiInstanceLoopCharacteristics><completionCondition>"
+            "${nrOfCompletedInstances >= 1}</completionCondition>"
+            "</multiInstanceLoopCharacteristics>",
+            {"mode": "any"},
+        ),
+        (
+            "<multiInstanceLoopCharacteristics><completionCondition>"
+            "${nrOfCompletedInstances == 3}</completionCondition>"
+            "</multiInstanceLoopCharacteristics>",
+            {"mode": "vote", "pass_count": 3},
+        ),
+        (
+            "<multiInstanceLoopCharacteristics><completionCondition>"
+            "${nrOfCompletedInstances/nrOfInstances &gt;= 0.6}</completionCondition>"
+            "</multiInstanceLoopCharacteristics>",
+            {"mode": "vote", "pass_percent": 60},
+        ),
+    ],
+)
+def test_multi_instance_user_tasks_read_as_approval_modes(
+    loop: str, approval: dict[str, object]
+) -> None:
+    task = (
+        '<extensionElements><flowdesk:assignee kind="users"><flowdesk:user>amy</flowdesk:user>'
+        "<flowdesk:user>ben</flowdesk:user><flowdesk:user>cai</flowdesk:user>"
+        "</flowdesk:assignee></extensionElements>" + loop
+    )
+    imported = read_bpmn(chain(task))
+    node = imported.spec().nodes["t"]
+    assert node.to_dict()["approval"] == approval
+    assert node.to_dict()["assignee"] == {"kind": "users", "users": ["amy", "ben", "cai"]}
+    assert codes(imported.warnings) == {("bpmn[t]", "multi_instance_mapped")}
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "<multiInstanceLoopCharacteristics><loopCardinality>3</loopCardinality>"
+        "</multiInstanceLoopCharacteristics>",
+        '<multiInstanceLoopCharacteristics isSequential="true"><completionCondition>'
+        "${nrOfCompletedInstances >= 1}</completionCondition></multiInstanceLoopCharacteristics>",
+        "<multiInstanceLoopCharacteristics><completionCondition>${approvedCount > 2}"
+        "</completionCondition></multiInstanceLoopCharacteristics>",
+        "<standardLoopCharacteristics/>",
+    ],
+)
+def test_loops_flowdesk_cannot_read_are_refused_at_the_task(loop: str) -> None:
+    assert refused(chain(loop)) == [("bpmn[t]", "unsupported_loop")]
+
+
+def test_flowdesk_approval_wins_over_the_multi_instance_marker() -> None:
+    task = (
+        '<extensionElements><flowdesk:assignee kind="role" role="committee"/>'
+        '<flowdesk:approval mode="vote" pass_percent="50" fail="first_reject"/>'
+        "</extensionElements><multiInstanceLoopCharacteristics/>"
+    )
+    imported = read_bpmn(chain(task))
+    assert imported.spec().nodes["t"].to_dict()["approval"] == {
+        "mode": "vote",
+        "pass_percent": 50,
+        "fail": "first_reject",
+    }
+    assert imported.warnings == ()
+    bad = task.replace('pass_percent="50"', 'pass_percent="lots"')
+    assert refused(chain(bad))[0][0].startswith("bpmn[t].approval")
 
 
 # --- assignees a file does not give ----------------------------------------------------------

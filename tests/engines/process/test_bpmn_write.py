@@ -31,7 +31,15 @@ FILES = HERE / "bpmn_files"
 LOAN_BPMN = Path("/work/shared/peers/loan.bpmn")
 MODEL = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-CORPUS = ["bpmn_io.bpmn", "camunda7.bpmn", "camunda8.bpmn", "signavio.bpmn", "trisotech.bpmn"]
+CORPUS = [
+    "bpmn_io.bpmn",
+    "camunda7.bpmn",
+    "camunda8.bpmn",
+    "signavio.bpmn",
+    "trisotech.bpmn",
+    "flowable.bpmn20.xml",
+    "flowable_countersign.bpmn20.xml",
+]
 
 
 def round_trip(spec: ProcessSpec, diagram: Diagram | None = None) -> tuple[ProcessSpec, Diagram]:
@@ -65,9 +73,11 @@ def run(spec: ProcessSpec, scenario: Mapping[str, Any]) -> list[object]:
             else:
                 outcome = "approve" if "approve" in entry else "reject"
                 node = entry[outcome]
-                tasks = [t for t in open_tasks(state) if t.node_id == node]
+                actor = entry.get("as", "")
+                at_node = [t for t in open_tasks(state) if t.node_id == node]
+                tasks = [t for t in at_node if actor in t.assignees] or at_node
                 task_id = tasks[0].task_id if tasks else "missing"
-                command = CompleteTask(task_id, entry.get("as", ""), outcome, values=values)
+                command = CompleteTask(task_id, actor, outcome, values=values)
                 result = step(spec, state, command, ctx)
         except FlowdeskError as exc:
             trace.append(("error", exc.code))

@@ -27,6 +27,7 @@ from . import conditions
 from .assignees import consumed_attributes, vendor_notation
 from .diagram import Bounds, Diagram, Point, coordinate
 from .ids import implicit_flow_element_id
+from .loops import read_loop
 from .namespaces import (
     BPMNDI,
     CAMUNDA,
@@ -116,7 +117,9 @@ _SHORT_NAMES = {
     "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
 }
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f]")
-_FLOWDESK_ELEMENTS = {"name", "assignee", "editable", "option"}
+_FLOWDESK_ELEMENTS = {"name", "assignee", "editable", "approval", "option"}
+# attributes of flowdesk:assignee and flowdesk:approval that hold whole numbers
+_NUMBERS = {"level", "pass_count", "pass_percent"}
 _FORBIDDEN_OPTIONS = {"id", "name", "editable", "from", "to"}
 MAX_OPTION_CHARS = 10_000
 MAX_NAME_CHARS = 200
@@ -229,6 +232,7 @@ class _Reader:
     def read(self, process_id: str | None) -> BpmnImport:
         process = self._choose(process_id)
         pid = process.get("id") or "process"
+        self._vendor_warnings(process, f"bpmn[{pid}]", set())
         nodes, node_ids, flows, flow_ids = self._contents(process, pid)
         self._message_flows(set(node_ids))
         if self.errors:
@@ -349,6 +353,25 @@ class _Reader:
                 )
             elif local == "sequenceFlow":
                 flow_elements.append(child)
+            elif local == "intermediateThrowEvent" and not _definitions(child):
+                # a "none" intermediate event (a milestone) does nothing when a token
+                # passes: the same as a gateway with one way in and one way out
+                if not element_id:
+                    self.error(path, "missing_id", f"A <{local}> needs an id")
+                    continue
+                self.warn(
+                    path,
+                    "read_as_pass_through",
+                    "An intermediate event without a definition does nothing; read as a "
+                    "pass-through (exported as an exclusive gateway)",
+                )
+                passing: dict[str, object] = {"id": element_id, "type": "exclusive_gateway"}
+                names = self._names(child, {})
+                if names:
+                    passing["name"] = names
+                self._vendor_warnings(child, path, set())
+                nodes.append(passing)
+                node_ids.append(element_id)
             elif local in NODE_TYPES or local in READ_AS_USER_TASK:
                 if not element_id:
                     self.error(path, "missing_id", f"A <{local}> needs an id")
@@ -411,13 +434,16 @@ class _Reader:
             self.error(path, "unsupported_element", "flowdesk cannot run compensation")
             refused = True
         data = False
+        loop: Element | None = None
         for child in element:
             if not isinstance(child.tag, str):
                 continue
             uri, child_local = split(child.tag)
             if uri != self.model:
                 continue
-            if child_local in LOOPS:
+            if child_local == "multiInstanceLoopCharacteristics" and local == "userTask":
+                loop = child
+            elif child_local in LOOPS:
                 self.error(
                     path,
                     "unsupported_loop",
@@ -428,10 +454,29 @@ class _Reader:
                 data = True
         if data:
             self.warn(path, "data_ignored", "Data inputs and outputs are ignored")
+        settings = self._flowdesk_settings(element, path)
+        if loop is not None and "approval" not in settings:
+            reading = read_loop(loop, self.model)
+            if reading.approval is None:
+                self.error(
+                    path,
+                    "unsupported_loop",
+                    f"flowdesk cannot run this multi-instance task ({reading.explanation}); "
+                    "set the approval mode with flowdesk:approval",
+                )
+                refused = True
+            else:
+                settings["approval"] = reading.approval
+                self._vendor_warnings(loop, path, set())  # camunda:collection and the like
+                self.warn(
+                    path,
+                    "multi_instance_mapped",
+                    f"Multi-instance read as {reading.explanation}; the approvers are the "
+                    "people the assignee rule names",
+                )
         if refused:
             return None
         node_type = NODE_TYPES.get(local, "user_task")
-        settings = self._flowdesk_settings(element, path)
         if local in READ_AS_USER_TASK and "type" not in settings:
             self.warn(
                 path,
@@ -500,12 +545,19 @@ class _Reader:
                 lang = child.get("lang") or child.get(q(XML, "lang")) or ""
                 # verbatim but for the ends (a hand-written file indents it)
                 names[lang.strip().lower()] = "".join(child.itertext()).strip()
-            elif local == "assignee":
-                rule: dict[str, object] = dict(child.attrib)
-                level = rule.get("level")
-                if isinstance(level, str) and level.strip().isdigit():
-                    rule["level"] = int(level.strip())
-                settings["assignee"] = rule
+            elif local in ("assignee", "approval"):
+                values: dict[str, object] = {
+                    key: int(value.strip())
+                    if key in _NUMBERS and value.strip().isdigit() and len(value.strip()) < 6
+                    else value
+                    for key, value in child.attrib.items()
+                }
+                users = [
+                    "".join(user.itertext()).strip() for user in child.findall(q(FLOWDESK, "user"))
+                ]
+                if users:
+                    values["users"] = users
+                settings[local] = values
             elif local == "editable":
                 editable.append(child.get("field", ""))
             else:

@@ -27,7 +27,8 @@ ELEMENTS: dict[str, str] = {
     "parallel_gateway": "parallelGateway",
 }
 _PREFIXES = {"bpmn": MODEL, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowdesk": FLOWDESK}
-_NODE_KEYS = {"id", "type", "name", "assignee", "editable"}
+_NODE_KEYS = {"id", "type", "name", "assignee", "editable", "approval"}
+_NUMBERS = {"level", "pass_count", "pass_percent"}  # read back as whole numbers
 _FLOW_KEYS = {"id", "from", "to", "condition", "default"}
 
 
@@ -90,14 +91,10 @@ def _write_node(
     extensions = ET.Element(q(MODEL, "extensionElements"))
     for locale, text in node.name.items():
         ET.SubElement(extensions, q(FLOWDESK, "name"), {"lang": locale}).text = text
-    assignee = data.get("assignee")
-    if isinstance(assignee, Mapping):
-        if all(isinstance(v, str) or k == "level" for k, v in assignee.items()):
-            ET.SubElement(
-                extensions, q(FLOWDESK, "assignee"), {k: str(v) for k, v in assignee.items()}
-            )
-        else:
-            _option(extensions, "assignee", assignee)
+    for key in ("assignee", "approval"):
+        value = data.get(key)
+        if isinstance(value, Mapping):
+            _setting(extensions, key, value)
     for key in node.editable:
         ET.SubElement(extensions, q(FLOWDESK, "editable"), {"field": key})
     if not known:
@@ -111,6 +108,35 @@ def _write_node(
         ET.SubElement(element, q(MODEL, "incoming")).text = element_ids[flow.id]
     for flow in spec.outgoing(node.id):
         ET.SubElement(element, q(MODEL, "outgoing")).text = element_ids[flow.id]
+    approval = data.get("approval")
+    mode = approval.get("mode") if isinstance(approval, Mapping) else None
+    if mode not in (None, "single"):
+        # the modeler's marker (||| or ≡); flowdesk:approval above says exactly what it means
+        ET.SubElement(
+            element,
+            q(MODEL, "multiInstanceLoopCharacteristics"),
+            {"isSequential": "true" if mode == "sequential" else "false"},
+        )
+
+
+def _setting(extensions: ET.Element, key: str, value: Mapping[str, object]) -> None:
+    """`<flowdesk:assignee kind="role" role="x"/>`, a list of users as `<flowdesk:user>`
+    children; a value the element cannot spell exactly goes in a flowdesk:option."""
+    attributes: dict[str, str] = {}
+    users: list[str] = []
+    for name, item in value.items():
+        if isinstance(item, str) and name not in _NUMBERS:
+            attributes[name] = item
+        elif name in _NUMBERS and isinstance(item, int) and not isinstance(item, bool):
+            attributes[name] = str(item)
+        elif name == "users" and isinstance(item, list) and all(isinstance(u, str) for u in item):
+            users = list(item)
+        else:
+            _option(extensions, key, value)
+            return
+    element = ET.SubElement(extensions, q(FLOWDESK, key), attributes)
+    for user in users:
+        ET.SubElement(element, q(FLOWDESK, "user")).text = user
 
 
 def _option(extensions: ET.Element, key: str, value: object) -> None:
