@@ -363,7 +363,9 @@ def calendar_list(year: int | None, dev: bool) -> None:
 @calendar.command("set")
 @click.argument("day", metavar="DATE")
 @click.option("--working/--day-off", required=True, help="A working day, or a day off.")
-@click.option("--hours", multiple=True, help="HH:MM-HH:MM, repeated; default: the usual hours.")
+@click.option(
+    "--hours", multiple=True, help="HH:MM-HH:MM, repeated or comma-separated; default: usual hours."
+)
 @click.option("--note", default="", help="Why, e.g. 春节 or 调休.")
 @click.option("--dev", is_flag=True)
 def calendar_set(day: str, working: bool, hours: tuple[str, ...], note: str, dev: bool) -> None:
@@ -373,7 +375,7 @@ def calendar_set(day: str, working: bool, hours: tuple[str, ...], note: str, dev
     ctx = _context(_settings(dev))
     saved = _run(
         lambda: calendar_service.set_day(
-            ctx, None, day, working=working, hours=list(hours) or None, note=note
+            ctx, None, day, working=working, hours=_intervals(hours) or None, note=note
         )
     )
     kind = "a working day" if saved.working else "a day off"
@@ -432,6 +434,11 @@ def calendar_check(year: int, dev: bool) -> None:
     _echo_year(status)
     if status.coverage is None:
         sys.exit(1)
+
+
+def _intervals(given: tuple[str, ...]) -> list[str]:
+    """`--hours 09:00-12:00 --hours 13:30-17:30` or `--hours 09:00-12:00,13:30-17:30`."""
+    return [part.strip() for value in given for part in value.split(",") if part.strip()]
 
 
 def _echo_year(status: YearView) -> None:

@@ -36,10 +36,10 @@ def test_an_operator_covers_a_new_year_from_the_command_line(
     assert day_off.exit_code == 0, day_off.output
     assert "2027-01-01 is a day off" in day_off.output
     make_up = runner.invoke(
-        main, ["calendar", "set", "2027-01-02", "--working", "--hours", "09:00-12:00"]
+        main, ["calendar", "set", "2027-01-02", "--working", "--hours", "9:00-12:00,13:00-15:00"]
     )
     assert make_up.exit_code == 0, make_up.output
-    assert "2027-01-02 is a working day (09:00-12:00)" in make_up.output
+    assert "2027-01-02 is a working day (09:00-12:00, 13:00-15:00)" in make_up.output
 
     covered = runner.invoke(main, ["calendar", "cover", "2027"])
     assert covered.exit_code == 0, covered.output
@@ -49,7 +49,7 @@ def test_an_operator_covers_a_new_year_from_the_command_line(
     listed = runner.invoke(main, ["calendar", "list", "--year", "2027"])
     assert listed.output.splitlines() == [
         "2027-01-01 Fri day off  元旦",
-        "2027-01-02 Sat working 09:00-12:00",
+        "2027-01-02 Sat working 09:00-12:00,13:00-15:00",
     ]
     assert runner.invoke(main, ["calendar", "remove", "2027-01-02"]).exit_code == 0
     assert len(calendar_service.list_days(ctx, None)) == 1

@@ -15,7 +15,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.calendar import BusinessCalendar, Coverage, parse_calendar_spec
+from flowdesk.engines.calendar import (
+    BusinessCalendar,
+    Coverage,
+    parse_calendar_spec,
+    parse_interval,
+)
 from flowdesk.engines.calendar.parse import MAX_NOTE_LENGTH, MAX_YEAR, MIN_YEAR, parse_date
 from flowdesk.kernel.errors import (
     DefinitionInvalid,
@@ -149,7 +154,8 @@ def set_day(
                 for error in invalid.errors
             ],
         ) from None
-    stored_hours = tuple(text.strip() for text in hours) if hours is not None else None
+    # Kept as written canonically ("9:00-12:00" is stored as "09:00-12:00").
+    stored_hours = tuple(str(parse_interval(text)) for text in hours) if hours is not None else None
     now = ctx.clock.now()
     with ctx.db.write() as conn:
         before = calendar_store.get_day(conn, wanted)
