@@ -28,6 +28,7 @@ from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import (
     CompleteTask,
     InstanceFinished,
+    NodeDecided,
     NodePassed,
     Start,
     StepResult,
@@ -209,6 +210,13 @@ def _complete_once(
         ):
             # A task on a ticket the actor cannot see looks missing: ids reveal nothing.
             raise NotFound("Task not found", "task_not_found")
+        if row.state == "cancelled":
+            # 或签 and votes: another approver's decision (or a rejection) closed it first.
+            raise Conflict(
+                "The task was closed: another approver already decided this step, "
+                "or the ticket has ended",
+                "task_not_open",
+            )
         if row.state != "open":
             # Checked before the engine so the last task of a finished ticket says the same.
             raise Conflict("The task is no longer open", "task_not_open")
@@ -370,6 +378,25 @@ def _step_write(
                     node_id=effect.node_id,
                     task_id=effect.task_id,
                     comment=effect.comment or None,
+                    # a cancelled task: why, and whose decision closed it (not its action)
+                    data={"reason": effect.reason, "decided_by": effect.decided_by}
+                    if effect.reason
+                    else None,
+                )
+            )
+        elif isinstance(effect, NodeDecided):
+            events.append(
+                _event(
+                    "node_decided",
+                    node_id=effect.node_id,
+                    data={
+                        "mode": effect.mode,
+                        "outcome": effect.outcome,
+                        "approved": effect.approved,
+                        "rejected": effect.rejected,
+                        "required": effect.required,
+                        "approvers": effect.approvers,
+                    },
                 )
             )
         elif isinstance(effect, NodePassed):
