@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -14,8 +14,6 @@ from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, PresentedToken, 
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
-    CurrentStepOut,
-    EventOut,
     FieldOut,
     IndexOut,
     LinkOut,
@@ -25,10 +23,8 @@ from flowdesk.api.schemas import (
     MeOut,
     NotificationOut,
     NotificationPage,
-    PersonOut,
     StepOut,
     SubmitTicket,
-    SummaryOut,
     TaskAction,
     TaskListParams,
     TaskOut,
@@ -36,7 +32,6 @@ from flowdesk.api.schemas import (
     TicketListParams,
     TicketOut,
     TicketPage,
-    TicketSummaryOut,
     TokenRequest,
     TokenResponse,
 )
@@ -54,32 +49,35 @@ def _locale(request: Request) -> str:
     return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
 
 
-def _person(person: views.Person | None) -> PersonOut | None:
-    return PersonOut(id=person.id, name=person.name) if person else None
+# The mappers below build plain dicts, and each answer is validated once, at the top:
+# one pass of pydantic's validator over a page instead of a model built per row, task,
+# person and summary item (a fifth of a list answer's CPU).
+def _person(person: views.Person | None) -> dict[str, str] | None:
+    return {"id": person.id, "name": person.name} if person else None
 
 
-def _summary(items: tuple[views.SummaryItem, ...]) -> list[SummaryOut]:
-    return [SummaryOut(key=i.key, label=i.label, value=i.value, text=i.text) for i in items]
+def _summary(items: tuple[views.SummaryItem, ...]) -> list[dict[str, Any]]:
+    return [{"key": i.key, "label": i.label, "value": i.value, "text": i.text} for i in items]
 
 
-def _task(task: views.TaskView) -> TaskOut:
-    return TaskOut(
-        id=task.id,
-        ticket_id=task.ticket_id,
-        serial=task.ticket_serial,
-        node_id=task.node_id,
-        name=task.name,
-        state=task.state,
-        assignees=[PersonOut(id=p.id, name=p.name) for p in task.assignees],
-        created_at=task.created_at,
-        completed_at=task.completed_at,
-        completed_by=_person(task.completed_by),
-        comment=task.comment,
-        ticket_title=task.ticket_title or None,
-        ticket_subject=task.ticket_subject or None,
-        ticket_status=task.ticket_status or None,
-        summary=_summary(task.summary),
-    )
+def _task(task: views.TaskView) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "ticket_id": task.ticket_id,
+        "serial": task.ticket_serial,
+        "node_id": task.node_id,
+        "name": task.name,
+        "state": task.state,
+        "assignees": [{"id": p.id, "name": p.name} for p in task.assignees],
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+        "completed_by": _person(task.completed_by),
+        "comment": task.comment,
+        "ticket_title": task.ticket_title or None,
+        "ticket_subject": task.ticket_subject or None,
+        "ticket_status": task.ticket_status or None,
+        "summary": _summary(task.summary),
+    }
 
 
 def _step(outcome: StepOutcome) -> StepOut:
@@ -231,69 +229,73 @@ def list_tickets(
     query = _list_query(request, params, default_sort="created")
     scope = "mine" if params.mine else params.scope
     page = views.ticket_list(ctx, actor, query, scope=scope, locale=_locale(request))
-    return TicketPage(
-        items=[
-            TicketSummaryOut(
-                id=t.id,
-                serial=t.serial,
-                app=t.app_key,
-                title=t.title,
-                subject=t.subject,
-                status=t.status,
-                requester=_person(t.requester) or PersonOut(id=t.requester_id, name=""),
-                created_at=t.created_at,
-                updated_at=t.updated_at,
-                finished_at=t.finished_at,
-                summary=_summary(t.summary),
-                current=[
-                    CurrentStepOut(
-                        task_id=c.task_id,
-                        node_id=c.node_id,
-                        name=c.name,
-                        holders=[PersonOut(id=p.id, name=p.name) for p in c.holders],
-                        since=c.since,
-                    )
-                    for c in t.current
-                ],
-                waiting_since=t.waiting_since,
-            )
-            for t in page.items
-        ],
-        next_cursor=page.next_cursor,
+    return TicketPage.model_validate(
+        {
+            "items": [
+                {
+                    "id": t.id,
+                    "serial": t.serial,
+                    "app": t.app_key,
+                    "title": t.title,
+                    "subject": t.subject,
+                    "status": t.status,
+                    "requester": _person(t.requester) or {"id": t.requester_id, "name": ""},
+                    "created_at": t.created_at,
+                    "updated_at": t.updated_at,
+                    "finished_at": t.finished_at,
+                    "summary": _summary(t.summary),
+                    "current": [
+                        {
+                            "task_id": c.task_id,
+                            "node_id": c.node_id,
+                            "name": c.name,
+                            "holders": [{"id": p.id, "name": p.name} for p in c.holders],
+                            "since": c.since,
+                        }
+                        for c in t.current
+                    ],
+                    "waiting_since": t.waiting_since,
+                }
+                for t in page.items
+            ],
+            "next_cursor": page.next_cursor,
+        }
     )
 
 
 def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> TicketOut:
     view = views.ticket(ctx, actor, ticket_id, locale=locale)
-    return TicketOut(
-        id=view.id,
-        serial=view.serial,
-        app=view.app_key,
-        app_version=view.app_version,
-        title=view.title,
-        subject=view.subject,
-        status=view.status,
-        values=view.values,
-        requester=PersonOut(id=view.requester.id, name=view.requester.name),
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-        finished_at=view.finished_at,
-        open_tasks=[_task(t) for t in view.open_tasks],
-        tasks=[_task(t) for t in view.tasks],
-        timeline=[
-            EventOut(
-                at=e.at,
-                kind=e.kind,
-                node_id=e.node_id,
-                task_id=e.task_id,
-                node_name=e.node_name,
-                actor=_person(e.actor),
-                comment=e.comment,
-                data=e.data,
-                by_person=e.by_person,
-            )
-            for e in view.timeline
-        ],
+    return TicketOut.model_validate(
+        {
+            "id": view.id,
+            "serial": view.serial,
+            "app": view.app_key,
+            "app_version": view.app_version,
+            "title": view.title,
+            "subject": view.subject,
+            "status": view.status,
+            "values": view.values,
+            "requester": _person(view.requester),
+            "created_at": view.created_at,
+            "updated_at": view.updated_at,
+            "finished_at": view.finished_at,
+            "open_tasks": [_task(t) for t in view.open_tasks],
+            "tasks": [_task(t) for t in view.tasks],
+            "timeline": [
+                {
+                    "at": e.at,
+                    "kind": e.kind,
+                    "node_id": e.node_id,
+                    "task_id": e.task_id,
+                    "node_name": e.node_name,
+                    "actor": _person(e.actor),
+                    "comment": e.comment,
+                    "data": e.data,
+                    "by_person": e.by_person,
+                }
+                for e in view.timeline
+            ],
+        }
     )
 
 
@@ -322,13 +324,15 @@ def list_tasks(
         requester = actor.username if query.requester == "me" else query.requester
         query = replace(query, assignee="me", requester=requester)
     page = views.task_list(ctx, holder, query, done=done, locale=_locale(request))
-    return TaskPage(items=[_task(t) for t in page.items], next_cursor=page.next_cursor)
+    return TaskPage.model_validate(
+        {"items": [_task(t) for t in page.items], "next_cursor": page.next_cursor}
+    )
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
 def get_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> TaskOut:
     """One task, with its ticket's serial; a task on a ticket the caller cannot see is 404."""
-    return _task(views.task(ctx, actor, task_id, locale=_locale(request)))
+    return TaskOut.model_validate(_task(views.task(ctx, actor, task_id, locale=_locale(request))))
 
 
 async def _act(
