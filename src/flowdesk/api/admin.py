@@ -22,6 +22,8 @@ from flowdesk.api.admin_schemas import (
     DepartmentFields,
     DepartmentOut,
     ImportOut,
+    ImportWarningOut,
+    ProcessImportOut,
     PublishOut,
     RoleCreate,
     RoleFields,
@@ -34,12 +36,14 @@ from flowdesk.api.admin_schemas import (
 from flowdesk.api.body import BadRequest
 from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, operation_id
 from flowdesk.api.schemas import Strict
+from flowdesk.kernel.errors import ErrorDetail
 from flowdesk.services import apps, org, org_import
 
 router = APIRouter(prefix="/admin", tags=["admin"], generate_unique_id_function=operation_id)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TYPES = {XLSX: "import.xlsx", "text/csv": "import.csv", "application/octet-stream": "import"}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
+BPMN_TYPES = ("application/bpmn+xml", "application/xml", "text/xml")
 V = TypeVar("V")
 # org.save_user, save_department, save_role: (ctx, actor, key, fields, *, create) -> view.
 Save = Callable[..., V]
@@ -331,13 +335,69 @@ async def publish_app(
     return PublishOut(key=result.key, version=result.version, changed=result.changed)
 
 
+@router.put(
+    "/apps/{key}/process",
+    response_model=ProcessImportOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string"}} for media in BPMN_TYPES},
+        }
+    },
+)
+async def import_app_bpmn(
+    key: str,
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    dry_run: bool = False,
+    process: Annotated[str | None, Query(max_length=200)] = None,
+) -> ProcessImportOut:
+    """Replaces app `key`'s process with a BPMN 2.0 file's (docs/bpmn.md) and publishes
+    a new version; the form stays. Every problem comes back at once (422), each at its
+    element id; `warnings` lists what was read but not used. `dry_run=true` only checks;
+    `process` picks one of several processes in the file."""
+    data = await _raw_body(request, BPMN_TYPES)
+    if dry_run:
+        checked = await run_in_threadpool(
+            apps.check_bpmn, ctx, actor, data, key, process_id=process
+        )
+        return ProcessImportOut(
+            key=key, version=0, changed=False, dry_run=True, warnings=_warnings(checked.warnings)
+        )
+    result = await run_in_threadpool(
+        apps.publish_bpmn, ctx, data, key, actor=actor, process_id=process
+    )
+    published = result.published
+    return ProcessImportOut(
+        key=published.key,
+        version=published.version,
+        changed=published.changed,
+        warnings=_warnings(result.warnings),
+    )
+
+
+def _warnings(warnings: tuple[ErrorDetail, ...]) -> list[ImportWarningOut]:
+    return [ImportWarningOut(path=w.path, code=w.code, message=w.message) for w in warnings]
+
+
 @router.get(
     "/apps/{key}/export",
-    responses={200: {"content": {"application/yaml": {}}}},
+    responses={200: {"content": {"application/yaml": {}, "application/bpmn+xml": {}}}},
     response_class=Response,
 )
-def export_app(key: str, actor: CurrentActor, ctx: Ctx) -> Response:
+def export_app(
+    key: str, actor: CurrentActor, ctx: Ctx, format: Literal["yaml", "bpmn"] = "yaml"
+) -> Response:
+    """The current version as app YAML, or (`format=bpmn`) its process as BPMN 2.0 XML
+    with a diagram."""
     apps.check_permission(actor)
+    if format == "bpmn":
+        return Response(
+            apps.export_bpmn(ctx, key),
+            media_type="application/bpmn+xml",
+            headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'},
+        )
     return Response(
         apps.export_yaml(ctx, key),
         media_type="application/yaml",

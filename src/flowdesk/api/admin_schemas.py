@@ -131,3 +131,16 @@ class PublishOut(BaseModel):
     version: int
     changed: bool
     dry_run: bool = False
+
+
+class ImportWarningOut(BaseModel):
+    """Something the BPMN file held that flowdesk read but does not use, or mapped from a
+    vendor notation; `path` names the element (bpmn[Task_Review])."""
+
+    path: str
+    code: str
+    message: str
+
+
+class ProcessImportOut(PublishOut):
+    warnings: list[ImportWarningOut]

@@ -14,6 +14,7 @@ from datetime import datetime
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.apps import (
     AppSpec,
+    BpmnAppImport,
     dump_app_bpmn,
     dump_app_yaml,
     load_app_bpmn,
@@ -132,9 +133,21 @@ def publish_bpmn(
     """Replaces the process of app `app_key` with a BPMN file's and publishes a new
     version; the form and the rest of the app stay. DefinitionInvalid lists every
     problem at its element id."""
-    check_permission(actor)
-    imported = load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
+    imported = check_bpmn(ctx, actor, data, app_key, process_id=process_id)
     return BpmnPublishResult(publish(ctx, imported.spec, actor=actor), imported.warnings)
+
+
+def check_bpmn(
+    ctx: ServiceContext,
+    actor: Actor | None,
+    data: str | bytes,
+    app_key: str,
+    *,
+    process_id: str | None = None,
+) -> BpmnAppImport:
+    """What `publish_bpmn` would publish, without publishing it."""
+    check_permission(actor)
+    return load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
 
 
 def export_bpmn(ctx: ServiceContext, key: str) -> str:
