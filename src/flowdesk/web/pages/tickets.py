@@ -28,6 +28,9 @@ router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected")
 OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn"})
+# A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
+# closed by another approver's decision say whose it was.
+DECISIONS = frozenset({"node_decided", "task_cancelled"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment"})
 
@@ -55,6 +58,8 @@ class TimelineRow:
     people: tuple[str, ...]
     minor: bool
     changes: tuple[ValueChange, ...] = ()
+    decided_by: str = ""  # a task closed by this person's decision on its step
+    tally: Mapping[str, int] | None = None  # a decided step: approved, rejected, required…
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,24 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         people.update({p.id: p.name for p in task.assignees})
         if task.completed_by:
             people[task.completed_by.id] = task.completed_by.name
+    holders = {task.id: tuple(p.name for p in task.assignees) for task in view.tasks}
     rows = []
     # What people did and the outcome it led to; the engine's passes (gateways, opened
     # tasks) stay in the event log, the audit and the API (by_person false).
-    for entry in (e for e in view.timeline if e.by_person or e.kind in OUTCOMES):
-        assigned = (entry.data or {}).get("assignees") if entry.kind == "task_opened" else None
+    for entry in view.timeline:
+        data = entry.data or {}
+        decided_by = ""
+        if entry.kind == "task_cancelled":
+            if data.get("reason") != "node_decided":
+                continue  # closed because the ticket ended: its outcome row says so
+            by = str(data.get("decided_by") or "")
+            decided_by = people.get(by, by)
+        elif not (entry.by_person or entry.kind in OUTCOMES or entry.kind in DECISIONS):
+            continue
+        assigned = data.get("assignees") if entry.kind == "task_opened" else None
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
+        if entry.kind == "task_cancelled" and entry.task_id:
+            names = holders.get(entry.task_id, ())
         rows.append(
             TimelineRow(
                 at=entry.at,
@@ -96,9 +113,16 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 changes=value_changes(view.form, entry.data, locale)
                 if entry.kind == "values_changed"
                 else (),
+                decided_by=decided_by,
+                tally=_tally(data) if entry.kind == "node_decided" else None,
             )
         )
     return rows
+
+
+def _tally(data: Mapping[str, Any]) -> dict[str, int]:
+    keys = ("approved", "rejected", "required", "approvers")
+    return {key: int(data.get(key) or 0) for key in keys}
 
 
 def value_changes(
