@@ -678,3 +678,52 @@ def test_a_condition_in_an_unknown_language_is_warned_about() -> None:
     imported = read_bpmn(minimal(body))
     assert ("bpmn[f2].conditionExpression", "condition_language") in codes(imported.warnings)
     assert isinstance(imported.spec(), ProcessSpec)
+
+
+# --- mutated corpus files: refused or read, never a crash --------------------------------
+
+CORPUS_FILES = sorted(p for p in FILES.iterdir() if p.is_file())
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A corpus file with random elements removed or duplicated and attributes dropped,
+    blanked or swapped for another element's id."""
+    from xml.etree import ElementTree as ET
+
+    path = draw(st.sampled_from(CORPUS_FILES))
+    root = ET.fromstring(path.read_bytes())
+    elements = list(root.iter())
+    ids = [e.get("id") for e in elements if e.get("id")]
+    for _ in range(draw(st.integers(1, 6))):
+        target = draw(st.sampled_from(elements))
+        action = draw(st.sampled_from(["drop_attr", "blank_attr", "swap_ref", "remove", "copy"]))
+        if action in ("drop_attr", "blank_attr", "swap_ref") and target.attrib:
+            name = draw(st.sampled_from(sorted(target.attrib)))
+            if action == "drop_attr":
+                del target.attrib[name]
+            elif action == "blank_attr":
+                target.set(name, draw(st.sampled_from(["", " ", "x:y", "0", "名"])))
+            else:
+                target.set(name, draw(st.sampled_from(ids)))
+        elif action in ("remove", "copy"):
+            parents = [p for p in root.iter() if target in list(p)]
+            if parents:
+                if action == "remove":
+                    parents[0].remove(target)
+                else:
+                    parents[0].append(target)
+    return ET.tostring(root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated())
+def test_mutated_files_are_refused_or_read_never_crash(data: bytes) -> None:
+    try:
+        imported = read_bpmn(data)
+        imported.spec()
+    except DefinitionInvalid as exc:
+        assert exc.errors
+        for error in exc.errors:
+            assert error.path.startswith("bpmn"), error
+            assert error.code and error.message

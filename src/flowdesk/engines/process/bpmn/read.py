@@ -75,7 +75,11 @@ REFUSED: dict[str, str] = {
     "choreographyTask": "a choreography task",
     "subChoreography": "a sub-choreography",
     "callChoreography": "a call choreography",
+    "implicitThrowEvent": "an implicit throw event",
 }
+# An element of the model namespace not listed above is refused if its name says it is
+# a step (a newer or vendor-specific task, event or gateway), else ignored with a warning.
+_FLOW_NODE_ENDINGS = ("Task", "Event", "Gateway", "Process", "Activity", "Choreography")
 # Read without a word: layout and commentary with no behaviour.
 QUIET = {
     "laneSet",
@@ -392,11 +396,15 @@ class _Reader:
                 )
             elif local in DATA:
                 data_ids.append(element_id or local)
-            elif local not in QUIET:
+            elif local.endswith(_FLOW_NODE_ENDINGS):
                 refused.add(element_id)
                 self.error(
                     path, "unsupported_element", f"flowdesk cannot run a <{local}>{_named(child)}"
                 )
+            elif local not in QUIET:
+                # a BPMN element that is no step of the flow (a process-level performer,
+                # correlation subscription, ...): it cannot change how a ticket runs here
+                self.warn(path, "element_ignored", f"Ignored (flowdesk does not use it): <{local}>")
         if data_ids:
             self.warn(
                 f"bpmn[{pid}]",
