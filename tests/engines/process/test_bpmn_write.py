@@ -155,6 +155,26 @@ def test_the_export_is_bpmn_with_a_complete_diagram() -> None:
     assert len(ids) == len(set(ids))  # xsd:ID: unique in the document
 
 
+def test_ids_flowdesk_adds_never_collide_with_the_processs_own() -> None:
+    spec = parse_process(
+        {
+            "nodes": [
+                {"id": "loan", "type": "start"},
+                {"id": "loan_di", "type": "end"},
+                {"id": "Plane_loan_2", "type": "exclusive_gateway"},
+            ],
+            "flows": [
+                {"from": "loan", "to": "Plane_loan_2"},
+                {"from": "Plane_loan_2", "to": "loan_di"},
+            ],
+        }
+    )
+    xml = write_bpmn(spec, process_id="loan")
+    ids = [e.get("id") for e in ET.fromstring(xml).iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    assert read_bpmn(xml).spec() == spec
+
+
 def test_implicit_flow_ids_become_xml_ids_and_come_back_implicit() -> None:
     spec = scenario_spec(
         yaml.safe_load((SCENARIOS / "loan_small_approved.yaml").read_text("utf-8"))
@@ -330,6 +350,9 @@ def processes(draw: st.DrawFn) -> ProcessSpec:
 @settings(max_examples=60, deadline=None)
 @given(processes())
 def test_random_processes_survive_export_and_import(spec: ProcessSpec) -> None:
+    xml = write_bpmn(spec, process_id="n1")  # the app key may equal a node id
+    ids = [e.get("id") for e in ET.fromstring(xml).iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
     again, diagram = round_trip(spec)
     assert again == spec
     assert set(diagram.shapes) == set(spec.nodes)

@@ -42,10 +42,13 @@ def write_bpmn(
     """The spec as a BPMN 2.0 document (UTF-8 text with its XML declaration)."""
     for prefix, uri in _PREFIXES.items():
         ET.register_namespace(prefix, uri)
+    element_ids = {flow.id: _flow_element_id(flow) for flow in spec.flows}
+    ids = _Ids({*spec.nodes, *element_ids.values()})
+    process_id = ids.fresh(process_id)
     definitions = ET.Element(
         q(MODEL, "definitions"),
         {
-            "id": f"Definitions_{process_id}",
+            "id": ids.fresh(f"Definitions_{process_id}"),
             "targetNamespace": f"https://flowdesk.dev/apps/{process_id}",
             "expressionLanguage": FLOWDESK_EXPRESSION,
             "exporter": "flowdesk",
@@ -55,16 +58,31 @@ def write_bpmn(
     if name:
         process.set("name", name.get("zh") or name.get("en") or process_id)
     process.set("isExecutable", "true")
-    element_ids = {flow.id: _flow_element_id(flow) for flow in spec.flows}
     defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
     for node in spec.nodes.values():
         _write_node(process, spec, node, element_ids, defaults.get(node.id))
     for flow in spec.flows:
         _write_flow(process, flow, element_ids[flow.id])
-    _write_diagram(definitions, spec, process_id, layout(spec, diagram), element_ids)
+    _write_diagram(definitions, spec, process_id, layout(spec, diagram), element_ids, ids)
     ET.indent(definitions, space="  ")
     body = ET.tostring(definitions, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+class _Ids:
+    """Fresh XML ids for the elements flowdesk adds (the process, the diagram's shapes),
+    never equal to a node's or flow's id: xsd:ID is unique in the whole document."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+
+    def fresh(self, wanted: str) -> str:
+        candidate, n = wanted, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{wanted}_{n}"
+        self.taken.add(candidate)
+        return candidate
 
 
 def _flow_element_id(flow: Flow) -> str:
@@ -171,14 +189,19 @@ def _write_diagram(
     process_id: str,
     diagram: Diagram,
     element_ids: Mapping[str, str],
+    ids: _Ids,
 ) -> None:
-    root = ET.SubElement(definitions, q(BPMNDI, "BPMNDiagram"), {"id": f"Diagram_{process_id}"})
+    root = ET.SubElement(
+        definitions, q(BPMNDI, "BPMNDiagram"), {"id": ids.fresh(f"Diagram_{process_id}")}
+    )
     plane = ET.SubElement(
-        root, q(BPMNDI, "BPMNPlane"), {"id": f"Plane_{process_id}", "bpmnElement": process_id}
+        root,
+        q(BPMNDI, "BPMNPlane"),
+        {"id": ids.fresh(f"Plane_{process_id}"), "bpmnElement": process_id},
     )
     for node in spec.nodes.values():
         x, y, width, height = diagram.shapes[node.id]
-        attributes = {"id": f"{node.id}_di", "bpmnElement": node.id}
+        attributes = {"id": ids.fresh(f"{node.id}_di"), "bpmnElement": node.id}
         if node.type == "exclusive_gateway":
             attributes["isMarkerVisible"] = "true"
         shape = ET.SubElement(plane, q(BPMNDI, "BPMNShape"), attributes)
@@ -190,7 +213,9 @@ def _write_diagram(
     for flow in spec.flows:
         element_id = element_ids[flow.id]
         edge = ET.SubElement(
-            plane, q(BPMNDI, "BPMNEdge"), {"id": f"{element_id}_di", "bpmnElement": element_id}
+            plane,
+            q(BPMNDI, "BPMNEdge"),
+            {"id": ids.fresh(f"{element_id}_di"), "bpmnElement": element_id},
         )
         for px, py in diagram.edges[flow.id]:
             ET.SubElement(edge, q(DI, "waypoint"), {"x": _number(px), "y": _number(py)})
