@@ -254,6 +254,27 @@ def test_a_none_intermediate_event_is_a_pass_through() -> None:
     assert ("bpmn[m]", "read_as_pass_through") in codes(imported.warnings)
 
 
+def test_a_gateways_last_exit_without_condition_is_its_default() -> None:
+    def gateway(order: list[str]) -> str:
+        flows = {
+            "f2": '<sequenceFlow id="f2" sourceRef="g" targetRef="t">'
+            "<conditionExpression>amount &gt; 1</conditionExpression></sequenceFlow>",
+            "f3": '<sequenceFlow id="f3" sourceRef="g" targetRef="e"/>',
+        }
+        return minimal(
+            '<startEvent id="s"/><exclusiveGateway id="g"/><userTask id="t"/><endEvent id="e"/>'
+            '<sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+            + "".join(flows[key] for key in order)
+            + '<sequenceFlow id="f4" sourceRef="t" targetRef="e"/>'
+        )
+
+    imported = read_bpmn(gateway(["f2", "f3"]))
+    assert [f.id for f in imported.spec().flows if f.default] == ["f3"]
+    assert ("bpmn[f3]", "read_as_default") in codes(imported.warnings)
+    # first in the file, it would always be taken by such engines: not guessed at
+    assert refused(gateway(["f3", "f2"])) == [("bpmn[f3]", "condition_required")]
+
+
 def test_a_conditional_flow_out_of_a_task_is_refused_at_the_flow() -> None:
     body = CHAIN.format(task="").replace(
         '<sequenceFlow id="f2" sourceRef="t" targetRef="e"/>',

@@ -421,7 +421,32 @@ class _Reader:
             if flow is not None:
                 flows.append(flow)
                 flow_ids.append(child.get("id", ""))
+        self._implicit_defaults(flows, flow_ids, types)
         return nodes, node_ids, flows, flow_ids
+
+    def _implicit_defaults(
+        self, flows: list[dict[str, object]], flow_ids: list[str], types: Mapping[str, str]
+    ) -> None:
+        """An exclusive gateway's one exit without a condition, last in the file, is its
+        default flow: engines that take the first exit whose condition holds (Camunda,
+        Flowable) count a missing condition as true, so there it is taken exactly when
+        no earlier condition holds. Anywhere else it stays an error (condition_required)."""
+        exits: dict[str, list[int]] = {}
+        for i, flow in enumerate(flows):
+            if types.get(str(flow["from"])) == "exclusive_gateway":
+                exits.setdefault(str(flow["from"]), []).append(i)
+        for indexes in exits.values():
+            if len(indexes) < 2 or any(flows[i].get("default") for i in indexes):
+                continue
+            bare = [i for i in indexes if "condition" not in flows[i]]
+            if bare == [indexes[-1]]:
+                flows[bare[0]]["default"] = True
+                self.warn(
+                    f"bpmn[{flow_ids[bare[0]]}]",
+                    "read_as_default",
+                    "The gateway's last exit has no condition: read as its default flow "
+                    "(taken when no other condition holds)",
+                )
 
     def _node(self, element: Element, local: str, path: str) -> dict[str, object] | None:
         element_id = element.get("id", "")
