@@ -252,6 +252,12 @@ def app_import(path: Path, app_key: str | None, process_id: str | None, dev: boo
     if bpmn and not app_key:
         click.echo("error: a BPMN file holds only a process; name its app with --app KEY", err=True)
         sys.exit(2)
+    if not bpmn and (app_key or process_id):
+        click.echo(
+            "error: --app and --process are for BPMN files; a YAML file names its app (key:)",
+            err=True,
+        )
+        sys.exit(2)
     ctx = _context(_settings(dev))
     if bpmn:
         key = app_key or ""

@@ -42,6 +42,9 @@ def test_every_problem_is_printed_on_its_own_line(demo_runner: CliRunner) -> Non
 def test_a_bpmn_file_needs_an_app_and_hostile_files_are_refused(demo_runner: CliRunner) -> None:  # noqa: F811
     result = demo_runner.invoke(main, ["app", "import", str(LOAN_BPMN)])
     assert result.exit_code == 2 and "--app KEY" in result.stderr
+    yaml_file = FILES.parents[0] / "scenarios" / "processes" / "loan.yaml"
+    result = demo_runner.invoke(main, ["app", "import", str(yaml_file), "--app", "loan"])
+    assert result.exit_code == 2 and "for BPMN files" in result.stderr
     result = demo_runner.invoke(
         main, ["app", "import", str(FILES / "hostile" / "xxe.bpmn"), "--app", "loan"]
     )
