@@ -155,6 +155,25 @@ def test_the_export_is_bpmn_with_a_complete_diagram() -> None:
     assert len(ids) == len(set(ids))  # xsd:ID: unique in the document
 
 
+def test_a_large_process_exports_to_a_file_the_reader_takes() -> None:
+    nodes: list[dict[str, object]] = [{"id": "s", "type": "start"}]
+    flows: list[dict[str, object]] = []
+    for i in range(3000):
+        nodes.append(
+            {
+                "id": f"t{i}",
+                "type": "user_task",
+                "name": {"en": f"Review {i}", "zh": f"审批 {i}"},
+                "assignee": {"kind": "role", "role": "credit_committee"},
+            }
+        )
+        flows.append({"from": nodes[-2]["id"], "to": f"t{i}"})
+    nodes.append({"id": "e", "type": "end"})
+    flows.append({"from": "t2999", "to": "e"})
+    spec = parse_process({"nodes": nodes, "flows": flows})
+    assert round_trip(spec)[0] == spec
+
+
 def test_ids_flowdesk_adds_never_collide_with_the_processs_own() -> None:
     spec = parse_process(
         {

@@ -16,8 +16,8 @@ import defusedxml.ElementTree as safe_et  # type: ignore[import-untyped]
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
-MAX_BPMN_BYTES = 2_000_000
-MAX_ELEMENTS = 20_000
+MAX_BPMN_BYTES = 5_000_000
+MAX_ELEMENTS = 100_000
 _DECLARED = re.compile(rb"""\A\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 
 
