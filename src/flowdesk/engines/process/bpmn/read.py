@@ -315,6 +315,8 @@ class _Reader:
         return chosen
 
     def _is_flow_element(self, child: Element) -> bool:
+        if not isinstance(child.tag, str):
+            return False
         uri, local = split(child.tag)
         return uri == self.model and (
             local in NODE_TYPES
@@ -370,9 +372,12 @@ class _Reader:
                     "pass-through (exported as an exclusive gateway)",
                 )
                 passing: dict[str, object] = {"id": element_id, "type": "exclusive_gateway"}
-                names = self._names(child, {})
+                settings = self._flowdesk_settings(child, path)
+                given = settings.pop("name", {})
+                names = self._names(child, given if isinstance(given, dict) else {})
                 if names:
                     passing["name"] = names
+                passing.update(settings)
                 self._vendor_warnings(child, path, set())
                 nodes.append(passing)
                 node_ids.append(element_id)
@@ -525,7 +530,8 @@ class _Reader:
         node.update(settings)
         if node.get("type") == "user_task" and not explicit:
             node.update(self._fallback_assignee(element, path, names))
-        consumed = consumed_attributes() if local != "startEvent" else set()
+        # the assignee notations are read (mapped or warned about) on user tasks only
+        consumed = consumed_attributes() if node.get("type") == "user_task" else set()
         self._vendor_warnings(element, path, consumed)
         return node
 
