@@ -495,14 +495,45 @@ def export_app(ctx: Ctx, session: CurrentSession, key: str) -> Response:
     )
 
 
+@router.get("/apps/{key}/export.bpmn")
+def export_app_bpmn(ctx: Ctx, session: CurrentSession, key: str) -> Response:
+    apps.check_permission(session.actor)
+    return Response(
+        apps.export_bpmn(ctx, key),
+        media_type="application/bpmn+xml",
+        headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'},
+    )
+
+
+BPMN_SUFFIXES = (".bpmn", ".bpmn2", ".xml")
+
+
+def _is_bpmn(filename: str, raw: bytes) -> bool:
+    """By the name (.bpmn, .bpmn20.xml, .xml), else by content: XML starts with '<'."""
+    name = filename.lower()
+    if name.endswith(BPMN_SUFFIXES):
+        return True
+    return not name.endswith((".yaml", ".yml")) and raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
 @router.post("/apps")
 async def upload_app(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm
 ) -> Response:
-    """Step 1: validate the uploaded YAML (errors with their paths). Step 2 (`publish`):
-    publish the text that was checked."""
+    """Step 1: validate the uploaded YAML, or a BPMN file for the chosen app's process
+    (errors with their paths; a BPMN file's warnings too). Step 2 (`publish`): publish
+    what was checked."""
     apps.check_permission(session.actor)
     publishing = _text(form, "publish") == "1"
+    context: dict[str, Any] = {
+        "listed": _listed_apps(ctx, session),
+        "errors": [],
+        "checked": None,
+        "notice": None,
+    }
+    bpmn = _text(form, "kind") == "bpmn" if publishing else await _bpmn_upload(form)
+    if bpmn:
+        return await _bpmn_step(request, ctx, session, form, context, publishing)
     if publishing:
         text = _text(form, "yaml")
     else:
@@ -512,12 +543,6 @@ async def upload_app(
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = "\x00"
-    context: dict[str, Any] = {
-        "listed": _listed_apps(ctx, session),
-        "errors": [],
-        "checked": None,
-        "notice": None,
-    }
     if not text.strip() or "\x00" in text:
         context["errors"] = [ErrorDetail("file", "invalid_yaml_file", "Not a UTF-8 YAML file")]
         return render(request, "admin_apps.html", context, status=422, session=session)
@@ -525,10 +550,58 @@ async def upload_app(
         if not publishing:
             spec = apps.check_yaml(session.actor, text)
             name = {"zh": spec.name.zh, "en": spec.name.en}
-            context["checked"] = {"key": spec.key, "name": name, "yaml": text}
+            context["checked"] = {"key": spec.key, "name": name, "yaml": text, "bpmn": None}
             return render(request, "admin_apps.html", context, session=session)
         result = apps.publish_yaml(ctx, text, actor=session.actor)
     except DefinitionInvalid as exc:
+        context["errors"] = _errors(exc)
+        return render(request, "admin_apps.html", context, status=422, session=session)
+    changed = "1" if result.changed else "0"
+    return redirect(
+        f"/admin/apps?published={result.key}&version={result.version}&changed={changed}"
+    )
+
+
+async def _bpmn_upload(form: FormData) -> bool:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        return False
+    head = await upload.read(200)
+    await upload.seek(0)
+    return _is_bpmn(upload.filename or "", head)
+
+
+async def _bpmn_step(
+    request: Request,
+    ctx: Ctx,
+    session: WebSession,
+    form: FormData,
+    context: dict[str, Any],
+    publishing: bool,
+) -> Response:
+    """A BPMN file replaces the chosen app's process; the check step posts the file back
+    (base64) with the app's key, as the org import does."""
+    key = _text(form, "app")
+    name, raw, problem = await _uploaded(form, publishing)
+    if problem is None and not key:
+        problem = ErrorDetail("app", "bpmn_needs_app", "Choose the app whose process it replaces")
+    if problem is not None:
+        context["errors"] = [problem]
+        return render(request, "admin_apps.html", context, status=422, session=session)
+    try:
+        if not publishing:
+            imported = apps.check_bpmn(ctx, session.actor, raw, key)
+            app_name = {"zh": imported.spec.name.zh, "en": imported.spec.name.en}
+            context["checked"] = {
+                "key": key,
+                "name": app_name,
+                "bpmn": base64.b64encode(raw).decode("ascii"),
+                "filename": name,
+                "warnings": imported.warnings,
+            }
+            return render(request, "admin_apps.html", context, session=session)
+        result = apps.publish_bpmn(ctx, raw, key, actor=session.actor).published
+    except (DefinitionInvalid, NotFound) as exc:
         context["errors"] = _errors(exc)
         return render(request, "admin_apps.html", context, status=422, session=session)
     changed = "1" if result.changed else "0"
