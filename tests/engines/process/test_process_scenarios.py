@@ -23,6 +23,8 @@ from flowdesk.engines.process import (
     NodeDecided,
     NodePassed,
     ProcessSpec,
+    Resubmit,
+    ReturnTask,
     Start,
     TaskClosed,
     TaskOpened,
@@ -40,6 +42,10 @@ STEP_KEYS = {
     "start",
     "approve",
     "reject",
+    "return",
+    "to",
+    "mode",
+    "resubmit",
     "as",
     "comment",
     "values",
@@ -132,9 +138,18 @@ def _command(
     state: InstanceState | None,
     tracer: Tracer,
     values: Mapping[str, object],
-) -> Start | CompleteTask:
+) -> Start | CompleteTask | ReturnTask | Resubmit:
     if "start" in entry:
         return Start(entry["start"], values)
+    if "resubmit" in entry:  # the applicant resubmits a ticket returned to them
+        applicant = entry["resubmit"]
+        task_id = tracer.task_id(state, "start", applicant)
+        return Resubmit(task_id, applicant, entry.get("comment", ""), values)
+    if "return" in entry:  # to: a node, or null for the applicant
+        task_id = tracer.task_id(state, entry["return"], entry["as"])
+        return ReturnTask(
+            task_id, entry["as"], entry["to"], entry.get("comment", ""), entry.get("mode"), values
+        )
     outcome = "approve" if "approve" in entry else "reject"
     task_id = tracer.task_id(state, entry[outcome], entry["as"])
     return CompleteTask(task_id, entry["as"], outcome, entry.get("comment", ""), values)
@@ -147,7 +162,13 @@ def _round_trip(state: InstanceState) -> InstanceState:
 
 
 @pytest.mark.parametrize("persist", [False, True], ids=["straight", "save_restore"])
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+# returns/ holds the 退回 scenarios (ReturnTask, Resubmit), kept apart from the files other
+# runners replay with approve and reject only (the BPMN round trip).
+@pytest.mark.parametrize(
+    "path",
+    sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("returns/*.yaml")]),
+    ids=lambda p: p.stem,
+)
 def test_scenario(path: Path, persist: bool) -> None:
     scenario = _load(path)
     spec = _spec(scenario)

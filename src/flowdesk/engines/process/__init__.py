@@ -6,7 +6,7 @@
 `load_state` store the state as small versioned JSON.
 """
 
-from .commands import Command, CompleteTask, Outcome, Start
+from .commands import Command, CompleteTask, Outcome, Resubmit, ResubmitMode, ReturnTask, Start
 from .effects import (
     CloseReason,
     Effect,
@@ -79,6 +79,9 @@ __all__ = [
     "OpenTask",
     "Outcome",
     "ProcessSpec",
+    "Resubmit",
+    "ResubmitMode",
+    "ReturnTask",
     "SpecIndex",
     "Start",
     "StateDocument",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 Outcome = Literal["approve", "reject"]
+ResubmitMode = Literal["rerun", "straight_back"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +33,30 @@ class CompleteTask:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-Command: TypeAlias = Start | CompleteTask
+@dataclass(frozen=True, slots=True)
+class ReturnTask:
+    """退回: `actor` sends the ticket back from open task `task_id` to `to`, a user-task node
+    this ticket passed, or to the applicant when `to` is None. `resubmit` picks what
+    happens when the target is done (only where the returning node lets the returner
+    choose): "rerun" every node in between again, or go "straight_back" to the
+    returning node."""
+
+    task_id: str
+    actor: str
+    to: str | None
+    comment: str = ""
+    resubmit: ResubmitMode | None = None
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Resubmit:
+    """The applicant resubmits a ticket returned to them (their task `task_id`)."""
+
+    task_id: str
+    actor: str
+    comment: str = ""
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+Command: TypeAlias = Start | CompleteTask | ReturnTask | Resubmit

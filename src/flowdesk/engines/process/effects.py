@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
-TaskOutcome = Literal["approved", "rejected", "cancelled"]
+TaskOutcome = Literal["approved", "rejected", "cancelled", "returned", "resubmitted"]
 FinalStatus = Literal["approved", "rejected"]
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
-# 会签 rejection), or a rejection elsewhere ended the ticket.
-CloseReason = Literal["", "node_decided", "ticket_rejected"]
+# 会签 rejection), a rejection elsewhere ended the ticket, or a return (退回) swept it.
+CloseReason = Literal["", "node_decided", "ticket_rejected", "returned"]
 NodeOutcome = Literal["approved", "rejected"]
 
 

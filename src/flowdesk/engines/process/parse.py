@@ -21,6 +21,7 @@ from .spec import (
     ASSIGNEE_KINDS,
     MAX_MANAGER_LEVEL,
     NODE_TYPES,
+    RESUBMIT_SETTINGS,
     SINGLE,
     VOTE_FAILURES,
     Approval,
@@ -28,6 +29,7 @@ from .spec import (
     Flow,
     Node,
     ProcessSpec,
+    ResubmitSetting,
     default_flow_id,
 )
 
@@ -36,7 +38,7 @@ MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
 _PROCESS_KEYS = frozenset({"nodes", "flows"})
-_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable", "approval"})
+_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable", "approval", "resubmit"})
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
 _VOTE_KEYS = frozenset({"pass_count", "pass_percent", "fail"})
 MAX_LISTED_USERS = 100
@@ -189,6 +191,7 @@ def _parse_nodes(
                     f"The vote needs {approval.pass_count} approvals but the node "
                     f"names only {listed} approver(s)",
                 )
+        resubmit = _parse_resubmit(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -198,6 +201,7 @@ def _parse_nodes(
             assignee=assignee,
             editable=editable,
             approval=approval,
+            resubmit=resubmit,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -253,6 +257,28 @@ def _parse_editable(
             problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
         seen.add(key)
     return tuple(keys)
+
+
+def _parse_resubmit(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> ResubmitSetting:
+    if "resubmit" not in raw:
+        return "rerun"
+    value = raw["resubmit"]
+    path = f"{path}.resubmit"
+    if node_type is not None and node_type != "user_task":
+        problems.add(path, "resubmit_not_allowed", "Only user tasks return tickets")
+        return "rerun"
+    if value not in RESUBMIT_SETTINGS:
+        problems.add(
+            path,
+            "unknown_resubmit",
+            "resubmit is rerun (every node between the return's target and this one runs "
+            "again, the default), straight_back (the ticket comes straight back here) or "
+            "returner_chooses",
+        )
+        return "rerun"
+    return value
 
 
 def _parse_approval(

@@ -141,3 +141,32 @@ def check_soundness(spec: ProcessSpec) -> list[tuple[str, str, str]]:
     order = {node_id: i for i, node_id in enumerate(spec.nodes)}
     found = sorted(game.problems.items(), key=lambda item: (order[item[0][0]], item[0][1]))
     return [(node_id, code, message) for (node_id, code), message in found]
+
+
+def can_finish(spec: ProcessSpec, holding: frozenset[str], arrivals: frozenset[str]) -> bool:
+    """Whether tokens resting at `holding` (user tasks, or the start for a resubmission)
+    with `arrivals` at joins can always finish: no join left waiting forever and no two
+    tokens merging, whatever exits the gateways take. A return (退回) that would strand a
+    parallel branch is refused with this check; past the budget it is allowed, as
+    publishing accepts what it cannot judge."""
+    game = _TokenGame(spec)
+    start = (holding, arrivals)
+    seen = {start}
+    todo = [start]
+    try:
+        while todo and not game.problems:
+            tasks, arrived = todo.pop()
+            if not tasks:
+                if arrived:
+                    game.deadlock(arrived)
+                continue
+            for task in sorted(tasks):
+                for marking in game.advance(tasks - {task}, arrived, spec.outgoing(task)):
+                    if marking not in seen:
+                        if len(seen) >= MAX_MARKINGS:
+                            raise _BudgetSpent
+                        seen.add(marking)
+                        todo.append(marking)
+    except _BudgetSpent:
+        return True
+    return not game.problems

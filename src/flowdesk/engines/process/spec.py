@@ -89,6 +89,11 @@ class Approval:
 
 SINGLE = Approval()
 
+# What happens once the target of a return (退回) from this node is done: run every node
+# in between again (the default), go straight back to this node, or let the returner pick.
+ResubmitSetting = Literal["rerun", "straight_back", "returner_chooses"]
+RESUBMIT_SETTINGS: tuple[ResubmitSetting, ...] = ("rerun", "straight_back", "returner_chooses")
+
 
 @dataclass(frozen=True, slots=True)
 class AssigneeRule:
@@ -127,7 +132,8 @@ class Node:
 
     `editable` (user tasks only) lists the form fields the task's assignee may change
     while deciding; none by default, so an approver decides on what was filed.
-    `approval` (user tasks only) says how several approvers decide.
+    `approval` (user tasks only) says how several approvers decide; `resubmit` what
+    happens after a return from this node (spec.ResubmitSetting).
     """
 
     id: str
@@ -136,6 +142,7 @@ class Node:
     assignee: AssigneeRule | None = None
     editable: tuple[str, ...] = ()
     approval: Approval = SINGLE
+    resubmit: ResubmitSetting = "rerun"
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -151,6 +158,8 @@ class Node:
             data["editable"] = list(self.editable)
         if self.approval != SINGLE:
             data["approval"] = self.approval.to_dict()
+        if self.resubmit != "rerun":
+            data["resubmit"] = self.resubmit
         return data
 
 

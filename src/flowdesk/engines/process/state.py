@@ -46,7 +46,9 @@ class Activation(NamedTuple):
 
     The approvers, in order, and the approvals `required` are fixed when the node
     starts (org changes during the node do not apply, APPROVALS.md edge case 4); `veto`
-    means one rejection decides the node.
+    means one rejection decides the node. An activation opened by a return (退回) names
+    the node it `returned_from` and the `resubmit` mode chosen ("rerun" or
+    "straight_back") for when it is done.
     """
 
     activation_id: str
@@ -57,6 +59,8 @@ class Activation(NamedTuple):
     veto: bool
     approved: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
+    returned_from: str = ""
+    resubmit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,22 +96,12 @@ class StateInvalid(FlowdeskError):
 def dump_state(state: InstanceState) -> StateDocument:
     """A compact JSON-ready dict; empty parts are left out.
 
-    An activation is [node, mode, approvers, required, veto (0/1), approved, rejected]
-    and a task [activation id, assignees]; its node is its activation's."""
+    An activation is [node, mode, approvers, required, veto (0/1), approved, rejected],
+    followed by {"from": node, "resubmit": mode} when a return opened it; a task is
+    [activation id, assignees] (its node is its activation's)."""
     data: StateDocument = {"v": STATE_VERSION, "status": state.status, "starter": state.starter}
     if state.activations:
-        data["nodes"] = {
-            a.activation_id: [
-                a.node_id,
-                a.mode,
-                list(a.approvers),
-                a.required,
-                1 if a.veto else 0,
-                list(a.approved),
-                list(a.rejected),
-            ]
-            for a in state.activations.values()
-        }
+        data["nodes"] = {a.activation_id: _dump_activation(a) for a in state.activations.values()}
     if state.tasks:
         data["tasks"] = {
             task_id: [task.activation_id, list(task.assignees)]
@@ -118,6 +112,21 @@ def dump_state(state: InstanceState) -> StateDocument:
     if state.passed:
         data["passed"] = list(state.passed)
     return data
+
+
+def _dump_activation(a: Activation) -> list[object]:
+    entry: list[object] = [
+        a.node_id,
+        a.mode,
+        list(a.approvers),
+        a.required,
+        1 if a.veto else 0,
+        list(a.approved),
+        list(a.rejected),
+    ]
+    if a.returned_from:
+        entry.append({"from": a.returned_from, "resubmit": a.resubmit})
+    return entry
 
 
 def _upgrade_v1(data: StateDocument) -> StateDocument:
@@ -179,7 +188,10 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         raw_nodes = cast("Mapping[str, list[object]] | None", data.get("nodes"))
         if raw_nodes:
             for activation_id, entry in raw_nodes.items():
-                node_id, mode, approvers, required, veto, approved, rejected = entry
+                node_id, mode, approvers, required, veto, approved, rejected = entry[:7]
+                returned = cast("Mapping[str, str]", entry[7]) if len(entry) > 7 else {}
+                if len(entry) > 8 or not isinstance(returned.get("from", ""), str):
+                    raise ValueError("bad activation")
                 if (
                     not isinstance(node_id, str)
                     or mode not in ACTIVATION_MODES
@@ -196,6 +208,8 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
                     veto == 1,
                     _names(approved),
                     _names(rejected),
+                    returned.get("from", ""),
+                    str(returned.get("resubmit", "")),
                 )
         tasks: dict[str, OpenTask] = {}
         raw_tasks = cast("Mapping[str, tuple[str, list[str]]] | None", data.get("tasks"))

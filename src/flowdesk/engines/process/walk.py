@@ -1,0 +1,239 @@
+"""The parts of a step shared by its commands: the Context protocol, results and
+failures, and `Walk`, which moves tokens and opens activations while a step builds the
+new state (runtime.py completes tasks, returns.py sends tickets back)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
+
+from .effects import (
+    CloseReason,
+    Effect,
+    InstanceFinished,
+    NodeDecided,
+    NodePassed,
+    TaskClosed,
+    TaskOpened,
+)
+from .spec import AssigneeRule, Flow, Node, ProcessSpec
+from .state import Activation, InstanceState, OpenTask
+
+
+class Context(Protocol):
+    """What the engine asks of the outside world during a step."""
+
+    def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
+        """Whether branch `condition` holds for the ticket's form `values`."""
+        ...
+
+    def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+        """The usernames `rule` designates for an instance started by `starter`."""
+        ...
+
+    def new_id(self) -> str:
+        """A fresh, unique task id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    state: InstanceState
+    effects: tuple[Effect, ...]
+
+
+class StepFailed(FlowdeskError):
+    """The step cannot go on at `node_id` (no branch holds, nobody to assign); nothing changed."""
+
+    def __init__(self, spec: ProcessSpec, node_id: str, code: str, message: str) -> None:
+        position = list(spec.nodes).index(node_id)
+        detail = ErrorDetail(path=f"process.nodes[{position}]", code=code, message=message)
+        super().__init__(message, code, [detail], 422)
+        self.node_id = node_id
+
+
+def actionable(state: InstanceState | None, task_id: str, actor: str) -> OpenTask:
+    """The open task `actor` may act on, or the refusal every command gives."""
+    if state is None:
+        raise Conflict("The process instance has not started", "instance_not_started")
+    if state.status != "running":
+        raise Conflict("The process instance has already finished", "instance_finished")
+    task = state.tasks.get(task_id)
+    if task is None:
+        raise Conflict("The task is no longer open", "task_not_open")
+    if actor not in task.assignees:
+        raise Forbidden("Only the task's assignees can complete it", "not_assignee")
+    return task
+
+
+def cancelled(task: OpenTask, reason: CloseReason, decided_by: str) -> TaskClosed:
+    return TaskClosed(task.task_id, task.node_id, "cancelled", None, "", reason, decided_by)
+
+
+def decided(
+    activation: Activation,
+    outcome: Literal["approved", "rejected"],
+    approved: tuple[str, ...],
+    rejected: tuple[str, ...],
+) -> NodeDecided:
+    return NodeDecided(
+        activation.node_id,
+        activation.mode,
+        outcome,
+        len(approved),
+        len(rejected),
+        activation.required,
+        len(activation.approvers),
+    )
+
+
+class Walk:
+    """The new state being built by one step: tasks, activations and joins, mutated in
+    place (they are the step's own copies), and the effects in order."""
+
+    __slots__ = ("activations", "ctx", "effects", "joins", "spec", "starter", "tasks")
+
+    def __init__(
+        self,
+        spec: ProcessSpec,
+        ctx: Context,
+        starter: str,
+        tasks: dict[str, OpenTask],
+        joins: dict[str, frozenset[str]],
+        activations: dict[str, Activation],
+        effects: list[Effect],
+    ) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.starter = starter
+        self.tasks = tasks
+        self.joins = joins
+        self.activations = activations
+        self.effects = effects
+
+    def open_task(self, node_id: str, assignees: tuple[str, ...], activation_id: str) -> str:
+        """Opens a task of activation `activation_id` ("": a new one keyed by the task's id)."""
+        task_id = self.ctx.new_id()
+        activation_id = activation_id or task_id
+        self.tasks[task_id] = OpenTask(task_id, node_id, assignees, activation_id)
+        self.effects.append(TaskOpened(task_id, node_id, assignees))
+        return task_id
+
+    def activate(self, node: Node, returned_from: str = "", resubmit: str = "") -> None:
+        """A token arrives at user task `node`: resolve its approvers once, open its tasks.
+        A return (退回) to `node` names the node it came from and the resubmit mode."""
+        spec = self.spec
+        node_id = node.id
+        rule = node.assignee
+        assert rule is not None  # parse_process guarantees it
+        assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
+        if not assignees:
+            raise StepFailed(
+                spec,
+                node_id,
+                "no_assignee",
+                f"Nobody can be assigned to '{node_id}' ({rule.kind})",
+            )
+        approval = node.approval
+        mode = approval.mode
+        if mode == "single":  # the common case, kept short
+            task_id = self.open_task(node_id, assignees, "")
+            self.activations[task_id] = Activation(
+                task_id, node_id, mode, assignees, 1, True, (), (), returned_from, resubmit
+            )
+            return
+        required = approval.required(len(assignees))
+        if required > len(assignees):
+            raise StepFailed(
+                spec,
+                node_id,
+                "too_few_approvers",
+                f"'{node_id}' needs {required} approvals but only {len(assignees)} "
+                f"people can be assigned ({rule.kind})",
+            )
+        people = assignees[:1] if mode == "sequential" else assignees
+        first = self.open_task(node_id, (people[0],), "")
+        for person in people[1:]:
+            self.open_task(node_id, (person,), first)
+        self.activations[first] = Activation(
+            first,
+            node_id,
+            mode,
+            assignees,
+            required,
+            approval.veto,
+            (),
+            (),
+            returned_from,
+            resubmit,
+        )
+
+    def advance(self, values: Mapping[str, object], flows: tuple[Flow, ...]) -> None:
+        """Move tokens along `flows` until each rests at a user task or join, or ends.
+
+        Tokens move breadth-first, so the effects of parallel branches come out in
+        the definition order of their flows.
+        """
+        spec = self.spec
+        index = spec.index
+        nodes = spec.nodes
+        joins = self.joins
+        effects = self.effects
+        queue = list(flows)
+        for flow in queue:  # the loop also visits flows appended while it runs
+            node = nodes[flow.target]
+            node_type = node.type
+            node_id = node.id
+            if node_type == "user_task":
+                self.activate(node)
+            elif node_type == "exclusive_gateway":
+                effects.append(NodePassed(node_id, node_type))
+                branches = index.branches[node_id]
+                for condition, out in branches.conditional:
+                    if condition is None or self.ctx.evaluate(condition, values):
+                        queue.append(out)
+                        break
+                else:
+                    if branches.default is None:
+                        raise StepFailed(
+                            spec,
+                            node_id,
+                            "no_branch_taken",
+                            f"No condition leaving '{node_id}' holds and it has no default flow",
+                        )
+                    queue.append(branches.default)
+            elif node_type == "parallel_gateway":
+                size = index.join_sizes.get(node_id)
+                if size is not None:
+                    arrived = joins.get(node_id, frozenset()) | {flow.id}
+                    if len(arrived) < size:
+                        joins[node_id] = arrived
+                        continue
+                    del joins[node_id]
+                effects.append(NodePassed(node_id, node_type))
+                queue.extend(index.outgoing[node_id])
+            else:  # end: the token is consumed
+                effects.append(NodePassed(node_id, node_type))
+
+    def result(self, passed: tuple[str, ...]) -> StepResult:
+        effects = self.effects
+        if self.tasks:
+            return StepResult(
+                InstanceState(
+                    "running", self.starter, self.tasks, self.joins, self.activations, passed
+                ),
+                tuple(effects),
+            )
+        if self.joins:  # unreachable for a spec that passed parse_process's soundness check
+            node_id = next(iter(self.joins))
+            raise StepFailed(
+                self.spec,
+                node_id,
+                "join_stuck",
+                f"Parallel join '{node_id}' waits for tokens that can never come",
+            )
+        effects.append(InstanceFinished("approved"))
+        return StepResult(InstanceState("approved", self.starter), tuple(effects))
