@@ -25,11 +25,15 @@ def _stored_state(desk: Desk, ticket_id: str) -> dict[str, Any]:
 
 def _as_version_1(state: dict[str, Any]) -> dict[str, Any]:
     """What the version-1 engine stored for the same position: tasks by node."""
-    nodes = state.get("nodes", {})
+    # a version-2 node instance is its node id (a single approver's) or a list, node first
+    nodes = {
+        key: entry if isinstance(entry, str) else entry[0]
+        for key, entry in state.get("nodes", {}).items()
+    }
     v1: dict[str, Any] = {"v": 1, "status": state["status"], "starter": state["starter"]}
     if state.get("tasks"):
         v1["tasks"] = {
-            task_id: [nodes[activation_id][0], assignees]
+            task_id: [nodes[activation_id], assignees]
             for task_id, (activation_id, assignees) in state["tasks"].items()
         }
     if state.get("joins"):

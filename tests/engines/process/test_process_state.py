@@ -43,7 +43,7 @@ def test_dump_is_compact_and_versioned() -> None:
         "status": "running",
         "starter": "alice",
         "nodes": {
-            "t2": ["legal_review", "single", ["carol"], 1, 1, [], []],
+            "t2": "legal_review",  # a single approver's undecided node: its task says who
             "t3": ["finance_review", "vote", ["frank", "fiona", "fred"], 2, 0, [], ["fred"]],
         },
         "tasks": {"t2": ["t2", ["carol"]], "t3": ["t3", ["frank"]], "t4": ["t3", ["fiona"]]},
@@ -51,6 +51,17 @@ def test_dump_is_compact_and_versioned() -> None:
         "passed": ["branch_review"],
     }
     assert STATE_VERSION == 2
+
+
+def test_a_single_approver_node_whose_task_changed_hands_is_written_in_full() -> None:
+    moved = InstanceState(
+        "running",
+        "alice",
+        {"t5": OpenTask("t5", "review", ("dave",), "t5")},
+        activations={"t5": Activation("t5", "review", "single", ("bob",), 1, True)},
+    )
+    assert dump_state(moved)["nodes"] == {"t5": ["review", "single", ["bob"], 1, 1, [], []]}
+    assert load_state(json.loads(json.dumps(dump_state(moved)))) == moved
 
 
 def test_round_trip_through_json_keeps_task_order() -> None:

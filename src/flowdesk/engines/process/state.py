@@ -97,21 +97,34 @@ def dump_state(state: InstanceState) -> StateDocument:
     """A compact JSON-ready dict; empty parts are left out.
 
     An activation is [node, mode, approvers, required, veto (0/1), approved, rejected],
-    followed by {"from": node, "resubmit": mode} when a return opened it; a task is
-    [activation id, assignees] (its node is its activation's)."""
+    followed by {"from": node, "resubmit": mode} when a return opened it; the common one,
+    a single-approver node's one task not yet decided, is just its node id (its
+    approvers are its task's assignees). A task is [activation id, assignees]; its node
+    is its activation's."""
     data: StateDocument = {"v": STATE_VERSION, "status": state.status, "starter": state.starter}
+    tasks = state.tasks
     if state.activations:
-        data["nodes"] = {a.activation_id: _dump_activation(a) for a in state.activations.values()}
-    if state.tasks:
+        data["nodes"] = {
+            a.activation_id: a.node_id if _plain(a, tasks) else _dump_activation(a)
+            for a in state.activations.values()
+        }
+    if tasks:
         data["tasks"] = {
-            task_id: [task.activation_id, list(task.assignees)]
-            for task_id, task in state.tasks.items()
+            task_id: [task.activation_id, list(task.assignees)] for task_id, task in tasks.items()
         }
     if state.joins:
         data["joins"] = {node_id: sorted(arrived) for node_id, arrived in state.joins.items()}
     if state.passed:
         data["passed"] = list(state.passed)
     return data
+
+
+def _plain(a: Activation, tasks: Mapping[str, OpenTask]) -> bool:
+    """A single-approver activation that its own task describes completely."""
+    if a.mode != "single" or a.approved or a.rejected or a.returned_from:
+        return False
+    task = tasks.get(a.activation_id)
+    return task is not None and task.assignees == a.approvers
 
 
 def _dump_activation(a: Activation) -> list[object]:
@@ -170,9 +183,39 @@ def _upgrade(data: Mapping[str, object]) -> Mapping[str, object]:
 
 
 def _names(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if type(value) is not list:  # a plain loop: this runs for every task of every step
         raise ValueError("not a list of names")
+    for item in value:
+        if type(item) is not str:
+            raise ValueError("not a list of names")
     return tuple(value)
+
+
+def _load_activation(activation_id: str, entry: list[object]) -> Activation:
+    node_id, mode, approvers, required, veto, approved, rejected = entry[:7]
+    returned = cast("Mapping[str, object]", entry[7]) if len(entry) > 7 else {}
+    if (
+        len(entry) > 8
+        or not isinstance(returned, Mapping)
+        or not isinstance(returned.get("from", ""), str)
+        or not isinstance(node_id, str)
+        or mode not in ACTIVATION_MODES
+        or not isinstance(required, int)
+        or veto not in (0, 1)
+    ):
+        raise ValueError("bad activation")
+    return Activation(
+        activation_id,
+        node_id,
+        cast(ActivationMode, mode),
+        _names(approvers),
+        required,
+        veto == 1,
+        _names(approved),
+        _names(rejected),
+        str(returned.get("from", "")),
+        str(returned.get("resubmit", "")),
+    )
 
 
 def load_state(data: Mapping[str, object]) -> InstanceState:
@@ -184,43 +227,31 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         starter = data["starter"]
         if status not in STATUSES or not isinstance(starter, str):
             raise ValueError("bad status or starter")
+        raw_tasks = cast("Mapping[str, list[object]]", data.get("tasks") or {})
         activations: dict[str, Activation] = {}
-        raw_nodes = cast("Mapping[str, list[object]] | None", data.get("nodes"))
+        plain: set[str] = set()
+        raw_nodes = cast("Mapping[str, object] | None", data.get("nodes"))
         if raw_nodes:
             for activation_id, entry in raw_nodes.items():
-                node_id, mode, approvers, required, veto, approved, rejected = entry[:7]
-                returned = cast("Mapping[str, str]", entry[7]) if len(entry) > 7 else {}
-                if len(entry) > 8 or not isinstance(returned.get("from", ""), str):
-                    raise ValueError("bad activation")
-                if (
-                    not isinstance(node_id, str)
-                    or mode not in ACTIVATION_MODES
-                    or not isinstance(required, int)
-                    or veto not in (0, 1)
-                ):
-                    raise ValueError("bad activation")
-                activations[activation_id] = Activation(
-                    activation_id,
-                    node_id,
-                    cast(ActivationMode, mode),
-                    _names(approvers),
-                    required,
-                    veto == 1,
-                    _names(approved),
-                    _names(rejected),
-                    returned.get("from", ""),
-                    str(returned.get("resubmit", "")),
-                )
+                if type(entry) is str:  # a single approver's node: its task says who
+                    approvers = _names(raw_tasks[activation_id][1])
+                    activations[activation_id] = Activation(
+                        activation_id, entry, "single", approvers, 1, True
+                    )
+                    plain.add(activation_id)
+                else:
+                    activations[activation_id] = _load_activation(
+                        activation_id, cast("list[object]", entry)
+                    )
         tasks: dict[str, OpenTask] = {}
-        raw_tasks = cast("Mapping[str, tuple[str, list[str]]] | None", data.get("tasks"))
-        if raw_tasks:
-            for task_id, (activation_id, assignees) in raw_tasks.items():
-                tasks[task_id] = OpenTask(
-                    task_id,
-                    activations[activation_id].node_id,
-                    _names(assignees),
-                    activation_id,
-                )
+        for task_id, (task_activation, assignees) in raw_tasks.items():
+            activation = activations[str(task_activation)]
+            tasks[task_id] = OpenTask(
+                task_id,
+                activation.node_id,
+                activation.approvers if task_id in plain else _names(assignees),
+                activation.activation_id,
+            )
         raw_joins = cast("Mapping[str, list[str]] | None", data.get("joins"))
         joins = (
             {node_id: frozenset(arrived) for node_id, arrived in raw_joins.items()}

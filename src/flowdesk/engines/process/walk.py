@@ -90,6 +90,13 @@ def decided(
     )
 
 
+def _no_assignee(spec: ProcessSpec, node: Node) -> StepFailed:
+    kind = node.assignee.kind if node.assignee is not None else "none"
+    return StepFailed(
+        spec, node.id, "no_assignee", f"Nobody can be assigned to '{node.id}' ({kind})"
+    )
+
+
 class Walk:
     """The new state being built by one step: tasks, activations and joins, mutated in
     place (they are the step's own copies), and the effects in order."""
@@ -131,15 +138,10 @@ class Walk:
         assert rule is not None  # parse_process guarantees it
         assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
         if not assignees:
-            raise StepFailed(
-                spec,
-                node_id,
-                "no_assignee",
-                f"Nobody can be assigned to '{node_id}' ({rule.kind})",
-            )
+            raise _no_assignee(spec, node)
         approval = node.approval
         mode = approval.mode
-        if mode == "single":  # the common case, kept short
+        if mode == "single":
             task_id = self.open_task(node_id, assignees, "")
             self.activations[task_id] = Activation(
                 task_id, node_id, mode, assignees, 1, True, (), (), returned_from, resubmit
@@ -188,7 +190,20 @@ class Walk:
             node_type = node.type
             node_id = node.id
             if node_type == "user_task":
-                self.activate(node)
+                rule = node.assignee
+                if node.approval.mode != "single" or rule is None:
+                    self.activate(node)
+                    continue
+                # the common case, a single approver's node, inlined (the engine's hot path)
+                assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
+                if not assignees:
+                    raise _no_assignee(spec, node)
+                task_id = self.ctx.new_id()
+                self.tasks[task_id] = OpenTask(task_id, node_id, assignees, task_id)
+                effects.append(TaskOpened(task_id, node_id, assignees))
+                self.activations[task_id] = Activation(
+                    task_id, node_id, "single", assignees, 1, True
+                )
             elif node_type == "exclusive_gateway":
                 effects.append(NodePassed(node_id, node_type))
                 branches = index.branches[node_id]
