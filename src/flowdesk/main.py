@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
@@ -41,6 +42,7 @@ def context_from(settings: Settings) -> ServiceContext:
         auth=settings.auth.policy(),
         audit_algorithm=settings.audit.hash_algorithm,
         calendar=settings.calendar.spec(),
+        urge_interval=timedelta(minutes=settings.tickets.urge_interval_minutes),
     )
 
 

@@ -107,6 +107,11 @@ def _calendar_spec(data: dict[str, object]) -> CalendarSpec:
         ) from None
 
 
+class TicketSettings(BaseModel):
+    # 催办: minutes after an urge before the ticket may be urged again (objectstack: 4 h).
+    urge_interval_minutes: int = Field(default=240, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
@@ -123,6 +128,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     calendar: CalendarSettings = CalendarSettings()
+    tickets: TicketSettings = TicketSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True

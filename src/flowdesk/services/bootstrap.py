@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flowdesk.engines.calendar import CalendarSpec
 from flowdesk.kernel.clock import Clock, SystemClock
 from flowdesk.services import audit
@@ -25,6 +27,7 @@ def build_context(
     auth: AuthPolicy | None = None,
     audit_algorithm: str = "sha256",
     calendar: CalendarSpec | None = None,
+    urge_interval: timedelta | None = None,
 ) -> ServiceContext:
     db = Database(url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size, echo=echo)
     return ServiceContext(
@@ -33,6 +36,7 @@ def build_context(
         auth=auth or AuthPolicy(),
         audit_algorithm=audit_algorithm,
         calendar=CalendarCache(calendar),
+        urge_interval=urge_interval or timedelta(hours=4),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 
 from argon2 import PasswordHasher
@@ -54,6 +54,8 @@ class ServiceContext:
     audit_algorithm: str = "sha256"
     # Built from `auth` unless given: where password hashes run (services/hashing.py).
     hash_pool: PasswordHashPool | None = None
+    # 催办: how long after an urge a ticket may be urged again (ADR 0017).
+    urge_interval: timedelta = timedelta(hours=4)
     # When each periodic housekeeping task is next due in this process (jobs.maintain).
     housekeeping_due: dict[str, datetime] = field(default_factory=dict)
 

@@ -40,6 +40,8 @@ def deliver(conn: Connection, payload: dict[str, Any], ctx: ServiceContext) -> N
     rows = []
     for index, notice in enumerate(payload["notices"]):
         key = f"{ticket_id}:{notice['kind']}:{notice.get('task_id')}:{notice['user_id']}:{index}"
+        if notice.get("note_id"):  # an urge or comment: each is its own notification
+            key += f":{notice['note_id']}"
         rows.append(
             {
                 "id": hashlib.sha256(key.encode()).hexdigest()[:32],

@@ -27,6 +27,7 @@ from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
 from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
+from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
 
 MAX_PAGE = 100
@@ -183,7 +184,8 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         if not decide(actor, "ticket.read", facts):
             raise NotFound("Ticket not found", "ticket_not_found")
         app = ctx.apps.version(conn, row.app_version_id)
-        events = tickets_store.timeline(conn, ticket_id)
+        # Urges and comments live beside the steps (ADR 0017), merged here by time.
+        events = notes_store.timeline_with_notes(conn, ticket_id)
         people = org_store.display_names(
             conn,
             [

@@ -296,6 +296,31 @@ class TicketStep(Base):
     events: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
 
 
+class TicketNote(Base):
+    """What people add to a ticket without moving it (an urge, a comment): beside the
+    steps, never touching the ticket's version, so no approval races it (ADR 0017)."""
+
+    __tablename__ = "ticket_notes"
+    # The timeline reads a ticket's notes in time order; it indexes the foreign key too.
+    __table_args__ = (Index("ix_ticket_notes_ticket_at", "ticket_id", "at"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # urge | comment
+    actor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)  # an urge: users, tasks
+
+
+class TicketUrgeMark(Base):
+    """When a ticket was last urged: claimed by one conditional upsert, so of two urges
+    at once exactly one gets the window (ADR 0017)."""
+
+    __tablename__ = "ticket_urge_marks"
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    urged_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Append-only, hash-chained; triggers refuse UPDATE and DELETE on both databases."""
 

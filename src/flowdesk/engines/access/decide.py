@@ -10,6 +10,8 @@ Action = Literal[
     "app.publish",
     "ticket.create",
     "ticket.read",
+    "ticket.urge",
+    "ticket.comment",
     "task.act",
     "audit.verify",
     "user.manage",
@@ -67,6 +69,12 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
         return Decision(
             actor.is_admin or AUDITOR_ROLE in actor.roles, "administrators and auditors"
         )
+    if action == "ticket.urge":  # 催办 (APPROVALS.md): the initiator, and administrators
+        if actor.is_admin:
+            return Decision(True, "administrators urge any ticket")
+        return Decision(actor.user_id == facts.requester_id, "the requester only")
+    if action == "ticket.comment":  # a comment without deciding: whoever may read it
+        return decide(actor, "ticket.read", facts)
     if action == "ticket.read":
         if actor.is_admin or AUDITOR_ROLE in actor.roles:
             return Decision(True, "administrators and auditors read every ticket")

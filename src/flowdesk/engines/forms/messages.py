@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The comment is too long (at most {limit} characters)",
         "审批意见过长（最多 {limit} 个字符）",
     ),
+    "comment_required": (
+        "Write the comment: it is empty or only invisible characters",
+        "请填写评论内容：内容为空或只有不可见字符",
+    ),
     "comment_invalid_characters": (
         "The comment contains control characters that are not allowed",
         "审批意见包含不允许的控制字符",

@@ -155,13 +155,16 @@ def _type_message(field: FieldSpec) -> str:
     return "invalid_type_text"
 
 
-def clean_comment(text: str, *, max_length: int, locale: str = "en") -> str:
+def clean_comment(
+    text: str, *, max_length: int, locale: str = "en", required: bool = False
+) -> str:
     """An approver's comment as stored: line ends as "\n", surrounding blanks stripped.
 
     The same rules as a multi-line text field: no control characters but newline and tab
     (nor bidirectional overrides), at most `max_length` characters. Otherwise raises
     ValidationFailed with one error at path "comment" (code "invalid_characters" or
-    "too_long"), its message in `locale`.
+    "too_long"), its message in `locale`. `required` (a comment without a decision, which
+    is nothing but its text) also refuses one empty or invisible only (code "required").
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if _has_bad_characters(text):
@@ -170,6 +173,8 @@ def clean_comment(text: str, *, max_length: int, locale: str = "en") -> str:
         )
     elif len(text) > max_length:
         detail = ErrorDetail("comment", "too_long", message("comment_too_long", locale, max_length))
+    elif required and _is_invisible(text):
+        detail = ErrorDetail("comment", "required", message("comment_required", locale))
     else:
         return text
     raise ValidationFailed(message("comment_invalid", locale), [detail])
