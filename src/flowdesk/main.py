@@ -21,6 +21,7 @@ from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
+from flowdesk.api.ticket_actions import router as ticket_actions_router
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext
 from flowdesk.settings import Settings
@@ -83,6 +84,7 @@ def create_app(
     openapi_errors.install(api)
     api.add_middleware(ops.NoStore)
     api.include_router(api_router)
+    api.include_router(ticket_actions_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
 

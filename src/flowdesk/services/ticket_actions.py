@@ -21,6 +21,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import jobs as jobs_store
+from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
 
@@ -47,6 +48,7 @@ class Urged:
     user_ids: tuple[str, ...]  # the holders notified, in the order their tasks opened
     task_ids: tuple[str, ...]
     next_urge_at: datetime
+    names: tuple[str, ...] = ()  # the holders' display names, as `user_ids`
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
                 if user != actor.user_id
             ],
         )
+        names = org_store.display_names(conn, user_ids)
         audit_store.append(
             conn,
             at=now,
@@ -116,7 +119,15 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
             target_id=ticket_id,
             details={"serial": row.serial, "note": note_id, **data},
         )
-    return Urged(ticket_id, note_id, now, user_ids, task_ids, now + ctx.urge_interval)
+    return Urged(
+        ticket_id,
+        note_id,
+        now,
+        user_ids,
+        task_ids,
+        now + ctx.urge_interval,
+        tuple(names.get(user, user) for user in user_ids),
+    )
 
 
 def add_comment(
