@@ -184,6 +184,7 @@ class Walk:
         nodes = spec.nodes
         joins = self.joins
         effects = self.effects
+        ctx = self.ctx
         queue = list(flows)
         for flow in queue:  # the loop also visits flows appended while it runs
             node = nodes[flow.target]
@@ -195,10 +196,10 @@ class Walk:
                     self.activate(node)
                     continue
                 # the common case, a single approver's node, inlined (the engine's hot path)
-                assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
+                assignees = tuple(dict.fromkeys(ctx.resolve_assignees(rule, self.starter)))
                 if not assignees:
                     raise _no_assignee(spec, node)
-                task_id = self.ctx.new_id()
+                task_id = ctx.new_id()
                 self.tasks[task_id] = OpenTask(task_id, node_id, assignees, task_id)
                 effects.append(TaskOpened(task_id, node_id, assignees))
                 self.activations[task_id] = Activation(
@@ -208,7 +209,7 @@ class Walk:
                 effects.append(NodePassed(node_id, node_type))
                 branches = index.branches[node_id]
                 for condition, out in branches.conditional:
-                    if condition is None or self.ctx.evaluate(condition, values):
+                    if condition is None or ctx.evaluate(condition, values):
                         queue.append(out)
                         break
                 else:
