@@ -19,7 +19,7 @@ import yaml
 from loan_desk import Desk, loan_values
 
 from flowdesk.engines.apps import load_bundled_template
-from flowdesk.kernel.errors import Conflict, FlowdeskError
+from flowdesk.kernel.errors import Conflict, DefinitionInvalid, FlowdeskError
 from flowdesk.services import apps, tickets, views
 from flowdesk.services.list_query import parse_list_query
 
@@ -260,3 +260,17 @@ def test_two_simultaneous_or_sign_decisions_one_wins_the_other_409(contract: Des
             ["cancelled", "approved" if round_no % 2 else "rejected"]
         )
         assert view.open_tasks == ()
+
+
+def test_a_bad_approval_setting_is_refused_at_publish_with_its_path(desk: Desk) -> None:
+    definition = yaml.safe_load(_contract_app())
+    definition["process"]["nodes"][1]["approval"] = {"mode": "vote", "pass_percent": 150}
+    definition["process"]["nodes"][2]["approval"] = {"mode": "majority"}
+    with pytest.raises(DefinitionInvalid) as caught:
+        apps.publish_yaml(desk.ctx, yaml.safe_dump(definition, allow_unicode=True))
+    assert caught.value.status == 422
+    assert [(e.path, e.code) for e in caught.value.errors] == [
+        ("process.nodes[1].approval.pass_percent", "invalid_pass_percent"),
+        ("process.nodes[2].approval.mode", "unknown_approval_mode"),
+    ]
+    assert [a.key for a in apps.list_apps(desk.ctx)] == ["loan"]  # nothing published
