@@ -17,11 +17,13 @@ from flowdesk.web.i18n import load_translations
 from flowdesk.web.pages import (
     admin,
     admin_calendar,
+    admin_designer,
     apps,
     auth,
     home,
     notifications,
     tasks,
+    ticket_diagram,
     tickets,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
@@ -32,6 +34,17 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
     app.state.settings = settings
     app.state.web = build_ui(load_translations())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, apps, tickets, tasks, notifications, admin_calendar, admin):
+    for module in (
+        auth,
+        home,
+        apps,
+        tickets,
+        tasks,
+        notifications,
+        admin_calendar,
+        admin_designer,
+        admin,
+        ticket_diagram,
+    ):
         app.include_router(module.router, include_in_schema=False)
     errors.install(app)

@@ -17,6 +17,7 @@ from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
 from flowdesk.services import apps, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
+from flowdesk.web import bpmn_assets
 from flowdesk.web.forms import display_text, value_rows
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
@@ -184,6 +185,7 @@ def ticket_page(
             "open_tasks": view.open_tasks,
             "actionable": view.actionable_by(session.actor),
             "timeline": timeline_rows(view, locale),
+            "bpmn_assets": bpmn_assets,
             "action_error": action_error,
             "comment": comment,
         },

@@ -1,0 +1,47 @@
+"""A ticket's process as a diagram: the BPMN of the version it runs on, with the steps it
+is at and the steps it has passed, for the ticket page's read-only viewer.
+
+Read like the ticket itself (services.tickets.can_read): a ticket the actor may not
+read and a missing one look alike (404), so an id reveals nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowdesk.engines.access import Actor
+from flowdesk.engines.apps import dump_app_bpmn
+from flowdesk.kernel.errors import NotFound
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.tickets import can_read
+from flowdesk.store import tickets as tickets_store
+
+# Timeline events that say the ticket went through a node (gateways and ends pass with
+# node_passed; the start is passed when the ticket is submitted).
+_PASSING_EVENTS = frozenset({"node_passed", "node_decided", "task_approved", "task_rejected"})
+
+
+@dataclass(frozen=True)
+class TicketDiagram:
+    bpmn: str  # BPMN 2.0 XML with its diagram (the app version's export)
+    current: tuple[str, ...]  # node ids with an open task, in the order they opened
+    passed: tuple[str, ...]  # node ids the ticket went through and is not at now
+
+
+def ticket_diagram(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketDiagram:
+    with ctx.db.read() as conn:
+        row = tickets_store.ticket_by_id(conn, ticket_id)
+        if row is None or not can_read(actor, conn, row):
+            raise NotFound("Ticket not found", "ticket_not_found")
+        app = ctx.apps.version(conn, row.app_version_id)
+        task_rows, _assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
+        events = tickets_store.timeline(conn, ticket_id)
+    process = app.spec.process
+    current = tuple(dict.fromkeys(t.node_id for t in task_rows if t.state == "open"))
+    went_through = [process.start.id]
+    went_through += [t.node_id for t in task_rows if t.state != "open"]
+    went_through += [e.node_id for e in events if e.kind in _PASSING_EVENTS and e.node_id]
+    passed = tuple(
+        n for n in dict.fromkeys(went_through) if n not in current and n in process.nodes
+    )
+    return TicketDiagram(dump_app_bpmn(app.spec), current, passed)

@@ -1,0 +1,390 @@
+// flowdesk process designer: bpmn-js draws the diagram; this side panel edits what BPMN
+// lacks, as flowdesk: extension elements written exactly as engines/process/bpmn/write.py
+// writes them (docs/bpmn.md). Check and Publish post the XML to the designer's endpoints,
+// which run the same import as a BPMN upload. Only the designer page loads this file.
+(function () {
+  "use strict";
+  var root = document.getElementById("designer");
+  if (!root) { return; }
+  var data = root.dataset;
+  var FLOWDESK_EXPRESSION = "https://flowdesk.dev/schema/expression";
+  var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
+  var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
+  // Below this width bpmn-js cannot be drawn with a finger: the page shows the read-only viewer.
+  var readOnly = window.matchMedia("(max-width: 767px)").matches;
+
+  var canvasBox = document.getElementById("designer-canvas");
+  var statusBox = document.getElementById("designer-status");
+  var problemsBox = document.getElementById("designer-problems");
+  var checkButton = document.getElementById("designer-check");
+  var publishButton = document.getElementById("designer-publish");
+  var dirtyNote = document.getElementById("designer-dirty");
+  var form = document.getElementById("panel-form");
+  var empty = document.getElementById("panel-empty");
+  var $ = function (id) { return document.getElementById(id); };
+
+  var modeler = null;
+  var current = null; // the diagram element the panel shows
+  var filling = false;
+  var dirty = false;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("script " + src)); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function fetchOk(url, as) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error(url + " " + response.status); }
+      return as === "json" ? response.json() : response.text();
+    });
+  }
+
+  function setStatus(text) { statusBox.textContent = text; }
+
+  function setDirty(value) {
+    dirty = value;
+    dirtyNote.hidden = !value;
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) { return; }
+    event.preventDefault();
+    event.returnValue = ""; // older browsers need a value to ask
+  });
+
+  // --- the extension elements of a business object ------------------------------------
+
+  function extensionValues(bo) {
+    return (bo.extensionElements && bo.extensionElements.values) || [];
+  }
+
+  function firstOf(bo, type) {
+    var values = extensionValues(bo);
+    for (var i = 0; i < values.length; i++) {
+      if (values[i].$type === type) { return values[i]; }
+    }
+    return null;
+  }
+
+  function nameIn(bo, lang) {
+    var values = extensionValues(bo);
+    for (var i = 0; i < values.length; i++) {
+      if (values[i].$type === "flowdesk:Name" && values[i].lang === lang) { return values[i].body || ""; }
+    }
+    return null;
+  }
+
+  function isChinese(text) { return /[\u3400-\u9fff]/.test(text || ""); }
+
+  // --- showing the selected element ---------------------------------------------------
+
+  function show(section, visible) {
+    Array.prototype.forEach.call(form.querySelectorAll('[data-section="' + section + '"]'), function (el) {
+      el.hidden = !visible;
+    });
+  }
+
+  function showKind() {
+    var kind = $("panel-assignee-kind").value;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-kinds]"), function (el) {
+      el.hidden = el.getAttribute("data-kinds") !== kind;
+    });
+    var vote = $("panel-mode").value === "vote";
+    Array.prototype.forEach.call(form.querySelectorAll("[data-modes]"), function (el) { el.hidden = !vote; });
+  }
+
+  function fill(element) {
+    if (element && element.type === "label") { element = element.labelTarget; }
+    var bo = element && element.businessObject;
+    if (!bo || bo.$type === "bpmn:Process" || bo.$type === "bpmn:Collaboration") {
+      current = null;
+      form.hidden = true;
+      empty.hidden = false;
+      return;
+    }
+    current = element;
+    filling = true;
+    form.hidden = false;
+    empty.hidden = true;
+    $("panel-id").textContent = bo.id;
+    var isFlow = bo.$type === "bpmn:SequenceFlow";
+    var isTask = !!TASKS[bo.$type];
+    show("node", !isFlow);
+    show("task", isTask);
+    show("flow", isFlow);
+    if (!isFlow) {
+      var zh = nameIn(bo, "zh");
+      var en = nameIn(bo, "en");
+      if (zh === null && en === null && bo.name) {
+        if (isChinese(bo.name)) { zh = bo.name; } else { en = bo.name; }
+      }
+      $("panel-name-zh").value = zh || "";
+      $("panel-name-en").value = en || "";
+    }
+    if (isTask) {
+      var assignee = firstOf(bo, "flowdesk:Assignee");
+      $("panel-assignee-kind").value = assignee ? assignee.kind || "" : "";
+      $("panel-user").value = (assignee && assignee.user) || "";
+      $("panel-users").value = assignee && assignee.users ? assignee.users.map(function (u) { return u.body || ""; }).join("\n") : "";
+      $("panel-role").value = (assignee && assignee.role) || "";
+      $("panel-department").value = (assignee && assignee.department) || "";
+      $("panel-level").value = assignee && assignee.level ? String(assignee.level) : "";
+      var approval = firstOf(bo, "flowdesk:Approval");
+      $("panel-mode").value = (approval && approval.mode) || "single";
+      var percent = approval && approval.pass_percent;
+      $("panel-vote-rule").value = percent ? "percent" : "count";
+      $("panel-vote-value").value = percent ? String(percent) : (approval && approval.pass_count ? String(approval.pass_count) : "");
+      $("panel-vote-fail").value = (approval && approval.fail) || "unreachable";
+      var editable = {};
+      extensionValues(bo).forEach(function (v) { if (v.$type === "flowdesk:Editable") { editable[v.field] = true; } });
+      Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
+        box.checked = !!editable[box.getAttribute("data-editable")];
+      });
+      showKind();
+    }
+    if (isFlow) {
+      $("panel-condition").value = (bo.conditionExpression && bo.conditionExpression.body) || "";
+      var source = element.source && element.source.businessObject;
+      var gateway = source && source.$type === "bpmn:ExclusiveGateway";
+      form.querySelector("[data-gateway-only]").hidden = !gateway;
+      $("panel-default").checked = !!(gateway && source.default === bo);
+    }
+    filling = false;
+  }
+
+  // --- writing the panel back into the diagram ----------------------------------------
+
+  function create(type, attrs) { return modeler.get("moddle").create(type, attrs); }
+
+  function wholeNumber(text) {
+    var n = parseInt(text, 10);
+    return isNaN(n) ? undefined : n;
+  }
+
+  function nodeExtensions(bo, isTask) {
+    var kept = extensionValues(bo).filter(function (v) {
+      if (MANAGED[v.$type]) { return false; }
+      // a setting the writer could only spell as an option is replaced by the panel's element
+      return !(isTask && v.$type === "flowdesk:Option" && (v.key === "assignee" || v.key === "approval"));
+    });
+    var values = [];
+    [["zh", $("panel-name-zh").value.trim()], ["en", $("panel-name-en").value.trim()]].forEach(function (pair) {
+      if (pair[1]) { values.push(create("flowdesk:Name", { lang: pair[0], body: pair[1] })); }
+    });
+    if (isTask) {
+      var kind = $("panel-assignee-kind").value;
+      if (kind) {
+        var attrs = { kind: kind };
+        if (kind === "user") { attrs.user = $("panel-user").value.trim(); }
+        if (kind === "role") { attrs.role = $("panel-role").value.trim(); }
+        if (kind === "department_head") { attrs.department = $("panel-department").value.trim(); }
+        if (kind === "applicant_manager") {
+          var level = wholeNumber($("panel-level").value);
+          if (level !== undefined && level !== 1) { attrs.level = level; }
+        }
+        if (kind === "users") {
+          attrs.users = $("panel-users").value.split(/[\s,，、]+/).filter(Boolean).map(function (name) {
+            return create("flowdesk:User", { body: name });
+          });
+        }
+        values.push(create("flowdesk:Assignee", attrs));
+      }
+      Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
+        if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
+      });
+      var mode = $("panel-mode").value;
+      if (mode !== "single") {
+        var approval = { mode: mode };
+        if (mode === "vote") {
+          var needed = wholeNumber($("panel-vote-value").value);
+          if (needed !== undefined) {
+            approval[$("panel-vote-rule").value === "percent" ? "pass_percent" : "pass_count"] = needed;
+          }
+          if ($("panel-vote-fail").value === "first_reject") { approval.fail = "first_reject"; }
+        }
+        values.push(create("flowdesk:Approval", approval));
+      }
+    }
+    return create("bpmn:ExtensionElements", { values: values.concat(kept) });
+  }
+
+  function loopFor(mode) {
+    if (mode === "single") { return undefined; }
+    // the modeler's marker; flowdesk:approval says exactly what it means
+    return create("bpmn:MultiInstanceLoopCharacteristics", { isSequential: mode === "sequential" });
+  }
+
+  function asUserTask(element) {
+    if (element.businessObject.$type === "bpmn:UserTask") { return element; }
+    var replaced = modeler.get("bpmnReplace").replaceElement(element, { type: "bpmn:UserTask" });
+    modeler.get("selection").select(replaced);
+    return replaced;
+  }
+
+  function writeBack() {
+    if (filling || !current || readOnly) { return; }
+    var modeling = modeler.get("modeling");
+    var bo = current.businessObject;
+    if (bo.$type === "bpmn:SequenceFlow") {
+      var text = $("panel-condition").value.trim();
+      var old = bo.conditionExpression && bo.conditionExpression.body;
+      var changes = {
+        conditionExpression: text ? create("bpmn:FormalExpression", { body: text, language: FLOWDESK_EXPRESSION }) : undefined
+      };
+      // flowdesk labels a flow with its condition; a label of the builder's own stays
+      if (!bo.name || bo.name === old) { changes.name = text || undefined; }
+      modeling.updateProperties(current, changes);
+      var source = current.source;
+      if (source && source.businessObject.$type === "bpmn:ExclusiveGateway") {
+        var isDefault = source.businessObject.default === bo;
+        if ($("panel-default").checked !== isDefault) {
+          modeling.updateProperties(source, { "default": $("panel-default").checked ? bo : undefined });
+        }
+      }
+      return;
+    }
+    var isTask = !!TASKS[bo.$type];
+    var element = current;
+    if (isTask && ($("panel-assignee-kind").value || $("panel-mode").value !== "single")) {
+      element = current = asUserTask(current);
+      bo = element.businessObject;
+    }
+    var label = $("panel-name-zh").value.trim() || $("panel-name-en").value.trim();
+    var props = { extensionElements: nodeExtensions(bo, isTask) };
+    if ((bo.name || "") !== label) { props.name = label || undefined; }
+    if (isTask) {
+      var mode = $("panel-mode").value;
+      var loop = bo.loopCharacteristics;
+      var wanted = mode === "single" ? null : mode === "sequential";
+      var has = loop && loop.$type === "bpmn:MultiInstanceLoopCharacteristics" ? !!loop.isSequential : null;
+      if (wanted !== has || (loop && has === null)) { props.loopCharacteristics = loopFor(mode); }
+    }
+    modeling.updateProperties(element, props);
+  }
+
+  form.addEventListener("change", function () { showKind(); writeBack(); });
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+
+  // --- check and publish --------------------------------------------------------------
+
+  function selectElement(id) {
+    var element = modeler.get("elementRegistry").get(id);
+    if (!element) { return; }
+    try { modeler.get("selection").select(element); } catch (e) { /* the viewer has no selection */ }
+    try { modeler.get("canvas").scrollToElement(element); } catch (e) { /* older canvas */ }
+    fill(element);
+    canvasBox.scrollIntoView({ block: "nearest" });
+  }
+
+  function listDetails(details, heading) {
+    if (!details || !details.length) { return; }
+    var head = document.createElement("li");
+    head.className = "designer-problems-head";
+    head.textContent = heading;
+    problemsBox.appendChild(head);
+    details.forEach(function (d) {
+      var item = document.createElement("li");
+      item.setAttribute("data-testid", "designer-problem");
+      if (d.element && modeler.get("elementRegistry").get(d.element)) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "link-button";
+        button.setAttribute("data-element", d.element);
+        button.textContent = d.path;
+        button.addEventListener("click", function () { selectElement(d.element); });
+        item.appendChild(button);
+      } else if (d.path) {
+        var code = document.createElement("code");
+        code.textContent = d.path;
+        item.appendChild(code);
+      }
+      var text = document.createElement("span");
+      text.textContent = " " + d.code + (d.message ? " (" + d.message + ")" : "");
+      item.appendChild(text);
+      problemsBox.appendChild(item);
+    });
+  }
+
+  function send(url) {
+    problemsBox.textContent = "";
+    setStatus(data.msgChecking);
+    checkButton.disabled = publishButton.disabled = true;
+    return modeler.saveXML({ format: true }).then(function (saved) {
+      return fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/xml", "X-CSRF-Token": data.csrf },
+        body: saved.xml
+      });
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; }, function () {
+        return { status: response.status, body: null };
+      });
+    }).then(function (answer) {
+      var body = answer.body;
+      if (!body) { setStatus(data.msgFailed); return null; }
+      if (!body.ok) {
+        setStatus(data.msgInvalid);
+        listDetails(body.errors, "");
+        return null;
+      }
+      listDetails(body.warnings, data.msgWarnings);
+      return body;
+    }, function () {
+      setStatus(data.msgFailed);
+      return null;
+    }).then(function (body) {
+      checkButton.disabled = publishButton.disabled = false;
+      statusBox.focus();
+      return body;
+    });
+  }
+
+  checkButton.addEventListener("click", function () {
+    send(data.checkUrl).then(function (body) { if (body) { setStatus(data.msgValid); } });
+  });
+
+  publishButton.addEventListener("click", function () {
+    send(data.publishUrl).then(function (body) {
+      if (!body) { return; }
+      var template = body.changed ? data.msgPublished : data.msgUnchanged;
+      setStatus(template.replace("{version}", String(body.version)));
+      setDirty(false);
+    });
+  });
+
+  // --- start --------------------------------------------------------------------------
+
+  if (readOnly) {
+    root.classList.add("is-read-only");
+    $("panel-fieldset").disabled = true;
+    checkButton.hidden = publishButton.hidden = true;
+  }
+  Promise.all([
+    loadScript(readOnly ? data.viewerSrc : data.modelerSrc),
+    fetchOk(data.moddleUrl, "json"),
+    fetchOk(data.xmlUrl, "text")
+  ]).then(function (loaded) {
+    modeler = new window.BpmnJS({ container: canvasBox, moddleExtensions: { flowdesk: loaded[1] } });
+    return modeler.importXML(loaded[2]);
+  }).then(function () {
+    $("designer-loading").hidden = true;
+    modeler.get("canvas").zoom("fit-viewport");
+    modeler.on("selection.changed", function (event) { fill(event.newSelection[0]); });
+    // the read-only viewer has no selection: a click shows the element's settings
+    if (readOnly) { modeler.on("element.click", function (event) { fill(event.element); }); }
+    modeler.on("commandStack.changed", function () { if (!readOnly) { setDirty(true); } });
+    // a change in the diagram (a label typed on the canvas) shows in the panel
+    modeler.on("elements.changed", function () { if (current && !filling) { fill(current); } });
+    checkButton.disabled = publishButton.disabled = false;
+    root.setAttribute("data-ready", "1");
+  }).catch(function () {
+    setStatus(data.msgLoadFailed);
+  });
+})();

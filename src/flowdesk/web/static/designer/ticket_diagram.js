@@ -1,0 +1,60 @@
+// flowdesk: the ticket page's process diagram. Nothing is fetched until the reader opens
+// it: then the bpmn-js navigated viewer (vendored), its styles and the ticket's diagram
+// (GET /tickets/{id}/diagram, read like the ticket) are loaded, and the current and
+// passed steps are marked. The diagram adds to the steps and timeline; it replaces nothing.
+(function () {
+  "use strict";
+  var details = document.getElementById("ticket-diagram");
+  if (!details) { return; }
+  var started = false;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("script " + src)); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function loadStyles(hrefs) {
+    hrefs.split(" ").filter(Boolean).forEach(function (href) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      document.head.appendChild(link);
+    });
+  }
+
+  function fail() {
+    var box = document.getElementById("ticket-diagram-error");
+    box.textContent = details.dataset.msgFailed;
+    box.hidden = false;
+  }
+
+  function start() {
+    if (started) { return; }
+    started = true;
+    loadStyles(details.dataset.styles);
+    var answer = fetch(details.dataset.diagramUrl, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error("diagram " + response.status); }
+      return response.json();
+    });
+    Promise.all([loadScript(details.dataset.viewerSrc), answer]).then(function (loaded) {
+      var diagram = loaded[1];
+      var container = document.getElementById("ticket-diagram-canvas");
+      var viewer = new window.BpmnJS({ container: container });
+      return viewer.importXML(diagram.bpmn).then(function () {
+        var canvas = viewer.get("canvas");
+        canvas.zoom("fit-viewport");
+        diagram.passed.forEach(function (id) { canvas.addMarker(id, "fd-passed"); });
+        diagram.current.forEach(function (id) { canvas.addMarker(id, "fd-current"); });
+        container.setAttribute("data-ready", "1");
+      });
+    }).catch(fail);
+  }
+
+  details.addEventListener("toggle", function () { if (details.open) { start(); } });
+  if (details.open) { start(); }
+})();
