@@ -1,0 +1,86 @@
+"""Every answer the public API writes itself (api/answers.py) is, byte for byte, what its
+response model would write: valid against the schema, every field present, in order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx2 as httpx
+import pytest
+from api_client import API, Api, loan_values
+from pydantic import BaseModel, TypeAdapter
+
+from flowdesk.api import schemas
+from flowdesk.api.answers import answer
+
+
+def _same_as_the_model(response: httpx.Response, model: object, status: int = 200) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    adapter: TypeAdapter[object] = TypeAdapter(model)
+    parsed = adapter.validate_json(response.content)
+    assert response.content == adapter.dump_json(parsed, by_alias=True)
+
+
+def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
+    token = api.client.post(
+        f"{API}/auth/token", json={"username": "zhang.wei", "password": "Demo@2026"}
+    )
+    _same_as_the_model(token, schemas.TokenResponse)
+    _same_as_the_model(api.client.get(f"{API}/"), schemas.IndexOut)
+    _same_as_the_model(api.get("li.na", "/me"), schemas.MeOut)
+    _same_as_the_model(api.get("li.na", "/apps"), list[schemas.AppOut])
+    _same_as_the_model(api.get("li.na", "/apps/loan"), schemas.AppDetailOut)
+
+    filed = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values("5000.00")})
+    _same_as_the_model(filed, schemas.TicketOut, status=201)
+    ticket_id = filed.json()["id"]
+    inbox = api.get("li.na", "/tasks?limit=20")
+    _same_as_the_model(inbox, schemas.TaskPage)
+    task_id = next(t["id"] for t in inbox.json()["items"] if t["ticket_id"] == ticket_id)
+    _same_as_the_model(api.get("li.na", f"/tasks/{task_id}"), schemas.TaskOut)
+    decided = api.post("li.na", f"/tasks/{task_id}/approve", json={"comment": '同意 <ok> "q"'})
+    _same_as_the_model(decided, schemas.StepOut)
+
+    # a ticket with decisions, comments and a timeline, in both languages
+    for language in ("zh-CN", "en"):
+        headers = {"Accept-Language": language}
+        detail = api.get("zhang.wei", f"/tickets/{ticket_id}", headers=headers)
+        _same_as_the_model(detail, schemas.TicketOut)
+        assert detail.json()["timeline"] and detail.json()["tasks"]
+        _same_as_the_model(api.get("li.na", "/tasks?state=done", headers=headers), schemas.TaskPage)
+        _same_as_the_model(
+            api.get("zhang.wei", "/tickets?limit=5", headers=headers), schemas.TicketPage
+        )
+        _same_as_the_model(
+            api.get("zhang.wei", "/notifications?state=all"), schemas.NotificationPage
+        )
+    marked = api.post("zhang.wei", "/notifications/read", json={"all": True})
+    _same_as_the_model(marked, schemas.MarkedOut)
+
+
+class _Moment(BaseModel):
+    at: datetime
+    amount: Decimal
+    text: str
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 2, 6, 3, 26, 883039, tzinfo=UTC),
+        datetime(2026, 12, 2, 6, 3, 26, tzinfo=UTC),
+        datetime(2026, 12, 2, 14, 3, tzinfo=timezone(timedelta(hours=8))),
+    ],
+)
+def test_times_amounts_and_text_are_written_as_pydantic_writes_them(moment: datetime) -> None:
+    data = {"at": moment, "amount": Decimal("120000.50"), "text": '贷款 \u2028 \x01 " \\ </script>'}
+    assert answer(data).body == _Moment.model_validate(data).model_dump_json().encode()
+
+
+def test_data_that_is_not_json_is_refused_not_guessed() -> None:
+    with pytest.raises(TypeError):
+        answer({"x": object()})
+    with pytest.raises(ValueError):
+        answer({"x": float("nan")})
