@@ -24,6 +24,7 @@ from flowdesk.web.pages import (
     notifications,
     tasks,
     ticket_diagram,
+    ticket_notes,
     tickets,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
@@ -39,6 +40,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         home,
         apps,
         tickets,
+        ticket_notes,
         tasks,
         notifications,
         admin_calendar,

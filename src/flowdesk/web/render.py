@@ -34,7 +34,16 @@ TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 FLASH_COOKIE = "flowdesk_flash"
 FLASH_CODES = frozenset(
-    {"submitted", "approved", "rejected", "logged_out", "locale_changed", "logged_in"}
+    {
+        "submitted",
+        "approved",
+        "rejected",
+        "logged_out",
+        "locale_changed",
+        "logged_in",
+        "urged",
+        "commented",
+    }
 )
 
 SECURITY_HEADERS: Mapping[str, str] = {

@@ -24,6 +24,7 @@ from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
+from flowdesk.web.urge_button import urge_button
 
 router = APIRouter()
 PAGE_SIZE = 20
@@ -99,6 +100,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         elif not (entry.by_person or entry.kind in OUTCOMES or entry.kind in DECISIONS):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
+        if entry.kind == "ticket_urged":  # whom the urge reached
+            assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
@@ -173,6 +176,7 @@ def ticket_page(
     action_error: ActionError | None = None,
     comment: str = "",
     status: int = 200,
+    extra: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     locale = request_locale(request)
     view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
@@ -188,6 +192,10 @@ def ticket_page(
             "bpmn_assets": bpmn_assets,
             "action_error": action_error,
             "comment": comment,
+            "urge": urge_button(view, session.actor, ctx.clock.now(), ctx.urge_interval),
+            "note_error": None,  # an urge or comment that failed (pages/ticket_notes.py)
+            "note_text": "",
+            **(extra or {}),
         },
         status=status,
         session=session,
