@@ -57,6 +57,21 @@ def _submit_empty(page: Any) -> None:
     page.wait_for_selector("[data-testid=error-summary]")
 
 
+def _designer_with_a_step_selected(page: Any) -> None:
+    """The designer once bpmn-js has drawn the process, with a user task's settings shown."""
+    page.wait_for_selector("[data-testid=designer][data-ready]")
+    page.locator('.djs-element[data-element-id="legal_review"]').first.click(
+        position={"x": 6, "y": 6}
+    )
+    page.wait_for_selector("#panel-form:not([hidden])")
+
+
+def _open_ticket_diagram(page: Any) -> None:
+    """The ticket page with its process diagram opened (loaded on demand)."""
+    page.click("[data-testid=ticket-diagram-toggle]")
+    page.wait_for_selector("[data-testid=ticket-diagram-canvas][data-ready]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -90,6 +105,8 @@ PAGES = [
     Page("admin-roles", ADMIN, "/admin/roles"),
     Page("admin-import", ADMIN, "/admin/import"),
     Page("admin-apps", ADMIN, "/admin/apps"),
+    Page("admin-designer", ADMIN, "/admin/apps/loan/designer", _designer_with_a_step_selected),
+    Page("ticket-diagram", REQUESTER, "{ticket}", _open_ticket_diagram),
     Page("admin-calendar", ADMIN, "/admin/calendar?year=2026", _enter_calendar_day),
     Page("admin-calendar-uncovered", ADMIN, "/admin/calendar?year=2027"),
     Page("admin-calendar-errors", ADMIN, "/admin/calendar?year=2027", _submit_bad_calendar_day),

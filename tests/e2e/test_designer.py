@@ -115,6 +115,8 @@ def test_designer_renames_a_step_and_publishes_a_countersign(
     # the bpmn.io mark the licence asks for is shown
     expect(page.locator(".bjs-powered-by")).to_be_visible()
 
+    # labels in the page's language (the export labels in Chinese)
+    expect(page.locator('[data-element-id="finance_review"] text').first).to_contain_text("Finance")
     _select(page, "legal_review")
     expect(page.get_by_test_id("panel-name-en")).to_have_value("Legal review")
     page.get_by_test_id("panel-name-en").fill("Legal and compliance review")

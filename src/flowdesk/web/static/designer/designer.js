@@ -9,6 +9,7 @@
   var data = root.dataset;
   var FLOWDESK_EXPRESSION = "https://flowdesk.dev/schema/expression";
   var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
+  var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
   // Below this width bpmn-js cannot be drawn with a finger: the page shows the read-only viewer.
   var readOnly = window.matchMedia("(max-width: 767px)").matches;
@@ -121,7 +122,8 @@
     if (!isFlow) {
       var zh = nameIn(bo, "zh");
       var en = nameIn(bo, "en");
-      if (zh === null && en === null && bo.name) {
+      // a label typed on the canvas is the name of its script's language, as the reader takes it
+      if (bo.name && bo.name !== zh && bo.name !== en) {
         if (isChinese(bo.name)) { zh = bo.name; } else { en = bo.name; }
       }
       $("panel-name-zh").value = zh || "";
@@ -255,7 +257,9 @@
       element = current = asUserTask(current);
       bo = element.businessObject;
     }
-    var label = $("panel-name-zh").value.trim() || $("panel-name-en").value.trim();
+    var zhName = $("panel-name-zh").value.trim();
+    var enName = $("panel-name-en").value.trim();
+    var label = PAGE_LANG === "zh" ? zhName || enName : enName || zhName;
     var props = { extensionElements: nodeExtensions(bo, isTask) };
     if ((bo.name || "") !== label) { props.name = label || undefined; }
     if (isTask) {
@@ -359,6 +363,21 @@
     });
   });
 
+  // The export labels each element with its Chinese name; the page shows the names of its
+  // own language (flowdesk:name), which the reader takes back as that language's name.
+  function labelledIn(xml, lang) {
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) { return xml; }
+    var names = doc.getElementsByTagNameNS("https://flowdesk.dev/schema/bpmn", "name");
+    Array.prototype.forEach.call(names, function (name) {
+      var owner = name.parentNode && name.parentNode.parentNode;
+      if (name.getAttribute("lang") === lang && owner && owner.nodeType === 1 && name.textContent) {
+        owner.setAttribute("name", name.textContent);
+      }
+    });
+    return new XMLSerializer().serializeToString(doc);
+  }
+
   // --- start --------------------------------------------------------------------------
 
   if (readOnly) {
@@ -372,10 +391,10 @@
     fetchOk(data.xmlUrl, "text")
   ]).then(function (loaded) {
     modeler = new window.BpmnJS({ container: canvasBox, moddleExtensions: { flowdesk: loaded[1] } });
-    return modeler.importXML(loaded[2]);
+    return modeler.importXML(labelledIn(loaded[2], PAGE_LANG));
   }).then(function () {
     $("designer-loading").hidden = true;
-    modeler.get("canvas").zoom("fit-viewport");
+    modeler.get("canvas").zoom("fit-viewport", "auto");
     modeler.on("selection.changed", function (event) { fill(event.newSelection[0]); });
     // the read-only viewer has no selection: a click shows the element's settings
     if (readOnly) { modeler.on("element.click", function (event) { fill(event.element); }); }

@@ -27,6 +27,21 @@
     });
   }
 
+  // The export labels each step with its Chinese name; show the page's language instead.
+  function labelledIn(xml) {
+    var lang = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) { return xml; }
+    var names = doc.getElementsByTagNameNS("https://flowdesk.dev/schema/bpmn", "name");
+    Array.prototype.forEach.call(names, function (name) {
+      var owner = name.parentNode && name.parentNode.parentNode;
+      if (name.getAttribute("lang") === lang && owner && owner.nodeType === 1 && name.textContent) {
+        owner.setAttribute("name", name.textContent);
+      }
+    });
+    return new XMLSerializer().serializeToString(doc);
+  }
+
   function fail() {
     var box = document.getElementById("ticket-diagram-error");
     box.textContent = details.dataset.msgFailed;
@@ -45,9 +60,9 @@
       var diagram = loaded[1];
       var container = document.getElementById("ticket-diagram-canvas");
       var viewer = new window.BpmnJS({ container: container });
-      return viewer.importXML(diagram.bpmn).then(function () {
+      return viewer.importXML(labelledIn(diagram.bpmn)).then(function () {
         var canvas = viewer.get("canvas");
-        canvas.zoom("fit-viewport");
+        canvas.zoom("fit-viewport", "auto");
         diagram.passed.forEach(function (id) { canvas.addMarker(id, "fd-passed"); });
         diagram.current.forEach(function (id) { canvas.addMarker(id, "fd-current"); });
         container.setAttribute("data-ready", "1");
