@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,7 +99,7 @@ def build_ui(translations: Mapping[Locale, Translations]) -> WebUI:
         )
         # Filters, not globals: Jinja calls a filter directly, while every call of a
         # global goes through Context.call (a third of a list row's rendering).
-        env.filters.update(local=_local_text, datetime=i18n.format_datetime, ago=_ago)
+        env.filters.update(local=_local_text(locale), datetime=i18n.format_datetime, ago=_ago)
         envs[locale] = env
     return WebUI(envs, versions)
 
@@ -121,18 +121,21 @@ def _static_url(versions: Mapping[str, str]) -> Any:
     return static
 
 
-@pass_context
-def _local_text(context: Context, text: object) -> str:
-    """A {"en": …, "zh": …} mapping (or LocalText) in the page's language."""
-    locale: str = context["locale"]
-    if text is None:
-        return ""
-    getter = getattr(text, "get", None)
-    if isinstance(text, Mapping):
-        return str(text.get(locale) or text.get("en") or next(iter(text.values()), ""))
-    if callable(getter):
-        return str(getter(locale))
-    return str(text)
+def _local_text(locale: Locale) -> Callable[[object], str]:
+    """The `local` filter of one language's environment: a {"en": …, "zh": …} mapping
+    (or LocalText) in that language. Bound to the language, so no context look-up."""
+
+    def local(text: object) -> str:
+        if text is None:
+            return ""
+        if isinstance(text, dict | Mapping):  # dict first: the ABC check is slower
+            return str(text.get(locale) or text.get("en") or next(iter(text.values()), ""))
+        getter = getattr(text, "get", None)
+        if callable(getter):
+            return str(getter(locale))
+        return str(text)
+
+    return local
 
 
 def _badge(count: int) -> str:
