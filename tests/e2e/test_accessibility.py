@@ -72,6 +72,24 @@ def _open_ticket_diagram(page: Any) -> None:
     page.wait_for_selector("[data-testid=ticket-diagram-canvas][data-ready]")
 
 
+def _urge_and_comment(page: Any) -> None:
+    """The ticket after its requester urged (the button then waits, with the time) and
+    commented (the shared ticket is urged once; later runs find the button waiting)."""
+    if page.locator("[data-testid=urge]:not([disabled])").count():
+        page.click("[data-testid=urge]")
+        page.wait_for_selector("[data-testid=urge-wait]")
+    page.fill("#note", "请补充近三个月的银行流水 / Please attach three months of statements")
+    page.click("[data-testid=add-comment]")
+    page.wait_for_selector("[data-kind=comment_added]")
+
+
+def _submit_blank_comment(page: Any) -> None:
+    """A comment of invisible characters only: refused beside the box."""
+    page.fill("#note", "\u200b\u200b")
+    page.click("[data-testid=add-comment]")
+    page.wait_for_selector("[data-testid=comment-error]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -89,6 +107,8 @@ PAGES = [
     Page("ticket-requester", REQUESTER, "{ticket}"),
     Page("ticket-approver", APPROVER, "{ticket}#task-{task}"),
     Page("ticket-values-changed", REQUESTER, "{changed}"),
+    Page("ticket-urged-and-commented", REQUESTER, "{ticket}", _urge_and_comment),
+    Page("ticket-comment-error", REQUESTER, "{ticket}", _submit_blank_comment),
     Page("tasks", APPROVER, "/tasks"),
     Page("tickets", REQUESTER, "/tickets"),
     Page("notifications", APPROVER, "/notifications?show=all"),

@@ -47,8 +47,11 @@ def test_the_requester_urges_and_the_button_then_waits_with_the_time(
     timeline = after.text[after.text.index('data-testid="timeline"') :]
     urged = timeline[timeline.index('data-kind="ticket_urged"') :]
     assert "催办" in urged[:400]
-    # The urged holders are named in the timeline entry.
-    assert "王芳" in urged[:800] or "刘洋" in urged[:800]
+    # Who urged whom: "张伟 催办了 王芳、刘洋、马丽" (the holders of both open reviews).
+    who = re.search(r'data-testid="urged">([^<]*)<', urged)
+    assert who is not None
+    assert who.group(1).startswith("张伟 催办了 ")
+    assert set(who.group(1).removeprefix("张伟 催办了 ").split("、")) == {"王芳", "刘洋", "马丽"}
 
     again = _post(requester, ticket_id, "urge")
     assert again.status_code == 429
