@@ -104,6 +104,24 @@ def _select(page: Any, element_id: str) -> None:
     sync_api.expect(page.get_by_test_id("panel-id")).to_have_text(element_id)
 
 
+def _select_flow(page: Any, flow_id: str) -> None:
+    """Clicks a point on the flow's line near its end (a straight flow's box has no height,
+    so Playwright calls it invisible, and a bent one's middle may be another flow's)."""
+    point = page.evaluate(
+        """(id) => {
+          const shape = `.djs-element[data-element-id="${id}"]`;
+          const line = document.querySelector(`${shape} .djs-visual > path`);
+          const at = line.getPointAtLength(line.getTotalLength() - 12);
+          const box = line.getBBox(), rect = line.getBoundingClientRect();
+          const scale = rect.width / box.width || rect.height / box.height;
+          return {x: rect.left + (at.x - box.x) * scale, y: rect.top + (at.y - box.y) * scale};
+        }""",
+        flow_id,
+    )
+    page.mouse.click(point["x"], point["y"])
+    sync_api.expect(page.get_by_test_id("panel-id")).to_have_text(flow_id)
+
+
 def test_designer_renames_a_step_and_publishes_a_countersign(
     chromium: Any, served: tuple[str, ServiceContext], shots: Path
 ) -> None:
@@ -151,6 +169,53 @@ def test_designer_renames_a_step_and_publishes_a_countersign(
     tab.close()
 
 
+def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
+    chromium: Any, served: tuple[str, ServiceContext]
+) -> None:
+    base, ctx = served
+    before = apps.current(ctx, "loan").version
+    tab = Tab(chromium, base, "admin")
+    page = _open_designer(tab)
+    expect = sync_api.expect
+
+    _select(page, "committee")
+    page.get_by_test_id("panel-assignee-kind").select_option("users")
+    page.fill("#panel-users", "liu.yang\nma.li\nzhou.hang")
+    page.get_by_test_id("panel-mode").select_option("vote")
+    page.get_by_test_id("panel-vote-rule").select_option("percent")
+    page.get_by_test_id("panel-vote-value").fill("60")
+    page.get_by_test_id("panel-vote-value").press("Tab")
+    page.select_option("#panel-vote-fail", "first_reject")
+    page.locator('[data-editable="purpose"]').check()
+
+    box = page.locator('.djs-element[data-element-id="Flow_amount_check_branch_review"]')
+    expect(box).to_have_count(1)
+    _select_flow(page, "Flow_amount_check_branch_review")
+    expect(page.get_by_test_id("panel-condition")).to_have_value("amount <= 50000")
+    page.get_by_test_id("panel-condition").fill("amount <= 80000")
+    page.get_by_test_id("panel-condition").press("Tab")
+
+    # leaving with unpublished changes asks first
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert not page.is_closed()
+
+    page.get_by_test_id("designer-publish").click()
+    expect(page.get_by_test_id("designer-status")).to_have_text(f"Published version {before + 1}.")
+    process = apps.current(ctx, "loan").spec.process
+    committee = process.nodes["committee"].to_dict()
+    assert committee["assignee"] == {"kind": "users", "users": ["liu.yang", "ma.li", "zhou.hang"]}
+    assert committee["approval"] == {"mode": "vote", "pass_percent": 60, "fail": "first_reject"}
+    assert committee["editable"] == ["purpose"]
+    [flow] = [f for f in process.flows if (f.source, f.target) == ("amount_check", "branch_review")]
+    assert flow.condition == "amount <= 80000"
+    assert [e for e in tab.errors if "status of 422" not in e] == []
+    tab.close()
+
+
 def test_a_gateway_without_a_way_out_is_refused_at_its_element(
     chromium: Any, served: tuple[str, ServiceContext], shots: Path
 ) -> None:
@@ -160,10 +225,7 @@ def test_a_gateway_without_a_way_out_is_refused_at_its_element(
     page = _open_designer(tab)
     expect = sync_api.expect
     # delete the only flow out of the join, with the element's own context pad
-    # a straight flow's box has no height, so Playwright calls it invisible: click its middle
-    box = page.locator('.djs-element[data-element-id="Flow_join_committee"]').first.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _select_flow(page, "Flow_join_committee")
     page.locator('.djs-context-pad .entry[data-action="delete"]').click()
     expect(page.locator('.djs-element[data-element-id="Flow_join_committee"]')).to_have_count(0)
 

@@ -140,7 +140,8 @@
       var approval = firstOf(bo, "flowdesk:Approval");
       $("panel-mode").value = (approval && approval.mode) || "single";
       var percent = approval && approval.pass_percent;
-      $("panel-vote-rule").value = percent ? "percent" : "count";
+      // a rule chosen before its number is typed is in no element yet: keep the choice
+      if (percent || (approval && approval.pass_count)) { $("panel-vote-rule").value = percent ? "percent" : "count"; }
       $("panel-vote-value").value = percent ? String(percent) : (approval && approval.pass_count ? String(approval.pass_count) : "");
       $("panel-vote-fail").value = (approval && approval.fail) || "unreachable";
       var editable = {};
