@@ -172,8 +172,9 @@ class EventOut(BaseModel):
     data: dict[str, Any] | None
     by_person: bool = Field(
         description="True for what people did (submitted, approved, rejected, changed"
-        " values); false for the engine's own passes (gateways, opened tasks, the outcome),"
-        " which the ticket page leaves out"
+        " values); false for the engine's own passes (gateways, opened tasks, a step's"
+        " tally, tasks closed by another approver's decision, the outcome): the ticket"
+        " page shows only the tallies and closures among those"
     )
 
 
