@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
 from api_client import API, Api, assert_problem, loan_values
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from flowdesk.main import context_from
 from flowdesk.services import jobs
 from flowdesk.services.context import ServiceContext
+from flowdesk.settings import Settings
 
 
 def _submit(api: Api, amount: str = "120000.00") -> str:
@@ -110,3 +117,20 @@ def test_openapi_declares_every_answer_as_problem_json(client: TestClient) -> No
             content = operation["responses"][str(status)]["content"]
             assert list(content) == ["application/problem+json"], status
     assert "201" in comment["responses"]
+
+
+def test_the_urge_interval_is_read_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWDESK_TICKETS__URGE_INTERVAL_MINUTES", "30")
+    ctx = context_from(Settings(database_url=f"sqlite:///{tmp_path / 'f.db'}"))
+    try:
+        assert ctx.urge_interval == timedelta(minutes=30)
+    finally:
+        ctx.db.dispose()
+    assert Settings().tickets.urge_interval_minutes == 30
+    monkeypatch.delenv("FLOWDESK_TICKETS__URGE_INTERVAL_MINUTES")
+    assert Settings().tickets.urge_interval_minutes == 240  # objectstack's 4 hours
+    monkeypatch.setenv("FLOWDESK_TICKETS__URGE_INTERVAL_MINUTES", "0")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -203,22 +203,39 @@ def test_simultaneous_urges_notify_once_and_refuse_the_rest(desk: Desk, clock: F
     assert audit.verify(desk.ctx).ok
 
 
-def test_a_comment_racing_an_approval_never_fails_it(desk: Desk, clock: FrozenClock) -> None:
-    for _ in range(10):
+def test_a_comment_racing_an_approval_never_fails_it(
+    desk: Desk, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not even a retry: the approval's one attempt wins its version check, because a note
+    never changes the ticket's version (ADR 0017)."""
+    attempts = [0]
+    complete_once = tickets._complete_once
+
+    def counted(*args: Any, **kwargs: Any) -> tickets.StepOutcome:
+        attempts[0] += 1
+        return complete_once(*args, **kwargs)
+
+    monkeypatch.setattr(tickets, "_complete_once", counted)
+    rounds = 20
+    for _ in range(rounds):
         ticket_id = desk.submit("120000.00")
         legal = desk.task(ticket_id, "legal_review")
-        results = _Racers(3).race(
+        results = _Racers(4).race(
             [
                 lambda t=legal.id: tickets.approve(
                     desk.ctx, actor=desk.actors["wang.fang"], task_id=t
                 ),
                 lambda t=ticket_id: _comment(desk, "ma.li", t, "请补充材料"),
+                lambda t=ticket_id: _comment(desk, "zhang.wei", t, "已补充"),
                 lambda t=ticket_id: _urge(desk, "zhang.wei", t),
             ]
         )
         assert isinstance(results[0], tickets.StepOutcome), results
-        assert isinstance(results[1], ticket_actions.Commented), results
-        assert isinstance(results[2], ticket_actions.Urged), results
+        assert all(isinstance(r, ticket_actions.Commented) for r in results[1:3]), results
+        assert isinstance(results[3], ticket_actions.Urged), results
+        kinds = [e.kind for e in desk.view(ticket_id).timeline]
+        assert kinds.count("comment_added") == 2 and kinds.count("task_approved") == 1
+    assert attempts[0] == rounds  # one attempt per approval: no retry, no 409
     assert audit.verify(desk.ctx).ok
 
 

@@ -64,13 +64,19 @@ def test_the_requester_urges_and_the_button_then_waits_with_the_time(
     assert "您的待办被催办，请尽快处理" in notices
 
 
-def test_the_urge_button_is_english_too(browser: Callable[..., Browser]) -> None:
+def test_the_urge_button_is_english_too(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
     requester = browser("zhang.wei", locale="en")
     ticket_id = requester.file_loan()
+    assert ">Urge</button>" in requester.get(f"/tickets/{ticket_id}").text
     _post(requester, ticket_id, "urge")
     page = requester.get(f"/tickets/{ticket_id}").text
-    assert ">Urge</button>" in page
     assert "Urged already. You can urge again at" in page
+    assert re.search(r'data-testid="urged">张伟 urged [^<]*刘洋', page)
+    jobs.run_due(demo_ctx, owner="test")
+    notices = browser("liu.yang", locale="en").get("/notifications").text
+    assert "You are urged to act on a task" in notices
 
 
 def test_only_the_requester_sees_the_urge_button(browser: Callable[..., Browser]) -> None:
