@@ -290,6 +290,11 @@ def task_rows(
     return list(conn.execute(_task_statement(_shape(f, order), done), params))
 
 
+# 已办: what the user did to a task (a return and a resubmission too); a task the engine
+# cancelled has no completed_by and was nobody's action (APPROVALS.md edge case 2).
+DONE_STATES = ("approved", "rejected", "returned", "resubmitted")
+
+
 @lru_cache(maxsize=_SHAPES_KEPT)
 def _task_statement(shape: _Shape, done: bool) -> Select[Any]:
     columns = (
@@ -310,7 +315,7 @@ def _task_statement(shape: _Shape, done: bool) -> Select[Any]:
         query = (
             select(*columns)
             .join(tickets, tickets.c.id == tasks.c.ticket_id)
-            .where(tasks.c.completed_by == user_id, tasks.c.state.in_(("approved", "rejected")))
+            .where(tasks.c.completed_by == user_id, tasks.c.state.in_(DONE_STATES))
         )
     else:
         row_id = assignees.c.task_id  # the index's order, so the planner walks it

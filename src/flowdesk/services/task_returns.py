@@ -1,0 +1,375 @@
+"""退回 (return) and 重新提交 (resubmit) through the services: the engine's ReturnTask and
+Resubmit commands, permission-checked, raced like approvals and written as one step.
+
+A return is decided by the holder of an open task: back to the applicant or to a node the
+ticket actually passed (the engine checks the target; `return_options` lists the ones it
+accepts by asking it). The applicant of a ticket returned to them resubmits it, with the
+start form's values checked exactly like a new submission and every change kept, old and
+new, in the timeline and the audit like an approver's edits. Each call is one
+transaction and the ticket's version decides races, exactly as `tickets.complete_task`:
+a return and an approval of the same task racing each other, one wins and the other is a
+409 `task_not_open`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from flowdesk.engines.access import Actor
+from flowdesk.engines.forms import FieldChange, clean_comment, validate_submission
+from flowdesk.engines.process import (
+    Resubmit,
+    ResubmitMode,
+    ReturnTask,
+    load_state,
+    step,
+)
+from flowdesk.kernel.errors import (
+    Conflict,
+    ErrorDetail,
+    FlowdeskError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.process_context import StepContext
+from flowdesk.services.registry import PublishedApp
+
+# One step's plumbing is shared with approvals: the effects become rows the same way.
+from flowdesk.services.tickets import (
+    MAX_COMMENT,
+    RACE_RETRIES,
+    Source,
+    StepOutcome,
+    _event,
+    _may_read,
+    _node_of,
+    _opened,
+    _recorded_change,
+    _StaleVersion,
+    _step_write,
+    search_change,
+)
+from flowdesk.store import steps as steps_store
+from flowdesk.store import tickets as tickets_store
+from flowdesk.store.steps import AuditRecord
+from flowdesk.store.tickets import TaskForStep
+
+APPLICANT = "applicant"  # the return target that sends a ticket back to who filed it
+RETURNED_NOTICE = "ticket_returned"  # to the holders of the tasks a return opens
+RESUBMIT_MODES: tuple[ResubmitMode, ...] = ("rerun", "straight_back")
+
+
+@dataclass(frozen=True)
+class ReturnTarget:
+    target: str  # APPLICANT or a node id
+    name: dict[str, str]  # en, zh
+
+
+@dataclass(frozen=True)
+class ReturnOptions:
+    """Where the holder of `task_id` may return it, and how the ticket comes back:
+    `resubmit` is the node's setting (rerun, straight_back or returner_chooses)."""
+
+    task_id: str
+    targets: tuple[ReturnTarget, ...]
+    resubmit: str
+
+    @property
+    def returner_chooses(self) -> bool:
+        return self.resubmit == "returner_chooses"
+
+
+def _open_row(ctx: ServiceContext, conn: Connection, actor: Actor, task_id: str) -> TaskForStep:
+    """The task and its ticket, refused the way approvals refuse (404 for a task the actor
+    may not see, 409 for one already closed)."""
+    row = tickets_store.task_for_step(conn, task_id)
+    state = load_state(row.ticket_state) if row is not None else None
+    open_task = state.tasks.get(task_id) if state is not None else None
+    is_assignee = open_task is not None and actor.user_id in open_task.assignees
+    if row is None or not (is_assignee or _may_read(actor, conn, row.ticket_id, row.requester_id)):
+        raise NotFound("Task not found", "task_not_found")
+    if row.state != "open":
+        raise Conflict(
+            "The task is no longer open: someone already decided or returned it, "
+            "or the ticket has ended",
+            "task_not_open",
+        )
+    return row
+
+
+def _names(app: PublishedApp, node_id: str) -> dict[str, str]:
+    node = app.spec.process.nodes[node_id]
+    return {"en": node.label("en"), "zh": node.label("zh")}
+
+
+def _applicant_names() -> dict[str, str]:
+    return {"en": "Applicant", "zh": "申请人"}
+
+
+def return_options(ctx: ServiceContext, actor: Actor, task_id: str) -> ReturnOptions:
+    """The targets the engine accepts for a return of this open task by `actor`: the
+    applicant and the passed nodes, in the order the ticket passed them, less those the
+    engine refuses (the current node, one on another parallel branch, one that would
+    strand a branch). Asking the engine itself keeps one definition of what is valid."""
+    with ctx.db.read() as conn:
+        row = _open_row(ctx, conn, actor, task_id)
+        app = ctx.apps.version(conn, row.app_version_id)
+        state = load_state(row.ticket_state)
+        task = state.tasks.get(task_id)
+        if task is None or actor.user_id not in task.assignees:
+            raise Forbidden("Only the task's assignees can return it", "not_assignee")
+        process = app.spec.process
+        if task.node_id == process.index.start.id:
+            raise Conflict("The ticket is already with its applicant", "ticket_returned")
+        step_ctx = StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation))
+        targets = []
+        for candidate in (None, *state.passed):
+            try:
+                step(
+                    process,
+                    state,
+                    ReturnTask(task_id, actor.user_id, candidate, values=row.values),
+                    step_ctx,
+                )
+            except FlowdeskError:
+                continue
+            if candidate is None:
+                targets.append(ReturnTarget(APPLICANT, _applicant_names()))
+            else:
+                targets.append(ReturnTarget(candidate, _names(app, candidate)))
+        return ReturnOptions(task_id, tuple(targets), process.nodes[task.node_id].resubmit)
+
+
+def return_task(
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    task_id: str,
+    target: str,
+    comment: str,
+    resubmit: str | None = None,
+    locale: str = "en",
+) -> StepOutcome:
+    """退回 open task `task_id` to `target` (APPLICANT or a node id), with a reason."""
+    comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale, required=True)
+    if not isinstance(target, str) or not target:
+        raise ValidationFailed(
+            "Choose where to return the ticket: the applicant or a step it passed",
+            [ErrorDetail("target", "required", "The return target is required")],
+            code="return_target_required",
+        )
+    if resubmit is not None and resubmit not in RESUBMIT_MODES:
+        raise ValidationFailed(
+            "resubmit is rerun or straight_back",
+            [ErrorDetail("resubmit", "invalid_choice", "Choose rerun or straight_back")],
+            code="invalid_resubmit",
+        )
+    mode: ResubmitMode | None = resubmit  # checked against RESUBMIT_MODES above
+    for _ in range(RACE_RETRIES):
+        try:
+            return _return_once(ctx, actor, task_id, target, comment, mode)
+        except _StaleVersion:
+            continue
+    raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
+
+
+def _return_once(
+    ctx: ServiceContext,
+    actor: Actor,
+    task_id: str,
+    target: str,
+    comment: str,
+    mode: ResubmitMode | None,
+) -> StepOutcome:
+    with ctx.db.write() as conn:
+        row = _open_row(ctx, conn, actor, task_id)
+        app = ctx.apps.version(conn, row.app_version_id)
+        state = load_state(row.ticket_state)
+        to = None if target == APPLICANT else target
+        result = step(
+            app.spec.process,
+            state,
+            ReturnTask(task_id, actor.user_id, to, comment, mode, values=row.values),
+            StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation)),
+        )
+        opened = _opened(result)
+        to_name = _applicant_names() if to is None else _names(app, to)
+        chosen = next(
+            (a.resubmit for a in result.state.activations.values() if a.returned_from), ""
+        )
+        write = _step_write(
+            app,
+            row.ticket_id,
+            result,
+            ctx.clock.now(),
+            row.requester_id,
+            None,
+            AuditRecord(
+                actor=actor.username,
+                action="task.return",
+                details={
+                    "task": task_id,
+                    "node": row.node_id,
+                    "to": target,
+                    "resubmit": chosen,
+                    "status": result.state.status,
+                    "opened": [_node_of(result, t) for t in opened],
+                },
+            ),
+            values=None,
+            expected_version=row.version,
+            status_before=row.ticket_status,
+        )
+        for event in write.events:
+            if event["kind"] == "task_returned":  # where it went, for the timeline
+                event["data"] = {"to": target, "to_name": to_name, "resubmit": chosen}
+        for notice in write.notices:
+            if notice["kind"] == "task_assigned":  # "returned to you", not a new task
+                notice["kind"] = RETURNED_NOTICE
+        written = steps_store.write_step(conn, write)
+    if not written.applied:
+        raise _StaleVersion()
+    return StepOutcome(row.ticket_id, result.state.status, opened)
+
+
+def returned_task_id(ctx: ServiceContext, actor: Actor, ticket_id: str) -> str | None:
+    """The applicant's open task of a ticket returned to them, if `actor` is that applicant."""
+    with ctx.db.read() as conn:
+        ticket = tickets_store.ticket_by_id(conn, ticket_id)
+        if ticket is None or ticket.requester_id != actor.user_id:
+            return None
+        return _start_task(ctx, conn, ticket_id)
+
+
+def resubmit(
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    ticket_id: str,
+    values: Mapping[str, object] | None = None,
+    comment: str = "",
+    source: Source = "json",
+    locale: str = "en",
+) -> StepOutcome:
+    """The applicant resubmits a ticket returned to them, with its start form's values
+    (None: as they are). The values are checked like a new submission's."""
+    comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
+    for _ in range(RACE_RETRIES):
+        try:
+            return _resubmit_once(ctx, actor, ticket_id, values, comment, source, locale)
+        except _StaleVersion:
+            continue
+    raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
+
+
+def _resubmit_once(
+    ctx: ServiceContext,
+    actor: Actor,
+    ticket_id: str,
+    values: Mapping[str, object] | None,
+    comment: str,
+    source: Source,
+    locale: str,
+) -> StepOutcome:
+    with ctx.db.write() as conn:
+        ticket = tickets_store.ticket_by_id(conn, ticket_id)
+        if ticket is None or not _may_read(actor, conn, ticket.id, ticket.requester_id):
+            raise NotFound("Ticket not found", "ticket_not_found")
+        if ticket.requester_id != actor.user_id:
+            raise Forbidden("Only the applicant resubmits a ticket", "not_applicant")
+        if ticket.status != "running":
+            raise Conflict(
+                "The ticket has finished; there is nothing to resubmit", "ticket_not_running"
+            )
+        task_id = _start_task(ctx, conn, ticket_id)
+        if task_id is None:
+            raise Conflict(
+                "The ticket is not returned to you; it can be resubmitted only after a return",
+                "not_returned",
+            )
+        row = tickets_store.task_for_step(conn, task_id)
+        assert row is not None
+        app = ctx.apps.version(conn, row.app_version_id)
+        current: dict[str, Any] = dict(row.values)
+        if values is not None:
+            clean = validate_submission(
+                app.spec.form, {**current, **values}, source=source, locale=locale
+            )
+        else:
+            clean = current
+        changes = _changes(app, current, clean)
+        recorded = [_recorded_change(change) for change in changes]
+        changed = [change.field for change in changes]
+        result = step(
+            app.spec.process,
+            load_state(row.ticket_state),
+            Resubmit(task_id, actor.user_id, comment, values=clean),
+            StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation)),
+        )
+        opened = _opened(result)
+        first_event = (
+            _event(
+                "values_changed",
+                actor_id=actor.user_id,
+                node_id=row.node_id,
+                task_id=task_id,
+                data={"fields": changed, "changes": recorded},
+            )
+            if changed
+            else None
+        )
+        write = _step_write(
+            app,
+            row.ticket_id,
+            result,
+            ctx.clock.now(),
+            row.requester_id,
+            first_event,
+            AuditRecord(
+                actor=actor.username,
+                action="ticket.resubmit",
+                details={
+                    "task": task_id,
+                    "status": result.state.status,
+                    "changed_fields": changed,
+                    "changes": recorded,
+                    "opened": [_node_of(result, t) for t in opened],
+                },
+            ),
+            values=clean if changed else None,
+            search=search_change(app, row.values, clean) if changed else None,
+            expected_version=row.version,
+            status_before=row.ticket_status,
+        )
+        written = steps_store.write_step(conn, write)
+    if not written.applied:
+        raise _StaleVersion()
+    return StepOutcome(row.ticket_id, result.state.status, opened)
+
+
+def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | None:
+    """The open task at the start node (a ticket returned to its applicant), if any."""
+    ticket = tickets_store.ticket_by_id(conn, ticket_id)
+    assert ticket is not None
+    start_id = ctx.apps.version(conn, ticket.app_version_id).spec.process.index.start.id
+    for task in tickets_store.tasks_of_ticket(conn, ticket_id):
+        if task.state == "open" and task.node_id == start_id:
+            return str(task.id)
+    return None
+
+
+def _changes(
+    app: PublishedApp, before: Mapping[str, object], after: Mapping[str, object]
+) -> tuple[FieldChange, ...]:
+    """Each form field whose stored value the resubmission changes, in form order."""
+    return tuple(
+        FieldChange(f.key, f.type, before.get(f.key), after.get(f.key))
+        for f in app.spec.form.fields
+        if before.get(f.key) != after.get(f.key)
+    )
