@@ -76,9 +76,14 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
             )
         if row.status != "running":
             raise Conflict("The ticket has finished: there is no one to urge", "ticket_not_running")
-        holders = notes_store.pending_holders(conn, ticket_id)
+        # One does not urge oneself (a ticket returned to its applicant waits on them).
+        holders = [
+            (task, user)
+            for task, user in notes_store.pending_holders(conn, ticket_id)
+            if user != actor.user_id
+        ]
         if not holders:
-            raise Conflict("No one holds an open task of this ticket now", "nothing_to_urge")
+            raise Conflict("No one else holds an open task of this ticket now", "nothing_to_urge")
         # Claimed before anything else is written: a concurrent urge waits here for our
         # COMMIT (PostgreSQL) or our turn as the writer (SQLite), then finds the window taken.
         if not notes_store.claim_urge_window(conn, ticket_id, now, ctx.urge_interval):
@@ -106,7 +111,6 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
             [
                 {"user_id": user, "kind": URGE_NOTICE, "task_id": task, "note_id": note_id}
                 for task, user in holders
-                if user != actor.user_id
             ],
         )
         names = org_store.display_names(conn, user_ids)
