@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from flowdesk.engines.apps import load_bundled_template
 from flowdesk.main import create_app
 from flowdesk.services import apps, demo
 from flowdesk.services.context import ServiceContext, fast_hasher
@@ -306,7 +308,14 @@ def _file_loan(tab: Tab) -> str:
 def test_the_ticket_page_marks_the_current_step_on_demand(
     chromium: Any, served: tuple[str, ServiceContext], shots: Path
 ) -> None:
-    base, _ctx = served
+    base, ctx = served
+    # legal review as 或签 of two people, so the diagram has a mode to name
+    definition = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
+    for node in definition["process"]["nodes"]:
+        if node["id"] == "legal_review":
+            node["assignee"] = {"kind": "users", "users": ["wang.fang", "he.jia"]}
+            node["approval"] = {"mode": "any"}
+    apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
     requester = Tab(chromium, base, "zhang.wei")
     ticket = _file_loan(requester)
     page = requester.page
@@ -331,9 +340,14 @@ def test_the_ticket_page_marks_the_current_step_on_demand(
             1
         )
     expect(canvas.locator('.djs-element.fd-current[data-element-id="committee"]')).to_have_count(0)
+    # who holds each current step, beside it
+    holders = canvas.get_by_test_id("diagram-holders")
+    expect(holders).to_have_count(2)
+    assert "Any one of 王芳, 何佳" in holders.all_inner_texts()
     expect(canvas.locator(".bjs-powered-by")).to_be_visible()
     expect(page.locator("#ticket-diagram-text")).to_contain_text("Current step")
     page.screenshot(path=str(shots / "ticket-diagram-1280.png"), full_page=True)
+    canvas.screenshot(path=str(shots / "ticket-diagram-canvas-1280.png"))
     assert requester.errors == []
 
     # someone who may not read the ticket learns nothing from its diagram

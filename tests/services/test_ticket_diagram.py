@@ -18,6 +18,8 @@ def test_a_new_loan_is_at_both_reviews_having_passed_the_split(desk: Desk) -> No
     found = ticket_diagram(desk.ctx, desk.actors["zhang.wei"], ticket)
     assert set(found.current) == {"legal_review", "finance_review"}
     assert set(found.passed) == {"start", "amount_check", "split"}
+    assert found.holders["legal_review"] == ("王芳",)
+    assert found.modes == {"legal_review": "single", "finance_review": "single"}
     assert 'id="legal_review"' in found.bpmn and "bpmndi:BPMNDiagram" in found.bpmn
 
 

@@ -7,13 +7,15 @@ read and a missing one look alike (404), so an id reveals nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import dump_app_bpmn
 from flowdesk.kernel.errors import NotFound
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.tickets import can_read
+from flowdesk.store import org as org_store
 from flowdesk.store import tickets as tickets_store
 
 # Timeline events that say the ticket went through a node (gateways and ends pass with
@@ -26,6 +28,9 @@ class TicketDiagram:
     bpmn: str  # BPMN 2.0 XML with its diagram (the app version's export)
     current: tuple[str, ...]  # node ids with an open task, in the order they opened
     passed: tuple[str, ...]  # node ids the ticket went through and is not at now
+    # per current node: who holds its open tasks (display names) and its approval mode
+    holders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    modes: Mapping[str, str] = field(default_factory=dict)
 
 
 def ticket_diagram(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketDiagram:
@@ -34,14 +39,27 @@ def ticket_diagram(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketD
         if row is None or not can_read(actor, conn, row):
             raise NotFound("Ticket not found", "ticket_not_found")
         app = ctx.apps.version(conn, row.app_version_id)
-        task_rows, _assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
+        task_rows, assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
         events = tickets_store.timeline(conn, ticket_id)
+        open_tasks = [t for t in task_rows if t.state == "open"]
+        names = org_store.display_names(conn, (u for t in open_tasks for u in assigned[t.id]))
     process = app.spec.process
-    current = tuple(dict.fromkeys(t.node_id for t in task_rows if t.state == "open"))
+    current = tuple(dict.fromkeys(t.node_id for t in open_tasks))
+    holders: dict[str, dict[str, None]] = {node: {} for node in current}
+    for task in open_tasks:
+        for user in assigned[task.id]:
+            holders[task.node_id][names.get(user, user)] = None
+    modes = {n: process.nodes[n].approval.mode for n in current if n in process.nodes}
     went_through = [process.start.id]
     went_through += [t.node_id for t in task_rows if t.state != "open"]
     went_through += [e.node_id for e in events if e.kind in _PASSING_EVENTS and e.node_id]
     passed = tuple(
         n for n in dict.fromkeys(went_through) if n not in current and n in process.nodes
     )
-    return TicketDiagram(dump_app_bpmn(app.spec), current, passed)
+    return TicketDiagram(
+        dump_app_bpmn(app.spec),
+        current,
+        passed,
+        {node: tuple(people) for node, people in holders.items()},
+        modes,
+    )

@@ -22,6 +22,12 @@ router = APIRouter()
 async def diagram(ctx: Ctx, session: CurrentSession, ticket_id: str) -> Response:
     found = await run_in_threadpool(ticket_diagram, ctx, session.actor, checked_id(ticket_id))
     return JSONResponse(
-        {"bpmn": found.bpmn, "current": list(found.current), "passed": list(found.passed)},
+        {
+            "bpmn": found.bpmn,
+            "current": list(found.current),
+            "passed": list(found.passed),
+            "holders": {node: list(people) for node, people in found.holders.items()},
+            "modes": dict(found.modes),
+        },
         headers=dict(SECURITY_HEADERS),
     )

@@ -42,6 +42,22 @@
     return new XMLSerializer().serializeToString(doc);
   }
 
+  // Under a current step: who holds it, and how they decide ("Any one of" for 或签).
+  function holdersNote(viewer, id, diagram) {
+    var names = (diagram.holders && diagram.holders[id]) || [];
+    if (!names.length) { return; }
+    var mode = diagram.modes && diagram.modes[id];
+    var template = details.getAttribute("data-mode-" + mode) || "{names}";
+    var note = document.createElement("div");
+    note.className = "fd-holders";
+    note.setAttribute("data-testid", "diagram-holders");
+    note.textContent = template.replace("{names}", names.join(details.dataset.listSep));
+    var shape = viewer.get("elementRegistry").get(id);
+    if (!shape) { return; }
+    // not scaled with a diagram fitted small: the names stay readable
+    viewer.get("overlays").add(id, "fd-holders", { position: { top: shape.height + 4, left: 0 }, html: note, scale: false });
+  }
+
   function fail() {
     var box = document.getElementById("ticket-diagram-error");
     box.textContent = details.dataset.msgFailed;
@@ -64,7 +80,10 @@
         var canvas = viewer.get("canvas");
         canvas.zoom("fit-viewport", "auto");
         diagram.passed.forEach(function (id) { canvas.addMarker(id, "fd-passed"); });
-        diagram.current.forEach(function (id) { canvas.addMarker(id, "fd-current"); });
+        diagram.current.forEach(function (id) {
+          canvas.addMarker(id, "fd-current");
+          holdersNote(viewer, id, diagram);
+        });
         container.setAttribute("data-ready", "1");
       });
     }).catch(fail);
