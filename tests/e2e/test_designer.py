@@ -124,6 +124,18 @@ def _select_flow(page: Any, flow_id: str) -> None:
     sync_api.expect(page.get_by_test_id("panel-id")).to_have_text(flow_id)
 
 
+def _tab_leaves(page: Any, container: str) -> None:
+    """Focus in the diagram is no keyboard trap: Tab moves on past it."""
+    page.locator(f"{container} svg").first.focus()
+    inside = "(sel) => document.querySelector(sel).contains(document.activeElement)"
+    assert page.evaluate(inside, container)  # bpmn-js's canvas takes focus (for its keys)
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if not page.evaluate(inside, container):
+            return
+    raise AssertionError(f"Tab stays inside {container}")
+
+
 def test_designer_renames_a_step_and_publishes_a_countersign(
     chromium: Any, served: tuple[str, ServiceContext], shots: Path
 ) -> None:
@@ -145,6 +157,7 @@ def test_designer_renames_a_step_and_publishes_a_countersign(
     page.get_by_test_id("panel-mode").select_option("all")
     expect(page.get_by_test_id("designer-dirty")).to_be_visible()
     page.screenshot(path=str(shots / "designer-1280.png"), full_page=True)
+    _tab_leaves(page, "#designer-canvas")
 
     page.get_by_test_id("designer-check").click()
     expect(page.get_by_test_id("designer-status")).to_have_text(
@@ -348,6 +361,7 @@ def test_the_ticket_page_marks_the_current_step_on_demand(
     expect(page.locator("#ticket-diagram-text")).to_contain_text("Current step")
     page.screenshot(path=str(shots / "ticket-diagram-1280.png"), full_page=True)
     canvas.screenshot(path=str(shots / "ticket-diagram-canvas-1280.png"))
+    _tab_leaves(page, "#ticket-diagram-canvas")
     assert requester.errors == []
 
     # someone who may not read the ticket learns nothing from its diagram
