@@ -21,6 +21,7 @@ from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
+from flowdesk.api.task_returns import router as task_returns_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext
@@ -85,6 +86,7 @@ def create_app(
     api.add_middleware(ops.NoStore)
     api.include_router(api_router)
     api.include_router(ticket_actions_router)
+    api.include_router(task_returns_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
 

@@ -11,7 +11,7 @@ import pytest
 from api_client import API, Api, loan_values
 from pydantic import BaseModel, TypeAdapter
 
-from flowdesk.api import schemas
+from flowdesk.api import schemas, task_returns
 from flowdesk.api.answers import answer
 
 
@@ -58,6 +58,17 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
         )
     marked = api.post("zhang.wei", "/notifications/read", json={"all": True})
     _same_as_the_model(marked, schemas.MarkedOut)
+
+    # 退回 and 重新提交 (api/task_returns.py): the targets, the return, the resubmission
+    disburse = decided.json()["opened_task_ids"][0]
+    targets = api.get("zhao.lei", f"/tasks/{disburse}/return-targets")
+    _same_as_the_model(targets, task_returns.ReturnTargetsOut)
+    returned = api.post(
+        "zhao.lei", f"/tasks/{disburse}/return", json={"target": "applicant", "comment": "补充"}
+    )
+    _same_as_the_model(returned, schemas.StepOut)
+    resubmitted = api.post("zhang.wei", f"/tickets/{ticket_id}/resubmit", json={})
+    _same_as_the_model(resubmitted, schemas.StepOut)
 
 
 class _Moment(BaseModel):

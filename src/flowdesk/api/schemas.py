@@ -258,7 +258,9 @@ class StepOut(BaseModel):
 NOTIFICATION_KINDS = (
     "task_assigned: a task waits for you; ticket_approved / ticket_rejected: a ticket you"
     " filed finished; ticket_urged: the requester urges (催办) your open task (task_id);"
-    " ticket_commented: someone commented on a ticket you filed or hold a task of"
+    " ticket_commented: someone commented on a ticket you filed or hold a task of;"
+    " ticket_returned: a ticket was returned (退回) to you, its applicant or an earlier step's"
+    " approver (task_id: your task)"
 )
 
 
