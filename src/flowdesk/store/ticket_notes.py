@@ -84,36 +84,40 @@ def last_urged_at(conn: Connection, ticket_id: str) -> datetime | None:
     ).scalar_one_or_none()
 
 
+# Built once with a bound parameter: building the union and its cache key per call cost
+# more than running it (store/auth_lookup.py says why).
+_step_rows = select(
+    literal(0).label("source"),
+    steps.c.at,
+    steps.c.version.label("seq"),
+    steps.c.events,
+    type_coerce(null(), String).label("kind"),
+    type_coerce(null(), String).label("actor_id"),
+    type_coerce(null(), String).label("comment"),
+    type_coerce(null(), JsonDoc).label("data"),
+    type_coerce(null(), String).label("note_id"),
+).where(steps.c.ticket_id == bindparam("ticket_id"))
+_note_rows = select(
+    literal(1),
+    notes.c.at,
+    literal(0),
+    type_coerce(null(), JsonDoc),
+    notes.c.kind,
+    notes.c.actor_id,
+    notes.c.comment,
+    notes.c.data,
+    notes.c.id,
+).where(notes.c.ticket_id == bindparam("ticket_id"))
+_TIMELINE = union_all(_step_rows, _note_rows).order_by("source", "seq", "at", "note_id")
+
+
 def timeline_with_notes(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
     """The ticket's timeline: its steps' events and its notes merged by time, in ONE
     statement (the ticket page's reads stay at four). Steps keep their version order;
     a note at the same instant as a step comes after the step's events."""
-    step_rows = select(
-        literal(0).label("source"),
-        steps.c.at,
-        steps.c.version.label("seq"),
-        steps.c.events,
-        type_coerce(null(), String).label("kind"),
-        type_coerce(null(), String).label("actor_id"),
-        type_coerce(null(), String).label("comment"),
-        type_coerce(null(), JsonDoc).label("data"),
-        type_coerce(null(), String).label("note_id"),
-    ).where(steps.c.ticket_id == bindparam("ticket_id"))
-    note_rows = select(
-        literal(1),
-        notes.c.at,
-        literal(0),
-        type_coerce(null(), JsonDoc),
-        notes.c.kind,
-        notes.c.actor_id,
-        notes.c.comment,
-        notes.c.data,
-        notes.c.id,
-    ).where(notes.c.ticket_id == bindparam("ticket_id"))
-    query = union_all(step_rows, note_rows).order_by("source", "seq", "at", "note_id")
     from_steps: list[TimelineEvent] = []
     from_notes: list[TimelineEvent] = []
-    for row in conn.execute(query, {"ticket_id": ticket_id}):
+    for row in conn.execute(_TIMELINE, {"ticket_id": ticket_id}):
         if row.source == 0:
             from_steps.extend(
                 TimelineEvent(
