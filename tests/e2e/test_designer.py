@@ -202,6 +202,7 @@ def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
     page.get_by_test_id("panel-vote-value").press("Tab")
     page.select_option("#panel-vote-fail", "first_reject")
     page.locator('[data-editable="purpose"]').check()
+    page.get_by_test_id("panel-resubmit").select_option("straight_back")
 
     box = page.locator('.djs-element[data-element-id="Flow_amount_check_branch_review"]')
     expect(box).to_have_count(1)
@@ -225,6 +226,7 @@ def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
     assert committee["assignee"] == {"kind": "users", "users": ["liu.yang", "ma.li", "zhou.hang"]}
     assert committee["approval"] == {"mode": "vote", "pass_percent": 60, "fail": "first_reject"}
     assert committee["editable"] == ["purpose"]
+    assert committee["resubmit"] == "straight_back"
     [flow] = [f for f in process.flows if (f.source, f.target) == ("amount_check", "branch_review")]
     assert flow.condition == "amount <= 80000"
     assert [e for e in tab.errors if "status of 422" not in e] == []

@@ -17,7 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from flowdesk.engines.process.spec import APPROVAL_MODES, ASSIGNEE_KINDS, MAX_MANAGER_LEVEL
+from flowdesk.engines.process.spec import (
+    APPROVAL_MODES,
+    ASSIGNEE_KINDS,
+    MAX_MANAGER_LEVEL,
+    RESUBMIT_SETTINGS,
+)
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
 from flowdesk.services import apps
 from flowdesk.web import bpmn_assets
@@ -47,6 +52,7 @@ def designer(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> R
             "assignee_kinds": ASSIGNEE_KINDS,
             "approval_modes": APPROVAL_MODES,
             "max_level": MAX_MANAGER_LEVEL,
+            "resubmit_settings": RESUBMIT_SETTINGS,
             "assets": bpmn_assets,
         },
         session=session,

@@ -8,6 +8,8 @@
   if (!root) { return; }
   var data = root.dataset;
   var FLOWDESK_EXPRESSION = "https://flowdesk.dev/schema/expression";
+  // node settings the panel writes that the writer can only spell as flowdesk:option
+  var PANEL_OPTIONS = { assignee: true, approval: true, resubmit: true };
   var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
   var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
@@ -81,6 +83,17 @@
     return null;
   }
 
+  // a node setting without an element of its own: <flowdesk:option key="...">JSON</flowdesk:option>
+  function optionValue(bo, key) {
+    var values = extensionValues(bo);
+    for (var i = 0; i < values.length; i++) {
+      if (values[i].$type === "flowdesk:Option" && values[i].key === key) {
+        try { return JSON.parse(values[i].body || "null"); } catch (e) { return null; }
+      }
+    }
+    return null;
+  }
+
   function isChinese(text) { return /[\u3400-\u9fff]/.test(text || ""); }
 
   // --- showing the selected element ---------------------------------------------------
@@ -144,6 +157,8 @@
       if (percent || (approval && approval.pass_count)) { $("panel-vote-rule").value = percent ? "percent" : "count"; }
       $("panel-vote-value").value = percent ? String(percent) : (approval && approval.pass_count ? String(approval.pass_count) : "");
       $("panel-vote-fail").value = (approval && approval.fail) || "unreachable";
+      var resubmit = optionValue(bo, "resubmit");
+      $("panel-resubmit").value = typeof resubmit === "string" ? resubmit : "rerun";
       var editable = {};
       extensionValues(bo).forEach(function (v) { if (v.$type === "flowdesk:Editable") { editable[v.field] = true; } });
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
@@ -174,7 +189,7 @@
     var kept = extensionValues(bo).filter(function (v) {
       if (MANAGED[v.$type]) { return false; }
       // a setting the writer could only spell as an option is replaced by the panel's element
-      return !(isTask && v.$type === "flowdesk:Option" && (v.key === "assignee" || v.key === "approval"));
+      return !(isTask && v.$type === "flowdesk:Option" && PANEL_OPTIONS[v.key]);
     });
     var values = [];
     [["zh", $("panel-name-zh").value.trim()], ["en", $("panel-name-en").value.trim()]].forEach(function (pair) {
@@ -201,6 +216,10 @@
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
         if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
       });
+      var resubmit = $("panel-resubmit").value;
+      if (resubmit !== "rerun") {
+        values.push(create("flowdesk:Option", { key: "resubmit", body: JSON.stringify(resubmit) }));
+      }
       var mode = $("panel-mode").value;
       if (mode !== "single") {
         var approval = { mode: mode };
