@@ -16,7 +16,8 @@ def test_the_decision_form_posts_only_the_comment(browser: Callable[..., Browser
     page = browser("li.na").get(f"/tickets/{ticket_id}").text
     (form,) = FORM_BLOCK.findall(page)
     names = set(re.findall(r'name="([^"]+)"', form))
-    assert names == {"csrf_token", "ticket_id", "comment"}
+    # and the 退回 button's target (its resubmit choice only where the returner chooses)
+    assert names == {"csrf_token", "ticket_id", "comment", "target"}
 
 
 def test_a_value_posted_with_the_approval_is_refused(browser: Callable[..., Browser]) -> None:

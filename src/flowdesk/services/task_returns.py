@@ -258,7 +258,8 @@ def resubmit(
     locale: str = "en",
 ) -> StepOutcome:
     """The applicant resubmits a ticket returned to them, with its start form's values
-    (None: as they are). The values are checked like a new submission's."""
+    (None: as they are; from the API, the changed fields; from the web form, all of them).
+    The values that result are checked exactly like a new submission's."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     for _ in range(RACE_RETRIES):
         try:
@@ -297,12 +298,13 @@ def _resubmit_once(
         assert row is not None
         app = ctx.apps.version(conn, row.app_version_id)
         current: dict[str, Any] = dict(row.values)
-        if values is not None:
-            clean = validate_submission(
-                app.spec.form, {**current, **values}, source=source, locale=locale
-            )
-        else:
+        if values is None:
             clean = current
+        else:
+            # A web form posts the whole start form, as a new ticket does (an unticked box
+            # posts nothing); an API client sends only the fields it changes.
+            given = values if source == "html" else {**current, **values}
+            clean = validate_submission(app.spec.form, given, source=source, locale=locale)
         changes = _changes(app, current, clean)
         recorded = [_recorded_change(change) for change in changes]
         changed = [change.field for change in changes]

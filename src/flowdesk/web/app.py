@@ -25,6 +25,7 @@ from flowdesk.web.pages import (
     tasks,
     ticket_diagram,
     ticket_notes,
+    ticket_returns,
     tickets,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
@@ -40,6 +41,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         home,
         apps,
         tickets,
+        ticket_returns,
         ticket_notes,
         tasks,
         notifications,

@@ -43,6 +43,8 @@ FLASH_CODES = frozenset(
         "logged_in",
         "urged",
         "commented",
+        "returned",
+        "resubmitted",
     }
 )
 

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
-from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
-from flowdesk.services import apps, tickets, views
+from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, ValidationFailed
+from flowdesk.services import apps, task_returns, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web import bpmn_assets
@@ -34,7 +34,8 @@ OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn"})
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
-DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment"})
+# The return's target and resubmit choice share the form (its 退回 button posts them).
+DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class TimelineRow:
     changes: tuple[ValueChange, ...] = ()
     decided_by: str = ""  # a task closed by this person's decision on its step
     tally: Mapping[str, int] | None = None  # a decided step: approved, rejected, required…
+    returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,17 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 else (),
                 decided_by=decided_by,
                 tally=_tally(data) if entry.kind == "node_decided" else None,
+                returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
             )
         )
     return rows
+
+
+def _returned_to(data: Mapping[str, Any], locale: Locale) -> str:
+    name = data.get("to_name")
+    if isinstance(name, Mapping):
+        return str(name.get(locale) or name.get("en") or data.get("to") or "")
+    return str(data.get("to") or "")
 
 
 def _tally(data: Mapping[str, Any]) -> dict[str, int]:
@@ -180,6 +190,10 @@ def ticket_page(
 ) -> HTMLResponse:
     locale = request_locale(request)
     view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
+    # A ticket returned to its applicant waits on their resubmission, not a decision.
+    resubmit_task = task_returns.returned_task_id(ctx, session.actor, view.id)
+    actionable = tuple(t for t in view.actionable_by(session.actor) if t.id != resubmit_task)
+    return_options = _return_options(ctx, session, actionable)
     return render(
         request,
         "ticket.html",
@@ -187,7 +201,11 @@ def ticket_page(
             "ticket": view,
             "rows": value_rows(view.form, view.values, locale),
             "open_tasks": view.open_tasks,
-            "actionable": view.actionable_by(session.actor),
+            "actionable": actionable,
+            "return_options": return_options,
+            "resubmit_task": resubmit_task,
+            "return_error": None,  # a return that failed (pages/ticket_returns.py)
+            "return_target": "",
             "timeline": timeline_rows(view, locale),
             "bpmn_assets": bpmn_assets,
             "action_error": action_error,
@@ -200,6 +218,20 @@ def ticket_page(
         status=status,
         session=session,
     )
+
+
+def _return_options(
+    ctx: ServiceContext, session: WebSession, tasks: tuple[views.TaskView, ...]
+) -> dict[str, task_returns.ReturnOptions]:
+    """Where each of my open tasks may be returned (退回); a task closed since the page's
+    read (someone decided it) offers none."""
+    found = {}
+    for task in tasks:
+        try:
+            found[task.id] = task_returns.return_options(ctx, session.actor, task.id)
+        except FlowdeskError:
+            continue
+    return found
 
 
 @router.get("/tickets/{ticket_id}")
