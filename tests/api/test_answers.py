@@ -11,7 +11,7 @@ import pytest
 from api_client import API, Api, loan_values
 from pydantic import BaseModel, TypeAdapter
 
-from flowdesk.api import schemas, task_returns
+from flowdesk.api import schemas, task_returns, ticket_actions
 from flowdesk.api.answers import answer
 
 
@@ -58,6 +58,10 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
         )
     marked = api.post("zhang.wei", "/notifications/read", json={"all": True})
     _same_as_the_model(marked, schemas.MarkedOut)
+    urged = api.post("zhang.wei", f"/tickets/{ticket_id}/urge")
+    _same_as_the_model(urged, ticket_actions.UrgeOut)
+    commented = api.post("li.na", f"/tickets/{ticket_id}/comments", json={"comment": "请补充材料"})
+    _same_as_the_model(commented, ticket_actions.CommentOut, status=201)
 
     # 退回 and 重新提交 (api/task_returns.py): the targets, the return, the resubmission
     disburse = decided.json()["opened_task_ids"][0]

@@ -2,7 +2,7 @@
 
 A route that returns a pydantic model has FastAPI dump it to a dict, validate that dict
 again against the response model and serialize the result: three passes over the answer,
-a quarter of a 20-row list's CPU (ADR 0018). The routes of `routes.py` build their
+a quarter of a 20-row list's CPU (ADR 0018). The public API's routes build their
 answer as plain data in the response model's field order and return `answer(data)`;
 the model stays the route's `response_model`, so the OpenAPI document is unchanged.
 `tests/api/test_answers.py` holds every route's bytes to the model's own serialization of

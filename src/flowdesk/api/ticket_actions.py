@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from flowdesk.api import body
+from flowdesk.api.answers import answer
 from flowdesk.api.deps import Ctx, CurrentActor, operation_id
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.schemas import PersonOut, Strict
@@ -51,7 +52,7 @@ def _locale(request: Request) -> str:
     tags=["tickets"],
     responses={429: {"description": DESCRIPTIONS[429]}},
 )
-async def urge_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> UrgeOut:
+async def urge_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
     """催办: notify the holders of the ticket's open tasks again, naming it by its serial.
 
     The requester or an administrator only (403 `urge_not_allowed`), on a running ticket
@@ -61,11 +62,13 @@ async def urge_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx
     done = await run_in_threadpool(
         ticket_actions.urge, ctx, actor=actor, ticket_id=ticket_id, locale=_locale(request)
     )
-    return UrgeOut(
-        ticket_id=done.ticket_id,
-        at=done.at,
-        urged=[PersonOut(id=u, name=n) for u, n in zip(done.user_ids, done.names, strict=True)],
-        next_urge_at=done.next_urge_at,
+    return answer(
+        {
+            "ticket_id": done.ticket_id,
+            "at": done.at,
+            "urged": [{"id": u, "name": n} for u, n in zip(done.user_ids, done.names, strict=True)],
+            "next_urge_at": done.next_urge_at,
+        }
     )
 
 
@@ -78,7 +81,7 @@ async def urge_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx
 )
 async def comment_on_ticket(
     ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx
-) -> CommentOut:
+) -> Response:
     """A comment without a decision, by anyone who may read the ticket (finished ones
     too). The requester and the holders of its open tasks are notified, never the author;
     it appears in the timeline (`comment_added`) and the audit log. A bad comment is a 422
@@ -92,10 +95,13 @@ async def comment_on_ticket(
         comment=data.comment,
         locale=_locale(request),
     )
-    return CommentOut(
-        id=done.note_id,
-        ticket_id=done.ticket_id,
-        at=done.at,
-        author=PersonOut(id=actor.user_id, name=actor.display_name),
-        comment=done.comment,
+    return answer(
+        {
+            "id": done.note_id,
+            "ticket_id": done.ticket_id,
+            "at": done.at,
+            "author": {"id": actor.user_id, "name": actor.display_name},
+            "comment": done.comment,
+        },
+        status_code=201,
     )
