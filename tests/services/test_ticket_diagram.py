@@ -7,9 +7,10 @@ import pytest
 import yaml
 from loan_desk import Desk
 
+from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.kernel.errors import NotFound
-from flowdesk.services import apps
+from flowdesk.services import apps, task_returns, tickets
 from flowdesk.services.ticket_diagram import ticket_diagram
 
 
@@ -55,3 +56,33 @@ def test_someone_who_may_not_read_the_ticket_gets_not_found(desk: Desk) -> None:
     assert refused.value.code == "ticket_not_found"
     with pytest.raises(NotFound):
         ticket_diagram(desk.ctx, desk.actors["zhang.wei"], "0" * 32)
+
+
+def _holder(desk: Desk, ticket: str, node: str) -> Actor:
+    task = desk.task(ticket, node)
+    holder = next(p.id for p in task.assignees)
+    return next(a for a in desk.actors.values() if a.user_id == holder)
+
+
+def test_a_return_makes_the_steps_after_its_target_to_come_again(desk: Desk) -> None:
+    ticket = desk.submit("30000.00")  # the branch manager, then disbursement
+    tickets.approve(
+        desk.ctx,
+        actor=_holder(desk, ticket, "branch_review"),
+        task_id=desk.task(ticket, "branch_review").id,
+    )
+    found = ticket_diagram(desk.ctx, desk.actors["zhang.wei"], ticket)
+    assert found.current == ("disburse",)
+    assert {"start", "amount_check", "branch_review"} <= set(found.passed)
+
+    task_returns.return_task(
+        desk.ctx,
+        actor=_holder(desk, ticket, "disburse"),
+        task_id=desk.task(ticket, "disburse").id,
+        target="branch_review",
+        comment="请补充材料",
+    )
+    found = ticket_diagram(desk.ctx, desk.actors["zhang.wei"], ticket)
+    assert found.current == ("branch_review",)
+    # passed before the target: still passed; the target and after it: to come again
+    assert set(found.passed) == {"start", "amount_check"}

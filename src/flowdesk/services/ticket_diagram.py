@@ -7,7 +7,7 @@ read and a missing one look alike (404), so an id reveals nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flowdesk.engines.access import Actor
@@ -17,6 +17,7 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.services.tickets import can_read
 from flowdesk.store import org as org_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.tickets import TimelineEvent
 
 # Timeline events that say the ticket went through a node (gateways and ends pass with
 # node_passed; the start is passed when the ticket is submitted).
@@ -50,12 +51,8 @@ def ticket_diagram(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketD
         for user in assigned[task.id]:
             holders[task.node_id][names.get(user, user)] = None
     modes = {n: process.nodes[n].approval.mode for n in current if n in process.nodes}
-    went_through = [process.start.id]
-    went_through += [t.node_id for t in task_rows if t.state != "open"]
-    went_through += [e.node_id for e in events if e.kind in _PASSING_EVENTS and e.node_id]
-    passed = tuple(
-        n for n in dict.fromkeys(went_through) if n not in current and n in process.nodes
-    )
+    went_through = _went_through(process.start.id, events)
+    passed = tuple(n for n in went_through if n not in current and n in process.nodes)
     return TicketDiagram(
         dump_app_bpmn(app.spec),
         current,
@@ -63,3 +60,19 @@ def ticket_diagram(ctx: ServiceContext, actor: Actor, ticket_id: str) -> TicketD
         {node: tuple(people) for node, people in holders.items()},
         modes,
     )
+
+
+def _went_through(start: str, events: Sequence[TimelineEvent]) -> list[str]:
+    """The nodes passed, in the order first passed. A 退回 (task_returned) takes the
+    ticket back: its target and every node passed after it are to come again (a return
+    to the applicant leaves only the start)."""
+    order: dict[str, None] = {start: None}
+    for event in events:
+        if event.kind in _PASSING_EVENTS and event.node_id:
+            order.setdefault(event.node_id, None)
+        elif event.kind == "task_returned":
+            target = (event.data or {}).get("to")
+            kept = list(order)
+            cut = kept.index(target) if target in order else 1
+            order = dict.fromkeys(kept[:cut])
+    return list(order)
