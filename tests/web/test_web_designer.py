@@ -67,6 +67,8 @@ def test_a_dry_run_publishes_nothing_and_publish_answers_the_version(
     checked = _posted(admin, "/admin/apps/loan/designer/check", bpmn, token)
     assert checked.status_code == 200, checked.text
     assert checked.json() == {"ok": True, "warnings": []}
+    assert checked.headers["Cache-Control"] == "no-store"
+    assert checked.headers["X-Content-Type-Options"] == "nosniff"
     assert apps.current(demo_ctx, "loan").version == before
 
     published = _posted(admin, "/admin/apps/loan/designer/publish", bpmn, token).json()

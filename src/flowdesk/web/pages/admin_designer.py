@@ -11,6 +11,7 @@ header, and answer JSON: every problem at its element id, the warnings, the vers
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,8 +26,9 @@ from flowdesk.engines.process.spec import (
 )
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
 from flowdesk.services import apps
+from flowdesk.services.auth import WebSession
 from flowdesk.web import bpmn_assets
-from flowdesk.web.render import render, request_locale
+from flowdesk.web.render import SECURITY_HEADERS, render, request_locale
 from flowdesk.web.session import CSRF_HEADER, CsrfRefused, Ctx, CurrentSession, csrf_ok
 
 router = APIRouter(prefix="/admin/apps")
@@ -69,7 +71,7 @@ async def check(request: Request, ctx: Ctx, session: CurrentSession, key: str) -
         checked = await run_in_threadpool(apps.check_bpmn, ctx, session.actor, data, key)
     except (DefinitionInvalid, NotFound) as exc:
         return _problems(exc.errors or [ErrorDetail("", exc.code, exc.message)])
-    return JSONResponse({"ok": True, "warnings": _details(checked.warnings)})
+    return _json({"ok": True, "warnings": _details(checked.warnings)})
 
 
 @router.post("/{key}/designer/publish")
@@ -82,7 +84,7 @@ async def publish(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     except (DefinitionInvalid, NotFound) as exc:
         return _problems(exc.errors or [ErrorDetail("", exc.code, exc.message)])
     published = result.published
-    return JSONResponse(
+    return _json(
         {
             "ok": True,
             "key": published.key,
@@ -93,7 +95,7 @@ async def publish(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     )
 
 
-async def _posted_xml(request: Request, session: Any) -> bytes | Response:
+async def _posted_xml(request: Request, session: WebSession) -> bytes | Response:
     if not csrf_ok(session.csrf_token, request.headers.get(CSRF_HEADER)):
         raise CsrfRefused()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -103,7 +105,7 @@ async def _posted_xml(request: Request, session: Any) -> bytes | Response:
     return await request.body()
 
 
-def _details(details: Any) -> list[dict[str, str | None]]:
+def _details(details: Iterable[ErrorDetail]) -> list[dict[str, str | None]]:
     """Each problem or warning with the element it names, so a click can select it."""
     listed = []
     for detail in details:
@@ -120,4 +122,9 @@ def _details(details: Any) -> list[dict[str, str | None]]:
 
 
 def _problems(errors: list[ErrorDetail], status: int = 422) -> JSONResponse:
-    return JSONResponse({"ok": False, "errors": _details(errors)}, status_code=status)
+    return _json({"ok": False, "errors": _details(errors)}, status)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    # nosniff, no-store and the rest, as every page of flowdesk
+    return JSONResponse(body, status_code=status, headers=dict(SECURITY_HEADERS))
