@@ -21,7 +21,7 @@ import yaml
 
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.main import create_app
-from flowdesk.services import apps, auth, demo, tickets, views
+from flowdesk.services import apps, auth, demo, task_returns, tickets, views
 from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.settings import Settings
 from flowdesk.store import org as org_store
@@ -60,6 +60,7 @@ class Site:
     task_id: str
     browser: Any
     changed_ticket_path: str = ""  # a ticket whose values an approver changed
+    returned_ticket_path: str = ""  # a ticket returned (退回) to its applicant
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def context(
@@ -157,6 +158,35 @@ def file_changed_loan(ctx: ServiceContext) -> str:
     return filed.ticket_id
 
 
+def file_returned_loan(ctx: ServiceContext) -> str:
+    """A loan the finance reviewer (APPROVER) returned (退回) to its applicant with a
+    reason, through the services; it waits on the applicant's resubmission."""
+    with ctx.db.read() as conn:
+        actor = {
+            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
+            for name in (REQUESTER, APPROVER)
+        }
+    values = {
+        "applicant_name": "王小明",
+        "amount": "180000.00",
+        "term_months": 12,
+        "credit_rating": "B",
+        "region": "west",
+        "purpose": "门店装修",
+    }
+    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
+    view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
+    [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
+    task_returns.return_task(
+        ctx,
+        actor=actor[APPROVER],
+        task_id=task.id,
+        target=task_returns.APPLICANT,
+        comment="请补充装修预算明细和近三个月流水",
+    )
+    return filed.ticket_id
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -193,6 +223,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Si
         site.task_id = page.locator("section[id^=task-]").first.get_attribute("id")[5:]  # type: ignore[index]
         context.close()
         site.changed_ticket_path = "/tickets/" + file_changed_loan(ctx)
+        site.returned_ticket_path = "/tickets/" + file_returned_loan(ctx)
         yield site
     ctx.db.dispose()
 

@@ -90,11 +90,32 @@ def _submit_blank_comment(page: Any) -> None:
     page.wait_for_selector("[data-testid=comment-error]")
 
 
+def _return_without_a_reason(page: Any) -> None:
+    """退回 with no reason: refused beside the comment box before anything is sent."""
+    page.select_option("select[name=target]", "applicant")
+    page.click("[data-testid=return]")
+    page.wait_for_selector(
+        "text="
+        + (
+            "请填写退回原因。"
+            if "zh" in page.evaluate("document.documentElement.lang")
+            else "Please give a reason for returning."
+        )
+    )
+
+
+def _resubmit_without_the_purpose(page: Any) -> None:
+    """The resubmit form with a required field emptied: the errors beside each field."""
+    page.fill("#f-purpose", "")
+    page.click("[data-testid=resubmit]")
+    page.wait_for_selector("[data-testid=error-summary]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
     user: str | None  # None: not logged in
-    path: str  # {ticket}, {task} and {changed} are filled in from the demo data
+    path: str  # {ticket}, {task}, {changed} and {returned} are filled in from the demo data
     then: Callable[[Any], None] | None = None  # run after loading, before axe
 
 
@@ -109,6 +130,11 @@ PAGES = [
     Page("ticket-values-changed", REQUESTER, "{changed}"),
     Page("ticket-urged-and-commented", REQUESTER, "{ticket}", _urge_and_comment),
     Page("ticket-comment-error", REQUESTER, "{ticket}", _submit_blank_comment),
+    Page("ticket-return-no-reason", APPROVER, "{ticket}#task-{task}", _return_without_a_reason),
+    Page("ticket-returned-to-applicant", REQUESTER, "{returned}"),
+    Page("ticket-returned-reader", APPROVER, "{returned}"),
+    Page("ticket-resubmit", REQUESTER, "{returned}/resubmit"),
+    Page("ticket-resubmit-errors", REQUESTER, "{returned}/resubmit", _resubmit_without_the_purpose),
     Page("tasks", APPROVER, "/tasks"),
     Page("tickets", REQUESTER, "/tickets"),
     Page("notifications", APPROVER, "/notifications?show=all"),
@@ -137,7 +163,10 @@ PAGES = [
 
 def url_of(page: Page, site: Site) -> str:
     return page.path.format(
-        ticket=site.ticket_path, task=site.task_id, changed=site.changed_ticket_path
+        ticket=site.ticket_path,
+        task=site.task_id,
+        changed=site.changed_ticket_path,
+        returned=site.returned_ticket_path,
     )
 
 
