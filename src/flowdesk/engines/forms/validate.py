@@ -155,9 +155,7 @@ def _type_message(field: FieldSpec) -> str:
     return "invalid_type_text"
 
 
-def clean_comment(
-    text: str, *, max_length: int, locale: str = "en", required: bool = False
-) -> str:
+def clean_comment(text: str, *, max_length: int, locale: str = "en", required: bool = False) -> str:
     """An approver's comment as stored: line ends as "\n", surrounding blanks stripped.
 
     The same rules as a multi-line text field: no control characters but newline and tab
