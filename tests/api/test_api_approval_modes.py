@@ -3,33 +3,15 @@ other's approve is a 409 problem, and the ticket's timeline says whose decision 
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
 from api_client import Api, assert_problem, loan_values
 
-from flowdesk.engines.apps import load_bundled_template
+from approval_apps import DEPUTIES, Step, line_app, yaml_of
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
 
 
 def _publish_or_sign(ctx: ServiceContext) -> None:
-    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
-    definition["key"] = "deputies"
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "deputies",
-                "type": "user_task",
-                "assignee": {"kind": "users", "users": ["chen.jing", "yang.guang"]},
-                "approval": {"mode": "any"},
-            },
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [{"from": "start", "to": "deputies"}, {"from": "deputies", "to": "end"}],
-    }
-    apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
+    apps.publish_yaml(ctx, yaml_of(line_app("deputies", (Step("deputies", DEPUTIES, "any"),))))
 
 
 def _own_task(api: Api, username: str, ticket_id: str) -> str:

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
+from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.main import create_app
 from flowdesk.services import apps, auth, demo, task_returns, tickets, views
 from flowdesk.services.context import ServiceContext, fast_hasher
+from flowdesk.services.task_steps import StepOutcome
 from flowdesk.settings import Settings
 from flowdesk.store import org as org_store
 from live_server import serving
@@ -122,6 +124,21 @@ def fill_loan_form(page: Any) -> None:
     page.fill("#f-purpose", "采购原材料，补充流动资金")
 
 
+def _at_finance_review(
+    ctx: ServiceContext, values: dict[str, Any]
+) -> tuple[dict[str, Actor], StepOutcome, views.TaskView]:
+    """A loan REQUESTER files, and APPROVER's task at finance review."""
+    with ctx.db.read() as conn:
+        actor = {
+            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
+            for name in (REQUESTER, APPROVER)
+        }
+    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
+    view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
+    [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
+    return actor, filed, task
+
+
 def file_changed_loan(ctx: ServiceContext) -> str:
     """A loan whose finance reviewer (APPROVER) changed the rating and the purpose while
     approving, through the services as the API does (the web form offers no value
@@ -132,11 +149,6 @@ def file_changed_loan(ctx: ServiceContext) -> str:
         if node["id"] == "finance_review":
             node["editable"] = ["credit_rating", "purpose"]
     apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
-    with ctx.db.read() as conn:
-        actor = {
-            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
-            for name in (REQUESTER, APPROVER)
-        }
     values = {
         "applicant_name": "韩梅梅",
         "amount": "250000.00",
@@ -145,9 +157,7 @@ def file_changed_loan(ctx: ServiceContext) -> str:
         "region": "south",
         "purpose": "购置冷链运输车辆两台，用于生鲜配送业务扩张",
     }
-    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
-    view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
-    [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
+    actor, filed, task = _at_finance_review(ctx, values)
     tickets.approve(
         ctx,
         actor=actor[APPROVER],
@@ -161,11 +171,6 @@ def file_changed_loan(ctx: ServiceContext) -> str:
 def file_returned_loan(ctx: ServiceContext) -> str:
     """A loan the finance reviewer (APPROVER) returned (退回) to its applicant with a
     reason, through the services; it waits on the applicant's resubmission."""
-    with ctx.db.read() as conn:
-        actor = {
-            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
-            for name in (REQUESTER, APPROVER)
-        }
     values = {
         "applicant_name": "王小明",
         "amount": "180000.00",
@@ -174,9 +179,7 @@ def file_returned_loan(ctx: ServiceContext) -> str:
         "region": "west",
         "purpose": "门店装修",
     }
-    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
-    view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
-    [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
+    actor, filed, task = _at_finance_review(ctx, values)
     task_returns.return_task(
         ctx,
         actor=actor[APPROVER],

@@ -18,47 +18,23 @@ import pytest
 import yaml
 from loan_desk import Desk, loan_values
 
-from flowdesk.engines.apps import load_bundled_template
+from approval_apps import CONTRACT_STEPS, DEPUTIES, REVIEWERS, line_app, yaml_of
 from flowdesk.kernel.errors import Conflict, DefinitionInvalid, FlowdeskError
 from flowdesk.services import apps, tickets, views
 from flowdesk.services.list_query import parse_list_query
 
-REVIEWERS = ("wang.fang", "liu.yang", "ma.li")
-DEPUTIES = ("chen.jing", "yang.guang")
 RACE_ROUNDS = 25
 
 
 def _contract_app() -> str:
-    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
-    definition["key"] = "contract"
-    definition["name"] = {"en": "Contract review", "zh": "合同审查"}
-    definition["serial_prefix"] = "HT"
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "review",
-                "type": "user_task",
-                "name": {"en": "Review", "zh": "会签审查"},
-                "assignee": {"kind": "users", "users": list(REVIEWERS)},
-                "approval": {"mode": "all"},
-            },
-            {
-                "id": "deputies",
-                "type": "user_task",
-                "name": {"en": "Deputy head", "zh": "副行长审批"},
-                "assignee": {"kind": "users", "users": list(DEPUTIES)},
-                "approval": {"mode": "any"},
-            },
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [
-            {"from": "start", "to": "review"},
-            {"from": "review", "to": "deputies"},
-            {"from": "deputies", "to": "end"},
-        ],
-    }
-    return yaml.safe_dump(definition, allow_unicode=True)
+    return yaml_of(
+        line_app(
+            "contract",
+            CONTRACT_STEPS,
+            name={"en": "Contract review", "zh": "合同审查"},
+            serial_prefix="HT",
+        )
+    )
 
 
 @pytest.fixture

@@ -6,19 +6,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-import yaml
 from web_helpers import Browser
 
+from approval_apps import CONTRACT_STEPS, REVIEWERS, line_app, yaml_of
 from flowdesk.engines.access import Actor
-from flowdesk.engines.apps import load_bundled_template
 from flowdesk.services import apps, tickets, views
 from flowdesk.services.context import ServiceContext
 
-REVIEWERS = ("wang.fang", "liu.yang", "ma.li")
-DEPUTIES = ("chen.jing", "yang.guang")
 TAG = re.compile(r"<[^>]+>")
 
 
@@ -30,34 +26,7 @@ def _text(fragment: str) -> str:
 def decided_ticket(demo_ctx: ServiceContext, actors: dict[str, Actor]) -> str:
     """A contract whose three reviewers approved (会签) and yang.guang approved for the
     deputies (或签), closing chen.jing's task."""
-    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
-    definition["key"] = "contract"
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "review",
-                "type": "user_task",
-                "name": {"en": "Review", "zh": "会签审查"},
-                "assignee": {"kind": "users", "users": list(REVIEWERS)},
-                "approval": {"mode": "all"},
-            },
-            {
-                "id": "deputies",
-                "type": "user_task",
-                "name": {"en": "Deputy head", "zh": "副行长审批"},
-                "assignee": {"kind": "users", "users": list(DEPUTIES)},
-                "approval": {"mode": "any"},
-            },
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [
-            {"from": "start", "to": "review"},
-            {"from": "review", "to": "deputies"},
-            {"from": "deputies", "to": "end"},
-        ],
-    }
-    apps.publish_yaml(demo_ctx, yaml.safe_dump(definition, allow_unicode=True))
+    apps.publish_yaml(demo_ctx, yaml_of(line_app("contract", CONTRACT_STEPS)))
     ticket_id = tickets.submit(
         demo_ctx,
         actor=actors["zhang.wei"],

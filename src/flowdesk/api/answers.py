@@ -17,6 +17,8 @@ from decimal import Decimal
 
 from fastapi.responses import Response
 
+from flowdesk.services.task_steps import StepOutcome
+
 
 def _json_value(value: object) -> str:
     # pydantic writes an aware UTC datetime with "Z", other offsets as "+08:00"
@@ -36,3 +38,14 @@ _encode = json.JSONEncoder(
 def answer(data: object, status_code: int = 200) -> Response:
     """`data` (dicts, lists, text, numbers, UTC datetimes) as an application/json answer."""
     return Response(_encode(data).encode(), status_code=status_code, media_type="application/json")
+
+
+def step_answer(outcome: StepOutcome) -> Response:
+    """What every action on a ticket answers (StepOut): the ticket, its status, the tasks opened."""
+    return answer(
+        {
+            "ticket_id": outcome.ticket_id,
+            "status": outcome.status,
+            "opened_task_ids": list(outcome.opened_task_ids),
+        }
+    )

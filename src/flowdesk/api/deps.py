@@ -61,3 +61,8 @@ async def presented_token(
 
 
 PresentedToken = Annotated[str, Depends(presented_token)]
+
+
+def request_locale(request: Request) -> str:
+    """The language of the caller's messages: zh when Accept-Language starts with it."""
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"

@@ -10,8 +10,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from flowdesk import __version__
 from flowdesk.api import body
-from flowdesk.api.answers import answer
-from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, PresentedToken, operation_id
+from flowdesk.api.answers import answer, step_answer
+from flowdesk.api.deps import (
+    Ctx,
+    CurrentActor,
+    Cursor,
+    Limit,
+    PresentedToken,
+    operation_id,
+    request_locale,
+)
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -36,7 +44,6 @@ from flowdesk.api.schemas import (
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from flowdesk.services import apps, auth, notifications, org, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
-from flowdesk.services.tickets import StepOutcome
 
 # Operation ids are the handlers' names in camelCase (listTasks, approveTask).
 router = APIRouter(generate_unique_id_function=operation_id)
@@ -74,14 +81,6 @@ def _task(task: views.TaskView) -> dict[str, Any]:
         "ticket_subject": task.ticket_subject or None,
         "ticket_status": task.ticket_status or None,
         "summary": _summary(task.summary),
-    }
-
-
-def _step(outcome: StepOutcome) -> dict[str, Any]:
-    return {
-        "ticket_id": outcome.ticket_id,
-        "status": outcome.status,
-        "opened_task_ids": list(outcome.opened_task_ids),
     }
 
 
@@ -215,9 +214,9 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
         app_key=key,
         values=data.values,
         source="json",
-        locale=_locale(request),
+        locale=request_locale(request),
     )
-    filed = await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, _locale(request))
+    filed = await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, request_locale(request))
     return answer(filed, status_code=201)
 
 
@@ -234,7 +233,7 @@ def list_tickets(
     A bad, unknown or repeated parameter is a 422 `invalid_query` naming each one."""
     query = _list_query(request, params, default_sort="created")
     scope = "mine" if params.mine else params.scope
-    page = views.ticket_list(ctx, actor, query, scope=scope, locale=_locale(request))
+    page = views.ticket_list(ctx, actor, query, scope=scope, locale=request_locale(request))
     return answer(
         {
             "items": [
@@ -305,7 +304,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
 def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
-    return answer(_ticket(ctx, actor, ticket_id, _locale(request)))
+    return answer(_ticket(ctx, actor, ticket_id, request_locale(request)))
 
 
 @router.get("/tasks", response_model=TaskPage, tags=["tasks"])
@@ -327,14 +326,14 @@ def list_tasks(
         holder = org.task_holder(ctx, actor, query.assignee)
         requester = actor.username if query.requester == "me" else query.requester
         query = replace(query, assignee="me", requester=requester)
-    page = views.task_list(ctx, holder, query, done=done, locale=_locale(request))
+    page = views.task_list(ctx, holder, query, done=done, locale=request_locale(request))
     return answer({"items": [_task(t) for t in page.items], "next_cursor": page.next_cursor})
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
 def get_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
     """One task, with its ticket's serial; a task on a ticket the caller cannot see is 404."""
-    return answer(_task(views.task(ctx, actor, task_id, locale=_locale(request))))
+    return answer(_task(views.task(ctx, actor, task_id, locale=request_locale(request))))
 
 
 async def _act(
@@ -354,9 +353,9 @@ async def _act(
         comment=data.comment,
         values=data.values,
         source="json",
-        locale=_locale(request),
+        locale=request_locale(request),
     )
-    return answer(_step(result))
+    return step_answer(result)
 
 
 @router.post(
@@ -395,7 +394,7 @@ def list_notifications(
         unread_only=state == "unread",
         cursor=cursor,
         limit=limit,
-        locale=_locale(request),
+        locale=request_locale(request),
     )
     return answer(
         {

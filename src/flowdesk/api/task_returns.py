@@ -11,12 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from flowdesk.api import body
-from flowdesk.api.answers import answer
-from flowdesk.api.deps import Ctx, CurrentActor, operation_id
+from flowdesk.api.answers import answer, step_answer
+from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.schemas import StepOut, Strict
 from flowdesk.services import task_returns
-from flowdesk.services.tickets import MAX_COMMENT, StepOutcome
+from flowdesk.services.tickets import MAX_COMMENT
 
 router = APIRouter(generate_unique_id_function=operation_id)
 
@@ -69,18 +69,6 @@ class ReturnTargetsOut(BaseModel):
     )
 
 
-def _locale(request: Request) -> str:
-    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
-
-
-def _step(outcome: StepOutcome) -> dict[str, Any]:
-    return {
-        "ticket_id": outcome.ticket_id,
-        "status": outcome.status,
-        "opened_task_ids": list(outcome.opened_task_ids),
-    }
-
-
 @router.get(
     "/tasks/{task_id}/return-targets",
     response_model=ReturnTargetsOut,
@@ -127,9 +115,9 @@ async def return_task(task_id: str, request: Request, actor: CurrentActor, ctx: 
         target=data.target,
         comment=data.comment,
         resubmit=data.resubmit,
-        locale=_locale(request),
+        locale=request_locale(request),
     )
-    return answer(_step(result))
+    return step_answer(result)
 
 
 @router.post(
@@ -154,6 +142,6 @@ async def resubmit_ticket(
         values=data.values,
         comment=data.comment,
         source="json",
-        locale=_locale(request),
+        locale=request_locale(request),
     )
-    return answer(_step(result))
+    return step_answer(result)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from flowdesk.api import body
 from flowdesk.api.answers import answer
-from flowdesk.api.deps import Ctx, CurrentActor, operation_id
+from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.schemas import PersonOut, Strict
 from flowdesk.services import ticket_actions
@@ -42,10 +42,6 @@ class CommentOut(BaseModel):
     comment: str = Field(description="As stored: line ends as newline, blanks trimmed")
 
 
-def _locale(request: Request) -> str:
-    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
-
-
 @router.post(
     "/tickets/{ticket_id}/urge",
     response_model=UrgeOut,
@@ -60,7 +56,7 @@ async def urge_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx
     default), whoever urges: sooner is 429 `urged_too_soon` with Retry-After and a
     message saying when. Recorded in the timeline (`ticket_urged`) and the audit log."""
     done = await run_in_threadpool(
-        ticket_actions.urge, ctx, actor=actor, ticket_id=ticket_id, locale=_locale(request)
+        ticket_actions.urge, ctx, actor=actor, ticket_id=ticket_id, locale=request_locale(request)
     )
     return answer(
         {
@@ -93,7 +89,7 @@ async def comment_on_ticket(
         actor=actor,
         ticket_id=ticket_id,
         comment=data.comment,
-        locale=_locale(request),
+        locale=request_locale(request),
     )
     return answer(
         {

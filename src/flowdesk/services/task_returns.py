@@ -25,7 +25,6 @@ from flowdesk.engines.process import (
     Resubmit,
     ResubmitMode,
     ReturnTask,
-    load_state,
     step,
 )
 from flowdesk.kernel.errors import (
@@ -37,28 +36,19 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.services.context import ServiceContext
-from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
-
-# One step's plumbing is shared with approvals: the effects become rows the same way.
-from flowdesk.services.tickets import (
-    MAX_COMMENT,
-    RACE_RETRIES,
-    Source,
+from flowdesk.services.task_steps import (
     StepOutcome,
-    _event,
-    _may_read,
-    _node_of,
-    _opened,
-    _recorded_change,
-    _StaleVersion,
-    _step_write,
-    search_change,
+    may_read,
+    open_task_row,
+    raced,
+    step_context,
+    task_step,
+    value_changes,
 )
-from flowdesk.store import steps as steps_store
+from flowdesk.services.tickets import MAX_COMMENT, Source, search_change
 from flowdesk.store import tickets as tickets_store
-from flowdesk.store.steps import AuditRecord
-from flowdesk.store.tickets import TaskForStep
+from flowdesk.store.steps import AuditRecord, StepWrite
 
 APPLICANT = "applicant"  # the return target that sends a ticket back to who filed it
 RETURNED_NOTICE = "ticket_returned"  # to the holders of the tasks a return opens
@@ -85,24 +75,6 @@ class ReturnOptions:
         return self.resubmit == "returner_chooses"
 
 
-def _open_row(ctx: ServiceContext, conn: Connection, actor: Actor, task_id: str) -> TaskForStep:
-    """The task and its ticket, refused the way approvals refuse (404 for a task the actor
-    may not see, 409 for one already closed)."""
-    row = tickets_store.task_for_step(conn, task_id)
-    state = load_state(row.ticket_state) if row is not None else None
-    open_task = state.tasks.get(task_id) if state is not None else None
-    is_assignee = open_task is not None and actor.user_id in open_task.assignees
-    if row is None or not (is_assignee or _may_read(actor, conn, row.ticket_id, row.requester_id)):
-        raise NotFound("Task not found", "task_not_found")
-    if row.state != "open":
-        raise Conflict(
-            "The task is no longer open: someone already decided or returned it, "
-            "or the ticket has ended",
-            "task_not_open",
-        )
-    return row
-
-
 def _names(app: PublishedApp, node_id: str) -> dict[str, str]:
     node = app.spec.process.nodes[node_id]
     return {"en": node.label("en"), "zh": node.label("zh")}
@@ -118,16 +90,15 @@ def return_options(ctx: ServiceContext, actor: Actor, task_id: str) -> ReturnOpt
     engine refuses (the current node, one on another parallel branch, one that would
     strand a branch). Asking the engine itself keeps one definition of what is valid."""
     with ctx.db.read() as conn:
-        row = _open_row(ctx, conn, actor, task_id)
+        row, state = open_task_row(conn, actor, task_id)
         app = ctx.apps.version(conn, row.app_version_id)
-        state = load_state(row.ticket_state)
         task = state.tasks.get(task_id)
         if task is None or actor.user_id not in task.assignees:
             raise Forbidden("Only the task's assignees can return it", "not_assignee")
         process = app.spec.process
         if task.node_id == process.index.start.id:
             raise Conflict("The ticket is already with its applicant", "ticket_returned")
-        step_ctx = StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation))
+        step_ctx = step_context(ctx, conn, app, row)
         targets = []
         for candidate in (None, *state.passed):
             try:
@@ -171,71 +142,47 @@ def return_task(
             code="invalid_resubmit",
         )
     mode: ResubmitMode | None = resubmit  # checked against RESUBMIT_MODES above
-    for _ in range(RACE_RETRIES):
-        try:
-            return _return_once(ctx, actor, task_id, target, comment, mode)
-        except _StaleVersion:
-            continue
-    raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
+    return raced(ctx, lambda conn: _return_once(ctx, conn, actor, task_id, target, comment, mode))
 
 
 def _return_once(
     ctx: ServiceContext,
+    conn: Connection,
     actor: Actor,
     task_id: str,
     target: str,
     comment: str,
     mode: ResubmitMode | None,
-) -> StepOutcome:
-    with ctx.db.write() as conn:
-        row = _open_row(ctx, conn, actor, task_id)
-        app = ctx.apps.version(conn, row.app_version_id)
-        state = load_state(row.ticket_state)
-        to = None if target == APPLICANT else target
-        result = step(
-            app.spec.process,
-            state,
-            ReturnTask(task_id, actor.user_id, to, comment, mode, values=row.values),
-            StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation)),
-        )
-        opened = _opened(result)
-        to_name = _applicant_names() if to is None else _names(app, to)
-        chosen = next(
-            (a.resubmit for a in result.state.activations.values() if a.returned_from), ""
-        )
-        write = _step_write(
-            app,
-            row.ticket_id,
-            result,
-            ctx.clock.now(),
-            row.requester_id,
-            None,
-            AuditRecord(
-                actor=actor.username,
-                action="task.return",
-                details={
-                    "task": task_id,
-                    "node": row.node_id,
-                    "to": target,
-                    "resubmit": chosen,
-                    "status": result.state.status,
-                    "opened": [_node_of(result, t) for t in opened],
-                },
-            ),
-            values=None,
-            expected_version=row.version,
-            status_before=row.ticket_status,
-        )
-        for event in write.events:
-            if event["kind"] == "task_returned":  # where it went, for the timeline
-                event["data"] = {"to": target, "to_name": to_name, "resubmit": chosen}
-        for notice in write.notices:
-            if notice["kind"] == "task_assigned":  # "returned to you", not a new task
-                notice["kind"] = RETURNED_NOTICE
-        written = steps_store.write_step(conn, write)
-    if not written.applied:
-        raise _StaleVersion()
-    return StepOutcome(row.ticket_id, result.state.status, opened)
+) -> tuple[StepWrite, StepOutcome]:
+    row, state = open_task_row(conn, actor, task_id)
+    app = ctx.apps.version(conn, row.app_version_id)
+    to = None if target == APPLICANT else target
+    result = step(
+        app.spec.process,
+        state,
+        ReturnTask(task_id, actor.user_id, to, comment, mode, values=row.values),
+        step_context(ctx, conn, app, row),
+    )
+    to_name = _applicant_names() if to is None else _names(app, to)
+    chosen = next((a.resubmit for a in result.state.activations.values() if a.returned_from), "")
+    write, outcome = task_step(
+        app,
+        row,
+        result,
+        ctx.clock.now(),
+        AuditRecord(
+            actor=actor.username,
+            action="task.return",
+            details={"task": task_id, "node": row.node_id, "to": target, "resubmit": chosen},
+        ),
+    )
+    for event in write.events:
+        if event["kind"] == "task_returned":  # where it went, for the timeline
+            event["data"] = {"to": target, "to_name": to_name, "resubmit": chosen}
+    for notice in write.notices:
+        if notice["kind"] == "task_assigned":  # "returned to you", not a new task
+            notice["kind"] = RETURNED_NOTICE
+    return write, outcome
 
 
 def returned_task_id(ctx: ServiceContext, actor: Actor, ticket_id: str) -> str | None:
@@ -261,98 +208,70 @@ def resubmit(
     (None: as they are; from the API, the changed fields; from the web form, all of them).
     The values that result are checked exactly like a new submission's."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
-    for _ in range(RACE_RETRIES):
-        try:
-            return _resubmit_once(ctx, actor, ticket_id, values, comment, source, locale)
-        except _StaleVersion:
-            continue
-    raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
+    return raced(
+        ctx,
+        lambda conn: _resubmit_once(ctx, conn, actor, ticket_id, values, comment, source, locale),
+    )
 
 
 def _resubmit_once(
     ctx: ServiceContext,
+    conn: Connection,
     actor: Actor,
     ticket_id: str,
     values: Mapping[str, object] | None,
     comment: str,
     source: Source,
     locale: str,
-) -> StepOutcome:
-    with ctx.db.write() as conn:
-        ticket = tickets_store.ticket_by_id(conn, ticket_id)
-        if ticket is None or not _may_read(actor, conn, ticket.id, ticket.requester_id):
-            raise NotFound("Ticket not found", "ticket_not_found")
-        if ticket.requester_id != actor.user_id:
-            raise Forbidden("Only the applicant resubmits a ticket", "not_applicant")
-        if ticket.status != "running":
-            raise Conflict(
-                "The ticket has finished; there is nothing to resubmit", "ticket_not_running"
-            )
-        task_id = _start_task(ctx, conn, ticket_id)
-        if task_id is None:
-            raise Conflict(
-                "The ticket is not returned to you; it can be resubmitted only after a return",
-                "not_returned",
-            )
-        row = tickets_store.task_for_step(conn, task_id)
-        assert row is not None
-        app = ctx.apps.version(conn, row.app_version_id)
-        current: dict[str, Any] = dict(row.values)
-        if values is None:
-            clean = current
-        else:
-            # A web form posts the whole start form, as a new ticket does (an unticked box
-            # posts nothing); an API client sends only the fields it changes.
-            given = values if source == "html" else {**current, **values}
-            clean = validate_submission(app.spec.form, given, source=source, locale=locale)
-        changes = _changes(app, current, clean)
-        recorded = [_recorded_change(change) for change in changes]
-        changed = [change.field for change in changes]
-        result = step(
-            app.spec.process,
-            load_state(row.ticket_state),
-            Resubmit(task_id, actor.user_id, comment, values=clean),
-            StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation)),
+) -> tuple[StepWrite, StepOutcome]:
+    ticket = tickets_store.ticket_by_id(conn, ticket_id)
+    if ticket is None or not may_read(actor, conn, ticket.id, ticket.requester_id):
+        raise NotFound("Ticket not found", "ticket_not_found")
+    if ticket.requester_id != actor.user_id:
+        raise Forbidden("Only the applicant resubmits a ticket", "not_applicant")
+    if ticket.status != "running":
+        raise Conflict(
+            "The ticket has finished; there is nothing to resubmit", "ticket_not_running"
         )
-        opened = _opened(result)
-        first_event = (
-            _event(
-                "values_changed",
-                actor_id=actor.user_id,
-                node_id=row.node_id,
-                task_id=task_id,
-                data={"fields": changed, "changes": recorded},
-            )
-            if changed
-            else None
+    task_id = _start_task(ctx, conn, ticket_id)
+    if task_id is None:
+        raise Conflict(
+            "The ticket is not returned to you; it can be resubmitted only after a return",
+            "not_returned",
         )
-        write = _step_write(
-            app,
-            row.ticket_id,
-            result,
-            ctx.clock.now(),
-            row.requester_id,
-            first_event,
-            AuditRecord(
-                actor=actor.username,
-                action="ticket.resubmit",
-                details={
-                    "task": task_id,
-                    "status": result.state.status,
-                    "changed_fields": changed,
-                    "changes": recorded,
-                    "opened": [_node_of(result, t) for t in opened],
-                },
-            ),
-            values=clean if changed else None,
-            search=search_change(app, row.values, clean) if changed else None,
-            expected_version=row.version,
-            status_before=row.ticket_status,
-        )
-        written = steps_store.write_step(conn, write)
-    if not written.applied:
-        raise _StaleVersion()
-    return StepOutcome(row.ticket_id, result.state.status, opened)
+    row, state = open_task_row(conn, actor, task_id)
+    app = ctx.apps.version(conn, row.app_version_id)
+    current: dict[str, Any] = dict(row.values)
+    if values is None:
+        clean = current
+    else:
+        # A web form posts the whole start form, as a new ticket does (an unticked box
+        # posts nothing); an API client sends only the fields it changes.
+        given = values if source == "html" else {**current, **values}
+        clean = validate_submission(app.spec.form, given, source=source, locale=locale)
+    first_event, changed, recorded = value_changes(
+        actor.user_id, row, task_id, _changes(app, current, clean)
+    )
+    result = step(
+        app.spec.process,
+        state,
+        Resubmit(task_id, actor.user_id, comment, values=clean),
+        step_context(ctx, conn, app, row),
+    )
+    return task_step(
+        app,
+        row,
+        result,
+        ctx.clock.now(),
+        AuditRecord(
+            actor=actor.username,
+            action="ticket.resubmit",
+            details={"task": task_id, "changed_fields": changed, "changes": recorded},
+        ),
+        first_event=first_event,
+        values=clean if changed else None,
+        search=search_change(app, row.values, clean) if changed else None,
+    )
 
 
 def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | None:

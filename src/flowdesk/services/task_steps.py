@@ -1,0 +1,308 @@
+"""One command on a running ticket, as every task action runs it: the open task read and
+refused the one way, the engine's result turned into rows, and the write raced.
+
+Approvals, returns, resubmits and the actions that follow them (转交, 加签, 撤回 …) differ
+only in the engine command they send and what they add to the audit; the rest is here.
+Each attempt is one transaction; the ticket's version decides races, and an attempt that
+lost one (another task of the same ticket moved first) is re-run on the fresh state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from flowdesk.engines.access import Actor, ResourceFacts, decide
+from flowdesk.engines.audit import mask_personal
+from flowdesk.engines.forms import FieldChange, FieldType
+from flowdesk.engines.process import (
+    InstanceFinished,
+    InstanceState,
+    NodeDecided,
+    NodePassed,
+    StepResult,
+    TaskClosed,
+    TaskOpened,
+    dump_state,
+    load_state,
+)
+from flowdesk.kernel.errors import Conflict, NotFound
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.process_context import StepContext
+from flowdesk.services.registry import PublishedApp
+from flowdesk.store import steps as steps_store
+from flowdesk.store import tickets as tickets_store
+from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
+from flowdesk.store.tickets import TaskForStep
+
+RACE_RETRIES = 5
+_FREE_TEXT = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL})
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    ticket_id: str
+    status: str
+    opened_task_ids: tuple[str, ...]
+
+
+Attempt = Callable[[Connection], tuple[StepWrite, StepOutcome]]
+
+
+def raced(ctx: ServiceContext, attempt: Attempt) -> StepOutcome:
+    """Runs `attempt` in a write transaction until its write wins the version check."""
+    for _ in range(RACE_RETRIES):
+        with ctx.db.write() as conn:
+            write, outcome = attempt(conn)
+            written = steps_store.write_step(conn, write)
+        if written.applied:  # on PostgreSQL known once the transaction has ended
+            return outcome
+    raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
+
+
+def open_task_row(
+    conn: Connection, actor: Actor, task_id: str
+) -> tuple[TaskForStep, InstanceState]:
+    """The open task and its ticket's state, or the refusal every task action gives: 404
+    for a task the actor may not see (ids reveal nothing), 409 for one already closed."""
+    row = tickets_store.task_for_step(conn, task_id)
+    state = load_state(row.ticket_state) if row is not None else None
+    open_task = state.tasks.get(task_id) if state is not None else None
+    is_assignee = open_task is not None and actor.user_id in open_task.assignees
+    if row is None or not (is_assignee or may_read(actor, conn, row.ticket_id, row.requester_id)):
+        raise NotFound("Task not found", "task_not_found")
+    if row.state == "cancelled":
+        # 或签 and votes: another approver's decision (or a rejection) closed it first.
+        raise Conflict(
+            "The task was closed: another approver already decided this step, "
+            "or the ticket has ended",
+            "task_not_open",
+        )
+    if row.state != "open":
+        # Checked before the engine so the last task of a finished ticket says the same.
+        raise Conflict("The task is no longer open", "task_not_open")
+    assert state is not None
+    return row, state
+
+
+def step_context(
+    ctx: ServiceContext, conn: Connection, app: PublishedApp, row: TaskForStep
+) -> StepContext:
+    return StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation))
+
+
+def task_step(
+    app: PublishedApp,
+    row: TaskForStep,
+    result: StepResult,
+    now: datetime,
+    audit: AuditRecord,
+    *,
+    first_event: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    search: SearchTerms | None = None,
+) -> tuple[StepWrite, StepOutcome]:
+    """The write of a step on `row`'s ticket, at the version it read, and what it did.
+    The audit's details gain the ticket's status after the step and the nodes it opened."""
+    opened = opened_tasks(result)
+    audit = AuditRecord(
+        audit.actor,
+        audit.action,
+        {
+            **audit.details,
+            "status": result.state.status,
+            "opened": opened_nodes(result),
+        },
+    )
+    write = step_write(
+        app,
+        row.ticket_id,
+        result,
+        now,
+        row.requester_id,
+        first_event,
+        audit,
+        values=values,
+        search=search,
+        expected_version=row.version,
+        status_before=row.ticket_status,
+    )
+    return write, StepOutcome(row.ticket_id, result.state.status, opened)
+
+
+def value_changes(
+    actor_id: str, row: TaskForStep, task_id: str, changes: tuple[FieldChange, ...]
+) -> tuple[dict[str, Any] | None, list[str], list[dict[str, object]]]:
+    """The timeline's `values_changed` event for `changes` (None: nothing changed), the
+    changed fields and each change as the audit keeps it."""
+    changed = [change.field for change in changes]
+    recorded = [_recorded_change(change) for change in changes]
+    if not changes:
+        return None, changed, recorded
+    first_event = event(
+        "values_changed",
+        actor_id=actor_id,
+        node_id=row.node_id,
+        task_id=task_id,
+        data={"fields": changed, "changes": recorded},
+    )
+    return first_event, changed, recorded
+
+
+def _recorded_change(change: FieldChange) -> dict[str, object]:
+    """Old and new value as the timeline and the audit keep them: free text masked (an ID
+    or phone number typed into it), numbers, dates and choices as stored."""
+
+    def kept(value: object) -> object:
+        if isinstance(value, str) and change.type in _FREE_TEXT:
+            return mask_personal(value)
+        return value
+
+    return {"field": change.field, "old": kept(change.old), "new": kept(change.new)}
+
+
+def step_write(
+    app: PublishedApp,
+    ticket_id: str,
+    result: StepResult,
+    now: datetime,
+    requester_id: str,
+    first_event: dict[str, Any] | None,
+    audit: AuditRecord,
+    *,
+    values: dict[str, Any] | None,
+    new_ticket: dict[str, Any] | None = None,
+    expected_version: int = 0,
+    status_before: str | None = None,
+    search: SearchTerms | None = None,
+) -> StepWrite:
+    """Turns the engine's effects into task rows, timeline events and queued notices."""
+    nodes = app.spec.process.nodes
+    events: list[dict[str, Any]] = [first_event] if first_event else []
+    task_rows: list[dict[str, Any]] = []
+    assignee_rows: list[dict[str, Any]] = []
+    closings: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+    for effect in result.effects:
+        if isinstance(effect, TaskOpened):
+            node = nodes[effect.node_id]
+            task_rows.append(
+                {
+                    "id": effect.task_id,
+                    "node_id": effect.node_id,
+                    "name_en": node.label("en"),
+                    "name_zh": node.label("zh"),
+                }
+            )
+            assignee_rows.extend(
+                {"task_id": effect.task_id, "user_id": user_id} for user_id in effect.assignees
+            )
+            notices.extend(
+                {"user_id": user_id, "kind": "task_assigned", "task_id": effect.task_id}
+                for user_id in effect.assignees
+            )
+            events.append(
+                event(
+                    "task_opened",
+                    node_id=effect.node_id,
+                    task_id=effect.task_id,
+                    data={"assignees": list(effect.assignees)},
+                )
+            )
+        elif isinstance(effect, TaskClosed):
+            closings.append(
+                {
+                    "id": effect.task_id,
+                    "state": effect.outcome,
+                    "by": effect.actor,
+                    "comment": effect.comment or None,
+                }
+            )
+            events.append(
+                event(
+                    f"task_{effect.outcome}",
+                    actor_id=effect.actor,
+                    node_id=effect.node_id,
+                    task_id=effect.task_id,
+                    comment=effect.comment or None,
+                    # a cancelled task: why, and whose decision closed it (not its action)
+                    data={"reason": effect.reason, "decided_by": effect.decided_by}
+                    if effect.reason
+                    else None,
+                )
+            )
+        elif isinstance(effect, NodeDecided):
+            events.append(
+                event(
+                    "node_decided",
+                    node_id=effect.node_id,
+                    data={
+                        "mode": effect.mode,
+                        "outcome": effect.outcome,
+                        "approved": effect.approved,
+                        "rejected": effect.rejected,
+                        "required": effect.required,
+                        "approvers": effect.approvers,
+                    },
+                )
+            )
+        elif isinstance(effect, NodePassed):
+            events.append(
+                event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
+            )
+        elif isinstance(effect, InstanceFinished):
+            notices.append(
+                {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
+            )
+            events.append(event(f"ticket_{effect.status}"))
+    return StepWrite(
+        ticket_id=ticket_id,
+        at=now,
+        audit=audit,
+        values=values,
+        state=dump_state(result.state),
+        status=result.state.status,
+        status_changed=result.state.status != status_before,
+        finished_at=now if result.state.status != "running" else None,
+        tasks=task_rows,
+        assignees=assignee_rows,
+        closings=closings,
+        events=events,
+        notices=notices,
+        new_ticket=new_ticket,
+        expected_version=expected_version,
+        search=search,
+    )
+
+
+def event(kind: str, **fields: Any) -> dict[str, Any]:
+    """A timeline event; fields left out (or None) read back as null."""
+    return {"kind": kind, **{k: v for k, v in fields.items() if v is not None}}
+
+
+def opened_tasks(result: StepResult) -> tuple[str, ...]:
+    return tuple(e.task_id for e in result.effects if isinstance(e, TaskOpened))
+
+
+def _node_of(result: StepResult, task_id: str) -> str:
+    for effect in result.effects:
+        if isinstance(effect, TaskOpened) and effect.task_id == task_id:
+            return effect.node_id
+    return ""
+
+
+def opened_nodes(result: StepResult) -> list[str]:
+    """The nodes of the tasks the step opened, in order (for a submit's audit)."""
+    return [_node_of(result, task_id) for task_id in opened_tasks(result)]
+
+
+def may_read(actor: Actor, conn: Connection, ticket_id: str, requester_id: str) -> bool:
+    facts = ResourceFacts(
+        requester_id=requester_id,
+        participant_ids=tickets_store.participant_ids(conn, ticket_id),
+    )
+    return bool(decide(actor, "ticket.read", facts))
