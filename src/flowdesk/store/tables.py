@@ -312,6 +312,24 @@ class TicketNote(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)  # an urge: users, tasks
 
 
+class TicketCopy(Base):
+    """A person copied (抄送) on a ticket: by a CC node (`node_id`, written with the step
+    that passed it) or ad hoc by a holder or the applicant (`by_id`, `note_id`). A reader
+    with no action; never swept by a reject, return or withdraw (APPROVALS.md case 37).
+    One row per person and ticket: the first copy is kept, `read_at` set when they open it."""
+
+    __tablename__ = "ticket_copies"
+    # 抄送我 lists a user's copies newest first.
+    __table_args__ = (Index("ix_ticket_copies_user_at", "user_id", "at"),)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: node
+    node_id: Mapped[str | None] = mapped_column(String(100))  # None: copied ad hoc
+    note_id: Mapped[str | None] = mapped_column(Id)  # the ad-hoc copy's ticket note
+    at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
 class TicketUrgeMark(Base):
     """When a ticket was last urged: claimed by one conditional upsert, so of two urges
     at once exactly one gets the window (ADR 0017)."""

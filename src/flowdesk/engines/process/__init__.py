@@ -9,6 +9,7 @@
 from .commands import Command, CompleteTask, Outcome, Resubmit, ResubmitMode, ReturnTask, Start
 from .effects import (
     CloseReason,
+    CopiesSent,
     Effect,
     FinalStatus,
     InstanceFinished,
@@ -66,6 +67,7 @@ __all__ = [
     "Command",
     "CompleteTask",
     "Context",
+    "CopiesSent",
     "Effect",
     "FinalStatus",
     "Flow",

@@ -105,6 +105,20 @@ class NodePassed:
 
 
 @dataclass(frozen=True, slots=True)
+class CopiesSent:
+    """A token went through a CC node (抄送节点): `users` are copied on the ticket, as
+    readers with no action. Empty when the node's rule named nobody: the node is skipped
+    (the timeline says so), never a stall."""
+
+    kind: ClassVar[str] = "copies_sent"
+    node_id: str
+    users: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "node_id": self.node_id, "users": list(self.users)}
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceFinished:
     kind: ClassVar[str] = "instance_finished"
     status: FinalStatus
@@ -113,4 +127,6 @@ class InstanceFinished:
         return {"kind": self.kind, "status": self.status}
 
 
-Effect: TypeAlias = TaskOpened | TaskClosed | NodeDecided | NodePassed | InstanceFinished
+Effect: TypeAlias = (
+    TaskOpened | TaskClosed | NodeDecided | NodePassed | InstanceFinished | CopiesSent
+)

@@ -164,16 +164,22 @@ def _parse_nodes(
             node_type = None
         name = _parse_name(raw, node_path, problems)
         assignee: AssigneeRule | None = None
-        if node_type == "user_task":
+        if node_type in ("user_task", "cc"):
             if "assignee" not in raw:
                 problems.add(
-                    f"{node_path}.assignee", "required", "A user task needs an assignee rule"
+                    f"{node_path}.assignee",
+                    "required",
+                    "A user task needs an assignee rule"
+                    if node_type == "user_task"
+                    else "A CC node needs an assignee rule naming whom it copies",
                 )
             else:
                 assignee = _parse_assignee(raw["assignee"], f"{node_path}.assignee", problems)
         elif node_type is not None and "assignee" in raw:
             problems.add(
-                f"{node_path}.assignee", "assignee_not_allowed", "Only user tasks have assignees"
+                f"{node_path}.assignee",
+                "assignee_not_allowed",
+                "Only user tasks and CC nodes have assignees",
             )
         editable = _parse_editable(raw, node_type, node_path, problems)
         approval = _parse_approval(raw, node_type, node_path, problems)
@@ -572,7 +578,7 @@ def _check_graph(
         exits = outgoing[node_id]
         if whole and node.type != "end" and not exits:
             problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
-        if node.type in ("start", "user_task") and len(exits) > 1:
+        if node.type in ("start", "user_task", "cc") and len(exits) > 1:
             problems.add(
                 node_path,
                 "too_many_outgoing",

@@ -200,6 +200,6 @@ def _route(
             else:
                 if branches.default is not None:
                     queue.append(branches.default)
-        elif node.type == "parallel_gateway":
+        elif node.type in ("parallel_gateway", "cc"):  # a CC node passes at once
             queue.extend(index.outgoing[node.id])
     return tuple(found)

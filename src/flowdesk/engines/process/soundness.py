@@ -88,7 +88,7 @@ class _TokenGame:
                     stack.append((tasks, arrived - needed, rest + spec.outgoing(target)))
                 else:
                     stack.append((tasks, arrived, rest))
-            else:  # a parallel gateway that only splits
+            else:  # a parallel gateway that only splits, or a CC node (passes at once)
                 stack.append((tasks, arrivals, rest + spec.outgoing(target)))
         return results
 

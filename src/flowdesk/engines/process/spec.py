@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway"]
+NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway", "cc"]
 AssigneeKind = Literal[
     "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
 ]
@@ -23,6 +23,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "user_task",
     "exclusive_gateway",
     "parallel_gateway",
+    "cc",  # 抄送节点: copies the people its assignee rule names, and passes on at once
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",

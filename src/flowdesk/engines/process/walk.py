@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
+from .cc import copies
 from .effects import (
     CloseReason,
     Effect,
@@ -230,6 +231,9 @@ class Walk:
                         continue
                     del joins[node_id]
                 effects.append(NodePassed(node_id, node_type))
+                queue.extend(index.outgoing[node_id])
+            elif node_type == "cc":  # 抄送: copies sent, the token goes straight on
+                effects.append(copies(ctx, node, self.starter))
                 queue.extend(index.outgoing[node_id])
             else:  # end: the token is consumed
                 effects.append(NodePassed(node_id, node_type))
