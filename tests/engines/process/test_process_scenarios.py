@@ -28,6 +28,7 @@ from flowdesk.engines.process import (
     Start,
     TaskClosed,
     TaskOpened,
+    TransferTask,
     dump_state,
     load_state,
     open_tasks,
@@ -46,6 +47,7 @@ STEP_KEYS = {
     "to",
     "mode",
     "resubmit",
+    "transfer",
     "as",
     "comment",
     "values",
@@ -138,7 +140,7 @@ def _command(
     state: InstanceState | None,
     tracer: Tracer,
     values: Mapping[str, object],
-) -> Start | CompleteTask | ReturnTask | Resubmit:
+) -> Start | CompleteTask | ReturnTask | Resubmit | TransferTask:
     if "start" in entry:
         return Start(entry["start"], values)
     if "resubmit" in entry:  # the applicant resubmits a ticket returned to them
@@ -150,6 +152,9 @@ def _command(
         return ReturnTask(
             task_id, entry["as"], entry["to"], entry.get("comment", ""), entry.get("mode"), values
         )
+    if "transfer" in entry:  # 转交 the open task at this node to `to`
+        task_id = tracer.task_id(state, entry["transfer"], entry["as"])
+        return TransferTask(task_id, entry["as"], entry["to"], entry.get("comment", ""))
     outcome = "approve" if "approve" in entry else "reject"
     task_id = tracer.task_id(state, entry[outcome], entry["as"])
     return CompleteTask(task_id, entry["as"], outcome, entry.get("comment", ""), values)
@@ -166,7 +171,13 @@ def _round_trip(state: InstanceState) -> InstanceState:
 # runners replay with approve and reject only (the BPMN round trip).
 @pytest.mark.parametrize(
     "path",
-    sorted([*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("returns/*.yaml")]),
+    sorted(
+        [
+            *SCENARIOS.glob("*.yaml"),
+            *SCENARIOS.glob("returns/*.yaml"),
+            *SCENARIOS.glob("transfers/*.yaml"),
+        ]
+    ),
     ids=lambda p: p.stem,
 )
 def test_scenario(path: Path, persist: bool) -> None:

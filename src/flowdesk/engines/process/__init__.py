@@ -6,7 +6,16 @@
 `load_state` store the state as small versioned JSON.
 """
 
-from .commands import Command, CompleteTask, Outcome, Resubmit, ResubmitMode, ReturnTask, Start
+from .commands import (
+    Command,
+    CompleteTask,
+    Outcome,
+    Resubmit,
+    ResubmitMode,
+    ReturnTask,
+    Start,
+    TransferTask,
+)
 from .effects import (
     CloseReason,
     CopiesSent,
@@ -93,6 +102,7 @@ __all__ = [
     "TaskClosed",
     "TaskOpened",
     "TaskOutcome",
+    "TransferTask",
     "dump_state",
     "load_state",
     "open_tasks",

@@ -59,4 +59,14 @@ class Resubmit:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-Command: TypeAlias = Start | CompleteTask | ReturnTask | Resubmit
+@dataclass(frozen=True, slots=True)
+class TransferTask:
+    """转交: `actor` hands open task `task_id` to `to`, who decides it in their place."""
+
+    task_id: str
+    actor: str
+    to: str
+    comment: str = ""
+
+
+Command: TypeAlias = Start | CompleteTask | ReturnTask | Resubmit | TransferTask

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from flowdesk.kernel.errors import Conflict, ValidationFailed
 
-from .commands import Command, CompleteTask, Resubmit, ReturnTask, Start
+from .commands import Command, CompleteTask, Resubmit, ReturnTask, Start, TransferTask
 from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
 from .state import InstanceState
+from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
 
 __all__ = ["Context", "StepFailed", "StepResult", "step"]
@@ -45,6 +46,8 @@ def step(
         return return_task(spec, state, command, ctx)
     if isinstance(command, Resubmit):
         return resubmit(spec, state, command, ctx)
+    if isinstance(command, TransferTask):
+        return transfer_task(spec, state, command, ctx)
     if isinstance(command, Start):
         if state is not None:
             raise Conflict("The process instance has already started", "instance_exists")
