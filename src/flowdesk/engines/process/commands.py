@@ -69,31 +69,39 @@ class TransferTask:
     comment: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Withdraw:
-    """撤回: the applicant `actor` takes the ticket back before anybody acted on it; it
-    rests at the applicant, who edits and resubmits it, or cancels it (ADR 0019)."""
-
-    actor: str
+AddSignPosition = Literal["before", "after", "parallel"]
+AddSignMode = Literal["any", "all", "sequential"]
 
 
 @dataclass(frozen=True, slots=True)
-class CancelInstance:
-    """撤销: the applicant `actor` ends the running ticket; its status is cancelled."""
-
-    actor: str
-
-
-@dataclass(frozen=True, slots=True)
-class RetractDecision:
-    """撤回 by an approver: `actor` takes back their approval of task `task_id` while
-    nothing it led to was acted on; their task reopens (APPROVALS.md 24-26, ADR 0019)."""
+class AddSigners:
+    """加签: `actor`, holder of open task `task_id`, adds `users` as signers "before" (they
+    decide first, then the task is the actor's again), "after" (the actor approves now;
+    it counts once they approved) or "parallel" (they decide beside the actor), deciding
+    among themselves by `mode`. `max_depth` is how deep add-signs may nest (1: an added
+    signer cannot add again)."""
 
     task_id: str
     actor: str
+    users: tuple[str, ...]
+    position: AddSignPosition
+    mode: AddSignMode = "all"
+    comment: str = ""
+    max_depth: int = 1
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSigner:
+    """减签: `actor`, who added signers to task `task_id`, removes pending ones (`users`)."""
+
+    task_id: str
+    actor: str
+    users: tuple[str, ...]
+    comment: str = ""
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 Command: TypeAlias = (
-    Start | CompleteTask | ReturnTask | Resubmit | TransferTask | Withdraw | CancelInstance
-    | RetractDecision
+    Start | CompleteTask | ReturnTask | Resubmit | TransferTask | AddSigners | RemoveSigner
 )

@@ -25,14 +25,23 @@ from __future__ import annotations
 
 from flowdesk.kernel.errors import Conflict, ValidationFailed
 
-from .commands import Command, CompleteTask, Resubmit, ReturnTask, Start, TransferTask
+from .add_sign import step_with_signs
+from .commands import (
+    AddSigners,
+    Command,
+    CompleteTask,
+    RemoveSigner,
+    Resubmit,
+    ReturnTask,
+    Start,
+    TransferTask,
+)
 from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
 from .state import InstanceState
 from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
-from .withdraw import WITHDRAWALS, remember, withdrawal
 
 __all__ = ["Context", "StepFailed", "StepResult", "step"]
 
@@ -41,16 +50,14 @@ def step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
-    result = _step(spec, state, command, ctx)
-    # what 撤回 needs to know is kept beside every command's result (withdraw.py, ADR 0019)
-    return remember(spec, state, command, result)
+    if (state is not None and state.signs) or isinstance(command, AddSigners | RemoveSigner):
+        return step_with_signs(spec, state, command, ctx, _step)  # 加签 chains (ADR 0020)
+    return _step(spec, state, command, ctx)
 
 
 def _step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
-    if isinstance(command, WITHDRAWALS):
-        return withdrawal(spec, state, command, ctx)
     if isinstance(command, CompleteTask):
         return _complete(spec, state, command, ctx)
     if isinstance(command, ReturnTask):
