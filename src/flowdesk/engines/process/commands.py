@@ -102,6 +102,39 @@ class RemoveSigner:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    """撤回: the applicant `actor` takes the ticket back before anybody acted on it; it
+    rests at the applicant, who edits and resubmits it, or cancels it (ADR 0019)."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelInstance:
+    """撤销: the applicant `actor` ends the running ticket; its status is cancelled."""
+
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetractDecision:
+    """撤回 by an approver: `actor` takes back their approval of task `task_id` while
+    nothing it led to was acted on; their task reopens (APPROVALS.md 24-26, ADR 0019)."""
+
+    task_id: str
+    actor: str
+
+
 Command: TypeAlias = (
-    Start | CompleteTask | ReturnTask | Resubmit | TransferTask | AddSigners | RemoveSigner
+    Start
+    | CompleteTask
+    | ReturnTask
+    | Resubmit
+    | TransferTask
+    | AddSigners
+    | RemoveSigner
+    | Withdraw
+    | CancelInstance
+    | RetractDecision
 )

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal, TypeAlias
 TaskOutcome = Literal[
     "approved", "rejected", "cancelled", "returned", "resubmitted", "transferred"
 ]
-FinalStatus = Literal["approved", "rejected"]
+FinalStatus = Literal["approved", "rejected", "cancelled"]  # cancelled: 撤销, ADR 0019
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
 # 会签 rejection), a rejection elsewhere ended the ticket, or a return (退回) swept it.
 CloseReason = Literal[
@@ -23,6 +23,8 @@ CloseReason = Literal[
     "ticket_rejected",
     "returned",
     "signer_removed",  # 减签: the signer who added it removed it
+    "withdrawn",  # 撤回 (ADR 0019): the applicant withdrew the ticket, an approver an approval
+    "cancelled",  # 撤销 (ADR 0019): the applicant cancelled the ticket
     "added_signer_rejected",  # 加签 after/parallel: an added signer rejected it
 ]
 NodeOutcome = Literal["approved", "rejected"]

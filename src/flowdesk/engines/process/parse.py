@@ -38,7 +38,9 @@ MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
 _PROCESS_KEYS = frozenset({"nodes", "flows"})
-_NODE_KEYS = frozenset({"id", "type", "name", "assignee", "editable", "approval", "resubmit"})
+_NODE_KEYS = frozenset(
+    {"id", "type", "name", "assignee", "editable", "approval", "resubmit", "withdraw"}
+)
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
 _VOTE_KEYS = frozenset({"pass_count", "pass_percent", "fail"})
 MAX_LISTED_USERS = 100
@@ -198,6 +200,7 @@ def _parse_nodes(
                     f"names only {listed} approver(s)",
                 )
         resubmit = _parse_resubmit(raw, node_type, node_path, problems)
+        withdraw = _parse_withdraw(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -208,6 +211,7 @@ def _parse_nodes(
             editable=editable,
             approval=approval,
             resubmit=resubmit,
+            withdraw=withdraw,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -263,6 +267,23 @@ def _parse_editable(
             problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
         seen.add(key)
     return tuple(keys)
+
+
+def _parse_withdraw(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> bool:
+    """`withdraw: false`: an approver cannot withdraw an approval given here (ADR 0019)."""
+    if "withdraw" not in raw:
+        return True
+    value = raw["withdraw"]
+    path = f"{path}.withdraw"
+    if node_type is not None and node_type != "user_task":
+        problems.add(path, "withdraw_not_allowed", "Only user tasks have approvals to withdraw")
+        return True
+    if not isinstance(value, bool):
+        problems.add(path, "wrong_type", "withdraw is true (the default) or false")
+        return True
+    return value
 
 
 def _parse_resubmit(

@@ -90,11 +90,7 @@ def return_task(
 
     walk = Walk(spec, ctx, state.starter, tasks, joins, activations, effects)
     if target is None:
-        applicant = (state.starter,)
-        task_id = walk.open_task(start_id, applicant, "")
-        walk.activations[task_id] = Activation(
-            task_id, start_id, "single", applicant, 1, True, (), (), task.node_id, mode
-        )
+        rest_at_applicant(walk, task.node_id, mode)
         return walk.result(())
     walk.activate(spec.nodes[target], task.node_id, mode)
     # nodes passed before the target stay passed; those after it only on a branch it
@@ -102,6 +98,18 @@ def return_task(
     at = state.passed.index(target)
     passed = (*state.passed[:at], *(n for n in state.passed[at + 1 :] if n not in after))
     return walk.result(passed)
+
+
+def rest_at_applicant(walk: Walk, returned_from: str = "", mode: str = "") -> str:
+    """The ticket rests at its applicant: the start node's task, which they resubmit
+    (`returned_from` the node that sent it back, "" for the applicant's own 撤回)."""
+    start_id = walk.spec.index.start.id
+    applicant = (walk.starter,)
+    task_id = walk.open_task(start_id, applicant, "")
+    walk.activations[task_id] = Activation(
+        task_id, start_id, "single", applicant, 1, True, (), (), returned_from, mode
+    )
+    return task_id
 
 
 def resubmit(

@@ -42,6 +42,7 @@ from .spec import ProcessSpec
 from .state import InstanceState
 from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
+from .withdraw import WITHDRAWALS, remember, withdrawal
 
 __all__ = ["Context", "StepFailed", "StepResult", "step"]
 
@@ -51,13 +52,18 @@ def step(
 ) -> StepResult:
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
     if (state is not None and state.signs) or isinstance(command, AddSigners | RemoveSigner):
-        return step_with_signs(spec, state, command, ctx, _step)  # 加签 chains (ADR 0020)
-    return _step(spec, state, command, ctx)
+        result = step_with_signs(spec, state, command, ctx, _step)  # 加签 chains (ADR 0020)
+    else:
+        result = _step(spec, state, command, ctx)
+    # what 撤回 needs to know is kept beside every command's result (withdraw.py, ADR 0019)
+    return remember(spec, state, command, result)
 
 
 def _step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
+    if isinstance(command, WITHDRAWALS):
+        return withdrawal(spec, state, command, ctx)
     if isinstance(command, CompleteTask):
         return _complete(spec, state, command, ctx)
     if isinstance(command, ReturnTask):

@@ -144,6 +144,8 @@ class Node:
     editable: tuple[str, ...] = ()
     approval: Approval = SINGLE
     resubmit: ResubmitSetting = "rerun"
+    # 撤回 (ADR 0019): whether an approver may withdraw an approval given here
+    withdraw: bool = True
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -161,6 +163,8 @@ class Node:
             data["approval"] = self.approval.to_dict()
         if self.resubmit != "rerun":
             data["resubmit"] = self.resubmit
+        if not self.withdraw:
+            data["withdraw"] = False
         return data
 
 

@@ -18,8 +18,9 @@ from typing import Literal, NamedTuple, cast
 
 from flowdesk.kernel.errors import FlowdeskError
 
-InstanceStatus = Literal["running", "approved", "rejected"]
-STATUSES: frozenset[str] = frozenset({"running", "approved", "rejected"})
+InstanceStatus = Literal["running", "approved", "rejected", "cancelled"]
+# cancelled: the applicant's 撤销 ended the ticket (ADR 0019)
+STATUSES: frozenset[str] = frozenset({"running", "approved", "rejected", "cancelled"})
 ActivationMode = Literal["single", "all", "any", "sequential", "vote"]
 ACTIVATION_MODES: frozenset[str] = frozenset({"single", "all", "any", "sequential", "vote"})
 
@@ -63,6 +64,27 @@ class Activation(NamedTuple):
     resubmit: str = ""
 
 
+class Decision(NamedTuple):
+    """An approver's last approval, kept while it can still be withdrawn (撤回, ADR 0019).
+
+    `activation` is the node instance as it was just before the approval (its snapshot:
+    the approval may have decided the node and removed it); `opened` the task ids the
+    approval opened (the next nodes', or the next approver's in a 依次 sequence);
+    `joined` the (join node, flow id) arrivals it left waiting at parallel joins;
+    `passed` whether it added its node to the nodes passed; `blocked` why it can never be
+    withdrawn ("join": it completed a parallel join, edge case 26); `decided` whether it
+    decided its node (else the node instance still counts it)."""
+
+    actor: str
+    task_id: str
+    activation: Activation
+    opened: tuple[str, ...] = ()
+    joined: tuple[tuple[str, str], ...] = ()
+    passed: bool = False
+    blocked: str = ""
+    decided: bool = False
+
+
 class AddSign(NamedTuple):
     """加签 on open task `parent` (ADR 0020): the signers `by` added, where ("before",
     "after", "parallel"), how they decide among themselves (`mode`: any, all,
@@ -91,6 +113,9 @@ class InstanceState:
     `activations` maps activation id to node instance, in the order they started;
     `joins` maps a parallel join node to the incoming flows a token has already come
     through; `passed` lists the user-task nodes passed, in order of first passing.
+    `acted` says whether anybody but the applicant acted since the ticket was (re)submitted
+    (None: unknown, a state stored before ADR 0019); `decisions` maps an approver to
+    their last approval while it can still be withdrawn (ADR 0019).
     """
 
     status: InstanceStatus
@@ -99,6 +124,8 @@ class InstanceState:
     joins: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
     activations: Mapping[str, Activation] = field(default_factory=dict, hash=False)
     passed: tuple[str, ...] = ()
+    acted: bool | None = None
+    decisions: Mapping[str, Decision] = field(default_factory=dict, hash=False)
     # 加签 chains by parent task id (ADR 0020); an optional key of the document
     signs: Mapping[str, AddSign] = field(default_factory=dict, hash=False)
 
@@ -138,6 +165,12 @@ def dump_state(state: InstanceState) -> StateDocument:
         data["joins"] = {node_id: sorted(arrived) for node_id, arrived in state.joins.items()}
     if state.passed:
         data["passed"] = list(state.passed)
+    if state.acted is not None:
+        data["acted"] = 1 if state.acted else 0
+    if state.decisions:
+        data["decided"] = {
+            actor: _dump_decision(decision) for actor, decision in state.decisions.items()
+        }
     if state.signs:
         data["signs"] = {key: _dump_sign(sign) for key, sign in state.signs.items()}
     return data
@@ -184,6 +217,48 @@ def _load_signs(raw: object) -> dict[str, AddSign]:
             comment,
         )
     return signs
+
+
+def _dump_decision(d: Decision) -> list[object]:
+    """[task id, activation id, activation entry, opened, joined, passed (0/1), blocked,
+    decided (0/1)]."""
+    return [
+        d.task_id,
+        d.activation.activation_id,
+        _dump_activation(d.activation),
+        list(d.opened),
+        [list(pair) for pair in d.joined],
+        1 if d.passed else 0,
+        d.blocked,
+        1 if d.decided else 0,
+    ]
+
+
+def _load_decision(actor: str, entry: list[object]) -> Decision:
+    task_id, activation_id, activation, opened, joined, passed, blocked, decided = entry
+    if (
+        not isinstance(task_id, str)
+        or not isinstance(activation_id, str)
+        or type(activation) is not list
+        or type(joined) is not list
+        or passed not in (0, 1)
+        or not isinstance(blocked, str)
+        or decided not in (0, 1)
+    ):
+        raise ValueError("bad decision")
+    pairs = tuple(_names(pair) for pair in joined)
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("bad decision")
+    return Decision(
+        actor,
+        task_id,
+        _load_activation(activation_id, activation),
+        _names(opened),
+        cast("tuple[tuple[str, str], ...]", pairs),
+        passed == 1,
+        blocked,
+        decided == 1,
+    )
 
 
 def _plain(a: Activation, tasks: Mapping[str, OpenTask]) -> bool:
@@ -326,9 +401,22 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
             else {}
         )
         passed = _names(data["passed"]) if "passed" in data else ()
+        acted = data.get("acted")
+        if acted not in (None, 0, 1) or isinstance(acted, bool):
+            raise ValueError("bad acted")
+        raw_decided = cast("Mapping[str, list[object]]", data.get("decided") or {})
+        decisions = {actor: _load_decision(actor, entry) for actor, entry in raw_decided.items()}
         signs = _load_signs(data.get("signs"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
     return InstanceState(
-        cast(InstanceStatus, status), starter, tasks, joins, activations, passed, signs=signs
+        cast(InstanceStatus, status),
+        starter,
+        tasks,
+        joins,
+        activations,
+        passed,
+        None if acted is None else acted == 1,
+        decisions,
+        signs=signs,
     )
