@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loan_desk import Desk
+from loan_desk import Desk, loan_values
 from sqlalchemy import text
 
 import pg
+from cc_apps import publish_cc_app
 from flowdesk.kernel.clock import FrozenClock
-from flowdesk.services import auth, demo
+from flowdesk.services import auth, demo, task_returns, tickets
 from flowdesk.services.bootstrap import build_context
 from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.store import org as org_store
@@ -115,3 +116,50 @@ def test_both_databases_store_the_same_rows(both: dict[str, ServiceContext]) -> 
     assert any(row[5] == "cancelled" for row in sqlite["tasks"])
     for table in sqlite:
         assert postgresql[table] == sqlite[table], table
+
+
+def test_both_databases_store_the_same_copies(both: dict[str, ServiceContext]) -> None:
+    """CC nodes' copies (抄送) go with the step on both paths: the same rows, the same
+    timeline events and notifications, a second pass of the node copying no one twice."""
+    for ctx in both.values():
+        publish_cc_app(ctx)
+        desk = _desk(ctx)
+        ticket_id = tickets.submit(
+            ctx, actor=desk.actors["zhang.wei"], app_key="memo", values=loan_values()
+        ).ticket_id
+        task = desk.task(ticket_id, "review")
+        tickets.approve(ctx, actor=desk.actors["wang.fang"], task_id=task.id)
+        task = desk.task(ticket_id, "final")
+        task_returns.return_task(
+            ctx, actor=desk.actors["chen.jing"], task_id=task.id, target="applicant", comment="补"
+        )
+        task_returns.resubmit(ctx, actor=desk.actors["zhang.wei"], ticket_id=ticket_id)
+    sqlite, postgresql = (_copy_rows(ctx) for ctx in both.values())
+    assert [row[1:3] for row in sqlite["copies"]] == [
+        ("lin.tao", "copy_mid"),
+        ("luo.xin", "copy_start"),
+        ("song.jie", "copy_start"),
+    ]
+    for table in sqlite:
+        assert postgresql[table] == sqlite[table], table
+
+
+def _copy_rows(ctx: ServiceContext) -> dict[str, list[tuple[Any, ...]]]:
+    rows = _rows(ctx)
+    with ctx.db.read() as conn:
+        names = {row[0]: row[1] for row in conn.execute(text("SELECT id, username FROM users"))}
+        ticket_names = {row[0]: "ticket" for row in conn.execute(text("SELECT id FROM tickets"))}
+        copies = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT ticket_id, user_id, node_id, by_id, read_at FROM ticket_copies"
+                    " ORDER BY user_id"
+                )
+            )
+        ]
+    named = [
+        (ticket_names[t], names[u], node, names.get(by), read) for t, u, node, by, read in copies
+    ]
+    rows["copies"] = sorted(named, key=lambda r: r[1])
+    return rows

@@ -20,6 +20,7 @@ from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.audit import mask_personal
 from flowdesk.engines.forms import FieldChange, FieldType
 from flowdesk.engines.process import (
+    CopiesSent,
     InstanceFinished,
     InstanceState,
     NodeDecided,
@@ -187,6 +188,7 @@ def step_write(
     assignee_rows: list[dict[str, Any]] = []
     closings: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
+    copies: list[dict[str, Any]] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -254,6 +256,14 @@ def step_write(
             events.append(
                 event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
             )
+        elif isinstance(effect, CopiesSent):  # 抄送: readers copied, no task (none: skipped)
+            copies.extend({"user_id": u, "node_id": effect.node_id} for u in effect.users)
+            notices.extend(
+                {"user_id": u, "kind": "ticket_copied", "task_id": None} for u in effect.users
+            )
+            events.append(
+                event("copies_sent", node_id=effect.node_id, data={"users": list(effect.users)})
+            )
         elif isinstance(effect, InstanceFinished):
             notices.append(
                 {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
@@ -273,10 +283,17 @@ def step_write(
         closings=closings,
         events=events,
         notices=notices,
+        copies=[c for i, c in enumerate(copies) if c["user_id"] not in _earlier(copies, i)],
         new_ticket=new_ticket,
         expected_version=expected_version,
         search=search,
     )
+
+
+def _earlier(copies: list[dict[str, Any]], i: int) -> set[str]:
+    """The people copied before the i-th copy of a step (two CC nodes naming one person
+    leave one row, the first)."""
+    return {c["user_id"] for c in copies[:i]}
 
 
 def event(kind: str, **fields: Any) -> dict[str, Any]:

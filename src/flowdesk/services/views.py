@@ -25,6 +25,7 @@ from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_l
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
+from flowdesk.store import copies as copies_store
 from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
@@ -171,6 +172,17 @@ def _node_name(nodes: Mapping[str, Node], node_id: str | None) -> dict[str, str]
     return dict(nodes[node_id].name) or {"en": node_id}
 
 
+def _copied_reader(conn: Connection, actor: Actor, ticket_id: str, facts: ResourceFacts) -> bool:
+    """A person copied (抄送) on the ticket reads it too; asked only of those the tasks
+    do not already let in, so the page's reads stay as they were for everyone else."""
+    if actor.user_id not in copies_store.copied_user_ids(conn, ticket_id):
+        return False
+    facts = ResourceFacts(
+        requester_id=facts.requester_id, participant_ids=facts.participant_ids | {actor.user_id}
+    )
+    return bool(decide(actor, "ticket.read", facts))
+
+
 def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "en") -> TicketView:
     """Hidden and missing tickets look alike (404), so ids reveal nothing."""
     with ctx.db.read() as conn:
@@ -181,7 +193,9 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         task_rows, assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
         participants = frozenset(u for users in assigned.values() for u in users)
         facts = ResourceFacts(requester_id=row.requester_id, participant_ids=participants)
-        if not decide(actor, "ticket.read", facts):
+        if not decide(actor, "ticket.read", facts) and not _copied_reader(
+            conn, actor, ticket_id, facts
+        ):
             raise NotFound("Ticket not found", "ticket_not_found")
         app = ctx.apps.version(conn, row.app_version_id)
         # Urges and comments live beside the steps (ADR 0017), merged here by time.
@@ -193,6 +207,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
                 *(u for users in assigned.values() for u in users),
                 *(t.completed_by for t in task_rows if t.completed_by),
                 *(e.actor_id for e in events if e.actor_id),
+                *copies_store.people_in(events),
             ],
         )
     nodes = app.spec.process.nodes

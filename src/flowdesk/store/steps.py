@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import format_serial
 from flowdesk.store import audit as audit_store
+from flowdesk.store import copies as copies_store
 from flowdesk.store import jobs as jobs_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.sql import Queued, Sql, is_postgres, queue_before_commit
@@ -70,6 +71,7 @@ class StepWrite:
     closings: list[dict[str, Any]] = field(default_factory=list)  # id, state, by, comment
     events: list[dict[str, Any]] = field(default_factory=list)  # the timeline row's events
     notices: list[dict[str, Any]] = field(default_factory=list)
+    copies: list[dict[str, Any]] = field(default_factory=list)  # CC nodes': user_id, node_id
     search: SearchTerms | None = None  # None: the step leaves the search terms as they are
 
     @property
@@ -153,6 +155,9 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         [{**assignee, "is_open": True} for assignee in step.assignees],
     )
     tickets_store.close_tasks(conn, [{**c, "at": step.at} for c in step.closings])
+    copies_store.insert_copies(
+        conn, [{**c, "ticket_id": step.ticket_id, "at": step.at} for c in step.copies]
+    )
     tickets_store.insert_step(
         conn,
         ticket_id=step.ticket_id,
@@ -243,6 +248,10 @@ _PG_STEP_REST = (
     " WHERE a.task_id = completed.id),"
     " cancelled_assignees AS (UPDATE task_assignees a SET is_open = false FROM cancelled"
     " WHERE a.task_id = cancelled.id),"
+    # A CC node's copies (抄送); someone already copied on the ticket keeps the first copy.
+    " new_copies AS (INSERT INTO ticket_copies (ticket_id, user_id, node_id, at)"
+    " SELECT ticket.id, r.user_id, r.node_id, :at FROM ticket,"
+    " jsonb_to_recordset(:copies) AS r(user_id text, node_id text) ON CONFLICT DO NOTHING),"
     " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events)"
     " SELECT ticket.id, :version, :at, :events FROM ticket),"
     " new_job AS (INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts,"
@@ -302,6 +311,7 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         "finished_at": step.finished_at,
         "tasks": Jsonb(step.tasks),
         "assignees": Jsonb(step.assignees),
+        "copies": Jsonb(step.copies),
         "events": Jsonb(step.events),
         "job_payload": (
             Jsonb({"ticket_id": step.ticket_id, "notices": step.notices}) if step.notices else None

@@ -34,7 +34,7 @@ urge_marks = table_of(TicketUrgeMark)
 steps = table_of(TicketStep)
 
 # How a note reads in the timeline, beside the steps' event kinds.
-EVENT_KINDS = {"urge": "ticket_urged", "comment": "comment_added"}
+EVENT_KINDS = {"urge": "ticket_urged", "comment": "comment_added", "copy": "ticket_copied"}
 
 
 def insert_note(

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
 
 from flowdesk.store.sql import Sql, document, read_document, when
-from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketStep, table_of
+from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketCopy, TicketStep, table_of
 
 tickets = table_of(Ticket)
 tasks = table_of(Task)
@@ -303,10 +303,14 @@ def tasks_with_assignees(
 
 
 def participant_ids(conn: Connection, ticket_id: str) -> frozenset[str]:
+    """Who may read the ticket besides its requester: its tasks' assignees and the people
+    copied (抄送) on it, in one statement."""
+    copies = table_of(TicketCopy)
     rows = conn.execute(
         select(assignees.c.user_id)
         .join(tasks, tasks.c.id == assignees.c.task_id)
         .where(tasks.c.ticket_id == ticket_id)
+        .union(select(copies.c.user_id).where(copies.c.ticket_id == ticket_id))
     ).scalars()
     return frozenset(rows)
 
