@@ -11,7 +11,7 @@ import pytest
 from api_client import API, Api, loan_values
 from pydantic import BaseModel, TypeAdapter
 
-from flowdesk.api import schemas, task_returns, ticket_actions
+from flowdesk.api import schemas, task_returns, ticket_actions, ticket_copies
 from flowdesk.api.answers import answer
 
 
@@ -62,6 +62,12 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
     _same_as_the_model(urged, ticket_actions.UrgeOut)
     commented = api.post("li.na", f"/tickets/{ticket_id}/comments", json={"comment": "请补充材料"})
     _same_as_the_model(commented, ticket_actions.CommentOut, status=201)
+    # 抄送 (api/ticket_copies.py): an ad-hoc copy and the copied person's list
+    copied = api.post(
+        "zhang.wei", f"/tickets/{ticket_id}/copies", json={"users": ["he.jia"], "note": "请知悉"}
+    )
+    _same_as_the_model(copied, ticket_copies.CopiesOut, status=201)
+    _same_as_the_model(api.get("he.jia", "/copies"), ticket_copies.CopyPage)
 
     # 退回 and 重新提交 (api/task_returns.py): the targets, the return, the resubmission
     disburse = decided.json()["opened_task_ids"][0]

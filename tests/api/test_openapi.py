@@ -29,6 +29,8 @@ ROUTES = {
     ("post", "/tasks/{task_id}/return"),
     ("post", "/tickets/{ticket_id}/resubmit"),
     ("post", "/tickets/{ticket_id}/comments"),
+    ("post", "/tickets/{ticket_id}/copies"),
+    ("get", "/copies"),
     ("get", "/notifications"),
     ("post", "/notifications/read"),
 }
@@ -89,6 +91,8 @@ OPERATION_IDS = {
     ("post", "/tickets/{ticket_id}/resubmit"): "resubmitTicket",
     ("post", "/tickets/{ticket_id}/urge"): "urgeTicket",
     ("post", "/tickets/{ticket_id}/comments"): "commentOnTicket",
+    ("post", "/tickets/{ticket_id}/copies"): "copyTicket",
+    ("get", "/copies"): "listCopies",
     ("get", "/notifications"): "listNotifications",
     ("post", "/notifications/read"): "markNotificationsRead",
     ("get", "/admin/users"): "listUsers",

@@ -261,6 +261,7 @@ NOTIFICATION_KINDS = (
     " ticket_commented: someone commented on a ticket you filed or hold a task of;"
     " ticket_returned: a ticket was returned (退回) to you, its applicant or an earlier step's"
     " approver (task_id: your task)"
+    "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
 )
 
 

@@ -213,7 +213,7 @@ def copied_list(
     if unread not in ("", "true", "false"):
         errors.append(ErrorDetail("unread", "invalid_unread", "One of: true, false"))
     if errors:
-        raise ValidationFailed("The list query is not valid", errors, code=errors[0].code)
+        raise ValidationFailed("The list's parameters are invalid", errors, code="invalid_query")
     query = parse_list_query(
         {k: v for k, v in params.items() if k in ("cursor", "limit")}, default_limit=20
     )
@@ -225,7 +225,7 @@ def copied_list(
             raise ValidationFailed(
                 "This cursor is not one this list gave",
                 [ErrorDetail("cursor", "invalid_cursor", "This cursor is not one this list gave")],
-                code="invalid_cursor",
+                code="invalid_query",
             ) from None
     with ctx.db.read() as conn:
         rows = copies_store.for_user(
