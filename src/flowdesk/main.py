@@ -37,7 +37,7 @@ SWAGGER_UI = "5.35.0"
 
 
 def context_from(settings: Settings) -> ServiceContext:
-    return build_context(
+    ctx = build_context(
         settings.effective_database_url,
         sqlite_synchronous=settings.db.sqlite_synchronous,
         pool_size=settings.db.pool_size,
@@ -47,6 +47,8 @@ def context_from(settings: Settings) -> ServiceContext:
         calendar=settings.calendar.spec(),
         urge_interval=timedelta(minutes=settings.tickets.urge_interval_minutes),
     )
+    ctx.add_sign_depth = settings.tickets.add_sign_depth
+    return ctx
 
 
 def create_app(

@@ -110,6 +110,8 @@ def _calendar_spec(data: dict[str, object]) -> CalendarSpec:
 class TicketSettings(BaseModel):
     # 催办: minutes after an urge before the ticket may be urged again (objectstack: 4 h).
     urge_interval_minutes: int = Field(default=240, ge=1, le=7 * 24 * 60)
+    # 加签: how deep add-signs nest (1: an added signer cannot add signers in turn).
+    add_sign_depth: int = Field(default=1, ge=1, le=5)
 
 
 class Settings(BaseSettings):

@@ -56,6 +56,8 @@ class ServiceContext:
     hash_pool: PasswordHashPool | None = None
     # 催办: how long after an urge a ticket may be urged again (ADR 0017).
     urge_interval: timedelta = timedelta(hours=4)
+    # 加签: how deep add-signs nest (1: an added signer cannot add again; ADR 0020).
+    add_sign_depth: int = 1
     # When each periodic housekeeping task is next due in this process (jobs.maintain).
     housekeeping_due: dict[str, datetime] = field(default_factory=dict)
 

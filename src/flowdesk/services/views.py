@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Row
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import display_value
-from flowdesk.engines.process import Node
+from flowdesk.engines.process import Node, load_state
+from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
@@ -30,6 +31,7 @@ from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
 T = TypeVar("T")
@@ -80,6 +82,7 @@ class TaskView:
     ticket_serial: str = ""
     ticket_status: str = ""
     summary: tuple[SummaryItem, ...] = ()
+    waiting: bool = False  # 加签: open, but waiting behind added signers (ADR 0020)
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     def person(user_id: str | None) -> Person | None:
         return Person(user_id, people.get(user_id, user_id)) if user_id else None
 
+    held = _waiting_tasks(row.state)
     tasks = tuple(
         TaskView(
             t.id,
@@ -227,6 +231,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             t.completed_at,
             person(t.completed_by),
             t.comment,
+            waiting=t.id in held,
         )
         for t in task_rows
     )
@@ -264,6 +269,16 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         timeline,
         app.spec.form,
     )
+
+
+def _waiting_tasks(document: Any) -> frozenset[str]:
+    """加签: the open tasks waiting behind added signers (ADR 0020); a state without
+    add-signs, nearly every one, is not even loaded."""
+    data = read_document(document)
+    if not isinstance(data, Mapping) or "signs" not in data:
+        return frozenset()
+    state = load_state(data)
+    return frozenset(task_id for task_id in state.signs if waiting(state, task_id))
 
 
 TicketScope = Literal["mine", "visible", "all"]

@@ -284,6 +284,31 @@ _PG_AUDIT = Sql(
 )
 
 
+# 加签 (ADR 0020): a signer's approval can complete the task they were added to as well (its
+# holder's approval held until then). That rare second completion is its own statement,
+# written only if this transaction wrote the ticket row (the step won the version check).
+_PG_LATER_COMPLETIONS = Sql(
+    "WITH done AS (UPDATE tasks t SET state = r.state, completed_at = :at,"
+    " completed_by = r.by, comment = r.comment"
+    " FROM jsonb_to_recordset(:later) AS r(id text, state text, by text, comment text)"
+    " WHERE t.id = r.id AND t.state = 'open' AND EXISTS (SELECT 1 FROM tickets"
+    " WHERE id = :ticket_id AND xmin = pg_current_xact_id()::xid) RETURNING t.id)"
+    " UPDATE task_assignees a SET is_open = false FROM done WHERE a.task_id = done.id"
+)
+
+
+def _later_completions(
+    closings: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The closings for the step's statement (one completion at most) and the completions
+    after the first, in order."""
+    completed = [c for c in closings if c["state"] != "cancelled"]
+    if len(completed) < 2:
+        return closings, []
+    later = completed[1:]
+    return [c for c in closings if c not in later], later
+
+
 def _closing_params(closings: list[dict[str, Any]]) -> dict[str, Any]:
     """A step completes at most one task and may cancel others (a rejection cancels the
     parallel siblings)."""
@@ -317,8 +342,9 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
             Jsonb({"ticket_id": step.ticket_id, "notices": step.notices}) if step.notices else None
         ),
         "job_max_attempts": jobs_store.DEFAULT_MAX_ATTEMPTS,
-        **_closing_params(step.closings),
     }
+    closings, later = _later_completions(step.closings)
+    params.update(_closing_params(closings))
     if step.new_ticket is not None:
         statement = _PG_SUBMIT
         params.update(step.new_ticket)
@@ -336,5 +362,11 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         statement = _PG_COMPLETE
         params["expected_version"] = step.expected_version
     written = StepWritten(queued=queue_before_commit(conn, statement, params))
+    if later:
+        queue_before_commit(
+            conn,
+            _PG_LATER_COMPLETIONS,
+            {"at": step.at, "ticket_id": step.ticket_id, "later": Jsonb(later)},
+        )
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written

@@ -1,0 +1,289 @@
+"""加签 (add signers before, after or in parallel) and 减签 (remove a pending added signer)
+through the services: the engine's AddSigners and RemoveSigner, run on an open task like
+every task action (services/task_steps: read and refused once, raced on the ticket's
+version, written as one step with its audit entry), ADR 0020.
+
+The holder of an open task names the people to add by username (active users only), where
+they decide (before, after, parallel), how they decide among themselves (any, all,
+sequential) and why. The added signers are notified (`task_assigned`) and the timeline
+says who added whom; the audit entry `task.add_sign` keeps the same. Who added them
+removes pending ones (`task.remove_signer`). How deep add-signs nest is the setting
+`FLOWDESK_TICKETS__ADD_SIGN_DEPTH` (default 1: an added signer cannot add again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from flowdesk.engines.access import Actor
+from flowdesk.engines.forms import clean_comment
+from flowdesk.engines.process import (
+    AddSign,
+    AddSigners,
+    InstanceState,
+    RemoveSigner,
+    step,
+)
+from flowdesk.engines.process.add_sign import (
+    GROUP_MODES,
+    MAX_SIGNERS,
+    POSITIONS,
+    added_to,
+    waiting,
+)
+from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
+from flowdesk.services.context import ServiceContext
+from flowdesk.services.task_steps import (
+    StepOutcome,
+    event,
+    open_task_row,
+    raced,
+    step_context,
+    task_step,
+)
+from flowdesk.services.tickets import MAX_COMMENT
+from flowdesk.store import org as org_store
+from flowdesk.store.steps import AuditRecord, StepWrite
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class SignView:
+    """What a task's page shows of 加签: whether it waits behind added signers, the ones
+    its holder added (pending or approved, for 减签), and whether it is itself an added
+    signer's task."""
+
+    waiting: bool
+    position: str = ""
+    mode: str = ""
+    by: str = ""  # user id of who added them
+    pending: tuple[str, ...] = ()  # user ids, in order
+    approved: tuple[str, ...] = ()
+    added: bool = False  # the task is an added signer's
+
+
+def sign_view(state: InstanceState | None, task_id: str) -> SignView:
+    """The add-sign facts of open task `task_id` (all empty for a plain task)."""
+    if state is None:
+        return SignView(False)
+    sign: AddSign | None = state.signs.get(task_id)
+    added = added_to(state, task_id) is not None
+    if sign is None:
+        return SignView(False, added=added)
+    pending = tuple(user for user in sign.signers if user not in sign.approved)
+    return SignView(
+        waiting(state, task_id),
+        sign.position,
+        sign.mode,
+        sign.by,
+        pending,
+        sign.approved,
+        added,
+    )
+
+
+def _people(conn: Connection, usernames: object) -> tuple[Person, ...]:
+    """The active people `usernames` names (a list, or one comma/space-separated text),
+    in order, or a 422 on `users` naming the first bad one."""
+    if isinstance(usernames, str):
+        usernames = usernames.replace(",", " ").replace("，", " ").split()
+    if not isinstance(usernames, list | tuple) or not all(isinstance(u, str) for u in usernames):
+        raise ValidationFailed(
+            "users is a list of usernames",
+            [ErrorDetail("users", "invalid_type", "A list of usernames")],
+            code="add_signers_required",
+        )
+    names = list(dict.fromkeys(name.strip().lower()[:64] for name in usernames if name.strip()))
+    if not names:
+        raise ValidationFailed(
+            "Name at least one person",
+            [ErrorDetail("users", "required", "Name at least one person")],
+            code="add_signers_required",
+        )
+    if len(names) > MAX_SIGNERS:
+        raise ValidationFailed(
+            f"At most {MAX_SIGNERS} people at once",
+            [ErrorDetail("users", "too_many", f"At most {MAX_SIGNERS} people")],
+            code="too_many_signers",
+        )
+    people = []
+    for name in names:
+        row = org_store.user_by_username(conn, name)
+        if row is None:
+            raise ValidationFailed(
+                f"There is no user '{name}'",
+                [ErrorDetail("users", "unknown_user", f"No user '{name}'")],
+                code="unknown_user",
+            )
+        if not row.is_active:
+            raise ValidationFailed(
+                f"'{name}' is inactive and cannot be given tasks",
+                [ErrorDetail("users", "user_inactive", f"'{name}' is inactive")],
+                code="user_inactive",
+            )
+        people.append(Person(str(row.id), str(row.username)))
+    return tuple(people)
+
+
+def _choice(value: object, choices: tuple[str, ...], field: str, code: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(choices)
+        raise ValidationFailed(
+            f"{field} is one of {listed}",
+            [ErrorDetail(field, "invalid_choice", f"Choose {listed}")],
+            code=code,
+        )
+    return value
+
+
+def add_signers(
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    task_id: str,
+    users: object,
+    position: object,
+    mode: object = "all",
+    comment: str = "",
+    locale: str = "en",
+) -> StepOutcome:
+    """加签 on open task `task_id`: `users` (usernames) decide `position` the holder, among
+    themselves by `mode`; `comment` is the reason (and, after, the holder's approval)."""
+    chosen = _choice(position, POSITIONS, "position", "invalid_add_sign_position")
+    group = _choice(mode, GROUP_MODES, "mode", "invalid_add_sign_mode")
+    comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
+    return raced(
+        ctx,
+        lambda conn: _add_once(ctx, conn, actor, task_id, users, chosen, group, comment),
+    )
+
+
+def _add_once(
+    ctx: ServiceContext,
+    conn: Connection,
+    actor: Actor,
+    task_id: str,
+    users: object,
+    position: str,
+    mode: str,
+    comment: str,
+) -> tuple[StepWrite, StepOutcome]:
+    row, state = open_task_row(conn, actor, task_id)
+    people = _people(conn, users)
+    app = ctx.apps.version(conn, row.app_version_id)
+    result = step(
+        app.spec.process,
+        state,
+        AddSigners(
+            task_id,
+            actor.user_id,
+            tuple(person.user_id for person in people),
+            position,  # type: ignore[arg-type]  # checked against POSITIONS
+            mode,  # type: ignore[arg-type]  # checked against GROUP_MODES
+            comment,
+            ctx.add_sign_depth,
+            values=row.values,
+        ),
+        step_context(ctx, conn, app, row),
+    )
+    usernames = [person.username for person in people]
+    return task_step(
+        app,
+        row,
+        result,
+        ctx.clock.now(),
+        AuditRecord(
+            actor=actor.username,
+            action="task.add_sign",
+            details={
+                "task": task_id,
+                "node": row.node_id,
+                "users": usernames,
+                "position": position,
+                "mode": mode,
+                "reason": comment,
+            },
+        ),
+        first_event=event(
+            "task_add_sign",
+            actor_id=actor.user_id,
+            node_id=row.node_id,
+            task_id=task_id,
+            comment=comment or None,
+            data={
+                "users": [person.user_id for person in people],
+                "position": position,
+                "mode": mode,
+            },
+        ),
+    )
+
+
+def remove_signers(
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    task_id: str,
+    users: object,
+    comment: str = "",
+    locale: str = "en",
+) -> StepOutcome:
+    """减签: who added signers to open task `task_id` removes pending ones (usernames)."""
+    comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
+    return raced(ctx, lambda conn: _remove_once(ctx, conn, actor, task_id, users, comment))
+
+
+def _remove_once(
+    ctx: ServiceContext,
+    conn: Connection,
+    actor: Actor,
+    task_id: str,
+    users: object,
+    comment: str,
+) -> tuple[StepWrite, StepOutcome]:
+    row, state = open_task_row(conn, actor, task_id)
+    people = _people(conn, users)
+    app = ctx.apps.version(conn, row.app_version_id)
+    result = step(
+        app.spec.process,
+        state,
+        RemoveSigner(
+            task_id,
+            actor.user_id,
+            tuple(person.user_id for person in people),
+            comment,
+            values=row.values,
+        ),
+        step_context(ctx, conn, app, row),
+    )
+    return task_step(
+        app,
+        row,
+        result,
+        ctx.clock.now(),
+        AuditRecord(
+            actor=actor.username,
+            action="task.remove_signer",
+            details={
+                "task": task_id,
+                "node": row.node_id,
+                "users": [person.username for person in people],
+                "reason": comment,
+            },
+        ),
+        first_event=event(
+            "task_remove_signer",
+            actor_id=actor.user_id,
+            node_id=row.node_id,
+            task_id=task_id,
+            comment=comment or None,
+            data={"users": [person.user_id for person in people]},
+        ),
+    )
