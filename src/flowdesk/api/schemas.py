@@ -23,7 +23,7 @@ class ListParams(BaseModel):
     page, declared once. Unknown and repeated parameters are refused (422)."""
 
     app: str | None = _list_text("The ticket's app (its key), e.g. loan")
-    status: str | None = _list_text("The ticket's status: running, approved or rejected")
+    status: str | None = _list_text("The ticket's status: running, approved, rejected or cancelled")
     node: str | None = _list_text("The step the ticket is at (its id), e.g. legal_review")
     assignee: str | None = _list_text(
         "An open task of the ticket is held by this person: me or a username"
@@ -260,7 +260,9 @@ NOTIFICATION_KINDS = (
     " filed finished; ticket_urged: the requester urges (催办) your open task (task_id);"
     " ticket_commented: someone commented on a ticket you filed or hold a task of;"
     " ticket_returned: a ticket was returned (退回) to you, its applicant or an earlier step's"
-    " approver (task_id: your task)"
+    " approver (task_id: your task); ticket_withdrawn / ticket_cancelled: the applicant"
+    " withdrew (撤回) or cancelled (撤销) a ticket, or an approver withdrew an approval, and"
+    " your open task of it was cancelled"
     "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
 )
 

@@ -35,7 +35,7 @@ from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
 T = TypeVar("T")
-STATUSES = ("running", "approved", "rejected")
+STATUSES = ("running", "approved", "rejected", "cancelled")
 
 
 @dataclass(frozen=True)

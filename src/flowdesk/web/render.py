@@ -45,6 +45,9 @@ FLASH_CODES = frozenset(
         "commented",
         "returned",
         "resubmitted",
+        "ticket_withdrawn",
+        "ticket_cancelled",
+        "decision_withdrawn",
     }
 )
 

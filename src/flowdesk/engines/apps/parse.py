@@ -19,7 +19,7 @@ from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.serials import PREFIX_PATTERN
 
-from .spec import AppSpec
+from .spec import AppSpec, WithdrawSettings
 
 APP_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,40}")
 APP_KEYS = (
@@ -32,6 +32,7 @@ APP_KEYS = (
     "form",
     "process",
     "diagram",
+    "withdraw",
 )
 MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
@@ -64,6 +65,7 @@ def parse_app(data: object) -> AppSpec:
             errors.extend(check_editable(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
     diagram = _parse_diagram(data.get("diagram"), process, errors)
+    withdraw = _parse_withdraw(data.get("withdraw"), errors)
     if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
     return AppSpec(
@@ -76,7 +78,30 @@ def parse_app(data: object) -> AppSpec:
         form=form,
         process=process,
         diagram=diagram,
+        withdraw=withdraw,
     )
+
+
+def _parse_withdraw(raw: object, errors: list[ErrorDetail]) -> WithdrawSettings:
+    """`withdraw: {applicant: true, cancel: true}` (ADR 0019); both default to true."""
+    if raw is None:
+        return WithdrawSettings()
+    if not isinstance(raw, Mapping):
+        errors.append(
+            ErrorDetail("withdraw", "invalid_type", "withdraw is {applicant: bool, cancel: bool}")
+        )
+        return WithdrawSettings()
+    found: dict[str, bool] = {}
+    for key, value in raw.items():
+        if key not in ("applicant", "cancel"):
+            errors.append(
+                ErrorDetail(f"withdraw.{key}", "unknown_key", "allowed: applicant, cancel")
+            )
+        elif not isinstance(value, bool):
+            errors.append(ErrorDetail(f"withdraw.{key}", "invalid_type", "true or false"))
+        else:
+            found[str(key)] = value
+    return WithdrawSettings(**found)
 
 
 def field_types(form: FormSpec) -> dict[str, ExprType]:

@@ -15,6 +15,19 @@ from flowdesk.kernel.serials import default_prefix
 
 
 @dataclass(frozen=True)
+class WithdrawSettings:
+    """撤回/撤销 by the applicant (ADR 0019): `applicant` lets them withdraw a ticket nobody
+    has acted on yet back to themselves, `cancel` lets them cancel a running ticket. Both
+    on by default (app YAML `withdraw: {applicant: false, cancel: false}` turns them off)."""
+
+    applicant: bool = True
+    cancel: bool = True
+
+    def to_dict(self) -> dict[str, bool]:
+        return {"applicant": self.applicant, "cancel": self.cancel}
+
+
+@dataclass(frozen=True)
 class AppSpec:
     key: str
     name: LocalText
@@ -29,6 +42,7 @@ class AppSpec:
     # The process as drawn (BPMNDI coordinates), kept so a BPMN export shows a diagram
     # the way its builder laid it out; cosmetic, never read by a running ticket.
     diagram: Diagram | None = None
+    withdraw: WithdrawSettings = WithdrawSettings()
 
     @property
     def serial_prefix(self) -> str:
@@ -48,4 +62,6 @@ class AppSpec:
         data["process"] = self.process.to_dict()
         if self.diagram:
             data["diagram"] = self.diagram.to_dict()
+        if self.withdraw != WithdrawSettings():
+            data["withdraw"] = self.withdraw.to_dict()
         return data
