@@ -29,9 +29,7 @@ from flowdesk.web.urge_button import urge_button
 router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
-OUTCOMES = frozenset(
-    {"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"}
-)
+OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"})
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled"})
