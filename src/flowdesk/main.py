@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from flowdesk import __version__
 from flowdesk.api import openapi_errors, ops, problems
+from flowdesk.api.add_signs import router as add_signs_router
 from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.limits import BodyLimit, NulGuard
@@ -91,6 +92,7 @@ def create_app(
     api.include_router(ticket_actions_router)
     api.include_router(task_returns_router)
     api.include_router(ticket_copies_router)
+    api.include_router(add_signs_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
 

@@ -71,6 +71,15 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
 
     # 退回 and 重新提交 (api/task_returns.py): the targets, the return, the resubmission
     disburse = decided.json()["opened_task_ids"][0]
+    # 加签 and 减签 (api/add_signs.py): a signer added before the holder, then removed
+    added = api.post(
+        "zhao.lei",
+        f"/tasks/{disburse}/add-signers",
+        json={"users": ["he.jia"], "position": "before", "comment": "请复核"},
+    )
+    _same_as_the_model(added, schemas.StepOut)
+    removed = api.post("zhao.lei", f"/tasks/{disburse}/remove-signer", json={"users": ["he.jia"]})
+    _same_as_the_model(removed, schemas.StepOut)
     targets = api.get("zhao.lei", f"/tasks/{disburse}/return-targets")
     _same_as_the_model(targets, task_returns.ReturnTargetsOut)
     returned = api.post(

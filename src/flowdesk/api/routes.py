@@ -81,6 +81,7 @@ def _task(task: views.TaskView) -> dict[str, Any]:
         "ticket_subject": task.ticket_subject or None,
         "ticket_status": task.ticket_status or None,
         "summary": _summary(task.summary),
+        "waiting": task.waiting,
     }
 
 

@@ -159,6 +159,11 @@ class TaskOut(BaseModel):
     )
     ticket_status: str | None = None
     summary: list[SummaryOut] = Field(default_factory=list)
+    waiting: bool = Field(
+        default=False,
+        description="加签: the task is open but waits for the signers added to it (every"
+        " action on it is 409 waiting_for_added_signers); said in a ticket's tasks",
+    )
 
 
 class EventOut(BaseModel):
