@@ -45,6 +45,7 @@ FLASH_CODES = frozenset(
         "commented",
         "returned",
         "resubmitted",
+        "copied",
         "ticket_withdrawn",
         "ticket_cancelled",
         "decision_withdrawn",
