@@ -45,6 +45,7 @@ FLASH_CODES = frozenset(
         "commented",
         "returned",
         "resubmitted",
+        "transferred",
         "copied",
         "ticket_withdrawn",
         "ticket_cancelled",

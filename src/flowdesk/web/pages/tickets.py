@@ -65,6 +65,8 @@ class TimelineRow:
     decided_by: str = ""  # a task closed by this person's decision on its step
     tally: Mapping[str, int] | None = None  # a decided step: approved, rejected, required…
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
+    handed_to: str = ""  # 转交: the task's new holder
+    handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
+        transferred = entry.kind == "task_transferred"
         rows.append(
             TimelineRow(
                 at=entry.at,
@@ -130,9 +133,15 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 decided_by=decided_by,
                 tally=_tally(data) if entry.kind == "node_decided" else None,
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
+                handed_to=_person(people, data.get("to")) if transferred else "",
+                handed_over_by=str(data.get("by_name") or "") if transferred else "",
             )
         )
     return rows
+
+
+def _person(people: Mapping[str, str], user_id: object) -> str:
+    return people.get(str(user_id), str(user_id)) if user_id else ""
 
 
 def _returned_to(data: Mapping[str, Any], locale: Locale) -> str:
@@ -224,6 +233,9 @@ def ticket_page(
             "urge": urge_button(view, session.actor, ctx.clock.now(), ctx.urge_interval),
             "note_error": None,  # an urge or comment that failed (pages/ticket_notes.py)
             "note_text": "",
+            "transfer_error": None,  # a transfer that failed (pages/transfers.py)
+            "transfer_to": "",
+            "transfer_comment": "",
             "copy_shown": may_copy(view, session),  # 抄送 (pages/copies.py)
             "copy_error": None,
             "copy_users": "",
