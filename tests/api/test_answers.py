@@ -89,6 +89,19 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
     resubmitted = api.post("zhang.wei", f"/tickets/{ticket_id}/resubmit", json={})
     _same_as_the_model(resubmitted, schemas.StepOut)
 
+    # 撤回 and 撤销 (api/withdrawals.py): an approver's withdraw, the applicant's withdraw
+    # and cancel
+    review = resubmitted.json()["opened_task_ids"][0]
+    approved = api.post("li.na", f"/tasks/{review}/approve", json={})
+    _same_as_the_model(api.post("li.na", f"/tasks/{review}/retract", json={}), schemas.StepOut)
+    assert approved.status_code == 200, approved.text
+    second = api.post("zhang.wei", "/apps/loan/tickets", json={"values": loan_values("5000.00")})
+    second_id = second.json()["id"]
+    withdrawn = api.post("zhang.wei", f"/tickets/{second_id}/withdraw", json={"comment": "改"})
+    _same_as_the_model(withdrawn, schemas.StepOut)
+    cancelled = api.post("zhang.wei", f"/tickets/{second_id}/cancel", json={})
+    _same_as_the_model(cancelled, schemas.StepOut)
+
 
 class _Moment(BaseModel):
     at: datetime

@@ -273,8 +273,9 @@ def test_who_may_withdraw_an_approval(desk: Desk) -> None:
         withdrawals.retract_decision(desk.ctx, actor=desk.actors["zhao.lei"], task_id=task_id)
     open_task = next(t for t in desk.view(ticket_id).open_tasks if t.assignees[0].id)
     holder = next(n for n, a in desk.actors.items() if a.user_id == open_task.assignees[0].id)
-    with pytest.raises(Forbidden):  # an open task was approved by nobody
+    with pytest.raises(Conflict) as refused:  # an open task was approved by nobody
         withdrawals.retract_decision(desk.ctx, actor=desk.actors[holder], task_id=open_task.id)
+    assert refused.value.code == "not_approved"
 
 
 def test_a_step_can_forbid_withdrawing_its_approvals(desk: Desk) -> None:

@@ -197,11 +197,11 @@ def _retract_once(
     row = tickets_store.task_for_step(conn, task_id)
     if row is None or not may_read(actor, conn, row.ticket_id, row.requester_id):
         raise NotFound("Task not found", "task_not_found")
+    if row.state != "approved":
+        raise Conflict("Only an approval can be withdrawn", "not_approved")
     task = next(t for t in tickets_store.tasks_of_ticket(conn, row.ticket_id) if t.id == task_id)
     if task.completed_by != actor.user_id:
         raise Forbidden("Only the approver withdraws their own approval", "not_decider")
-    if row.state != "approved":
-        raise Conflict("Only an approval can be withdrawn", "not_approved")
     if row.ticket_status != "running":
         raise Conflict("The ticket has finished; the approval stands", "ticket_not_running")
     app = ctx.apps.version(conn, row.app_version_id)

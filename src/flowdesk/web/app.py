@@ -18,10 +18,8 @@ from flowdesk.web.pages import (
     admin,
     admin_calendar,
     admin_designer,
-    admin_handover,
     apps,
     auth,
-    copies,
     home,
     notifications,
     tasks,
@@ -29,7 +27,6 @@ from flowdesk.web.pages import (
     ticket_notes,
     ticket_returns,
     tickets,
-    transfers,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
 
@@ -45,14 +42,11 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         apps,
         tickets,
         ticket_returns,
-        transfers,
         ticket_notes,
-        copies,
         tasks,
         notifications,
         admin_calendar,
         admin_designer,
-        admin_handover,
         admin,
         ticket_diagram,
     ):
