@@ -51,3 +51,15 @@ def cc_definition(key: str = "memo", *, mid_rule: dict[str, Any] | None = None) 
 def publish_cc_app(ctx: ServiceContext, key: str = "memo", **kw: Any) -> None:
     org.ensure_role(ctx, key=EMPTY_ROLE, name_en="Nobody", name_zh="无人")
     apps.publish_yaml(ctx, yaml_of(cc_definition(key, **kw)))
+
+
+def memo_values() -> dict[str, object]:
+    """Valid values of the memo's (the loan template's) form."""
+    return {
+        "applicant_name": "张三",
+        "amount": "120000.00",
+        "term_months": 36,
+        "credit_rating": "A",
+        "region": "north",
+        "purpose": "Working capital for a bakery",
+    }

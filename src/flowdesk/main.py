@@ -25,6 +25,7 @@ from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
 from flowdesk.api.ticket_copies import router as ticket_copies_router
+from flowdesk.api.transfers import router as transfers_router
 from flowdesk.api.withdrawals import router as withdrawals_router
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext
@@ -92,6 +93,7 @@ def create_app(
     api.include_router(api_router)
     api.include_router(ticket_actions_router)
     api.include_router(task_returns_router)
+    api.include_router(transfers_router)
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)
     api.include_router(add_signs_router)

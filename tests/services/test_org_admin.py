@@ -224,14 +224,16 @@ def test_a_deactivated_user_cannot_log_in_keeps_their_name_and_is_skipped_as_ass
     before = _audit_count(demo_ctx)
     view = org.set_active(demo_ctx, actors["admin"], "li.na", False)
     assert not view.is_active and view.display_name == "李娜"
-    assert _audit_actions(demo_ctx, before) == ["user.deactivate"]
+    # the deactivation, then the hand-over of her open task to her manager (seed 003)
+    assert _audit_actions(demo_ctx, before) == ["user.deactivate", "task.hand_over"]
     with pytest.raises(Unauthenticated):
         auth.authenticate(demo_ctx, username="li.na", password="Demo@2026")
     # li.na's manager zhou.hang answers for her part of the chain now.
     later = desk.submit("20000.00")
     assert [p.name for t in desk.view(later).open_tasks for p in t.assignees] == ["周航（行长）"]
-    # Her open task and her history stay (the hand-over is a later issue's).
-    assert [p.name for t in desk.view(earlier).open_tasks for p in t.assignees] == ["李娜"]
+    # Her open task went to him too; her history stays.
+    assert [p.name for t in desk.view(earlier).open_tasks for p in t.assignees] == ["周航（行长）"]
+    assert [t.state for t in desk.view(earlier).tasks] == ["transferred", "open"]
     # An inactive department head is not assigned either: with nobody left the step
     # says so instead of giving the task to someone who left.
     org.set_active(demo_ctx, actors["admin"], "wang.fang", False)

@@ -85,7 +85,10 @@ def test_a_cc_node_copies_with_the_step_and_opens_no_task(memo: Desk) -> None:
     assert [t.node_id for t in view.tasks] == ["review"]  # no task for a copy
     (sent,) = [e for e in view.timeline if e.kind == "copies_sent"]
     assert sent.node_id == "copy_start"
-    assert sent.data == {"users": [desk.actors[u].user_id for u in START_COPIES]}
+    assert sent.data == {
+        "users": [desk.actors[u].user_id for u in START_COPIES],
+        "names": ["罗欣", "宋杰"],
+    }
     assert _notices(desk, "ticket_copied") == ["luo.xin", "song.jie"]
     desk.approve("wang.fang", ticket_id, "review")
     # the second CC node: the risk department's head
@@ -99,7 +102,7 @@ def test_an_empty_cc_rule_skips_the_node_with_a_timeline_entry(desk: Desk) -> No
     desk.approve("wang.fang", ticket_id, "review")
     view = desk.view(ticket_id)
     skipped = [e for e in view.timeline if e.kind == "copies_sent" and e.node_id == "copy_mid"]
-    assert skipped and skipped[0].data == {"users": []}
+    assert skipped and skipped[0].data == {"users": [], "names": []}
     assert [t.node_id for t in view.open_tasks] == ["final"]  # went on, no stall
 
 
@@ -165,7 +168,10 @@ def test_an_ad_hoc_copy_is_a_note_audited_notified_and_leaves_the_version(memo: 
     entry = next(e for e in desk.view(ticket_id).timeline if e.kind == "ticket_copied")
     assert entry.actor is not None and entry.actor.id == desk.actors["wang.fang"].user_id
     assert entry.comment == "请知悉"
-    assert entry.data == {"users": [desk.actors["he.jia"].user_id, desk.actors["xu.ming"].user_id]}
+    assert entry.data == {
+        "users": [desk.actors["he.jia"].user_id, desk.actors["xu.ming"].user_id],
+        "names": ["何佳", "徐明"],
+    }
     assert _notices(desk, "ticket_copied") == ["he.jia", "luo.xin", "song.jie", "xu.ming"]
     with desk.ctx.db.read() as conn:
         (audit,) = [e for e in audit_store.entries(conn) if e.action == "ticket.copy"]

@@ -267,7 +267,7 @@ NOTIFICATION_KINDS = (
     " ticket_returned: a ticket was returned (退回) to you, its applicant or an earlier step's"
     " approver (task_id: your task); ticket_withdrawn / ticket_cancelled: the applicant"
     " withdrew (撤回) or cancelled (撤销) a ticket, or an approver withdrew an approval, and"
-    " your open task of it was cancelled"
+    " your open task of it was cancelled; task_transferred: a task was handed (转交) to you"
     "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
 )
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.kernel.ids import new_id
-from flowdesk.services import auth, org_fields, org_import, org_sync
+from flowdesk.services import auth, org_fields, org_import, org_sync, transfers
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import org as org_store
@@ -258,6 +258,17 @@ def _sync(
         )
         if not dry_run and plan.changes:
             org_sync.apply(conn, plan, after, actor=actor_name, now=now, source=source)
+    if not dry_run:
+        leavers = [
+            change.key
+            for change in plan.changes
+            if change.kind == "user"
+            and change.action == "update"
+            and "is_active" in change.fields
+            and not after.users[change.key].is_active
+        ]
+        for username in leavers:  # their open tasks go to their manager (seed 003)
+            transfers.hand_over_leaver(ctx, actor, username)
     return plan
 
 
@@ -369,7 +380,9 @@ def save_user(
 
 def set_active(ctx: ServiceContext, actor: Actor | None, username: str, active: bool) -> UserView:
     """Deactivating keeps the person's history and name; they cannot log in and get no
-    new tasks (their open tasks stay where they are). Reactivating undoes it."""
+    new tasks, and their open tasks are handed over to their manager (those that cannot
+    be, or all of them when they have no active manager, stay until an administrator
+    hands them over). Reactivating undoes the rest."""
     return save_user(ctx, actor, username, {"is_active": active})
 
 

@@ -175,6 +175,15 @@ def _node_name(nodes: Mapping[str, Node], node_id: str | None) -> dict[str, str]
     return dict(nodes[node_id].name) or {"en": node_id}
 
 
+def _copy_names(
+    kind: str, data: dict[str, Any] | None, people: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """A copy's (抄送) event names whom it copied, beside their ids (`names`)."""
+    if kind not in ("copies_sent", "ticket_copied") or not data:
+        return data
+    return {**data, "names": [people.get(u, u) for u in data.get("users", ())]}
+
+
 def _copied_reader(conn: Connection, actor: Actor, ticket_id: str, facts: ResourceFacts) -> bool:
     """A person copied (抄送) on the ticket reads it too; asked only of those the tasks
     do not already let in, so the page's reads stay as they were for everyone else."""
@@ -244,7 +253,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             _node_name(nodes, e.node_id),
             person(e.actor_id),
             e.comment,
-            e.data,
+            _copy_names(e.kind, e.data, people),
         )
         for e in events
     )

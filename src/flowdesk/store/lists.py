@@ -290,9 +290,9 @@ def task_rows(
     return list(conn.execute(_task_statement(_shape(f, order), done), params))
 
 
-# 已办: what the user did to a task (a return and a resubmission too); a task the engine
+# 已办: what the user did to a task (a return, a resubmission and a 转交 too); a task the engine
 # cancelled has no completed_by and was nobody's action (APPROVALS.md edge case 2).
-DONE_STATES = ("approved", "rejected", "returned", "resubmitted")
+DONE_STATES = ("approved", "rejected", "returned", "resubmitted", "transferred")
 
 
 @lru_cache(maxsize=_SHAPES_KEPT)

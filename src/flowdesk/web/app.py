@@ -18,8 +18,10 @@ from flowdesk.web.pages import (
     admin,
     admin_calendar,
     admin_designer,
+    admin_handover,
     apps,
     auth,
+    copies,
     home,
     notifications,
     tasks,
@@ -27,6 +29,7 @@ from flowdesk.web.pages import (
     ticket_notes,
     ticket_returns,
     tickets,
+    transfers,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
 
@@ -42,11 +45,14 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         apps,
         tickets,
         ticket_returns,
+        transfers,
         ticket_notes,
+        copies,
         tasks,
         notifications,
         admin_calendar,
         admin_designer,
+        admin_handover,
         admin,
         ticket_diagram,
     ):

@@ -45,6 +45,8 @@ FLASH_CODES = frozenset(
         "commented",
         "returned",
         "resubmitted",
+        "transferred",
+        "copied",
         "ticket_withdrawn",
         "ticket_cancelled",
         "decision_withdrawn",

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
-TaskOutcome = Literal[
-    "approved", "rejected", "cancelled", "returned", "resubmitted", "transferred"
-]
+TaskOutcome = Literal["approved", "rejected", "cancelled", "returned", "resubmitted", "transferred"]
 FinalStatus = Literal["approved", "rejected", "cancelled"]  # cancelled: 撤销, ADR 0019
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
 # 会签 rejection), a rejection elsewhere ended the ticket, or a return (退回) swept it.

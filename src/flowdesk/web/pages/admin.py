@@ -23,7 +23,7 @@ from flowdesk.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
-from flowdesk.services import apps, org, org_import
+from flowdesk.services import apps, org, org_import, transfers
 from flowdesk.services.auth import WebSession
 from flowdesk.web.pages.common import checked_cursor
 from flowdesk.web.render import redirect, render
@@ -121,6 +121,9 @@ def _user_form(
             "values": values,
             "departments": org.list_departments(ctx, session.actor),
             "roles": org.list_roles(ctx, session.actor),
+            "open_tasks": transfers.open_task_count(ctx, session.actor, user.username)
+            if user
+            else 0,
         },
         errors,
         status,

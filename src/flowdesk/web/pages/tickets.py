@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,6 +18,7 @@ from flowdesk.services import apps, task_returns, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web import bpmn_assets
+from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
 from flowdesk.web.forms import display_text, value_rows
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
@@ -64,6 +65,8 @@ class TimelineRow:
     decided_by: str = ""  # a task closed by this person's decision on its step
     tally: Mapping[str, int] | None = None  # a decided step: approved, rejected, required…
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
+    handed_to: str = ""  # 转交: the task's new holder
+    handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
 
 
 @dataclass(frozen=True)
@@ -99,14 +102,22 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 continue  # closed because the ticket ended: its outcome row says so
             by = str(data.get("decided_by") or "")
             decided_by = people.get(by, by)
-        elif not (entry.by_person or entry.kind in OUTCOMES or entry.kind in DECISIONS):
+        elif not (
+            entry.by_person
+            or entry.kind in OUTCOMES
+            or entry.kind in DECISIONS
+            or entry.kind in COPY_KINDS  # a CC node's copies (抄送), or its skip
+        ):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
         if entry.kind == "ticket_urged":  # whom the urge reached
             assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
+        if entry.kind in COPY_KINDS:  # whom it copied (views names them)
+            names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
+        transferred = entry.kind == "task_transferred"
         rows.append(
             TimelineRow(
                 at=entry.at,
@@ -122,9 +133,15 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 decided_by=decided_by,
                 tally=_tally(data) if entry.kind == "node_decided" else None,
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
+                handed_to=_person(people, data.get("to")) if transferred else "",
+                handed_over_by=str(data.get("by_name") or "") if transferred else "",
             )
         )
     return rows
+
+
+def _person(people: Mapping[str, str], user_id: object) -> str:
+    return people.get(str(user_id), str(user_id)) if user_id else ""
 
 
 def _returned_to(data: Mapping[str, Any], locale: Locale) -> str:
@@ -187,9 +204,12 @@ def ticket_page(
     comment: str = "",
     status: int = 200,
     extra: Mapping[str, Any] | None = None,
+    on_open: Callable[[ServiceContext, WebSession, views.TicketView], None] | None = None,
 ) -> HTMLResponse:
     locale = request_locale(request)
     view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
+    if on_open is not None:  # the viewer opened it: their copy (抄送) is read
+        on_open(ctx, session, view)
     # A ticket returned to its applicant waits on their resubmission, not a decision.
     resubmit_task = task_returns.returned_task_id(ctx, session.actor, view.id)
     actionable = tuple(t for t in view.actionable_by(session.actor) if t.id != resubmit_task)
@@ -213,6 +233,13 @@ def ticket_page(
             "urge": urge_button(view, session.actor, ctx.clock.now(), ctx.urge_interval),
             "note_error": None,  # an urge or comment that failed (pages/ticket_notes.py)
             "note_text": "",
+            "transfer_error": None,  # a transfer that failed (pages/transfers.py)
+            "transfer_to": "",
+            "transfer_comment": "",
+            "copy_shown": may_copy(view, session),  # 抄送 (pages/copies.py)
+            "copy_error": None,
+            "copy_users": "",
+            "copy_note": "",
             **(extra or {}),
         },
         status=status,
@@ -236,7 +263,7 @@ def _return_options(
 
 @router.get("/tickets/{ticket_id}")
 def ticket_detail(request: Request, ctx: Ctx, session: CurrentSession, ticket_id: str) -> Response:
-    return ticket_page(request, ctx, session, ticket_id)
+    return ticket_page(request, ctx, session, ticket_id, on_open=mark_copy_read)
 
 
 def _act(
