@@ -20,8 +20,11 @@ from flowdesk.store import tickets as tickets_store
 from flowdesk.store.tickets import TimelineEvent
 
 # Timeline events that say the ticket went through a node (gateways and ends pass with
-# node_passed; the start is passed when the ticket is submitted).
-_PASSING_EVENTS = frozenset({"node_passed", "node_decided", "task_approved", "task_rejected"})
+# node_passed; the start is passed when the ticket is submitted; a CC node, 抄送, with
+# copies_sent, whether it copied anyone or was skipped).
+_PASSING_EVENTS = frozenset(
+    {"node_passed", "node_decided", "task_approved", "task_rejected", "copies_sent"}
+)
 
 
 @dataclass(frozen=True)

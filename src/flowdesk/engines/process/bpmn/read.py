@@ -381,7 +381,7 @@ class _Reader:
                 self._vendor_warnings(child, path, set())
                 nodes.append(passing)
                 node_ids.append(element_id)
-            elif local in NODE_TYPES or local in READ_AS_USER_TASK:
+            elif local in NODE_TYPES or local in READ_AS_USER_TASK or _cc_send_task(child, local):
                 if not element_id:
                     self.error(path, "missing_id", f"A <{local}> needs an id")
                     continue
@@ -834,6 +834,17 @@ class _Reader:
             if 2 <= len(points) <= 100:
                 edges[_local_ref(edge.get("bpmnElement", ""))] = tuple(points)
         return Diagram(shapes, edges)
+
+
+def _cc_send_task(element: Element, local: str) -> bool:
+    """A <sendTask> that flowdesk wrote for a CC node (抄送): its flowdesk:option type
+    is "cc" (docs/bpmn.md). Any other send task is refused (flowdesk sends no messages)."""
+    if local != "sendTask":
+        return False
+    for option in element.iter(q(FLOWDESK, "option")):
+        if (option.get("key") or "").strip() == "type":
+            return "".join(option.itertext()).strip() == '"cc"'
+    return False
 
 
 def _definitions(element: Element) -> str:

@@ -25,7 +25,11 @@ ELEMENTS: dict[str, str] = {
     "user_task": "userTask",
     "exclusive_gateway": "exclusiveGateway",
     "parallel_gateway": "parallelGateway",
+    "cc": "sendTask",  # 抄送: marked by <flowdesk:option key="type">"cc"</flowdesk:option>
 }
+# Node types written as a BPMN element that means something else on its own: the
+# flowdesk:option type says what the element is (read.py reads it back).
+MARKED_TYPES = frozenset({"cc"})
 _PREFIXES = {"bpmn": MODEL, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowdesk": FLOWDESK}
 _NODE_KEYS = {"id", "type", "name", "assignee", "editable", "approval"}
 _NUMBERS = {"level", "pass_count", "pass_percent"}  # read back as whole numbers
@@ -115,7 +119,7 @@ def _write_node(
             _setting(extensions, key, value)
     for key in node.editable:
         ET.SubElement(extensions, q(FLOWDESK, "editable"), {"field": key})
-    if not known:
+    if not known or node.type in MARKED_TYPES:
         _option(extensions, "type", node.type)
     for key, value in data.items():
         if key not in _NODE_KEYS:
