@@ -24,6 +24,7 @@ from flowdesk.engines.process import (
     AddSigners,
     InstanceState,
     RemoveSigner,
+    load_state,
     step,
 )
 from flowdesk.engines.process.add_sign import (
@@ -44,7 +45,10 @@ from flowdesk.services.task_steps import (
     task_step,
 )
 from flowdesk.services.tickets import MAX_COMMENT
+from flowdesk.services.views import TicketView
 from flowdesk.store import org as org_store
+from flowdesk.store import tickets as tickets_store
+from flowdesk.store.sql import read_document
 from flowdesk.store.steps import AuditRecord, StepWrite
 
 
@@ -86,6 +90,59 @@ def sign_view(state: InstanceState | None, task_id: str) -> SignView:
         pending,
         sign.approved,
         added,
+    )
+
+
+@dataclass(frozen=True)
+class Signer:
+    id: str
+    username: str  # what 减签 names them by
+    name: str  # display name
+
+
+@dataclass(frozen=True)
+class SignCard:
+    """One of the viewer's open tasks with signers they added (the ticket page's 加签 card):
+    whether it waits behind them, and the pending signers they may remove (减签)."""
+
+    task_id: str
+    node_name: dict[str, str]
+    waiting: bool
+    position: str
+    mode: str
+    pending: tuple[Signer, ...]
+    removable: bool  # the viewer added them
+
+
+def sign_cards(ctx: ServiceContext, actor: Actor, view: TicketView) -> tuple[SignCard, ...]:
+    """The 加签 cards of `actor`'s open tasks on the ticket `view` shows; none (and no
+    read) for a ticket without add-signs."""
+    mine = view.actionable_by(actor)
+    if not mine:
+        return ()
+    with ctx.db.read() as conn:
+        row = tickets_store.ticket_by_id(conn, view.id)
+        data = read_document(row.state) if row is not None else None
+        if not isinstance(data, dict) or "signs" not in data:
+            return ()
+        state = load_state(data)
+        found = [(task, sign_view(state, task.id)) for task in mine if task.id in state.signs]
+        names = org_store.display_names(conn, [u for _, v in found for u in v.pending])
+        usernames = {}
+        for user_id in {u for _, v in found for u in v.pending}:
+            user = org_store.user_by_id(conn, user_id)
+            usernames[user_id] = str(user.username) if user is not None else user_id
+    return tuple(
+        SignCard(
+            task.id,
+            task.name,
+            sign.waiting,
+            sign.position,
+            sign.mode,
+            tuple(Signer(u, usernames[u], names.get(u, u)) for u in sign.pending),
+            sign.by == actor.user_id,
+        )
+        for task, sign in found
     )
 
 

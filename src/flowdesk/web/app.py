@@ -15,6 +15,7 @@ from flowdesk.settings import Settings
 from flowdesk.web import errors
 from flowdesk.web.i18n import load_translations
 from flowdesk.web.pages import (
+    add_signs,
     admin,
     admin_calendar,
     admin_designer,
@@ -45,6 +46,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         apps,
         tickets,
         ticket_returns,
+        add_signs,
         transfers,
         ticket_notes,
         copies,

@@ -46,6 +46,8 @@ FLASH_CODES = frozenset(
         "returned",
         "resubmitted",
         "transferred",
+        "signers_added",
+        "signers_removed",
         "copied",
         "ticket_withdrawn",
         "ticket_cancelled",

@@ -14,7 +14,7 @@ from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, ValidationFailed
-from flowdesk.services import apps, task_returns, tickets, views
+from flowdesk.services import add_signs, apps, task_returns, tickets, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web import bpmn_assets
@@ -67,6 +67,8 @@ class TimelineRow:
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
     handed_to: str = ""  # 转交: the task's new holder
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
+    add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
+    add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
         if entry.kind == "ticket_urged":  # whom the urge reached
             assigned = data.get("users")
+        if entry.kind in ("task_add_sign", "task_remove_signer"):  # 加签/减签: whom
+            assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
         if entry.kind in COPY_KINDS:  # whom it copied (views names them)
             names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
@@ -135,6 +139,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
                 handed_to=_person(people, data.get("to")) if transferred else "",
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
+                add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
+                add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
             )
         )
     return rows
@@ -212,7 +218,10 @@ def ticket_page(
         on_open(ctx, session, view)
     # A ticket returned to its applicant waits on their resubmission, not a decision.
     resubmit_task = task_returns.returned_task_id(ctx, session.actor, view.id)
-    actionable = tuple(t for t in view.actionable_by(session.actor) if t.id != resubmit_task)
+    # A task waiting behind added signers (加签) is decided by nobody until they have.
+    actionable = tuple(
+        t for t in view.actionable_by(session.actor) if t.id != resubmit_task and not t.waiting
+    )
     return_options = _return_options(ctx, session, actionable)
     return render(
         request,
@@ -233,13 +242,17 @@ def ticket_page(
             "urge": urge_button(view, session.actor, ctx.clock.now(), ctx.urge_interval),
             "note_error": None,  # an urge or comment that failed (pages/ticket_notes.py)
             "note_text": "",
-            "transfer_error": None,  # a transfer that failed (pages/transfers.py)
-            "transfer_to": "",
-            "transfer_comment": "",
             "copy_shown": may_copy(view, session),  # 抄送 (pages/copies.py)
             "copy_error": None,
             "copy_users": "",
             "copy_note": "",
+            "sign_cards": add_signs.sign_cards(ctx, session.actor, view),  # 加签 (ADR 0020)
+            "add_sign_error": None,  # an add-sign or removal that failed (pages/add_signs.py)
+            "add_sign_typed": {},
+            "remove_sign_error": None,
+            "transfer_error": None,  # a transfer that failed (pages/transfers.py)
+            "transfer_to": "",
+            "transfer_comment": "",
             **(extra or {}),
         },
         status=status,
