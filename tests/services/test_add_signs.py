@@ -15,7 +15,7 @@ from test_concurrency import Racers
 
 from approval_apps import CONTRACT_STEPS, REVIEWERS, line_app, yaml_of
 from flowdesk.kernel.errors import Conflict, FlowdeskError, NotFound, ValidationFailed
-from flowdesk.services import add_signs, apps, jobs, tickets
+from flowdesk.services import add_signs, apps, jobs, tickets, transfers
 from flowdesk.store import audit as audit_store
 from flowdesk.store.tables import Notification
 
@@ -289,3 +289,32 @@ def test_an_add_sign_racing_an_or_sign_decision_leaves_no_orphan(contract: Desk)
             states["chen.jing"] == "cancelled"
             and states.get("song.jie", "cancelled") == "cancelled"
         )
+
+
+def test_edge_10_a_signer_transfers_their_task_and_the_new_holder_takes_their_place(
+    contract: Desk,
+) -> None:
+    desk = contract
+    ticket_id = _at_deputies(desk)
+    chen = _task(desk, ticket_id, "chen.jing")
+    _add(desk, ticket_id, "chen.jing", ["song.jie"], "before")
+    transfers.transfer(
+        desk.ctx,
+        actor=desk.actors["song.jie"],
+        task_id=_task(desk, ticket_id, "song.jie"),
+        to="luo.xin",
+        comment="请罗欣处理",
+    )
+    assert [t.waiting for t in desk.view(ticket_id).open_tasks if t.id == chen] == [True]
+    _approve(desk, ticket_id, "luo.xin")  # the new holder's approval frees the parent
+    assert [t.waiting for t in desk.view(ticket_id).open_tasks if t.id == chen] == [False]
+    # the waiting parent itself cannot be handed on (edge case 7) …
+    _add(desk, ticket_id, "chen.jing", ["song.jie"], "before")
+    with pytest.raises(Conflict) as refused:
+        transfers.transfer(desk.ctx, actor=desk.actors["chen.jing"], task_id=chen, to="luo.xin")
+    assert refused.value.code == "waiting_for_added_signers"
+    # … and an administrator's hand-over leaves it where it is, reported
+    handed = transfers.hand_over(
+        desk.ctx, actor=desk.actors["admin"], username="chen.jing", to="luo.xin"
+    )
+    assert handed.left == ((chen, "waiting_for_added_signers"),)
