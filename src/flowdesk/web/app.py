@@ -31,6 +31,7 @@ from flowdesk.web.pages import (
     ticket_returns,
     tickets,
     transfers,
+    withdrawals,
 )
 from flowdesk.web.render import STATIC_DIR, build_ui
 
@@ -48,6 +49,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         ticket_returns,
         add_signs,
         transfers,
+        withdrawals,
         ticket_notes,
         copies,
         tasks,

@@ -14,7 +14,7 @@ from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, ValidationFailed
-from flowdesk.services import add_signs, apps, task_returns, tickets, views
+from flowdesk.services import add_signs, apps, task_returns, tickets, views, withdrawals
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web import bpmn_assets
@@ -253,6 +253,9 @@ def ticket_page(
             "transfer_error": None,  # a transfer that failed (pages/transfers.py)
             "transfer_to": "",
             "transfer_comment": "",
+            # 撤回/撤销 (pages/withdrawals.py): what the viewer may withdraw or cancel
+            "withdraw": withdrawals.options(ctx, session.actor, view.id),
+            "withdraw_error": None,
             **(extra or {}),
         },
         status=status,
