@@ -414,3 +414,16 @@ def test_documents_without_signs_still_load() -> None:
     assert load_state(document) == run.state
     run.add("amy", ["dan"], "before")
     assert "signs" in dump_state(run.state)
+
+
+def test_approvals_inside_a_chain_cannot_be_withdrawn() -> None:
+    """The signer's approval is not in the node's tally and the holder's counts through
+    the chain: neither is kept as a withdrawable decision (撤回, ADR 0019)."""
+    run = Run(COUNTERSIGN)
+    run.add("amy", ["dan"], "parallel")
+    run.decide("amy")  # held
+    assert "amy" not in run.state.decisions
+    run.decide("dan")
+    assert "dan" not in run.state.decisions and "amy" not in run.state.decisions
+    run.decide("ben")  # an approval outside the chain stays withdrawable
+    assert "ben" in run.state.decisions

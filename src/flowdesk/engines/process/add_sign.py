@@ -103,6 +103,21 @@ def step_with_signs(
     return carry(inner(spec, state, command, ctx), signs)
 
 
+def signed_final(before: InstanceState | None, command: Command, result: StepResult) -> StepResult:
+    """`result` without a withdrawable approval (撤回, ADR 0019) of `command`'s actor when
+    the command approved an added signer's task or a task with signers: the signer's
+    approval is not in the node's tally, and the holder's counts only through the chain,
+    so neither can be taken back on its own."""
+    task_id = getattr(command, "task_id", "")
+    actor = getattr(command, "actor", "")
+    involved = before is not None and (task_id in before.signs or added_to(before, task_id))
+    decisions = result.state.decisions
+    if not involved or actor not in decisions:
+        return result
+    kept = {who: decision for who, decision in decisions.items() if who != actor}
+    return StepResult(dataclasses.replace(result.state, decisions=kept), result.effects)
+
+
 def carry(result: StepResult, chains: Mapping[str, AddSign]) -> StepResult:
     """`chains` carried into `result`: a transferred task's place passes to the task
     opened for its new holder; signers' tasks whose parent closed are cancelled (and

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from flowdesk.kernel.errors import Conflict, ValidationFailed
 
-from .add_sign import step_with_signs
+from .add_sign import signed_final, step_with_signs
 from .commands import (
     AddSigners,
     Command,
@@ -53,8 +53,9 @@ def step(
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
     if (state is not None and state.signs) or isinstance(command, AddSigners | RemoveSigner):
         result = step_with_signs(spec, state, command, ctx, _step)  # 加签 chains (ADR 0020)
-    else:
-        result = _step(spec, state, command, ctx)
+        # an approval inside an add-sign chain is final: never 撤回-able (ADR 0020)
+        return signed_final(state, command, remember(spec, state, command, result))
+    result = _step(spec, state, command, ctx)
     # what 撤回 needs to know is kept beside every command's result (withdraw.py, ADR 0019)
     return remember(spec, state, command, result)
 
