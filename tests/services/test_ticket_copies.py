@@ -11,9 +11,20 @@ import pytest
 from loan_desk import Desk, loan_values
 from sqlalchemy import func, select
 
-from cc_apps import EMPTY_ROLE, START_COPIES, publish_cc_app
+from approval_apps import yaml_of
+from cc_apps import EMPTY_ROLE, START_COPIES, cc_definition, publish_cc_app
+from flowdesk.engines.process import StepFailed
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from flowdesk.services import jobs, org, task_returns, ticket_copies, tickets, views
+from flowdesk.services import (
+    apps,
+    jobs,
+    org,
+    task_returns,
+    ticket_copies,
+    tickets,
+    views,
+    withdrawals,
+)
 from flowdesk.store import audit as audit_store
 from flowdesk.store.tables import Notification, Ticket, TicketCopy, TicketNote
 
@@ -264,3 +275,35 @@ def test_the_copied_list_pages_unread_first_and_marks_read(memo: Desk) -> None:
 def test_the_copied_list_refuses_bad_queries(memo: Desk, params: dict[str, str]) -> None:
     with pytest.raises(ValidationFailed):
         _copied_list(memo, "luo.xin", **params)
+
+
+def test_edge_case_37_copies_survive_a_withdraw_and_a_cancel(memo: Desk) -> None:
+    desk = memo
+    ticket_id = _submit(desk)
+    _copy(desk, "zhang.wei", ticket_id, "he.jia")
+    before = _copies(desk, ticket_id)
+    withdrawals.withdraw_ticket(desk.ctx, actor=desk.actors["zhang.wei"], ticket_id=ticket_id)
+    assert _copies(desk, ticket_id) == before
+    assert desk.view(ticket_id, who="he.jia").id == ticket_id
+    withdrawals.cancel_ticket(desk.ctx, actor=desk.actors["zhang.wei"], ticket_id=ticket_id)
+    assert _copies(desk, ticket_id) == before
+    assert desk.view(ticket_id, who="he.jia").status == "cancelled"  # sees the end
+    (listed,) = _copied_list(desk, "song.jie").items
+    assert listed.ticket_id == ticket_id and listed.status == "cancelled"
+
+
+def test_a_step_that_fails_after_a_cc_node_copies_no_one(desk: Desk) -> None:
+    """The copies go with the step: when the step fails (here the task after the CC node
+    has nobody to assign), no ticket, no copy, no notification and no audit entry stay."""
+    definition = cc_definition("stuck")
+    for node in definition["process"]["nodes"]:
+        if node["id"] == "review":
+            node["assignee"] = {"kind": "role", "role": EMPTY_ROLE}
+    org.ensure_role(desk.ctx, key=EMPTY_ROLE, name_en="Nobody", name_zh="无人")
+    apps.publish_yaml(desk.ctx, yaml_of(definition))
+    with pytest.raises(StepFailed):
+        _submit(desk, key="stuck")
+    with desk.ctx.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(TicketCopy.__table__)).scalar() == 0
+        assert not [e for e in audit_store.entries(conn) if e.action.startswith("ticket.")]
+    assert _notices(desk, "ticket_copied") == []
