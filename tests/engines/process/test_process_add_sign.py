@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
@@ -427,3 +429,82 @@ def test_approvals_inside_a_chain_cannot_be_withdrawn() -> None:
     assert "dan" not in run.state.decisions and "amy" not in run.state.decisions
     run.decide("ben")  # an approval outside the chain stays withdrawable
     assert "ben" in run.state.decisions
+
+
+SPECS = {"all": COUNTERSIGN, "any": OR_SIGN, "single": SINGLE, "vote": VOTE}
+POOL = ("dan", "eve", "fay", "gus", "hal")
+
+
+def _invariants(state: InstanceState) -> None:
+    if state.status != "running":
+        assert not state.tasks and not state.signs
+        return
+    for task in state.tasks.values():
+        assert task.activation_id in state.activations  # no orphan task
+    for activation in state.activations.values():
+        assert set(activation.approved) <= set(activation.approvers)  # signers never count
+        assert set(activation.rejected) <= set(activation.approvers)
+    children = [child for sign in state.signs.values() for child in sign.children]
+    assert len(children) == len(set(children))
+    for parent, sign in state.signs.items():
+        assert parent in state.tasks and sign.children
+        for child in sign.children:
+            assert state.tasks[child].activation_id == state.tasks[parent].activation_id
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(SPECS)),
+    moves=st.lists(
+        st.tuples(
+            st.integers(0, 20),
+            st.sampled_from(
+                ["approve", "reject", "before", "after", "parallel", "remove", "transfer"]
+            ),
+            st.lists(st.sampled_from(POOL), min_size=1, max_size=3),
+            st.sampled_from(["any", "all", "sequential"]),
+        ),
+        max_size=12,
+    ),
+)
+def test_random_add_signs_keep_the_state_sound(
+    kind: str, moves: list[tuple[int, str, list[str], str]]
+) -> None:
+    """Random approvals, rejections, add-signs, removals and transfers: after every step no task is
+    orphaned, no chain points at a closed task, signers never enter a node's tally, and a
+    refused command changes nothing."""
+    run = Run(SPECS[kind])
+    for pick, action, users, mode in moves:
+        tasks = list(run.state.tasks.values())
+        if run.state.status != "running" or not tasks:
+            break
+        task = tasks[pick % len(tasks)]
+        actor = task.assignees[0]
+        command: Any
+        if action in ("approve", "reject"):
+            command = CompleteTask(task.task_id, actor, action)  # type: ignore[arg-type]
+        elif action == "remove":
+            command = RemoveSigner(task.task_id, actor, tuple(users))
+        elif action == "transfer":
+            command = TransferTask(task.task_id, actor, users[0])
+        else:
+            command = AddSigners(task.task_id, actor, tuple(users), action, mode, max_depth=2)  # type: ignore[arg-type]
+        before = dump_state(run.state)
+        try:
+            run.do(command)
+        except FlowdeskError:
+            assert dump_state(run.state) == before
+            continue
+        _invariants(run.state)
+
+
+def test_a_transfer_to_an_added_signer_of_the_step_is_refused() -> None:
+    run = Run(COUNTERSIGN)
+    run.add("amy", ["dan"], "parallel")
+    assert run.refused(TransferTask(run.task("amy"), "amy", "dan")) == (409, "already_approver")
+    assert run.refused(TransferTask(run.task("ben"), "ben", "dan")) == (409, "already_approver")
+    run.do(TransferTask(run.task("amy"), "amy", "eve"))  # the chain moves with the task
+    eve = run.task("eve")
+    assert run.state.signs[eve].by == "eve"
+    run.do(RemoveSigner(eve, "eve", ("dan",)))
+    assert run.state.signs == {}

@@ -30,7 +30,7 @@ from typing import Literal
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 
-from .commands import AddSigners, Command, CompleteTask, RemoveSigner, ReturnTask
+from .commands import AddSigners, Command, CompleteTask, RemoveSigner, ReturnTask, TransferTask
 from .effects import Effect, TaskClosed, TaskOpened
 from .spec import ProcessSpec
 from .state import AddSign, InstanceState, OpenTask
@@ -93,6 +93,22 @@ def step_with_signs(
             raise Conflict(
                 "An added signer approves or rejects; only the step's own approvers return",
                 "added_signer_cannot_return",
+            )
+    if isinstance(command, TransferTask) and task_id in state.tasks:
+        # 转交 to someone already signing at this step would let them decide twice (edge 38)
+        activation_id = state.tasks[task_id].activation_id
+        signing = {
+            user
+            for sign in signs.values()
+            if state.tasks[sign.parent].activation_id == activation_id
+            for user in sign.signers
+        }
+        if command.to in signing:
+            actionable(state, task_id, actor)
+            raise Conflict(
+                f"'{command.to}' is already an added signer at this step; they cannot decide "
+                "it twice",
+                "already_approver",
             )
     own = signs.get(task_id)
     if own is not None and isinstance(command, CompleteTask) and command.outcome == "approve":
