@@ -13,6 +13,8 @@
   var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
   var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
+  // a send task is a CC step (抄送): its assignee is whom it copies (docs/bpmn.md)
+  var CC = "bpmn:SendTask";
   // Below this width bpmn-js cannot be drawn with a finger: the page shows the read-only viewer.
   var readOnly = window.matchMedia("(max-width: 767px)").matches;
 
@@ -129,8 +131,11 @@
     $("panel-id").textContent = bo.id;
     var isFlow = bo.$type === "bpmn:SequenceFlow";
     var isTask = !!TASKS[bo.$type];
+    var isCc = bo.$type === CC;
     show("node", !isFlow);
-    show("task", isTask);
+    show("task", isTask || isCc);
+    show("approver", isTask);
+    show("cc", isCc);
     show("flow", isFlow);
     if (!isFlow) {
       var zh = nameIn(bo, "zh");
@@ -142,7 +147,7 @@
       $("panel-name-zh").value = zh || "";
       $("panel-name-en").value = en || "";
     }
-    if (isTask) {
+    if (isTask || isCc) {
       var assignee = firstOf(bo, "flowdesk:Assignee");
       $("panel-assignee-kind").value = assignee ? assignee.kind || "" : "";
       $("panel-user").value = (assignee && assignee.user) || "";
@@ -185,9 +190,10 @@
     return isNaN(n) ? undefined : n;
   }
 
-  function nodeExtensions(bo, isTask) {
+  function nodeExtensions(bo, isTask, isCc) {
     var kept = extensionValues(bo).filter(function (v) {
       if (MANAGED[v.$type]) { return false; }
+      if (isCc && v.$type === "flowdesk:Option" && v.key === "type") { return false; }
       // a setting the writer could only spell as an option is replaced by the panel's element
       return !(isTask && v.$type === "flowdesk:Option" && PANEL_OPTIONS[v.key]);
     });
@@ -195,7 +201,7 @@
     [["zh", $("panel-name-zh").value.trim()], ["en", $("panel-name-en").value.trim()]].forEach(function (pair) {
       if (pair[1]) { values.push(create("flowdesk:Name", { lang: pair[0], body: pair[1] })); }
     });
-    if (isTask) {
+    if (isTask || isCc) {
       var kind = $("panel-assignee-kind").value;
       if (kind) {
         var attrs = { kind: kind };
@@ -213,6 +219,9 @@
         }
         values.push(create("flowdesk:Assignee", attrs));
       }
+    }
+    if (isCc) { values.push(create("flowdesk:Option", { key: "type", body: JSON.stringify("cc") })); }
+    if (isTask) {
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
         if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
       });
@@ -272,6 +281,7 @@
       return;
     }
     var isTask = !!TASKS[bo.$type];
+    var isCc = bo.$type === CC;
     var element = current;
     if (isTask && ($("panel-assignee-kind").value || $("panel-mode").value !== "single")) {
       element = current = asUserTask(current);
@@ -280,7 +290,7 @@
     var zhName = $("panel-name-zh").value.trim();
     var enName = $("panel-name-en").value.trim();
     var label = PAGE_LANG === "zh" ? zhName || enName : enName || zhName;
-    var props = { extensionElements: nodeExtensions(bo, isTask) };
+    var props = { extensionElements: nodeExtensions(bo, isTask, isCc) };
     if ((bo.name || "") !== label) { props.name = label || undefined; }
     if (isTask) {
       var mode = $("panel-mode").value;
