@@ -30,7 +30,7 @@ from flowdesk.engines.process import (
     step,
 )
 from flowdesk.engines.process.add_sign import MAX_SIGNERS, waiting
-from flowdesk.kernel.errors import FlowdeskError
+from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 
 def _spec(approval: Mapping[str, object] | None, users: Sequence[str]) -> ProcessSpec:
@@ -508,3 +508,28 @@ def test_a_transfer_to_an_added_signer_of_the_step_is_refused() -> None:
     assert run.state.signs[eve].by == "eve"
     run.do(RemoveSigner(eve, "eve", ("dan",)))
     assert run.state.signs == {}
+
+
+def test_a_node_sets_its_own_depth() -> None:
+    data = SINGLE.to_dict()
+    nodes: Any = data["nodes"]
+    nodes[1]["add_sign_depth"] = 2
+    spec = parse_process(data)
+    assert spec.nodes["review"].add_sign_depth == 2 and parse_process(spec.to_dict()) == spec
+    run = Run(spec)
+    run.add("amy", ["dan"], "before")  # the command's depth (1) gives way to the node's
+    run.add("dan", ["eve"], "before")
+    assert run.refused(AddSigners(run.task("eve"), "eve", ("fay",), "before")) == (
+        409,
+        "add_sign_too_deep",
+    )
+
+
+@pytest.mark.parametrize("depth", [0, 6, "2", True])
+def test_a_bad_node_depth_is_refused_at_parse(depth: object) -> None:
+    data = SINGLE.to_dict()
+    nodes: Any = data["nodes"]
+    nodes[1]["add_sign_depth"] = depth
+    with pytest.raises(DefinitionInvalid) as refused:
+        parse_process(data)
+    assert [e.path for e in refused.value.errors] == ["process.nodes[1].add_sign_depth"]

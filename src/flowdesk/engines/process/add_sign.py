@@ -259,11 +259,13 @@ def _add(
         )
     outer = added_to(state, task.task_id)
     depth = 1 if outer is None else outer.depth + 1
-    if depth > max(command.max_depth, 1):
+    # the node's own setting, else the caller's (the installation's)
+    limit = max(spec.nodes[task.node_id].add_sign_depth or command.max_depth, 1)
+    if depth > limit:
         raise Conflict(
             "An added signer cannot add signers in turn"
-            if command.max_depth <= 1
-            else f"Add-signs nest at most {command.max_depth} deep",
+            if limit <= 1
+            else f"Add-signs nest at most {limit} deep",
             "add_sign_too_deep",
         )
     holders = _holders(state, task)

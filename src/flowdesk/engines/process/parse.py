@@ -39,7 +39,17 @@ _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
 _PROCESS_KEYS = frozenset({"nodes", "flows"})
 _NODE_KEYS = frozenset(
-    {"id", "type", "name", "assignee", "editable", "approval", "resubmit", "withdraw"}
+    {
+        "id",
+        "type",
+        "name",
+        "assignee",
+        "editable",
+        "approval",
+        "resubmit",
+        "withdraw",
+        "add_sign_depth",
+    }
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
 _VOTE_KEYS = frozenset({"pass_count", "pass_percent", "fail"})
@@ -201,6 +211,7 @@ def _parse_nodes(
                 )
         resubmit = _parse_resubmit(raw, node_type, node_path, problems)
         withdraw = _parse_withdraw(raw, node_type, node_path, problems)
+        add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -212,6 +223,7 @@ def _parse_nodes(
             approval=approval,
             resubmit=resubmit,
             withdraw=withdraw,
+            add_sign_depth=add_sign_depth,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -267,6 +279,31 @@ def _parse_editable(
             problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
         seen.add(key)
     return tuple(keys)
+
+
+MAX_ADD_SIGN_DEPTH = 5
+
+
+def _parse_add_sign_depth(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> int:
+    """`add_sign_depth: n` (1 to 5): how deep 加签 nests at this user task (ADR 0020)."""
+    if "add_sign_depth" not in raw:
+        return 0
+    value = raw["add_sign_depth"]
+    path = f"{path}.add_sign_depth"
+    if node_type is not None and node_type != "user_task":
+        problems.add(path, "add_sign_depth_not_allowed", "Only user tasks have add-signs")
+        return 0
+    if type(value) is not int or not 1 <= value <= MAX_ADD_SIGN_DEPTH:
+        problems.add(
+            path,
+            "wrong_type",
+            f"add_sign_depth is a whole number from 1 (an added signer cannot add again) "
+            f"to {MAX_ADD_SIGN_DEPTH}",
+        )
+        return 0
+    return value
 
 
 def _parse_withdraw(

@@ -146,6 +146,9 @@ class Node:
     resubmit: ResubmitSetting = "rerun"
     # 撤回 (ADR 0019): whether an approver may withdraw an approval given here
     withdraw: bool = True
+    # 加签 (ADR 0020): how deep add-signs nest here (1: an added signer cannot add again);
+    # 0: the installation's setting (FLOWDESK_TICKETS__ADD_SIGN_DEPTH)
+    add_sign_depth: int = 0
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -165,6 +168,8 @@ class Node:
             data["resubmit"] = self.resubmit
         if not self.withdraw:
             data["withdraw"] = False
+        if self.add_sign_depth:
+            data["add_sign_depth"] = self.add_sign_depth
         return data
 
 
