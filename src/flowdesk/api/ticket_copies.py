@@ -45,7 +45,9 @@ class CopyOut(BaseModel):
     ticket_id: str
     serial: str
     title: str = Field(description="In the caller's language")
-    status: str = Field(description="The ticket's status now: running, approved or rejected")
+    status: str = Field(
+        description="The ticket's status now: running, approved, rejected or cancelled"
+    )
     copied_at: datetime
     read: bool = Field(description="Whether the caller has opened the ticket since")
     copied_by: PersonOut | None = Field(description="Who copied the caller; null: a CC node")
