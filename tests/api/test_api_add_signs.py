@@ -31,6 +31,7 @@ def test_before_the_holder_waits_until_the_signer_decided(api: Api) -> None:
     assert waiting == {task_id: True, signer_task: False}
     event = next(e for e in ticket["timeline"] if e["kind"] == "task_add_sign")
     assert (event["comment"], event["data"]["position"]) == ("请复核金额", "before")
+    assert api.get("zhao.lei", f"/tasks/{task_id}").json()["waiting"] is True
     refused = api.post("zhao.lei", f"/tasks/{task_id}/approve", json={})
     assert_problem(refused, 409, "waiting_for_added_signers")
     assert api.post("he.jia", f"/tasks/{signer_task}/approve", json={}).status_code == 200

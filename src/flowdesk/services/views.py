@@ -497,6 +497,7 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
         row.serial,
         row.status,
         summary_items(app, row.values, locale),
+        waiting=found.id in _waiting_tasks(row.state),
     )
 
 
