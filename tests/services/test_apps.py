@@ -10,7 +10,7 @@ from loan_desk import Desk
 from sqlalchemy import func, select
 
 from flowdesk.engines.apps import load_bundled_template
-from flowdesk.kernel.errors import DefinitionInvalid, Forbidden, NotFound
+from flowdesk.kernel.errors import Conflict, DefinitionInvalid, Forbidden, NotFound
 from flowdesk.services import apps, audit, tickets, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
@@ -191,6 +191,11 @@ def test_a_new_app_can_be_published_and_used(desk: Desk) -> None:
     definition = _loan_definition()
     definition["key"] = "loan-sme"
     definition["name"] = {"en": "SME loan", "zh": "小微企业贷款"}
+    with pytest.raises(Conflict) as taken:  # LN-2026-000001 would name two tickets
+        _publish(desk.ctx, definition)
+    assert taken.value.code == "serial_prefix_taken"
+    assert [a.key for a in apps.list_apps(desk.ctx)] == ["loan"]  # nothing written
+    definition["serial_prefix"] = "SME"
     assert _publish(desk.ctx, definition).version == 1
     assert [a.key for a in apps.list_apps(desk.ctx)] == ["loan", "loan-sme"]
     outcome = tickets.submit(

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.apps import (
     AppSpec,
@@ -20,7 +22,7 @@ from flowdesk.engines.apps import (
     load_app_bpmn,
     load_app_yaml,
 )
-from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound
+from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
@@ -60,6 +62,7 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
     ).hexdigest()
     now = ctx.clock.now()
     with ctx.db.write() as conn:
+        _check_serial_prefix(ctx, conn, spec)
         app = apps_store.app_by_key(conn, spec.key)
         if app is None:
             app_id = new_id()
@@ -108,6 +111,21 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
             details={"key": spec.key, "version": number, "sha256": digest},
         )
     return PublishResult(spec.key, number, version_id, True)
+
+
+def _check_serial_prefix(ctx: ServiceContext, conn: Connection, spec: AppSpec) -> None:
+    """Serials are unique across apps (LN-2026-000123 names one ticket), so two apps
+    cannot share a prefix: the second app's first ticket would repeat the first's serial."""
+    prefix = spec.serial_prefix
+    for other in apps_store.list_apps(conn):
+        if other.key == spec.key or other.current_version_id is None:
+            continue
+        if ctx.apps.version(conn, other.current_version_id).spec.serial_prefix == prefix:
+            raise Conflict(
+                f"The serial prefix {prefix} is already used by app '{other.key}'; "
+                "choose another serial_prefix",
+                "serial_prefix_taken",
+            )
 
 
 def export_yaml(ctx: ServiceContext, key: str) -> str:

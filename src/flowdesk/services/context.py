@@ -13,6 +13,7 @@ from flowdesk.services.calendar_cache import CalendarCache
 from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.services.process_context import AssigneeCache
 from flowdesk.services.registry import AppRegistry
+from flowdesk.services.stand_ins import DelegationCache
 from flowdesk.store.db import Database
 
 Network = IPv4Network | IPv6Network
@@ -48,6 +49,8 @@ class ServiceContext:
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     apps: AppRegistry = field(default_factory=AppRegistry)
     assignees: AssigneeCache = field(default_factory=AssigneeCache)
+    # 代理: the out-of-office rules of the org generation (services/delegations.py).
+    delegations: DelegationCache = field(default_factory=DelegationCache)
     # The business calendar: settings' zone and hours, rebuilt per calendar generation.
     calendar: CalendarCache = field(default_factory=CalendarCache)
     # The hash of a new audit chain (sha256 or sm3); a chain keeps the one it started with.

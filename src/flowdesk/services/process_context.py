@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from flowdesk.engines.process import AssigneeRule
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.registry import PublishedApp
+from flowdesk.services.stand_ins import NO_STAND_INS, StandIns
 from flowdesk.store import org as org_store
 
 _Key = tuple[AssigneeRule, str]
@@ -41,17 +43,25 @@ class AssigneeCache:
 
 
 class StepContext:
+    """`stand_ins`: the out-of-office rules (代理) applied, at `at`, to every assignee
+    resolved; whom each delegate stands in for is kept in `on_behalf`."""
+
     def __init__(
         self,
         conn: Connection,
         app: PublishedApp,
         requester_id: str,
         assignees: dict[_Key, tuple[str, ...]] | None = None,
+        stand_ins: StandIns = NO_STAND_INS,
+        at: datetime | None = None,
     ) -> None:
         self._conn = conn
         self._app = app
         self._requester_id = requester_id
         self._assignees = assignees
+        self._stand_ins = stand_ins
+        self._at = at
+        self.on_behalf: dict[str, str] = {}
 
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
         return self._app.conditions.evaluate(condition, values)
@@ -60,6 +70,12 @@ class StepContext:
         return new_id()
 
     def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+        found = self._principals(rule, starter)
+        if self._stand_ins and self._at is not None:
+            return self._stand_ins.apply(found, self._app.spec.key, self._at, self.on_behalf)
+        return found
+
+    def _principals(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
         if self._assignees is None:
             return self._look_up(rule, starter)
         key = (rule, starter if rule.kind.startswith("applicant_") else "")

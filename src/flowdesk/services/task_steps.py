@@ -33,6 +33,7 @@ from flowdesk.engines.process import (
 )
 from flowdesk.kernel.errors import Conflict, NotFound
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import steps as steps_store
@@ -59,7 +60,7 @@ def raced(ctx: ServiceContext, attempt: Attempt) -> StepOutcome:
     for _ in range(RACE_RETRIES):
         with ctx.db.write() as conn:
             write, outcome = attempt(conn)
-            written = steps_store.write_step(conn, write)
+            written = write_step(conn, write)
         if written.applied:  # on PostgreSQL known once the transaction has ended
             return outcome
     raise Conflict("The ticket is changing too fast; try again", "ticket_busy")
@@ -93,7 +94,38 @@ def open_task_row(
 def step_context(
     ctx: ServiceContext, conn: Connection, app: PublishedApp, row: TaskForStep
 ) -> StepContext:
-    return StepContext(conn, app, row.requester_id, ctx.assignees.at(row.org_generation))
+    return new_step_context(ctx, conn, app, row.requester_id, row.org_generation)
+
+
+def new_step_context(
+    ctx: ServiceContext, conn: Connection, app: PublishedApp, requester_id: str, generation: int
+) -> StepContext:
+    """The engine's Context for one step on `conn`: assignees cached per org generation,
+    out-of-office stand-ins (代理) applied at the step's time."""
+    step_ctx = StepContext(
+        conn,
+        app,
+        requester_id,
+        ctx.assignees.at(generation),
+        stand_ins(ctx, conn, generation),
+        ctx.clock.now(),
+    )
+    conn.info[ON_BEHALF] = step_ctx.on_behalf  # read back by write_step below
+    return step_ctx
+
+
+def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
+    """Writes the step, its opened tasks saying whom a delegate stands in for (代理: edge
+    case 30, "B on behalf of A")."""
+    on_behalf: dict[str, str] = conn.info.pop(ON_BEHALF, None) or {}
+    if on_behalf:
+        for event in write.events:
+            if event["kind"] == "task_opened":
+                data = event["data"]
+                standing = {d: on_behalf[d] for d in data["assignees"] if d in on_behalf}
+                if standing:
+                    data["on_behalf_of"] = standing
+    return steps_store.write_step(conn, write)
 
 
 def task_step(
@@ -269,6 +301,12 @@ def step_write(
                 {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
             )
             events.append(event(f"ticket_{effect.status}"))
+    kept_copies = [c for i, c in enumerate(copies) if c["user_id"] not in _earlier(copies, i)]
+    if copies:  # the audit names whom the step's CC nodes copied (抄送), node by node
+        copied: dict[str, list[str]] = {}
+        for c in copies:
+            copied.setdefault(c["node_id"], []).append(c["user_id"])
+        audit = AuditRecord(audit.actor, audit.action, {**audit.details, "copied": copied})
     return StepWrite(
         ticket_id=ticket_id,
         at=now,
@@ -283,7 +321,7 @@ def step_write(
         closings=closings,
         events=events,
         notices=notices,
-        copies=[c for i, c in enumerate(copies) if c["user_id"] not in _earlier(copies, i)],
+        copies=kept_copies,
         new_ticket=new_ticket,
         expected_version=expected_version,
         search=search,

@@ -22,12 +22,12 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services.context import ServiceContext
-from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
     StepOutcome,
     event,
     may_read,
+    new_step_context,
     open_task_row,
     opened_nodes,
     opened_tasks,
@@ -36,8 +36,8 @@ from flowdesk.services.task_steps import (
     step_write,
     task_step,
     value_changes,
+    write_step,
 )
-from flowdesk.store import steps as steps_store
 from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
 
 MAX_COMMENT = 2000
@@ -64,7 +64,7 @@ def submit(
             app.spec.process,
             None,
             Start(starter=actor.user_id, values=clean),
-            StepContext(conn, app, actor.user_id, ctx.assignees.at(org_generation)),
+            new_step_context(ctx, conn, app, actor.user_id, org_generation),
         )
         write = step_write(
             app,
@@ -99,7 +99,7 @@ def submit(
             },
             search=SearchTerms(document_terms(search_texts(app, "", clean))),
         )
-        steps_store.write_step(conn, write)
+        write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 
 

@@ -330,6 +330,24 @@ class TicketCopy(Base):
     read_at: Mapped[datetime | None]
 
 
+class Delegation(Base):
+    """An out-of-office rule (代理): from `starts_at` to `ends_at` (UTC), tasks that would go
+    to the principal go to the delegate, who acts on their behalf; in one app or in all
+    (`app_key` None). Revoked rules are kept (`revoked_at`) for the audit's sake."""
+
+    __tablename__ = "delegations"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    principal_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    delegate_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    app_key: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class TicketUrgeMark(Base):
     """When a ticket was last urged: claimed by one conditional upsert, so of two urges
     at once exactly one gets the window (ADR 0017)."""
