@@ -101,6 +101,11 @@ def test_a_cc_node_copies_with_the_step_and_opens_no_task(memo: Desk) -> None:
         "names": ["罗欣", "宋杰"],
     }
     assert _notices(desk, "ticket_copied") == ["luo.xin", "song.jie"]
+    with desk.ctx.db.read() as conn:
+        submitted = [e for e in audit_store.entries(conn) if e.action == "ticket.submit"][-1]
+    assert submitted.details["copied"] == {
+        "copy_start": [desk.actors[u].user_id for u in START_COPIES]
+    }
     desk.approve("wang.fang", ticket_id, "review")
     # the second CC node: the risk department's head
     assert ("lin.tao", "copy_mid", None, False) in _copies(desk, ticket_id)
