@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from approval_apps import yaml_of
 from cc_apps import EMPTY_ROLE, START_COPIES, cc_definition, publish_cc_app
+from flowdesk.engines.apps.yaml_io import dump_app_yaml, load_app_yaml
 from flowdesk.engines.process import StepFailed
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import (
@@ -312,3 +313,10 @@ def test_a_step_that_fails_after_a_cc_node_copies_no_one(desk: Desk) -> None:
         assert conn.execute(select(func.count()).select_from(TicketCopy.__table__)).scalar() == 0
         assert not [e for e in audit_store.entries(conn) if e.action.startswith("ticket.")]
     assert _notices(desk, "ticket_copied") == []
+
+
+def test_a_cc_app_round_trips_through_yaml(memo: Desk) -> None:
+    spec = apps.current(memo.ctx, "memo").spec
+    text = dump_app_yaml(spec)
+    assert "type: cc" in text
+    assert load_app_yaml(text) == spec

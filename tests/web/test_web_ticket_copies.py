@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 from web_helpers import Browser, csrf_from
 
-from cc_apps import memo_values, publish_cc_app
+from cc_apps import EMPTY_ROLE, memo_values, publish_cc_app
 from flowdesk.engines.access import Actor
-from flowdesk.services import ticket_copies, tickets
+from flowdesk.services import ticket_copies, tickets, views
 from flowdesk.services.context import ServiceContext
 
 
@@ -135,3 +135,23 @@ def test_the_form_needs_its_csrf_token_and_others_may_not_copy(
     assert response.status_code == 403
     assert "只有申请人或当前步骤的处理人可以抄送此工单。" in response.text
     assert ticket_copies.copied_list(demo_ctx, actors["he.jia"], {}).items == []
+
+
+def test_a_skipped_cc_step_says_so_in_english(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    publish_cc_app(demo_ctx, key="skip", mid_rule={"kind": "role", "role": EMPTY_ROLE})
+    ticket_id = tickets.submit(
+        demo_ctx, actor=actors["zhang.wei"], app_key="skip", values=memo_values()
+    ).ticket_id
+    task = next(t for t in tickets_view(demo_ctx, actors, ticket_id) if t.node_id == "review")
+    tickets.approve(demo_ctx, actor=actors["wang.fang"], task_id=task.id)
+    page = browser("zhang.wei", locale="en").get(f"/tickets/{ticket_id}")
+    lines = re.findall(r'data-testid="copied">([^<]*)<', _timeline(page.text))
+    assert lines == ["Copied to 罗欣, 宋杰", "No one to copy; the step was skipped."]
+
+
+def tickets_view(
+    ctx: ServiceContext, actors: dict[str, Actor], ticket_id: str
+) -> tuple[views.TaskView, ...]:
+    return views.ticket(ctx, actors["admin"], ticket_id).open_tasks
