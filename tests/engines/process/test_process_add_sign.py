@@ -533,3 +533,31 @@ def test_a_bad_node_depth_is_refused_at_parse(depth: object) -> None:
     with pytest.raises(DefinitionInvalid) as refused:
         parse_process(data)
     assert [e.path for e in refused.value.errors] == ["process.nodes[1].add_sign_depth"]
+
+
+SEQUENCE = _spec({"mode": "sequential"}, ("amy", "ben"))
+
+
+def test_in_a_sequence_the_next_approver_comes_after_the_chain() -> None:
+    """依次 A → B: A adds D after; B's task opens only once D approved (A's approval
+    counting then), and D never becomes one of the sequence's approvers."""
+    run = Run(SEQUENCE)
+    run.add("amy", ["dan"], "after")
+    assert sorted(run.holders()) == ["amy", "dan"]
+    run.decide("dan")
+    assert run.holders() == ["ben"]
+    activation = next(iter(run.state.activations.values()))
+    assert (activation.approvers, activation.approved) == (("amy", "ben"), ("amy",))
+
+
+def test_on_a_vote_a_signers_rejection_is_one_rejection() -> None:
+    """Vote of 3 needing 2: A's after-signer D rejects, which is A's one rejection; the
+    vote can still pass with B and C."""
+    run = Run(VOTE)
+    run.add("amy", ["dan"], "after")
+    run.decide("dan", "reject")
+    activation = next(iter(run.state.activations.values()))
+    assert (activation.rejected, run.state.status) == (("amy",), "running")
+    run.decide("ben")
+    run.decide("cai")
+    assert run.holders("next") == ["ops"]
