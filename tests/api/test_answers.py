@@ -68,6 +68,8 @@ def test_every_public_answer_is_what_its_model_writes(api: Api) -> None:
     )
     _same_as_the_model(copied, ticket_copies.CopiesOut, status=201)
     _same_as_the_model(api.get("he.jia", "/copies"), ticket_copies.CopyPage)
+    read = api.post("he.jia", f"/copies/{ticket_id}/read")
+    _same_as_the_model(read, ticket_copies.CopyReadOut)
 
     # 退回 and 重新提交 (api/task_returns.py): the targets, the return, the resubmission
     disburse = decided.json()["opened_task_ids"][0]

@@ -83,6 +83,11 @@ def test_the_copied_list_pages(memo: Api) -> None:
     rest = api.get("luo.xin", f"/copies?limit=2&cursor={body['next_cursor']}").json()
     assert [c["ticket_id"] for c in rest["items"]] == ids[:1] and rest["next_cursor"] is None
     assert api.get("luo.xin", "/copies?state=unread").json()["unread"] == 3
+    marked = api.post("luo.xin", f"/copies/{ids[0]}/read")
+    assert marked.status_code == 200 and marked.json() == {"ticket_id": ids[0], "marked": True}
+    assert api.post("luo.xin", f"/copies/{ids[0]}/read").json()["marked"] is False  # once
+    unread = api.get("luo.xin", "/copies?state=unread").json()
+    assert unread["unread"] == 2 and ids[0] not in [c["ticket_id"] for c in unread["items"]]
     bad = assert_problem(api.get("luo.xin", "/copies?cursor=abc"), 422, "invalid_query")
     assert bad["errors"][0]["code"] == "invalid_cursor"
     assert api.get("xu.ming", "/copies").json() == {"items": [], "next_cursor": None, "unread": 0}

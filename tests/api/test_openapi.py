@@ -43,6 +43,7 @@ ROUTES = {
 # POSTs whose whole meaning is the path: no body to send (and none to refuse).
 BODYLESS_ROUTES = {
     ("post", "/tickets/{ticket_id}/urge"),
+    ("post", "/copies/{ticket_id}/read"),
 }
 # The admin area (tests/api/test_api_admin.py): some POSTs take no body, or a file.
 ADMIN_ROUTES = {
@@ -106,6 +107,7 @@ OPERATION_IDS = {
     ("post", "/tickets/{ticket_id}/comments"): "commentOnTicket",
     ("post", "/tickets/{ticket_id}/copies"): "copyTicket",
     ("get", "/copies"): "listCopies",
+    ("post", "/copies/{ticket_id}/read"): "markCopyRead",
     ("get", "/notifications"): "listNotifications",
     ("post", "/notifications/read"): "markNotificationsRead",
     ("get", "/admin/users"): "listUsers",

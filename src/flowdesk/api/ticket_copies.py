@@ -55,6 +55,11 @@ class CopyOut(BaseModel):
     node_name: dict[str, str] | None = Field(description="That node's name by locale")
 
 
+class CopyReadOut(BaseModel):
+    ticket_id: str
+    marked: bool = Field(description="Whether an unread copy of the caller's was marked read now")
+
+
 class CopyPage(BaseModel):
     items: list[CopyOut]
     next_cursor: str | None
@@ -144,4 +149,14 @@ def list_copies(
             "next_cursor": page.next_cursor,
             "unread": ticket_copies.count_unread(ctx, actor),
         }
+    )
+
+
+@router.post("/copies/{ticket_id}/read", response_model=CopyReadOut, tags=["tickets"])
+def mark_copy_read(ticket_id: str, actor: CurrentActor, ctx: Ctx) -> Response:
+    """Marks the caller's copy of the ticket read, as opening the ticket page does: after
+    it, 抄送我 shows the copy as read. A ticket the caller was not copied on, or whose copy
+    is read already, marks nothing (`marked` false)."""
+    return answer(
+        {"ticket_id": ticket_id, "marked": ticket_copies.mark_read(ctx, actor, ticket_id)}
     )
