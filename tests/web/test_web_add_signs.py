@@ -149,3 +149,18 @@ def test_add_sign_and_remove_need_the_csrf_token(browser: Callable[..., Browser]
             )
             assert response.status_code == 403, action
     assert 'data-kind="task_add_sign"' not in disburser.get(f"/tickets/{ticket_id}").text
+
+
+def test_alongside_the_holder_still_decides_and_may_remove_the_signer(
+    browser: Callable[..., Browser],
+) -> None:
+    ticket_id = _at_disburse(browser)
+    disburser = browser("zhao.lei")
+    done = _add(disburser, ticket_id, add_sign_users="he.jia", add_sign_position="parallel")
+    assert done.status_code == 303, done.text
+    page = disburser.get(f"/tickets/{ticket_id}").text
+    assert 'data-testid="decision-bar"' in page and 'data-testid="waiting-note"' not in page
+    card = page[page.index('data-testid="sign-card"') :]
+    assert "加签人：" in card[:400] and 'data-testid="remove-sign-form"' in card
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert "并加签" in timeline

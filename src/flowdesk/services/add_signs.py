@@ -117,8 +117,8 @@ class SignCard:
 def sign_cards(ctx: ServiceContext, actor: Actor, view: TicketView) -> tuple[SignCard, ...]:
     """The 加签 cards of `actor`'s open tasks on the ticket `view` shows; none (and no
     read) for a ticket without add-signs."""
-    mine = view.actionable_by(actor)
-    if not mine:
+    mine = [task for task in view.actionable_by(actor) if task.signed]
+    if not mine:  # the view knows: nothing to read
         return ()
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, view.id)

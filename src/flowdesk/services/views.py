@@ -83,6 +83,7 @@ class TaskView:
     ticket_status: str = ""
     summary: tuple[SummaryItem, ...] = ()
     waiting: bool = False  # 加签: open, but waiting behind added signers (ADR 0020)
+    signed: bool = False  # 加签: it has added signers still to decide
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     def person(user_id: str | None) -> Person | None:
         return Person(user_id, people.get(user_id, user_id)) if user_id else None
 
-    held = _waiting_tasks(row.state)
+    held, signed = _sign_flags(row.state)
     tasks = tuple(
         TaskView(
             t.id,
@@ -241,6 +242,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             person(t.completed_by),
             t.comment,
             waiting=t.id in held,
+            signed=t.id in signed,
         )
         for t in task_rows
     )
@@ -280,14 +282,19 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
     )
 
 
-def _waiting_tasks(document: Any) -> frozenset[str]:
-    """加签: the open tasks waiting behind added signers (ADR 0020); a state without
-    add-signs, nearly every one, is not even loaded."""
+def _sign_flags(document: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """加签 (ADR 0020): the open tasks waiting behind added signers, and those with added
+    signers at all; a state without add-signs, nearly every one, is not even loaded."""
     data = read_document(document)
     if not isinstance(data, Mapping) or "signs" not in data:
-        return frozenset()
+        return frozenset(), frozenset()
     state = load_state(data)
-    return frozenset(task_id for task_id in state.signs if waiting(state, task_id))
+    held = frozenset(task_id for task_id in state.signs if waiting(state, task_id))
+    return held, frozenset(state.signs)
+
+
+def _waiting_tasks(document: Any) -> frozenset[str]:
+    return _sign_flags(document)[0]
 
 
 TicketScope = Literal["mine", "visible", "all"]
