@@ -162,5 +162,6 @@ def test_alongside_the_holder_still_decides_and_may_remove_the_signer(
     assert 'data-testid="decision-bar"' in page and 'data-testid="waiting-note"' not in page
     card = page[page.index('data-testid="sign-card"') :]
     assert "加签人：" in card[:400] and 'data-testid="remove-sign-form"' in card
+    assert 'data-testid="add-sign-form"' not in page  # one chain at a time
     timeline = page[page.index('data-testid="timeline"') :]
     assert "并加签" in timeline
