@@ -14,6 +14,7 @@ from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
     AddSigners,
+    CancelInstance,
     CompleteTask,
     InstanceState,
     ProcessSpec,
@@ -459,7 +460,7 @@ def _invariants(state: InstanceState) -> None:
         st.tuples(
             st.integers(0, 20),
             st.sampled_from(
-                ["approve", "reject", "before", "after", "parallel", "remove", "transfer"]
+                ["approve", "reject", "before", "after", "parallel", "remove", "transfer", "cancel"]
             ),
             st.lists(st.sampled_from(POOL), min_size=1, max_size=3),
             st.sampled_from(["any", "all", "sequential"]),
@@ -487,6 +488,8 @@ def test_random_add_signs_keep_the_state_sound(
             command = RemoveSigner(task.task_id, actor, tuple(users))
         elif action == "transfer":
             command = TransferTask(task.task_id, actor, users[0])
+        elif action == "cancel":  # the applicant's 撤销 ends it all
+            command = CancelInstance("alice")
         else:
             command = AddSigners(task.task_id, actor, tuple(users), action, mode, max_depth=2)  # type: ignore[arg-type]
         before = dump_state(run.state)
