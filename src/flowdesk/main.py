@@ -20,6 +20,7 @@ from flowdesk.api import openapi_errors, ops, problems
 from flowdesk.api.add_signs import router as add_signs_router
 from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
+from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
@@ -93,10 +94,11 @@ def create_app(
     api.include_router(api_router)
     api.include_router(ticket_actions_router)
     api.include_router(task_returns_router)
+    api.include_router(add_signs_router)
     api.include_router(transfers_router)
+    api.include_router(delegations_router)
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)
-    api.include_router(add_signs_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
 

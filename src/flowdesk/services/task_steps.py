@@ -36,6 +36,7 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
+from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
@@ -119,12 +120,14 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     case 30, "B on behalf of A")."""
     on_behalf: dict[str, str] = conn.info.pop(ON_BEHALF, None) or {}
     if on_behalf:
+        names = org_store.display_names(conn, on_behalf.values())  # as they were then
         for event in write.events:
             if event["kind"] == "task_opened":
                 data = event["data"]
                 standing = {d: on_behalf[d] for d in data["assignees"] if d in on_behalf}
                 if standing:
                     data["on_behalf_of"] = standing
+                    data["on_behalf_names"] = {p: names.get(p, p) for p in standing.values()}
     return steps_store.write_step(conn, write)
 
 

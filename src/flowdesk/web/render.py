@@ -46,6 +46,8 @@ FLASH_CODES = frozenset(
         "returned",
         "resubmitted",
         "transferred",
+        "delegated",
+        "delegation_ended",
         "signers_added",
         "signers_removed",
         "copied",

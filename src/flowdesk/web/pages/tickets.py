@@ -67,6 +67,7 @@ class TimelineRow:
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
     handed_to: str = ""  # 转交: the task's new holder
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
+    on_behalf_of: str = ""  # 代理: the person away whom the actor stood in for
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
 
@@ -94,11 +95,15 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             people[task.completed_by.id] = task.completed_by.name
     holders = {task.id: tuple(p.name for p in task.assignees) for task in view.tasks}
     rows = []
+    standing: dict[str, Mapping[str, str]] = {}  # task id -> delegate -> principal (代理)
     # What people did and the outcome it led to; the engine's passes (gateways, opened
     # tasks) stay in the event log, the audit and the API (by_person false).
     for entry in view.timeline:
         data = entry.data or {}
         decided_by = ""
+        if entry.kind == "task_opened" and entry.task_id and data.get("on_behalf_of"):
+            standing[entry.task_id] = data["on_behalf_of"]
+            people.update(data.get("on_behalf_names") or {})
         if entry.kind == "task_cancelled":
             if data.get("reason") != "node_decided":
                 continue  # closed because the ticket ended: its outcome row says so
@@ -122,6 +127,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
         transferred = entry.kind == "task_transferred"
+        actor_id = entry.actor.id if entry.actor else ""
+        principal = standing.get(entry.task_id or "", {}).get(actor_id)
         rows.append(
             TimelineRow(
                 at=entry.at,
@@ -139,6 +146,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
                 handed_to=_person(people, data.get("to")) if transferred else "",
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
+                on_behalf_of=_person(people, principal),
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
             )
