@@ -318,3 +318,16 @@ def test_edge_10_a_signer_transfers_their_task_and_the_new_holder_takes_their_pl
         desk.ctx, actor=desk.actors["admin"], username="chen.jing", to="luo.xin"
     )
     assert handed.left == ((chen, "waiting_for_added_signers"),)
+
+
+def test_alongside_an_early_approval_is_held_and_in_the_timeline(contract: Desk) -> None:
+    desk = contract
+    ticket_id = _submit(desk)
+    wang = _task(desk, ticket_id, "wang.fang")
+    _add(desk, ticket_id, "wang.fang", ["luo.xin"], "parallel")
+    _approve(desk, ticket_id, "wang.fang", comment="我同意，等罗欣意见")
+    [held] = [e for e in desk.view(ticket_id).timeline if e.kind == "task_approval_held"]
+    assert (held.task_id, held.comment) == (wang, "我同意，等罗欣意见")
+    assert [t.waiting for t in desk.view(ticket_id).open_tasks if t.id == wang] == [True]
+    _approve(desk, ticket_id, "luo.xin")
+    assert ("wang.fang", "approved") in _states(desk, ticket_id, "review")

@@ -20,6 +20,7 @@ from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.audit import mask_personal
 from flowdesk.engines.forms import FieldChange, FieldType
 from flowdesk.engines.process import (
+    ApprovalHeld,
     CopiesSent,
     InstanceFinished,
     InstanceState,
@@ -290,6 +291,16 @@ def step_write(
         elif isinstance(effect, NodePassed):
             events.append(
                 event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
+            )
+        elif isinstance(effect, ApprovalHeld):  # 并加签: counts once the signers approved
+            events.append(
+                event(
+                    "task_approval_held",
+                    actor_id=effect.actor,
+                    node_id=effect.node_id,
+                    task_id=effect.task_id,
+                    comment=effect.comment or None,
+                )
             )
         elif isinstance(effect, CopiesSent):  # 抄送: readers copied, no task (none: skipped)
             copies.extend({"user_id": u, "node_id": effect.node_id} for u in effect.users)

@@ -14,6 +14,7 @@ from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
     AddSigners,
+    ApprovalHeld,
     CancelInstance,
     CompleteTask,
     InstanceState,
@@ -328,7 +329,8 @@ def test_parallel_the_holder_approving_first_waits_for_the_signers() -> None:
     amy = run.task("amy")
     run.add("amy", ["dan"], "parallel")
     assert not waiting(run.state, amy)
-    assert run.decide("amy").effects == ()  # held: it counts once D approved
+    held = run.decide("amy").effects  # held: it counts once D approved
+    assert held == (ApprovalHeld(amy, "review", "amy", ""),)
     assert waiting(run.state, amy)
     run.decide("ben")
     run.decide("cai")

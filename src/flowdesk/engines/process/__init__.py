@@ -24,6 +24,7 @@ from .commands import (
     Withdraw,
 )
 from .effects import (
+    ApprovalHeld,
     CloseReason,
     CopiesSent,
     Effect,
@@ -81,6 +82,7 @@ __all__ = [
     "AddSignPosition",
     "AddSigners",
     "Approval",
+    "ApprovalHeld",
     "ApprovalMode",
     "AssigneeKind",
     "AssigneeRule",

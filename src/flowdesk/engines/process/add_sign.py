@@ -31,7 +31,7 @@ from typing import Literal
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 
 from .commands import AddSigners, Command, CompleteTask, RemoveSigner, ReturnTask, TransferTask
-from .effects import Effect, TaskClosed, TaskOpened
+from .effects import ApprovalHeld, Effect, TaskClosed, TaskOpened
 from .spec import ProcessSpec
 from .state import AddSign, InstanceState, OpenTask
 from .walk import Context, StepResult, actionable, cancelled
@@ -113,9 +113,12 @@ def step_with_signs(
     own = signs.get(task_id)
     if own is not None and isinstance(command, CompleteTask) and command.outcome == "approve":
         # 并加签: the holder approved before the signers; it counts once they approved
-        actionable(state, task_id, actor)
+        task = actionable(state, task_id, actor)
         held = own._replace(held_by=actor, comment=command.comment)
-        return StepResult(dataclasses.replace(state, signs={**signs, task_id: held}), ())
+        return StepResult(
+            dataclasses.replace(state, signs={**signs, task_id: held}),
+            (ApprovalHeld(task_id, task.node_id, actor, command.comment),),
+        )
     return carry(inner(spec, state, command, ctx), signs)
 
 

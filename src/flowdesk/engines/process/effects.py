@@ -136,6 +136,33 @@ class InstanceFinished:
         return {"kind": self.kind, "status": self.status}
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovalHeld:
+    """并加签 (ADR 0020): `actor` approved open task `task_id` before the signers they added
+    decided; it counts, and the task closes, once they have approved."""
+
+    kind: ClassVar[str] = "approval_held"
+    task_id: str
+    node_id: str
+    actor: str
+    comment: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "task_id": self.task_id,
+            "node_id": self.node_id,
+            "actor": self.actor,
+            "comment": self.comment,
+        }
+
+
 Effect: TypeAlias = (
-    TaskOpened | TaskClosed | NodeDecided | NodePassed | InstanceFinished | CopiesSent
+    TaskOpened
+    | TaskClosed
+    | NodeDecided
+    | NodePassed
+    | InstanceFinished
+    | CopiesSent
+    | ApprovalHeld
 )
