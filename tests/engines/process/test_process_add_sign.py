@@ -32,6 +32,7 @@ from flowdesk.engines.process import (
     step,
 )
 from flowdesk.engines.process.add_sign import MAX_SIGNERS, waiting
+from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 
@@ -566,3 +567,13 @@ def test_on_a_vote_a_signers_rejection_is_one_rejection() -> None:
     run.decide("ben")
     run.decide("cai")
     assert run.holders("next") == ["ops"]
+
+
+def test_the_node_depth_goes_through_bpmn_and_back() -> None:
+    """Written as a flowdesk:option like every setting BPMN has no element for."""
+    data = SINGLE.to_dict()
+    nodes: Any = data["nodes"]
+    nodes[1]["add_sign_depth"] = 3
+    spec = parse_process(data)
+    xml = write_bpmn(spec, process_id="app", name={"en": "An app", "zh": "应用"})
+    assert read_bpmn(xml).spec() == spec
