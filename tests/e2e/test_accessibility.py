@@ -111,6 +111,39 @@ def _resubmit_without_the_purpose(page: Any) -> None:
     page.wait_for_selector("[data-testid=error-summary]")
 
 
+def _transfer_to_nobody(page: Any) -> None:
+    """转交 to a username nobody has: the form opens again with the error at the field."""
+    page.click("[data-testid=transfer] summary")
+    page.fill("[data-testid=transfer-form] input[name=transfer_to]", "nobody.here")
+    page.click("[data-testid=transfer-submit]")
+    page.wait_for_selector("[data-testid=transfer-error]")
+
+
+def _hand_over_to_nobody(page: Any) -> None:
+    """A hand-over to an unknown person: refused, nothing moved, the reason shown."""
+    page.fill("#handover-to", "nobody.here")
+    page.click("[data-testid=handover-submit]")
+    page.wait_for_selector("[data-testid=handover-error]")
+
+
+def _set_a_substitute(page: Any) -> None:
+    """A substitute for a week (the first run sets it; later runs are refused as
+    overlapping, so the page shows either the rule or that error)."""
+    page.fill("#d-delegate", "huang.lei")
+    page.fill("#d-starts", "2030-01-02T09:00")
+    page.fill("#d-ends", "2030-01-09T18:00")
+    page.click("[data-testid=delegation-submit]")
+    page.wait_for_selector("[data-testid=delegation], [data-testid=delegation-error]")
+
+
+def _reversed_substitute_period(page: Any) -> None:
+    page.fill("#d-delegate", "huang.lei")
+    page.fill("#d-starts", "2030-02-09T09:00")
+    page.fill("#d-ends", "2030-02-02T09:00")
+    page.click("[data-testid=delegation-submit]")
+    page.wait_for_selector("[data-testid=delegation-error]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -135,7 +168,10 @@ PAGES = [
     Page("ticket-returned-reader", APPROVER, "{returned}"),
     Page("ticket-resubmit", REQUESTER, "{returned}/resubmit"),
     Page("ticket-resubmit-errors", REQUESTER, "{returned}/resubmit", _resubmit_without_the_purpose),
+    Page("ticket-transfer-error", APPROVER, "{ticket}#task-{task}", _transfer_to_nobody),
     Page("tasks", APPROVER, "/tasks"),
+    Page("delegations", REQUESTER, "/delegations", _set_a_substitute),
+    Page("delegations-errors", REQUESTER, "/delegations", _reversed_substitute_period),
     Page("tickets", REQUESTER, "/tickets"),
     Page("notifications", APPROVER, "/notifications?show=all"),
     Page("tasks-done", APPROVER, "/tasks?tab=done"),
@@ -146,6 +182,8 @@ PAGES = [
     Page("admin-users", ADMIN, "/admin/users"),
     Page("admin-user-new", ADMIN, "/admin/users/new"),
     Page("admin-user", ADMIN, f"/admin/users/{REQUESTER}"),
+    Page("admin-user-with-tasks", ADMIN, f"/admin/users/{APPROVER}"),
+    Page("admin-hand-over-refused", ADMIN, f"/admin/users/{APPROVER}", _hand_over_to_nobody),
     Page("admin-departments", ADMIN, "/admin/departments"),
     Page("admin-department", ADMIN, "/admin/departments/hq"),
     Page("admin-roles", ADMIN, "/admin/roles"),

@@ -16,6 +16,8 @@ def test_an_administrator_hands_over_a_persons_open_tasks(
     admin = browser("admin")
     page = admin.get("/admin/users/li.na").text
     assert 'data-testid="handover-form"' in page and "此人名下的待办：2 件" in page
+    # the header names who is logged in, not the person edited (and keeps the admin link)
+    assert 'title="admin">系统管理员</span>' in page and 'data-testid="nav-admin"' in page
     done = admin.post(
         "/admin/users/li.na/hand-over",
         data={"csrf_token": csrf_from(page), "handover_to": "", "handover_comment": "调岗"},

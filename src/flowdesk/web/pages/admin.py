@@ -117,7 +117,7 @@ def _user_form(
         "admin_user.html",
         {
             "saved": saved,
-            "user": user,
+            "person": user,  # the person edited; base.html's `user` is who is logged in
             "values": values,
             "departments": org.list_departments(ctx, session.actor),
             "roles": org.list_roles(ctx, session.actor),

@@ -40,13 +40,13 @@ def hand_over(
         return render(
             request,
             "admin_handover.html",
-            {"user": user, "result": None, "code": detail.code if detail else exc.code, "to": to},
+            {"person": user, "result": None, "code": detail.code if detail else exc.code, "to": to},
             status=422,
             session=session,
         )
     return render(
         request,
         "admin_handover.html",
-        {"user": user, "result": result, "code": "", "to": to},
+        {"person": user, "result": result, "code": "", "to": to},
         session=session,
     )
