@@ -8,7 +8,8 @@ from collections.abc import Callable
 from web_helpers import Browser, csrf_from
 
 TASK_FORM = re.compile(r'action="/tasks/([0-9a-f]{32})/approve"')
-FORM_BLOCK = re.compile(r'<form method="post" action="/tasks/.*?</form>', re.S)
+# the decision form itself (the action card also holds the 转交 and 加签 forms)
+FORM_BLOCK = re.compile(r'<form method="post" action="/tasks/[0-9a-f]{32}/approve".*?</form>', re.S)
 
 
 def test_the_decision_form_posts_only_the_comment(browser: Callable[..., Browser]) -> None:
