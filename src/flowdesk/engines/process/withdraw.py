@@ -23,8 +23,6 @@ later made final, so `step` stays a pure function of the state and the command.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flowdesk.kernel.errors import Conflict, Forbidden
 
 from .commands import CancelInstance, Command, CompleteTask, Resubmit, RetractDecision, Start
@@ -37,6 +35,8 @@ from .walk import Context, StepResult, Walk, cancelled
 
 Withdrawal = WithdrawCommand | CancelInstance | RetractDecision
 WITHDRAWALS = (WithdrawCommand, CancelInstance, RetractDecision)
+_FRESH = (Start, Resubmit, WithdrawCommand)  # after these nobody but the applicant acted
+_DECIDING = (CompleteTask, RetractDecision)  # these replace the actor's last approval
 
 
 def withdrawal(
@@ -212,20 +212,25 @@ def _decision(
     task = before.tasks[command.task_id]
     after = result.state
     joins = spec.index.join_sizes
-    joined = tuple(
-        (join_id, flow_id)
-        for join_id, arrived in after.joins.items()
-        for flow_id in sorted(arrived - before.joins.get(join_id, frozenset()))
-    )
-    completed_join = any(
-        isinstance(e, NodePassed) and e.node_type == "parallel_gateway" and e.node_id in joins
-        for e in result.effects
-    )
+    opened: list[str] = []
+    completed_join = False
+    for e in result.effects:  # one pass: this runs for every approval
+        if type(e) is TaskOpened:
+            opened.append(e.task_id)
+        elif type(e) is NodePassed and e.node_type == "parallel_gateway" and e.node_id in joins:
+            completed_join = True
+    joined: tuple[tuple[str, str], ...] = ()
+    if after.joins:
+        joined = tuple(
+            (join_id, flow_id)
+            for join_id, arrived in after.joins.items()
+            for flow_id in sorted(arrived - before.joins.get(join_id, frozenset()))
+        )
     return Decision(
         command.actor,
         command.task_id,
         before.activations[task.activation_id],
-        tuple(e.task_id for e in result.effects if isinstance(e, TaskOpened)),
+        tuple(opened),
         joined,
         task.node_id in after.passed and task.node_id not in before.passed,
         "join" if completed_join else "",
@@ -242,21 +247,28 @@ def remember(
     after = result.state
     if after.status != "running":
         return result
-    fresh = isinstance(command, Start | Resubmit | WithdrawCommand)
-    decider = command.actor if isinstance(command, CompleteTask | RetractDecision) else None
-    decisions = {
-        actor: decision
-        for actor, decision in (before.decisions.items() if before is not None else ())
-        if actor != decider and retractable(after, decision)
-    }
-    if (
-        before is not None
-        and isinstance(command, CompleteTask)
-        and command.outcome == "approve"
-        and command.task_id in before.tasks
-        and before.tasks[command.task_id].activation_id in before.activations
-    ):
-        decisions[command.actor] = _decision(spec, before, command, result)
-    if after.acted == (not fresh) and after.decisions == decisions:
+    acted = not isinstance(command, _FRESH)
+    decisions: dict[str, Decision] = {}
+    if before is not None:
+        decider = command.actor if isinstance(command, _DECIDING) else None
+        for actor, decision in before.decisions.items():
+            if actor != decider and retractable(after, decision):
+                decisions[actor] = decision
+        if type(command) is CompleteTask and command.outcome == "approve":
+            task = before.tasks.get(command.task_id)
+            if task is not None and task.activation_id in before.activations:
+                decisions[command.actor] = _decision(spec, before, command, result)
+    if after.acted is acted and after.decisions == decisions:
         return result
-    return StepResult(replace(after, acted=not fresh, decisions=decisions), result.effects)
+    state = InstanceState(
+        after.status,
+        after.starter,
+        after.tasks,
+        after.joins,
+        after.activations,
+        after.passed,
+        acted,
+        decisions,
+        signs=after.signs,
+    )
+    return StepResult(state, result.effects)
