@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_designer import Tab, _open_designer, _select, chromium, served  # noqa: F401
+from test_designer import Tab, _open_designer, _select, served  # noqa: F401
 
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_send_task_becomes_a_cc_step_and_publishes(
-    chromium: Any,  # noqa: F811
+    chromium: Any,  # the session's browser (conftest.py)
     served: tuple[str, ServiceContext],  # noqa: F811
 ) -> None:
     base, ctx = served
