@@ -52,6 +52,7 @@ def test_the_applicant_withdraws_and_the_ticket_comes_back(
     after = applicant.get(done.headers["location"]).text
     assert "已撤回申请；您可以修改后重新提交，或撤销申请。" in after
     assert 'data-testid="resubmit-card"' in after  # it rests with her, as after a return
+    assert "您已撤回" in after and "已退回给您" not in after
     assert 'data-testid="withdraw-form"' not in after and 'data-testid="cancel-form"' in after
     timeline = after[after.index('data-testid="timeline"') :]
     assert 'data-kind="ticket_withdrawn"' in timeline and "写错了" in timeline

@@ -61,11 +61,12 @@ class WithdrawOptions:
     withdraw: bool
     cancel: bool
     retract_task_id: str | None
+    withdrawn: bool = False  # it rests with its applicant by their own withdraw, not a return
 
 
 def options(ctx: ServiceContext, actor: Actor, ticket_id: str) -> WithdrawOptions:
     """The buttons the ticket page offers; each action still checks everything itself."""
-    none = WithdrawOptions(False, False, None)
+    none = WithdrawOptions(False, False, None, False)
     with ctx.db.read() as conn:
         row = _open_row(conn, ticket_id)
         if row is None or row.ticket_status != "running":
@@ -91,6 +92,11 @@ def options(ctx: ServiceContext, actor: Actor, ticket_id: str) -> WithdrawOption
             and not at_applicant(process, state),
             cancel=applicant and settings.cancel,
             retract_task_id=retract,
+            withdrawn=applicant
+            and any(
+                a.node_id == process.index.start.id and not a.returned_from
+                for a in state.activations.values()
+            ),
         )
 
 
