@@ -70,9 +70,15 @@ class StepContext:
         return new_id()
 
     def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+        """Who `rule` names, less the applicant: nobody approves their own ticket, even
+        when the rule names them (maker-checker); then the out-of-office stand-ins."""
         found = self._principals(rule, starter)
+        if starter in found:
+            found = tuple(person for person in found if person != starter)
         if self._stand_ins and self._at is not None:
-            return self._stand_ins.apply(found, self._app.spec.key, self._at, self.on_behalf)
+            return self._stand_ins.apply(
+                found, self._app.spec.key, self._at, self.on_behalf, never=starter
+            )
         return found
 
     def _principals(self, rule: AssigneeRule, starter: str) -> Sequence[str]:

@@ -33,16 +33,22 @@ class StandIns:
         return None
 
     def apply(
-        self, assignees: Sequence[str], app_key: str, at: datetime, on_behalf: dict[str, str]
+        self,
+        assignees: Sequence[str],
+        app_key: str,
+        at: datetime,
+        on_behalf: dict[str, str],
+        never: str = "",
     ) -> tuple[str, ...]:
         """`assignees` with each away principal replaced by their delegate (recorded in
-        `on_behalf`), unless the delegate already is one of them."""
+        `on_behalf`), unless the delegate already is one of them or is `never` (the
+        applicant, who never approves their own ticket)."""
         if not self._rules:
             return tuple(assignees)
         result = []
         for person in assignees:
             delegate = self.delegate_of(person, app_key, at)
-            if delegate is not None and delegate not in assignees:
+            if delegate is not None and delegate not in assignees and delegate != never:
                 on_behalf[delegate] = person
                 person = delegate
             result.append(person)

@@ -180,6 +180,9 @@ def _complete_once(
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
+    if actor.user_id == row.requester_id and row.node_id != app.spec.process.index.start.id:
+        # maker-checker, whatever put the task here (their own returned ticket they resubmit)
+        raise Forbidden("The applicant cannot decide their own ticket", "self_approval")
     current_values: dict[str, Any] = dict(row.values)
     changes = _value_changes(app, row.node_id, outcome, values, current_values, source, locale)
     for change in changes:

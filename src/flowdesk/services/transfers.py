@@ -126,6 +126,8 @@ def _transfer_once(
         if found is None or found.state != "open":
             raise Conflict("The task is no longer open", "task_not_open")
         row, state = found, load_state(found.ticket_state)
+    if to.user_id == row.requester_id:
+        raise Forbidden("The applicant cannot decide their own ticket", "self_approval")
     app = ctx.apps.version(conn, row.app_version_id)
     result = step(
         app.spec.process,
