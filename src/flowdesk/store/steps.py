@@ -291,7 +291,11 @@ _PG_LATER_COMPLETIONS = Sql(
     "WITH done AS (UPDATE tasks t SET state = r.state, completed_at = :at,"
     " completed_by = r.by, comment = r.comment"
     " FROM jsonb_to_recordset(:later) AS r(id text, state text, by text, comment text)"
-    " WHERE t.id = r.id AND t.state = 'open' AND EXISTS (SELECT 1 FROM tickets"
+    # the ticket and the ids again: the planner guesses the recordset at 100 rows and
+    # would scan tasks for the join; with these it reads the ticket's tasks by key
+    " WHERE t.ticket_id = :ticket_id AND t.id = ANY(CAST(:later_ids AS text[]))"
+    " AND t.id = r.id AND t.state = 'open'"
+    " AND EXISTS (SELECT 1 FROM tickets"
     " WHERE id = :ticket_id AND xmin = pg_current_xact_id()::xid) RETURNING t.id)"
     " UPDATE task_assignees a SET is_open = false FROM done WHERE a.task_id = done.id"
 )
@@ -366,7 +370,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         queue_before_commit(
             conn,
             _PG_LATER_COMPLETIONS,
-            {"at": step.at, "ticket_id": step.ticket_id, "later": Jsonb(later)},
+            {
+                "at": step.at,
+                "ticket_id": step.ticket_id,
+                "later": Jsonb(later),
+                "later_ids": [c["id"] for c in later],
+            },
         )
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written
