@@ -57,6 +57,13 @@ def _submit_empty(page: Any) -> None:
     page.wait_for_selector("[data-testid=error-summary]")
 
 
+def _open_withdraw_and_cancel(page: Any) -> None:
+    """The applicant's 撤回 and 撤销 disclosures opened, their forms shown."""
+    page.click("[data-testid=withdraw] summary")
+    page.click("[data-testid=cancel] summary")
+    page.wait_for_selector("[data-testid=cancel-submit]")
+
+
 def _designer_with_a_step_selected(page: Any) -> None:
     """The designer once bpmn-js has drawn the process, with a user task's settings shown."""
     page.wait_for_selector("[data-testid=designer][data-ready]")
@@ -169,6 +176,7 @@ PAGES = [
     Page("ticket-resubmit", REQUESTER, "{returned}/resubmit"),
     Page("ticket-resubmit-errors", REQUESTER, "{returned}/resubmit", _resubmit_without_the_purpose),
     Page("ticket-transfer-error", APPROVER, "{ticket}#task-{task}", _transfer_to_nobody),
+    Page("ticket-withdraw-open", REQUESTER, "{ticket}", _open_withdraw_and_cancel),
     Page("tasks", APPROVER, "/tasks"),
     Page("delegations", REQUESTER, "/delegations", _set_a_substitute),
     Page("delegations-errors", REQUESTER, "/delegations", _reversed_substitute_period),
