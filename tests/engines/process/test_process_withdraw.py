@@ -31,6 +31,7 @@ from flowdesk.engines.process import (
     parse_process,
     step,
 )
+from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 SCENARIOS = Path(__file__).parent / "scenarios" / "withdraw"
@@ -246,3 +247,12 @@ def test_the_decisions_round_trip_and_bad_ones_are_refused() -> None:
             load_state({**data, "decided": bad})
     with pytest.raises(StateInvalid):
         load_state({**data, "acted": True})
+
+
+def test_a_steps_withdraw_setting_survives_bpmn() -> None:
+    """Written as <flowdesk:option key="withdraw">false</flowdesk:option> and read back."""
+    spec = _line(withdraw=False)
+    xml = write_bpmn(spec)
+    assert 'key="withdraw">false<' in xml
+    again = parse_process(read_bpmn(xml).process)
+    assert again.nodes["n1"].withdraw is False and again.nodes["n2"].withdraw is True
