@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from process_fakes import FakeContext
+from test_process_returns import SPECS, _check
 from test_process_scenarios import Tracer, _command, _round_trip
 
 from flowdesk.engines.process import (
@@ -20,6 +23,7 @@ from flowdesk.engines.process import (
     CompleteTask,
     InstanceState,
     ProcessSpec,
+    Resubmit,
     RetractDecision,
     ReturnTask,
     Start,
@@ -32,6 +36,7 @@ from flowdesk.engines.process import (
     step,
 )
 from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
+from flowdesk.engines.process.withdraw import retractable
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 SCENARIOS = Path(__file__).parent / "scenarios" / "withdraw"
@@ -256,3 +261,87 @@ def test_a_steps_withdraw_setting_survives_bpmn() -> None:
     assert 'key="withdraw">false<' in xml
     again = parse_process(read_bpmn(xml).process)
     assert again.nodes["n1"].withdraw is False and again.nodes["n2"].withdraw is True
+
+
+# --- random runs -----------------------------------------------------------------
+
+
+def _open_nodes(state: InstanceState) -> list[str]:
+    return sorted(t.node_id for t in state.tasks.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(SPECS)), st.data())
+def test_random_withdrawals_keep_the_state_sound_and_the_ticket_finishable(
+    name: str, data: st.DataObject
+) -> None:
+    """Approvals, rejections, returns, resubmissions, the applicant's withdraw and cancel
+    and approvers' withdraws in any order: the state stays sound after every step (as for
+    returns), every kept approval can still be withdrawn, an approval withdrawn and given
+    again leaves the same steps open, and approving on always finishes the ticket."""
+    spec = SPECS[name]
+    ctx = FakeContext()
+    values = {"amount": data.draw(st.sampled_from([20000, 120000])), "docs_complete": True}
+    state = step(spec, None, Start("alice", values), ctx).state
+    for _ in range(25):
+        if state.status != "running":
+            break
+        kind = data.draw(
+            st.sampled_from(["decide", "decide", "decide", "retract", "retract", "withdraw"])
+        )
+        command: Any
+        if kind == "withdraw":
+            command = data.draw(st.sampled_from([Withdraw("alice"), CancelInstance("alice")]))
+        elif kind == "retract" and state.decisions:
+            actor = data.draw(st.sampled_from(sorted(state.decisions)))
+            command = RetractDecision(state.decisions[actor].task_id, actor)
+        else:
+            task = data.draw(st.sampled_from(list(state.tasks.values())))
+            actor = task.assignees[0]
+            if task.node_id == spec.index.start.id:
+                command = Resubmit(task.task_id, actor, values=values)
+            else:
+                action = data.draw(st.sampled_from(["approve"] * 6 + ["reject", "return"]))
+                if action == "return":
+                    target = data.draw(st.sampled_from([None, *state.passed]))
+                    command = ReturnTask(task.task_id, actor, target, values=values)
+                else:
+                    command = CompleteTask(task.task_id, actor, action, values=values)
+        before = dump_state(state)
+        try:
+            result = step(spec, state, command, ctx)
+        except FlowdeskError as refused:
+            allowed = {
+                "already_processed",
+                "decision_completed_join",
+                "ticket_returned",
+                "return_strands_branch",
+                "return_across_branches",
+            }
+            assert refused.code in allowed, refused.code
+            assert dump_state(state) == before
+            continue
+        previous, state = state, load_state(json.loads(json.dumps(dump_state(result.state))))
+        assert state == result.state
+        _check(spec, state)
+        for decision in state.decisions.values():
+            assert retractable(state, decision)
+        if isinstance(command, RetractDecision) and state.status == "running":
+            # given again, the approval leaves open exactly what it left open before
+            mine = [t for t in state.tasks.values() if command.actor in t.assignees]
+            again = step(spec, state, CompleteTask(mine[-1].task_id, command.actor, "approve",
+                         values=values), ctx).state  # fmt: skip
+            open_before_retract = _open_nodes(previous)
+            assert _open_nodes(again) == open_before_retract
+    # whatever happened, approving on finishes the ticket (no token is ever stuck)
+    for _ in range(40):
+        if state.status != "running":
+            break
+        task = next(iter(state.tasks.values()))
+        if task.node_id == spec.index.start.id:
+            command = Resubmit(task.task_id, task.assignees[0], values=values)
+        else:
+            command = CompleteTask(task.task_id, task.assignees[0], "approve", values=values)
+        state = step(spec, state, command, ctx).state
+        _check(spec, state)
+    assert state.status in ("approved", "rejected", "cancelled")
