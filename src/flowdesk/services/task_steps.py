@@ -26,6 +26,7 @@ from flowdesk.engines.process import (
     InstanceState,
     NodeDecided,
     NodePassed,
+    NodeSkipped,
     StepResult,
     TaskClosed,
     TaskOpened,
@@ -291,6 +292,14 @@ def step_write(
         elif isinstance(effect, NodePassed):
             events.append(
                 event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
+            )
+        elif isinstance(effect, NodeSkipped):  # decided by its condition, or nobody to ask
+            events.append(
+                event(
+                    "node_skipped",
+                    node_id=effect.node_id,
+                    data={"reason": effect.reason, "condition": effect.condition or None},
+                )
             )
         elif isinstance(effect, ApprovalHeld):  # 并加签: counts once the signers approved
             events.append(

@@ -22,6 +22,7 @@ from flowdesk.engines.process import (
     InstanceState,
     NodeDecided,
     NodePassed,
+    NodeSkipped,
     ProcessSpec,
     Resubmit,
     ReturnTask,
@@ -116,6 +117,15 @@ class Tracer:
                 "outcome": effect.outcome,
                 "tally": [effect.approved, effect.rejected, effect.required, effect.approvers],
             }
+        if isinstance(effect, NodeSkipped):
+            skipped: dict[str, object] = {
+                "kind": effect.kind,
+                "node": effect.node_id,
+                "reason": effect.reason,
+            }
+            if effect.condition:
+                skipped["condition"] = effect.condition
+            return skipped
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
@@ -176,6 +186,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("*.yaml"),
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
+            *SCENARIOS.glob("policies/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

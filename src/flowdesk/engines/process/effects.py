@@ -127,6 +127,28 @@ class CopiesSent:
         return {"kind": self.kind, "node_id": self.node_id, "users": list(self.users)}
 
 
+SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSkipped:
+    """A user task passed without a person deciding it: by its `auto` condition
+    (`condition` is why), or because its rule named nobody and it says skip."""
+
+    kind: ClassVar[str] = "node_skipped"
+    node_id: str
+    reason: SkipReason
+    condition: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "node_id": self.node_id,
+            "reason": self.reason,
+            "condition": self.condition,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceFinished:
     kind: ClassVar[str] = "instance_finished"
@@ -165,4 +187,5 @@ Effect: TypeAlias = (
     | InstanceFinished
     | CopiesSent
     | ApprovalHeld
+    | NodeSkipped
 )

@@ -15,6 +15,7 @@ from typing import cast
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
+from .policies import parse_auto, parse_on_empty
 from .soundness import check_soundness
 from .spec import (
     APPROVAL_MODES,
@@ -26,6 +27,8 @@ from .spec import (
     VOTE_FAILURES,
     Approval,
     AssigneeRule,
+    AutoDecision,
+    EmptyPolicy,
     Flow,
     Node,
     ProcessSpec,
@@ -49,6 +52,8 @@ _NODE_KEYS = frozenset(
         "resubmit",
         "withdraw",
         "add_sign_depth",
+        "auto",
+        "on_empty",
     }
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
@@ -212,6 +217,7 @@ def _parse_nodes(
         resubmit = _parse_resubmit(raw, node_type, node_path, problems)
         withdraw = _parse_withdraw(raw, node_type, node_path, problems)
         add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
+        auto, on_empty = _parse_policies(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -224,6 +230,8 @@ def _parse_nodes(
             resubmit=resubmit,
             withdraw=withdraw,
             add_sign_depth=add_sign_depth,
+            auto=auto,
+            on_empty=on_empty,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -279,6 +287,29 @@ def _parse_editable(
             problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
         seen.add(key)
     return tuple(keys)
+
+
+def _parse_policies(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> tuple[AutoDecision | None, EmptyPolicy | None]:
+    """A user task's `auto` decision and `on_empty` answer (policies.py)."""
+    if node_type is not None and node_type != "user_task":
+        for key in ("auto", "on_empty"):
+            if key in raw:
+                problems.add(f"{path}.{key}", f"{key}_not_allowed", "Only user tasks have it")
+        return None, None
+    auto = parse_auto(raw["auto"], f"{path}.auto", problems.add) if "auto" in raw else None
+    on_empty = (
+        parse_on_empty(
+            raw["on_empty"],
+            f"{path}.on_empty",
+            problems.add,
+            lambda rule, at: _parse_assignee(rule, at, problems),
+        )
+        if "on_empty" in raw
+        else None
+    )
+    return auto, on_empty
 
 
 MAX_ADD_SIGN_DEPTH = 5

@@ -127,6 +127,36 @@ class AssigneeRule:
         return data
 
 
+# A user task deciding itself (auto) and its answer to a rule naming nobody (on_empty);
+# parsed in policies.py.
+AutoAction = Literal["approve", "skip"]
+AUTO_ACTIONS: tuple[AutoAction, ...] = ("approve", "skip")
+
+
+@dataclass(frozen=True, slots=True)
+class AutoDecision:
+    when: str  # a condition on the form's values, type-checked by the app layer
+    action: AutoAction = "approve"
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"when": self.when}
+        if self.action != "approve":
+            data["action"] = self.action
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyPolicy:
+    """`fallback` None: skip the task; else assign it to the people that rule names."""
+
+    fallback: AssigneeRule | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        if self.fallback is None:
+            return {"action": "skip"}
+        return {"action": "assign", "assignee": self.fallback.to_dict()}
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     """One step of the graph; `name` maps a locale ("en", "zh") to display text.
@@ -149,6 +179,8 @@ class Node:
     # 加签 (ADR 0020): how deep add-signs nest here (1: an added signer cannot add again);
     # 0: the installation's setting (FLOWDESK_TICKETS__ADD_SIGN_DEPTH)
     add_sign_depth: int = 0
+    auto: AutoDecision | None = None  # decided by condition, without a person (policies.py)
+    on_empty: EmptyPolicy | None = None  # None: a rule naming nobody is the step's error
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -170,6 +202,10 @@ class Node:
             data["withdraw"] = False
         if self.add_sign_depth:
             data["add_sign_depth"] = self.add_sign_depth
+        if self.auto is not None:
+            data["auto"] = self.auto.to_dict()
+        if self.on_empty is not None:
+            data["on_empty"] = self.on_empty.to_dict()
         return data
 
 
@@ -292,12 +328,19 @@ class ProcessSpec:
         return [node for node in self.nodes.values() if node.type == "user_task"]
 
     def conditions(self, path: str = "process") -> list[tuple[str, str]]:
-        """(path, text) of every branch condition, for the app layer to type-check."""
-        return [
+        """(path, text) of every condition (branches, automatic decisions), for the app
+        layer to type-check."""
+        found = [
             (f"{path}.flows[{i}].condition", flow.condition)
             for i, flow in enumerate(self.flows)
             if flow.condition is not None
         ]
+        found.extend(
+            (f"{path}.nodes[{i}].auto.when", node.auto.when)
+            for i, node in enumerate(self.nodes.values())
+            if node.auto is not None
+        )
+        return found
 
     def to_dict(self) -> dict[str, object]:
         """The plain-dict (YAML) form; `parse_process(spec.to_dict()) == spec`."""

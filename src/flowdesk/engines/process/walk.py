@@ -17,6 +17,8 @@ from .effects import (
     InstanceFinished,
     NodeDecided,
     NodePassed,
+    NodeSkipped,
+    SkipReason,
     TaskClosed,
     TaskOpened,
 )
@@ -138,6 +140,9 @@ class Walk:
         rule = node.assignee
         assert rule is not None  # parse_process guarantees it
         assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
+        if not assignees and node.on_empty is not None and node.on_empty.fallback is not None:
+            fallback = self.ctx.resolve_assignees(node.on_empty.fallback, self.starter)
+            assignees = tuple(dict.fromkeys(fallback))
         if not assignees:
             raise _no_assignee(spec, node)
         approval = node.approval
@@ -174,6 +179,21 @@ class Walk:
             resubmit,
         )
 
+    def _decides_itself(self, node: Node, values: Mapping[str, object]) -> NodeSkipped | None:
+        """A user task reached going forward that passes without a person: its `auto`
+        condition holds, or its rule names nobody and `on_empty` says skip."""
+        auto = node.auto
+        if auto is not None and self.ctx.evaluate(auto.when, values):
+            reason: SkipReason = "auto_approved" if auto.action == "approve" else "auto_skipped"
+            return NodeSkipped(node.id, reason, auto.when)
+        policy = node.on_empty
+        rule = node.assignee
+        if policy is None or policy.fallback is not None or rule is None:
+            return None  # no skip policy: activate() assigns, or falls back, or fails
+        if not self.ctx.resolve_assignees(rule, self.starter):
+            return NodeSkipped(node.id, "no_assignee")
+        return None
+
     def advance(self, values: Mapping[str, object], flows: tuple[Flow, ...]) -> None:
         """Move tokens along `flows` until each rests at a user task or join, or ends.
 
@@ -193,6 +213,14 @@ class Walk:
             node_id = node.id
             if node_type == "user_task":
                 rule = node.assignee
+                if node.auto is not None or node.on_empty is not None:
+                    skipped = self._decides_itself(node, values)
+                    if skipped is not None:
+                        effects.append(skipped)
+                        queue.extend(index.outgoing[node_id])
+                        continue
+                    self.activate(node)
+                    continue
                 if node.approval.mode != "single" or rule is None:
                     self.activate(node)
                     continue

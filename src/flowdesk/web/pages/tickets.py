@@ -33,7 +33,7 @@ STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
 OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"})
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
-DECISIONS = frozenset({"node_decided", "task_cancelled"})
+DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -68,6 +68,7 @@ class TimelineRow:
     handed_to: str = ""  # 转交: the task's new holder
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
     on_behalf_of: str = ""  # 代理: the person away whom the actor stood in for
+    skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
 
@@ -147,6 +148,12 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 handed_to=_person(people, data.get("to")) if transferred else "",
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
                 on_behalf_of=_person(people, principal),
+                skipped={
+                    "reason": str(data.get("reason") or ""),
+                    "condition": str(data.get("condition") or ""),
+                }
+                if entry.kind == "node_skipped"
+                else None,
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
             )
