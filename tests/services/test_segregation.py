@@ -10,7 +10,7 @@ import pytest
 from loan_desk import Desk
 
 from flowdesk.kernel.errors import Forbidden
-from flowdesk.services import delegations, tickets, transfers
+from flowdesk.services import add_signs, delegations, tickets, transfers
 
 LARGE = "120000.00"  # finance review by the finance reviewers' role (liu.yang, ma.li)
 
@@ -46,10 +46,22 @@ def test_no_transfer_or_substitute_brings_the_task_to_the_applicant(desk: Desk) 
     assert _holders(desk, other, "branch_review") == ["zhang.wei"]
 
 
-def test_an_applicant_holding_a_task_of_their_own_ticket_cannot_decide_it(desk: Desk) -> None:
-    """A task opened before the rule (or by any other path) is still refused: 403."""
-    ticket_id = desk.submit(LARGE, who="liu.yang")
-    finance = desk.task(ticket_id, "finance_review")
-    with pytest.raises(Forbidden) as refused:
+def test_the_applicant_cannot_be_added_as_a_signer_nor_decide_a_task_they_do_not_hold(
+    desk: Desk,
+) -> None:
+    ticket_id = desk.submit("20000.00")
+    task = desk.task(ticket_id, "branch_review")
+    with pytest.raises(Forbidden) as added:
+        add_signs.add_signers(
+            desk.ctx,
+            actor=desk.actors["li.na"],
+            task_id=task.id,
+            users=["zhang.wei"],
+            position="before",
+        )
+    assert added.value.code == "self_approval"
+    large = desk.submit(LARGE, who="liu.yang")
+    finance = desk.task(large, "finance_review")
+    with pytest.raises(Forbidden) as refused:  # he does not hold it: that is the reason
         tickets.approve(desk.ctx, actor=desk.actors["liu.yang"], task_id=finance.id)
-    assert refused.value.code == "self_approval"
+    assert refused.value.code == "not_assignee"

@@ -34,7 +34,7 @@ from flowdesk.engines.process.add_sign import (
     added_to,
     waiting,
 )
-from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
+from flowdesk.kernel.errors import ErrorDetail, Forbidden, ValidationFailed
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -234,6 +234,8 @@ def _add_once(
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     people = _people(conn, users)
+    if any(person.user_id == row.requester_id for person in people):  # maker-checker
+        raise Forbidden("The applicant cannot decide their own ticket", "self_approval")
     app = ctx.apps.version(conn, row.app_version_id)
     result = step(
         app.spec.process,

@@ -180,8 +180,10 @@ def _complete_once(
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
-    if actor.user_id == row.requester_id and row.node_id != app.spec.process.index.start.id:
-        # maker-checker, whatever put the task here (their own returned ticket they resubmit)
+    holds = task_id in state.tasks and actor.user_id in state.tasks[task_id].assignees
+    start = app.spec.process.index.start.id
+    if holds and actor.user_id == row.requester_id and row.node_id != start:
+        # maker-checker, whatever put the task here (not their returned ticket to resubmit)
         raise Forbidden("The applicant cannot decide their own ticket", "self_approval")
     current_values: dict[str, Any] = dict(row.values)
     changes = _value_changes(app, row.node_id, outcome, values, current_values, source, locale)
