@@ -104,7 +104,7 @@ def _cancelled_reasons(desk: Desk, ticket_id: str) -> list[tuple[str, str]]:
 
 def test_the_applicant_withdraws_before_anyone_acted_and_resubmits(desk: Desk) -> None:
     ticket_id = _contract(desk)
-    options = withdrawals.options(desk.ctx, desk.actors["zhang.wei"], ticket_id)
+    options = withdrawals.options(desk.actors["zhang.wei"], desk.view(ticket_id))
     assert (options.withdraw, options.cancel, options.retract_task_id) == (True, True, None)
     outcome = _withdraw(desk, ticket_id, comment="金额填错了")
     assert outcome.status == "running"
@@ -117,8 +117,8 @@ def test_the_applicant_withdraws_before_anyone_acted_and_resubmits(desk: Desk) -
     assert _audit(desk, "ticket.withdraw")[0]["cancelled"] == ["review"] * 3
     assert _notices(desk, "ticket_withdrawn") == ["liu.yang", "ma.li", "wang.fang"]
     # it rests with the applicant exactly as after a return: she edits and resubmits
-    assert task_returns.returned_task_id(desk.ctx, desk.actors["zhang.wei"], ticket_id)
-    again = withdrawals.options(desk.ctx, desk.actors["zhang.wei"], ticket_id)
+    assert task_returns.returned_task_id(desk.actors["zhang.wei"], desk.view(ticket_id))
+    again = withdrawals.options(desk.actors["zhang.wei"], desk.view(ticket_id))
     assert (again.withdraw, again.cancel) == (False, True)
     with pytest.raises(Conflict) as refused:
         _withdraw(desk, ticket_id)
@@ -131,7 +131,7 @@ def test_the_applicant_withdraws_before_anyone_acted_and_resubmits(desk: Desk) -
     )
     assert [n for n, _ in _open_people(desk, ticket_id)] == ["review"] * 3
     # nobody has acted since the resubmission: she may withdraw again
-    assert withdrawals.options(desk.ctx, desk.actors["zhang.wei"], ticket_id).withdraw
+    assert withdrawals.options(desk.actors["zhang.wei"], desk.view(ticket_id)).withdraw
 
 
 def test_edge_case_27_after_an_approval_withdraw_is_refused_cancel_allowed(desk: Desk) -> None:
@@ -140,7 +140,7 @@ def test_edge_case_27_after_an_approval_withdraw_is_refused_cancel_allowed(desk:
     with pytest.raises(Conflict) as refused:
         _withdraw(desk, ticket_id)
     assert (refused.value.status, refused.value.code) == (409, "already_processed")
-    assert not withdrawals.options(desk.ctx, desk.actors["zhang.wei"], ticket_id).withdraw
+    assert not withdrawals.options(desk.actors["zhang.wei"], desk.view(ticket_id)).withdraw
     outcome = _cancel(desk, ticket_id, comment="不再需要")
     assert outcome.status == "cancelled"
     view = desk.view(ticket_id)
@@ -179,7 +179,7 @@ def test_only_the_applicant_withdraws_or_cancels(desk: Desk) -> None:
 
 def test_the_app_can_switch_withdraw_and_cancel_off(desk: Desk) -> None:
     ticket_id = _contract(desk, withdraw={"applicant": False, "cancel": False})
-    options = withdrawals.options(desk.ctx, desk.actors["zhang.wei"], ticket_id)
+    options = withdrawals.options(desk.actors["zhang.wei"], desk.view(ticket_id))
     assert (options.withdraw, options.cancel) == (False, False)
     for action, code in ((_withdraw, "withdraw_not_allowed"), (_cancel, "cancel_not_allowed")):
         with pytest.raises(Conflict) as refused:
@@ -192,7 +192,7 @@ def test_edge_case_25_a_countersigner_withdraws_only_their_own_approval(desk: De
     ticket_id = _contract(desk)
     _approve_review(desk, ticket_id, "wang.fang")
     first = _approved_task(desk, ticket_id, "review", "wang.fang")
-    options = withdrawals.options(desk.ctx, desk.actors["wang.fang"], ticket_id)
+    options = withdrawals.options(desk.actors["wang.fang"], desk.view(ticket_id))
     assert options.retract_task_id == first
     _retract(desk, ticket_id, "review", "wang.fang")
     assert _open_people(desk, ticket_id) == [
@@ -254,7 +254,7 @@ def test_edge_case_24_refused_once_anyone_at_the_next_step_acted(desk: Desk) -> 
     desk.approve("wang.fang", ticket_id, "check")
     _approve_review(desk, ticket_id, "liu.yang")  # one of the countersigners acted
     assert (
-        withdrawals.options(desk.ctx, desk.actors["wang.fang"], ticket_id).retract_task_id is None
+        withdrawals.options(desk.actors["wang.fang"], desk.view(ticket_id)).retract_task_id is None
     )
     with pytest.raises(Conflict) as refused:
         _retract(desk, ticket_id, "check", "wang.fang")
@@ -289,7 +289,7 @@ def test_a_step_can_forbid_withdrawing_its_approvals(desk: Desk) -> None:
     ).ticket_id
     desk.approve("wang.fang", ticket_id, "review")
     assert (
-        withdrawals.options(desk.ctx, desk.actors["wang.fang"], ticket_id).retract_task_id is None
+        withdrawals.options(desk.actors["wang.fang"], desk.view(ticket_id)).retract_task_id is None
     )
     with pytest.raises(Conflict) as refused:
         _retract(desk, ticket_id, "review", "wang.fang")

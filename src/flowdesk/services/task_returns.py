@@ -35,6 +35,7 @@ from flowdesk.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
+from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
@@ -185,13 +186,13 @@ def _return_once(
     return write, outcome
 
 
-def returned_task_id(ctx: ServiceContext, actor: Actor, ticket_id: str) -> str | None:
-    """The applicant's open task of a ticket returned to them, if `actor` is that applicant."""
-    with ctx.db.read() as conn:
-        ticket = tickets_store.ticket_by_id(conn, ticket_id)
-        if ticket is None or ticket.requester_id != actor.user_id:
-            return None
-        return _start_task(ctx, conn, ticket_id)
+def returned_task_id(actor: Actor, view: views.TicketView) -> str | None:
+    """The applicant's open task of a ticket returned to them, if `actor` is that applicant
+    (from the ticket as the page read it: no second read)."""
+    if view.requester.id != actor.user_id or view.published is None:
+        return None
+    start_id = view.published.spec.process.index.start.id
+    return next((t.id for t in view.open_tasks if t.node_id == start_id), None)
 
 
 def resubmit(

@@ -122,6 +122,10 @@ class TicketView:
     tasks: tuple[TaskView, ...]
     timeline: tuple[TimelineEntry, ...]
     form: Any
+    # the version it runs and its engine state as stored, for the page's own questions
+    # (may the viewer resubmit, withdraw …) without reading the ticket again
+    published: PublishedApp | None = None
+    state: Any = None
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -279,6 +283,8 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         tasks,
         timeline,
         app.spec.form,
+        app,
+        row.state,
     )
 
 

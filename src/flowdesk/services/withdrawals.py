@@ -33,6 +33,7 @@ from flowdesk.engines.process import (
 )
 from flowdesk.engines.process.withdraw import at_applicant, retractable, untouched
 from flowdesk.kernel.errors import Conflict, FlowdeskError, Forbidden, NotFound
+from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
@@ -45,6 +46,7 @@ from flowdesk.services.task_steps import (
 )
 from flowdesk.services.tickets import MAX_COMMENT
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.sql import read_document
 from flowdesk.store.steps import AuditRecord, StepWrite
 from flowdesk.store.tickets import TaskForStep
 
@@ -64,40 +66,38 @@ class WithdrawOptions:
     withdrawn: bool = False  # it rests with its applicant by their own withdraw, not a return
 
 
-def options(ctx: ServiceContext, actor: Actor, ticket_id: str) -> WithdrawOptions:
-    """The buttons the ticket page offers; each action still checks everything itself."""
-    none = WithdrawOptions(False, False, None, False)
-    with ctx.db.read() as conn:
-        row = _open_row(conn, ticket_id)
-        if row is None or row.ticket_status != "running":
-            return none
-        app = ctx.apps.version(conn, row.app_version_id)
-        state = load_state(row.ticket_state)
-        process = app.spec.process
-        applicant = row.requester_id == actor.user_id
-        settings = app.spec.withdraw
-        decision = state.decisions.get(actor.user_id)
-        retract = None
-        if (
-            decision is not None
-            and not decision.blocked
-            and process.nodes[decision.activation.node_id].withdraw
-            and retractable(state, decision)
-        ):
-            retract = decision.task_id
-        return WithdrawOptions(
-            withdraw=applicant
-            and settings.applicant
-            and untouched(state)
-            and not at_applicant(process, state),
-            cancel=applicant and settings.cancel,
-            retract_task_id=retract,
-            withdrawn=applicant
-            and any(
-                a.node_id == process.index.start.id and not a.returned_from
-                for a in state.activations.values()
-            ),
-        )
+def options(actor: Actor, view: views.TicketView) -> WithdrawOptions:
+    """The buttons the ticket page offers, from the ticket as the page read it (no second
+    read); each action still checks everything itself."""
+    if view.status != "running" or view.published is None or view.state is None:
+        return WithdrawOptions(False, False, None, False)
+    app = view.published
+    state = load_state(read_document(view.state))
+    process = app.spec.process
+    applicant = view.requester.id == actor.user_id
+    settings = app.spec.withdraw
+    decision = state.decisions.get(actor.user_id)
+    retract = None
+    if (
+        decision is not None
+        and not decision.blocked
+        and process.nodes[decision.activation.node_id].withdraw
+        and retractable(state, decision)
+    ):
+        retract = decision.task_id
+    return WithdrawOptions(
+        withdraw=applicant
+        and settings.applicant
+        and untouched(state)
+        and not at_applicant(process, state),
+        cancel=applicant and settings.cancel,
+        retract_task_id=retract,
+        withdrawn=applicant
+        and any(
+            a.node_id == process.index.start.id and not a.returned_from
+            for a in state.activations.values()
+        ),
+    )
 
 
 def withdraw_ticket(

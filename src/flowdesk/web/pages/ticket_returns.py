@@ -123,7 +123,7 @@ def _resubmit_page(
 ) -> HTMLResponse:
     locale = request_locale(request)
     view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
-    if task_returns.returned_task_id(ctx, session.actor, view.id) is None:
+    if task_returns.returned_task_id(session.actor, view) is None:
         raise NotFound("Nothing to resubmit", "not_returned")
     by_field: dict[str, str] = {}
     for error in errors or []:

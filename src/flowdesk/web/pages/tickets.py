@@ -232,7 +232,7 @@ def ticket_page(
     if on_open is not None:  # the viewer opened it: their copy (抄送) is read
         on_open(ctx, session, view)
     # A ticket returned to its applicant waits on their resubmission, not a decision.
-    resubmit_task = task_returns.returned_task_id(ctx, session.actor, view.id)
+    resubmit_task = task_returns.returned_task_id(session.actor, view)
     # A task waiting behind added signers (加签) is decided by nobody until they have.
     actionable = tuple(
         t for t in view.actionable_by(session.actor) if t.id != resubmit_task and not t.waiting
@@ -269,7 +269,7 @@ def ticket_page(
             "transfer_to": "",
             "transfer_comment": "",
             # 撤回/撤销 (pages/withdrawals.py): what the viewer may withdraw or cancel
-            "withdraw": withdrawals.options(ctx, session.actor, view.id),
+            "withdraw": withdrawals.options(session.actor, view),
             "withdraw_error": None,
             **(extra or {}),
         },
