@@ -35,6 +35,7 @@ from flowdesk.engines.process.add_sign import (
     waiting,
 )
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, ValidationFailed
+from flowdesk.services import people
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -170,23 +171,11 @@ def _people(conn: Connection, usernames: object) -> tuple[Person, ...]:
             [ErrorDetail("users", "too_many", f"At most {MAX_SIGNERS} people")],
             code="too_many_signers",
         )
-    people = []
+    found = []
     for name in names:
-        row = org_store.user_by_username(conn, name)
-        if row is None:
-            raise ValidationFailed(
-                f"There is no user '{name}'",
-                [ErrorDetail("users", "unknown_user", f"No user '{name}'")],
-                code="unknown_user",
-            )
-        if not row.is_active:
-            raise ValidationFailed(
-                f"'{name}' is inactive and cannot be given tasks",
-                [ErrorDetail("users", "user_inactive", f"'{name}' is inactive")],
-                code="user_inactive",
-            )
-        people.append(Person(str(row.id), str(row.username)))
-    return tuple(people)
+        row = people.active(conn, name, "users")
+        found.append(Person(str(row.id), str(row.username)))
+    return tuple(found)
 
 
 def _choice(value: object, choices: tuple[str, ...], field: str, code: str) -> str:

@@ -29,12 +29,12 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.kernel.ids import new_id
+from flowdesk.services import people
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.stand_ins import Rule, StandIns
 from flowdesk.store import apps as apps_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import delegations as delegations_store
-from flowdesk.store import org as org_store
 
 MAX_PERIOD = timedelta(days=366)
 MAX_NOTE = 500
@@ -74,15 +74,13 @@ class DelegationView:
 
 
 def _person(conn: Connection, username: object, field: str) -> Any:
-    name = str(username or "").strip().lower()[:64]
-    row = org_store.user_by_username(conn, name) if name else None
-    if row is None:
+    if not isinstance(username, str) or not username.strip():
         raise ValidationFailed(
-            f"There is no user '{name}'" if name else "Choose a person",
-            [ErrorDetail(field, "unknown_user" if name else "required", "No such user")],
-            code="unknown_user" if name else "delegate_required",
+            "Choose a person",
+            [ErrorDetail(field, "required", "Choose a person")],
+            code="delegate_required",
         )
-    return row
+    return people.named(conn, username, field)
 
 
 def create(
@@ -121,17 +119,12 @@ def create(
         if whose.id != actor.user_id and not decide(actor, "user.manage"):
             raise Forbidden("You may set a substitute for yourself only", "not_your_delegation")
         deputy = _person(conn, delegate, "delegate")
+        people.active(conn, str(deputy.username), "delegate")
         if deputy.id == whose.id:
             raise ValidationFailed(
                 "Choose someone else as the substitute",
                 [ErrorDetail("delegate", "delegate_is_principal", "The same person")],
                 code="delegate_is_principal",
-            )
-        if not deputy.is_active:
-            raise ValidationFailed(
-                f"'{deputy.username}' is inactive",
-                [ErrorDetail("delegate", "user_inactive", "Inactive")],
-                code="user_inactive",
             )
         if app_key is not None and apps_store.app_by_key(conn, app_key) is None:
             raise ValidationFailed(

@@ -30,6 +30,7 @@ from flowdesk.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
+from flowdesk.services import people
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -71,20 +72,7 @@ def _recipient(conn: Connection, username: object, field: str = "to") -> Recipie
             [ErrorDetail(field, "required", "The person is required")],
             code="transfer_target_required",
         )
-    name = username.strip().lower()[:64]
-    row = org_store.user_by_username(conn, name)
-    if row is None:
-        raise ValidationFailed(
-            f"There is no user '{name}'",
-            [ErrorDetail(field, "unknown_user", f"No user '{name}'")],
-            code="unknown_user",
-        )
-    if not row.is_active:
-        raise ValidationFailed(
-            f"'{name}' is inactive and cannot be given tasks",
-            [ErrorDetail(field, "user_inactive", f"'{name}' is inactive")],
-            code="user_inactive",
-        )
+    row = people.active(conn, username, field)
     return Recipient(str(row.id), str(row.username))
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.kernel.errors import Conflict, Forbidden, ValidationFailed
 from flowdesk.services import add_signs
-from flowdesk.web.pages.common import checked_id
+from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
 from flowdesk.web.render import redirect, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
@@ -19,11 +18,6 @@ from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 router = APIRouter()
 # Refusals that are about the task, not what was typed: shown above the page.
 PAGE_ERRORS = frozenset({"task_not_open", "instance_finished", "ticket_busy"})
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _error(exc: ValidationFailed | Conflict | Forbidden, task_id: str) -> ActionError:
@@ -38,12 +32,12 @@ def add_signers(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
 ) -> Response:
     checked_id(task_id, "task")
-    ticket_id = _text(form, "ticket_id")
+    ticket_id = form_text(form, "ticket_id")
     typed = {
-        "users": _text(form, "add_sign_users"),
-        "position": _text(form, "add_sign_position"),
-        "mode": _text(form, "add_sign_mode") or "all",
-        "comment": _text(form, "add_sign_comment"),
+        "users": form_text(form, "add_sign_users"),
+        "position": form_text(form, "add_sign_position"),
+        "mode": form_text(form, "add_sign_mode") or "all",
+        "comment": form_text(form, "add_sign_comment"),
     }
     try:
         result = add_signs.add_signers(
@@ -78,9 +72,9 @@ def remove_signer(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
 ) -> Response:
     checked_id(task_id, "task")
-    ticket_id = _text(form, "ticket_id")
+    ticket_id = form_text(form, "ticket_id")
     users = [value for value in form.getlist("remove_users") if isinstance(value, str)]
-    comment = _text(form, "remove_comment")
+    comment = form_text(form, "remove_comment")
     try:
         result = add_signs.remove_signers(
             ctx,

@@ -25,7 +25,7 @@ from flowdesk.kernel.errors import (
 )
 from flowdesk.services import apps, org, org_import, transfers
 from flowdesk.services.auth import WebSession
-from flowdesk.web.pages.common import checked_cursor
+from flowdesk.web.pages.common import checked_cursor, form_text
 from flowdesk.web.render import redirect, render
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
@@ -33,11 +33,6 @@ router = APIRouter(prefix="/admin")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 USER_FORM_FIELDS = ("name_zh", "name_en", "department", "manager", "job_level", "email", "mobile")
 MAX_WEB_IMPORT_BYTES = 700_000  # the preview posts the file back, base64, under the body limit
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _errors(exc: FlowdeskError) -> list[ErrorDetail]:
@@ -139,7 +134,7 @@ def _user_values(user: org.UserView | None) -> dict[str, Any]:
 
 
 def _posted_user(form: FormData) -> dict[str, Any]:
-    fields: dict[str, Any] = {key: _text(form, key) for key in USER_FORM_FIELDS}
+    fields: dict[str, Any] = {key: form_text(form, key) for key in USER_FORM_FIELDS}
     fields["roles"] = [value for value in form.getlist("roles") if isinstance(value, str)]
     return fields
 
@@ -153,8 +148,8 @@ def new_user(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
 @router.post("/users/new")
 def create_user(request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm) -> Response:
     fields = _posted_user(form)
-    username = _text(form, "username")
-    password = _text(form, "password")
+    username = form_text(form, "username")
+    password = form_text(form, "password")
     if password:
         fields["password"] = password
     try:
@@ -185,7 +180,7 @@ def save_user(
 ) -> Response:
     user = org.get_user(ctx, session.actor, username)
     fields = _posted_user(form)
-    password = _text(form, "password")
+    password = form_text(form, "password")
     if password:
         fields["password"] = password
     try:
@@ -204,7 +199,7 @@ def save_user(
 def set_active(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, username: str
 ) -> Response:
-    wanted = _text(form, "active")
+    wanted = form_text(form, "active")
     if wanted not in ("0", "1"):
         raise ValidationFailed("Choose activate or deactivate", code="invalid_choice")
     try:
@@ -262,8 +257,8 @@ def departments(request: Request, ctx: Ctx, session: CurrentSession) -> Response
 def create_department(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm
 ) -> Response:
-    code = _text(form, "code")
-    fields = {key: _text(form, key) for key in DEPARTMENT_FORM_FIELDS}
+    code = form_text(form, "code")
+    fields = {key: form_text(form, key) for key in DEPARTMENT_FORM_FIELDS}
     try:
         org.save_department(ctx, session.actor, code, fields, create=True)
     except FlowdeskError as exc:
@@ -327,7 +322,7 @@ def save_department(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, code: str
 ) -> Response:
     department = _department(ctx, session, code)
-    fields = {key: _text(form, key) for key in DEPARTMENT_FORM_FIELDS}
+    fields = {key: form_text(form, key) for key in DEPARTMENT_FORM_FIELDS}
     try:
         org.save_department(ctx, session.actor, code, fields)
     except FlowdeskError as exc:
@@ -366,8 +361,8 @@ def roles(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
 
 @router.post("/roles")
 def create_role(request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm) -> Response:
-    key = _text(form, "key")
-    fields = {"name_zh": _text(form, "name_zh"), "name_en": _text(form, "name_en")}
+    key = form_text(form, "key")
+    fields = {"name_zh": form_text(form, "name_zh"), "name_en": form_text(form, "name_en")}
     try:
         org.save_role(ctx, session.actor, key, fields, create=True)
     except FlowdeskError as exc:
@@ -414,10 +409,10 @@ async def run_import(
 ) -> Response:
     """Step 1 (a file): the preview, nothing written. Step 2 (the previewed file sent
     back with `apply`): the import itself — the file is checked again from scratch."""
-    encoding = _text(form, "encoding")
+    encoding = form_text(form, "encoding")
     if encoding not in org_import.ENCODINGS:
         encoding = "auto"
-    applying = _text(form, "apply") == "1"
+    applying = form_text(form, "apply") == "1"
     name, content, problem = await _uploaded(form, applying)
     context: dict[str, Any] = {"report": None, "errors": [], "encoding": encoding, "name": name}
     if problem is not None:
@@ -442,9 +437,9 @@ async def run_import(
 
 async def _uploaded(form: FormData, applying: bool) -> tuple[str, bytes, ErrorDetail | None]:
     if applying:
-        name = _text(form, "name")[:100] or "import"
+        name = form_text(form, "name")[:100] or "import"
         try:
-            return name, base64.b64decode(_text(form, "payload"), validate=True), None
+            return name, base64.b64decode(form_text(form, "payload"), validate=True), None
         except (binascii.Error, ValueError):
             return name, b"", ErrorDetail("file", "invalid_upload", "The upload was damaged")
     upload = form.get("file")
@@ -527,18 +522,18 @@ async def upload_app(
     (errors with their paths; a BPMN file's warnings too). Step 2 (`publish`): publish
     what was checked."""
     apps.check_permission(session.actor)
-    publishing = _text(form, "publish") == "1"
+    publishing = form_text(form, "publish") == "1"
     context: dict[str, Any] = {
         "listed": _listed_apps(ctx, session),
         "errors": [],
         "checked": None,
         "notice": None,
     }
-    bpmn = _text(form, "kind") == "bpmn" if publishing else await _bpmn_upload(form)
+    bpmn = form_text(form, "kind") == "bpmn" if publishing else await _bpmn_upload(form)
     if bpmn:
         return await _bpmn_step(request, ctx, session, form, context, publishing)
     if publishing:
-        text = _text(form, "yaml")
+        text = form_text(form, "yaml")
     else:
         upload = form.get("file")
         raw = await upload.read(MAX_WEB_IMPORT_BYTES + 1) if isinstance(upload, UploadFile) else b""
@@ -584,7 +579,7 @@ async def _bpmn_step(
 ) -> Response:
     """A BPMN file replaces the chosen app's process; the check step posts the file back
     (base64) with the app's key, as the org import does."""
-    key = _text(form, "app")
+    key = form_text(form, "app")
     name, raw, problem = await _uploaded(form, publishing)
     if problem is None and not key:
         problem = ErrorDetail("app", "bpmn_needs_app", "Choose the app whose process it replaces")

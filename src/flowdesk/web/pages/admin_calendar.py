@@ -13,24 +13,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.engines.calendar.parse import MAX_YEAR, MIN_YEAR
 from flowdesk.kernel.errors import ErrorDetail, FlowdeskError
 from flowdesk.services import calendar as calendar_service
 from flowdesk.services.auth import WebSession
 from flowdesk.web.i18n import local_time
+from flowdesk.web.pages.common import form_text
 from flowdesk.web.render import redirect, render
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
 router = APIRouter(prefix="/admin/calendar")
 _HOURS_SEPARATOR = re.compile(r"[,，;；\s]+")
 _INDEXED = re.compile(r"\[\d+\]$")
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _year_of(value: str | None, ctx: Ctx) -> int:
@@ -84,7 +79,7 @@ def calendar_page(
 
 @router.post("/days")
 def set_day(request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm) -> Response:
-    values = {key: _text(form, key) for key in ("date", "kind", "hours", "note")}
+    values = {key: form_text(form, key) for key in ("date", "kind", "hours", "note")}
     hours = [part for part in _HOURS_SEPARATOR.split(values["hours"]) if part]
     year = _year_of(values["date"][:4], ctx)
     if values["kind"] not in ("working", "off"):
@@ -119,7 +114,7 @@ def remove_day(
 def cover_year(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, year: int
 ) -> Response:
-    calendar_service.cover_year(ctx, session.actor, year, note=_text(form, "note")[:200])
+    calendar_service.cover_year(ctx, session.actor, year, note=form_text(form, "note")[:200])
     return redirect(f"/admin/calendar?year={year}&saved=covered")
 
 

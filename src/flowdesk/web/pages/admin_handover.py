@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services import org, transfers
+from flowdesk.web.pages.common import form_text
 from flowdesk.web.render import render, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
 router = APIRouter(prefix="/admin")
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 @router.post("/users/{username}/hand-over")
@@ -25,14 +20,14 @@ def hand_over(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, username: str
 ) -> Response:
     user = org.get_user(ctx, session.actor, username)  # 403 / 404 before anything moves
-    to = _text(form, "handover_to").strip() or None
+    to = form_text(form, "handover_to").strip() or None
     try:
         result = transfers.hand_over(
             ctx,
             actor=session.actor,
             username=user.username,
             to=to,
-            comment=_text(form, "handover_comment"),
+            comment=form_text(form, "handover_comment"),
             locale=request_locale(request),
         )
     except ValidationFailed as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from starlette.datastructures import FormData
+
 from flowdesk.kernel.errors import NotFound, ValidationFailed
 
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -22,3 +24,9 @@ def checked_cursor(value: str | None) -> str | None:
     if not ID_PATTERN.fullmatch(value):
         raise ValidationFailed("Invalid cursor", code="invalid_cursor")
     return value
+
+
+def form_text(form: FormData, key: str) -> str:
+    """A posted field's text ("" when absent, or a file where text was expected)."""
+    value = form.get(key)
+    return value if isinstance(value, str) else ""

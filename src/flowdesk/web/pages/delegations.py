@@ -7,21 +7,16 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, ValidationFailed
 from flowdesk.services import delegations
 from flowdesk.web.i18n import DISPLAY_ZONE
+from flowdesk.web.pages.common import form_text
 from flowdesk.web.render import redirect, render
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
 router = APIRouter()
 FIELDS = ("delegate", "starts_at", "ends_at", "note")
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _local_time(text: str, field: str) -> datetime:
@@ -75,7 +70,7 @@ def delegation_page(request: Request, ctx: Ctx, session: CurrentSession) -> Resp
 def create_delegation(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm
 ) -> Response:
-    values = {key: _text(form, key) for key in FIELDS}
+    values = {key: form_text(form, key) for key in FIELDS}
     try:
         delegations.create(
             ctx,

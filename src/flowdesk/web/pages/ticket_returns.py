@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
@@ -18,7 +17,7 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.web.forms import field_views
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.apps import SummaryError
-from flowdesk.web.pages.common import checked_id
+from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
@@ -36,21 +35,16 @@ class ReturnedBy:
     comment: str
 
 
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
-
-
 @router.post("/tasks/{task_id}/return")
 def return_task(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
 ) -> Response:
     locale = request_locale(request)
     checked_id(task_id, "task")
-    ticket_id = _text(form, "ticket_id")
-    target = _text(form, "target")
-    comment = _text(form, "comment")
-    resubmit = _text(form, "resubmit") or None
+    ticket_id = form_text(form, "ticket_id")
+    target = form_text(form, "target")
+    comment = form_text(form, "comment")
+    resubmit = form_text(form, "resubmit") or None
     try:
         result = task_returns.return_task(
             ctx,
@@ -164,7 +158,7 @@ def resubmit(
     for key, value in form.multi_items():
         if key not in (CSRF_FIELD, RESUBMIT_COMMENT) and key not in values:
             values[key] = value
-    comment = _text(form, RESUBMIT_COMMENT)
+    comment = form_text(form, RESUBMIT_COMMENT)
     try:
         outcome = task_returns.resubmit(
             ctx,

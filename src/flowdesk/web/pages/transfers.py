@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.kernel.errors import Conflict, Forbidden, ValidationFailed
 from flowdesk.services import transfers
-from flowdesk.web.pages.common import checked_id
+from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
 from flowdesk.web.render import redirect, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
@@ -18,19 +17,14 @@ from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 router = APIRouter()
 
 
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
-
-
 @router.post("/tasks/{task_id}/transfer")
 def transfer_task(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
 ) -> Response:
     checked_id(task_id, "task")
-    ticket_id = _text(form, "ticket_id")
-    to = _text(form, "transfer_to")
-    note = _text(form, "transfer_comment")
+    ticket_id = form_text(form, "ticket_id")
+    to = form_text(form, "transfer_to")
+    note = form_text(form, "transfer_comment")
     try:
         result = transfers.transfer(
             ctx,

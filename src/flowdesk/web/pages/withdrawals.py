@@ -10,22 +10,16 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
 
 from flowdesk.kernel.errors import Conflict, Forbidden, ValidationFailed
 from flowdesk.services import withdrawals
 from flowdesk.services.task_steps import StepOutcome
-from flowdesk.web.pages.common import checked_id
+from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
 from flowdesk.web.render import redirect, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
 router = APIRouter()
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _run(
@@ -70,7 +64,7 @@ def withdraw_ticket(
             ctx,
             actor=session.actor,
             ticket_id=ticket_id,
-            comment=_text(form, "withdraw_comment"),
+            comment=form_text(form, "withdraw_comment"),
             locale=request_locale(request),
         ),
     )
@@ -91,7 +85,7 @@ def cancel_ticket(
             ctx,
             actor=session.actor,
             ticket_id=ticket_id,
-            comment=_text(form, "withdraw_comment"),
+            comment=form_text(form, "withdraw_comment"),
             locale=request_locale(request),
         ),
     )
@@ -102,7 +96,7 @@ def retract_approval(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
 ) -> Response:
     checked_id(task_id, "task")
-    ticket_id = checked_id(_text(form, "ticket_id"))
+    ticket_id = checked_id(form_text(form, "ticket_id"))
     return _run(
         request,
         ctx,
@@ -113,7 +107,7 @@ def retract_approval(
             ctx,
             actor=session.actor,
             task_id=task_id,
-            comment=_text(form, "withdraw_comment"),
+            comment=form_text(form, "withdraw_comment"),
             locale=request_locale(request),
         ),
     )
