@@ -45,6 +45,7 @@ def _process(**node: Any) -> dict[str, Any]:
             "process.nodes[1].on_empty.assignee.kind",
             "unknown_assignee_kind",
         ),
+        ({"approve_once": "yes"}, "process.nodes[1].approve_once", "wrong_type"),
         (
             {"on_empty": {"action": "skip", "assignee": {"kind": "user", "user": "x"}}},
             "process.nodes[1].on_empty.assignee",
@@ -73,6 +74,7 @@ def test_policies_survive_yaml_and_bpmn_and_their_conditions_are_listed() -> Non
         _process(
             auto={"when": "amount <= 50000", "action": "skip"},
             on_empty={"action": "assign", "assignee": {"kind": "role", "role": "cro"}},
+            approve_once=True,
         )
     )
     assert parse_process(spec.to_dict()) == spec

@@ -127,7 +127,7 @@ class CopiesSent:
         return {"kind": self.kind, "node_id": self.node_id, "users": list(self.users)}
 
 
-SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee"]
+SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee", "same_approver"]
 
 
 @dataclass(frozen=True, slots=True)

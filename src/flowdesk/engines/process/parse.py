@@ -54,6 +54,7 @@ _NODE_KEYS = frozenset(
         "add_sign_depth",
         "auto",
         "on_empty",
+        "approve_once",
     }
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
@@ -218,6 +219,7 @@ def _parse_nodes(
         withdraw = _parse_withdraw(raw, node_type, node_path, problems)
         add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
         auto, on_empty = _parse_policies(raw, node_type, node_path, problems)
+        approve_once = _parse_approve_once(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -232,6 +234,7 @@ def _parse_nodes(
             add_sign_depth=add_sign_depth,
             auto=auto,
             on_empty=on_empty,
+            approve_once=approve_once,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -310,6 +313,23 @@ def _parse_policies(
         else None
     )
     return auto, on_empty
+
+
+def _parse_approve_once(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> bool:
+    """`approve_once: true`: the approver of the step just before, when they are this
+    step's only approver, approves it once (policies.py)."""
+    if "approve_once" not in raw:
+        return False
+    value = raw["approve_once"]
+    if node_type is not None and node_type != "user_task":
+        problems.add(f"{path}.approve_once", "approve_once_not_allowed", "Only user tasks")
+        return False
+    if not isinstance(value, bool):
+        problems.add(f"{path}.approve_once", "wrong_type", "true or false")
+        return False
+    return value
 
 
 MAX_ADD_SIGN_DEPTH = 5

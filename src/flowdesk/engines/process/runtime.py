@@ -151,5 +151,6 @@ def _complete(
         jumped = straight_back(walk, command.values, node_id, activation.returned_from)
         if jumped is not None:
             return walk.result((*passed, *(n for n in jumped if n not in passed)))
+    walk.approver = actor
     walk.advance(command.values, spec.index.outgoing[node_id])
     return walk.result(passed)

@@ -181,6 +181,9 @@ class Node:
     add_sign_depth: int = 0
     auto: AutoDecision | None = None  # decided by condition, without a person (policies.py)
     on_empty: EmptyPolicy | None = None  # None: a rule naming nobody is the step's error
+    # the person whose approval led here approves this step once: it passes when they are
+    # its only approver (consecutive steps of one person, issue 8)
+    approve_once: bool = False
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -206,6 +209,8 @@ class Node:
             data["auto"] = self.auto.to_dict()
         if self.on_empty is not None:
             data["on_empty"] = self.on_empty.to_dict()
+        if self.approve_once:
+            data["approve_once"] = True
         return data
 
 

@@ -104,7 +104,7 @@ class Walk:
     """The new state being built by one step: tasks, activations and joins, mutated in
     place (they are the step's own copies), and the effects in order."""
 
-    __slots__ = ("activations", "ctx", "effects", "joins", "spec", "starter", "tasks")
+    __slots__ = ("activations", "approver", "ctx", "effects", "joins", "spec", "starter", "tasks")
 
     def __init__(
         self,
@@ -123,6 +123,7 @@ class Walk:
         self.joins = joins
         self.activations = activations
         self.effects = effects
+        self.approver = ""  # whose approval moves the tokens of this step (approve_once)
 
     def open_task(self, node_id: str, assignees: tuple[str, ...], activation_id: str) -> str:
         """Opens a task of activation `activation_id` ("": a new one keyed by the task's id)."""
@@ -186,6 +187,10 @@ class Walk:
         if auto is not None and self.ctx.evaluate(auto.when, values):
             reason: SkipReason = "auto_approved" if auto.action == "approve" else "auto_skipped"
             return NodeSkipped(node.id, reason, auto.when)
+        if node.approve_once and self.approver and node.assignee is not None:
+            found = tuple(dict.fromkeys(self.ctx.resolve_assignees(node.assignee, self.starter)))
+            if found == (self.approver,):  # the same person, just now: once is enough
+                return NodeSkipped(node.id, "same_approver")
         policy = node.on_empty
         rule = node.assignee
         if policy is None or policy.fallback is not None or rule is None:
@@ -213,7 +218,7 @@ class Walk:
             node_id = node.id
             if node_type == "user_task":
                 rule = node.assignee
-                if node.auto is not None or node.on_empty is not None:
+                if node.auto is not None or node.on_empty is not None or node.approve_once:
                     skipped = self._decides_itself(node, values)
                     if skipped is not None:
                         effects.append(skipped)
