@@ -214,3 +214,19 @@ def test_an_org_admin_manages_people_but_not_apps(
     assert hr.get("/admin/apps").status_code == 403
     saved = hr.post("/admin/users/admin/active", data={"csrf_token": hr.csrf(), "active": "0"})
     assert saved.status_code == 403  # an administrator's account is not theirs to change
+
+
+def test_a_definitions_problems_read_in_chinese(browser: Callable[..., Browser]) -> None:
+    """An app builder reading zh sees each problem in Chinese at its path, not a code."""
+    admin = browser("admin")
+    exported = admin.get("/admin/apps/loan/export.yaml").text
+    broken = exported.replace("type: exclusive_gateway", "type: exclusive_gate", 1)
+    assert broken != exported
+    checked = admin.post(
+        "/admin/apps",
+        data={"csrf_token": admin.csrf()},
+        files={"file": ("loan.yaml", broken.encode(), "application/yaml")},
+    )
+    assert checked.status_code == 422
+    assert "<code>process.nodes[1].type</code>：未知的节点类型" in checked.text
+    assert "unknown_node_type" not in checked.text
