@@ -58,10 +58,7 @@ def return_task(
     except (Conflict, Forbidden, ValidationFailed) as exc:
         if not ticket_id:
             raise
-        detail = exc.errors[0] if exc.errors else None
-        error = ActionError(
-            task_id, detail.code if detail else exc.code, detail.message if detail else exc.message
-        )
+        error = ActionError.of(exc, task_id)
         # A bad reason or target is shown at its field; the task closed meanwhile (or the
         # ticket busy) above the page, as for a decision.
         at_field = isinstance(exc, ValidationFailed) or error.code.startswith("return_")

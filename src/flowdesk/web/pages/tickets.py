@@ -13,10 +13,17 @@ from fastapi.responses import HTMLResponse, Response
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
-from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, ValidationFailed
+from flowdesk.kernel.errors import (
+    Conflict,
+    ErrorDetail,
+    FlowdeskError,
+    Forbidden,
+    ValidationFailed,
+)
 from flowdesk.services import add_signs, apps, task_returns, tickets, views, withdrawals
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
 from flowdesk.web.forms import display_text, value_rows
@@ -80,6 +87,53 @@ class ActionError:
     task_id: str
     code: str
     message: str
+
+    @classmethod
+    def of(cls, exc: FlowdeskError, task_id: str) -> ActionError:
+        """The refusal as the page shows it: its first field error, else the problem."""
+        detail = exc.errors[0] if exc.errors else None
+        if detail is None:
+            return cls(task_id, exc.code, exc.message)
+        return cls(task_id, detail.code, detail.message)
+
+
+# Refusals shown above the page (the task closed meanwhile, the ticket busy); the others
+# beside the form that was sent.
+PAGE_ERRORS = frozenset({"task_not_open", "instance_finished", "ticket_busy"})
+
+
+def task_action(
+    request: Request,
+    ctx: ServiceContext,
+    session: WebSession,
+    *,
+    task_id: str,
+    ticket_id: str,
+    run: Callable[[], StepOutcome],
+    flash: str,
+    error_key: str,
+    typed: Mapping[str, Any] | None = None,
+) -> Response:
+    """Runs an action on open task `task_id` from the ticket page: on success the ticket
+    with `flash`; refused, the page again, the reason at the form (`error_key`) or above
+    the page, with what was typed (`typed`) kept."""
+    try:
+        result = run()
+    except (Conflict, Forbidden, ValidationFailed) as exc:
+        if not ticket_id:
+            raise
+        error = ActionError.of(exc, task_id)
+        at_form = error.code not in PAGE_ERRORS
+        return ticket_page(
+            request,
+            ctx,
+            session,
+            ticket_id,
+            action_error=None if at_form else error,
+            status=exc.status,
+            extra={error_key: error if at_form else None, **(typed or {})},
+        )
+    return redirect(f"/tickets/{result.ticket_id}", flash=flash)
 
 
 def _node_name(name: Mapping[str, str] | None, node_id: str | None, locale: Locale) -> str:
@@ -354,15 +408,12 @@ def _act(
             raise
         # A bad comment names the field error (too_long, invalid_characters), whose message
         # the service gave in the request's language; it is shown next to the comment box.
-        detail = exc.errors[0] if exc.errors else None
-        code = detail.code if detail else exc.code
-        message = detail.message if detail else exc.message
         return ticket_page(
             request,
             ctx,
             session,
             ticket_id,
-            action_error=ActionError(task_id, code, message),
+            action_error=ActionError.of(exc, task_id),
             comment=comment,
             status=exc.status,
         )

@@ -34,10 +34,7 @@ def _run(
     try:
         result = action()
     except (Conflict, Forbidden, ValidationFailed) as exc:
-        detail = exc.errors[0] if exc.errors else None
-        error = ActionError(
-            kind, detail.code if detail else exc.code, detail.message if detail else exc.message
-        )
+        error = ActionError.of(exc, kind)
         return ticket_page(
             request,
             ctx,
