@@ -27,18 +27,21 @@ class ConditionEvaluator:
     def __init__(self, app: AppSpec) -> None:
         self._form: FormSpec = app.form
         self._fields: dict[str, ExprType] = field_types(app.form)
-        self._compiled: dict[str, CompiledExpression] = {}
+        # each condition with the part of the form it reads: only those values are typed
+        self._compiled: dict[str, tuple[CompiledExpression, FormSpec]] = {}
         for _path, text in app.process.conditions():
             self._compile(text)
 
-    def _compile(self, condition: str) -> CompiledExpression:
+    def _compile(self, condition: str) -> tuple[CompiledExpression, FormSpec]:
         compiled = self._compiled.get(condition)
         if compiled is None:
-            compiled = compile_expression(condition, self._fields, expect=ExprType.BOOL)
-            self._compiled[condition] = compiled
+            expression = compile_expression(condition, self._fields, expect=ExprType.BOOL)
+            used = expression.fields_used
+            reads = FormSpec(tuple(f for f in self._form.fields if f.key in used))
+            compiled = self._compiled[condition] = (expression, reads)
         return compiled
 
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
         """Whether `condition` holds for the stored `values`; raises ExprError if it cannot run."""
-        result = self._compile(condition).evaluate(typed_values(self._form, values))
-        return result is True
+        expression, reads = self._compile(condition)
+        return expression.evaluate(typed_values(reads, values)) is True

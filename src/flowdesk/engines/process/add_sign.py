@@ -116,7 +116,7 @@ def step_with_signs(
         task = actionable(state, task_id, actor)
         held = own._replace(held_by=actor, comment=command.comment)
         return StepResult(
-            dataclasses.replace(state, signs={**signs, task_id: held}),
+            state._replace(signs={**signs, task_id: held}),
             (ApprovalHeld(task_id, task.node_id, actor, command.comment),),
         )
     return carry(inner(spec, state, command, ctx), signs)
@@ -134,7 +134,7 @@ def signed_final(before: InstanceState | None, command: Command, result: StepRes
     if not involved or actor not in decisions:
         return result
     kept = {who: decision for who, decision in decisions.items() if who != actor}
-    return StepResult(dataclasses.replace(result.state, decisions=kept), result.effects)
+    return StepResult(result.state._replace(decisions=kept), result.effects)
 
 
 def carry(result: StepResult, chains: Mapping[str, AddSign]) -> StepResult:
@@ -145,7 +145,7 @@ def carry(result: StepResult, chains: Mapping[str, AddSign]) -> StepResult:
     if after.status != "running":
         return result
     if not chains:
-        return StepResult(dataclasses.replace(after, signs={}), result.effects)
+        return StepResult(after._replace(signs={}), result.effects)
     moved = _transfers(result.effects)
     tasks = dict(after.tasks)
     effects = list(result.effects)
@@ -175,7 +175,7 @@ def carry(result: StepResult, chains: Mapping[str, AddSign]) -> StepResult:
             signs[key] = sign._replace(children=children)
         else:
             del signs[key]
-    state = dataclasses.replace(after, tasks=tasks, signs=signs)
+    state = after._replace(tasks=tasks, signs=signs)
     return StepResult(state, tuple(effects))
 
 
@@ -297,7 +297,7 @@ def _add(
         command.comment if held else "",
     )
     signs = {**state.signs, task.task_id: sign}
-    return StepResult(dataclasses.replace(state, tasks=tasks, signs=signs), tuple(effects))
+    return StepResult(state._replace(tasks=tasks, signs=signs), tuple(effects))
 
 
 def _open(
@@ -341,7 +341,7 @@ def _signer_decides(
         if sign.mode != "any" and (children or left):
             rest = sign._replace(children=children, approved=approved)
             signs = {**state.signs, sign.parent: rest}
-            return carry(StepResult(dataclasses.replace(state, tasks=tasks), tuple(effects)), signs)
+            return carry(StepResult(state._replace(tasks=tasks), tuple(effects)), signs)
     for child in children:  # the group is decided: its other signers' tasks close
         effects.append(cancelled(tasks.pop(child), "node_decided", actor))
     return _done(
@@ -365,7 +365,7 @@ def _done(
     approved), its held approval counts, or a rejection rejects it (after, parallel)."""
     signs = {key: value for key, value in state.signs.items() if key != sign.parent}
     # chains under closed signers' tasks are cancelled by carry
-    mid = carry(StepResult(dataclasses.replace(state, tasks=tasks), tuple(effects)), signs)
+    mid = carry(StepResult(state._replace(tasks=tasks), tuple(effects)), signs)
     if sign.position == "before" or (approved and not sign.held_by):
         return mid
     effects = list(mid.effects)
@@ -446,7 +446,7 @@ def _remove(
     if left:
         rest = sign._replace(signers=signers, children=tuple(children))
         signs = {**state.signs, task.task_id: rest}
-        return carry(StepResult(dataclasses.replace(state, tasks=tasks), tuple(effects)), signs)
+        return carry(StepResult(state._replace(tasks=tasks), tuple(effects)), signs)
     # nobody is left: before → the task is its holder's again; after → its approval counts
     for child in children:
         effects.append(cancelled(tasks.pop(child), "signer_removed", actor))

@@ -5,8 +5,7 @@ new state (runtime.py completes tasks, returns.py sends tickets back)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
@@ -42,8 +41,7 @@ class Context(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(NamedTuple):
     state: InstanceState
     effects: tuple[Effect, ...]
 

@@ -35,7 +35,8 @@ from .walk import Context, StepResult, Walk, cancelled
 
 Withdrawal = WithdrawCommand | CancelInstance | RetractDecision
 WITHDRAWALS = (WithdrawCommand, CancelInstance, RetractDecision)
-_FRESH = (Start, Resubmit, WithdrawCommand)  # after these nobody but the applicant acted
+# after these nobody but the applicant acted (the command's type: one set look-up)
+_FRESH: frozenset[type] = frozenset({Start, Resubmit, WithdrawCommand})
 _DECIDING = (CompleteTask, RetractDecision)  # these replace the actor's last approval
 
 
@@ -226,13 +227,14 @@ def _decision(
             for join_id, arrived in after.joins.items()
             for flow_id in sorted(arrived - before.joins.get(join_id, frozenset()))
         )
+    node_id = task.node_id
     return Decision(
         command.actor,
         command.task_id,
         before.activations[task.activation_id],
         tuple(opened),
         joined,
-        task.node_id in after.passed and task.node_id not in before.passed,
+        node_id not in before.passed and node_id in after.passed,
         "join" if completed_join else "",
         task.activation_id not in after.activations,
     )
@@ -247,20 +249,21 @@ def remember(
     after = result.state
     if after.status != "running":
         return result
-    acted = not isinstance(command, _FRESH)
+    acted = type(command) not in _FRESH
     decisions: dict[str, Decision] = {}
     if before is not None:
-        decider = command.actor if isinstance(command, _DECIDING) else None
-        for actor, decision in before.decisions.items():
-            if actor != decider and retractable(after, decision):
-                decisions[actor] = decision
+        if before.decisions:
+            decider = command.actor if isinstance(command, _DECIDING) else None
+            for actor, decision in before.decisions.items():
+                if actor != decider and retractable(after, decision):
+                    decisions[actor] = decision
         if type(command) is CompleteTask and command.outcome == "approve":
             task = before.tasks.get(command.task_id)
             if task is not None and task.activation_id in before.activations:
                 decisions[command.actor] = _decision(spec, before, command, result)
     if after.acted is acted and after.decisions == decisions:
         return result
-    state = InstanceState(
+    state = InstanceState(  # positional: several times faster than _replace
         after.status,
         after.starter,
         after.tasks,
@@ -269,6 +272,6 @@ def remember(
         after.passed,
         acted,
         decisions,
-        signs=after.signs,
+        after.signs,
     )
     return StepResult(state, result.effects)
