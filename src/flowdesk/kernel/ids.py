@@ -53,5 +53,5 @@ def new_id() -> str:
             _counter = 0
         counter = _counter
         rand = _random.getrandbits(62)
-    # version 7 in the top nibble of the counter's 16 bits, variant 0b10 atop rand_b
-    return f"{millis & _MILLIS:012x}{_VERSION | counter:04x}{_VARIANT | rand:016x}"
+    # 48 bits of milliseconds, version 7 atop the 12-bit counter, variant 0b10 atop rand_b
+    return f"{(millis & _MILLIS) << 80 | (_VERSION | counter) << 64 | _VARIANT | rand:032x}"

@@ -135,7 +135,7 @@ def _complete(
     approved = (*activation.approved, actor)
     walk = Walk(spec, ctx, state.starter, tasks, dict(state.joins), activations, effects)
     if len(approved) < activation.required:
-        activations[activation.activation_id] = activation._replace(approved=approved)
+        activations[activation.activation_id] = activation.with_approved(approved)
         if activation.mode == "sequential":  # the next approver in order takes over
             walk.open_task(
                 node_id, (activation.approvers[len(approved)],), activation.activation_id

@@ -183,8 +183,8 @@ def retractable(state: InstanceState, decision: Decision) -> bool:
     case 24: a decision at the next node, even one of three countersigners)."""
     snapshot = decision.activation
     tasks = state.tasks
-    if any(task_id not in tasks for task_id in decision.opened):
-        return False
+    if decision.opened and any(task_id not in tasks for task_id in decision.opened):
+        return False  # (a 会签 approval still deciding opened nothing: no generator for it)
     current = state.activations.get(snapshot.activation_id)
     if current is not None:  # still deciding: the approval is in its tally
         if decision.decided or decision.actor not in current.approved:
