@@ -23,6 +23,7 @@ from flowdesk.store.tables import Notification
 
 COMMITTEE = "chen.jing,yang.guang,luo.xin"  # the credit_committee role, as the demo bank has it
 DISBURSE = "zhao.lei,qian.yu"
+REVIEWS = [("finance_review", "liu.yang,ma.li"), ("legal_review", "wang.fang")]
 
 
 def _open(desk: Desk, ticket_id: str) -> list[tuple[str, str]]:
@@ -64,7 +65,7 @@ def _jump(desk: Desk, ticket_id: str, node: str, who: str = "admin", **kw: Any) 
 
 def test_a_jump_out_of_parallel_reviews_closes_both_and_opens_the_committee(desk: Desk) -> None:
     ticket_id = desk.submit("120000.00")
-    assert _open(desk, ticket_id) == [("finance_review", "liu.yang,ma.li"), ("legal_review", "wang.fang")]
+    assert _open(desk, ticket_id) == REVIEWS
     outcome = _jump(desk, ticket_id, "committee", comment="审查已线下完成")
     assert outcome.status == "running"
     assert _open(desk, ticket_id) == [("committee", COMMITTEE)]
@@ -261,9 +262,7 @@ def test_an_admin_cancels_with_a_reason(desk: Desk) -> None:
 
 def _loan_v2(desk: Desk, **renames: str) -> int:
     """Publishes the loan app again with nodes renamed (old id -> new id)."""
-    definition: dict[str, Any] = yaml.safe_load(
-        apps.dump_app_yaml(load_bundled_template("loan"))
-    )
+    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
     process = definition["process"]
     for node in process["nodes"]:
         node["id"] = renames.get(node["id"], node["id"])
@@ -344,9 +343,7 @@ def test_a_migration_refuses_tokens_that_could_not_finish_and_incompatible_field
     desk: Desk,
 ) -> None:
     in_reviews = desk.submit("130000.00")
-    definition: dict[str, Any] = yaml.safe_load(
-        apps.dump_app_yaml(load_bundled_template("loan"))
-    )
+    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
     fields = definition["form"]["fields"]
     purpose = next(f for f in fields if f["key"] == "purpose")
     fields.remove(purpose)  # the ticket's purpose would be lost
@@ -363,4 +360,4 @@ def test_a_migration_refuses_tokens_that_could_not_finish_and_incompatible_field
         ("ticket_ids[0]", "field_removed"),
         ("ticket_ids[0]", "tokens_strand"),
     ]
-    assert _open(desk, in_reviews) == [("finance_review", "liu.yang,ma.li"), ("legal_review", "wang.fang")]
+    assert _open(desk, in_reviews) == REVIEWS
