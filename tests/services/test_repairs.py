@@ -80,7 +80,7 @@ def test_a_jump_out_of_parallel_reviews_closes_both_and_opens_the_committee(desk
     [audit] = _audit(desk, "ticket.jump")
     assert audit["to"] == "committee" and audit["from"] == ["finance_review", "legal_review"]
     assert audit["opened"] == ["committee"]
-    assert _notices(desk, "ticket_cancelled") == ["liu.yang", "ma.li", "wang.fang"]
+    assert _notices(desk, "task_moved") == ["liu.yang", "ma.li", "wang.fang"]
     # the ticket goes on from there as usual
     desk.approve("luo.xin", ticket_id, "committee")
     assert _open(desk, ticket_id) == [("disburse", DISBURSE)]
@@ -188,6 +188,7 @@ def test_an_admin_reassigns_one_countersigners_task_and_the_tally_holds(desk: De
     assert entry.data is not None and entry.data["users"] == [desk.actors["chen.jing"].user_id]
     assert _audit(desk, "task.reassign")[0]["to"] == ["chen.jing"]
     assert _notices(desk, "task_assigned").count("chen.jing") == 1
+    assert _notices(desk, "task_moved") == ["ma.li"]
     # the 会签 still needs all three: the new holder's approval counts in ma.li's place
     for who in ("wang.fang", "liu.yang", "chen.jing"):
         task_id = next(

@@ -50,7 +50,8 @@ from flowdesk.store.sql import read_document
 from flowdesk.store.steps import AuditRecord, StepWrite
 from flowdesk.store.tickets import TaskForStep
 
-MOVED_NOTICE = "ticket_cancelled"  # the holders of tasks a repair closed hear it ended
+MOVED_NOTICE = "task_moved"  # to the holders of tasks a jump or a reassign closed
+CANCELLED_NOTICE = "ticket_cancelled"  # to those of tasks an admin cancel closed
 MAX_MIGRATE = 500  # tickets per migration request; more are migrated in further requests
 
 
@@ -93,7 +94,7 @@ def _closed(result: StepResult) -> list[TaskClosed]:
 
 
 def _tell_holders(
-    conn: Connection, write: StepWrite, closed: list[TaskClosed], actor: Actor
+    conn: Connection, write: StepWrite, closed: list[TaskClosed], actor: Actor, kind: str
 ) -> None:
     """The holders of the tasks a repair closed hear of it (the admin never of their own)."""
     holders = tickets_store.assignees_of(conn, [c.task_id for c in closed])
@@ -102,9 +103,7 @@ def _tell_holders(
         for user_id in holders.get(c.task_id, ()):
             if user_id != actor.user_id and user_id not in seen:
                 seen.add(user_id)
-                write.notices.append(
-                    {"user_id": user_id, "kind": MOVED_NOTICE, "task_id": c.task_id}
-                )
+                write.notices.append({"user_id": user_id, "kind": kind, "task_id": c.task_id})
 
 
 # --- jump ---------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ def _jump_once(
             data={"from": sorted({c.node_id for c in closed}), "by_name": actor.display_name},
         ),
     )
-    _tell_holders(conn, write, closed, actor)
+    _tell_holders(conn, write, closed, actor, MOVED_NOTICE)
     return write, outcome
 
 
@@ -253,6 +252,7 @@ def _reassign_once(
             },
         ),
     )
+    _tell_holders(conn, write, _closed(result), actor, MOVED_NOTICE)
     return write, outcome
 
 
@@ -295,7 +295,7 @@ def _cancel_once(
             entry["actor_id"] = actor.user_id
             entry["comment"] = comment
             entry["data"] = {"by_admin": True, "by_name": actor.display_name}
-    _tell_holders(conn, write, closed, actor)
+    _tell_holders(conn, write, closed, actor, CANCELLED_NOTICE)
     return write, outcome
 
 

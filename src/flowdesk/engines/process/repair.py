@@ -272,19 +272,17 @@ def migration_problems(
             )
             continue
         holding.add(target)
-    arrivals: set[str] = set()
-    for join_id, arrived in state.joins.items():
-        incoming = {flow.id for flow in new.index.incoming.get(join_id, ())}
-        if join_id not in new.index.join_sizes or not arrived <= incoming:
-            problems.append(
-                MappingProblem(
-                    join_id,
-                    "join_changed",
-                    f"A token waits at join '{join_id}', which the new version does not "
-                    "have with the same incoming flows",
-                )
-            )
-        arrivals |= arrived
+    joins, lost = _mapped_joins(old, new, state, mapping)
+    problems.extend(
+        MappingProblem(
+            join_id,
+            "join_changed",
+            f"A token waits at join '{join_id}', which the new version does not have with "
+            "a matching incoming flow",
+        )
+        for join_id in lost
+    )
+    arrivals = set().union(*joins.values()) if joins else set()
     if not problems and not can_finish(new, frozenset(holding), frozenset(arrivals)):
         problems.append(
             MappingProblem(
@@ -314,7 +312,8 @@ def migrate(
     state = running(state)
     old_start = old.index.start.id
     effects: list[Effect] = [cancelled(task, "migrated", actor) for task in state.tasks.values()]
-    walk = Walk(new, ctx, state.starter, {}, dict(state.joins), {}, effects)
+    joins, _ = _mapped_joins(old, new, state, mapping)
+    walk = Walk(new, ctx, state.starter, {}, joins, {}, effects)
     for activation in state.activations.values():
         if activation.node_id == old_start:
             rest_at_applicant(walk, _moved(new, mapping, activation), activation.resubmit)
@@ -331,6 +330,30 @@ def migrate(
         if node is not None and node.type == "user_task" and moved not in passed:
             passed.append(moved)
     return _fresh(state, walk.result(tuple(passed)))
+
+
+def _mapped_joins(
+    old: ProcessSpec, new: ProcessSpec, state: InstanceState, mapping: Mapping[str, str]
+) -> tuple[dict[str, frozenset[str]], list[str]]:
+    """The arrivals waiting at joins, as flows of the new version: each arrival is the
+    join's incoming flow from the (mapped) node it came from. Also the joins that have no
+    such flow in the new version."""
+    sources = {flow.id: flow.source for flow in old.flows}
+    joins: dict[str, frozenset[str]] = {}
+    lost: list[str] = []
+    for join_id, arrived in state.joins.items():
+        incoming = {flow.source: flow.id for flow in new.index.incoming.get(join_id, ())}
+        moved = set()
+        for flow_id in arrived:
+            source = sources.get(flow_id, "")
+            flow = incoming.get(mapping.get(source, source))
+            if flow is None or join_id not in new.index.join_sizes:
+                lost.append(join_id)
+                break
+            moved.add(flow)
+        else:
+            joins[join_id] = frozenset(moved)
+    return joins, lost
 
 
 def _moved(new: ProcessSpec, mapping: Mapping[str, str], activation: Activation) -> str:
