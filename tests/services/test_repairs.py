@@ -5,6 +5,7 @@ leaves nothing behind), and a jump racing an approval."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,7 @@ from test_concurrency import Racers
 from approval_apps import CONTRACT_STEPS, line_app, yaml_of
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from flowdesk.services import apps, jobs, repairs, tickets
+from flowdesk.services import apps, jobs, repairs, task_returns, tickets
 from flowdesk.store import audit as audit_store
 from flowdesk.store.tables import Notification
 
@@ -362,3 +363,33 @@ def test_a_migration_refuses_tokens_that_could_not_finish_and_incompatible_field
         ("ticket_ids[0]", "tokens_strand"),
     ]
     assert _open(desk, in_reviews) == REVIEWS
+
+
+def test_a_process_admin_repairs_without_being_an_administrator(desk: Desk) -> None:
+    ticket_id = desk.submit("30000.00")
+    process_admin = replace(desk.actors["chen.jing"], roles=frozenset({"process_admin"}))
+    assert repairs.may_repair(process_admin) and not repairs.may_repair(desk.actors["chen.jing"])
+    repairs.jump(desk.ctx, actor=process_admin, ticket_id=ticket_id, node="disburse")
+    assert _open(desk, ticket_id) == [("disburse", DISBURSE)]
+    assert _audit(desk, "ticket.jump")[0]["to"] == "disburse"
+
+
+def test_a_ticket_resting_with_its_applicant_can_be_jumped_but_not_reassigned(
+    desk: Desk,
+) -> None:
+    ticket_id = desk.submit("30000.00")
+    task = desk.task(ticket_id, "branch_review")
+    task_returns.return_task(
+        desk.ctx,
+        actor=desk.actors["li.na"],
+        task_id=task.id,
+        target=task_returns.APPLICANT,
+        comment="请补充材料",
+    )
+    start = desk.task(ticket_id, "start")
+    with pytest.raises(Conflict) as refused:
+        _reassign(desk, start.id, ["chen.jing"])
+    assert refused.value.code == "ticket_returned"
+    _jump(desk, ticket_id, "branch_review", comment="材料已线下补齐")
+    assert _open(desk, ticket_id) == [("branch_review", "li.na")]
+    assert ("start", "moved") in _reasons(desk, ticket_id)
