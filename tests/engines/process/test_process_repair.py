@@ -6,27 +6,33 @@ checking after every step (saved and restored) that no token is stuck or orphane
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from process_fakes import FakeContext
-from test_process_returns import LOAN, SPECS, _check
+from test_process_returns import LOAN, SCENARIOS, SPECS, _check
+from test_process_scenarios import Tracer, _command, _round_trip
 
 from flowdesk.engines.process import (
     CompleteTask,
     InstanceState,
+    ProcessSpec,
     Resubmit,
     ReturnTask,
     Start,
     TaskClosed,
     dump_state,
     load_state,
+    open_tasks,
     parse_process,
     repair,
     step,
 )
+from flowdesk.engines.process.runtime import StepResult
 from flowdesk.kernel.errors import Conflict, FlowdeskError, Forbidden, ValidationFailed
 
 LARGE = {"amount": 120000, "docs_complete": True}
@@ -263,3 +269,55 @@ def test_random_repairs_among_decisions_keep_the_state_sound(
         state = load_state(json.loads(json.dumps(dump_state(result.state))))
         assert state == result.state
         _check(spec, state)
+
+
+# --- golden scenarios ---------------------------------------------------------------------
+
+REPAIR_SCENARIOS = SCENARIOS / "repairs"
+
+
+def _scenario_step(
+    spec: ProcessSpec, state: InstanceState | None, entry: dict[str, Any], tracer: Tracer, ctx: Any
+) -> StepResult:
+    """One scenario step: a repair (jump, reassign, cancel_as_admin) or a plain command."""
+    if "jump" in entry:
+        return repair.jump(spec, state, entry["jump"], entry["as"], ctx)
+    if "reassign" in entry:
+        task_id = tracer.task_id(state, entry["reassign"], entry["holder"])
+        return repair.reassign(spec, state, task_id, tuple(entry["to"]), entry["as"], ctx.new_id())
+    if "cancel_as_admin" in entry:
+        return repair.cancel(state, entry["cancel_as_admin"])
+    return step(spec, state, _command(entry, state, tracer, {}), ctx)
+
+
+@pytest.mark.parametrize("persist", [False, True], ids=["straight", "save_restore"])
+@pytest.mark.parametrize("path", sorted(REPAIR_SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_scenario(path: Path, persist: bool) -> None:
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = parse_process(scenario["process"])
+    ctx = FakeContext()
+    tracer = Tracer()
+    state: InstanceState | None = None
+    for i, entry in enumerate(scenario["steps"]):
+        where = f"{path.name} step {i}"
+        before = None if state is None else dump_state(state)
+        if "error" in entry:
+            with pytest.raises(FlowdeskError) as caught:
+                _scenario_step(spec, state, entry, tracer, ctx)
+            assert (caught.value.status, caught.value.code) == (
+                entry["error"]["status"],
+                entry["error"]["code"],
+            ), where
+            assert state is None or dump_state(state) == before, where
+        else:
+            result = _scenario_step(spec, state, entry, tracer, ctx)
+            assert [tracer.trace(e) for e in result.effects] == entry["expect"], where
+            previous, state = state, result.state
+            if previous is not None:  # a repair never mutates the state it is given
+                assert dump_state(previous) == before, where
+            _check(spec, state)
+        if persist and state is not None:
+            state = _round_trip(state)
+        if "open" in entry:
+            assert sorted(t.node_id for t in open_tasks(state)) == entry["open"], where
+    assert state is not None and state.status == scenario["status"]
