@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -347,8 +348,14 @@ def migrate(
         try:
             raced(
                 ctx,
-                lambda conn, ticket_id=ticket_id: _migrate_once(  # type: ignore[misc]
-                    ctx, conn, actor, ticket_id, target, mapping, comment
+                partial(
+                    _migrate_once,
+                    ctx,
+                    actor=actor,
+                    ticket_id=ticket_id,
+                    target=target,
+                    mapping=mapping,
+                    comment=comment,
                 ),
             )
         except FlowdeskError as exc:  # it changed since the check: reported, not forced
@@ -465,6 +472,7 @@ def _problems(
 def _migrate_once(
     ctx: ServiceContext,
     conn: Connection,
+    *,
     actor: Actor,
     ticket_id: str,
     target: PublishedApp,
