@@ -78,6 +78,10 @@ ADMIN_ROUTES = {
     ("get", "/admin/calendar/years/{year}"),
     ("put", "/admin/calendar/years/{year}"),
     ("delete", "/admin/calendar/years/{year}"),
+    ("post", "/admin/tickets/{ticket_id}/jump"),
+    ("post", "/admin/tasks/{task_id}/reassign"),
+    ("post", "/admin/tickets/{ticket_id}/cancel"),
+    ("post", "/admin/tickets/migrate"),
 }
 
 
@@ -144,6 +148,10 @@ OPERATION_IDS = {
     ("get", "/admin/calendar/years/{year}"): "getCalendarYear",
     ("put", "/admin/calendar/years/{year}"): "coverCalendarYear",
     ("delete", "/admin/calendar/years/{year}"): "uncoverCalendarYear",
+    ("post", "/admin/tickets/{ticket_id}/jump"): "jumpTicket",
+    ("post", "/admin/tasks/{task_id}/reassign"): "reassignTask",
+    ("post", "/admin/tickets/{ticket_id}/cancel"): "adminCancelTicket",
+    ("post", "/admin/tickets/migrate"): "migrateTickets",
 }
 CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)*")
 

@@ -78,4 +78,7 @@ def _went_through(start: str, events: Sequence[TimelineEvent]) -> list[str]:
             kept = list(order)
             cut = kept.index(target) if target in order else 1
             order = dict.fromkeys(kept[:cut])
+        elif event.kind == "ticket_jumped" and event.node_id in order:  # moved back (ADR 0026)
+            kept = list(order)
+            order = dict.fromkeys(kept[: kept.index(event.node_id)])
     return list(order)

@@ -54,6 +54,9 @@ FLASH_CODES = frozenset(
         "ticket_withdrawn",
         "ticket_cancelled",
         "decision_withdrawn",
+        "ticket_moved",  # admin repairs (ADR 0026)
+        "task_reassigned",
+        "ticket_admin_cancelled",
     }
 )
 

@@ -6,6 +6,7 @@ so the same answer holds wherever the question is asked.
 
 from flowdesk.engines.access.decide import (
     ORG_ADMIN_ROLE,
+    PROCESS_ADMIN_ROLE,
     Action,
     Actor,
     Decision,
@@ -13,4 +14,12 @@ from flowdesk.engines.access.decide import (
     decide,
 )
 
-__all__ = ["ORG_ADMIN_ROLE", "Action", "Actor", "Decision", "ResourceFacts", "decide"]
+__all__ = [
+    "ORG_ADMIN_ROLE",
+    "PROCESS_ADMIN_ROLE",
+    "Action",
+    "Actor",
+    "Decision",
+    "ResourceFacts",
+    "decide",
+]

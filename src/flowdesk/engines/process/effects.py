@@ -24,6 +24,9 @@ CloseReason = Literal[
     "withdrawn",  # 撤回 (ADR 0019): the applicant withdrew the ticket, an approver an approval
     "cancelled",  # 撤销 (ADR 0019): the applicant cancelled the ticket
     "added_signer_rejected",  # 加签 after/parallel: an added signer rejected it
+    "moved",  # an admin jumped the ticket to another step (ADR 0026)
+    "reassigned",  # an admin gave the task to other people (ADR 0026)
+    "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
 ]
 NodeOutcome = Literal["approved", "rejected"]
 

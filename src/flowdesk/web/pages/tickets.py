@@ -20,7 +20,15 @@ from flowdesk.kernel.errors import (
     Forbidden,
     ValidationFailed,
 )
-from flowdesk.services import add_signs, apps, task_returns, tickets, views, withdrawals
+from flowdesk.services import (
+    add_signs,
+    apps,
+    repairs,
+    task_returns,
+    tickets,
+    views,
+    withdrawals,
+)
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import StepOutcome
@@ -41,6 +49,7 @@ OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", 
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped"})
+REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"})  # ADR 0026
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -78,6 +87,7 @@ class TimelineRow:
     skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
+    repair: Mapping[str, Any] | None = None  # an admin repair's data (ADR 0026)
 
 
 @dataclass(frozen=True)
@@ -174,7 +184,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
         if entry.kind == "ticket_urged":  # whom the urge reached
             assigned = data.get("users")
-        if entry.kind in ("task_add_sign", "task_remove_signer"):  # 加签/减签: whom
+        if entry.kind in ("task_add_sign", "task_remove_signer", "task_reassigned"):  # whom
             assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
         if entry.kind in COPY_KINDS:  # whom it copied (views names them)
@@ -210,6 +220,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 else None,
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
+                repair=data if entry.kind in REPAIR_KINDS else None,
             )
         )
     return rows
@@ -325,6 +336,10 @@ def ticket_page(
             # 撤回/撤销 (pages/withdrawals.py): what the viewer may withdraw or cancel
             "withdraw": withdrawals.options(session.actor, view),
             "withdraw_error": None,
+            # admin repairs (pages/repairs.py, ADR 0026): None for anyone else
+            "repair": repairs.options(session.actor, view),
+            "repair_error": None,
+            "repair_typed": {},
             **(extra or {}),
         },
         status=status,

@@ -1,0 +1,128 @@
+"""Admin repairs on the ticket page (ADR 0026): the administrator's card (jump, reassign,
+cancel) shown to administrators only, each a CSRF-checked POST; the refusals in the
+viewer's language at the card; the timeline's "moved to X by admin Y"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from web_helpers import Browser, csrf_from
+
+
+def _open_tasks(page: str) -> str:
+    found = re.search(r'name="open_tasks" value="([0-9a-f,]+)"', page)
+    assert found, "no jump form"
+    return found.group(1)
+
+
+def _timeline(page: str) -> str:
+    return page[page.index('data-testid="timeline"') :]
+
+
+def test_only_administrators_see_the_card_and_a_jump_is_in_the_timeline(
+    browser: Callable[..., Browser],
+) -> None:
+    applicant = browser("zhang.wei")
+    ticket_id = applicant.file_loan(amount="120,000.00")
+    assert 'data-testid="repair-card"' not in applicant.get(f"/tickets/{ticket_id}").text
+    refused = applicant.post(
+        f"/tickets/{ticket_id}/admin/jump",
+        data={"csrf_token": applicant.csrf(), "node": "committee"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    admin = browser("admin")
+    page = admin.get(f"/tickets/{ticket_id}").text
+    assert 'data-testid="repair-card"' in page and "管理员操作" in page
+    # only the steps one token can finish from are offered: not the parallel reviews
+    options = re.findall(r'<option value="([a-z_]+)"', page[page.index('id="jump-node"') :])
+    assert options[:3] == ["branch_review", "committee", "disburse"]
+    moved = admin.post(
+        f"/tickets/{ticket_id}/admin/jump",
+        data={
+            "csrf_token": csrf_from(page),
+            "node": "committee",
+            "repair_comment": "审查已线下完成",
+            "open_tasks": _open_tasks(page),
+        },
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303, moved.text
+    after = admin.get(moved.headers["location"]).text
+    assert "申请已跳转到所选环节。" in after
+    timeline = _timeline(after)
+    assert 'data-kind="ticket_jumped"' in timeline
+    assert re.search(r"管理员 \S+ 将申请跳转到 信贷审批委员会", timeline)
+    assert "审查已线下完成" in timeline
+
+
+def test_a_stale_jump_and_a_jump_into_a_branch_are_refused_at_the_card(
+    browser: Callable[..., Browser],
+) -> None:
+    ticket_id = browser("zhang.wei").file_loan(amount="120,000.00")
+    admin = browser("admin")
+    stale = admin.get(f"/tickets/{ticket_id}").text
+    seen = _open_tasks(stale)
+    inside = admin.post(
+        f"/tickets/{ticket_id}/admin/jump",
+        data={"csrf_token": csrf_from(stale), "node": "legal_review"},
+    )
+    assert inside.status_code == 409
+    assert "该环节位于并行分支之中" in inside.text and 'data-testid="repair-error"' in inside.text
+    first = admin.post(
+        f"/tickets/{ticket_id}/admin/jump",
+        data={
+            "csrf_token": csrf_from(stale),
+            "node": "committee",
+            "open_tasks": _open_tasks(stale),
+        },
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    again = admin.post(
+        f"/tickets/{ticket_id}/admin/jump",
+        data={"csrf_token": csrf_from(stale), "node": "disburse", "open_tasks": seen},
+    )
+    assert again.status_code == 409
+    assert "您打开本页后申请已有变化" in again.text
+
+
+def test_an_administrator_reassigns_a_task_and_cancels_with_a_reason(
+    browser: Callable[..., Browser],
+) -> None:
+    ticket_id = browser("zhang.wei").file_loan(amount="30,000.00")
+    admin = browser("admin", locale="en")
+    page = admin.get(f"/tickets/{ticket_id}").text
+    task_id = re.search(r"/tasks/([0-9a-f]+)/admin/reassign", page)
+    assert task_id is not None
+    url = f"/tasks/{task_id.group(1)}/admin/reassign"
+    selfish = admin.post(
+        url, data={"csrf_token": csrf_from(page), "ticket_id": ticket_id, "to": "zhang.wei"}
+    )
+    assert selfish.status_code == 403
+    assert "The applicant cannot approve their own ticket." in selfish.text
+    given = admin.post(
+        url,
+        data={"csrf_token": csrf_from(page), "ticket_id": ticket_id, "to": "chen.jing"},
+        follow_redirects=False,
+    )
+    assert given.status_code == 303, given.text
+    after = admin.get(given.headers["location"]).text
+    assert "The task was reassigned." in after
+    assert 'data-kind="task_reassigned"' in _timeline(after)
+    assert 'data-testid="reassigned"' in _timeline(after)
+    blank = admin.post(
+        f"/tickets/{ticket_id}/admin/cancel",
+        data={"csrf_token": csrf_from(after), "cancel_reason": "  "},
+    )
+    assert blank.status_code == 422 and "Please give a reason." in blank.text
+    cancelled = admin.post(
+        f"/tickets/{ticket_id}/admin/cancel",
+        data={"csrf_token": csrf_from(after), "cancel_reason": "Filed twice"},
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303
+    done = admin.get(cancelled.headers["location"]).text
+    assert "The ticket was cancelled." in done and "Filed twice" in done
+    assert 'data-testid="repair-card"' not in done  # a finished ticket has nothing to repair
