@@ -24,6 +24,8 @@ CloseReason = Literal[
     "withdrawn",  # 撤回 (ADR 0019): the applicant withdrew the ticket, an approver an approval
     "cancelled",  # 撤销 (ADR 0019): the applicant cancelled the ticket
     "added_signer_rejected",  # 加签 after/parallel: an added signer rejected it
+    "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
+    "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
 ]
 NodeOutcome = Literal["approved", "rejected"]
 
@@ -179,6 +181,26 @@ class ApprovalHeld:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorThrown:
+    """A token reached error end `node_id`, which throws `code` (ADR 0022): `caught_by`
+    is the boundary event that caught it, "" when none did (the ticket ends rejected
+    with the code recorded)."""
+
+    kind: ClassVar[str] = "error_thrown"
+    node_id: str
+    code: str
+    caught_by: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "node_id": self.node_id,
+            "code": self.code,
+            "caught_by": self.caught_by,
+        }
+
+
 Effect: TypeAlias = (
     TaskOpened
     | TaskClosed
@@ -188,4 +210,5 @@ Effect: TypeAlias = (
     | CopiesSent
     | ApprovalHeld
     | NodeSkipped
+    | ErrorThrown
 )
