@@ -105,8 +105,8 @@ def control_index(
     links = extra_links(nodes)
     successors: dict[str, tuple[str, ...]] = {}
     for node_id in nodes:
-        targets = [flow.target for flow in outgoing[node_id]]
-        successors[node_id] = tuple(dict.fromkeys([*targets, *links.get(node_id, ())]))
+        found = [flow.target for flow in outgoing[node_id]]
+        successors[node_id] = tuple(dict.fromkeys([*found, *links.get(node_id, ())]))
     predecessors: dict[str, list[str]] = {node_id: [] for node_id in nodes}
     for node_id, targets in successors.items():
         for target in targets:
@@ -139,9 +139,7 @@ def control_index(
         inside={key: frozenset(value) for key, value in inside.items()},
         catchers=catchers,
         successors=successors,
-        flow_targets={
-            flow.id: flow.target for flows in outgoing.values() for flow in flows
-        },
+        flow_targets={flow.id: flow.target for flows in outgoing.values() for flow in flows},
     )
 
 

@@ -44,7 +44,11 @@ def exits(spec: ProcessSpec, gateway: str) -> list[tuple[Flow, ...]]:
 
 
 def _inside(
-    spec: ProcessSpec, scope: str, tasks: frozenset[str], arrivals: frozenset[str], rest: tuple[Flow, ...]
+    spec: ProcessSpec,
+    scope: str,
+    tasks: frozenset[str],
+    arrivals: frozenset[str],
+    rest: tuple[Flow, ...],
 ) -> bool:
     inside = spec.index.control.inside[scope]
     targets = spec.index.control.flow_targets
@@ -56,7 +60,11 @@ def _inside(
 
 
 def _without(
-    spec: ProcessSpec, scope: str, tasks: frozenset[str], arrivals: frozenset[str], rest: tuple[Flow, ...]
+    spec: ProcessSpec,
+    scope: str,
+    tasks: frozenset[str],
+    arrivals: frozenset[str],
+    rest: tuple[Flow, ...],
 ) -> Pending:
     inside = spec.index.control.inside[scope]
     targets = spec.index.control.flow_targets

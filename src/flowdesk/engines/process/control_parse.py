@@ -23,7 +23,9 @@ def parse_control_fields(
         if isinstance(value, str) and value.strip():
             scope = value
         else:
-            add(f"{path}.scope", "wrong_type", "scope is the id of the sub_process the node lies in")
+            add(
+                f"{path}.scope", "wrong_type", "scope is the id of the sub_process the node lies in"
+            )
     attached_to: str | None = None
     boundary = node_type in BOUNDARY_TYPES
     if "attached_to" in raw:
@@ -98,7 +100,11 @@ def check_control(
                     f"No sub_process has the id '{node.scope}'",
                 )
             elif node_id in scopes_of(nodes, node_id):
-                add(f"{path}.scope", "scope_cycle", "Sub-processes cannot lie inside each other in a circle")
+                add(
+                    f"{path}.scope",
+                    "scope_cycle",
+                    "Sub-processes cannot lie inside each other in a circle",
+                )
         if node.type in BOUNDARY_TYPES and node.attached_to is not None:
             target = nodes.get(node.attached_to)
             if target is None or target.type != "sub_process":
@@ -161,7 +167,8 @@ def check_control(
             add(
                 f"{flow_path}.to",
                 "boundary_has_incoming",
-                "No flow leads into a boundary event; it starts when its activity's error is thrown",
+                "No flow leads into a boundary event; it starts when its activity's "
+                "error is thrown",
             )
     for node_id, node in nodes.items():
         if node.type in BOUNDARY_TYPES:

@@ -38,7 +38,9 @@ def _pending(walk: Walk) -> Pending:
     return walk.pending
 
 
-def move(walk: Walk, node: Node, flow: Flow, values: Mapping[str, object], queue: list[Flow]) -> None:
+def move(
+    walk: Walk, node: Node, flow: Flow, values: Mapping[str, object], queue: list[Flow]
+) -> None:
     """A token came through `flow` to `node` (an inclusive gateway, a sub-process, a
     terminate or an error end)."""
     node_type = node.type
@@ -74,7 +76,11 @@ def inclusive_exits(walk: Walk, node: Node, values: Mapping[str, object]) -> lis
 
     branches = walk.spec.index.branches[node.id]
     evaluate = walk.ctx.evaluate
-    taken = [out for condition, out in branches.conditional if condition is None or evaluate(condition, values)]
+    taken = [
+        out
+        for condition, out in branches.conditional
+        if condition is None or evaluate(condition, values)
+    ]
     if taken:
         return taken
     if branches.default is None:

@@ -111,12 +111,12 @@ class Walk:
         "approver",
         "ctx",
         "effects",
+        "ended",
         "joins",
+        "pending",
         "spec",
         "starter",
         "tasks",
-        "pending",
-        "ended",
     )
 
     def __init__(
