@@ -176,7 +176,8 @@ def test_an_inclusive_join_after_a_parallel_split_is_sound() -> None:
 def test_a_sub_process_entered_by_two_parallel_tokens_is_refused() -> None:
     data = _process("checks")
     data["nodes"].insert(1, {"id": "fork", "type": "parallel_gateway"})
-    data["flows"][0] = {"from": "start", "to": "fork"}
+    start = next(i for i, f in enumerate(data["flows"]) if f["from"] == "start")
+    data["flows"][start] = {"from": "start", "to": "fork"}
     data["flows"].append({"from": "fork", "to": "intake"})
     data["flows"].append({"from": "fork", "to": "checks"})
     found = problems(data)
