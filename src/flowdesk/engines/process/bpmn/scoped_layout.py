@@ -66,11 +66,15 @@ def _arrange(
     nodes; returns the contents' width and height."""
     inside = set(ids)
     layer = dict.fromkeys(ids, 0)
+    # a boundary event's flows leave from its activity, for the layering
+    links: dict[str, list[str]] = {n: [f.target for f in spec.outgoing(n)] for n in ids}
+    for node in spec.nodes.values():
+        if node.type in BOUNDARY_TYPES and node.attached_to in links:
+            links[node.attached_to].extend(f.target for f in spec.outgoing(node.id))
     for _ in range(len(ids)):  # longest path, flows that close a loop ignored by the cap
         changed = False
         for node_id in ids:
-            for flow in spec.outgoing(node_id):
-                target = flow.target
+            for target in links[node_id]:
                 if target in inside and layer[target] < layer[node_id] + 1 <= len(ids):
                     if _loops_back(spec, target, node_id, inside):
                         continue
