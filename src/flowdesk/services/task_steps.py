@@ -22,6 +22,7 @@ from flowdesk.engines.forms import FieldChange, FieldType
 from flowdesk.engines.process import (
     ApprovalHeld,
     CopiesSent,
+    ErrorThrown,
     InstanceFinished,
     InstanceState,
     NodeDecided,
@@ -318,6 +319,14 @@ def step_write(
             )
             events.append(
                 event("copies_sent", node_id=effect.node_id, data={"users": list(effect.users)})
+            )
+        elif isinstance(effect, ErrorThrown):  # an error end's code, caught or not (ADR 0022)
+            events.append(
+                event(
+                    "error_thrown",
+                    node_id=effect.node_id,
+                    data={"code": effect.code, "caught_by": effect.caught_by or None},
+                )
             )
         elif isinstance(effect, InstanceFinished):
             notices.append(

@@ -203,7 +203,8 @@ def test_a_refusal_names_what_the_element_is() -> None:
     assert "service task" in messages["bpmn[Service_Score]"]
     assert "'Credit score'" in messages["bpmn[Service_Score]"]
     assert "timer" in messages["bpmn[Boundary_Timeout]"]
-    assert "terminate" in messages["bpmn[End_Terminate]"]
+    assert "signal" in messages["bpmn[End_Terminate]"]
+    assert "event sub-process" in messages["bpmn[Sub_Checks]"]
 
 
 # --- the definition checks, with BPMN ids in their paths ---------------------------------

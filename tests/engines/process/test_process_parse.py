@@ -161,7 +161,7 @@ def test_node_shape_problems() -> None:
     data["nodes"][3] = "split"
     data["nodes"][9]["id"] = "committee"
     del data["nodes"][8]["id"]
-    data["nodes"][6]["type"] = "inclusive_gateway"
+    data["nodes"][6]["type"] = "complex_gateway"
     found = problems(data)
     assert ("process.nodes[1].color", "unknown_key") in found
     assert ("process.nodes[3]", "wrong_type") in found

@@ -18,6 +18,7 @@ from process_fakes import FakeContext
 from flowdesk.engines.process import (
     CompleteTask,
     Effect,
+    ErrorThrown,
     InstanceFinished,
     InstanceState,
     NodeDecided,
@@ -126,6 +127,13 @@ class Tracer:
             if effect.condition:
                 skipped["condition"] = effect.condition
             return skipped
+        if isinstance(effect, ErrorThrown):
+            return {
+                "kind": effect.kind,
+                "node": effect.node_id,
+                "code": effect.code,
+                "caught_by": effect.caught_by,
+            }
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
@@ -187,6 +195,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
+            *SCENARIOS.glob("control/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

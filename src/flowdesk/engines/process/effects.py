@@ -27,6 +27,8 @@ CloseReason = Literal[
     "moved",  # an admin jumped the ticket to another step (ADR 0026)
     "reassigned",  # an admin gave the task to other people (ADR 0026)
     "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
+    "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
+    "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
 ]
 NodeOutcome = Literal["approved", "rejected"]
 
@@ -182,6 +184,26 @@ class ApprovalHeld:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorThrown:
+    """A token reached error end `node_id`, which throws `code` (ADR 0022): `caught_by`
+    is the boundary event that caught it, "" when none did (the ticket ends rejected
+    with the code recorded)."""
+
+    kind: ClassVar[str] = "error_thrown"
+    node_id: str
+    code: str
+    caught_by: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "node_id": self.node_id,
+            "code": self.code,
+            "caught_by": self.caught_by,
+        }
+
+
 Effect: TypeAlias = (
     TaskOpened
     | TaskClosed
@@ -191,4 +213,5 @@ Effect: TypeAlias = (
     | CopiesSent
     | ApprovalHeld
     | NodeSkipped
+    | ErrorThrown
 )

@@ -15,6 +15,8 @@ from typing import cast
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
+from .control import BOUNDARY_TYPES, CONTROL_TYPES, END_TYPES
+from .control_parse import CONTROL_KEYS, check_control, control_closures, parse_control_fields
 from .policies import parse_auto, parse_on_empty
 from .soundness import check_soundness
 from .spec import (
@@ -56,6 +58,7 @@ _NODE_KEYS = frozenset(
         "on_empty",
         "approve_once",
     }
+    | CONTROL_KEYS
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
 _VOTE_KEYS = frozenset({"pass_count", "pass_percent", "fail"})
@@ -220,6 +223,9 @@ def _parse_nodes(
         add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
         auto, on_empty = _parse_policies(raw, node_type, node_path, problems)
         approve_once = _parse_approve_once(raw, node_type, node_path, problems)
+        scope, attached_to, interrupting, error_code = parse_control_fields(
+            raw, node_type, node_path, problems.add
+        )
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -235,6 +241,10 @@ def _parse_nodes(
             auto=auto,
             on_empty=on_empty,
             approve_once=approve_once,
+            scope=scope,
+            attached_to=attached_to,
+            interrupting=interrupting,
+            error_code=error_code,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -636,7 +646,7 @@ def _check_graph(
     whole: bool,
 ) -> None:
     """Checks of the graph; those of connectivity only when no node or flow was dropped."""
-    starts = [node for node in nodes.values() if node.type == "start"]
+    starts = [node for node in nodes.values() if node.type == "start" and not node.scope]
     if not starts:
         problems.add(f"{path}.nodes", "no_start", "A process needs exactly one start node")
     for extra in starts[1:]:
@@ -645,7 +655,7 @@ def _check_graph(
             "multiple_starts",
             "A process has exactly one start node",
         )
-    if not any(node.type == "end" for node in nodes.values()):
+    if not any(node.type in END_TYPES for node in nodes.values()):
         problems.add(f"{path}.nodes", "no_end", "A process needs at least one end node")
 
     outgoing: dict[str, list[Flow]] = {node_id: [] for node_id in nodes}
@@ -660,20 +670,20 @@ def _check_graph(
             problems.add(
                 f"{flow_path}.to", "start_has_incoming", "No flow may lead into the start node"
             )
-        if source_type == "end":
+        if source_type in END_TYPES:
             problems.add(f"{flow_path}.from", "end_has_outgoing", "No flow may leave an end node")
-        if source_type != "exclusive_gateway":
+        if source_type not in ("exclusive_gateway", "inclusive_gateway"):
             if flow.condition is not None:
                 problems.add(
                     f"{flow_path}.condition",
                     "condition_not_allowed",
-                    "Only flows leaving an exclusive gateway have conditions",
+                    "Only flows leaving an exclusive or inclusive gateway have conditions",
                 )
             if flow.default:
                 problems.add(
                     f"{flow_path}.default",
                     "default_not_allowed",
-                    "Only flows leaving an exclusive gateway can be the default",
+                    "Only flows leaving an exclusive or inclusive gateway can be the default",
                 )
         elif flow.default and flow.condition is not None:
             problems.add(
@@ -685,7 +695,7 @@ def _check_graph(
     for node_id, node in nodes.items():
         node_path = node_paths[node_id]
         exits = outgoing[node_id]
-        if whole and node.type != "end" and not exits:
+        if whole and node.type not in END_TYPES and not exits:
             problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
         if node.type in ("start", "user_task", "cc") and len(exits) > 1:
             problems.add(
@@ -712,11 +722,14 @@ def _check_graph(
                             "a condition, except one default flow",
                         )
 
+    check_control(nodes, node_paths, flows, flow_paths, problems.add)  # ADR 0022
     if not starts or not whole:
         return
     reached = _closure([starts[0].id], outgoing, lambda flow: flow.target)
     ends = [node_id for node_id, node in nodes.items() if node.type == "end"]
     finishing = _closure(ends, incoming, lambda flow: flow.source)
+    if any(n.type in CONTROL_TYPES or n.type in BOUNDARY_TYPES for n in nodes.values()):
+        reached, ends, finishing = control_closures(nodes, outgoing, starts[0].id)
     for node_id, node in nodes.items():
         if node.type == "start":  # a second start is reported as such
             continue

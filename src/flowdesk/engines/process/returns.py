@@ -174,11 +174,13 @@ def _reachable(spec: ProcessSpec, origin: str) -> frozenset[str]:
     """`origin` and every node a flow path leads to from it."""
     seen = {origin}
     todo = [origin]
+    jumps = spec.index.control.successors  # with sub-process entries and exits (ADR 0022)
     while todo:
-        for flow in spec.index.outgoing[todo.pop()]:
-            if flow.target not in seen:
-                seen.add(flow.target)
-                todo.append(flow.target)
+        node_id = todo.pop()
+        for target in jumps.get(node_id) or [f.target for f in spec.index.outgoing[node_id]]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
     return frozenset(seen)
 
 
@@ -210,4 +212,12 @@ def _route(
                     queue.append(branches.default)
         elif node.type in ("parallel_gateway", "cc"):  # a CC node passes at once
             queue.extend(index.outgoing[node.id])
+        elif node.type == "inclusive_gateway":  # every exit whose condition holds
+            for condition, out in index.branches[node.id].conditional:
+                if condition is None or walk.ctx.evaluate(condition, values):
+                    queue.append(out)
+        elif node.type == "sub_process":  # in at its own start (ADR 0022)
+            queue.extend(index.outgoing[index.control.starts[node.id]])
+        elif node.type == "end" and node.scope:  # out of the sub-process it ends
+            queue.extend(index.outgoing[node.scope])
     return tuple(found)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 
+from . import control_game
 from .spec import Flow, ProcessSpec
 
 MAX_MARKINGS = 5_000
@@ -52,6 +53,10 @@ class _TokenGame:
                 raise _BudgetSpent
             tasks, arrivals, queue = stack.pop()
             if not queue:
+                fired = control_game.settle(spec, tasks, arrivals, self.problem)  # OR-joins
+                if fired:
+                    stack.extend(fired)
+                    continue
                 results.append((tasks, arrivals))
                 continue
             flow, rest = queue[0], queue[1:]
@@ -67,6 +72,8 @@ class _TokenGame:
                     )
                     continue
                 stack.append((tasks | {target}, arrivals, rest))
+            elif control_game.handles(spec, target):  # ADR 0022
+                stack.extend(control_game.move(spec, tasks, arrivals, flow, rest, self.problem))
             elif node_type == "end":
                 stack.append((tasks, arrivals, rest))
             elif node_type == "exclusive_gateway":

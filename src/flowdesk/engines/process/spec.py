@@ -12,7 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway", "cc"]
+from .control import EMPTY_CONTROL, ControlIndex, control_index
+
+NodeType = Literal[
+    "start",
+    "end",
+    "user_task",
+    "exclusive_gateway",
+    "parallel_gateway",
+    "cc",
+    "inclusive_gateway",
+    "terminate_end",
+    "sub_process",
+    "error_end",
+    "boundary_error",
+]
 AssigneeKind = Literal[
     "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
 ]
@@ -24,6 +38,12 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "exclusive_gateway",
     "parallel_gateway",
     "cc",  # 抄送节点: copies the people its assignee rule names, and passes on at once
+    # control flow (control.py, ADR 0022)
+    "inclusive_gateway",  # OR: every exit whose condition holds; joins what can still come
+    "terminate_end",  # ends its scope (the whole ticket at top level) at once
+    "sub_process",  # an embedded scope: the nodes whose `scope` is its id
+    "error_end",  # throws `error_code` to the nearest boundary_error that catches it
+    "boundary_error",  # on a sub_process (`attached_to`): catches errors thrown inside
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -184,6 +204,13 @@ class Node:
     # the person whose approval led here approves this step once: it passes when they are
     # its only approver (consecutive steps of one person, issue 8)
     approve_once: bool = False
+    # control flow (ADR 0022): the sub_process a node lies in ("" top level), the activity
+    # a boundary event is attached to and whether it interrupts it, and the error code an
+    # error_end throws or a boundary_error catches ("" on a boundary: any error)
+    scope: str = ""
+    attached_to: str | None = None
+    interrupting: bool = True
+    error_code: str = ""
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -211,6 +238,14 @@ class Node:
             data["on_empty"] = self.on_empty.to_dict()
         if self.approve_once:
             data["approve_once"] = True
+        if self.scope:
+            data["scope"] = self.scope
+        if self.attached_to is not None:
+            data["attached_to"] = self.attached_to
+        if not self.interrupting:
+            data["interrupting"] = False
+        if self.error_code:
+            data["error_code"] = self.error_code
         return data
 
 
@@ -220,7 +255,8 @@ def default_flow_id(source: str, target: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Flow:
-    """A sequence flow; `condition` and `default` only on exclusive-gateway exits."""
+    """A sequence flow; `condition` and `default` only on exclusive- and
+    inclusive-gateway exits."""
 
     id: str
     source: str
@@ -262,6 +298,7 @@ class SpecIndex:
     incoming: Mapping[str, tuple[Flow, ...]]
     join_sizes: Mapping[str, int]
     branches: Mapping[str, Branches]
+    control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
 
 
 @dataclass(frozen=True)
@@ -283,7 +320,7 @@ class ProcessSpec:
         for flow in self.flows:
             outgoing[flow.source].append(flow)
             incoming[flow.target].append(flow)
-        starts = [node for node in self.nodes.values() if node.type == "start"]
+        starts = [n for n in self.nodes.values() if n.type == "start" and not n.scope]
         if len(starts) != 1:
             raise ValueError("a process spec needs exactly one start node")
         join_sizes = {
@@ -299,7 +336,7 @@ class ProcessSpec:
                 default=next((flow for flow in outgoing[node_id] if flow.default), None),
             )
             for node_id, node in self.nodes.items()
-            if node.type == "exclusive_gateway"
+            if node.type in ("exclusive_gateway", "inclusive_gateway")
         }
         index = SpecIndex(
             start=starts[0],
@@ -307,6 +344,7 @@ class ProcessSpec:
             incoming={key: tuple(value) for key, value in incoming.items()},
             join_sizes=join_sizes,
             branches=branches,
+            control=control_index(self.nodes, outgoing, incoming),
         )
         object.__setattr__(self, "index", index)
 

@@ -10,6 +10,8 @@ from typing import Literal, NamedTuple, Protocol
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
 from .cc import copies
+from .control import CONTROL_TYPES
+from .control_walk import Pending, move, scope_ended, settle
 from .effects import (
     CloseReason,
     Effect,
@@ -102,7 +104,18 @@ class Walk:
     """The new state being built by one step: tasks, activations and joins, mutated in
     place (they are the step's own copies), and the effects in order."""
 
-    __slots__ = ("activations", "approver", "ctx", "effects", "joins", "spec", "starter", "tasks")
+    __slots__ = (
+        "activations",
+        "approver",
+        "ctx",
+        "effects",
+        "ended",
+        "joins",
+        "pending",
+        "spec",
+        "starter",
+        "tasks",
+    )
 
     def __init__(
         self,
@@ -122,6 +135,8 @@ class Walk:
         self.activations = activations
         self.effects = effects
         self.approver = ""  # whose approval moves the tokens of this step (approve_once)
+        self.pending: Pending | None = None  # OR-joins, scopes, sweeps to settle (ADR 0022)
+        self.ended = ""  # "approved"/"rejected": a terminate or uncaught error end ended it
 
     def open_task(self, node_id: str, assignees: tuple[str, ...], activation_id: str) -> str:
         """Opens a task of activation `activation_id` ("": a new one keyed by the task's id)."""
@@ -266,11 +281,20 @@ class Walk:
             elif node_type == "cc":  # 抄送: copies sent, the token goes straight on
                 effects.append(copies(ctx, node, self.starter))
                 queue.extend(index.outgoing[node_id])
+            elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
+                move(self, node, flow, values, queue)  # error ends (control_walk.py)
             else:  # end: the token is consumed
                 effects.append(NodePassed(node_id, node_type))
+                if node.scope:  # the last token out of a sub-process leaves it (ADR 0022)
+                    scope_ended(self, node.scope)
+        if self.joins or self.pending is not None:  # what waits on every token (ADR 0022)
+            settle(self, values)
 
     def result(self, passed: tuple[str, ...]) -> StepResult:
         effects = self.effects
+        if self.ended == "rejected":  # an error end nothing caught (ADR 0022)
+            effects.append(InstanceFinished("rejected"))
+            return StepResult(InstanceState("rejected", self.starter), tuple(effects))
         if self.tasks:
             return StepResult(
                 InstanceState(

@@ -27,7 +27,7 @@ from flowdesk.kernel.errors import Conflict, Forbidden
 
 from .commands import CancelInstance, Command, CompleteTask, Resubmit, RetractDecision, Start
 from .commands import Withdraw as WithdrawCommand
-from .effects import Effect, InstanceFinished, NodePassed, TaskOpened
+from .effects import Effect, ErrorThrown, InstanceFinished, NodePassed, TaskOpened
 from .returns import rest_at_applicant
 from .spec import ProcessSpec
 from .state import Decision, InstanceState
@@ -131,6 +131,12 @@ def _retract(
             "it can no longer be withdrawn",
             "decision_completed_join",
         )
+    if decision.blocked == "swept":
+        raise Conflict(
+            "This approval reached an error or terminate end that closed other steps; "
+            "it can no longer be withdrawn",
+            "decision_swept_steps",
+        )
     if not retractable(state, decision):  # dropped by `remember` already; kept as a guard
         raise Conflict("Something after this approval was already acted on", "already_processed")
 
@@ -213,13 +219,19 @@ def _decision(
     task = before.tasks[command.task_id]
     after = result.state
     joins = spec.index.join_sizes
+    or_joins = spec.index.control.or_joins
     opened: list[str] = []
     completed_join = False
+    swept = fired_or_join = False
     for e in result.effects:  # one pass: this runs for every approval
         if type(e) is TaskOpened:
             opened.append(e.task_id)
         elif type(e) is NodePassed and e.node_type == "parallel_gateway" and e.node_id in joins:
             completed_join = True
+        elif type(e) is NodePassed and e.node_id in or_joins:  # an OR-join fired (ADR 0022)
+            fired_or_join = True
+        elif type(e) is ErrorThrown or (type(e) is NodePassed and e.node_type == "terminate_end"):
+            swept = True  # tokens it swept out of a sub-process cannot come back (ADR 0022)
     joined: tuple[tuple[str, str], ...] = ()
     if after.joins:
         joined = tuple(
@@ -235,7 +247,7 @@ def _decision(
         tuple(opened),
         joined,
         node_id not in before.passed and node_id in after.passed,
-        "join" if completed_join else "",
+        "join" if completed_join or fired_or_join else "swept" if swept else "",
         task.activation_id not in after.activations,
     )
 

@@ -48,8 +48,11 @@ STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
 OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"})
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
-DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped"})
+DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped", "error_thrown"})
 REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"})  # ADR 0026
+# tasks closed by the engine that the timeline shows: by a decision on their step, and
+# swept by an error or terminate end (ADR 0022); the others closed with their ticket
+SHOWN_CANCELLATIONS = frozenset({"node_decided", "error_thrown", "terminated"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -88,6 +91,7 @@ class TimelineRow:
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
     repair: Mapping[str, Any] | None = None  # an admin repair's data (ADR 0026)
+    error_code: str = ""  # an error end's code (ADR 0022)
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             standing[entry.task_id] = data["on_behalf_of"]
             people.update(data.get("on_behalf_names") or {})
         if entry.kind == "task_cancelled":
-            if data.get("reason") != "node_decided":
+            if data.get("reason") not in SHOWN_CANCELLATIONS:
                 continue  # closed because the ticket ended: its outcome row says so
             by = str(data.get("decided_by") or "")
             decided_by = people.get(by, by)
@@ -221,6 +225,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
                 repair=data if entry.kind in REPAIR_KINDS else None,
+                error_code=str(data.get("code") or "") if entry.kind == "error_thrown" else "",
             )
         )
     return rows

@@ -27,6 +27,10 @@ SIZES: dict[str, tuple[float, float]] = {
     "end": (36, 36),
     "exclusive_gateway": (50, 50),
     "parallel_gateway": (50, 50),
+    "inclusive_gateway": (50, 50),
+    "terminate_end": (36, 36),
+    "error_end": (36, 36),
+    "boundary_error": (36, 36),
 }
 TASK_SIZE = (100.0, 80.0)
 COLUMN = 170.0
@@ -154,6 +158,10 @@ def layout(spec: ProcessSpec, keep: Diagram | None = None) -> Diagram:
     ends kept their drawn shapes; otherwise it is redrawn as an orthogonal elbow.
     """
     keep = keep or Diagram()
+    if spec.index.control.starts and not set(spec.nodes) <= set(keep.shapes):
+        from .scoped_layout import scoped_layout  # it builds on this module
+
+        return scoped_layout(spec)  # sub-processes as boxes around their nodes (ADR 0022)
     layers = _layers(spec)
     rows: dict[int, int] = {}
     shapes: dict[str, Bounds] = {}

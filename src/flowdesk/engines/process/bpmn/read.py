@@ -23,7 +23,7 @@ from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
 from ..parse import parse_process
 from ..spec import ProcessSpec, default_flow_id
-from . import conditions
+from . import conditions, events
 from .assignees import consumed_attributes, vendor_notation
 from .diagram import Bounds, Diagram, Point, coordinate
 from .ids import implicit_flow_element_id
@@ -52,6 +52,8 @@ NODE_TYPES: dict[str, str] = {
     "userTask": "user_task",
     "exclusiveGateway": "exclusive_gateway",
     "parallelGateway": "parallel_gateway",
+    "inclusiveGateway": "inclusive_gateway",  # ADR 0022
+    "subProcess": "sub_process",  # embedded: its children are read with its id as scope
 }
 # Tasks with no engine behaviour of their own, read as user tasks (with a warning).
 READ_AS_USER_TASK = {"task": "task (no type)", "manualTask": "manual task"}
@@ -63,10 +65,9 @@ REFUSED: dict[str, str] = {
     "receiveTask": "a receive task",
     "businessRuleTask": "a business rule task",
     "callActivity": "a call activity",
-    "subProcess": "a sub-process",
+    "subProcess": "an event sub-process (triggeredByEvent)",
     "transaction": "a transaction sub-process",
     "adHocSubProcess": "an ad-hoc sub-process",
-    "inclusiveGateway": "an inclusive gateway",
     "complexGateway": "a complex gateway",
     "eventBasedGateway": "an event-based gateway",
     "intermediateCatchEvent": "an intermediate catch event",
@@ -345,12 +346,15 @@ class _Reader:
         flow_elements: list[Element] = []
         refused: set[str] = set()
         data_ids: list[str] = []
-        for position, child in enumerate(process):
+        scopes: dict[str, str] = {}
+        for position, child, scope in events.walk_elements(process, self.model):
             if not isinstance(child.tag, str):
                 continue  # a comment or processing instruction
             uri, local = split(child.tag)
             element_id = child.get("id") or ""
             path = f"bpmn[{element_id}]" if element_id else f"bpmn[{pid}]/{local}[{position}]"
+            if scope and element_id:  # inside an embedded sub-process (ADR 0022)
+                scopes[element_id] = scope
             if uri != self.model:
                 self.warn(
                     path,
@@ -381,7 +385,17 @@ class _Reader:
                 self._vendor_warnings(child, path, set())
                 nodes.append(passing)
                 node_ids.append(element_id)
-            elif local in NODE_TYPES or local in READ_AS_USER_TASK or _cc_send_task(child, local):
+            elif local == "boundaryEvent" and events.is_error_boundary(child) and element_id:
+                boundary = events.boundary_node(self.root, self.model, child)
+                names = self._names(child, {})
+                if names:
+                    boundary["name"] = names
+                self._vendor_warnings(child, path, {"attachedToRef", "cancelActivity"})
+                nodes.append(boundary)
+                node_ids.append(element_id)
+            elif (
+                local in NODE_TYPES or local in READ_AS_USER_TASK or _cc_send_task(child, local)
+            ) and (events.refusal(child, local) is None):
                 if not element_id:
                     self.error(path, "missing_id", f"A <{local}> needs an id")
                     continue
@@ -410,6 +424,9 @@ class _Reader:
                 # a BPMN element that is no step of the flow (a process-level performer,
                 # correlation subscription, ...): it cannot change how a ticket runs here
                 self.warn(path, "element_ignored", f"Ignored (flowdesk does not use it): <{local}>")
+        for node in nodes:
+            if node["id"] in scopes:
+                node["scope"] = scopes[str(node["id"])]
         if data_ids:
             self.warn(
                 f"bpmn[{pid}]",
@@ -456,7 +473,8 @@ class _Reader:
     def _node(self, element: Element, local: str, path: str) -> dict[str, object] | None:
         element_id = element.get("id", "")
         refused = False
-        if local in ("startEvent", "endEvent"):
+        ends_as = events.end_type(element) if local == "endEvent" else None  # ADR 0022
+        if local in ("startEvent", "endEvent") and ends_as is None:
             for child in element:
                 child_local = split(child.tag)[1] if isinstance(child.tag, str) else ""
                 if child_local.endswith("EventDefinition") or child_local == "eventDefinitionRef":
@@ -514,7 +532,7 @@ class _Reader:
                 )
         if refused:
             return None
-        node_type = NODE_TYPES.get(local, "user_task")
+        node_type = ends_as or NODE_TYPES.get(local, "user_task")
         if local in READ_AS_USER_TASK and "type" not in settings:
             self.warn(
                 path,
@@ -522,6 +540,8 @@ class _Reader:
                 f"A {READ_AS_USER_TASK[local]} is read as a user task (an approval step)",
             )
         node: dict[str, object] = {"id": element_id, "type": node_type}
+        if ends_as == "error_end" and events.error_code(self.root, self.model, element):
+            node["error_code"] = events.error_code(self.root, self.model, element)
         given = settings.pop("name", {})
         names = self._names(element, given if isinstance(given, dict) else {})
         if names:
@@ -713,7 +733,7 @@ class _Reader:
     def _defaults(self, process: Element) -> dict[str, str]:
         """default flow id -> its gateway's id."""
         found: dict[str, str] = {}
-        for child in process:
+        for _, child, _ in events.walk_elements(process, self.model):
             if isinstance(child.tag, str) and child.get("default"):
                 found[_local_ref(child.get("default", ""))] = child.get("id", "")
         return found
@@ -759,7 +779,7 @@ class _Reader:
             condition = None
         if condition is not None:
             flow["condition"] = condition
-        if is_default and source_type == "exclusive_gateway":
+        if is_default and source_type in ("exclusive_gateway", "inclusive_gateway"):
             flow["default"] = True
         flow.update(settings)
         self._vendor_warnings(element, path, set())

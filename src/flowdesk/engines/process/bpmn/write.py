@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from xml.etree import ElementTree as ET
 
 from ..spec import Flow, Node, ProcessSpec, default_flow_id
+from . import events
 from .diagram import Diagram, layout
 from .ids import implicit_flow_element_id
 from .namespaces import BPMNDI, DC, DI, FLOWDESK, FLOWDESK_EXPRESSION, MODEL, XSI, q
@@ -26,12 +27,18 @@ ELEMENTS: dict[str, str] = {
     "exclusive_gateway": "exclusiveGateway",
     "parallel_gateway": "parallelGateway",
     "cc": "sendTask",  # 抄送: marked by <flowdesk:option key="type">"cc"</flowdesk:option>
+    # ADR 0022: the end events by their event definition (events.py)
+    "inclusive_gateway": "inclusiveGateway",
+    "terminate_end": "endEvent",
+    "sub_process": "subProcess",
+    "error_end": "endEvent",
+    "boundary_error": "boundaryEvent",
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
 MARKED_TYPES = frozenset({"cc"})
 _PREFIXES = {"bpmn": MODEL, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowdesk": FLOWDESK}
-_NODE_KEYS = {"id", "type", "name", "assignee", "editable", "approval"}
+_NODE_KEYS = {"id", "type", "name", "assignee", "editable", "approval", *events.STRUCTURE_KEYS}
 _NUMBERS = {"level", "pass_count", "pass_percent"}  # read back as whole numbers
 _FLOW_KEYS = {"id", "from", "to", "condition", "default"}
 
@@ -63,10 +70,16 @@ def write_bpmn(
         process.set("name", name.get("zh") or name.get("en") or process_id)
     process.set("isExecutable", "true")
     defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
-    for node in spec.nodes.values():
-        _write_node(process, spec, node, element_ids, defaults.get(node.id))
+    scopes = {"": process}  # a sub-process's nodes and flows are written inside it
+    errors = events.error_ids(spec, ids.fresh)
+    for node in events.outer_first(spec):
+        _write_node(scopes[node.scope], spec, node, element_ids, defaults.get(node.id))
+        if node.type == "sub_process":
+            scopes[node.id] = scopes[node.scope][-1]
+        events.write_event(scopes[node.scope][-1], node, errors)
     for flow in spec.flows:
-        _write_flow(process, flow, element_ids[flow.id])
+        _write_flow(scopes[spec.nodes[flow.source].scope], flow, element_ids[flow.id])
+    events.write_errors(definitions, errors)
     _write_diagram(definitions, spec, process_id, layout(spec, diagram), element_ids, ids)
     ET.indent(definitions, space="  ")
     body = ET.tostring(definitions, encoding="unicode")
@@ -208,6 +221,8 @@ def _write_diagram(
         attributes = {"id": ids.fresh(f"{node.id}_di"), "bpmnElement": node.id}
         if node.type == "exclusive_gateway":
             attributes["isMarkerVisible"] = "true"
+        if node.type == "sub_process":
+            attributes["isExpanded"] = "true"
         shape = ET.SubElement(plane, q(BPMNDI, "BPMNShape"), attributes)
         ET.SubElement(
             shape,

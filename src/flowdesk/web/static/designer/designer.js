@@ -15,6 +15,8 @@
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
   // a send task is a CC step (抄送): its assignee is whom it copies (docs/bpmn.md)
   var CC = "bpmn:SendTask";
+  // gateways whose exits may be the default flow (an inclusive one: ADR 0022)
+  var DEFAULTING = { "bpmn:ExclusiveGateway": true, "bpmn:InclusiveGateway": true };
   // Below this width bpmn-js cannot be drawn with a finger: the page shows the read-only viewer.
   var readOnly = window.matchMedia("(max-width: 767px)").matches;
 
@@ -174,7 +176,7 @@
     if (isFlow) {
       $("panel-condition").value = (bo.conditionExpression && bo.conditionExpression.body) || "";
       var source = element.source && element.source.businessObject;
-      var gateway = source && source.$type === "bpmn:ExclusiveGateway";
+      var gateway = source && DEFAULTING[source.$type];
       form.querySelector("[data-gateway-only]").hidden = !gateway;
       $("panel-default").checked = !!(gateway && source.default === bo);
     }
@@ -272,7 +274,7 @@
       if (!bo.name || bo.name === old) { changes.name = text || undefined; }
       modeling.updateProperties(current, changes);
       var source = current.source;
-      if (source && source.businessObject.$type === "bpmn:ExclusiveGateway") {
+      if (source && DEFAULTING[source.businessObject.$type]) {
         var isDefault = source.businessObject.default === bo;
         if ($("panel-default").checked !== isDefault) {
           modeling.updateProperties(source, { "default": $("panel-default").checked ? bo : undefined });
