@@ -1,6 +1,7 @@
 """Property: random processes built of tasks, sequences, exclusive, parallel and
 inclusive blocks (with branches that leave early to an end of their own) and
-sub-processes, driven by random approvals, never leave a token stuck (ADR 0022).
+sub-processes, driven by random approvals and returns (退回, to the applicant or to a
+step passed), never leave a token stuck (ADR 0022).
 
 After every step: a running ticket has an open task; an OR-join still waiting has a
 resting token that can reach it (else it should have fired); a finished ticket holds
@@ -14,10 +15,17 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from process_fakes import FakeContext
 
-from flowdesk.engines.process import CompleteTask, Start, parse_process, step
+from flowdesk.engines.process import (
+    CompleteTask,
+    Resubmit,
+    ReturnTask,
+    Start,
+    parse_process,
+    step,
+)
 from flowdesk.engines.process.control_walk import resting
 from flowdesk.engines.process.walk import Walk
-from flowdesk.kernel.errors import DefinitionInvalid
+from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 CONDITIONS = ["amount > 50000", "amount > 1000000", "category == 'travel'", "category == 'it'"]
 
@@ -97,7 +105,7 @@ class _Builder:
         return split, join
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_random_sound_processes_never_leave_a_token_stuck(data: st.DataObject) -> None:
     builder = _Builder(data)
@@ -120,7 +128,8 @@ def test_random_sound_processes_never_leave_a_token_stuck(data: st.DataObject) -
     ctx = FakeContext()
     state = step(spec, None, Start("alice", values), ctx).state
     or_joins = spec.index.control.or_joins
-    for _ in range(200):
+    returns = 0
+    for _ in range(300):
         if state.status != "running":
             break
         assert state.tasks, "a running ticket with no open task is stuck"
@@ -140,7 +149,21 @@ def test_random_sound_processes_never_leave_a_token_stuck(data: st.DataObject) -
                     f"OR-join {join_id} waits for nothing"
                 )
         task = data.draw(st.sampled_from(sorted(state.tasks.values())))
-        command = CompleteTask(task.task_id, task.assignees[0], "approve", "", values)
-        state = step(spec, state, command, ctx).state
+        actor = task.assignees[0]
+        command: CompleteTask | ReturnTask | Resubmit
+        if task.node_id == spec.start.id:
+            command = Resubmit(task.task_id, actor, "", values)
+        elif returns < 3 and data.draw(st.integers(0, 5)) == 0:  # now and then a 退回
+            target = data.draw(st.sampled_from([None, *state.passed]))
+            command = ReturnTask(task.task_id, actor, target, "", None, values)
+            returns += 1
+        else:
+            command = CompleteTask(task.task_id, actor, "approve", "", values)
+        try:
+            state = step(spec, state, command, ctx).state
+            if isinstance(command, ReturnTask):
+                event("a return" + (" with an OR-join" if or_joins else ""))
+        except FlowdeskError as exc:  # a return the engine refuses changes nothing
+            assert isinstance(command, ReturnTask) and exc.status in (409, 422), exc.code
     assert state.status == "approved"
     assert not state.tasks and not state.joins

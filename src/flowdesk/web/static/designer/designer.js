@@ -139,6 +139,11 @@
     show("approver", isTask);
     show("cc", isCc);
     show("flow", isFlow);
+    var thrown = errorDefinition(bo);  // an error end or error boundary event (ADR 0022)
+    show("error", !!thrown);
+    if (thrown) {
+      $("panel-error-code").value = (thrown.errorRef && (thrown.errorRef.errorCode || thrown.errorRef.name)) || "";
+    }
     if (!isFlow) {
       var zh = nameIn(bo, "zh");
       var en = nameIn(bo, "en");
@@ -292,6 +297,7 @@
     var zhName = $("panel-name-zh").value.trim();
     var enName = $("panel-name-en").value.trim();
     var label = PAGE_LANG === "zh" ? zhName || enName : enName || zhName;
+    var errorCode = $("panel-error-code").value.trim();  // read before a change re-fills the panel
     var props = { extensionElements: nodeExtensions(bo, isTask, isCc) };
     if ((bo.name || "") !== label) { props.name = label || undefined; }
     if (isTask) {
@@ -302,6 +308,40 @@
       if (wanted !== has || (loop && has === null)) { props.loopCharacteristics = loopFor(mode); }
     }
     modeling.updateProperties(element, props);
+    var thrown = errorDefinition(element.businessObject);
+    if (thrown) {
+      modeling.updateModdleProperties(element, thrown, { errorRef: errorFor(errorCode) });
+    }
+  }
+
+  // --- error codes (error end and error boundary events, ADR 0022) --------------------
+
+  function errorDefinition(bo) {
+    var found = (bo && bo.eventDefinitions) || [];
+    for (var i = 0; i < found.length; i++) {
+      if (found[i].$type === "bpmn:ErrorEventDefinition") { return found[i]; }
+    }
+    return null;
+  }
+
+  // the document's <bpmn:error> with this code, added when there is none yet
+  function errorFor(code) {
+    if (!code) { return undefined; }
+    var definitions = modeler.getDefinitions();
+    definitions.rootElements = definitions.rootElements || [];
+    var roots = definitions.rootElements;
+    var taken = {};
+    for (var i = 0; i < roots.length; i++) {
+      if (roots[i].$type === "bpmn:Error" && (roots[i].errorCode || roots[i].name) === code) { return roots[i]; }
+      taken[roots[i].id] = true;
+    }
+    var base = "Error_" + code.replace(/[^A-Za-z0-9_.-]/g, "_");
+    var id = base;
+    for (var n = 2; taken[id] || modeler.get("elementRegistry").get(id); n++) { id = base + "_" + n; }
+    var error = create("bpmn:Error", { id: id, name: code, errorCode: code });
+    error.$parent = definitions;
+    roots.push(error);
+    return error;
   }
 
   form.addEventListener("change", function () { showKind(); writeBack(); });
