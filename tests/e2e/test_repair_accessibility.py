@@ -10,10 +10,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from test_accessibility import BLOCKING, SHOTS, axe_violations, describe
 
 from conftest import ADMIN, LOCALES, REQUESTER, VIEWPORTS, Site, fill_loan_form
+from flowdesk.services import demo
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +34,35 @@ def _file_loan(site: Site) -> str:
         context.close()
 
 
+def _publish_again(site: Site) -> None:
+    """The loan app once more with only its description changed, so the loans filed
+    before run an older version and the card offers the move (this module runs last
+    of the e2e files: nothing after it depends on the loan's version)."""
+    api = f"{site.url}/api/v1"
+    with httpx.Client() as client:
+        token = client.post(
+            f"{api}/auth/token",
+            json={"username": ADMIN, "password": demo.DEMO_PASSWORD, "name": "e2e"},
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        text = client.get(f"{api}/admin/apps/loan/export", headers=headers).text
+        definition = yaml.safe_load(text)
+        definition["description"] = {"en": "Loans (v-next)", "zh": "贷款（新版）"}
+        published = client.post(
+            f"{api}/admin/apps",
+            content=yaml.safe_dump(definition, allow_unicode=True).encode(),
+            headers={**headers, "Content-Type": "application/yaml"},
+        )
+        assert published.status_code == 200, published.text
+
+
 @pytest.fixture(scope="module")
 def tickets(site: Site) -> dict[str, str]:
-    """A loan in its parallel reviews, and one an admin moved to the credit committee."""
+    """A loan in its parallel reviews (on an older version), and one an admin moved to
+    the credit committee."""
     waiting = _file_loan(site)
     moved = _file_loan(site)
+    _publish_again(site)
     context = site.context(ADMIN)
     try:
         page = context.new_page()
@@ -60,7 +87,7 @@ def _check(tab: Any, locale: str, name: str, width: str) -> None:
 
 
 def _open_all(tab: Any) -> None:
-    for part in ("jump", "reassign", "admin-cancel"):
+    for part in ("jump", "reassign", "migrate", "admin-cancel"):
         tab.click(f"[data-testid={part}] summary")
     tab.wait_for_selector("[data-testid=admin-cancel-submit]")
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
+import yaml
 from web_helpers import Browser, csrf_from
+
+from flowdesk.engines.apps import load_bundled_template
+from flowdesk.services import apps
+from flowdesk.services.context import ServiceContext
 
 
 def _open_tasks(page: str) -> str:
@@ -126,3 +132,55 @@ def test_an_administrator_reassigns_a_task_and_cancels_with_a_reason(
     done = admin.get(cancelled.headers["location"]).text
     assert "The ticket was cancelled." in done and "Filed twice" in done
     assert 'data-testid="repair-card"' not in done  # a finished ticket has nothing to repair
+
+
+def _publish_loan_v2(ctx: ServiceContext) -> int:
+    """The loan app again, its credit committee step renamed (committee → credit_committee)."""
+    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
+    rename = {"committee": "credit_committee"}
+    for node in definition["process"]["nodes"]:
+        node["id"] = rename.get(node["id"], node["id"])
+    for flow in definition["process"]["flows"]:
+        flow["from"] = rename.get(flow["from"], flow["from"])
+        flow["to"] = rename.get(flow["to"], flow["to"])
+    return apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True)).version
+
+
+def test_an_administrator_moves_a_ticket_to_the_newer_version(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
+    ticket_id = browser("zhang.wei").file_loan(amount="120,000.00")
+    admin = browser("admin")
+    assert 'data-testid="migrate-form"' not in admin.get(f"/tickets/{ticket_id}").text
+    version = _publish_loan_v2(demo_ctx)
+    page = admin.get(f"/tickets/{ticket_id}").text
+    assert f"迁移到版本 {version}" in page
+    # the two parallel reviews are proposed onto the steps of the same id
+    assert re.search(r'name="map.legal_review">.*?value="legal_review" selected', page, re.S)
+    unmapped = admin.post(
+        f"/tickets/{ticket_id}/admin/migrate",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": str(version),
+            "map.legal_review": "legal_review",
+            "map.finance_review": "",
+        },
+    )
+    assert unmapped.status_code == 422
+    assert 'data-testid="migrate-problems"' in unmapped.text
+    assert "请选择此环节在新版本中对应的环节。" in unmapped.text
+    moved = admin.post(
+        f"/tickets/{ticket_id}/admin/migrate",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": str(version),
+            "map.legal_review": "legal_review",
+            "map.finance_review": "finance_review",
+        },
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303, moved.text
+    after = admin.get(moved.headers["location"]).text
+    assert "申请已迁移到新版本。" in after and f"版本 {version}" in after
+    assert 'data-testid="migrated"' in _timeline(after)
+    assert 'data-testid="migrate-form"' not in after  # it runs the newest version now

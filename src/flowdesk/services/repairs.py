@@ -21,7 +21,13 @@ from sqlalchemy import Connection
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.forms import clean_comment
 from flowdesk.engines.forms.compat import form_problems
-from flowdesk.engines.process import InstanceState, StepResult, TaskClosed, load_state
+from flowdesk.engines.process import (
+    InstanceState,
+    ProcessSpec,
+    StepResult,
+    TaskClosed,
+    load_state,
+)
 from flowdesk.engines.process import repair as engine
 from flowdesk.kernel.errors import (
     Conflict,
@@ -544,15 +550,40 @@ class JumpTarget:
 
 
 @dataclass(frozen=True)
+class MappedNode:
+    """A step holding a token, the new version's user tasks it may map to, and the one
+    proposed (the step of the same id, if the new version has one as a user task)."""
+
+    node_id: str
+    name: Mapping[str, str]
+    choices: tuple[JumpTarget, ...]
+    proposed: str
+
+
+@dataclass(frozen=True)
+class MigrationOffer:
+    """Moving this ticket to its app's newest published version, when it is newer."""
+
+    version: int
+    nodes: tuple[MappedNode, ...]
+
+
+@dataclass(frozen=True)
 class RepairOptions:
     """What the ticket page's admin section offers: the steps a jump may land on (all
-    but the one the single token rests at) and the open tasks to reassign."""
+    but the one the single token rests at), the open tasks to reassign, and a move to
+    the app's newest version (None: the ticket runs it)."""
 
     targets: tuple[JumpTarget, ...]
     tasks: tuple[views.TaskView, ...]
+    migration: MigrationOffer | None = None
 
 
-def options(actor: Actor, view: views.TicketView) -> RepairOptions | None:
+def _names(process: ProcessSpec, node_id: str) -> dict[str, str]:
+    return {loc: process.nodes[node_id].label(loc) for loc in ("en", "zh")}
+
+
+def options(ctx: ServiceContext, actor: Actor, view: views.TicketView) -> RepairOptions | None:
     """None for anyone who may not repair tickets, or a ticket that is not running."""
     if not may_repair(actor) or view.status != "running" or view.published is None:
         return None
@@ -560,9 +591,31 @@ def options(actor: Actor, view: views.TicketView) -> RepairOptions | None:
     state = load_state(read_document(view.state)) if view.state is not None else None
     here = {a.node_id for a in state.activations.values()} if state is not None else set()
     targets = tuple(
-        JumpTarget(node_id, {loc: process.nodes[node_id].label(loc) for loc in ("en", "zh")})
+        JumpTarget(node_id, _names(process, node_id))
         for node_id in engine.jump_targets(process)
         if here != {node_id}
     )
     start = process.index.start.id
-    return RepairOptions(targets, tuple(t for t in view.open_tasks if t.node_id != start))
+    tasks = tuple(t for t in view.open_tasks if t.node_id != start)
+    return RepairOptions(targets, tasks, _offer(ctx, view.published, here - {start}))
+
+
+def _offer(ctx: ServiceContext, app: PublishedApp, here: set[str]) -> MigrationOffer | None:
+    with ctx.db.read() as conn:
+        newest = next(iter(apps_store.versions_of(conn, app.app_id)), None)
+        if newest is None or newest.version <= app.version:
+            return None
+        new = ctx.apps.version(conn, str(newest.id)).spec.process
+    choices = tuple(
+        JumpTarget(node.id, _names(new, node.id))
+        for node in new.nodes.values()
+        if node.type == "user_task"
+    )
+    ids = {choice.node_id for choice in choices}
+    old = app.spec.process
+    nodes = tuple(
+        MappedNode(node_id, _names(old, node_id), choices, node_id if node_id in ids else "")
+        for node_id in old.nodes
+        if node_id in here
+    )
+    return MigrationOffer(int(newest.version), nodes)

@@ -57,6 +57,7 @@ FLASH_CODES = frozenset(
         "ticket_moved",  # admin repairs (ADR 0026)
         "task_reassigned",
         "ticket_admin_cancelled",
+        "ticket_migrated",
     }
 )
 

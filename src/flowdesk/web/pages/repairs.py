@@ -2,8 +2,8 @@
 open task, cancel the ticket. Shown to administrators and process admins only, each a
 POST form with the CSRF token behind a disclosure that says what will happen; a refusal
 shows the ticket page again with the reason on the card (templates/_repair_card.html
-names each code). Migrating tickets to a newer version is the API's
-(POST /api/v1/admin/tickets/migrate), since it works on many tickets at once."""
+names each code). The card moves this one ticket to its app's newest version;
+migrating many at once is the API's (POST /api/v1/admin/tickets/migrate)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,14 @@ def _run(
             session,
             ticket_id,
             status=exc.status,
-            extra={"repair_error": ActionError.of(exc, kind), "repair_typed": typed or {}},
+            extra={
+                "repair_error": ActionError.of(exc, kind),
+                "repair_typed": typed or {},
+                # every problem a migration found, by path (mapping.<node>, ticket_ids[0])
+                "repair_problems": [(e.path, e.code) for e in exc.errors]
+                if kind == "ticket_migrated"
+                else [],
+            },
         )
     return redirect(f"/tickets/{result.ticket_id}", flash=kind)
 
@@ -123,3 +130,35 @@ def cancel_ticket(
             locale=request_locale(request),
         ),
     )
+
+
+@router.post("/tickets/{ticket_id}/admin/migrate")
+def migrate_ticket(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, ticket_id: str
+) -> Response:
+    """This one ticket to its app's newer version, each step holding a token mapped by a
+    `map.<node>` field (the card proposes the step of the same id)."""
+    checked_id(ticket_id)
+    raw = form_text(form, "version")
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 8 else 0
+    mapping = {
+        key.removeprefix("map."): value
+        for key, value in form.items()
+        if key.startswith("map.") and isinstance(value, str) and value
+    }
+
+    def run() -> StepOutcome:
+        result = repairs.migrate(
+            ctx,
+            actor=session.actor,
+            ticket_ids=[ticket_id],
+            version=version,
+            mapping=mapping,
+            comment=form_text(form, "repair_comment"),
+            locale=request_locale(request),
+        )
+        if result.left:  # it changed between the check and its move
+            raise Conflict("The ticket changed while it was moved; try again", result.left[0][1])
+        return StepOutcome(ticket_id, "running", ())
+
+    return _run(request, ctx, session, ticket_id, "ticket_migrated", run)

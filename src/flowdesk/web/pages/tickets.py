@@ -342,9 +342,10 @@ def ticket_page(
             "withdraw": withdrawals.options(session.actor, view),
             "withdraw_error": None,
             # admin repairs (pages/repairs.py, ADR 0026): None for anyone else
-            "repair": repairs.options(session.actor, view),
+            "repair": repairs.options(ctx, session.actor, view),
             "repair_error": None,
             "repair_typed": {},
+            "repair_problems": [],
             **(extra or {}),
         },
         status=status,
