@@ -23,6 +23,9 @@ cancelled with the reason and the deciding approver.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flowdesk.kernel.errors import Conflict, ValidationFailed
 
 from .add_sign import signed_final, step_with_signs
@@ -65,25 +68,22 @@ def step(
 def _step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
-    if isinstance(command, CompleteTask):  # the most common command first
-        return _complete(spec, state, command, ctx)
-    if isinstance(command, WITHDRAWALS):
-        return withdrawal(spec, state, command, ctx)
-    if isinstance(command, ReturnTask):
-        return return_task(spec, state, command, ctx)
-    if isinstance(command, Resubmit):
-        return resubmit(spec, state, command, ctx)
-    if isinstance(command, TransferTask):
-        return transfer_task(spec, state, command, ctx)
-    if isinstance(command, Start):
-        if state is not None:
-            raise Conflict("The process instance has already started", "instance_exists")
-        start_id = spec.index.start.id
-        effects: list[Effect] = [NodePassed(start_id, "start")]
-        walk = Walk(spec, ctx, command.starter, {}, {}, {}, effects)
-        walk.advance(command.values, spec.index.outgoing[start_id])
-        return walk.result(())
-    raise TypeError(f"not a process command: {command!r}")
+    handler = _HANDLERS.get(type(command))  # one look-up, not a chain of isinstance
+    if handler is None:
+        raise TypeError(f"not a process command: {command!r}")
+    return handler(spec, state, command, ctx)
+
+
+def _start(
+    spec: ProcessSpec, state: InstanceState | None, command: Start, ctx: Context
+) -> StepResult:
+    if state is not None:
+        raise Conflict("The process instance has already started", "instance_exists")
+    start_id = spec.index.start.id
+    effects: list[Effect] = [NodePassed(start_id, "start")]
+    walk = Walk(spec, ctx, command.starter, {}, {}, {}, effects)
+    walk.advance(command.values, spec.index.outgoing[start_id])
+    return walk.result(())
 
 
 def _complete(
@@ -156,3 +156,15 @@ def _complete(
     walk.approver = actor
     walk.advance(command.values, spec.index.outgoing[node_id])
     return walk.result(passed)
+
+
+# Every command the plain step takes, by its exact type; 加签 commands go through
+# step_with_signs first (add_sign.py), which calls back into `_step`.
+_HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context], StepResult]] = {
+    CompleteTask: _complete,
+    Start: _start,
+    ReturnTask: return_task,
+    Resubmit: resubmit,
+    TransferTask: transfer_task,
+    **dict.fromkeys(WITHDRAWALS, withdrawal),
+}
