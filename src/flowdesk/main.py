@@ -52,6 +52,7 @@ def context_from(settings: Settings) -> ServiceContext:
         urge_interval=timedelta(minutes=settings.tickets.urge_interval_minutes),
     )
     ctx.add_sign_depth = settings.tickets.add_sign_depth
+    ctx.webhooks = settings.webhooks.policy()
     return ctx
 
 

@@ -22,8 +22,9 @@ from flowdesk.engines.apps import (
     load_app_bpmn,
     load_app_yaml,
 )
-from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound
+from flowdesk.kernel.errors import Conflict, DefinitionInvalid, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
+from flowdesk.services import webhooks
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import apps as apps_store
@@ -61,6 +62,9 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
         json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     now = ctx.clock.now()
+    refused = webhooks.publish_problems(ctx.webhooks, spec)  # this installation's say
+    if refused:
+        raise DefinitionInvalid(refused)
     with ctx.db.write() as conn:
         _check_serial_prefix(ctx, conn, spec)
         app = apps_store.app_by_key(conn, spec.key)

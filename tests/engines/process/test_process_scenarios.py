@@ -30,6 +30,7 @@ from flowdesk.engines.process import (
     TaskClosed,
     TaskOpened,
     TransferTask,
+    WebhookRequested,
     dump_state,
     load_state,
     open_tasks,
@@ -126,6 +127,8 @@ class Tracer:
             if effect.condition:
                 skipped["condition"] = effect.condition
             return skipped
+        if isinstance(effect, WebhookRequested):  # a service task (ADR 0024)
+            return {"kind": effect.kind, "node": effect.node_id, "form": dict(effect.form)}
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
@@ -187,6 +190,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
+            *SCENARIOS.glob("service/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

@@ -35,6 +35,7 @@ from .spec import (
     ResubmitSetting,
     default_flow_id,
 )
+from .webhook import Webhook, parse_webhook
 
 SUPPORTED_LOCALES = ("en", "zh")
 MAX_ID_LENGTH = 100
@@ -55,6 +56,7 @@ _NODE_KEYS = frozenset(
         "auto",
         "on_empty",
         "approve_once",
+        "webhook",
     }
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
@@ -220,6 +222,7 @@ def _parse_nodes(
         add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
         auto, on_empty = _parse_policies(raw, node_type, node_path, problems)
         approve_once = _parse_approve_once(raw, node_type, node_path, problems)
+        webhook = _parse_service(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -235,6 +238,7 @@ def _parse_nodes(
             auto=auto,
             on_empty=on_empty,
             approve_once=approve_once,
+            webhook=webhook,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -313,6 +317,20 @@ def _parse_policies(
         else None
     )
     return auto, on_empty
+
+
+def _parse_service(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> Webhook | None:
+    """A service task's `webhook` (webhook.py): required there, refused elsewhere."""
+    if node_type != "service_task":
+        if node_type is not None and "webhook" in raw:
+            problems.add(f"{path}.webhook", "webhook_not_allowed", "Only service tasks")
+        return None
+    if "webhook" not in raw:
+        problems.add(f"{path}.webhook", "required", "A service task needs a webhook to call")
+        return None
+    return parse_webhook(raw["webhook"], f"{path}.webhook", problems.add)
 
 
 def _parse_approve_once(
@@ -687,7 +705,7 @@ def _check_graph(
         exits = outgoing[node_id]
         if whole and node.type != "end" and not exits:
             problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
-        if node.type in ("start", "user_task", "cc") and len(exits) > 1:
+        if node.type in ("start", "user_task", "cc", "service_task") and len(exits) > 1:
             problems.add(
                 node_path,
                 "too_many_outgoing",

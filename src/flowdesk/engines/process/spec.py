@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway", "cc"]
+from .webhook import Webhook
+
+NodeType = Literal[
+    "start", "end", "user_task", "exclusive_gateway", "parallel_gateway", "cc", "service_task"
+]
 AssigneeKind = Literal[
     "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
 ]
@@ -24,6 +28,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "exclusive_gateway",
     "parallel_gateway",
     "cc",  # 抄送节点: copies the people its assignee rule names, and passes on at once
+    "service_task",  # calls its webhook through the outbox and passes on at once (ADR 0024)
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -184,6 +189,7 @@ class Node:
     # the person whose approval led here approves this step once: it passes when they are
     # its only approver (consecutive steps of one person, issue 8)
     approve_once: bool = False
+    webhook: Webhook | None = None  # service tasks only: what they call (webhook.py)
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -211,6 +217,8 @@ class Node:
             data["on_empty"] = self.on_empty.to_dict()
         if self.approve_once:
             data["approve_once"] = True
+        if self.webhook is not None:
+            data["webhook"] = self.webhook.to_dict()
         return data
 
 

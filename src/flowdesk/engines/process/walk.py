@@ -24,6 +24,7 @@ from .effects import (
 )
 from .spec import AssigneeRule, Flow, Node, ProcessSpec
 from .state import Activation, InstanceState, OpenTask
+from .webhook import requested
 
 
 class Context(Protocol):
@@ -267,6 +268,9 @@ class Walk:
                 queue.extend(index.outgoing[node_id])
             elif node_type == "cc":  # 抄送: copies sent, the token goes straight on
                 effects.append(copies(ctx, node, self.starter))
+                queue.extend(index.outgoing[node_id])
+            elif node_type == "service_task" and node.webhook is not None:  # ADR 0024
+                effects.append(requested(node_id, node.webhook, values))
                 queue.extend(index.outgoing[node_id])
             else:  # end: the token is consumed
                 effects.append(NodePassed(node_id, node_type))
