@@ -20,6 +20,7 @@ from flowdesk.api import openapi_errors, ops, problems
 from flowdesk.api.add_signs import router as add_signs_router
 from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
+from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
@@ -102,6 +103,7 @@ def create_app(
     api.include_router(withdrawals_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
+    api.include_router(admin_jobs_router)
 
     app = FastAPI(
         title="flowdesk",

@@ -78,6 +78,8 @@ ADMIN_ROUTES = {
     ("get", "/admin/calendar/years/{year}"),
     ("put", "/admin/calendar/years/{year}"),
     ("delete", "/admin/calendar/years/{year}"),
+    ("get", "/admin/jobs"),
+    ("post", "/admin/jobs/{job_id}/retry"),
 }
 
 
@@ -144,6 +146,8 @@ OPERATION_IDS = {
     ("get", "/admin/calendar/years/{year}"): "getCalendarYear",
     ("put", "/admin/calendar/years/{year}"): "coverCalendarYear",
     ("delete", "/admin/calendar/years/{year}"): "uncoverCalendarYear",
+    ("get", "/admin/jobs"): "listJobs",
+    ("post", "/admin/jobs/{job_id}/retry"): "retryJob",
 }
 CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)*")
 

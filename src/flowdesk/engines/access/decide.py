@@ -16,6 +16,7 @@ Action = Literal[
     "audit.verify",
     "user.manage",
     "calendar.manage",
+    "jobs.manage",  # background jobs: list the failed and dead ones, retry one
 ]
 
 AUDITOR_ROLE = "auditor"
@@ -64,6 +65,8 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
             actor.is_admin or ORG_ADMIN_ROLE in actor.roles, "administrators and org admins"
         )
     if action == "calendar.manage":
+        return Decision(actor.is_admin, "administrators only")
+    if action == "jobs.manage":
         return Decision(actor.is_admin, "administrators only")
     if action == "audit.verify":
         return Decision(
