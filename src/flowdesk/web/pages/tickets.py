@@ -41,6 +41,8 @@ OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", 
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped"})
+# A service task's webhook: sent, or given up (the worker's notes, ADR 0024).
+WEBHOOK_KINDS = frozenset({"webhook_sent", "webhook_failed"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -78,6 +80,7 @@ class TimelineRow:
     skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
+    webhook: Mapping[str, Any] | None = None  # a webhook's delivery: host, status or error
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             or entry.kind in OUTCOMES
             or entry.kind in DECISIONS
             or entry.kind in COPY_KINDS  # a CC node's copies (抄送), or its skip
+            or entry.kind in WEBHOOK_KINDS
         ):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
@@ -210,6 +214,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 else None,
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
+                webhook=data if entry.kind in WEBHOOK_KINDS else None,
             )
         )
     return rows
