@@ -331,3 +331,14 @@ def test_a_crash_between_commit_and_send_loses_no_delivery(hooked: Desk, db_url:
         notes = TicketNote.__table__
         kinds = list(conn.execute(select(notes.c.kind)).scalars())
     assert kinds == ["webhook_sent"]
+
+
+def test_the_ticket_diagram_shows_the_service_task_passed(hooked: Desk) -> None:
+    from flowdesk.services import ticket_diagram
+
+    desk = hooked
+    publish_webhook_app(desk.ctx, "http://127.0.0.1:9/hook")
+    ticket_id = _submit(desk)
+    diagram = ticket_diagram.ticket_diagram(desk.ctx, desk.actors["zhang.wei"], ticket_id)
+    assert "tell_core" in diagram.passed and diagram.current == ("review",)
+    assert "serviceTask" in diagram.bpmn

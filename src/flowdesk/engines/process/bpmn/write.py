@@ -26,6 +26,7 @@ ELEMENTS: dict[str, str] = {
     "exclusive_gateway": "exclusiveGateway",
     "parallel_gateway": "parallelGateway",
     "cc": "sendTask",  # 抄送: marked by <flowdesk:option key="type">"cc"</flowdesk:option>
+    "service_task": "serviceTask",  # its <flowdesk:option key="webhook"> says what it calls
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
