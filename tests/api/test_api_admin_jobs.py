@@ -7,12 +7,13 @@ from __future__ import annotations
 from api_client import Api, assert_problem, loan_values
 from sqlalchemy import select
 
+from approval_apps import yaml_of
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.services import jobs
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store.tables import Job
-from webhook_apps import LOOPBACK_ALLOWED, publish_webhook_app, receiver
+from webhook_apps import LOOPBACK_ALLOWED, publish_webhook_app, receiver, webhook_definition
 
 
 def _ctx(api: Api) -> ServiceContext:
@@ -92,3 +93,33 @@ def test_only_administrators_and_known_jobs(api: Api) -> None:
     assert api.get("admin", "/admin/jobs", params={"state": "running"}).status_code == 422
     with _ctx(api).db.read() as conn:
         assert [e for e in audit_store.entries(conn) if e.action == "job.retry"] == []
+
+
+def test_publishing_a_webhook_to_a_private_address_is_422_at_its_path(api: Api) -> None:
+    text = yaml_of(webhook_definition("http://169.254.169.254/latest/meta-data/", secret=None))
+    headers = {**api.headers("admin"), "Content-Type": "application/yaml"}
+    for params in ({"dry_run": "true"}, {}):
+        answer = api.client.post(
+            "/api/v1/admin/apps", params=params, content=text.encode(), headers=headers
+        )
+        problem = assert_problem(answer, 422, "definition_invalid")
+        assert [(e["path"], e["code"]) for e in problem["errors"]] == [
+            ("process.nodes[1].webhook.url", "private_address")
+        ]
+    assert api.get("admin", "/admin/apps/hooked/versions").status_code == 404
+
+
+def test_a_bpmn_import_with_a_private_webhook_names_the_element(api: Api) -> None:
+    ctx = _ctx(api)
+    ctx.webhooks = LOOPBACK_ALLOWED
+    publish_webhook_app(ctx, "https://hooks.example.com/loans")
+    exported = api.get("admin", "/admin/apps/hooked/export", params={"format": "bpmn"}).text
+    private = exported.replace("https://hooks.example.com/loans", "http://10.0.0.7/x")
+    headers = {**api.headers("admin"), "Content-Type": "application/bpmn+xml"}
+    answer = api.client.put(
+        "/api/v1/admin/apps/hooked/process", content=private.encode(), headers=headers
+    )
+    problem = assert_problem(answer, 422, "definition_invalid")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [
+        ("bpmn[tell_core].webhook.url", "private_address")
+    ]

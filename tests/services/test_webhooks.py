@@ -342,3 +342,28 @@ def test_the_ticket_diagram_shows_the_service_task_passed(hooked: Desk) -> None:
     diagram = ticket_diagram.ticket_diagram(desk.ctx, desk.actors["zhang.wei"], ticket_id)
     assert "tell_core" in diagram.passed and diagram.current == ("review",)
     assert "serviceTask" in diagram.bpmn
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_retried(hooked: Desk) -> None:
+    desk = hooked
+    desk.ctx.webhooks = WebhookPolicy(
+        secrets=LOOPBACK_ALLOWED.secrets,
+        allow_networks=LOOPBACK_ALLOWED.allow_networks,
+        timeout_seconds=0.3,
+    )
+    with receiver() as hook:
+        hook.hold = threading.Event()  # answers only once released
+        publish_webhook_app(desk.ctx, hook.url)
+        _submit(desk)
+        _run(desk.ctx)
+        hook.hold.set()
+        hook.hold = None
+        (job,) = _webhook_jobs(desk.ctx)
+        assert (job.state, job.attempts) == ("queued", 1)
+        assert "timeout" in job.last_error
+        _later(desk.ctx, 11)
+        _run(desk.ctx)
+        first, second = hook.received
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+    (job,) = _webhook_jobs(desk.ctx)
+    assert job.state == "done"

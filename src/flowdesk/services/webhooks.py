@@ -42,14 +42,17 @@ MAX_ATTEMPTS = 8
 USER_AGENT = "flowdesk-webhook/1"
 
 
-def publish_problems(policy: WebhookPolicy, spec: AppSpec) -> list[ErrorDetail]:
-    """What this installation refuses in the app's service tasks, each at its path."""
+def publish_problems(
+    policy: WebhookPolicy, spec: AppSpec, *, bpmn: bool = False
+) -> list[ErrorDetail]:
+    """What this installation refuses in the app's service tasks, each at its path (the
+    BPMN element's, `bpmn[id]`, for a process read from BPMN)."""
     problems: list[ErrorDetail] = []
     for i, node in enumerate(spec.process.nodes.values()):
         webhook = node.webhook
         if webhook is None:
             continue
-        path = f"process.nodes[{i}].webhook"
+        path = f"bpmn[{node.id}].webhook" if bpmn else f"process.nodes[{i}].webhook"
         if webhook.secret and webhook.secret not in policy.secrets:
             problems.append(
                 ErrorDetail(

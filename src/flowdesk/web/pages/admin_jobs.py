@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from flowdesk.kernel.errors import Conflict
 from flowdesk.services import admin_jobs
+from flowdesk.services.admin_jobs import Listed
 from flowdesk.services.auth import WebSession
-from flowdesk.store.job_admin import Listed
 from flowdesk.web.render import redirect, render
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
 
