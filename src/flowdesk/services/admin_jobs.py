@@ -15,7 +15,7 @@ from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import job_admin as job_store
-from flowdesk.store.job_admin import Listed
+from flowdesk.store.job_admin import Listed as Listed  # the states an admin lists
 
 MAX_LIMIT = 200
 
