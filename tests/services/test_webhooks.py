@@ -367,3 +367,31 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(hooked: Desk) -> Non
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
     (job,) = _webhook_jobs(desk.ctx)
     assert job.state == "done"
+
+
+def test_a_ticket_returned_and_resubmitted_makes_a_new_delivery(hooked: Desk) -> None:
+    from flowdesk.services import task_returns
+
+    desk = hooked
+    with receiver() as hook:
+        publish_webhook_app(desk.ctx, hook.url)
+        ticket_id = _submit(desk)
+        task = desk.task(ticket_id, "review")
+        task_returns.return_task(
+            desk.ctx,
+            actor=desk.actors["wang.fang"],
+            task_id=task.id,
+            target=task_returns.APPLICANT,
+            comment="金额有误",
+        )
+        task_returns.resubmit(
+            desk.ctx,
+            actor=desk.actors["zhang.wei"],
+            ticket_id=ticket_id,
+            values={"amount": "9100.00"},
+        )
+        _run(desk.ctx)
+        first, second = sorted(hook.received, key=lambda r: r.json["amount"])
+    assert (first.json["amount"], second.json["amount"]) == ("8800.50", "9100.00")
+    assert first.headers["Idempotency-Key"] != second.headers["Idempotency-Key"]
+    assert [k for k, _ in _timeline(desk, ticket_id)].count("webhook_sent") == 2
