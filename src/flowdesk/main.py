@@ -20,6 +20,7 @@ from flowdesk.api import openapi_errors, ops, problems
 from flowdesk.api.add_signs import router as add_signs_router
 from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
+from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
@@ -53,6 +54,7 @@ def context_from(settings: Settings) -> ServiceContext:
         urge_interval=timedelta(minutes=settings.tickets.urge_interval_minutes),
     )
     ctx.add_sign_depth = settings.tickets.add_sign_depth
+    ctx.webhooks = settings.webhooks.policy()
     return ctx
 
 
@@ -103,6 +105,7 @@ def create_app(
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
     api.include_router(admin_repairs_router)
+    api.include_router(admin_jobs_router)
 
     app = FastAPI(
         title="flowdesk",

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from flowdesk.engines.calendar import CalendarSpec, parse_calendar_spec
 from flowdesk.kernel.errors import DefinitionInvalid
 from flowdesk.services.context import AuthPolicy
+from flowdesk.services.webhook_policy import WebhookPolicy
 from flowdesk.store.db import sqlite_file
 
 SECRET_FILE_NAME = "flowdesk.secret"
@@ -114,6 +115,26 @@ class TicketSettings(BaseModel):
     add_sign_depth: int = Field(default=1, ge=1, le=5)
 
 
+class WebhookSettings(BaseModel):
+    """Service tasks' webhooks (ADR 0024). Definitions name secrets; values live here."""
+
+    # FLOWDESK_WEBHOOKS__SECRETS='{"core_hook": "…"}': a secret signs the body it is named for.
+    secrets: dict[str, SecretStr] = {}
+    # Networks webhooks may reach besides the public internet (CIDR list), such as an
+    # internal integration gateway; loopback, private and link-local are refused otherwise.
+    allow_networks: list[IPvAnyNetwork] = []
+    timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    max_response_bytes: int = Field(default=65_536, ge=1024, le=10_000_000)
+
+    def policy(self) -> WebhookPolicy:
+        return WebhookPolicy(
+            secrets={name: value.get_secret_value() for name, value in self.secrets.items()},
+            allow_networks=tuple(self.allow_networks),
+            timeout_seconds=self.timeout_seconds,
+            max_response_bytes=self.max_response_bytes,
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
@@ -131,6 +152,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     calendar: CalendarSettings = CalendarSettings()
     tickets: TicketSettings = TicketSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True

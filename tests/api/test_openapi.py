@@ -82,6 +82,8 @@ ADMIN_ROUTES = {
     ("post", "/admin/tasks/{task_id}/reassign"),
     ("post", "/admin/tickets/{ticket_id}/cancel"),
     ("post", "/admin/tickets/migrate"),
+    ("get", "/admin/jobs"),
+    ("post", "/admin/jobs/{job_id}/retry"),
 }
 
 
@@ -152,6 +154,8 @@ OPERATION_IDS = {
     ("post", "/admin/tasks/{task_id}/reassign"): "reassignTask",
     ("post", "/admin/tickets/{ticket_id}/cancel"): "adminCancelTicket",
     ("post", "/admin/tickets/migrate"): "migrateTickets",
+    ("get", "/admin/jobs"): "listJobs",
+    ("post", "/admin/jobs/{job_id}/retry"): "retryJob",
 }
 CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)*")
 

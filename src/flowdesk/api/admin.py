@@ -329,7 +329,7 @@ async def publish_app(
     version; the same definition again publishes nothing. `dry_run=true` only validates."""
     text = body.utf8_text(await _raw_body(request, YAML_TYPES))
     if dry_run:
-        spec = apps.check_yaml(actor, text)
+        spec = apps.check_yaml(actor, text, ctx)
         return PublishOut(key=spec.key, version=0, changed=False, dry_run=True)
     result = await run_in_threadpool(apps.publish_yaml, ctx, text, actor=actor)
     return PublishOut(key=result.key, version=result.version, changed=result.changed)

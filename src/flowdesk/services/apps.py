@@ -22,8 +22,9 @@ from flowdesk.engines.apps import (
     load_app_bpmn,
     load_app_yaml,
 )
-from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound
+from flowdesk.kernel.errors import Conflict, DefinitionInvalid, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
+from flowdesk.services import webhooks
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import apps as apps_store
@@ -48,6 +49,16 @@ class AppSummary:
     version: int
 
 
+def _refuse_what_this_installation_does(
+    ctx: ServiceContext, spec: AppSpec, *, bpmn: bool = False
+) -> None:
+    """A definition's service tasks as this installation sees them: secret names it
+    configures, addresses it lets webhooks reach (ADR 0024)."""
+    refused = webhooks.publish_problems(ctx.webhooks, spec, bpmn=bpmn)
+    if refused:
+        raise DefinitionInvalid(refused)
+
+
 def publish_yaml(ctx: ServiceContext, text: str, *, actor: Actor | None = None) -> PublishResult:
     """Validates YAML (all errors at once, with paths) and publishes it; `actor` None = CLI."""
     if actor is not None and not decide(actor, "app.publish"):
@@ -61,6 +72,7 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
         json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     now = ctx.clock.now()
+    _refuse_what_this_installation_does(ctx, spec)
     with ctx.db.write() as conn:
         _check_serial_prefix(ctx, conn, spec)
         app = apps_store.app_by_key(conn, spec.key)
@@ -165,7 +177,9 @@ def check_bpmn(
 ) -> BpmnAppImport:
     """What `publish_bpmn` would publish, without publishing it."""
     check_permission(actor)
-    return load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
+    imported = load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
+    _refuse_what_this_installation_does(ctx, imported.spec, bpmn=True)
+    return imported
 
 
 def export_bpmn(ctx: ServiceContext, key: str) -> str:
@@ -215,10 +229,14 @@ def check_permission(actor: Actor | None) -> None:
 _may_publish = check_permission
 
 
-def check_yaml(actor: Actor | None, text: str) -> AppSpec:
-    """Validates an app's YAML without publishing it (DefinitionInvalid lists every error)."""
+def check_yaml(actor: Actor | None, text: str, ctx: ServiceContext | None = None) -> AppSpec:
+    """Validates an app's YAML without publishing it (DefinitionInvalid lists every error);
+    with `ctx`, as this installation would publish it (webhooks' secrets and addresses)."""
     _may_publish(actor)
-    return load_app_yaml(text)
+    spec = load_app_yaml(text)
+    if ctx is not None:
+        _refuse_what_this_installation_does(ctx, spec)
+    return spec
 
 
 def versions(ctx: ServiceContext, actor: Actor | None, key: str) -> list[VersionSummary]:

@@ -14,6 +14,7 @@ from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.services.process_context import AssigneeCache
 from flowdesk.services.registry import AppRegistry
 from flowdesk.services.stand_ins import DelegationCache
+from flowdesk.services.webhook_policy import WebhookPolicy
 from flowdesk.store.db import Database
 
 Network = IPv4Network | IPv6Network
@@ -63,6 +64,8 @@ class ServiceContext:
     add_sign_depth: int = 1
     # When each periodic housekeeping task is next due in this process (jobs.maintain).
     housekeeping_due: dict[str, datetime] = field(default_factory=dict)
+    # Service tasks' webhooks: secrets by name, allowed networks, limits (ADR 0024).
+    webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)
 
     def __post_init__(self) -> None:
         if self.hash_pool is None:

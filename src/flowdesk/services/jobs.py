@@ -26,6 +26,21 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, dict[str, Any], ServiceContext], None]
 HANDLERS: dict[str, Handler] = {}
+# Jobs that leave the system (webhooks, ADR 0024): `send` does the I/O before the
+# handler's transaction opens (never holding a writer across the network) and returns
+# the payload the handler records; `gave_up` writes, with the job's death, what a
+# delivery that will not be tried again leaves behind.
+Send = Callable[[dict[str, Any], ServiceContext], dict[str, Any]]
+GaveUp = Callable[[Connection, dict[str, Any], str, ServiceContext], None]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    send: Send
+    gave_up: GaveUp
+
+
+OUTBOUND: dict[str, Outbound] = {}
 LEASE = timedelta(seconds=60)
 
 
@@ -42,6 +57,10 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return function
 
     return register
+
+
+def outbound(kind: str, *, send: Send, gave_up: GaveUp) -> None:
+    OUTBOUND[kind] = Outbound(send, gave_up)
 
 
 def worker_name() -> str:
@@ -70,11 +89,15 @@ def run_due(ctx: ServiceContext, *, owner: str, batch: int = 20) -> RunStats:
         claimed = jobs_store.claim(conn, owner=owner, now=now, lease=LEASE, limit=batch)
     for job in claimed:
         function = HANDLERS.get(job.kind)
+        leaving = OUTBOUND.get(job.kind)
         try:
+            payload = dict(job.payload)
+            if leaving is not None:
+                payload = leaving.send(payload, ctx)  # outside any transaction
             with ctx.db.write() as conn:
                 if function is None:
                     raise RuntimeError(f"no handler for job kind {job.kind!r}")
-                function(conn, dict(job.payload), ctx)
+                function(conn, payload, ctx)
                 if not jobs_store.finish(
                     conn, job_id=job.id, owner=owner, attempt=job.attempts, now=ctx.clock.now()
                 ):
@@ -92,15 +115,20 @@ def run_due(ctx: ServiceContext, *, owner: str, batch: int = 20) -> RunStats:
             )
             stats.failed += 1
             backoff = timedelta(seconds=min(3600, 2**job.attempts * 5))
+            # a failure that says trying again cannot help spends no more attempts
+            last = job.attempts if getattr(exc, "permanent", False) else job.max_attempts
+            error = f"{type(exc).__name__}: {exc}"
             with ctx.db.write() as conn:
-                jobs_store.fail(
+                failed = jobs_store.fail(
                     conn,
                     job_id=job.id,
                     owner=owner,
                     attempt=job.attempts,
-                    max_attempts=job.max_attempts,
-                    error=f"{type(exc).__name__}: {exc}",
+                    max_attempts=last,
+                    error=error,
                     now=ctx.clock.now(),
                     retry_at=ctx.clock.now() + backoff,
                 )
+                if failed and leaving is not None and job.attempts >= last:
+                    leaving.gave_up(conn, dict(job.payload), error, ctx)
     return stats

@@ -31,10 +31,12 @@ from flowdesk.engines.process import (
     StepResult,
     TaskClosed,
     TaskOpened,
+    WebhookRequested,
     dump_state,
     load_state,
 )
 from flowdesk.kernel.errors import Conflict, NotFound
+from flowdesk.services import webhooks
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
@@ -227,6 +229,7 @@ def step_write(
     closings: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
     copies: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -328,6 +331,23 @@ def step_write(
                     data={"code": effect.code, "caught_by": effect.caught_by or None},
                 )
             )
+        elif isinstance(effect, WebhookRequested):  # a service task: its call leaves after commit
+            job = webhooks.outbox_job(
+                effect,
+                ticket_id=ticket_id,
+                version=1 if new_ticket is not None else expected_version + 1,
+                position=len(outbox),
+                app_key=app.spec.key,
+                status=result.state.status,
+            )
+            outbox.append(job)
+            events.append(
+                event(
+                    "webhook_queued",
+                    node_id=effect.node_id,
+                    data={"delivery": job["payload"]["key"]},
+                )
+            )
         elif isinstance(effect, InstanceFinished):
             notices.append(
                 {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
@@ -354,6 +374,7 @@ def step_write(
         events=events,
         notices=notices,
         copies=kept_copies,
+        outbox=outbox,
         new_ticket=new_ticket,
         expected_version=expected_version,
         search=search,

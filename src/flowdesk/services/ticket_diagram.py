@@ -24,6 +24,7 @@ from flowdesk.store.tickets import TimelineEvent
 # copies_sent, whether it copied anyone or was skipped).
 _PASSING_EVENTS = frozenset(
     {"node_passed", "node_decided", "task_approved", "task_rejected", "copies_sent"}
+    | {"webhook_queued"}  # a service task (ADR 0024): its call queued, the token passed on
 )
 
 

@@ -73,6 +73,9 @@ class StepWrite:
     notices: list[dict[str, Any]] = field(default_factory=list)
     copies: list[dict[str, Any]] = field(default_factory=list)  # CC nodes': user_id, node_id
     search: SearchTerms | None = None  # None: the step leaves the search terms as they are
+    # Side effects leaving after commit (the outbox, ADR 0024): jobs as kind, payload,
+    # idempotency_key, max_attempts; a service task's webhook is one.
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -173,6 +176,8 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
             due_at=step.at,
             now=step.at,
         )
+    for job in step.outbox:
+        jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
     audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
 
@@ -284,6 +289,20 @@ _PG_AUDIT = Sql(
 )
 
 
+# The outbox (ADR 0024): the rare step that queues side effects besides its notices (a
+# service task's webhook) inserts them in a statement of its own, written only if this
+# transaction wrote the ticket row, so a step that lost its version check queues nothing.
+_PG_OUTBOX = Sql(
+    "INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts, idempotency_key,"
+    " created_at, updated_at) SELECT r.kind, r.payload, 'queued', :at, 0, r.max_attempts,"
+    " r.idempotency_key, :at, :at FROM jsonb_to_recordset(:outbox) AS r(kind text,"
+    " payload jsonb, max_attempts integer, idempotency_key text)"
+    " WHERE EXISTS (SELECT 1 FROM tickets WHERE id = :ticket_id"
+    " AND xmin = pg_current_xact_id()::xid)"
+    " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+)
+
+
 # 加签 (ADR 0020): a signer's approval can complete the task they were added to as well (its
 # holder's approval held until then). That rare second completion is its own statement,
 # written only if this transaction wrote the ticket row (the step won the version check).
@@ -376,6 +395,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
                 "later": Jsonb(later),
                 "later_ids": [c["id"] for c in later],
             },
+        )
+    if step.outbox:
+        queue_before_commit(
+            conn,
+            _PG_OUTBOX,
+            {"at": step.at, "ticket_id": step.ticket_id, "outbox": Jsonb(step.outbox)},
         )
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written

@@ -306,8 +306,9 @@ class TicketNote(Base):
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
     at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(16))  # urge | comment
-    actor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # urge | comment | webhook_sent | webhook_failed
+    # None: the worker's note of a webhook delivery (ADR 0024), which nobody acted in
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)  # an urge: users, tasks
 

@@ -35,6 +35,7 @@ steps = table_of(TicketStep)
 
 # How a note reads in the timeline, beside the steps' event kinds.
 EVENT_KINDS = {"urge": "ticket_urged", "comment": "comment_added", "copy": "ticket_copied"}
+WEBHOOK_KINDS = ("webhook_sent", "webhook_failed")  # the worker's notes, no actor
 
 
 def insert_note(
@@ -44,7 +45,7 @@ def insert_note(
     ticket_id: str,
     at: datetime,
     kind: str,
-    actor_id: str,
+    actor_id: str | None,
     comment: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
@@ -133,8 +134,10 @@ def timeline_with_notes(conn: Connection, ticket_id: str) -> list[TimelineEvent]
             )
         else:
             kind = EVENT_KINDS.get(row.kind, row.kind)
+            # a webhook's delivery (ADR 0024) names the service task it was sent for
+            node_id = row.data.get("node_id") if kind in WEBHOOK_KINDS and row.data else None
             from_notes.append(
-                TimelineEvent(row.at, kind, None, None, row.actor_id, row.comment, row.data)
+                TimelineEvent(row.at, kind, node_id, None, row.actor_id, row.comment, row.data)
             )
     return merged(from_steps, from_notes)
 

@@ -20,6 +20,7 @@ from flowdesk.web.pages import (
     admin_calendar,
     admin_designer,
     admin_handover,
+    admin_jobs,
     apps,
     auth,
     copies,
@@ -61,6 +62,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         admin_calendar,
         admin_designer,
         admin_handover,
+        admin_jobs,
         admin,
         ticket_diagram,
     ):

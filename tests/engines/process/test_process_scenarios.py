@@ -31,6 +31,7 @@ from flowdesk.engines.process import (
     TaskClosed,
     TaskOpened,
     TransferTask,
+    WebhookRequested,
     dump_state,
     load_state,
     open_tasks,
@@ -134,6 +135,8 @@ class Tracer:
                 "code": effect.code,
                 "caught_by": effect.caught_by,
             }
+        if isinstance(effect, WebhookRequested):  # a service task (ADR 0024)
+            return {"kind": effect.kind, "node": effect.node_id, "form": dict(effect.form)}
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
@@ -196,6 +199,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("transfers/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
             *SCENARIOS.glob("control/*.yaml"),
+            *SCENARIOS.glob("service/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

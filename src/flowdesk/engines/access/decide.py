@@ -17,6 +17,7 @@ Action = Literal[
     "user.manage",
     "calendar.manage",
     "ticket.repair",
+    "jobs.manage",  # background jobs: list the failed and dead ones, retry one
 ]
 
 AUDITOR_ROLE = "auditor"
@@ -73,6 +74,8 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
             "administrators and process admins",
         )
     if action == "calendar.manage":
+        return Decision(actor.is_admin, "administrators only")
+    if action == "jobs.manage":
         return Decision(actor.is_admin, "administrators only")
     if action == "audit.verify":
         return Decision(

@@ -20,6 +20,7 @@ from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.serials import PREFIX_PATTERN
 
 from .spec import AppSpec, WithdrawSettings
+from .webhooks import check_webhook_fields
 
 APP_KEY_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,40}")
 APP_KEYS = (
@@ -63,6 +64,7 @@ def parse_app(data: object) -> AppSpec:
         errors.extend(check_conditions(form, conditions))
         if isinstance(process, ProcessSpec):
             errors.extend(check_editable(form, process))
+            errors.extend(check_webhook_fields(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
     diagram = _parse_diagram(data.get("diagram"), process, errors)
     withdraw = _parse_withdraw(data.get("withdraw"), errors)

@@ -70,6 +70,7 @@ from .state import (
     load_state,
     open_tasks,
 )
+from .webhook import Webhook, WebhookRequested
 
 __all__ = [
     "APPROVAL_MODES",
@@ -126,6 +127,8 @@ __all__ = [
     "TaskOpened",
     "TaskOutcome",
     "TransferTask",
+    "Webhook",
+    "WebhookRequested",
     "Withdraw",
     "dump_state",
     "load_state",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
+from .webhook import WebhookRequested
+
 TaskOutcome = Literal["approved", "rejected", "cancelled", "returned", "resubmitted", "transferred"]
 FinalStatus = Literal["approved", "rejected", "cancelled"]  # cancelled: 撤销, ADR 0019
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
@@ -214,4 +216,5 @@ Effect: TypeAlias = (
     | ApprovalHeld
     | NodeSkipped
     | ErrorThrown
+    | WebhookRequested
 )

@@ -37,6 +37,7 @@ from .spec import (
     ResubmitSetting,
     default_flow_id,
 )
+from .webhook import Webhook, parse_webhook
 
 SUPPORTED_LOCALES = ("en", "zh")
 MAX_ID_LENGTH = 100
@@ -57,6 +58,7 @@ _NODE_KEYS = frozenset(
         "auto",
         "on_empty",
         "approve_once",
+        "webhook",
     }
     | CONTROL_KEYS
 )
@@ -226,6 +228,7 @@ def _parse_nodes(
         scope, attached_to, interrupting, error_code = parse_control_fields(
             raw, node_type, node_path, problems.add
         )
+        webhook = _parse_service(raw, node_type, node_path, problems)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -245,6 +248,7 @@ def _parse_nodes(
             attached_to=attached_to,
             interrupting=interrupting,
             error_code=error_code,
+            webhook=webhook,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -323,6 +327,20 @@ def _parse_policies(
         else None
     )
     return auto, on_empty
+
+
+def _parse_service(
+    raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
+) -> Webhook | None:
+    """A service task's `webhook` (webhook.py): required there, refused elsewhere."""
+    if node_type != "service_task":
+        if node_type is not None and "webhook" in raw:
+            problems.add(f"{path}.webhook", "webhook_not_allowed", "Only service tasks")
+        return None
+    if "webhook" not in raw:
+        problems.add(f"{path}.webhook", "required", "A service task needs a webhook to call")
+        return None
+    return parse_webhook(raw["webhook"], f"{path}.webhook", problems.add)
 
 
 def _parse_approve_once(
@@ -697,7 +715,7 @@ def _check_graph(
         exits = outgoing[node_id]
         if whole and node.type not in END_TYPES and not exits:
             problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
-        if node.type in ("start", "user_task", "cc") and len(exits) > 1:
+        if node.type in ("start", "user_task", "cc", "service_task") and len(exits) > 1:
             problems.add(
                 node_path,
                 "too_many_outgoing",

@@ -210,7 +210,7 @@ def _route(
             else:
                 if branches.default is not None:
                     queue.append(branches.default)
-        elif node.type in ("parallel_gateway", "cc"):  # a CC node passes at once
+        elif node.type in ("parallel_gateway", "cc", "service_task"):  # these pass at once
             queue.extend(index.outgoing[node.id])
         elif node.type == "inclusive_gateway":  # every exit whose condition holds
             for condition, out in index.branches[node.id].conditional:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .control import EMPTY_CONTROL, ControlIndex, control_index
+from .webhook import Webhook
 
 NodeType = Literal[
     "start",
@@ -26,6 +27,7 @@ NodeType = Literal[
     "sub_process",
     "error_end",
     "boundary_error",
+    "service_task",
 ]
 AssigneeKind = Literal[
     "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
@@ -44,6 +46,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "sub_process",  # an embedded scope: the nodes whose `scope` is its id
     "error_end",  # throws `error_code` to the nearest boundary_error that catches it
     "boundary_error",  # on a sub_process (`attached_to`): catches errors thrown inside
+    "service_task",  # calls its webhook through the outbox and passes on at once (ADR 0024)
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -211,6 +214,7 @@ class Node:
     attached_to: str | None = None
     interrupting: bool = True
     error_code: str = ""
+    webhook: Webhook | None = None  # service tasks only: what they call (webhook.py)
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -246,6 +250,8 @@ class Node:
             data["interrupting"] = False
         if self.error_code:
             data["error_code"] = self.error_code
+        if self.webhook is not None:
+            data["webhook"] = self.webhook.to_dict()
         return data
 
 

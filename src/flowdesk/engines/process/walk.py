@@ -25,6 +25,7 @@ from .effects import (
 )
 from .spec import AssigneeRule, Flow, Node, ProcessSpec
 from .state import Activation, InstanceState, OpenTask
+from .webhook import requested
 
 
 class Context(Protocol):
@@ -283,6 +284,9 @@ class Walk:
                 queue.extend(index.outgoing[node_id])
             elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)
+            elif node_type == "service_task" and node.webhook is not None:  # ADR 0024
+                effects.append(requested(node_id, node.webhook, values))
+                queue.extend(index.outgoing[node_id])
             else:  # end: the token is consumed
                 effects.append(NodePassed(node_id, node_type))
                 if node.scope:  # the last token out of a sub-process leaves it (ADR 0022)

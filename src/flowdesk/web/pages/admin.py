@@ -546,7 +546,7 @@ async def upload_app(
         return render(request, "admin_apps.html", context, status=422, session=session)
     try:
         if not publishing:
-            spec = apps.check_yaml(session.actor, text)
+            spec = apps.check_yaml(session.actor, text, ctx)
             name = {"zh": spec.name.zh, "en": spec.name.en}
             context["checked"] = {"key": spec.key, "name": name, "yaml": text, "bpmn": None}
             return render(request, "admin_apps.html", context, session=session)

@@ -53,6 +53,8 @@ REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"}
 # tasks closed by the engine that the timeline shows: by a decision on their step, and
 # swept by an error or terminate end (ADR 0022); the others closed with their ticket
 SHOWN_CANCELLATIONS = frozenset({"node_decided", "error_thrown", "terminated"})
+# A service task's webhook: sent, or given up (the worker's notes, ADR 0024).
+WEBHOOK_KINDS = frozenset({"webhook_sent", "webhook_failed"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -92,6 +94,7 @@ class TimelineRow:
     add_sign_mode: str = ""  # 加签: how they decide among themselves (any, all, sequential)
     repair: Mapping[str, Any] | None = None  # an admin repair's data (ADR 0026)
     error_code: str = ""  # an error end's code (ADR 0022)
+    webhook: Mapping[str, Any] | None = None  # a webhook's delivery: host, status or error
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             or entry.kind in OUTCOMES
             or entry.kind in DECISIONS
             or entry.kind in COPY_KINDS  # a CC node's copies (抄送), or its skip
+            or entry.kind in WEBHOOK_KINDS
         ):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
@@ -226,6 +230,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
                 repair=data if entry.kind in REPAIR_KINDS else None,
                 error_code=str(data.get("code") or "") if entry.kind == "error_thrown" else "",
+                webhook=data if entry.kind in WEBHOOK_KINDS else None,
             )
         )
     return rows

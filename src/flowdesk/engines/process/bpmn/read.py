@@ -59,7 +59,7 @@ NODE_TYPES: dict[str, str] = {
 READ_AS_USER_TASK = {"task": "task (no type)", "manualTask": "manual task"}
 # What flowdesk cannot run yet; each is refused by element id.
 REFUSED: dict[str, str] = {
-    "serviceTask": "a service task",
+    "serviceTask": "a service task without a flowdesk webhook",  # with one: webhook_task
     "scriptTask": "a script task",
     "sendTask": "a send task",
     "receiveTask": "a receive task",
@@ -394,7 +394,10 @@ class _Reader:
                 nodes.append(boundary)
                 node_ids.append(element_id)
             elif (
-                local in NODE_TYPES or local in READ_AS_USER_TASK or _cc_send_task(child, local)
+                local in NODE_TYPES
+                or local in READ_AS_USER_TASK
+                or _cc_send_task(child, local)
+                or _webhook_task(child, local)
             ) and (events.refusal(child, local) is None):
                 if not element_id:
                     self.error(path, "missing_id", f"A <{local}> needs an id")
@@ -532,7 +535,10 @@ class _Reader:
                 )
         if refused:
             return None
-        node_type = ends_as or NODE_TYPES.get(local, "user_task")
+        if local == "serviceTask":  # only webhook service tasks get here (_webhook_task)
+            node_type = "service_task"
+        else:
+            node_type = ends_as or NODE_TYPES.get(local, "user_task")
         if local in READ_AS_USER_TASK and "type" not in settings:
             self.warn(
                 path,
@@ -865,6 +871,18 @@ def _cc_send_task(element: Element, local: str) -> bool:
         if (option.get("key") or "").strip() == "type":
             return "".join(option.itertext()).strip() == '"cc"'
     return False
+
+
+def _webhook_task(element: Element, local: str) -> bool:
+    """A <serviceTask> calling a webhook: its flowdesk:option webhook says what it calls
+    (docs/bpmn.md, ADR 0024). Any other service task (a Java class, a Zeebe job type) is
+    refused: flowdesk runs no code of its own for it."""
+    if local != "serviceTask":
+        return False
+    return any(
+        (option.get("key") or "").strip() == "webhook"
+        for option in element.iter(q(FLOWDESK, "option"))
+    )
 
 
 def _definitions(element: Element) -> str:

@@ -33,6 +33,7 @@ ELEMENTS: dict[str, str] = {
     "sub_process": "subProcess",
     "error_end": "endEvent",
     "boundary_error": "boundaryEvent",
+    "service_task": "serviceTask",  # its <flowdesk:option key="webhook"> says what it calls
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
