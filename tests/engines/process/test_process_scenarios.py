@@ -187,6 +187,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
+            *SCENARIOS.glob("assignees/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

@@ -15,6 +15,8 @@ from typing import cast
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
+from .assignees import parse_pick
+from .once import parse_flag, parse_node_flag
 from .policies import parse_auto, parse_on_empty
 from .soundness import check_soundness
 from .spec import (
@@ -40,7 +42,7 @@ SUPPORTED_LOCALES = ("en", "zh")
 MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
-_PROCESS_KEYS = frozenset({"nodes", "flows"})
+_PROCESS_KEYS = frozenset({"nodes", "flows", "once_per_ticket"})
 _NODE_KEYS = frozenset(
     {
         "id",
@@ -55,6 +57,7 @@ _NODE_KEYS = frozenset(
         "auto",
         "on_empty",
         "approve_once",
+        "once_per_ticket",
     }
 )
 _APPROVAL_KEYS = frozenset({"mode", "pass_count", "pass_percent", "fail"})
@@ -65,10 +68,13 @@ _FLOW_KEYS = frozenset({"id", "from", "to", "condition", "default"})
 _ASSIGNEE_KEYS: dict[str, dict[str, bool]] = {
     "user": {"user": True},
     "users": {"users": True},
-    "role": {"role": True},
+    "role": {"role": True, "pick": False},
     "department_head": {"department": True},
     "applicant_department_head": {},
     "applicant_manager": {"level": False},
+    "field_department_head": {"field": True},
+    "field_user": {"field": True},
+    "previous_approver_manager": {},
 }
 
 
@@ -116,6 +122,7 @@ def parse_process(data: Mapping[str, object], path: str = "process") -> ProcessS
         problems.add(path, "wrong_type", "A process must be a mapping with nodes and flows")
         raise DefinitionInvalid(problems.errors)
     problems.unknown_keys(data, _PROCESS_KEYS, path)
+    once = parse_flag(data, "once_per_ticket", path, problems.add)
 
     nodes, node_paths, declared = _parse_nodes(data, path, problems)
     flows, flow_paths = _parse_flows(data, path, nodes, declared, problems)
@@ -125,7 +132,7 @@ def parse_process(data: Mapping[str, object], path: str = "process") -> ProcessS
     if problems.errors:
         raise DefinitionInvalid(problems.errors)
 
-    spec = ProcessSpec(nodes=nodes, flows=tuple(flows))
+    spec = ProcessSpec(nodes=nodes, flows=tuple(flows), once_per_ticket=once)
     for node_id, code, message in check_soundness(spec):
         problems.add(node_paths[node_id], code, message)
     if problems.errors:
@@ -220,6 +227,7 @@ def _parse_nodes(
         add_sign_depth = _parse_add_sign_depth(raw, node_type, node_path, problems)
         auto, on_empty = _parse_policies(raw, node_type, node_path, problems)
         approve_once = _parse_approve_once(raw, node_type, node_path, problems)
+        once_per_ticket = parse_node_flag(raw, node_type, node_path, problems.add)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -235,6 +243,7 @@ def _parse_nodes(
             auto=auto,
             on_empty=on_empty,
             approve_once=approve_once,
+            once_per_ticket=once_per_ticket,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -542,6 +551,7 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
             )
         else:
             level = raw_level
+    pick = parse_pick(texts.get("pick"), f"{path}.pick", problems.add)
     if len(problems.errors) > before:
         return None
     return AssigneeRule(
@@ -551,6 +561,8 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
         department=texts.get("department"),
         level=level,
         users=users,
+        field=texts.get("field"),
+        pick=pick,
     )
 
 

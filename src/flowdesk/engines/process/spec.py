@@ -14,7 +14,15 @@ from typing import Literal
 
 NodeType = Literal["start", "end", "user_task", "exclusive_gateway", "parallel_gateway", "cc"]
 AssigneeKind = Literal[
-    "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
+    "user",
+    "users",
+    "role",
+    "department_head",
+    "applicant_department_head",
+    "applicant_manager",
+    "field_department_head",
+    "field_user",
+    "previous_approver_manager",
 ]
 
 NODE_TYPES: tuple[NodeType, ...] = (
@@ -32,8 +40,14 @@ ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "department_head",
     "applicant_department_head",
     "applicant_manager",
+    "field_department_head",  # the head of the department a form field names (assignees.py)
+    "field_user",  # the person or people a user / users form field names
+    "previous_approver_manager",  # the manager of whoever approved the step before
 )
 MAX_MANAGER_LEVEL = 5
+# how a role rule picks one of the role's people (assignees.py): None takes them all
+PickRule = Literal["round_robin", "least_loaded"]
+PICK_RULES: tuple[PickRule, ...] = ("round_robin", "least_loaded")
 
 ApprovalMode = Literal["single", "all", "any", "sequential", "vote"]
 APPROVAL_MODES: tuple[ApprovalMode, ...] = ("single", "all", "any", "sequential", "vote")
@@ -111,6 +125,8 @@ class AssigneeRule:
     department: str | None = None
     level: int = 1
     users: tuple[str, ...] = ()
+    field: str | None = None  # the form field of field_department_head and field_user
+    pick: PickRule | None = None  # a role rule's one person, picked (assignees.py)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"kind": self.kind}
@@ -124,6 +140,10 @@ class AssigneeRule:
             data["department"] = self.department
         if self.kind == "applicant_manager" and self.level != 1:
             data["level"] = self.level
+        if self.field is not None:
+            data["field"] = self.field
+        if self.pick is not None:
+            data["pick"] = self.pick
         return data
 
 
@@ -184,6 +204,9 @@ class Node:
     # the person whose approval led here approves this step once: it passes when they are
     # its only approver (consecutive steps of one person, issue 8)
     approve_once: bool = False
+    # no one approves twice in one ticket (issue 8, once.py): whoever approved an earlier
+    # step is not assigned here; also set for every user task by the process's own flag
+    once_per_ticket: bool = False
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -211,6 +234,8 @@ class Node:
             data["on_empty"] = self.on_empty.to_dict()
         if self.approve_once:
             data["approve_once"] = True
+        if self.once_per_ticket:
+            data["once_per_ticket"] = True
         return data
 
 
@@ -262,6 +287,8 @@ class SpecIndex:
     incoming: Mapping[str, tuple[Flow, ...]]
     join_sizes: Mapping[str, int]
     branches: Mapping[str, Branches]
+    # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
+    once: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -275,6 +302,8 @@ class ProcessSpec:
 
     nodes: Mapping[str, Node] = field(hash=False)
     flows: tuple[Flow, ...]
+    # no one approves twice in one ticket, at every user task (once.py)
+    once_per_ticket: bool = False
     index: SpecIndex = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -307,6 +336,11 @@ class ProcessSpec:
             incoming={key: tuple(value) for key, value in incoming.items()},
             join_sizes=join_sizes,
             branches=branches,
+            once=frozenset(
+                node_id
+                for node_id, node in self.nodes.items()
+                if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
+            ),
         )
         object.__setattr__(self, "index", index)
 
@@ -349,7 +383,10 @@ class ProcessSpec:
 
     def to_dict(self) -> dict[str, object]:
         """The plain-dict (YAML) form; `parse_process(spec.to_dict()) == spec`."""
-        return {
+        data: dict[str, object] = {
             "nodes": [node.to_dict() for node in self.nodes.values()],
             "flows": [flow.to_dict() for flow in self.flows],
         }
+        if self.once_per_ticket:
+            data["once_per_ticket"] = True
+        return data

@@ -62,6 +62,8 @@ def write_bpmn(
     if name:
         process.set("name", name.get("zh") or name.get("en") or process_id)
     process.set("isExecutable", "true")
+    if spec.once_per_ticket:  # no one approves twice, process-wide (once.py)
+        _option(ET.SubElement(process, q(MODEL, "extensionElements")), "once_per_ticket", True)
     defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
     for node in spec.nodes.values():
         _write_node(process, spec, node, element_ids, defaults.get(node.id))
