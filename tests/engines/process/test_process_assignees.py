@@ -15,6 +15,7 @@ from process_fakes import FakeContext
 from test_bpmn_write import round_trip, run
 
 from flowdesk.engines.process import (
+    AddSigners,
     CompleteTask,
     Start,
     StateInvalid,
@@ -23,7 +24,7 @@ from flowdesk.engines.process import (
     parse_process,
     step,
 )
-from flowdesk.kernel.errors import DefinitionInvalid
+from flowdesk.kernel.errors import DefinitionInvalid, Forbidden
 
 ASSIGNEES = Path(__file__).parent / "scenarios" / "assignees"
 
@@ -148,3 +149,26 @@ def test_only_processes_where_no_one_approves_twice_keep_the_log() -> None:
         load_state({**document, "once": [[["n1"]], []]})
     done = step(spec, state, CompleteTask(next(iter(state.tasks)), "carol", "approve"), ctx)
     assert done.state.status == "approved" and done.state.approvals is None
+
+
+def test_an_added_signer_who_already_approved_is_refused() -> None:
+    data = _process({"kind": "user", "user": "bob"})
+    data["nodes"].insert(
+        2, {"id": "n2", "type": "user_task", "assignee": {"kind": "user", "user": "carol"}}
+    )
+    data["flows"] = [
+        {"from": "start", "to": "n1"},
+        {"from": "n1", "to": "n2"},
+        {"from": "n2", "to": "end"},
+    ]
+    data["once_per_ticket"] = True
+    spec = parse_process(data)
+    ctx = FakeContext()
+    state = step(spec, None, Start("alice"), ctx).state
+    state = step(spec, state, CompleteTask(next(iter(state.tasks)), "bob", "approve"), ctx).state
+    task = next(iter(state.tasks))
+    with pytest.raises(Forbidden) as refused:
+        step(spec, state, AddSigners(task, "carol", ("bob",), "before"), ctx)
+    assert refused.value.code == "approved_before"
+    added = step(spec, state, AddSigners(task, "carol", ("dave",), "before"), ctx)
+    assert any(t.assignees == ("dave",) for t in added.state.tasks.values())
