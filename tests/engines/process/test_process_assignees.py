@@ -6,17 +6,25 @@ scenarios/withdraw/once_* show the behaviour)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from process_fakes import FakeContext
 from test_bpmn_write import round_trip, run
+from test_process_returns import SPECS
 
 from flowdesk.engines.process import (
     AddSigners,
     CompleteTask,
+    ProcessSpec,
+    Resubmit,
+    RetractDecision,
+    ReturnTask,
     Start,
     StateInvalid,
     dump_state,
@@ -24,7 +32,8 @@ from flowdesk.engines.process import (
     parse_process,
     step,
 )
-from flowdesk.kernel.errors import DefinitionInvalid, Forbidden
+from flowdesk.engines.process import Withdraw as WithdrawCommand
+from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError, Forbidden
 
 ASSIGNEES = Path(__file__).parent / "scenarios" / "assignees"
 
@@ -172,3 +181,66 @@ def test_an_added_signer_who_already_approved_is_refused() -> None:
     assert refused.value.code == "approved_before"
     added = step(spec, state, AddSigners(task, "carol", ("dave",), "before"), ctx)
     assert any(t.assignees == ("dave",) for t in added.state.tasks.values())
+
+
+def _once(name: str) -> ProcessSpec:
+    return parse_process({**SPECS[name].to_dict(), "once_per_ticket": True})
+
+
+ONCE_SPECS = {name: _once(name) for name in sorted(SPECS)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(ONCE_SPECS)), st.data())
+def test_random_actions_keep_only_standing_approvals_and_no_one_approves_twice(
+    name: str, data: st.DataObject
+) -> None:
+    """Approvals, rejections, returns (rerun and straight back), resubmissions, the
+    applicant's withdraw and approvers' withdraws in any order, on processes where no one
+    approves twice: after every step each approval the state counts still stands (its
+    node passed, or in its live node instance's tally), nobody's approval counts at two
+    steps, and the state survives saving."""
+    spec = ONCE_SPECS[name]
+    ctx = FakeContext()
+    values = {"amount": data.draw(st.sampled_from([20000, 120000])), "docs_complete": True}
+    state = step(spec, None, Start("alice", values), ctx).state
+    for _ in range(25):
+        if state.status != "running":
+            break
+        kind = data.draw(st.sampled_from(["decide", "decide", "decide", "retract", "withdraw"]))
+        command: Any
+        if kind == "withdraw":
+            command = WithdrawCommand("alice")
+        elif kind == "retract" and state.decisions:
+            actor = data.draw(st.sampled_from(sorted(state.decisions)))
+            command = RetractDecision(state.decisions[actor].task_id, actor)
+        else:
+            task = data.draw(st.sampled_from(list(state.tasks.values())))
+            actor = data.draw(st.sampled_from(task.assignees))
+            if task.node_id == spec.index.start.id:
+                command = Resubmit(task.task_id, actor, values=values)
+            else:
+                action = data.draw(st.sampled_from(["approve"] * 6 + ["reject", "return"]))
+                if action == "return":
+                    target = data.draw(st.sampled_from([None, *state.passed]))
+                    command = ReturnTask(task.task_id, actor, target, values=values)
+                else:
+                    command = CompleteTask(task.task_id, actor, action, values=values)
+        try:
+            result = step(spec, state, command, ctx)
+        except FlowdeskError:
+            continue  # refusals are the other tests' subject; nothing changed
+        state = load_state(json.loads(json.dumps(dump_state(result.state))))
+        assert state == result.state
+        if state.status != "running":
+            assert state.approvals is None
+            break
+        log = state.approvals
+        assert log is not None
+        tallied = {(a.node_id, person) for a in state.activations.values() for person in a.approved}
+        for node_id, person in log.counted:
+            assert node_id in state.passed or (node_id, person) in tallied, (node_id, person)
+        steps_of: dict[str, set[str]] = {}
+        for node_id, person in log.counted:
+            steps_of.setdefault(person, set()).add(node_id)
+        assert all(len(nodes) == 1 for nodes in steps_of.values()), steps_of
