@@ -114,3 +114,54 @@ def test_the_panel_sets_field_rules_a_pick_and_no_one_approves_twice(
     page.get_by_test_id("designer-panel").screenshot(path=str(shots / "designer-once-zh.png"))
     assert zh.errors == []
     zh.close()
+
+
+def test_a_form_with_people_and_department_fields_on_a_phone(
+    chromium: Any,
+    served: tuple[str, ServiceContext],  # noqa: F811
+    shots: Path,  # noqa: F811
+) -> None:
+    """The new-ticket page of a form with user, users and department fields, at 375 px in
+    both languages: plain text inputs, axe-core without a serious or critical finding."""
+    base, ctx = served
+    label = {"en": "Purchase", "zh": "采购"}
+    definition = {
+        "key": "purchase",
+        "name": label,
+        "form": {
+            "fields": [
+                {"key": "title", "type": "text", "label": {"en": "Title", "zh": "标题"}},
+                {"key": "reviewer", "type": "user", "label": {"en": "Reviewer", "zh": "复核人"}},
+                {"key": "panel", "type": "users", "label": {"en": "Panel", "zh": "评审组"}},
+                {
+                    "key": "cost_centre",
+                    "type": "department",
+                    "label": {"en": "Cost centre", "zh": "成本中心"},
+                },
+            ]
+        },
+        "process": {
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {
+                    "id": "check",
+                    "type": "user_task",
+                    "assignee": {"kind": "field_user", "field": "reviewer"},
+                },
+                {"id": "end", "type": "end"},
+            ],
+            "flows": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+        },
+    }
+    apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
+    for locale in ("zh", "en"):
+        tab = Tab(chromium, base, "zhang.wei", viewport={"width": 375, "height": 812})
+        tab.context.add_cookies([{"name": "flowdesk_locale", "value": locale, "url": base}])
+        page = tab.page
+        page.goto("/apps/purchase/new")
+        for key in ("reviewer", "panel", "cost_centre"):
+            box = page.locator(f'[name="{key}"]').bounding_box()
+            assert box is not None and box["height"] >= 44  # a finger's tap target
+        page.screenshot(path=str(shots / f"new-ticket-org-fields-{locale}-375.png"), full_page=True)
+        assert tab.errors == []
+        tab.close()
