@@ -243,3 +243,11 @@ def test_a_person_holding_a_task_from_before_their_approval_is_refused_with_a_re
     assert [t.node_id for t in desk.view(ticket_id).open_tasks] == ["finance"]
     desk.approve("ma.li", ticket_id, "finance")
     assert desk.view(ticket_id).status == "approved"
+
+
+def test_a_pick_at_a_step_that_may_skip_itself_takes_one_turn(desk: Desk) -> None:
+    """The empty-rule check and the activation ask for the same pick: one turn each."""
+    pick = {"kind": "role", "role": "finance_reviewer", "pick": "round_robin"}
+    _publish(desk, [{"id": "review", "assignee": pick, "on_empty": {"action": "skip"}}])
+    turns = [_holders(desk, _submit(desk), "review")[0] for _ in range(4)]
+    assert sorted(turns) == ["liu.yang", "liu.yang", "ma.li", "ma.li"]

@@ -136,6 +136,7 @@ class Walk:
         "ctx",
         "effects",
         "joins",
+        "picked",
         "spec",
         "starter",
         "tasks",
@@ -161,11 +162,25 @@ class Walk:
         self.effects = effects
         self.approver = ""  # whose approval moves the tokens of this step (approve_once)
         self.values: Mapping[str, object] = {}  # the form's values, for rules that read them
+        # a role's pick made at a node in this step, asked again (its skip check, then its
+        # activation) without taking a second round-robin turn
+        self.picked: dict[tuple[str, AssigneeRule], tuple[str, ...]] | None = None
 
     def resolve(self, node: Node, rule: AssigneeRule) -> tuple[str, ...]:
         """Who `rule` names at `node`, each once: the step's values and previous approver
         passed to the rules that read them (assignees.py), and, where no one approves
         twice, the people whose approvals count left out (once.py)."""
+        if rule.pick is not None:
+            key = (node.id, rule)
+            if self.picked is None:
+                self.picked = {}
+            elif key in self.picked:
+                return self.picked[key]
+            self.picked[key] = found = self._resolve(node, rule)
+            return found
+        return self._resolve(node, rule)
+
+    def _resolve(self, node: Node, rule: AssigneeRule) -> tuple[str, ...]:
         exclude = once.approved(self.ctx) if node.id in self.spec.index.once else once.NOBODY
         if exclude or rule.kind in STEP_KINDS:
             found = self.ctx.resolve_assignees(
