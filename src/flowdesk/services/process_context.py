@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from flowdesk.engines.process import AssigneeRule
+from flowdesk.engines.process.assignees import STEP_KINDS
 from flowdesk.kernel.ids import new_id
+from flowdesk.services.assignee_rules import look_up_for_step, pick, step_key
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.stand_ins import NO_STAND_INS, StandIns
 from flowdesk.store import org as org_store
 
 _Key = tuple[AssigneeRule, str]
+_NOBODY: frozenset[str] = frozenset()
 
 
 class AssigneeCache:
@@ -69,29 +73,60 @@ class StepContext:
     def new_id(self) -> str:
         return new_id()
 
-    def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+    def resolve_assignees(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        *,
+        values: Mapping[str, object] | None = None,
+        previous: str = "",
+        exclude: AbstractSet[str] = _NOBODY,
+    ) -> Sequence[str]:
         """Who `rule` names, less the applicant: nobody approves their own ticket, even
-        when the rule names them (maker-checker); then the out-of-office stand-ins."""
-        found = self._principals(rule, starter)
-        if starter in found:
-            found = tuple(person for person in found if person != starter)
+        when the rule names them (maker-checker), and less `exclude` (who approved
+        already, where no one approves twice); a role's pick among the rest
+        (assignee_rules.py); then the out-of-office stand-ins."""
+        found = self._principals(rule, starter, values, previous)
+        if starter in found or exclude:
+            found = tuple(p for p in found if p != starter and p not in exclude)
+        if rule.pick is not None and found:
+            found = pick(self._conn, self._app.spec.key, rule, found)
         if self._stand_ins and self._at is not None:
             return self._stand_ins.apply(
                 found, self._app.spec.key, self._at, self.on_behalf, never=starter
             )
         return found
 
-    def _principals(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+    def _principals(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        values: Mapping[str, object] | None,
+        previous: str,
+    ) -> Sequence[str]:
         if self._assignees is None:
-            return self._look_up(rule, starter)
-        key = (rule, starter if rule.kind.startswith("applicant_") else "")
+            return self._look_up(rule, starter, values, previous)
+        if rule.kind.startswith("applicant_"):
+            key = (rule, starter)
+        elif rule.kind in STEP_KINDS:  # what the field names, whose manager: the key says
+            key = (rule, step_key(rule, starter, values, previous))
+        else:
+            key = (rule, "")
         found = self._assignees.get(key)
         if found is None:
-            found = self._assignees[key] = tuple(self._look_up(rule, starter))
+            found = self._assignees[key] = tuple(self._look_up(rule, starter, values, previous))
         return found
 
-    def _look_up(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+    def _look_up(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        values: Mapping[str, object] | None = None,
+        previous: str = "",
+    ) -> Sequence[str]:
         conn = self._conn
+        if rule.kind in STEP_KINDS:
+            return look_up_for_step(conn, rule, starter, values or {}, previous)
         if rule.kind == "user" and rule.user:
             return _listed(org_store.active_user_id(conn, rule.user))
         if rule.kind == "users":  # in the listed order (依次审批 follows it); inactive left out

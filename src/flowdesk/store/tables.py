@@ -481,6 +481,16 @@ class CalendarGeneration(Base):
     generation: Mapped[int] = mapped_column(BigInteger)
 
 
+class AssigneeTurn(Base):
+    """A round-robin pick's cursor (ADR 0025): one row per app and role, its turn moved
+    on by one conditional upsert inside the step that picks, so concurrent steps take
+    turns at the row and a rolled-back step gives its turn back."""
+
+    __tablename__ = "assignee_turns"
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    turn: Mapped[int] = mapped_column(BigInteger)
+
+
 metadata = Base.metadata
 
 

@@ -126,6 +126,25 @@ def capitals_for(field: FieldSpec, clean_value: object) -> str:
         return ""
 
 
+# What to type in a field naming people or a unit of the org chart, when the builder gave
+# no help of their own (en, zh)
+_ORG_HINTS = {
+    FieldType.USER: ("A username, such as li.na", "填写用户名，如 li.na"),
+    FieldType.USERS: (
+        "Usernames separated by commas, such as li.na, wang.fang",
+        "填写用户名，以逗号分隔，如 li.na, wang.fang",
+    ),
+    FieldType.DEPARTMENT: ("A department code, such as finance", "填写部门编码，如 finance"),
+}
+
+
+def _help(field: FieldSpec, locale: Locale) -> str:
+    if field.help is not None:
+        return field.help.get(locale)
+    hint = _ORG_HINTS.get(field.type)
+    return "" if hint is None else hint[1 if locale == "zh" else 0]
+
+
 def field_views(
     form: FormSpec,
     locale: Locale,
@@ -146,7 +165,7 @@ def field_views(
                 type=field.type.value,
                 widget=widget_for(field),
                 label=field.label.get(locale),
-                help=field.help.get(locale) if field.help else "",
+                help=_help(field, locale),
                 placeholder=field.placeholder.get(locale) if field.placeholder else "",
                 required=field.required,
                 value=value,

@@ -7,6 +7,7 @@ conditions through its Context, and these tests pin down exactly that contract.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from flowdesk.engines.process import AssigneeRule
 
@@ -37,6 +38,8 @@ ASSIGNEES: dict[tuple[str, str | None], list[str]] = {
     ("role", "vacant_role"): [],
     ("role", "risk_committee"): ["amy", "ben", "cai", "dan", "eva"],
 }
+# a person's manager, for previous_approver_manager
+MANAGERS: dict[str, str] = {"alice": "bob", "bob": "dave", "carol": "hank", "frank": "fred"}
 
 
 def _number(values: Mapping[str, object], key: str) -> float:
@@ -56,7 +59,33 @@ class FakeContext:
         self.evaluated.append(condition)
         return CONDITIONS[condition](values)
 
-    def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
+    def resolve_assignees(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        *,
+        values: Mapping[str, object] | None = None,
+        previous: str = "",
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> Sequence[str]:
+        found = self._named(rule, starter, values or {}, previous)
+        found = [person for person in found if person not in exclude]
+        if rule.pick is not None:  # the services pick by load or turn; here the first
+            return found[:1]
+        return found
+
+    def _named(
+        self, rule: AssigneeRule, starter: str, values: Mapping[str, object], previous: str
+    ) -> Sequence[str]:
+        if rule.kind == "field_user":  # a user field holds a username, users "a,b"
+            named = values.get(rule.field or "")
+            return [p for p in str(named).split(",") if p] if isinstance(named, str) else []
+        if rule.kind == "field_department_head":
+            named = values.get(rule.field or "")
+            return ASSIGNEES.get(("department_head", str(named)), [])
+        if rule.kind == "previous_approver_manager":
+            manager = MANAGERS.get(previous or starter)
+            return [manager] if manager else []
         if rule.kind == "user":
             assert rule.user is not None
             return [rule.user]

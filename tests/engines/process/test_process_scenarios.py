@@ -200,6 +200,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("policies/*.yaml"),
             *SCENARIOS.glob("control/*.yaml"),
             *SCENARIOS.glob("service/*.yaml"),
+            *SCENARIOS.glob("assignees/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

@@ -19,6 +19,7 @@ from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.serials import PREFIX_PATTERN
 
+from .assignee_fields import check_assignee_fields
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
 
@@ -65,6 +66,7 @@ def parse_app(data: object) -> AppSpec:
         if isinstance(process, ProcessSpec):
             errors.extend(check_editable(form, process))
             errors.extend(check_webhook_fields(form, process))
+            errors.extend(check_assignee_fields(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
     diagram = _parse_diagram(data.get("diagram"), process, errors)
     withdraw = _parse_withdraw(data.get("withdraw"), errors)

@@ -56,6 +56,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "包含不允许的控制字符",
     ),
     "invalid_email": ("Not a valid email address", "邮箱地址格式不正确"),
+    "invalid_username": (
+        "Not a username (lower-case letters, digits, '.', '_' or '-')",
+        "用户名格式不正确（小写字母、数字、“.”、“_”或“-”）",
+    ),
+    "too_many_users": ("At most 100 people", "最多 100 人"),
+    "invalid_department": ("Not a department code", "部门编码格式不正确"),
     "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
     "invalid_choice": ("Not one of the options", "请从选项中选择"),
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),

@@ -52,6 +52,9 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.CHOICE: ("options",),
     FieldType.BOOLEAN: (),
     FieldType.EMAIL: (),
+    FieldType.USER: (),
+    FieldType.USERS: (),
+    FieldType.DEPARTMENT: (),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")

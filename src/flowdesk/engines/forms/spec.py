@@ -25,10 +25,16 @@ class FieldType(StrEnum):
     CHOICE = "choice"
     BOOLEAN = "boolean"
     EMAIL = "email"
+    # people and units of the org chart, by username / department code (issue 8: an
+    # assignee rule can name who a field holds); users holds "li.na,wang.wei"
+    USER = "user"
+    USERS = "users"
+    DEPARTMENT = "department"
 
 
 NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY})
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
+ORG_TYPES = frozenset({FieldType.USER, FieldType.USERS, FieldType.DEPARTMENT})
 
 
 def is_zh(locale: str) -> bool:

@@ -27,7 +27,7 @@ from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
-from .spec import TEXT_TYPES, FieldSpec, FieldType, FormSpec
+from .spec import ORG_TYPES, TEXT_TYPES, FieldSpec, FieldType, FormSpec
 
 Source = Literal["json", "html"]
 
@@ -132,6 +132,8 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
         return _clean_text(field, value)
     if kind is FieldType.EMAIL:
         return _clean_email(field, value)
+    if kind in ORG_TYPES:
+        return _clean_org(field, value)
     if kind is FieldType.INTEGER:
         return _clean_integer(field, value, source)
     if kind in (FieldType.DECIMAL, FieldType.MONEY):
@@ -238,6 +240,43 @@ def _clean_email(field: FieldSpec, value: object) -> object:
     if not _EMAIL.fullmatch(text) or len(text.partition("@")[0]) > 64:
         raise _Invalid("invalid_email")
     return text
+
+
+# the org chart's own patterns (services/org_fields.py keeps the same two)
+_USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+_DEPARTMENT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_PEOPLE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+MAX_FIELD_USERS = 100
+
+
+def _clean_org(field: FieldSpec, value: object) -> object:
+    """A user field's username, a users field's usernames as "a,b" (in the order given,
+    each once; the JSON API may send a list), a department field's code. Whether the
+    person or unit exists is the org chart's word when a step reads it."""
+    if field.type is FieldType.USERS and isinstance(value, list):
+        if not all(isinstance(item, str) for item in value):
+            raise _Invalid("invalid_type", "invalid_type_text")
+        value = ",".join(value)
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = _strip_invisible(value).strip()
+    if not text:
+        return _ABSENT
+    if field.type is FieldType.DEPARTMENT:
+        if not _DEPARTMENT_CODE.fullmatch(text):
+            raise _Invalid("invalid_department")
+        return text
+    names = [name.lower() for name in _PEOPLE_SEPARATORS.split(text) if name]
+    if field.type is FieldType.USER and len(names) != 1:
+        raise _Invalid("invalid_username")
+    if not all(_USERNAME.fullmatch(name) for name in names):
+        raise _Invalid("invalid_username")
+    people = list(dict.fromkeys(names))
+    if len(people) > MAX_FIELD_USERS:
+        raise _Invalid("too_many_users")
+    return ",".join(people)
 
 
 def _number_text(value: str, source: Source) -> str:

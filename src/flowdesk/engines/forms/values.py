@@ -22,6 +22,9 @@ _EXPRESSION_TYPES = {
     FieldType.MONEY: "number",
     FieldType.BOOLEAN: "bool",
     FieldType.DATE: "date",
+    FieldType.USER: "text",
+    FieldType.USERS: "text",
+    FieldType.DEPARTMENT: "text",
 }
 
 

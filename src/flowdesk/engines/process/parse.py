@@ -15,8 +15,10 @@ from typing import cast
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
+from .assignees import parse_pick
 from .control import BOUNDARY_TYPES, CONTROL_TYPES, END_TYPES
 from .control_parse import CONTROL_KEYS, check_control, control_closures, parse_control_fields
+from .once import parse_flag, parse_node_flag
 from .policies import parse_auto, parse_on_empty
 from .soundness import check_soundness
 from .spec import (
@@ -43,7 +45,7 @@ SUPPORTED_LOCALES = ("en", "zh")
 MAX_ID_LENGTH = 100
 _NODE_ID = re.compile(r"[^\W\d][\w.\-]*")
 
-_PROCESS_KEYS = frozenset({"nodes", "flows"})
+_PROCESS_KEYS = frozenset({"nodes", "flows", "once_per_ticket"})
 _NODE_KEYS = frozenset(
     {
         "id",
@@ -59,6 +61,7 @@ _NODE_KEYS = frozenset(
         "on_empty",
         "approve_once",
         "webhook",
+        "once_per_ticket",
     }
     | CONTROL_KEYS
 )
@@ -70,10 +73,13 @@ _FLOW_KEYS = frozenset({"id", "from", "to", "condition", "default"})
 _ASSIGNEE_KEYS: dict[str, dict[str, bool]] = {
     "user": {"user": True},
     "users": {"users": True},
-    "role": {"role": True},
+    "role": {"role": True, "pick": False},
     "department_head": {"department": True},
     "applicant_department_head": {},
     "applicant_manager": {"level": False},
+    "field_department_head": {"field": True},
+    "field_user": {"field": True},
+    "previous_approver_manager": {},
 }
 
 
@@ -121,6 +127,7 @@ def parse_process(data: Mapping[str, object], path: str = "process") -> ProcessS
         problems.add(path, "wrong_type", "A process must be a mapping with nodes and flows")
         raise DefinitionInvalid(problems.errors)
     problems.unknown_keys(data, _PROCESS_KEYS, path)
+    once = parse_flag(data, "once_per_ticket", path, problems.add)
 
     nodes, node_paths, declared = _parse_nodes(data, path, problems)
     flows, flow_paths = _parse_flows(data, path, nodes, declared, problems)
@@ -130,7 +137,7 @@ def parse_process(data: Mapping[str, object], path: str = "process") -> ProcessS
     if problems.errors:
         raise DefinitionInvalid(problems.errors)
 
-    spec = ProcessSpec(nodes=nodes, flows=tuple(flows))
+    spec = ProcessSpec(nodes=nodes, flows=tuple(flows), once_per_ticket=once)
     for node_id, code, message in check_soundness(spec):
         problems.add(node_paths[node_id], code, message)
     if problems.errors:
@@ -229,6 +236,7 @@ def _parse_nodes(
             raw, node_type, node_path, problems.add
         )
         webhook = _parse_service(raw, node_type, node_path, problems)
+        once_per_ticket = parse_node_flag(raw, node_type, node_path, problems.add)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -249,6 +257,7 @@ def _parse_nodes(
             interrupting=interrupting,
             error_code=error_code,
             webhook=webhook,
+            once_per_ticket=once_per_ticket,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -570,6 +579,7 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
             )
         else:
             level = raw_level
+    pick = parse_pick(texts.get("pick"), f"{path}.pick", problems.add)
     if len(problems.errors) > before:
         return None
     return AssigneeRule(
@@ -579,6 +589,8 @@ def _parse_assignee(value: object, path: str, problems: _Problems) -> AssigneeRu
         department=texts.get("department"),
         level=level,
         users=users,
+        field=texts.get("field"),
+        pick=pick,
     )
 
 

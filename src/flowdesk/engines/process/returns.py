@@ -89,6 +89,7 @@ def return_task(
         )
 
     walk = Walk(spec, ctx, state.starter, tasks, joins, activations, effects)
+    walk.values = command.values  # for a rule that reads the form (assignees.py)
     if target is None:
         rest_at_applicant(walk, task.node_id, mode)
         return walk.result(())
@@ -146,6 +147,7 @@ def straight_back(
     branch would be left waiting (else None: the caller re-runs the path, edge case 22).
     Returns the user-task nodes on the route before the returner, which count as passed."""
     spec = walk.spec
+    walk.values = values
     route = _route(spec, walk, values, done)
     if returner not in route:
         return None

@@ -40,6 +40,7 @@ from .commands import (
     TransferTask,
 )
 from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
+from .once import counted
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
 from .state import InstanceState
@@ -56,6 +57,14 @@ def step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
+    if spec.index.once:  # no one approves twice in one ticket: the approvals kept (once.py)
+        return counted(spec, state, command, ctx, _signed)
+    return _signed(spec, state, command, ctx)
+
+
+def _signed(
+    spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
+) -> StepResult:
     if (state is not None and state.signs) or isinstance(command, _SIGNING):
         result = step_with_signs(spec, state, command, ctx, _step)  # 加签 chains (ADR 0020)
         # an approval inside an add-sign chain is final: never 撤回-able (ADR 0020)

@@ -30,7 +30,15 @@ NodeType = Literal[
     "service_task",
 ]
 AssigneeKind = Literal[
-    "user", "users", "role", "department_head", "applicant_department_head", "applicant_manager"
+    "user",
+    "users",
+    "role",
+    "department_head",
+    "applicant_department_head",
+    "applicant_manager",
+    "field_department_head",
+    "field_user",
+    "previous_approver_manager",
 ]
 
 NODE_TYPES: tuple[NodeType, ...] = (
@@ -55,8 +63,14 @@ ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "department_head",
     "applicant_department_head",
     "applicant_manager",
+    "field_department_head",  # the head of the department a form field names (assignees.py)
+    "field_user",  # the person or people a user / users form field names
+    "previous_approver_manager",  # the manager of whoever approved the step before
 )
 MAX_MANAGER_LEVEL = 5
+# how a role rule picks one of the role's people (assignees.py): None takes them all
+PickRule = Literal["round_robin", "least_loaded"]
+PICK_RULES: tuple[PickRule, ...] = ("round_robin", "least_loaded")
 
 ApprovalMode = Literal["single", "all", "any", "sequential", "vote"]
 APPROVAL_MODES: tuple[ApprovalMode, ...] = ("single", "all", "any", "sequential", "vote")
@@ -134,6 +148,8 @@ class AssigneeRule:
     department: str | None = None
     level: int = 1
     users: tuple[str, ...] = ()
+    field: str | None = None  # the form field of field_department_head and field_user
+    pick: PickRule | None = None  # a role rule's one person, picked (assignees.py)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"kind": self.kind}
@@ -147,6 +163,10 @@ class AssigneeRule:
             data["department"] = self.department
         if self.kind == "applicant_manager" and self.level != 1:
             data["level"] = self.level
+        if self.field is not None:
+            data["field"] = self.field
+        if self.pick is not None:
+            data["pick"] = self.pick
         return data
 
 
@@ -215,6 +235,9 @@ class Node:
     interrupting: bool = True
     error_code: str = ""
     webhook: Webhook | None = None  # service tasks only: what they call (webhook.py)
+    # no one approves twice in one ticket (issue 8, once.py): whoever approved an earlier
+    # step is not assigned here; also set for every user task by the process's own flag
+    once_per_ticket: bool = False
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -252,6 +275,8 @@ class Node:
             data["error_code"] = self.error_code
         if self.webhook is not None:
             data["webhook"] = self.webhook.to_dict()
+        if self.once_per_ticket:
+            data["once_per_ticket"] = True
         return data
 
 
@@ -305,6 +330,8 @@ class SpecIndex:
     join_sizes: Mapping[str, int]
     branches: Mapping[str, Branches]
     control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
+    # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
+    once: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -318,6 +345,8 @@ class ProcessSpec:
 
     nodes: Mapping[str, Node] = field(hash=False)
     flows: tuple[Flow, ...]
+    # no one approves twice in one ticket, at every user task (once.py)
+    once_per_ticket: bool = False
     index: SpecIndex = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -351,6 +380,11 @@ class ProcessSpec:
             join_sizes=join_sizes,
             branches=branches,
             control=control_index(self.nodes, outgoing, incoming),
+            once=frozenset(
+                node_id
+                for node_id, node in self.nodes.items()
+                if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
+            ),
         )
         object.__setattr__(self, "index", index)
 
@@ -393,7 +427,10 @@ class ProcessSpec:
 
     def to_dict(self) -> dict[str, object]:
         """The plain-dict (YAML) form; `parse_process(spec.to_dict()) == spec`."""
-        return {
+        data: dict[str, object] = {
             "nodes": [node.to_dict() for node in self.nodes.values()],
             "flows": [flow.to_dict() for flow in self.flows],
         }
+        if self.once_per_ticket:
+            data["once_per_ticket"] = True
+        return data

@@ -123,6 +123,24 @@ class AddSign(NamedTuple):
     comment: str = ""
 
 
+class ApprovalLog(NamedTuple):
+    """The approvals that count in a ticket where no one approves twice (once.py):
+    (node, person) pairs in order, and those a 退回 set aside (`held`)."""
+
+    counted: tuple[tuple[str, str], ...] = ()
+    held: tuple[tuple[str, str], ...] = ()
+
+    def people(self) -> frozenset[str]:
+        return frozenset(person for _, person in self.counted)
+
+    def elsewhere(self, person: str, node_id: str) -> str | None:
+        """The first node other than `node_id` whose approval by `person` counts."""
+        for node, who in self.counted:
+            if who == person and node != node_id:
+                return node
+        return None
+
+
 class InstanceState(NamedTuple):
     """Where a running instance's tokens rest; never mutated, `step` returns a new one.
 
@@ -149,6 +167,8 @@ class InstanceState(NamedTuple):
     decisions: Mapping[str, Decision] = EMPTY
     # 加签 chains by parent task id (ADR 0020); an optional key of the document
     signs: Mapping[str, AddSign] = EMPTY
+    # the approvals that count, where no one approves twice (once.py); None: not kept
+    approvals: ApprovalLog | None = None
 
 
 def open_tasks(state: InstanceState | None) -> tuple[OpenTask, ...]:
@@ -194,7 +214,27 @@ def dump_state(state: InstanceState) -> StateDocument:
         }
     if state.signs:
         data["signs"] = {key: _dump_sign(sign) for key, sign in state.signs.items()}
+    if state.approvals is not None:
+        data["once"] = [
+            [list(pair) for pair in state.approvals.counted],
+            [list(pair) for pair in state.approvals.held],
+        ]
     return data
+
+
+def _load_approvals(raw: object) -> ApprovalLog | None:
+    """The approvals that count (once.py); a document without the key keeps none."""
+    if raw is None:
+        return None
+    if type(raw) is not list or len(raw) != 2 or any(type(part) is not list for part in raw):
+        raise ValueError("bad approvals")
+    counted, held = ([_names(pair) for pair in part] for part in raw)
+    if any(len(pair) != 2 for pair in (*counted, *held)):
+        raise ValueError("bad approvals")
+    return ApprovalLog(
+        cast("tuple[tuple[str, str], ...]", tuple(counted)),
+        cast("tuple[tuple[str, str], ...]", tuple(held)),
+    )
 
 
 def _dump_sign(sign: AddSign) -> list[object]:
@@ -428,6 +468,7 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         raw_decided = cast("Mapping[str, list[object]]", data.get("decided") or {})
         decisions = {actor: _load_decision(actor, entry) for actor, entry in raw_decided.items()}
         signs = _load_signs(data.get("signs"))
+        approvals = _load_approvals(data.get("once"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
     return InstanceState(
@@ -440,4 +481,5 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         None if acted is None else acted == 1,
         decisions,
         signs=signs,
+        approvals=approvals,
     )

@@ -5,10 +5,13 @@ new state (runtime.py completes tasks, returns.py sends tickets back)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Literal, NamedTuple, Protocol
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
+from . import once
+from .assignees import STEP_KINDS
 from .cc import copies
 from .control import CONTROL_TYPES
 from .control_walk import Pending, move, scope_ended, settle
@@ -35,8 +38,21 @@ class Context(Protocol):
         """Whether branch `condition` holds for the ticket's form `values`."""
         ...
 
-    def resolve_assignees(self, rule: AssigneeRule, starter: str) -> Sequence[str]:
-        """The usernames `rule` designates for an instance started by `starter`."""
+    def resolve_assignees(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        *,
+        values: Mapping[str, object] | None = None,
+        previous: str = "",
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> Sequence[str]:
+        """The people `rule` designates for an instance started by `starter`.
+
+        The keywords are passed only where the rule or the step needs them (assignees.py,
+        once.py): the ticket's form `values`, the `previous` approver (whose approval led
+        here; "" at the first step after the applicant) and the people to leave out
+        before a pick (`exclude`: they already approved, no one approves twice)."""
         ...
 
     def new_id(self) -> str:
@@ -94,6 +110,16 @@ def decided(
     )
 
 
+def _only_earlier_approvers(spec: ProcessSpec, node: Node) -> StepFailed:
+    return StepFailed(
+        spec,
+        node.id,
+        "only_earlier_approvers",
+        f"Everyone '{node.id}' names already approved an earlier step of this ticket, and "
+        "no one approves twice in one ticket",
+    )
+
+
 def _no_assignee(spec: ProcessSpec, node: Node) -> StepFailed:
     kind = node.assignee.kind if node.assignee is not None else "none"
     return StepFailed(
@@ -113,9 +139,11 @@ class Walk:
         "ended",
         "joins",
         "pending",
+        "picked",
         "spec",
         "starter",
         "tasks",
+        "values",
     )
 
     def __init__(
@@ -138,6 +166,47 @@ class Walk:
         self.approver = ""  # whose approval moves the tokens of this step (approve_once)
         self.pending: Pending | None = None  # OR-joins, scopes, sweeps to settle (ADR 0022)
         self.ended = ""  # "approved"/"rejected": a terminate or uncaught error end ended it
+        self.values: Mapping[str, object] = {}  # the form's values, for rules that read them
+        # a role's pick made at a node in this step, asked again (its skip check, then its
+        # activation) without taking a second round-robin turn
+        self.picked: dict[tuple[str, AssigneeRule], tuple[str, ...]] | None = None
+
+    def resolve(self, node: Node, rule: AssigneeRule) -> tuple[str, ...]:
+        """Who `rule` names at `node`, each once: the step's values and previous approver
+        passed to the rules that read them (assignees.py), and, where no one approves
+        twice, the people whose approvals count left out (once.py)."""
+        if rule.pick is not None:
+            key = (node.id, rule)
+            if self.picked is None:
+                self.picked = {}
+            elif key in self.picked:
+                return self.picked[key]
+            self.picked[key] = found = self._resolve(node, rule)
+            return found
+        return self._resolve(node, rule)
+
+    def _resolve(self, node: Node, rule: AssigneeRule) -> tuple[str, ...]:
+        exclude = once.approved(self.ctx) if node.id in self.spec.index.once else once.NOBODY
+        if exclude or rule.kind in STEP_KINDS:
+            found = self.ctx.resolve_assignees(
+                rule, self.starter, values=self.values, previous=self.approver, exclude=exclude
+            )
+            if exclude:
+                return tuple(p for p in dict.fromkeys(found) if p not in exclude)
+        else:
+            found = self.ctx.resolve_assignees(rule, self.starter)
+        return tuple(dict.fromkeys(found))
+
+    def _nobody(self, node: Node) -> StepFailed:
+        """The error of a step nobody can be assigned to, saying why."""
+        rule = node.assignee
+        if rule is not None and once.approved(self.ctx) and node.id in self.spec.index.once:
+            everyone = self.ctx.resolve_assignees(
+                rule, self.starter, values=self.values, previous=self.approver
+            )
+            if everyone:
+                return _only_earlier_approvers(self.spec, node)
+        return _no_assignee(self.spec, node)
 
     def open_task(self, node_id: str, assignees: tuple[str, ...], activation_id: str) -> str:
         """Opens a task of activation `activation_id` ("": a new one keyed by the task's id)."""
@@ -154,12 +223,11 @@ class Walk:
         node_id = node.id
         rule = node.assignee
         assert rule is not None  # parse_process guarantees it
-        assignees = tuple(dict.fromkeys(self.ctx.resolve_assignees(rule, self.starter)))
+        assignees = self.resolve(node, rule)
         if not assignees and node.on_empty is not None and node.on_empty.fallback is not None:
-            fallback = self.ctx.resolve_assignees(node.on_empty.fallback, self.starter)
-            assignees = tuple(dict.fromkeys(fallback))
+            assignees = self.resolve(node, node.on_empty.fallback)
         if not assignees:
-            raise _no_assignee(spec, node)
+            raise self._nobody(node)
         approval = node.approval
         mode = approval.mode
         if mode == "single":
@@ -202,14 +270,14 @@ class Walk:
             reason: SkipReason = "auto_approved" if auto.action == "approve" else "auto_skipped"
             return NodeSkipped(node.id, reason, auto.when)
         if node.approve_once and self.approver and node.assignee is not None:
-            found = tuple(dict.fromkeys(self.ctx.resolve_assignees(node.assignee, self.starter)))
+            found = self.resolve(node, node.assignee)
             if found == (self.approver,):  # the same person, just now: once is enough
                 return NodeSkipped(node.id, "same_approver")
         policy = node.on_empty
         rule = node.assignee
         if policy is None or policy.fallback is not None or rule is None:
             return None  # no skip policy: activate() assigns, or falls back, or fails
-        if not self.ctx.resolve_assignees(rule, self.starter):
+        if not self.resolve(node, rule):
             return NodeSkipped(node.id, "no_assignee")
         return None
 
@@ -225,6 +293,7 @@ class Walk:
         joins = self.joins
         effects = self.effects
         ctx = self.ctx
+        self.values = values
         queue = list(flows)
         for flow in queue:  # the loop also visits flows appended while it runs
             node = nodes[flow.target]
@@ -232,7 +301,12 @@ class Walk:
             node_id = node.id
             if node_type == "user_task":
                 rule = node.assignee
-                if node.auto is not None or node.on_empty is not None or node.approve_once:
+                if (
+                    node.auto is not None
+                    or node.on_empty is not None
+                    or node.approve_once
+                    or node_id in index.once
+                ):
                     skipped = self._decides_itself(node, values)
                     if skipped is not None:
                         effects.append(skipped)
@@ -240,7 +314,7 @@ class Walk:
                         continue
                     self.activate(node)
                     continue
-                if node.approval.mode != "single" or rule is None:
+                if node.approval.mode != "single" or rule is None or rule.kind in STEP_KINDS:
                     self.activate(node)
                     continue
                 # the common case, a single approver's node, inlined (the engine's hot path)
@@ -280,7 +354,7 @@ class Walk:
                 effects.append(NodePassed(node_id, node_type))
                 queue.extend(index.outgoing[node_id])
             elif node_type == "cc":  # 抄送: copies sent, the token goes straight on
-                effects.append(copies(ctx, node, self.starter))
+                effects.append(copies(ctx, node, self.starter, values, self.approver))
                 queue.extend(index.outgoing[node_id])
             elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)

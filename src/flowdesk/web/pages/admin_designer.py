@@ -18,10 +18,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from flowdesk.engines.forms import FieldType
 from flowdesk.engines.process.spec import (
     APPROVAL_MODES,
     ASSIGNEE_KINDS,
     MAX_MANAGER_LEVEL,
+    PICK_RULES,
     RESUBMIT_SETTINGS,
 )
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
@@ -32,6 +34,9 @@ from flowdesk.web.render import SECURITY_HEADERS, render, request_locale
 from flowdesk.web.session import CSRF_HEADER, CsrfRefused, Ctx, CurrentSession, csrf_ok
 
 router = APIRouter(prefix="/admin/apps")
+
+PEOPLE = frozenset({FieldType.USER, FieldType.USERS})
+UNITS = frozenset({FieldType.DEPARTMENT})
 
 XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 # bpmn[Task_Review].conditionExpression -> Task_Review
@@ -44,6 +49,9 @@ def designer(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> R
     app = apps.current(ctx, key)
     locale = request_locale(request)
     fields = [(f.key, f.label.get(locale)) for f in app.spec.form.fields]
+    # the fields an assignee rule can read (issue 8): people, and departments
+    people = [(f.key, f.label.get(locale)) for f in app.spec.form.fields if f.type in PEOPLE]
+    units = [(f.key, f.label.get(locale)) for f in app.spec.form.fields if f.type in UNITS]
     return render(
         request,
         "admin_designer.html",
@@ -52,6 +60,9 @@ def designer(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> R
             "version": app.version,
             "fields": fields,
             "assignee_kinds": ASSIGNEE_KINDS,
+            "people_fields": people,
+            "department_fields": units,
+            "pick_rules": PICK_RULES,
             "approval_modes": APPROVAL_MODES,
             "max_level": MAX_MANAGER_LEVEL,
             "resubmit_settings": RESUBMIT_SETTINGS,

@@ -117,6 +117,8 @@ class ActionError:
 # Refusals shown above the page (the task closed meanwhile, the ticket busy); the others
 # beside the form that was sent.
 PAGE_ERRORS = frozenset({"task_not_open", "instance_finished", "ticket_busy"})
+# 403s an approver is shown on the ticket page, with why (the others: the error page)
+PAGE_FORBIDDEN = frozenset({"approved_before"})
 
 
 def task_action(
@@ -429,8 +431,8 @@ def _act(
             source="html",
             locale=locale,
         )
-    except (Conflict, ValidationFailed) as exc:
-        if not ticket_id:
+    except (Conflict, ValidationFailed, Forbidden) as exc:
+        if not ticket_id or (isinstance(exc, Forbidden) and exc.code not in PAGE_FORBIDDEN):
             raise
         # A bad comment names the field error (too_long, invalid_characters), whose message
         # the service gave in the request's language; it is shown next to the comment box.

@@ -239,6 +239,8 @@ class _Reader:
         pid = process.get("id") or "process"
         self._vendor_warnings(process, f"bpmn[{pid}]", set())
         nodes, node_ids, flows, flow_ids = self._contents(process, pid)
+        # process-wide settings (once_per_ticket); parse_process refuses any other
+        settings = self._flowdesk_settings(process, f"bpmn[{pid}]")
         self._message_flows(set(node_ids))
         if self.errors:
             raise DefinitionInvalid(self.errors)
@@ -248,7 +250,7 @@ class _Reader:
         edges = {spec_ids[key]: points for key, points in drawn.edges.items() if key in spec_ids}
         diagram = Diagram(drawn.shapes, edges).restricted(node_ids, list(spec_ids.values()))
         return BpmnImport(
-            process={"nodes": nodes, "flows": flows},
+            process={"nodes": nodes, "flows": flows, **settings},
             warnings=tuple(self.warnings),
             diagram=diagram,
             process_id=pid,

@@ -70,6 +70,8 @@ def write_bpmn(
     if name:
         process.set("name", name.get("zh") or name.get("en") or process_id)
     process.set("isExecutable", "true")
+    if spec.once_per_ticket:  # no one approves twice, process-wide (once.py)
+        _option(ET.SubElement(process, q(MODEL, "extensionElements")), "once_per_ticket", True)
     defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
     scopes = {"": process}  # a sub-process's nodes and flows are written inside it
     errors = events.error_ids(spec, ids.fresh)

@@ -9,7 +9,7 @@
   var data = root.dataset;
   var FLOWDESK_EXPRESSION = "https://flowdesk.dev/schema/expression";
   // node settings the panel writes that the writer can only spell as flowdesk:option
-  var PANEL_OPTIONS = { assignee: true, approval: true, resubmit: true };
+  var PANEL_OPTIONS = { assignee: true, approval: true, resubmit: true, once_per_ticket: true };
   var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
   var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
@@ -162,6 +162,11 @@
       $("panel-role").value = (assignee && assignee.role) || "";
       $("panel-department").value = (assignee && assignee.department) || "";
       $("panel-level").value = assignee && assignee.level ? String(assignee.level) : "";
+      $("panel-pick").value = (assignee && assignee.pick) || "";
+      if (assignee && assignee.field) {
+        $(assignee.kind === "field_department_head" ? "panel-department-field" : "panel-people-field").value = assignee.field;
+      }
+      $("panel-once").checked = optionValue(bo, "once_per_ticket") === true;
       var approval = firstOf(bo, "flowdesk:Approval");
       $("panel-mode").value = (approval && approval.mode) || "single";
       var percent = approval && approval.pass_percent;
@@ -213,7 +218,12 @@
       if (kind) {
         var attrs = { kind: kind };
         if (kind === "user") { attrs.user = $("panel-user").value.trim(); }
-        if (kind === "role") { attrs.role = $("panel-role").value.trim(); }
+        if (kind === "role") {
+          attrs.role = $("panel-role").value.trim();
+          if ($("panel-pick").value) { attrs.pick = $("panel-pick").value; }
+        }
+        if (kind === "field_user") { attrs.field = $("panel-people-field").value; }
+        if (kind === "field_department_head") { attrs.field = $("panel-department-field").value; }
         if (kind === "department_head") { attrs.department = $("panel-department").value.trim(); }
         if (kind === "applicant_manager") {
           var level = wholeNumber($("panel-level").value);
@@ -232,6 +242,9 @@
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
         if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
       });
+      if ($("panel-once").checked) {
+        values.push(create("flowdesk:Option", { key: "once_per_ticket", body: "true" }));
+      }
       var resubmit = $("panel-resubmit").value;
       if (resubmit !== "rerun") {
         values.push(create("flowdesk:Option", { key: "resubmit", body: JSON.stringify(resubmit) }));
