@@ -6,7 +6,7 @@
 # bench runs flowdesk from the project venv (.venv) and SpiffWorkflow as a
 # subprocess from this venv, so the LGPL peer never becomes a project dependency.
 #
-# It also installs Debian's `wrk` (the HTTP load generator bench/http.py drives) when
+# It also installs Debian's `wrk` (the HTTP load generator bench/http_load.py drives) when
 # it is missing.
 #
 # Usage (from the repository root):  bash bench/setup.sh [--profiler]

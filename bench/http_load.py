@@ -24,45 +24,40 @@ alternately, A B A B …, printing the ratio B/A pair by pair: the way to compar
 on a noisy, shared machine.
 
 Usage (from the repository root; `bash bench/setup.sh` installs wrk):
-  .venv/bin/python bench/http.py [--db sqlite,pg] [--workers 2] [--tickets 6000]
+  .venv/bin/python bench/http_load.py [--db sqlite,pg] [--workers 2] [--tickets 6000]
       [--rounds 3] [--duration 5] [--connections 32] [--pg-url URL] [--ab SRC] [--json FILE]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from flowdesk.engines.access import Actor
+from flowdesk.services import auth, demo, tickets
+from flowdesk.services.bootstrap import build_context, migrate_database
+from flowdesk.services.context import ServiceContext, fast_hasher
 
 HERE = Path(__file__).resolve().parent
-# This file is named http.py: keep its folder off sys.path, or `import http` anywhere
-# (urllib, uvicorn, …) would import this script instead of the standard library.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from collections.abc import Iterator, Sequence  # noqa: E402
-from contextlib import contextmanager, suppress  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
-
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from flowdesk.engines.access import Actor  # noqa: E402
-from flowdesk.services import auth, demo, tickets  # noqa: E402
-from flowdesk.services.bootstrap import build_context, migrate_database  # noqa: E402
-from flowdesk.services.context import ServiceContext, fast_hasher  # noqa: E402
-
 ROOT = HERE.parent
 FLOWDESK = ROOT / ".venv" / "bin" / "flowdesk"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/flowdesk_http_bench"
