@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from flowdesk import __version__
@@ -20,6 +20,7 @@ from flowdesk.api.deps import (
     operation_id,
     request_locale,
 )
+from flowdesk.api.query_models import query_model, query_parameters
 from flowdesk.api.schemas import (
     AppDetailOut,
     AppOut,
@@ -221,12 +222,17 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
     return answer(filed, status_code=201)
 
 
-@router.get("/tickets", response_model=TicketPage, tags=["tickets"])
+@router.get(
+    "/tickets",
+    response_model=TicketPage,
+    tags=["tickets"],
+    openapi_extra=query_parameters(TicketListParams),
+)
 def list_tickets(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    params: Annotated[TicketListParams, Query()],
+    params: Annotated[TicketListParams, Depends(query_model(TicketListParams))],
 ) -> Response:
     """Tickets the caller may see: those they filed or work on (`scope=visible`; for
     administrators and auditors, every ticket), only those they filed (`scope=mine`,
@@ -308,12 +314,17 @@ def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) 
     return answer(_ticket(ctx, actor, ticket_id, request_locale(request)))
 
 
-@router.get("/tasks", response_model=TaskPage, tags=["tasks"])
+@router.get(
+    "/tasks",
+    response_model=TaskPage,
+    tags=["tasks"],
+    openapi_extra=query_parameters(TaskListParams),
+)
 def list_tasks(
     request: Request,
     actor: CurrentActor,
     ctx: Ctx,
-    params: Annotated[TaskListParams, Query()],
+    params: Annotated[TaskListParams, Depends(query_model(TaskListParams))],
 ) -> Response:
     """My open tasks (`state=open`, 待办, newest first) or the tasks I approved or
     rejected (`state=done`, 已办, the latest decision first), with my decision

@@ -33,12 +33,11 @@ def app_by_key(conn: Connection, key: str) -> Row[Any] | None:
     return conn.execute(_APP_BY_KEY, {"key": key}).first()
 
 
+_PUBLISHED_APPS = select(apps).where(apps.c.current_version_id.is_not(None)).order_by(apps.c.key)
+
+
 def list_apps(conn: Connection) -> list[Row[Any]]:
-    return list(
-        conn.execute(
-            select(apps).where(apps.c.current_version_id.is_not(None)).order_by(apps.c.key)
-        )
-    )
+    return list(conn.execute(_PUBLISHED_APPS))
 
 
 def insert_app(

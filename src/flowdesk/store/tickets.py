@@ -344,14 +344,15 @@ def open_tasks_for_user(
     return list(conn.execute(query))
 
 
+_COUNT_OPEN_TASKS = (
+    select(func.count())
+    .select_from(assignees)
+    .where(assignees.c.user_id == bindparam("user_id"), assignees.c.is_open.is_(True))
+)
+
+
 def count_open_tasks(conn: Connection, user_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(assignees)
-            .where(assignees.c.user_id == user_id, assignees.c.is_open.is_(True))
-        ).scalar_one()
-    )
+    return int(conn.execute(_COUNT_OPEN_TASKS, {"user_id": user_id}).scalar_one())
 
 
 def list_tickets(
