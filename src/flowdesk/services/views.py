@@ -449,7 +449,9 @@ def task_list(
         )
     key, flip = (_DONE_TASK_ORDER if done else _OPEN_TASK_ORDER)[query.sort]
     order = _order(key, query, flip)
-    with ctx.db.read() as conn:
+    # One statement reads what changes (the rows); names resolved and published versions
+    # do not need its snapshot, so no BEGIN/COMMIT (two round trips on PostgreSQL).
+    with ctx.db.read(snapshot=False) as conn:
         found = replace(_resolve(conn, actor, query), assignee_id=None)
         rows = lists_store.task_rows(
             conn, found, user_id=actor.user_id, done=done, order=order, limit=query.limit + 1
