@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import clean_comment
@@ -182,7 +182,7 @@ def add_comment(
     return Commented(ticket_id, note_id, now, text, notified)
 
 
-def _readable_ticket(conn: Connection, actor: Actor, ticket_id: str) -> Row[Any]:
+def _readable_ticket(conn: Connection, actor: Actor, ticket_id: str) -> Any:
     row = tickets_store.ticket_by_id(conn, ticket_id)
     facts = None
     if row is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
+from flowdesk.store.driver_select import DriverSelect
 from flowdesk.store.sql import Sql
 from flowdesk.store.tables import App, AppVersion, User, table_of
 
@@ -33,11 +34,13 @@ def app_by_key(conn: Connection, key: str) -> Row[Any] | None:
     return conn.execute(_APP_BY_KEY, {"key": key}).first()
 
 
-_PUBLISHED_APPS = select(apps).where(apps.c.current_version_id.is_not(None)).order_by(apps.c.key)
+_PUBLISHED_APPS = DriverSelect(
+    select(apps).where(apps.c.current_version_id.is_not(None)).order_by(apps.c.key)
+)
 
 
-def list_apps(conn: Connection) -> list[Row[Any]]:
-    return list(conn.execute(_PUBLISHED_APPS))
+def list_apps(conn: Connection) -> list[Any]:
+    return _PUBLISHED_APPS.rows(conn)
 
 
 def insert_app(

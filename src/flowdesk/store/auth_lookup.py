@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
+from flowdesk.store.driver_select import DriverSelect
 from flowdesk.store.tables import ApiToken, OrgGeneration, User, WebSession, table_of
 
 _tokens = table_of(ApiToken)
@@ -34,7 +35,7 @@ _HOLDER_COLUMNS = [
         "locale",
     )
 ]
-_TOKEN_HOLDER: Select[Any] = (
+_TOKEN_HOLDER = DriverSelect(
     select(
         _tokens.c.revoked_at,
         _tokens.c.expires_at.label("secret_expires_at"),
@@ -45,7 +46,7 @@ _TOKEN_HOLDER: Select[Any] = (
     .join(_generation, _generation.c.id == 1)
     .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
-_SESSION_HOLDER: Select[Any] = (
+_SESSION_HOLDER = DriverSelect(
     select(
         _sessions.c.csrf_token,
         _sessions.c.expires_at.label("secret_expires_at"),
@@ -58,11 +59,11 @@ _SESSION_HOLDER: Select[Any] = (
 )
 
 
-def token_holder(conn: Connection, token_hash: str) -> Row[Any] | None:
+def token_holder(conn: Connection, token_hash: str) -> Any | None:
     """The token's revoked_at and secret_expires_at, its user's Actor columns, the generation."""
-    return conn.execute(_TOKEN_HOLDER, {"token_hash": token_hash}).first()
+    return _TOKEN_HOLDER.first(conn, {"token_hash": token_hash})
 
 
-def session_holder(conn: Connection, id_hash: str) -> Row[Any] | None:
+def session_holder(conn: Connection, id_hash: str) -> Any | None:
     """The session's csrf_token and secret_expires_at, its user's Actor columns, the generation."""
-    return conn.execute(_SESSION_HOLDER, {"id_hash": id_hash}).first()
+    return _SESSION_HOLDER.first(conn, {"id_hash": id_hash})

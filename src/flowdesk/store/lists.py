@@ -23,11 +23,13 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
 )
 
 from flowdesk.kernel.search_terms import QueryTerm
+from flowdesk.store.driver_select import DriverSelect
 from flowdesk.store.sql import Sql
 from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketTerm, table_of
 
@@ -280,14 +282,14 @@ def _ticket_statement(shape: _Shape, visible: bool) -> Select[Any]:
 
 def task_rows(
     conn: Connection, f: ListFilter, *, user_id: str, done: bool, order: Order, limit: int
-) -> list[Row[Any]]:
+) -> list[Any]:
     """The user's open tasks, or (done) the tasks the user decided, with their ticket.
 
     Open tasks are read from the user's range of task_assignees, in task id order: the
     newest (or oldest) first page stops after its rows instead of sorting them all."""
     params = _params(f, order, limit)
     params["user_id"] = user_id
-    return list(conn.execute(_task_statement(_shape(f, order), done), params))
+    return _task_statement(_shape(f, order), done).rows(conn, params)
 
 
 # 已办: what the user did to a task (a return, a resubmission and a 转交 too); a task the engine
@@ -296,7 +298,7 @@ DONE_STATES = ("approved", "rejected", "returned", "resubmitted", "transferred")
 
 
 @lru_cache(maxsize=_SHAPES_KEPT)
-def _task_statement(shape: _Shape, done: bool) -> Select[Any]:
+def _task_statement(shape: _Shape, done: bool) -> DriverSelect:
     columns = (
         tasks,
         tickets.c.serial,
@@ -315,7 +317,10 @@ def _task_statement(shape: _Shape, done: bool) -> Select[Any]:
         query = (
             select(*columns)
             .join(tickets, tickets.c.id == tasks.c.ticket_id)
-            .where(tasks.c.completed_by == user_id, tasks.c.state.in_(DONE_STATES))
+            .where(
+                tasks.c.completed_by == user_id,
+                tasks.c.state.in_([literal(s) for s in DONE_STATES]),
+            )
         )
     else:
         row_id = assignees.c.task_id  # the index's order, so the planner walks it
@@ -335,7 +340,7 @@ def _task_statement(shape: _Shape, done: bool) -> Select[Any]:
         value = tasks.c.completed_at
     else:
         value = row_id
-    return _ordered(query, value, row_id, shape)
+    return DriverSelect(_ordered(query, value, row_id, shape))
 
 
 def open_tasks_of(conn: Connection, ticket_ids: list[str]) -> list[Row[Any]]:

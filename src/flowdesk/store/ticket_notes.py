@@ -17,6 +17,7 @@ from sqlalchemy import Connection, String, bindparam, literal, null, select, typ
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from flowdesk.store.driver_select import DriverSelect
 from flowdesk.store.sql import is_postgres
 from flowdesk.store.tables import (
     JsonDoc,
@@ -109,7 +110,9 @@ _note_rows = select(
     notes.c.data,
     notes.c.id,
 ).where(notes.c.ticket_id == bindparam("ticket_id"))
-_TIMELINE = union_all(_step_rows, _note_rows).order_by("source", "seq", "at", "note_id")
+_TIMELINE = DriverSelect(
+    union_all(_step_rows, _note_rows).order_by("source", "seq", "at", "note_id")
+)
 
 
 def timeline_with_notes(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
@@ -118,7 +121,7 @@ def timeline_with_notes(conn: Connection, ticket_id: str) -> list[TimelineEvent]
     a note at the same instant as a step comes after the step's events."""
     from_steps: list[TimelineEvent] = []
     from_notes: list[TimelineEvent] = []
-    for row in conn.execute(_TIMELINE, {"ticket_id": ticket_id}):
+    for row in _TIMELINE.rows(conn, {"ticket_id": ticket_id}):
         if row.source == 0:
             from_steps.extend(
                 TimelineEvent(

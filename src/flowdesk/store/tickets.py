@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
 
+from flowdesk.store.driver_select import DriverSelect
 from flowdesk.store.sql import Sql, document, read_document, when
 from flowdesk.store.tables import Task, TaskAssignee, Ticket, TicketCopy, TicketStep, table_of
 
@@ -132,7 +133,7 @@ def delete_terms(conn: Connection, ticket_id: str, terms: Iterable[str]) -> None
 
 # The reads of every ticket page, built once with bound parameters (store/auth_lookup.py
 # says why).
-_TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_TICKET_BY_ID = DriverSelect(select(tickets).where(tickets.c.id == bindparam("ticket_id")))
 _TICKET_OF_TASK = (
     select(tickets)
     .join(tasks, tasks.c.ticket_id == tickets.c.id)
@@ -148,7 +149,7 @@ _TASKS_OF_TICKET = (
     .where(tasks.c.ticket_id == bindparam("ticket_id"))
     .order_by(tasks.c.created_at, tasks.c.id)
 )
-_TASKS_WITH_ASSIGNEES = (
+_TASKS_WITH_ASSIGNEES = DriverSelect(
     select(tasks, assignees.c.user_id.label("assignee_id"))
     .outerjoin(assignees, assignees.c.task_id == tasks.c.id)
     .where(tasks.c.ticket_id == bindparam("ticket_id"))
@@ -156,8 +157,8 @@ _TASKS_WITH_ASSIGNEES = (
 )
 
 
-def ticket_by_id(conn: Connection, ticket_id: str) -> Row[Any] | None:
-    return conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first()
+def ticket_by_id(conn: Connection, ticket_id: str) -> Any | None:
+    return _TICKET_BY_ID.first(conn, {"ticket_id": ticket_id})
 
 
 def ticket_of_task(conn: Connection, task_id: str) -> Row[Any] | None:
@@ -286,11 +287,11 @@ def assignees_of(conn: Connection, task_ids: Iterable[str]) -> dict[str, list[st
 
 def tasks_with_assignees(
     conn: Connection, ticket_id: str
-) -> tuple[list[Row[Any]], dict[str, list[str]]]:
+) -> tuple[list[Any], dict[str, list[str]]]:
     """The ticket's tasks in order and each one's assignees, in one statement (the
     ticket page used two, and a third for who may read it)."""
-    rows = conn.execute(_TASKS_WITH_ASSIGNEES, {"ticket_id": ticket_id})
-    ordered: list[Row[Any]] = []
+    rows = _TASKS_WITH_ASSIGNEES.rows(conn, {"ticket_id": ticket_id})
+    ordered: list[Any] = []
     assigned: dict[str, list[str]] = {}
     for row in rows:
         users = assigned.get(row.id)
@@ -344,15 +345,15 @@ def open_tasks_for_user(
     return list(conn.execute(query))
 
 
-_COUNT_OPEN_TASKS = (
-    select(func.count())
+_COUNT_OPEN_TASKS = DriverSelect(
+    select(func.count().label("open_tasks"))
     .select_from(assignees)
     .where(assignees.c.user_id == bindparam("user_id"), assignees.c.is_open.is_(True))
 )
 
 
 def count_open_tasks(conn: Connection, user_id: str) -> int:
-    return int(conn.execute(_COUNT_OPEN_TASKS, {"user_id": user_id}).scalar_one())
+    return int(_COUNT_OPEN_TASKS.rows(conn, {"user_id": user_id})[0].open_tasks)
 
 
 def list_tickets(
