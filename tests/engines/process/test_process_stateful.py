@@ -34,6 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from process_fakes import CONDITIONS
 
 from flowdesk.engines.apps import bundled_template_names, load_bundled_template
+from flowdesk.engines.apps.applicant import Applicant
 from flowdesk.engines.apps.conditions import ConditionEvaluator
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.process import (
@@ -204,6 +205,24 @@ class _TableConditions:
         return CONDITIONS[condition](values)
 
 
+class _TemplateConditions:
+    """A template's own conditions, on the drawn applicant's attributes (applicant.py)."""
+
+    def __init__(self, evaluator: ConditionEvaluator, applicant: Applicant) -> None:
+        self._evaluator = evaluator
+        self._applicant = applicant
+
+    def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
+        return self._evaluator.evaluate(condition, values, self._applicant)
+
+
+APPLICANTS = st.builds(
+    Applicant,
+    st.sampled_from([None, "P3", "P5", "M2", "M3", "M4"]),
+    st.sampled_from([None, "legal", "finance", "branch-bj"]),
+)
+
+
 class MachineContext:
     """A Context like the services': made-up people for every rule kind, less the
     applicant (maker-checker) and `exclude`; a pick takes the first; ids t1, t2, …"""
@@ -291,7 +310,7 @@ class Case:
         self,
         name: str,
         spec: ProcessSpec,
-        conditions: Callable[[], Any],
+        conditions: Callable[[Applicant], Any],
         values: st.SearchStrategy[dict[str, object]],
     ) -> None:
         self.name = name
@@ -305,7 +324,7 @@ class Case:
 
 def _cases() -> list[Case]:
     cases = [
-        Case(name, parse_process(data), _TableConditions, _HAND_VALUES)
+        Case(name, parse_process(data), lambda _applicant: _TableConditions(), _HAND_VALUES)
         for name, data in (
             ("modes", MODES),
             ("parallel", PARALLEL),
@@ -319,7 +338,7 @@ def _cases() -> list[Case]:
             Case(
                 f"template:{name}",
                 app.process,
-                lambda app=app: ConditionEvaluator(app),
+                lambda applicant, app=app: _TemplateConditions(ConditionEvaluator(app), applicant),
                 _stored_values(app.form),
             )
         )
@@ -346,7 +365,8 @@ class ProcessMachine(RuleBasedStateMachine):
     @initialize(case=st.sampled_from(CASES), data=st.data())
     def start(self, case: Case, data: st.DataObject) -> None:
         self.case = case
-        self.ctx = MachineContext(case.conditions())
+        applicant = data.draw(APPLICANTS, label="applicant")
+        self.ctx = MachineContext(case.conditions(applicant))
         self.values = data.draw(case.values, label="values")
         event(f"process {case.name}")
         self._apply(Start(APPLICANT, self.values))
