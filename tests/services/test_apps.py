@@ -14,7 +14,7 @@ from flowdesk.kernel.errors import Conflict, DefinitionInvalid, Forbidden, NotFo
 from flowdesk.services import apps, audit, demo, tickets, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
-from flowdesk.store.tables import AppVersion
+from flowdesk.store.tables import App, AppVersion
 
 
 def _loan_definition() -> dict[str, Any]:
@@ -43,9 +43,14 @@ def _publish(ctx: ServiceContext, definition: dict[str, Any], **kwargs: Any) -> 
 
 
 def _versions(ctx: ServiceContext) -> int:
+    """How many versions of the loan app exist (the demo publishes its other apps too)."""
     with ctx.db.read() as conn:
         return int(
-            conn.execute(select(func.count()).select_from(AppVersion.__table__)).scalar_one()
+            conn.execute(
+                select(func.count())
+                .select_from(AppVersion.__table__.join(App.__table__, App.id == AppVersion.app_id))
+                .where(App.key == "loan")
+            ).scalar_one()
         )
 
 
@@ -80,7 +85,11 @@ def test_a_changed_definition_becomes_version_two(
     assert apps.publish(demo_ctx, load_bundled_template("loan")).version == 3
 
     with demo_ctx.db.read() as conn:
-        entries = [e for e in audit_store.entries(conn) if e.action == "app.publish"]
+        entries = [
+            e
+            for e in audit_store.entries(conn)
+            if e.action == "app.publish" and e.details["key"] == "loan"
+        ]
     assert [(e.actor, e.details["version"]) for e in entries] == [
         ("system", 1),
         ("admin", 2),

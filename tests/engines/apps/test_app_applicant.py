@@ -121,3 +121,13 @@ def test_conditions_without_the_applicant_never_need_one(evaluator: ConditionEva
     assert not reads_applicant({"amount", "credit_rating"})
     assert reads_applicant({"amount", "applicant.job_level"})
     assert evaluator.evaluate("amount <= 50000", {"amount": "100.00"})
+
+
+def test_a_bpmn_condition_can_read_the_applicant() -> None:
+    from test_app_bpmn import gateway_file
+
+    from flowdesk.engines.apps import load_app_bpmn
+
+    loan = load_bundled_template("loan")
+    imported = load_app_bpmn(gateway_file("${applicant.job_level == 'M3'}"), loan).spec
+    assert [text for _, text in imported.process.conditions()] == ["applicant.job_level == 'M3'"]
