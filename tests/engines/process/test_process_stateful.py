@@ -6,8 +6,12 @@ The machine starts one ticket on a process picked from hand-written ones (会签
 app template, then applies random commands: approve, reject, 退回 (to the applicant or
 to a node passed), 加签 (before, after, parallel), 转交, the applicant's 撤回, an
 approver's 撤回 of their approval, a resubmit, and commands that must be refused (a
-stranger or the applicant deciding, a comment by a stranger). A comment has no engine
-command (the service writes it as an event), so it must leave the state alone.
+stranger or the applicant deciding, returning, adding signers or transferring). A
+comment has no engine command (the service writes it as a ticket note beside the steps,
+ADR 0017), so its rule only checks that a finished ticket refuses every command. The
+applicant holds every role the context resolves, so maker-checker is exercised at every
+node; the services refuse transfers and add-signs to the applicant before the engine,
+so the machine never asks for them.
 
 After every step: every open task belongs to a live node instance of its node, every
 node instance has an open task (no orphaned token), add-sign chains name open tasks,
