@@ -193,3 +193,20 @@ def test_a_ticket_upgraded_from_version_1_replays_from_its_v1_document(desk: Des
     assert stored["v"] == 2
     replayed = replay(desk.ctx, ticket_id, from_state=v1, from_version=upgraded_at)
     assert dump_state(replayed) == stored
+
+
+def test_from_the_start_a_v1_ticket_replays_to_what_v1_never_kept(desk: Desk) -> None:
+    """The version-1 document did not keep the nodes passed, so its upgrade cannot know
+    them (ADR 0015); the replay from the start does, and differs from the stored state
+    in exactly that."""
+    ticket_id = desk.submit("120000.00")
+    desk.approve("wang.fang", ticket_id, "legal_review")
+    v1 = _as_version_1(_stored(desk, ticket_id))
+    with desk.ctx.db.write() as conn:
+        conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(state=v1))
+    desk.approve("liu.yang", ticket_id, "finance_review")
+    stored = load_state(_stored(desk, ticket_id))
+    replayed = replay(desk.ctx, ticket_id)
+    assert replayed._replace(passed=stored.passed) == stored
+    assert replayed.passed == ("legal_review", "finance_review")
+    assert stored.passed == ("finance_review",)
