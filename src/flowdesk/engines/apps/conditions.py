@@ -32,6 +32,8 @@ class ConditionEvaluator:
         self._fields: dict[str, ExprType] = condition_types(app.form)
         # each condition with the part of the form it reads: only those values are typed
         self._compiled: dict[str, tuple[CompiledExpression, FormSpec]] = {}
+        # the conditions that read the applicant: one set look-up per evaluation
+        self._on_applicant: set[str] = set()
         for _path, text in app.process.conditions():
             self._compile(text)
 
@@ -42,11 +44,15 @@ class ConditionEvaluator:
             used = expression.fields_used
             reads = FormSpec(tuple(f for f in self._form.fields if f.key in used))
             compiled = self._compiled[condition] = (expression, reads)
+            if reads_applicant(used):
+                self._on_applicant.add(condition)
         return compiled
 
     def reads_applicant(self, condition: str) -> bool:
         """Whether `condition` reads an attribute of the applicant."""
-        return reads_applicant(self._compile(condition)[0].fields_used)
+        if condition not in self._compiled:
+            self._compile(condition)
+        return condition in self._on_applicant
 
     def evaluate(
         self,
@@ -58,6 +64,6 @@ class ConditionEvaluator:
         ExprError if it cannot run."""
         expression, reads = self._compile(condition)
         typed = typed_values(reads, values)
-        if reads_applicant(expression.fields_used):
-            typed = {**typed, **applicant_values(applicant)}
+        if condition in self._on_applicant:
+            typed.update(applicant_values(applicant))
         return expression.evaluate(typed) is True
