@@ -199,7 +199,8 @@ def create_admin(username: str, dev: bool, password_stdin: bool) -> None:
 @main.command("load-demo")
 @click.option("--dev", is_flag=True)
 def load_demo(dev: bool) -> None:
-    """Load the demo bank and the loan app into an empty database."""
+    """Load the demo bank and its apps (loan, contract review, reimbursement) into an
+    empty database."""
     from flowdesk.services import demo as demo_data
 
     loaded = _run(lambda: demo_data.load(_context(_settings(dev))))

@@ -20,7 +20,7 @@ from loan_desk import Desk, loan_values
 
 from approval_apps import CONTRACT_STEPS, DEPUTIES, REVIEWERS, line_app, yaml_of
 from flowdesk.kernel.errors import Conflict, DefinitionInvalid, FlowdeskError
-from flowdesk.services import apps, tickets, views
+from flowdesk.services import apps, demo, tickets, views
 from flowdesk.services.list_query import parse_list_query
 
 RACE_ROUNDS = 25
@@ -249,4 +249,4 @@ def test_a_bad_approval_setting_is_refused_at_publish_with_its_path(desk: Desk) 
         ("process.nodes[1].approval.pass_percent", "invalid_pass_percent"),
         ("process.nodes[2].approval.mode", "unknown_approval_mode"),
     ]
-    assert [a.key for a in apps.list_apps(desk.ctx)] == ["loan"]  # nothing published
+    assert [a.key for a in apps.list_apps(desk.ctx)] == sorted(demo.TEMPLATES)  # none published

@@ -27,7 +27,11 @@ def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
     assert 35 <= users <= 45
     assert users == len(demo.PEOPLE)
     assert departments == 8
-    assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [("loan", 1)]
+    assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [
+        ("contract_review", 1),
+        ("loan", 1),
+        ("reimbursement", 1),
+    ]
     assert audit.verify(ctx).ok
 
     assert demo.load(ctx) is False
@@ -49,8 +53,23 @@ def test_the_demo_org_chart_is_what_the_loan_app_needs(ctx: ServiceContext) -> N
             "credit_committee": {"chen.jing", "yang.guang", "luo.xin"},
             "disbursement": {"zhao.lei", "qian.yu"},
             "auditor": {"sun.li"},
+            "contract_reviewer": {"xu.ming", "fu.qiang"},
+            "deputy_head": {"xiao.yun"},
         }.items():
             ids = set(org_store.users_with_role(conn, role))
             assert ids == {org_store.user_by_username(conn, p).id for p in people}  # type: ignore[union-attr]
     admin = auth.authenticate(ctx, username="admin", password=demo.DEMO_PASSWORD)
     assert admin.is_admin
+
+
+def test_every_demo_person_but_the_administrator_has_a_job_level(ctx: ServiceContext) -> None:
+    demo.load(ctx)
+    with ctx.db.read() as conn:
+        levels = {
+            person.username: org_store.user_by_username(conn, person.username).job_level  # type: ignore[union-attr]
+            for person in demo.PEOPLE
+        }
+    assert levels.pop("admin") is None
+    assert set(levels.values()) <= {"P3", "P4", "P5", "P6", "M3", "M4", "M5"}
+    assert (levels["zhou.hang"], levels["xiao.yun"], levels["li.na"]) == ("M5", "M4", "M3")
+    assert levels["zhang.wei"] == "P6" and levels["fu.qiang"] == "P6"

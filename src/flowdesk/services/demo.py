@@ -1,5 +1,10 @@
-"""The demo bank: a head office with four departments, three branches, ~40 people,
-and the loan approval app, so a fresh install can be tried at once."""
+"""The demo bank: a head office with four departments, three branches, ~40 people
+with their job levels, and the loan, contract review and reimbursement apps, so a
+fresh install can be tried at once.
+
+Job levels (职级) follow a common two-ladder scheme: P3–P6 for staff, M3 for the heads
+of departments and branches, M4 for the deputy head, M5 for the president; the
+contract review app's approval authority reads them (applicant.job_level)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class Person:
     roles: tuple[str, ...] = ()
     head: bool = False
     admin: bool = False
+    job_level: str | None = None
 
 
 DEPARTMENTS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -39,32 +45,41 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("credit_committee", "Credit committee", "信贷审批委员会"),
     ("disbursement", "Disbursement", "放款岗"),
     ("auditor", "Auditor", "审计员"),
+    ("contract_reviewer", "Contract reviewer", "合同审查岗"),
+    ("deputy_head", "Deputy head", "分管副行长"),
 )
 
 HEAD_OFFICE: tuple[Person, ...] = (
     Person("admin", "系统管理员", "hq", admin=True),
-    Person("zhou.hang", "周航（行长）", "hq", head=True),
+    Person("zhou.hang", "周航（行长）", "hq", head=True, job_level="M5"),
+    Person("xiao.yun", "肖云（副行长）", "hq", "zhou.hang", ("deputy_head",), job_level="M4"),
     # Legal
-    Person("wang.fang", "王芳", "legal", "zhou.hang", head=True),
-    Person("xu.ming", "徐明", "legal", "wang.fang"),
-    Person("he.jia", "何佳", "legal", "wang.fang"),
+    Person("wang.fang", "王芳", "legal", "zhou.hang", head=True, job_level="M3"),
+    Person("xu.ming", "徐明", "legal", "wang.fang", ("contract_reviewer",), job_level="P5"),
+    Person("he.jia", "何佳", "legal", "wang.fang", job_level="P4"),
+    Person("fu.qiang", "付强", "legal", "wang.fang", ("contract_reviewer",), job_level="P6"),
     # Finance
-    Person("gao.feng", "高峰", "finance", "zhou.hang", head=True),
-    Person("liu.yang", "刘洋", "finance", "gao.feng", ("finance_reviewer",)),
-    Person("ma.li", "马丽", "finance", "gao.feng", ("finance_reviewer",)),
-    Person("zhao.lei", "赵磊", "finance", "gao.feng", ("disbursement",)),
-    Person("qian.yu", "钱雨", "finance", "gao.feng", ("disbursement",)),
+    Person("gao.feng", "高峰", "finance", "zhou.hang", head=True, job_level="M3"),
+    Person("liu.yang", "刘洋", "finance", "gao.feng", ("finance_reviewer",), job_level="P5"),
+    Person("ma.li", "马丽", "finance", "gao.feng", ("finance_reviewer",), job_level="P4"),
+    Person("zhao.lei", "赵磊", "finance", "gao.feng", ("disbursement",), job_level="P4"),
+    Person("qian.yu", "钱雨", "finance", "gao.feng", ("disbursement",), job_level="P3"),
     # Risk
-    Person("lin.tao", "林涛", "risk", "zhou.hang", head=True),
-    Person("sun.li", "孙丽", "risk", "lin.tao", ("auditor",)),
-    Person("hu.bin", "胡斌", "risk", "lin.tao"),
-    Person("guo.qing", "郭庆", "risk", "lin.tao"),
+    Person("lin.tao", "林涛", "risk", "zhou.hang", head=True, job_level="M3"),
+    Person("sun.li", "孙丽", "risk", "lin.tao", ("auditor",), job_level="P5"),
+    Person("hu.bin", "胡斌", "risk", "lin.tao", job_level="P4"),
+    Person("guo.qing", "郭庆", "risk", "lin.tao", job_level="P3"),
     # Credit
-    Person("chen.jing", "陈静", "credit", "zhou.hang", ("credit_committee",), head=True),
-    Person("yang.guang", "杨光", "credit", "chen.jing", ("credit_committee",)),
-    Person("luo.xin", "罗欣", "credit", "chen.jing", ("credit_committee",)),
-    Person("song.jie", "宋杰", "credit", "chen.jing"),
+    Person(
+        "chen.jing", "陈静", "credit", "zhou.hang", ("credit_committee",), head=True, job_level="M3"
+    ),
+    Person("yang.guang", "杨光", "credit", "chen.jing", ("credit_committee",), job_level="P6"),
+    Person("luo.xin", "罗欣", "credit", "chen.jing", ("credit_committee",), job_level="P5"),
+    Person("song.jie", "宋杰", "credit", "chen.jing", job_level="P4"),
 )
+
+# the staff of a branch by position in its list: two seniors, then juniors
+_BRANCH_LEVELS = ("P6", "P5", "P4", "P4", "P3", "P3")
 
 BRANCHES: tuple[Person, ...] = tuple(
     person
@@ -110,13 +125,16 @@ BRANCHES: tuple[Person, ...] = tuple(
         ),
     )
     for person in (
-        Person(head, head_name, code, "zhou.hang", head=True),
-        *(Person(user, name, code, head) for user, name in staff),
+        Person(head, head_name, code, "zhou.hang", head=True, job_level="M3"),
+        *(
+            Person(user, name, code, head, job_level=level)
+            for (user, name), level in zip(staff, _BRANCH_LEVELS, strict=True)
+        ),
     )
 )
 
 PEOPLE = HEAD_OFFICE + BRANCHES
-TEMPLATES = ("loan",)
+TEMPLATES = ("loan", "contract_review", "reimbursement")
 
 
 def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
@@ -140,6 +158,7 @@ def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
             roles=person.roles,
             is_admin=person.admin,
             heads_department=person.head,
+            job_level=person.job_level,
             email=f"{person.username}@demo-bank.example",
         )
     for name in bundled_template_names():

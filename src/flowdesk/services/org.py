@@ -78,6 +78,7 @@ def create_user(
     heads_department: bool = False,
     actor: Actor | None = None,
     password_hash: str | None = None,
+    job_level: str | None = None,
 ) -> str:
     """`password_hash` lets bulk loads hash a shared initial password once."""
     username = username.strip().lower()
@@ -121,6 +122,7 @@ def create_user(
             is_admin=is_admin,
             created_at=now,
             name_zh=display_name,
+            job_level=org_fields.job_level(job_level) if job_level else None,
         )
         for role in roles:
             role_id = org_store.ensure_role(conn, id=new_id(), key=role, name_en=role, name_zh=role)

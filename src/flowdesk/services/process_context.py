@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from flowdesk.engines.apps.applicant import Applicant
 from flowdesk.engines.process import AssigneeRule
 from flowdesk.engines.process.assignees import STEP_KINDS
 from flowdesk.kernel.ids import new_id
@@ -66,9 +67,20 @@ class StepContext:
         self._stand_ins = stand_ins
         self._at = at
         self.on_behalf: dict[str, str] = {}
+        self._applicant_facts: Applicant | None = None
 
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
-        return self._app.conditions.evaluate(condition, values)
+        conditions = self._app.conditions
+        if conditions.reads_applicant(condition):  # applicant.job_level …: looked up once
+            return conditions.evaluate(condition, values, self._applicant())
+        return conditions.evaluate(condition, values)
+
+    def _applicant(self) -> Applicant:
+        """The applicant's attributes conditions read, from the org chart as it is now."""
+        if self._applicant_facts is None:
+            level, department = org_store.job_level_and_department(self._conn, self._requester_id)
+            self._applicant_facts = Applicant(level, department)
+        return self._applicant_facts
 
     def new_id(self) -> str:
         return new_id()

@@ -40,6 +40,10 @@ _HEAD_OF_USERS_DEPARTMENT = Sql(
     "SELECT d.head_user_id FROM users u JOIN departments d ON d.id = u.department_id"
     " JOIN users h ON h.id = d.head_user_id WHERE u.id = :user_id AND h.is_active = :yes"
 )
+_JOB_LEVEL_AND_DEPARTMENT = Sql(
+    "SELECT u.job_level, d.code FROM users u LEFT JOIN departments d ON d.id = u.department_id"
+    " WHERE u.id = :user_id"
+)
 _MANAGER_OF = Sql(
     "SELECT m.id, m.is_active FROM users u JOIN users m ON m.id = u.manager_id"
     " WHERE u.id = :user_id"
@@ -158,6 +162,15 @@ def department_head(conn: Connection, code: str) -> str | None:
 def head_of_users_department(conn: Connection, user_id: str) -> str | None:
     row = _HEAD_OF_USERS_DEPARTMENT.run(conn, {"user_id": user_id, "yes": True}).fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def job_level_and_department(conn: Connection, user_id: str) -> tuple[str | None, str | None]:
+    """The user's job level and department code (None for either they lack), for the
+    conditions that read the applicant's (engines/apps/applicant.py)."""
+    row = _JOB_LEVEL_AND_DEPARTMENT.run(conn, {"user_id": user_id}).fetchone()
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def department_by_code(conn: Connection, code: str) -> Row[Any] | None:

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from flowdesk.engines.expr import CompiledExpression, ExprType, compile_expression
 from flowdesk.engines.forms import FormSpec, typed_values
 
-from .parse import field_types
+from .applicant import NOBODY_KNOWN, Applicant, applicant_values, reads_applicant
+from .parse import condition_types
 from .spec import AppSpec
 
 
@@ -21,14 +22,18 @@ class ConditionEvaluator:
 
     Stored values are converted with `forms.typed_values` first, so
     `amount <= 50000` compares Decimal("50000.00"). A condition whose result is
-    null (it compares an absent value) does not hold.
+    null (it compares an absent value) does not hold. A condition on the applicant
+    (applicant.job_level …) reads the `applicant` the caller passes; the caller asks
+    `reads_applicant` first, so conditions without one never cost a look-up.
     """
 
     def __init__(self, app: AppSpec) -> None:
         self._form: FormSpec = app.form
-        self._fields: dict[str, ExprType] = field_types(app.form)
+        self._fields: dict[str, ExprType] = condition_types(app.form)
         # each condition with the part of the form it reads: only those values are typed
         self._compiled: dict[str, tuple[CompiledExpression, FormSpec]] = {}
+        # the conditions that read the applicant: one set look-up per evaluation
+        self._on_applicant: set[str] = set()
         for _path, text in app.process.conditions():
             self._compile(text)
 
@@ -39,9 +44,26 @@ class ConditionEvaluator:
             used = expression.fields_used
             reads = FormSpec(tuple(f for f in self._form.fields if f.key in used))
             compiled = self._compiled[condition] = (expression, reads)
+            if reads_applicant(used):
+                self._on_applicant.add(condition)
         return compiled
 
-    def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
-        """Whether `condition` holds for the stored `values`; raises ExprError if it cannot run."""
+    def reads_applicant(self, condition: str) -> bool:
+        """Whether `condition` reads an attribute of the applicant."""
+        if condition not in self._compiled:
+            self._compile(condition)
+        return condition in self._on_applicant
+
+    def evaluate(
+        self,
+        condition: str,
+        values: Mapping[str, object],
+        applicant: Applicant = NOBODY_KNOWN,
+    ) -> bool:
+        """Whether `condition` holds for the stored `values` and the `applicant`; raises
+        ExprError if it cannot run."""
         expression, reads = self._compile(condition)
-        return expression.evaluate(typed_values(reads, values)) is True
+        typed = typed_values(reads, values)
+        if condition in self._on_applicant:
+            typed.update(applicant_values(applicant))
+        return expression.evaluate(typed) is True

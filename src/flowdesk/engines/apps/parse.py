@@ -19,6 +19,7 @@ from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.serials import PREFIX_PATTERN
 
+from .applicant import APPLICANT_FIELDS
 from .assignee_fields import check_assignee_fields
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
@@ -38,7 +39,8 @@ APP_KEYS = (
 )
 MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# a name a suggestion is sought for; dotted ones too (applicant.job_level)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def parse_app(data: object) -> AppSpec:
@@ -113,9 +115,16 @@ def field_types(form: FormSpec) -> dict[str, ExprType]:
     return {key: ExprType(kind) for key, kind in expression_types(form).items()}
 
 
+def condition_types(form: FormSpec) -> dict[str, ExprType]:
+    """What a condition may read: the form's fields and the applicant's attributes
+    (applicant.job_level …, applicant.py)."""
+    return {**field_types(form), **APPLICANT_FIELDS}
+
+
 def check_conditions(form: FormSpec, conditions: Sequence[tuple[str, str]]) -> list[ErrorDetail]:
-    """Type-check each (path, condition) against the form; each must be a BOOL expression."""
-    fields = field_types(form)
+    """Type-check each (path, condition) against the form and the applicant's attributes;
+    each must be a BOOL expression."""
+    fields = condition_types(form)
     errors: list[ErrorDetail] = []
     for path, text in conditions:
         try:
@@ -136,11 +145,12 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
     The check is whole-process rather than "downstream of the gateway" on purpose, so
     a loop back to an earlier gateway cannot reopen the question.
     """
-    fields = field_types(form)
+    fields = field_types(form)  # only form fields are editable
+    readable = condition_types(form)
     routed: set[str] = set()
     for _path, text in process.conditions():
         try:
-            routed |= compile_expression(text, fields, expect=ExprType.BOOL).fields_used
+            routed |= compile_expression(text, readable, expect=ExprType.BOOL).fields_used
         except ExprError:
             continue  # reported by check_conditions
     errors: list[ErrorDetail] = []

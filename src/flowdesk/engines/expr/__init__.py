@@ -22,6 +22,8 @@ Language:
   literals      50000  0.05  1_000  'text'  "text" (escapes \\\\ \\' \\" \\n \\t \\r)
                 true  false  null  DATE('2026-01-31')
   fields        amount  credit_rating  金额      (letters of any script, digits, '_')
+                applicant.job_level    (dotted: an attribute the caller types, e.g.
+                                        the applicant's, engines/apps/applicant.py)
   arithmetic    + - * / and unary -; '+' also joins two texts; '&' joins anything as text
   comparison    = == != <> < <= > >=   (same types; bool only = and !=)
   membership    x in ('A', 'B')   x not in [1, 2]

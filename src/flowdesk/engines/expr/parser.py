@@ -213,6 +213,13 @@ class _Parser:
             return NullLit(position=token.position)
         if kind is TokenKind.NAME:
             if self._peek().kind is TokenKind.LPAREN:
+                if "." in token.text:  # a dotted name is an attribute, never a method
+                    dot = token.position + token.text.rindex(".")
+                    raise ExprError(
+                        f"'{token.text}' is not a function: there are no method calls",
+                        SYNTAX,
+                        dot,
+                    )
                 return self._call(token)
             return FieldRef(name=token.text, position=token.position)
         if kind is TokenKind.LPAREN:

@@ -2,9 +2,10 @@
 
 Character-level rules live here: numbers with '_' separators read exactly as Decimal,
 quoted text with backslash escapes, case-insensitive keywords, identifiers in any
-script (field names may be Chinese), and the several spellings of an operator
-('=' / '==', '!=' / '<>', 'and' / '&&', 'or' / '||', 'not' / '!'). The parser then
-works with clean tokens, and every error carries an exact character position.
+script (field names may be Chinese) and dotted ones (applicant.job_level), and the
+several spellings of an operator ('=' / '==', '!=' / '<>', 'and' / '&&', 'or' / '||',
+'not' / '!'). The parser then works with clean tokens, and every error carries an
+exact character position.
 """
 
 from __future__ import annotations
@@ -198,8 +199,15 @@ def _scan_number(text: str, start: int, tokens: list[Token]) -> int:
 def _scan_name(text: str, start: int, tokens: list[Token]) -> int:
     n = len(text)
     i = start + 1
-    while i < n and _is_name_char(text[i]):
-        i += 1
+    while True:
+        while i < n and _is_name_char(text[i]):
+            i += 1
+        # a dotted name (applicant.job_level): an attribute of a namespace the caller
+        # types like any field; a '.' before a digit or a space is no part of it
+        if i + 1 < n and text[i] == "." and (text[i + 1] == "_" or text[i + 1].isalpha()):
+            i += 1
+            continue
+        break
     word = text[start:i]
     kind = KEYWORDS.get(word.lower()) if word.isascii() else None
     if kind is None:
