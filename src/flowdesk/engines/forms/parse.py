@@ -22,6 +22,7 @@ from .spec import (
     DEFAULT_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     NUMERIC_TYPES,
+    SEX_VALUES,
     ChoiceOption,
     FieldSpec,
     FieldType,
@@ -55,6 +56,11 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.USER: (),
     FieldType.USERS: (),
     FieldType.DEPARTMENT: (),
+    FieldType.RESIDENT_ID: ("birth_date_field", "sex_field"),
+    FieldType.MOBILE: (),
+    FieldType.LANDLINE: (),
+    FieldType.BANK_CARD: ("luhn",),
+    FieldType.CREDIT_CODE: (),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -114,7 +120,45 @@ def _parse_form(data: object, path: str, errors: Problems) -> tuple[FieldSpec, .
         spec = _parse_field(raw, field_path, errors)
         if spec is not None:
             parsed.append(spec)
+    _check_derived_fields(raw_fields, parsed, fields_path, errors)
     return tuple(parsed)
+
+
+def _check_derived_fields(
+    raw_fields: list[object], parsed: list[FieldSpec], path: str, errors: Problems
+) -> None:
+    """A resident ID's birth date goes to a date field, its sex to a choice field offering
+    "male" and "female"; each target is another field of the same form, filled by one ID."""
+    by_key = {f.key: f for f in parsed}
+    index = {raw.get("key"): i for i, raw in enumerate(raw_fields) if isinstance(raw, Mapping)}
+    claimed: set[str] = set()
+    for field in parsed:
+        at = f"{path}[{index.get(field.key, 0)}]"
+        for attribute, target in (
+            ("birth_date_field", field.birth_date_field),
+            ("sex_field", field.sex_field),
+        ):
+            if target is None:
+                continue
+            where = f"{at}.{attribute}"
+            found = by_key.get(target)
+            if found is None:
+                errors.add(where, "unknown_field", f"No field of this form has the key '{target}'")
+            elif target in claimed:
+                errors.add(where, "duplicate_target", f"Another ID field already fills '{target}'")
+            elif attribute == "birth_date_field" and found.type is not FieldType.DATE:
+                errors.add(where, "invalid_target", f"'{target}' must be a date field")
+            elif attribute == "sex_field" and (
+                found.type is not FieldType.CHOICE
+                or any(found.option(value) is None for value in SEX_VALUES)
+            ):
+                errors.add(
+                    where,
+                    "invalid_target",
+                    f"'{target}' must be a choice field with the options "
+                    f"{' and '.join(SEX_VALUES)}",
+                )
+            claimed.add(target)
 
 
 def check_keys(
@@ -148,6 +192,9 @@ class _Extras:
     decimals: int | None = None
     currency: str | None = None
     options: tuple[ChoiceOption, ...] = ()
+    birth_date_field: str | None = None
+    sex_field: str | None = None
+    luhn: bool = True
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -184,6 +231,9 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         decimals=extras.decimals,
         currency=extras.currency,
         options=extras.options,
+        birth_date_field=extras.birth_date_field,
+        sex_field=extras.sex_field,
+        luhn=extras.luhn,
     )
 
 
@@ -254,7 +304,30 @@ def _parse_extras(
         extras.options = _parse_options(raw.get("options"), f"{path}.options", errors)
     elif field_type in NUMERIC_TYPES:
         _parse_numeric(raw, field_type, path, errors, extras)
+    elif field_type is FieldType.RESIDENT_ID:
+        extras.birth_date_field = _parse_field_ref(raw, "birth_date_field", path, errors)
+        extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
+    elif field_type is FieldType.BANK_CARD:
+        luhn = raw.get("luhn", True)
+        if not isinstance(luhn, bool):
+            errors.add(f"{path}.luhn", "invalid_type", "'luhn' must be true or false")
+        extras.luhn = luhn is not False
     return extras
+
+
+def _parse_field_ref(
+    raw: Mapping[str, object], name: str, path: str, errors: Problems
+) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not KEY_PATTERN.fullmatch(value):
+        errors.add(f"{path}.{name}", "invalid_key", f"'{name}' must be the key of another field")
+        return None
+    if value == raw.get("key"):
+        errors.add(f"{path}.{name}", "invalid_target", "A field cannot fill itself")
+        return None
+    return value
 
 
 def _parse_max_length(

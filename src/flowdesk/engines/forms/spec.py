@@ -30,11 +30,30 @@ class FieldType(StrEnum):
     USER = "user"
     USERS = "users"
     DEPARTMENT = "department"
+    # China's identity numbers (identity.py): checked by their standards, not a pattern
+    RESIDENT_ID = "resident_id"
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    BANK_CARD = "bank_card"
+    CREDIT_CODE = "credit_code"
 
 
 NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY})
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
 ORG_TYPES = frozenset({FieldType.USER, FieldType.USERS, FieldType.DEPARTMENT})
+IDENTITY_TYPES = frozenset(
+    {
+        FieldType.RESIDENT_ID,
+        FieldType.MOBILE,
+        FieldType.LANDLINE,
+        FieldType.BANK_CARD,
+        FieldType.CREDIT_CODE,
+    }
+)
+# JR/T 0171 C2 personal data, masked on display by default (RELIABILITY promise 8).
+PERSONAL_TYPES = frozenset({FieldType.RESIDENT_ID, FieldType.MOBILE, FieldType.BANK_CARD})
+# The values a resident ID's sex digit gives a derived field (its options must have them).
+SEX_VALUES = ("male", "female")
 
 
 def is_zh(locale: str) -> bool:
@@ -70,7 +89,9 @@ class FieldSpec:
     """One typed field; attributes that do not apply to its type stay None/empty.
 
     `decimals` is set for decimal and money fields (for money it follows the
-    currency); `max_length` for text, long_text and email fields.
+    currency); `max_length` for text, long_text and email fields. A resident ID field may
+    name a date field (`birth_date_field`) and a choice field (`sex_field`) that it fills
+    from its digits; a bank card field checks the Luhn digit unless `luhn` is False.
     """
 
     key: str
@@ -85,6 +106,14 @@ class FieldSpec:
     decimals: int | None = None
     currency: str | None = None
     options: tuple[ChoiceOption, ...] = ()
+    birth_date_field: str | None = None
+    sex_field: str | None = None
+    luhn: bool = True
+
+    @property
+    def personal(self) -> bool:
+        """Personal data (ID, mobile, bank card): masked on display unless unmasked."""
+        return self.type in PERSONAL_TYPES
 
     def option(self, value: str) -> ChoiceOption | None:
         return next((o for o in self.options if o.value == value), None)
@@ -112,6 +141,12 @@ class FieldSpec:
             out["currency"] = self.currency
         if self.options:
             out["options"] = [o.to_dict() for o in self.options]
+        if self.birth_date_field is not None:
+            out["birth_date_field"] = self.birth_date_field
+        if self.sex_field is not None:
+            out["sex_field"] = self.sex_field
+        if self.type is FieldType.BANK_CARD and not self.luhn:
+            out["luhn"] = False
         return out
 
 

@@ -23,11 +23,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+import email_validator
+
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
+from . import identity
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
-from .spec import ORG_TYPES, TEXT_TYPES, FieldSpec, FieldType, FormSpec
+from .spec import IDENTITY_TYPES, ORG_TYPES, TEXT_TYPES, FieldSpec, FieldType, FormSpec
 
 Source = Literal["json", "html"]
 
@@ -97,6 +100,7 @@ def validate_submission(
             continue
         if not isinstance(value, _Absent):
             clean[field.key] = value
+    _derive_from_ids(form, raw, clean, errors, locale, partial)
     known = set(form.keys())
     for key in raw:
         if key not in known:
@@ -134,6 +138,8 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
         return _clean_email(field, value)
     if kind in ORG_TYPES:
         return _clean_org(field, value)
+    if kind in IDENTITY_TYPES:
+        return _clean_identity(field, value)
     if kind is FieldType.INTEGER:
         return _clean_integer(field, value, source)
     if kind in (FieldType.DECIMAL, FieldType.MONEY):
@@ -237,9 +243,87 @@ def _clean_email(field: FieldSpec, value: object) -> object:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
         raise _Invalid("too_long", limit=field.max_length)
-    if not _EMAIL.fullmatch(text) or len(text.partition("@")[0]) > 64:
+    if not _EMAIL.fullmatch(text):
         raise _Invalid("invalid_email")
-    return text
+    try:
+        # email-validator knows the RFC 5321/5322 limits (local part, labels, the domain's
+        # syntax); whether the domain receives mail is the mail server's word, not checked
+        checked = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise _Invalid("invalid_email") from None
+    return str(checked.normalized)
+
+
+_IDENTITY_CLEANERS = {
+    FieldType.RESIDENT_ID: identity.clean_resident_id,
+    FieldType.MOBILE: identity.clean_mobile,
+    FieldType.LANDLINE: identity.clean_landline,
+    FieldType.CREDIT_CODE: identity.clean_credit_code,
+}
+# What an over-long input is reported as, per type (no standard number is that long).
+_TOO_LONG_CODES = {
+    FieldType.RESIDENT_ID: "resident_id_length",
+    FieldType.MOBILE: "mobile_length",
+    FieldType.LANDLINE: "landline_number",
+    FieldType.CREDIT_CODE: "credit_code_length",
+    FieldType.BANK_CARD: "bank_card_length",
+}
+
+
+def _clean_identity(field: FieldSpec, value: object) -> object:
+    """A resident ID, phone, bank card or credit code in its stored form; the error code
+    says which rule of the standard failed (the value itself is never repeated)."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = _strip_invisible(value)
+    if not text:
+        return _ABSENT
+    if identity.MASK in text and field.personal:
+        raise _Invalid("masked_value")
+    try:
+        if field.type is FieldType.BANK_CARD:
+            return identity.clean_bank_card(text, check_digit=field.luhn)
+        return _IDENTITY_CLEANERS[field.type](text)
+    except identity.NumberInvalid as exc:
+        code = _TOO_LONG_CODES[field.type] if exc.code == "too_long_number" else exc.code
+        raise _Invalid(code) from None
+
+
+def _derive_from_ids(
+    form: FormSpec,
+    raw: Mapping[str, object],
+    clean: dict[str, object],
+    errors: list[ErrorDetail],
+    locale: str,
+    partial: bool,
+) -> None:
+    """Fill a resident ID's birth date and sex fields from its digits when they were left
+    empty; a value given that contradicts the ID is an error on that field. An edit
+    (`partial`) that does not send the target leaves it as it is."""
+    failed = {detail.path for detail in errors if detail.code != "required"}
+    for field in form.fields:
+        stored = clean.get(field.key)
+        if field.type is not FieldType.RESIDENT_ID or not isinstance(stored, str):
+            continue
+        derived: list[tuple[str | None, object, str]] = [
+            (
+                field.birth_date_field,
+                identity.resident_birth_date(stored).isoformat(),
+                "resident_id_birth_date_mismatch",
+            ),
+            (field.sex_field, identity.resident_sex(stored), "resident_id_sex_mismatch"),
+        ]
+        for target, value, code in derived:
+            if target is None or target in failed:
+                continue
+            if target in clean:
+                if clean[target] != value:
+                    errors.append(ErrorDetail(target, code, message(code, locale)))
+            elif not partial or target in raw:
+                clean[target] = value
+                errors[:] = [d for d in errors if not (d.path == target and d.code == "required")]
 
 
 # the org chart's own patterns (services/org_fields.py keeps the same two)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+from . import identity
 from .spec import FieldSpec, FieldType, FormSpec, is_zh
 
 _EXPRESSION_TYPES = {
@@ -25,6 +26,11 @@ _EXPRESSION_TYPES = {
     FieldType.USER: "text",
     FieldType.USERS: "text",
     FieldType.DEPARTMENT: "text",
+    FieldType.RESIDENT_ID: "text",
+    FieldType.MOBILE: "text",
+    FieldType.LANDLINE: "text",
+    FieldType.BANK_CARD: "text",
+    FieldType.CREDIT_CODE: "text",
 }
 
 
@@ -66,11 +72,50 @@ def _typed(field: FieldSpec, value: object) -> object:
     raise ValueError(f"stored value of field {field.key!r} has the wrong shape")
 
 
-def display_value(field: FieldSpec, stored_value: object, locale: str) -> str:
-    """The stored value as people read it; "" when absent."""
+def masked_value(field: FieldSpec, stored_value: object) -> object:
+    """A personal field's stored value as everyone sees it by default (RELIABILITY promise
+    8): resident ID first 3 + last 4, mobile first 3 + last 4 of the national number, bank
+    card first 6 + last 4; other fields' values unchanged."""
+    if not field.personal or not isinstance(stored_value, str):
+        return stored_value
+    if field.type is FieldType.RESIDENT_ID:
+        return identity.masked_resident_id(stored_value)
+    if field.type is FieldType.MOBILE:
+        return identity.masked_mobile(stored_value)
+    return identity.masked_bank_card(stored_value)
+
+
+def masked_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, object]:
+    """The stored values with every personal field masked (what API answers carry)."""
+    fields = {f.key: f for f in form.fields}
+    return {
+        key: masked_value(fields[key], value) if key in fields else value
+        for key, value in stored.items()
+    }
+
+
+def is_masked_echo(field: FieldSpec, posted: object, stored_value: object) -> bool:
+    """True when `posted` is the masked form of the stored value, sent back unchanged by a
+    form that showed it masked: it must keep the stored value, never replace it."""
+    if not field.personal or not isinstance(posted, str) or stored_value is None:
+        return False
+    return posted.strip() == masked_value(field, stored_value)
+
+
+def display_value(
+    field: FieldSpec, stored_value: object, locale: str, *, unmasked: bool = False
+) -> str:
+    """The stored value as people read it; "" when absent. Personal fields are masked
+    unless the caller was allowed to unmask them (`unmasked`)."""
     if stored_value is None:
         return ""
     kind = field.type
+    if field.personal and not unmasked:
+        return str(masked_value(field, stored_value))
+    if kind in (FieldType.MOBILE, FieldType.LANDLINE):
+        return identity.phone_display(str(stored_value))
+    if kind is FieldType.BANK_CARD:
+        return identity.card_display(str(stored_value))
     if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
         number = Decimal(str(stored_value))
         text = f"{number:,.{field.decimals or 0}f}"
