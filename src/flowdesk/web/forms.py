@@ -23,6 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, amount_in_capitals
 from flowdesk.engines.forms import display_value as engine_display_value
 from flowdesk.engines.forms.parse import KEY_PATTERN
+from flowdesk.engines.forms.spec import IDENTITY_TYPES
 from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 from flowdesk.web.i18n import Locale
 
@@ -49,7 +50,8 @@ class OptionView:
 class FieldView:
     key: str
     type: str
-    widget: str  # text, textarea, money, number, date, select, radio, checkbox, email
+    # text, textarea, money, number, date, select, radio, checkbox, email, identity
+    widget: str
     label: str
     help: str
     placeholder: str
@@ -62,6 +64,7 @@ class FieldView:
     inputmode: str
     capitals: str
     currency: str
+    autocomplete: str = "off"
 
     @property
     def dom_id(self) -> str:
@@ -99,6 +102,8 @@ def widget_for(field: FieldSpec) -> str:
         return "checkbox"
     if kind is FieldType.EMAIL:
         return "email"
+    if kind in IDENTITY_TYPES:
+        return "identity"
     if kind is FieldType.CHOICE:
         return "radio" if len(field.options) <= RADIO_MAX_OPTIONS else "select"
     return "text"
@@ -111,7 +116,22 @@ def _inputmode(field: FieldSpec) -> str:
         return "decimal"
     if field.type is FieldType.EMAIL:
         return "email"
+    if field.type in (FieldType.MOBILE, FieldType.LANDLINE):
+        return "tel"
+    if field.type is FieldType.BANK_CARD:
+        return "numeric"
+    # a resident ID may end in X and a credit code has letters: the full keyboard
     return ""
+
+
+# The longest a person types for each identity number, separators included.
+_IDENTITY_MAX_LENGTH = {
+    FieldType.RESIDENT_ID: 22,
+    FieldType.MOBILE: 20,
+    FieldType.LANDLINE: 24,
+    FieldType.BANK_CARD: 24,
+    FieldType.CREDIT_CODE: 22,
+}
 
 
 def capitals_for(field: FieldSpec, clean_value: object) -> str:
@@ -135,6 +155,11 @@ _ORG_HINTS = {
         "填写用户名，以逗号分隔，如 li.na, wang.fang",
     ),
     FieldType.DEPARTMENT: ("A department code, such as finance", "填写部门编码，如 finance"),
+    FieldType.RESIDENT_ID: ("18 characters; the last may be X", "18 位，最后一位可为 X"),
+    FieldType.MOBILE: ("A mainland mobile number, 11 digits", "中国大陆手机号，11 位"),
+    FieldType.LANDLINE: ("With the area code, such as 010-12345678", "含区号，如 010-12345678"),
+    FieldType.BANK_CARD: ("13 to 19 digits; spaces are fine", "13 至 19 位数字，可含空格"),
+    FieldType.CREDIT_CODE: ("18 characters, as on the business licence", "18 位，见营业执照"),
 }
 
 
@@ -175,7 +200,7 @@ def field_views(
                     OptionView(o.value, o.label.get(locale), o.value == value.strip())
                     for o in field.options
                 ),
-                max_length=field.max_length,
+                max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
                 inputmode=_inputmode(field),
                 capitals=capitals_for(field, clean.get(field.key)),
                 currency=field.currency or "",

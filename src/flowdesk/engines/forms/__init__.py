@@ -13,18 +13,21 @@ them, and `is_masked_echo` tells a masked value posted back from a real change.
 from .capitals import amount_in_capitals
 from .edits import FieldChange, validate_edits
 from .parse import parse_form
-from .spec import ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
+from .spec import PERSONAL_TYPES, ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
 from .validate import clean_comment, validate_submission
 from .values import (
     display_value,
     expression_types,
     is_masked_echo,
+    mask_number,
     masked_value,
     masked_values,
+    restore_masked,
     typed_values,
 )
 
 __all__ = [
+    "PERSONAL_TYPES",
     "ChoiceOption",
     "FieldChange",
     "FieldSpec",
@@ -36,9 +39,11 @@ __all__ = [
     "display_value",
     "expression_types",
     "is_masked_echo",
+    "mask_number",
     "masked_value",
     "masked_values",
     "parse_form",
+    "restore_masked",
     "typed_values",
     "validate_edits",
     "validate_submission",

@@ -78,11 +78,18 @@ def masked_value(field: FieldSpec, stored_value: object) -> object:
     card first 6 + last 4; other fields' values unchanged."""
     if not field.personal or not isinstance(stored_value, str):
         return stored_value
-    if field.type is FieldType.RESIDENT_ID:
+    return mask_number(field.type, stored_value)
+
+
+def mask_number(kind: FieldType, stored_value: str) -> str:
+    """A stored resident ID, mobile or bank card number masked; other types unchanged."""
+    if kind is FieldType.RESIDENT_ID:
         return identity.masked_resident_id(stored_value)
-    if field.type is FieldType.MOBILE:
+    if kind is FieldType.MOBILE:
         return identity.masked_mobile(stored_value)
-    return identity.masked_bank_card(stored_value)
+    if kind is FieldType.BANK_CARD:
+        return identity.masked_bank_card(stored_value)
+    return stored_value
 
 
 def masked_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, object]:
@@ -100,6 +107,21 @@ def is_masked_echo(field: FieldSpec, posted: object, stored_value: object) -> bo
     if not field.personal or not isinstance(posted, str) or stored_value is None:
         return False
     return posted.strip() == masked_value(field, stored_value)
+
+
+def restore_masked(
+    form: FormSpec, posted: Mapping[str, object], stored: Mapping[str, object]
+) -> dict[str, object]:
+    """`posted` with every masked echo (a personal field sent back as it was shown) replaced
+    by the stored value, so resubmitting a whole form never overwrites a number with its
+    mask; any other masked text is left for validation to refuse (`masked_value`)."""
+    fields = {f.key: f for f in form.fields}
+    return {
+        key: stored[key]
+        if key in fields and is_masked_echo(fields[key], value, stored.get(key))
+        else value
+        for key, value in posted.items()
+    }
 
 
 def display_value(
