@@ -144,6 +144,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not a mainland landline number (area code and number)",
         "不是有效的固定电话号码（区号加号码）",
     ),
+    "too_short": ("At least {limit} characters", "至少 {limit} 个字符"),
+    "pattern_mismatch": ("Not in the expected format", "格式不符合要求"),
+    "pattern_timeout": (
+        "The value could not be checked against the field's format; shorten it or ask the "
+        "form's owner to simplify the format",
+        "无法按该字段的格式校验此内容，请缩短内容或请表单管理员简化格式",
+    ),
+    "rating_out_of_range": ("Choose from 1 to {limit} stars", "请选择 1 至 {limit} 星"),
+    "invalid_type_list": (
+        "Must be a list of option values",
+        "必须是选项值的列表",
+    ),
+    "duplicate_choice": ("Each option may be chosen once", "每个选项只能选择一次"),
+    "invalid_type_datetime": (
+        "Must be a date and time such as 2026-12-03T13:30:00+08:00",
+        "必须是日期时间，例如 2026-12-03T13:30:00+08:00",
+    ),
+    "invalid_datetime": (
+        "Not a valid date and time (YYYY-MM-DD HH:MM)",
+        "日期时间无效（格式为 YYYY-MM-DD HH:MM）",
+    ),
+    "naive_datetime": (
+        "Give the UTC offset too, such as 2026-12-03T13:30:00+08:00 or …Z",
+        "请带上时区偏移，例如 2026-12-03T13:30:00+08:00 或以 Z 结尾",
+    ),
+    "invalid_url": ("Not a valid web address", "网址格式不正确"),
+    "invalid_url_scheme": (
+        "A web address starts with http:// or https://",
+        "网址须以 http:// 或 https:// 开头",
+    ),
+    "invalid_region": (
+        "Not a division code in use (six digits, such as 110101 for 北京市东城区)",
+        "不是现行的行政区划代码（6 位数字，例如 110101 北京市东城区）",
+    ),
     "masked_value": (
         "Type the full number; a masked number (with *) cannot be saved",
         "请填写完整号码，带 * 的脱敏号码不能保存",

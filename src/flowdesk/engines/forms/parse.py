@@ -17,12 +17,17 @@ from decimal import Decimal, InvalidOperation
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
 
+from .patterns import PatternError, check_pattern
 from .spec import (
+    CHOICE_TYPES,
     DEFAULT_DECIMALS,
     DEFAULT_MAX_LENGTH,
+    DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
+    MAX_RATING,
     NUMERIC_TYPES,
     SEX_VALUES,
+    URL_MAX_LENGTH,
     ChoiceOption,
     FieldSpec,
     FieldType,
@@ -44,8 +49,8 @@ NUMBER_LIMIT = Decimal("999999999999999")
 FORM_KEYS = ("fields",)
 COMMON_KEYS = ("key", "type", "label", "help", "required", "placeholder")
 TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
-    FieldType.TEXT: ("max_length",),
-    FieldType.LONG_TEXT: ("max_length",),
+    FieldType.TEXT: ("max_length", "min_length", "pattern", "pattern_message"),
+    FieldType.LONG_TEXT: ("max_length", "min_length"),
     FieldType.INTEGER: ("min", "max"),
     FieldType.DECIMAL: ("min", "max", "decimals"),
     FieldType.MONEY: ("min", "max", "currency"),
@@ -61,6 +66,12 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.LANDLINE: (),
     FieldType.BANK_CARD: ("luhn",),
     FieldType.CREDIT_CODE: (),
+    FieldType.PERCENT: ("min", "max", "decimals"),
+    FieldType.DATETIME: (),
+    FieldType.MULTI_CHOICE: ("options",),
+    FieldType.RATING: ("max",),
+    FieldType.URL: (),
+    FieldType.REGION: (),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -195,6 +206,9 @@ class _Extras:
     birth_date_field: str | None = None
     sex_field: str | None = None
     luhn: bool = True
+    min_length: int | None = None
+    pattern: str | None = None
+    pattern_message: LocalText | None = None
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -234,6 +248,9 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         birth_date_field=extras.birth_date_field,
         sex_field=extras.sex_field,
         luhn=extras.luhn,
+        min_length=extras.min_length,
+        pattern=extras.pattern,
+        pattern_message=extras.pattern_message,
     )
 
 
@@ -298,9 +315,23 @@ def _parse_extras(
     extras = _Extras()
     if field_type in (FieldType.TEXT, FieldType.LONG_TEXT):
         extras.max_length = _parse_max_length(raw, field_type, path, errors)
+        _parse_text_rules(raw, field_type, path, errors, extras)
     elif field_type is FieldType.EMAIL:
         extras.max_length = EMAIL_MAX_LENGTH
-    elif field_type is FieldType.CHOICE:
+    elif field_type is FieldType.URL:
+        extras.max_length = URL_MAX_LENGTH
+    elif field_type is FieldType.RATING:
+        top = raw.get("max", DEFAULT_RATING_MAX)
+        if isinstance(top, bool) or not isinstance(top, int) or not 2 <= top <= MAX_RATING:
+            errors.add(
+                f"{path}.max",
+                "invalid_number",
+                f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
+            )
+            top = DEFAULT_RATING_MAX
+        extras.min = Decimal(1)
+        extras.max = Decimal(top)
+    elif field_type in CHOICE_TYPES:
         extras.options = _parse_options(raw.get("options"), f"{path}.options", errors)
     elif field_type in NUMERIC_TYPES:
         _parse_numeric(raw, field_type, path, errors, extras)
@@ -330,6 +361,39 @@ def _parse_field_ref(
     return value
 
 
+def _parse_text_rules(
+    raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems, out: _Extras
+) -> None:
+    """min_length (1 to max_length) and, for single-line text, a pattern the whole value
+    must match, with the message a clerk reads when it does not (patterns.py)."""
+    low = raw.get("min_length")
+    top = out.max_length or DEFAULT_MAX_LENGTH[field_type.value]
+    if low is not None:
+        if isinstance(low, bool) or not isinstance(low, int) or not 1 <= low <= top:
+            errors.add(
+                f"{path}.min_length",
+                "invalid_number",
+                f"'min_length' must be a whole number from 1 to max_length ({top})",
+            )
+        else:
+            out.min_length = low
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str) or not pattern:
+            errors.add(f"{path}.pattern", "invalid_type", "'pattern' must be non-empty text")
+        else:
+            try:
+                check_pattern(pattern, top)
+                out.pattern = pattern
+            except PatternError as exc:
+                errors.add(f"{path}.pattern", exc.code, exc.message)
+    out.pattern_message = parse_local_text(
+        raw.get("pattern_message"), f"{path}.pattern_message", errors
+    )
+    if out.pattern_message is not None and pattern is None:
+        errors.add(f"{path}.pattern_message", "unknown_key", "'pattern_message' needs a 'pattern'")
+
+
 def _parse_max_length(
     raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems
 ) -> int:
@@ -349,7 +413,7 @@ def _parse_numeric(
     raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems, out: _Extras
 ) -> None:
     decimals = 0
-    if field_type is FieldType.DECIMAL:
+    if field_type in (FieldType.DECIMAL, FieldType.PERCENT):
         value = raw.get("decimals", DEFAULT_DECIMALS)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECIMALS:
             errors.add(

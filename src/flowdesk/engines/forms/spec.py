@@ -36,9 +36,23 @@ class FieldType(StrEnum):
     LANDLINE = "landline"
     BANK_CARD = "bank_card"
     CREDIT_CODE = "credit_code"
+    PERCENT = "percent"  # stored as the number before the %: "12.50" is 12.5 %
+    DATETIME = "datetime"  # a moment, stored in UTC: "2026-12-03T05:30:00Z"
+    MULTI_CHOICE = "multi_choice"  # stored as a list of option values, in option order
+    RATING = "rating"  # a whole number of stars from 1 to max (5 unless set)
+    URL = "url"
+    REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
 
 
-NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY})
+NUMERIC_TYPES = frozenset(
+    {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
+)
+CHOICE_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTI_CHOICE})
+DEFAULT_RATING_MAX = 5
+MAX_RATING = 10
+URL_MAX_LENGTH = 2000
+# Where people typing a date and time in a web form are, unless the caller says otherwise.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
 ORG_TYPES = frozenset({FieldType.USER, FieldType.USERS, FieldType.DEPARTMENT})
 IDENTITY_TYPES = frozenset(
@@ -109,6 +123,9 @@ class FieldSpec:
     birth_date_field: str | None = None
     sex_field: str | None = None
     luhn: bool = True
+    min_length: int | None = None
+    pattern: str | None = None
+    pattern_message: LocalText | None = None
 
     @property
     def personal(self) -> bool:
@@ -127,7 +144,7 @@ class FieldSpec:
             out["required"] = True
         if self.placeholder is not None:
             out["placeholder"] = self.placeholder.to_dict()
-        if self.min is not None:
+        if self.min is not None and self.type is not FieldType.RATING:  # always 1 star
             out["min"] = _number_out(self.min)
         if self.max is not None:
             out["max"] = _number_out(self.max)
@@ -135,7 +152,16 @@ class FieldSpec:
             self.max_length != DEFAULT_MAX_LENGTH[self.type.value]
         ):
             out["max_length"] = self.max_length
-        if self.type is FieldType.DECIMAL and self.decimals != DEFAULT_DECIMALS:
+        if self.min_length is not None:
+            out["min_length"] = self.min_length
+        if self.pattern is not None:
+            out["pattern"] = self.pattern
+        if self.pattern_message is not None:
+            out["pattern_message"] = self.pattern_message.to_dict()
+        if (
+            self.type in (FieldType.DECIMAL, FieldType.PERCENT)
+            and self.decimals != DEFAULT_DECIMALS
+        ):
             out["decimals"] = self.decimals
         if self.type is FieldType.MONEY:
             out["currency"] = self.currency

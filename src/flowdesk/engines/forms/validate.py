@@ -19,18 +19,29 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import email_validator
 
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
-from . import identity
+from . import identity, patterns, regions
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
-from .spec import IDENTITY_TYPES, ORG_TYPES, TEXT_TYPES, FieldSpec, FieldType, FormSpec
+from .spec import (
+    DEFAULT_TIMEZONE,
+    IDENTITY_TYPES,
+    ORG_TYPES,
+    TEXT_TYPES,
+    FieldSpec,
+    FieldType,
+    FormSpec,
+    LocalText,
+)
 
 Source = Literal["json", "html"]
 
@@ -64,11 +75,23 @@ _ABSENT = _Absent()
 
 
 class _Invalid(Exception):
-    def __init__(self, code: str, key: str | None = None, limit: object = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        key: str | None = None,
+        limit: object = None,
+        custom: LocalText | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.key = key or code
         self.limit = limit
+        self.custom = custom  # the builder's own message (a pattern's), from the definition
+
+    def message(self, locale: str) -> str:
+        if self.custom is not None:
+            return self.custom.get(locale)
+        return message(self.key, locale, self.limit)
 
 
 def validate_submission(
@@ -78,13 +101,15 @@ def validate_submission(
     source: Literal["json", "html"],
     locale: str = "en",
     partial: bool = False,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, object]:
     """Return the clean stored (JSON-ready) values or raise ValidationFailed for every bad field.
 
     `partial=True` (an approver editing some values) skips "required" for absent keys
-    and returns only the keys that were given. Each error's path is the field key; an
-    unknown key that could not be a field key (it may be personal data) is reported at
-    path "(unknown)".
+    and returns only the keys that were given. `timezone` is where a person typing a
+    date and time in an HTML form is (a JSON client always sends the UTC offset). Each
+    error's path is the field key; an unknown key that could not be a field key (it may
+    be personal data) is reported at path "(unknown)".
     """
     if source not in ("json", "html"):
         raise ValueError(f"unknown source {source!r}")
@@ -92,11 +117,11 @@ def validate_submission(
     errors: list[ErrorDetail] = []
     for field in form.fields:
         try:
-            value = _clean_present(field, raw.get(field.key), source)
+            value = _clean_present(field, raw.get(field.key), source, timezone)
             if isinstance(value, _Absent):
                 value = _absent_value(field, source, partial, present=field.key in raw)
         except _Invalid as exc:
-            errors.append(ErrorDetail(field.key, exc.code, message(exc.key, locale, exc.limit)))
+            errors.append(ErrorDetail(field.key, exc.code, exc.message(locale)))
             continue
         if not isinstance(value, _Absent):
             clean[field.key] = value
@@ -119,7 +144,7 @@ def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: b
     return _ABSENT
 
 
-def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
+def _clean_present(field: FieldSpec, value: object, source: Source, timezone: str) -> object:
     if value is None:
         return _ABSENT
     if isinstance(value, str) and _is_invisible(value):
@@ -129,9 +154,11 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
             raise _Invalid("invisible_only")
         if source == "html":
             return _ABSENT
+    kind = field.type
+    if kind is FieldType.MULTI_CHOICE:
+        return _clean_multi_choice(field, value, source)
     if source == "html" and not isinstance(value, str):
         raise _Invalid("invalid_type", _type_message(field))
-    kind = field.type
     if kind in TEXT_TYPES:
         return _clean_text(field, value)
     if kind is FieldType.EMAIL:
@@ -142,8 +169,20 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
         return _clean_identity(field, value)
     if kind is FieldType.INTEGER:
         return _clean_integer(field, value, source)
+    if kind is FieldType.RATING:
+        return _clean_rating(field, value, source)
+    if kind is FieldType.PERCENT:
+        if source == "html" and isinstance(value, str):
+            value = _strip_invisible(value).removesuffix("%").removesuffix("％")
+        return _clean_decimal(field, value, source)
     if kind in (FieldType.DECIMAL, FieldType.MONEY):
         return _clean_decimal(field, value, source)
+    if kind is FieldType.DATETIME:
+        return _clean_datetime(value, source, timezone)
+    if kind is FieldType.URL:
+        return _clean_url(field, value)
+    if kind is FieldType.REGION:
+        return _clean_region(value)
     if kind is FieldType.DATE:
         return _clean_date(value, source)
     if kind is FieldType.CHOICE:
@@ -152,8 +191,12 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
 
 
 def _type_message(field: FieldSpec) -> str:
-    if field.type is FieldType.INTEGER:
+    if field.type in (FieldType.INTEGER, FieldType.RATING):
         return "invalid_type_integer"
+    if field.type is FieldType.PERCENT:
+        return "invalid_type_number"
+    if field.type is FieldType.DATETIME:
+        return "invalid_type_datetime"
     if field.type in (FieldType.DECIMAL, FieldType.MONEY):
         return "invalid_type_number"
     if field.type is FieldType.BOOLEAN:
@@ -228,6 +271,15 @@ def _clean_text(field: FieldSpec, value: object) -> object:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
         raise _Invalid("too_long", limit=field.max_length)
+    if field.min_length is not None and len(text) < field.min_length:
+        raise _Invalid("too_short", limit=field.min_length)
+    if field.pattern is not None:
+        try:
+            matched = patterns.matches(field.pattern, text)
+        except TimeoutError:
+            raise _Invalid("pattern_timeout") from None
+        if not matched:
+            raise _Invalid("pattern_mismatch", custom=field.pattern_message)
     return text
 
 
@@ -476,3 +528,111 @@ def _clean_boolean(value: object, source: Source) -> bool:
     if word in _FALSE_WORDS:
         return False
     raise _Invalid("invalid_boolean")
+
+
+_RATING_DIGITS = re.compile(r"[0-9]{1,2}")
+
+
+def _clean_rating(field: FieldSpec, value: object, source: Source) -> int:
+    """Stars from 1 to the field's max: JSON sends the integer, HTML the radio's digit."""
+    if isinstance(value, (bool, float)):
+        raise _Invalid("invalid_type", "invalid_type_integer")
+    if isinstance(value, str) and source == "html":
+        text = _strip_invisible(value.translate(_FULL_WIDTH))
+        if not _RATING_DIGITS.fullmatch(text):
+            raise _Invalid("invalid_type", "invalid_type_integer")
+        value = int(text)
+    if not isinstance(value, int):
+        raise _Invalid("invalid_type", "invalid_type_integer")
+    top = int(field.max) if field.max is not None else 5
+    if not 1 <= value <= top:
+        raise _Invalid("rating_out_of_range", limit=top)
+    return value
+
+
+def _clean_multi_choice(field: FieldSpec, value: object, source: Source) -> object:
+    """Option values, each once, stored in the options' order (so equal choices compare
+    equal); JSON sends a list, HTML one value per ticked box (or one string)."""
+    if isinstance(value, str) and source == "html":
+        value = [value] if value.strip() else []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid("invalid_type", "invalid_type_list")
+    chosen = [item.strip() if source == "html" else item for item in value]
+    chosen = [item for item in chosen if item] if source == "html" else chosen
+    if not chosen:
+        return _ABSENT
+    if len(set(chosen)) != len(chosen):
+        raise _Invalid("duplicate_choice")
+    if any(field.option(item) is None for item in chosen):
+        raise _Invalid("invalid_choice")
+    return [o.value for o in field.options if o.value in chosen]
+
+
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_HTML_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+
+
+def _clean_datetime(value: object, source: Source, timezone: str) -> str:
+    """A moment as UTC "YYYY-MM-DDTHH:MM:SSZ". JSON must carry its offset (a naive time is
+    refused: which zone it meant would be a guess); an HTML datetime-local input is read
+    in the person's `timezone`."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_datetime")
+    text = _strip_invisible(value.translate(_FULL_WIDTH)) if source == "html" else value
+    if source == "json":
+        match = _ISO_DATETIME.fullmatch(text)
+        if match is None:
+            raise _Invalid("invalid_datetime")
+        if match.group(1) is None:
+            raise _Invalid("naive_datetime")
+    elif not _HTML_DATETIME.fullmatch(text) and not _ISO_DATETIME.fullmatch(text):
+        raise _Invalid("invalid_datetime")
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        raise _Invalid("invalid_datetime") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_URL_SCHEMES = frozenset({"http", "https"})
+
+
+def _clean_url(field: FieldSpec, value: object) -> str | _Absent:
+    """An http(s) address with a host, as typed (surrounding blanks removed)."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = _strip_invisible(value)
+    if not text:
+        return _ABSENT
+    if field.max_length is not None and len(text) > field.max_length:
+        raise _Invalid("too_long", limit=field.max_length)
+    if any(char.isspace() for char in text):
+        raise _Invalid("invalid_url")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise _Invalid("invalid_url") from None
+    if parts.scheme.lower() not in _URL_SCHEMES:
+        raise _Invalid("invalid_url_scheme")
+    if not host:
+        raise _Invalid("invalid_url")
+    return text
+
+
+def _clean_region(value: object) -> str | _Absent:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    text = _strip_invisible(value.translate(_FULL_WIDTH))
+    if not text:
+        return _ABSENT
+    if not regions.is_current(text):
+        raise _Invalid("invalid_region")
+    return text

@@ -7,11 +7,12 @@ and dates, and people read "120,000.00 CNY" or the option's label.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from . import identity
-from .spec import FieldSpec, FieldType, FormSpec, is_zh
+from . import identity, regions
+from .spec import DEFAULT_TIMEZONE, FieldSpec, FieldType, FormSpec, is_zh
 
 _EXPRESSION_TYPES = {
     FieldType.TEXT: "text",
@@ -31,7 +32,26 @@ _EXPRESSION_TYPES = {
     FieldType.LANDLINE: "text",
     FieldType.BANK_CARD: "text",
     FieldType.CREDIT_CODE: "text",
+    FieldType.PERCENT: "number",  # 12.5 for 12.5 %
+    FieldType.RATING: "number",
+    # UTC "2026-12-03T05:30:00Z": compares in time order as text until expressions have a
+    # date-time type of their own
+    FieldType.DATETIME: "text",
+    FieldType.MULTI_CHOICE: "text",  # the chosen values joined by "," in option order
+    FieldType.URL: "text",
+    FieldType.REGION: "text",
 }
+
+
+NUMBER_TYPES = frozenset(
+    {
+        FieldType.MONEY,
+        FieldType.DECIMAL,
+        FieldType.INTEGER,
+        FieldType.PERCENT,
+        FieldType.RATING,
+    }
+)
 
 
 def expression_types(form: FormSpec) -> dict[str, str]:
@@ -56,9 +76,12 @@ def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, obje
 def _typed(field: FieldSpec, value: object) -> object:
     kind = field.type
     try:
-        if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
+        if kind in NUMBER_TYPES:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 return Decimal(value)
+        elif kind is FieldType.MULTI_CHOICE:
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return ",".join(value)
         elif kind is FieldType.DATE:
             if isinstance(value, str):
                 return date.fromisoformat(value)
@@ -125,15 +148,37 @@ def restore_masked(
 
 
 def display_value(
-    field: FieldSpec, stored_value: object, locale: str, *, unmasked: bool = False
+    field: FieldSpec,
+    stored_value: object,
+    locale: str,
+    *,
+    unmasked: bool = False,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> str:
     """The stored value as people read it; "" when absent. Personal fields are masked
-    unless the caller was allowed to unmask them (`unmasked`)."""
+    unless the caller was allowed to unmask them (`unmasked`); a date and time is shown
+    in `timezone`."""
     if stored_value is None:
         return ""
     kind = field.type
     if field.personal and not unmasked:
         return str(masked_value(field, stored_value))
+    if kind is FieldType.PERCENT:
+        return f"{Decimal(str(stored_value)):,.{field.decimals or 0}f}%"
+    if kind is FieldType.RATING:
+        top = int(field.max or 5)
+        stars = int(str(stored_value))
+        return "★" * stars + "☆" * max(0, top - stars) + f" {stars}/{top}"
+    if kind is FieldType.DATETIME:
+        moment = datetime.fromisoformat(str(stored_value))
+        return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    if kind is FieldType.MULTI_CHOICE:
+        chosen = stored_value if isinstance(stored_value, list) else [stored_value]
+        labels = [_option_label(field, str(value), locale) for value in chosen]
+        return ("、" if is_zh(locale) else ", ").join(labels)
+    if kind is FieldType.REGION:
+        path = regions.region_path(str(stored_value))
+        return " ".join(path) if path else str(stored_value)
     if kind in (FieldType.MOBILE, FieldType.LANDLINE):
         return identity.phone_display(str(stored_value))
     if kind is FieldType.BANK_CARD:
@@ -147,6 +192,10 @@ def display_value(
             return "是" if stored_value else "否"
         return "Yes" if stored_value else "No"
     if kind is FieldType.CHOICE:
-        option = field.option(str(stored_value))
-        return option.label.get(locale) if option else str(stored_value)
+        return _option_label(field, str(stored_value), locale)
     return str(stored_value)
+
+
+def _option_label(field: FieldSpec, value: str, locale: str) -> str:
+    option = field.option(value)
+    return option.label.get(locale) if option else value
