@@ -18,7 +18,7 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
-def account_opening_app() -> str:
+def account_opening_app(extra_fields: list[dict[str, Any]] | None = None) -> str:
     label = {"en": "x", "zh": "x"}
     definition: dict[str, Any] = {
         "key": "account_opening",
@@ -39,6 +39,7 @@ def account_opening_app() -> str:
                 {"key": "legal_rep_mobile", "type": "mobile", "label": label, "required": True},
                 {"key": "office_phone", "type": "landline", "label": label},
                 {"key": "settlement_card", "type": "bank_card", "label": label},
+                *(extra_fields or []),
             ]
         },
         "process": {

@@ -13,7 +13,7 @@ from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, tickets
 from flowdesk.services.auth import WebSession
-from flowdesk.web.forms import capitals_for, field_views
+from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
@@ -60,21 +60,12 @@ def app_list(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
 
 def _raw_values(form: FormSpec, data: FormData) -> dict[str, str]:
     """What the person typed, as text, for showing the form again (files are ignored)."""
-    raw: dict[str, str] = {}
-    for field in form.fields:
-        value = data.get(field.key)
-        if isinstance(value, str):
-            raw[field.key] = value
-    return raw
+    return posted_raw(form, data)
 
 
 def _submission(data: FormData) -> dict[str, object]:
-    """Every posted field except the CSRF token, first value wins: the engine judges the rest."""
-    values: dict[str, object] = {}
-    for key, value in data.multi_items():
-        if key != CSRF_FIELD and key not in values:
-            values[key] = value
-    return values
+    """Every posted field except the CSRF token: the engine judges the rest."""
+    return posted_values(data, frozenset({CSRF_FIELD}))
 
 
 def _new_ticket_page(
