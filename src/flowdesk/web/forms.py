@@ -40,7 +40,6 @@ MULTIPART = "multipart/form-data"
 LIST_SUFFIX = "[]"
 # Choices with at most this many options are radio buttons; longer lists are a select.
 RADIO_MAX_OPTIONS = 4
-CAPITALS_CURRENCY = "CNY"
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,7 @@ class FieldView:
     currency: str
     autocomplete: str = "off"
     min_length: int | None = None
+    with_capitals: bool = False  # a CNY amount whose 大写 shows under it
 
     @property
     def list_name(self) -> str:
@@ -161,7 +161,7 @@ _IDENTITY_MAX_LENGTH = {
 
 def capitals_for(field: FieldSpec, clean_value: object) -> str:
     """大写 for a CNY money value already cleaned by the form engine; "" otherwise."""
-    if field.type is not FieldType.MONEY or field.currency != CAPITALS_CURRENCY:
+    if field.type is not FieldType.MONEY or not field.capitals:
         return ""
     if clean_value is None or isinstance(clean_value, bool):
         return ""
@@ -233,6 +233,7 @@ def field_views(
                 inputmode=_inputmode(field),
                 capitals=capitals_for(field, clean.get(field.key)),
                 currency=field.currency or "",
+                with_capitals=field.capitals,
             )
         )
     return views

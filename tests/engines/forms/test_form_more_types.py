@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowdesk.engines.apps import dump_app_yaml, load_app_yaml
 from flowdesk.engines.forms import (
     display_value,
     expression_types,
@@ -20,6 +21,7 @@ from flowdesk.engines.forms import (
 )
 from flowdesk.engines.forms.regions import region_path
 from flowdesk.kernel.errors import DefinitionInvalid, ValidationFailed
+from identity_app import account_opening_app
 
 
 def label(en: str, zh: str | None = None) -> dict[str, str]:
@@ -309,3 +311,46 @@ def test_all_errors_of_the_new_types_at_once() -> None:
         ("region", "invalid_region"),
         ("branch_code", "pattern_mismatch"),
     ]
+
+
+# --- money: Chinese capitals on request ---------------------------------------------------
+
+
+def test_cny_amounts_have_capitals_unless_the_builder_turns_them_off() -> None:
+    form = parse_form(
+        {
+            "fields": [
+                {"key": "a", "type": "money", "label": label("A")},
+                {"key": "b", "type": "money", "label": label("B"), "capitals": False},
+                {"key": "c", "type": "money", "label": label("C"), "currency": "USD"},
+            ]
+        }
+    )
+    assert [f.capitals for f in form.fields] == [True, False, False]
+    assert parse_form(form.to_dict()) == form
+    with pytest.raises(DefinitionInvalid) as refused:
+        parse_form(
+            {
+                "fields": [
+                    {
+                        "key": "c",
+                        "type": "money",
+                        "label": label("C"),
+                        "currency": "USD",
+                        "capitals": True,
+                    }
+                ]
+            }
+        )
+    assert [(e.path, e.code) for e in refused.value.errors] == [
+        ("form.fields[0].capitals", "capitals_not_available")
+    ]
+    assert display_value(form.field("c"), "1234567.5", "en") == "1,234,567.50 USD"
+
+
+def test_an_app_with_every_new_type_round_trips_through_its_yaml() -> None:
+    extra = [f.to_dict() for f in FORM.fields]
+    spec = load_app_yaml(account_opening_app(extra))
+    again = load_app_yaml(dump_app_yaml(spec))
+    assert again == spec
+    assert again.form.field("branch_code").pattern == "[A-Z]{2}[0-9]{4}"

@@ -19,6 +19,7 @@ from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
 
 from .patterns import PatternError, check_pattern
 from .spec import (
+    CAPITALS_CURRENCY,
     CHOICE_TYPES,
     DEFAULT_DECIMALS,
     DEFAULT_MAX_LENGTH,
@@ -53,7 +54,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.LONG_TEXT: ("max_length", "min_length"),
     FieldType.INTEGER: ("min", "max"),
     FieldType.DECIMAL: ("min", "max", "decimals"),
-    FieldType.MONEY: ("min", "max", "currency"),
+    FieldType.MONEY: ("min", "max", "currency", "capitals"),
     FieldType.DATE: (),
     FieldType.CHOICE: ("options",),
     FieldType.BOOLEAN: (),
@@ -209,6 +210,7 @@ class _Extras:
     min_length: int | None = None
     pattern: str | None = None
     pattern_message: LocalText | None = None
+    capitals: bool = False
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -251,6 +253,7 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         min_length=extras.min_length,
         pattern=extras.pattern,
         pattern_message=extras.pattern_message,
+        capitals=extras.capitals,
     )
 
 
@@ -437,6 +440,17 @@ def _parse_numeric(
         decimals = CURRENCY_EXPONENTS[currency]
         out.currency = currency
         out.decimals = decimals
+        capitals = raw.get("capitals", currency == CAPITALS_CURRENCY)
+        if not isinstance(capitals, bool):
+            errors.add(f"{path}.capitals", "invalid_type", "'capitals' must be true or false")
+        elif capitals and currency != CAPITALS_CURRENCY:
+            errors.add(
+                f"{path}.capitals",
+                "capitals_not_available",
+                f"Chinese capitals (大写) are written for {CAPITALS_CURRENCY} amounts only",
+            )
+        else:
+            out.capitals = capitals
     low = _parse_bound(raw.get("min"), decimals, f"{path}.min", errors)
     high = _parse_bound(raw.get("max"), decimals, f"{path}.max", errors)
     if low is not None and high is not None and low > high:

@@ -51,6 +51,8 @@ CHOICE_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTI_CHOICE})
 DEFAULT_RATING_MAX = 5
 MAX_RATING = 10
 URL_MAX_LENGTH = 2000
+# The currency whose amounts have Chinese capitals (大写金额).
+CAPITALS_CURRENCY = "CNY"
 # Where people typing a date and time in a web form are, unless the caller says otherwise.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
@@ -126,6 +128,8 @@ class FieldSpec:
     min_length: int | None = None
     pattern: str | None = None
     pattern_message: LocalText | None = None
+    # a CNY amount is shown with its Chinese capitals (大写) unless the builder says no
+    capitals: bool = False
 
     @property
     def personal(self) -> bool:
@@ -165,6 +169,8 @@ class FieldSpec:
             out["decimals"] = self.decimals
         if self.type is FieldType.MONEY:
             out["currency"] = self.currency
+            if self.currency == CAPITALS_CURRENCY and not self.capitals:
+                out["capitals"] = False
         if self.options:
             out["options"] = [o.to_dict() for o in self.options]
         if self.birth_date_field is not None:
