@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from web_helpers import Browser
 
-from flowdesk.services import apps
+from flowdesk.services import apps, org, views
 from flowdesk.services.context import ServiceContext
 from identity_app import CARD, MOBILE, RESIDENT_ID, account_opening_app, good_values
 
@@ -99,3 +99,32 @@ def test_a_filed_ticket_shows_personal_numbers_masked(clerk: Browser) -> None:
     assert "2026-12-03 13:30" in page
     assert "★★★★☆ 4/5" in page
     assert "广东省 深圳市 南山区" in page
+
+
+def test_a_holder_of_the_role_sees_full_numbers_with_a_reason(
+    demo_ctx: ServiceContext, clerk: Browser, browser: Callable[..., Browser]
+) -> None:
+    status, _, location = _post(clerk, good_values())
+    assert status == 303
+    ticket_path = location
+    reviewer = browser("li.na")
+    assert 'data-testid="unmask-form"' not in reviewer.get(ticket_path).text
+    org.ensure_role(demo_ctx, key=views.UNMASK_ROLE, name_en="Personal data", name_zh="个人信息")
+    roles = org.get_user(demo_ctx, None, "li.na").roles
+    org.save_user(demo_ctx, None, "li.na", {"roles": [*roles, views.UNMASK_ROLE]})
+    reviewer = browser("li.na")  # the role counts from the next sign-in's request on
+    page = reviewer.get(ticket_path).text
+    assert 'data-testid="unmask-form"' in page and RESIDENT_ID not in page
+    refused = reviewer.post(
+        f"{ticket_path}/unmask", data={"reason": " ", "csrf_token": reviewer.csrf()}
+    )
+    assert refused.status_code == 422 and RESIDENT_ID not in refused.text
+    shown = reviewer.post(
+        f"{ticket_path}/unmask", data={"reason": "核实开户意愿", "csrf_token": reviewer.csrf()}
+    )
+    assert shown.status_code == 200
+    assert RESIDENT_ID in shown.text and "138 1234 5678" in shown.text
+    assert "6222 0212 3456 7890 128" in shown.text
+    assert "本次查看已记入审计日志" in shown.text
+    # the next look at the page is masked again
+    assert RESIDENT_ID not in reviewer.get(ticket_path).text

@@ -300,25 +300,35 @@ def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
     return raw
 
 
-def display_text(field: FieldSpec, stored: object, locale: Locale) -> str:
+def display_text(
+    field: FieldSpec, stored: object, locale: Locale, *, unmasked: bool = False
+) -> str:
     """A stored value as people read it (money with its currency and grouping, a choice by
-    its label); a value of the wrong shape is shown as it is rather than failing the page."""
+    its label, a personal number masked unless `unmasked`); a value of the wrong shape is
+    shown as it is rather than failing the page."""
     try:
-        return engine_display_value(field, stored, locale)
+        return engine_display_value(field, stored, locale, unmasked=unmasked)
     except (InvalidOperation, ValueError):
         return str(stored)
 
 
-def value_rows(form: FormSpec, values: Mapping[str, object], locale: Locale) -> list[ValueRow]:
-    """The stored values as people read them, in form order; absent values show as ""."""
+def value_rows(
+    form: FormSpec,
+    values: Mapping[str, object],
+    locale: Locale,
+    unmasked: Mapping[str, object] | None = None,
+) -> list[ValueRow]:
+    """The stored values as people read them, in form order; absent values show as "".
+    Personal numbers show masked unless `unmasked` (a permitted look) holds them."""
     rows = []
+    unmasked = unmasked or {}
     for field in form.fields:
-        stored = values.get(field.key)
+        stored = unmasked.get(field.key, values.get(field.key))
         rows.append(
             ValueRow(
                 key=field.key,
                 label=field.label.get(locale),
-                text=display_text(field, stored, locale),
+                text=display_text(field, stored, locale, unmasked=field.key in unmasked),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
             )
