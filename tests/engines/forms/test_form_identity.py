@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
-from flowdesk.engines.forms import FormSpec, masked_value, parse_form, validate_submission
+from flowdesk.engines.forms import (
+    FormSpec,
+    display_value,
+    masked_value,
+    parse_form,
+    validate_edits,
+    validate_submission,
+)
 from flowdesk.engines.forms.messages import MESSAGES
 from flowdesk.kernel.errors import DefinitionInvalid, ValidationFailed
 
@@ -378,3 +385,41 @@ def test_identity_fields_round_trip_through_their_definition() -> None:
     card = FORM.to_dict()["fields"]
     assert isinstance(card, list)
     assert {"key": "card_any", "type": "bank_card", "label": label("Card"), "luhn": False} in card
+
+
+@settings(deadline=None)
+@given(resident_ids, mobiles, cards)
+def test_masks_keep_only_what_promise_8_allows_and_echoes_keep_the_stored_number(
+    number: str, mobile: str, card: str
+) -> None:
+    stored = ok({"id_number": number, "mobile": mobile, "card": card})
+    fields = {f.key: f for f in FORM.fields}
+    shown = {key: masked_value(fields[key], stored[key]) for key in ("id_number", "mobile", "card")}
+    assert shown["id_number"] == number[:3] + "*" * 11 + number[-4:]
+    assert shown["mobile"] == mobile[:3] + "****" + mobile[-4:]
+    assert shown["card"] == card[:6] + "*" * (len(card) - 10) + card[-4:]
+    # an approver's form sent back as shown changes nothing
+    editable = ("id_number", "mobile", "card")
+    assert validate_edits(FORM, shown, editable=editable, current=stored, source="html") == ()
+    # a changed mask is not an echo: refused, never stored
+    with pytest.raises(ValidationFailed) as refused:
+        validate_edits(
+            FORM,
+            {"mobile": ("150" if mobile[:3] != "150" else "186") + "****" + mobile[-4:]},
+            editable=editable,
+            current=stored,
+            source="json",
+        )
+    assert [(e.path, e.code) for e in refused.value.errors] == [("mobile", "masked_value")]
+
+
+def test_unmasked_display_is_readable() -> None:
+    fields = {f.key: f for f in FORM.fields}
+    assert display_value(fields["mobile"], "+8613812345678", "zh", unmasked=True) == (
+        "138 1234 5678"
+    )
+    assert display_value(fields["office"], "+861012345678", "zh") == "010 1234 5678"
+    assert display_value(fields["card"], "6222021234567890128", "en", unmasked=True) == (
+        "6222 0212 3456 7890 128"
+    )
+    assert display_value(fields["card"], "6222021234567890128", "en") == "622202*********0128"
