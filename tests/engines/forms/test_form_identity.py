@@ -423,3 +423,39 @@ def test_unmasked_display_is_readable() -> None:
         "6222 0212 3456 7890 128"
     )
     assert display_value(fields["card"], "6222021234567890128", "en") == "622202*********0128"
+
+
+# Area codes whose 8-digit numbers starting 2-8 phonenumbers knows as fixed lines.
+AREA_CODES = ("10", "20", "21", "22", "23", "24", "25", "27", "28", "29", "371", "571", "755")
+landlines = st.builds(
+    lambda area, first, rest: (area, first + rest),
+    st.sampled_from(AREA_CODES),
+    st.sampled_from("2568"),
+    st.text("0123456789", min_size=7, max_size=7),
+)
+
+
+@settings(deadline=None)
+@given(landlines, st.sampled_from(["0{a}-{n}", "(0{a}) {n}", "+86 {a} {n}", "0{a}{n}"]))
+def test_a_landline_with_its_area_code_is_stored_as_e164(line: tuple[str, str], shape: str) -> None:
+    area, number = line
+    assert ok({"office": shape.format(a=area, n=number)})["office"] == f"+86{area}{number}"
+
+
+@settings(deadline=None)
+@given(landlines)
+def test_a_landline_without_its_area_code_or_cut_short_is_refused(line: tuple[str, str]) -> None:
+    area, number = line
+    assert errors_of({"office": number}) == [("office", "landline_area_code")]
+    assert errors_of({"office": f"0{area}-{number[:3]}"}) == [("office", "landline_number")]
+
+
+def test_email_goes_through_email_validator() -> None:
+    form = parse_form({"fields": [{"key": "e", "type": "email", "label": label("E")}]})
+    assert validate_submission(form, {"e": "Li.Na@Example.COM"}, source="json") == {
+        "e": "Li.Na@example.com"
+    }
+    for bad in ("li@example", "li@-example.com", "li@exa_mple.com", "a" * 65 + "@example.com"):
+        with pytest.raises(ValidationFailed) as refused:
+            validate_submission(form, {"e": bad}, source="json")
+        assert refused.value.errors[0].code == "invalid_email", bad

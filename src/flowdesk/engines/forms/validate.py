@@ -295,7 +295,9 @@ def _clean_email(field: FieldSpec, value: object) -> object:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
         raise _Invalid("too_long", limit=field.max_length)
-    if not _EMAIL.fullmatch(text):
+    # ASCII addresses whose local part fits RFC 5321's 64 octets (email-validator lets
+    # longer ones through)
+    if not _EMAIL.fullmatch(text) or len(text.partition("@")[0]) > 64:
         raise _Invalid("invalid_email")
     try:
         # email-validator knows the RFC 5321/5322 limits (local part, labels, the domain's
