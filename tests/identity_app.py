@@ -18,7 +18,9 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
-def account_opening_app(extra_fields: list[dict[str, Any]] | None = None) -> str:
+def account_opening_app(
+    extra_fields: list[dict[str, Any]] | None = None, editable: tuple[str, ...] = ()
+) -> str:
     label = {"en": "x", "zh": "x"}
     definition: dict[str, Any] = {
         "key": "account_opening",
@@ -50,6 +52,7 @@ def account_opening_app(extra_fields: list[dict[str, Any]] | None = None) -> str
                     "type": "user_task",
                     "name": label,
                     "assignee": {"kind": "applicant_manager"},
+                    **({"editable": list(editable)} if editable else {}),
                 },
                 {"id": "end", "type": "end", "name": label},
             ],

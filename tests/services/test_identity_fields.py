@@ -148,3 +148,27 @@ def test_a_new_ticket_cannot_be_filed_with_a_masked_number(opening: Desk) -> Non
     assert [(e.path, e.code) for e in refused.value.errors] == [
         ("legal_rep_mobile", "masked_value")
     ]
+
+
+def test_an_approver_s_change_of_a_personal_number_is_kept_masked_in_the_timeline(
+    desk: Desk,
+) -> None:
+    apps.publish_yaml(desk.ctx, account_opening_app(editable=("legal_rep_mobile",)))
+    ticket_id = _submit(desk, good_values())
+    review = desk.task(ticket_id, "review")
+    tickets.approve(
+        desk.ctx,
+        actor=desk.actors["li.na"],
+        task_id=review.id,
+        comment="更正手机号",
+        values={"legal_rep_mobile": "13987654321"},
+    )
+    with desk.ctx.db.read() as conn:
+        stored = conn.execute(select(Ticket.values).where(Ticket.id == ticket_id)).scalar_one()
+        details = [str(e.details) for e in conn.execute(select(AuditLog)).all()]
+    assert stored["legal_rep_mobile"] == "+8613987654321"
+    (changed,) = [e for e in desk.view(ticket_id).timeline if e.kind == "values_changed"]
+    assert changed.data["changes"] == [
+        {"field": "legal_rep_mobile", "old": "138****5678", "new": "139****4321"}
+    ]
+    assert not any("13987654321" in d or MOBILE in d for d in details)
