@@ -65,7 +65,8 @@ def test_each_type_gets_its_widget(clerk: Browser) -> None:
     assert 'type="datetime-local"' in html
     assert html.count('type="radio" name="score"') == 5
     assert re.search(r'id="f-site"[^>]*type="url"', html)
-    assert re.search(r'id="f-region"[^>]*inputmode="numeric"', html)
+    assert re.search(r'id="f-region"[^>]*list="f-region-list"', html)
+    assert 'hx-get="/regions?field=region"' in html
 
 
 def test_bad_numbers_are_refused_next_to_their_fields_without_echo(clerk: Browser) -> None:
@@ -128,3 +129,12 @@ def test_a_holder_of_the_role_sees_full_numbers_with_a_reason(
     assert "本次查看已记入审计日志" in shown.text
     # the next look at the page is masked again
     assert RESIDENT_ID not in reviewer.get(ticket_path).text
+
+
+def test_a_region_field_suggests_divisions_by_name_or_code(clerk: Browser) -> None:
+    found = clerk.get("/regions", params={"field": "region", "region": "深圳市南山"})
+    assert found.status_code == 200
+    assert '<option value="440305">广东省 深圳市 南山区</option>' in found.text
+    by_code = clerk.get("/regions", params={"field": "region", "region": "110101"}).text
+    assert "北京市 东城区" in by_code
+    assert "<option" not in clerk.get("/regions", params={"field": "region"}).text

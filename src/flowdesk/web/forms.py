@@ -112,8 +112,10 @@ def widget_for(field: FieldSpec) -> str:
         return "checkbox"
     if kind is FieldType.EMAIL:
         return "email"
-    if kind in IDENTITY_TYPES or kind is FieldType.REGION:
+    if kind in IDENTITY_TYPES:
         return "identity"
+    if kind is FieldType.REGION:
+        return "region"
     if kind is FieldType.PERCENT:
         return "percent"
     if kind is FieldType.DATETIME:
@@ -134,8 +136,6 @@ def _inputmode(field: FieldSpec) -> str:
         return "numeric"
     if field.type in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
         return "decimal"
-    if field.type is FieldType.REGION:
-        return "numeric"
     if field.type is FieldType.URL:
         return "url"
     if field.type is FieldType.EMAIL:
@@ -155,7 +155,6 @@ _IDENTITY_MAX_LENGTH = {
     FieldType.LANDLINE: 24,
     FieldType.BANK_CARD: 24,
     FieldType.CREDIT_CODE: 22,
-    FieldType.REGION: 6,
 }
 
 
@@ -186,8 +185,8 @@ _ORG_HINTS = {
     FieldType.BANK_CARD: ("13 to 19 digits; spaces are fine", "13 至 19 位数字，可含空格"),
     FieldType.CREDIT_CODE: ("18 characters, as on the business licence", "18 位，见营业执照"),
     FieldType.REGION: (
-        "The six-digit division code, such as 440305 for 深圳市南山区",
-        "6 位行政区划代码，例如 440305（深圳市南山区）",
+        "Type a place name or its six-digit code and pick it, such as 南山 → 440305",
+        "输入地名或 6 位行政区划代码后选择，例如 南山 → 440305",
     ),
     FieldType.URL: ("Starting with https:// or http://", "以 https:// 或 http:// 开头"),
 }

@@ -19,7 +19,7 @@ from flowdesk.engines.forms import (
     typed_values,
     validate_submission,
 )
-from flowdesk.engines.forms.regions import region_path
+from flowdesk.engines.forms.regions import current_divisions, region_path, search_divisions
 from flowdesk.kernel.errors import DefinitionInvalid, ValidationFailed
 from identity_app import account_opening_app
 
@@ -354,3 +354,13 @@ def test_an_app_with_every_new_type_round_trips_through_its_yaml() -> None:
     again = load_app_yaml(dump_app_yaml(spec))
     assert again == spec
     assert again.form.field("branch_code").pattern == "[A-Z]{2}[0-9]{4}"
+
+
+def test_region_search_by_name_or_code() -> None:
+    divisions = dict(current_divisions())
+    assert len(divisions) > 3000
+    assert "110103" not in divisions and "110100" not in divisions
+    assert ("440305", "广东省 深圳市 南山区") in search_divisions("南山")
+    assert search_divisions("4403")[0] == ("440300", "广东省 深圳市")
+    assert search_divisions("  ") == []
+    assert len(search_divisions("区")) == 20

@@ -71,3 +71,40 @@ def region_path(code: str) -> tuple[str, ...]:
     if not code.endswith("00") and name not in parts:
         parts.append(name)
     return tuple(parts)
+
+
+@lru_cache(maxsize=1)
+def current_divisions() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every code a region field accepts with its names, in code order (built once from
+    the table's tree: provinces, then their two-digit sub-codes)."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for _length, low, high, _props, children in numdb.get("cn/loc").prefixes:
+        if low != high:
+            continue
+        candidates = [low + "0000"]
+        for _sub_length, sub_low, sub_high, _sub_props, _ in children:
+            if sub_low == sub_high and len(sub_low) == 4:
+                candidates.append(low + sub_low)
+        for code in dict.fromkeys(candidates):
+            if is_current(code):
+                found.append((code, region_path(code)))
+    return tuple(sorted(found))
+
+
+MAX_SEARCH_RESULTS = 20
+
+
+def search_divisions(query: str, limit: int = MAX_SEARCH_RESULTS) -> list[tuple[str, str]]:
+    """Divisions whose code starts with `query` or whose names contain it ("南山",
+    "深圳市南山", "4403"), as (code, "广东省 深圳市 南山区"), districts after the places
+    they belong to."""
+    text = "".join(query.split())
+    if not text:
+        return []
+    hits = []
+    for code, path in current_divisions():
+        if code.startswith(text) or text in "".join(path):
+            hits.append((code, " ".join(path)))
+            if len(hits) >= limit:
+                break
+    return hits

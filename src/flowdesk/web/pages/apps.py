@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
+from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, tickets
 from flowdesk.services.auth import WebSession
@@ -153,6 +154,20 @@ def submit_ticket(
             status=422,
         )
     return redirect(f"/tickets/{outcome.ticket_id}", flash="submitted")
+
+
+@router.get("/regions")
+def region_options(request: Request, session: CurrentSession, field: str = "") -> Response:
+    """HTMX: the divisions matching what a region field holds so far (its name or code),
+    as `<option>`s of the field's datalist."""
+    typed = request.query_params.get(field, "")[:MAX_PREVIEW_INPUT] if field else ""
+    return render(
+        request,
+        "_region_options.html",
+        {"hits": search_divisions(typed)},
+        fragment=True,
+        session=session,
+    )
 
 
 @router.get("/apps/{key}/capitals")
