@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from stdnum import luhn, numdb
@@ -85,6 +86,7 @@ def clean_resident_id(value: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)  # about 7,000 codes were ever assigned
 def region_known(code: str) -> bool:
     """True for a county-level code China has ever assigned (stdnum's table, with the
     codes of abolished and renamed counties). Unlike `ric.get_birth_place` this does not
