@@ -24,6 +24,7 @@ from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
+from flowdesk.api.personal_data import router as personal_data_router
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
@@ -102,6 +103,7 @@ def create_app(
     api.include_router(delegations_router)
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)
+    api.include_router(personal_data_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
     api.include_router(admin_repairs_router)

@@ -195,7 +195,12 @@ class TicketOut(BaseModel):
     title: str = Field(description=TITLE)
     subject: str = Field(description=SUBJECT)
     status: str
-    values: dict[str, Any]
+    values: dict[str, Any] = Field(
+        description="The form's values as stored, except personal numbers (resident ID,"
+        " mobile, bank card), which are masked: 110***********002X, 138****5678,"
+        " 622202*********0128. POST /tickets/{id}/unmask gives them in full to a permitted"
+        " reader; sending a masked value back keeps the stored number."
+    )
     requester: PersonOut
     created_at: datetime
     updated_at: datetime

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
-from flowdesk.engines.forms import FieldChange, clean_comment, validate_submission
+from flowdesk.engines.forms import FieldChange, clean_comment, restore_masked, validate_submission
 from flowdesk.engines.process import (
     Resubmit,
     ResubmitMode,
@@ -249,6 +249,8 @@ def _resubmit_once(
         # A web form posts the whole start form, as a new ticket does (an unticked box
         # posts nothing); an API client sends only the fields it changes.
         given = values if source == "html" else {**current, **values}
+        # the form showed personal numbers masked: sent back as shown, they stay as stored
+        given = restore_masked(app.spec.form, given, current)
         clean = validate_submission(app.spec.form, given, source=source, locale=locale)
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)

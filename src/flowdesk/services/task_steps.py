@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.audit import mask_personal
-from flowdesk.engines.forms import FieldChange, FieldType
+from flowdesk.engines.forms import PERSONAL_TYPES, FieldChange, FieldType, mask_number
 from flowdesk.engines.process import (
     ApprovalHeld,
     CopiesSent,
@@ -201,6 +201,8 @@ def _recorded_change(change: FieldChange) -> dict[str, object]:
     def kept(value: object) -> object:
         if isinstance(value, str) and change.type in _FREE_TEXT:
             return mask_personal(value)
+        if isinstance(value, str) and change.type in PERSONAL_TYPES:
+            return mask_number(change.type, value)
         return value
 
     return {"field": change.field, "old": kept(change.old), "new": kept(change.new)}

@@ -17,7 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import Connection, Row
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
-from flowdesk.engines.forms import display_value
+from flowdesk.engines.forms import display_value, masked_value, masked_values
 from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
@@ -26,6 +26,7 @@ from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_l
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.store import apps as apps_store
+from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
@@ -275,7 +276,8 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         ticket_title(app_name, row.title, locale),
         row.title,
         row.status,
-        dict(row.values),
+        # personal numbers masked for everyone (RELIABILITY promise 8): see unmask_values
+        masked_values(app.spec.form, row.values),
         requester,
         row.created_at,
         row.updated_at,
@@ -528,8 +530,79 @@ def summary_items(
             text = display_value(field, value, locale)
         except (InvalidOperation, ValueError):
             text = str(value)
-        items.append(SummaryItem(key, {"en": field.label.en, "zh": field.label.zh}, value, text))
+        items.append(
+            SummaryItem(
+                key,
+                {"en": field.label.en, "zh": field.label.zh},
+                masked_value(field, value),
+                text,
+            )
+        )
     return tuple(items)
+
+
+# Who may see a ticket's personal numbers in full (ADR 0027): a reader of the ticket who
+# holds this role, giving a reason; each look is an audit entry.
+UNMASK_ROLE = "personal_data_viewer"
+MAX_UNMASK_REASON = 500
+
+
+def unmask_values(
+    ctx: ServiceContext, actor: Actor, ticket_id: str, *, reason: str, locale: str = "en"
+) -> dict[str, Any]:
+    """The ticket's personal fields (resident ID, mobile, bank card) as stored, for a reader
+    holding `personal_data_viewer` who says why; the look is audited with the reason and the
+    fields shown (never the values). Others get 403 `unmask_not_permitted`; a hidden ticket
+    is 404 as everywhere."""
+    text = reason.strip()
+    if not text or len(text) > MAX_UNMASK_REASON or not text.isprintable():
+        zh = locale.lower().startswith("zh")
+        raise ValidationFailed(
+            "请说明查看完整号码的原因" if zh else "Say why you need the full numbers",
+            [
+                ErrorDetail(
+                    "reason",
+                    "reason_required",
+                    f"1 to {MAX_UNMASK_REASON} characters, one line"
+                    if not zh
+                    else f"1 至 {MAX_UNMASK_REASON} 个字符，单行",
+                )
+            ],
+            "unmask_reason_required",
+        )
+    with ctx.db.write() as conn:
+        row = tickets_store.ticket_by_id(conn, ticket_id)
+        if row is None:
+            raise NotFound("Ticket not found", "ticket_not_found")
+        facts = ResourceFacts(
+            requester_id=row.requester_id,
+            participant_ids=tickets_store.participant_ids(conn, ticket_id),
+        )
+        if not decide(actor, "ticket.read", facts) and not _copied_reader(
+            conn, actor, ticket_id, facts
+        ):
+            raise NotFound("Ticket not found", "ticket_not_found")
+        if UNMASK_ROLE not in actor.roles:
+            raise Forbidden(
+                f"Seeing personal numbers in full needs the role {UNMASK_ROLE}",
+                "unmask_not_permitted",
+            )
+        app = ctx.apps.version(conn, row.app_version_id)
+        shown = {
+            f.key: row.values[f.key]
+            for f in app.spec.form.fields
+            if f.personal and row.values.get(f.key) is not None
+        }
+        audit_store.append(
+            conn,
+            at=ctx.clock.now(),
+            actor=actor.username,
+            action="ticket.unmask",
+            target_type="ticket",
+            target_id=ticket_id,
+            details={"fields": sorted(shown), "reason": text},
+        )
+    return shown
 
 
 def _order(key: lists_store.OrderKey, query: ListQuery, flip: bool) -> lists_store.Order:

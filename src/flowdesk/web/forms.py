@@ -14,8 +14,10 @@ import email.parser
 import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
@@ -23,6 +25,7 @@ from starlette.datastructures import FormData, UploadFile
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, amount_in_capitals
 from flowdesk.engines.forms import display_value as engine_display_value
 from flowdesk.engines.forms.parse import KEY_PATTERN
+from flowdesk.engines.forms.spec import DEFAULT_TIMEZONE, IDENTITY_TYPES
 from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 from flowdesk.web.i18n import Locale
 
@@ -33,9 +36,10 @@ MAX_FORM_FIELDS = 1000
 REPEATABLE_FIELDS: dict[str, frozenset[str]] = {"/admin/": frozenset({"roles"})}
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+# A multi choice posts one `key[]` per ticked box: the only names that may repeat in a form.
+LIST_SUFFIX = "[]"
 # Choices with at most this many options are radio buttons; longer lists are a select.
 RADIO_MAX_OPTIONS = 4
-CAPITALS_CURRENCY = "CNY"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ class OptionView:
 class FieldView:
     key: str
     type: str
-    widget: str  # text, textarea, money, number, date, select, radio, checkbox, email
+    # text, textarea, money, number, date, select, radio, checkbox, email, identity
+    widget: str
     label: str
     help: str
     placeholder: str
@@ -62,6 +67,14 @@ class FieldView:
     inputmode: str
     capitals: str
     currency: str
+    autocomplete: str = "off"
+    min_length: int | None = None
+    with_capitals: bool = False  # a CNY amount whose 大写 shows under it
+
+    @property
+    def list_name(self) -> str:
+        """The name each ticked box of a multi choice posts (`key[]`)."""
+        return self.key + LIST_SUFFIX
 
     @property
     def dom_id(self) -> str:
@@ -99,6 +112,20 @@ def widget_for(field: FieldSpec) -> str:
         return "checkbox"
     if kind is FieldType.EMAIL:
         return "email"
+    if kind in IDENTITY_TYPES:
+        return "identity"
+    if kind is FieldType.REGION:
+        return "region"
+    if kind is FieldType.PERCENT:
+        return "percent"
+    if kind is FieldType.DATETIME:
+        return "datetime"
+    if kind is FieldType.MULTI_CHOICE:
+        return "checkboxes"
+    if kind is FieldType.RATING:
+        return "rating"
+    if kind is FieldType.URL:
+        return "url"
     if kind is FieldType.CHOICE:
         return "radio" if len(field.options) <= RADIO_MAX_OPTIONS else "select"
     return "text"
@@ -107,16 +134,33 @@ def widget_for(field: FieldSpec) -> str:
 def _inputmode(field: FieldSpec) -> str:
     if field.type is FieldType.INTEGER:
         return "numeric"
-    if field.type in (FieldType.DECIMAL, FieldType.MONEY):
+    if field.type in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
         return "decimal"
+    if field.type is FieldType.URL:
+        return "url"
     if field.type is FieldType.EMAIL:
         return "email"
+    if field.type in (FieldType.MOBILE, FieldType.LANDLINE):
+        return "tel"
+    if field.type is FieldType.BANK_CARD:
+        return "numeric"
+    # a resident ID may end in X and a credit code has letters: the full keyboard
     return ""
+
+
+# The longest a person types for each identity number, separators included.
+_IDENTITY_MAX_LENGTH = {
+    FieldType.RESIDENT_ID: 22,
+    FieldType.MOBILE: 20,
+    FieldType.LANDLINE: 24,
+    FieldType.BANK_CARD: 24,
+    FieldType.CREDIT_CODE: 22,
+}
 
 
 def capitals_for(field: FieldSpec, clean_value: object) -> str:
     """大写 for a CNY money value already cleaned by the form engine; "" otherwise."""
-    if field.type is not FieldType.MONEY or field.currency != CAPITALS_CURRENCY:
+    if field.type is not FieldType.MONEY or not field.capitals:
         return ""
     if clean_value is None or isinstance(clean_value, bool):
         return ""
@@ -135,6 +179,16 @@ _ORG_HINTS = {
         "填写用户名，以逗号分隔，如 li.na, wang.fang",
     ),
     FieldType.DEPARTMENT: ("A department code, such as finance", "填写部门编码，如 finance"),
+    FieldType.RESIDENT_ID: ("18 characters; the last may be X", "18 位，最后一位可为 X"),
+    FieldType.MOBILE: ("A mainland mobile number, 11 digits", "中国大陆手机号，11 位"),
+    FieldType.LANDLINE: ("With the area code, such as 010-12345678", "含区号，如 010-12345678"),
+    FieldType.BANK_CARD: ("13 to 19 digits; spaces are fine", "13 至 19 位数字，可含空格"),
+    FieldType.CREDIT_CODE: ("18 characters, as on the business licence", "18 位，见营业执照"),
+    FieldType.REGION: (
+        "Type a place name or its six-digit code and pick it, such as 南山 → 440305",
+        "输入地名或 6 位行政区划代码后选择，例如 南山 → 440305",
+    ),
+    FieldType.URL: ("Starting with https:// or http://", "以 https:// 或 http:// 开头"),
 }
 
 
@@ -159,6 +213,7 @@ def field_views(
     views = []
     for field in form.fields:
         value = raw.get(field.key, "")
+        chosen = _chosen(field, value)
         views.append(
             FieldView(
                 key=field.key,
@@ -171,38 +226,108 @@ def field_views(
                 value=value,
                 checked=value.strip().lower() in ("on", "true", "1", "yes"),
                 error=errors.get(field.key, ""),
-                options=tuple(
-                    OptionView(o.value, o.label.get(locale), o.value == value.strip())
-                    for o in field.options
-                ),
-                max_length=field.max_length,
+                options=_option_views(field, locale, chosen),
+                max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
+                min_length=field.min_length,
                 inputmode=_inputmode(field),
                 capitals=capitals_for(field, clean.get(field.key)),
                 currency=field.currency or "",
+                with_capitals=field.capitals,
             )
         )
     return views
 
 
-def display_text(field: FieldSpec, stored: object, locale: Locale) -> str:
-    """A stored value as people read it (money with its currency and grouping, a choice by
-    its label); a value of the wrong shape is shown as it is rather than failing the page."""
+def _chosen(field: FieldSpec, value: str) -> frozenset[str]:
+    """The option values `value` picks: one for a choice or rating, a list "a,b" (as
+    `posted_raw` keeps it) for a multi choice."""
+    if field.type is FieldType.MULTI_CHOICE:
+        return frozenset(v.strip() for v in value.split(",") if v.strip())
+    return frozenset({value.strip()})
+
+
+def _option_views(
+    field: FieldSpec, locale: Locale, chosen: frozenset[str]
+) -> tuple[OptionView, ...]:
+    if field.type is FieldType.RATING:
+        return tuple(
+            OptionView(str(n), f"{n} 星" if locale == "zh" else f"{n} ★", str(n) in chosen)
+            for n in range(1, int(field.max or 5) + 1)
+        )
+    return tuple(OptionView(o.value, o.label.get(locale), o.value in chosen) for o in field.options)
+
+
+def datetime_input_value(stored: str, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A stored UTC moment as a datetime-local input shows it, in the person's zone."""
     try:
-        return engine_display_value(field, stored, locale)
+        moment = datetime.fromisoformat(stored)
+    except ValueError:
+        return stored
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:
+    """A POSTed form as the engine reads HTML input: the first value of each name (the
+    names are unique, `strict_form` saw to it) and, for a multi choice's `key[]` boxes, the
+    list of ticked values under `key`."""
+    values: dict[str, object] = {}
+    for name, value in data.multi_items():
+        if name in skip:
+            continue
+        if name.endswith(LIST_SUFFIX) and len(name) > len(LIST_SUFFIX):
+            listed = values.setdefault(name.removesuffix(LIST_SUFFIX), [])
+            if isinstance(listed, list):
+                listed.append(value)
+        elif name not in values:
+            values[name] = value
+    return values
+
+
+def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
+    """What the person typed, as text, for showing the form again (files are ignored); a
+    multi choice's ticked values joined by ","."""
+    raw: dict[str, str] = {}
+    for field in form.fields:
+        if field.type is FieldType.MULTI_CHOICE:
+            ticked = [v for v in data.getlist(field.key + LIST_SUFFIX) if isinstance(v, str)]
+            if ticked:
+                raw[field.key] = ",".join(ticked)
+            continue
+        value = data.get(field.key)
+        if isinstance(value, str):
+            raw[field.key] = value
+    return raw
+
+
+def display_text(
+    field: FieldSpec, stored: object, locale: Locale, *, unmasked: bool = False
+) -> str:
+    """A stored value as people read it (money with its currency and grouping, a choice by
+    its label, a personal number masked unless `unmasked`); a value of the wrong shape is
+    shown as it is rather than failing the page."""
+    try:
+        return engine_display_value(field, stored, locale, unmasked=unmasked)
     except (InvalidOperation, ValueError):
         return str(stored)
 
 
-def value_rows(form: FormSpec, values: Mapping[str, object], locale: Locale) -> list[ValueRow]:
-    """The stored values as people read them, in form order; absent values show as ""."""
+def value_rows(
+    form: FormSpec,
+    values: Mapping[str, object],
+    locale: Locale,
+    unmasked: Mapping[str, object] | None = None,
+) -> list[ValueRow]:
+    """The stored values as people read them, in form order; absent values show as "".
+    Personal numbers show masked unless `unmasked` (a permitted look) holds them."""
     rows = []
+    unmasked = unmasked or {}
     for field in form.fields:
-        stored = values.get(field.key)
+        stored = unmasked.get(field.key, values.get(field.key))
         rows.append(
             ValueRow(
                 key=field.key,
                 label=field.label.get(locale),
-                text=display_text(field, stored, locale),
+                text=display_text(field, stored, locale, unmasked=field.key in unmasked),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
             )
@@ -279,6 +404,8 @@ def _refuse_duplicates(form: FormData, repeatable: frozenset[str]) -> None:
     seen: set[str] = set()
     repeated: list[str] = []
     for key, _value in form.multi_items():
+        if key.endswith(LIST_SUFFIX):
+            continue  # one per ticked box of a multi choice
         if key in seen and key not in repeated and key not in repeatable:
             repeated.append(key)
         seen.add(key)

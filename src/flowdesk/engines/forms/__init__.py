@@ -5,17 +5,29 @@ turns raw JSON/HTML input into clean stored values or one `ValidationFailed` lis
 every bad field; `clean_comment` does the same for an approver's comment;
 `validate_edits` checks the values an approver sends against the fields their step
 may change; `typed_values` and `expression_types` feed the expression engine;
-`display_value` and `amount_in_capitals` render values for people.
+`display_value` and `amount_in_capitals` render values for people; `masked_value(s)`
+hide personal numbers (resident ID, mobile, bank card) from those not allowed to see
+them, and `is_masked_echo` tells a masked value posted back from a real change.
 """
 
 from .capitals import amount_in_capitals
 from .edits import FieldChange, validate_edits
 from .parse import parse_form
-from .spec import ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
+from .spec import PERSONAL_TYPES, ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
 from .validate import clean_comment, validate_submission
-from .values import display_value, expression_types, typed_values
+from .values import (
+    display_value,
+    expression_types,
+    is_masked_echo,
+    mask_number,
+    masked_value,
+    masked_values,
+    restore_masked,
+    typed_values,
+)
 
 __all__ = [
+    "PERSONAL_TYPES",
     "ChoiceOption",
     "FieldChange",
     "FieldSpec",
@@ -26,7 +38,12 @@ __all__ = [
     "clean_comment",
     "display_value",
     "expression_types",
+    "is_masked_echo",
+    "mask_number",
+    "masked_value",
+    "masked_values",
     "parse_form",
+    "restore_masked",
     "typed_values",
     "validate_edits",
     "validate_submission",

@@ -18,6 +18,7 @@ from .messages import message
 from .parse import KEY_PATTERN
 from .spec import FieldType, FormSpec
 from .validate import validate_submission
+from .values import is_masked_echo
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def validate_edits(
             errors.append(
                 ErrorDetail(key, "field_not_editable", message("field_not_editable", locale))
             )
+        elif is_masked_echo(fields[key], value, current.get(key)):
+            continue  # shown masked, sent back untouched: the stored number stays
         else:
             wanted[key] = value
     clean: dict[str, object] = {}

@@ -62,6 +62,126 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "too_many_users": ("At most 100 people", "最多 100 人"),
     "invalid_department": ("Not a department code", "部门编码格式不正确"),
+    # China's identity numbers (identity.py): each message names the number and the rule
+    "resident_id_length": ("A resident ID has 18 characters", "身份证号应为 18 位"),
+    "resident_id_format": (
+        "A resident ID is 17 digits followed by a digit or X",
+        "身份证号应为 17 位数字加最后 1 位数字或 X",
+    ),
+    "resident_id_birth_date": (
+        "The birth date in the resident ID (characters 7 to 14) is not a real date",
+        "身份证号中的出生日期（第 7 至 14 位）不是有效日期",
+    ),
+    "resident_id_region": (
+        "The region code of the resident ID (first 6 digits) does not exist",
+        "身份证号前 6 位地区码不存在",
+    ),
+    "resident_id_check_digit": (
+        "The check digit of the resident ID is wrong",
+        "身份证号校验位错误",
+    ),
+    "resident_id_birth_date_mismatch": (
+        "Does not match the birth date in the resident ID",
+        "与身份证号中的出生日期不一致",
+    ),
+    "resident_id_sex_mismatch": (
+        "Does not match the sex given by the resident ID",
+        "与身份证号中的性别不一致",
+    ),
+    "credit_code_length": (
+        "A unified social credit code has 18 characters",
+        "统一社会信用代码应为 18 位",
+    ),
+    "credit_code_format": (
+        "A unified social credit code is 8 digits, then digits and capital letters "
+        "other than I, O, S, V and Z",
+        "统一社会信用代码格式错误：前 8 位为数字，其余为数字或大写字母（不含 I、O、S、V、Z）",
+    ),
+    "credit_code_check_digit": (
+        "The check character of the unified social credit code is wrong",
+        "统一社会信用代码校验位错误",
+    ),
+    "bank_card_format": ("A bank card number has digits only", "银行卡号只能包含数字"),
+    "bank_card_length": ("A bank card number has 13 to 19 digits", "银行卡号应为 13 至 19 位数字"),
+    "bank_card_check_digit": (
+        "The check digit of the bank card number is wrong",
+        "银行卡号校验位错误",
+    ),
+    "mobile_format": (
+        "A mobile number has digits only (a leading +86 is fine)",
+        "手机号只能包含数字（可带 +86）",
+    ),
+    "mobile_not_mainland": (
+        "Only mainland China mobile numbers (+86) are accepted",
+        "只接受中国大陆手机号（+86）",
+    ),
+    "mobile_length": ("A mainland mobile number has 11 digits", "手机号应为 11 位数字"),
+    "mobile_is_landline": (
+        "This is a landline number, not a mobile number",
+        "这是固定电话号码，不是手机号",
+    ),
+    "mobile_number": (
+        "No mainland mobile number starts with these digits",
+        "手机号号段不存在",
+    ),
+    "landline_format": (
+        "A landline number has digits only, such as 010-12345678",
+        "固定电话只能包含数字，例如 010-12345678",
+    ),
+    "landline_not_mainland": (
+        "Only mainland China landline numbers (+86) are accepted",
+        "只接受中国大陆固定电话（+86）",
+    ),
+    "landline_is_mobile": (
+        "This is a mobile number; give a landline number with its area code",
+        "这是手机号，请填写带区号的固定电话",
+    ),
+    "landline_area_code": (
+        "Give the area code too, such as 010-12345678",
+        "请填写区号，例如 010-12345678",
+    ),
+    "landline_number": (
+        "Not a mainland landline number (area code and number)",
+        "不是有效的固定电话号码（区号加号码）",
+    ),
+    "too_short": ("At least {limit} characters", "至少 {limit} 个字符"),
+    "pattern_mismatch": ("Not in the expected format", "格式不符合要求"),
+    "pattern_timeout": (
+        "The value could not be checked against the field's format; shorten it or ask the "
+        "form's owner to simplify the format",
+        "无法按该字段的格式校验此内容，请缩短内容或请表单管理员简化格式",
+    ),
+    "rating_out_of_range": ("Choose from 1 to {limit} stars", "请选择 1 至 {limit} 星"),
+    "invalid_type_list": (
+        "Must be a list of option values",
+        "必须是选项值的列表",
+    ),
+    "duplicate_choice": ("Each option may be chosen once", "每个选项只能选择一次"),
+    "invalid_type_datetime": (
+        "Must be a date and time such as 2026-12-03T13:30:00+08:00",
+        "必须是日期时间，例如 2026-12-03T13:30:00+08:00",
+    ),
+    "invalid_datetime": (
+        "Not a valid date and time (YYYY-MM-DD HH:MM)",
+        "日期时间无效（格式为 YYYY-MM-DD HH:MM）",
+    ),
+    "naive_datetime": (
+        "Give the UTC offset too, such as 2026-12-03T13:30:00+08:00 or …Z",
+        "请带上时区偏移，例如 2026-12-03T13:30:00+08:00 或以 Z 结尾",
+    ),
+    "invalid_url": ("Not a valid web address", "网址格式不正确"),
+    "invalid_url_scheme": (
+        "A web address starts with http:// or https://",
+        "网址须以 http:// 或 https:// 开头",
+    ),
+    "invalid_region": (
+        "Not a division code in use (six digits, such as 110101 for 北京市东城区)",
+        "不是现行的行政区划代码（6 位数字，例如 110101 北京市东城区）",
+    ),
+    "masked_value": (
+        "Type the full number; a masked number (with *) cannot be saved",
+        "请填写完整号码，带 * 的脱敏号码不能保存",
+    ),
     "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
     "invalid_choice": ("Not one of the options", "请从选项中选择"),
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),

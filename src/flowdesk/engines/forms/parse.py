@@ -17,11 +17,18 @@ from decimal import Decimal, InvalidOperation
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
 
+from .patterns import PatternError, check_pattern
 from .spec import (
+    CAPITALS_CURRENCY,
+    CHOICE_TYPES,
     DEFAULT_DECIMALS,
     DEFAULT_MAX_LENGTH,
+    DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
+    MAX_RATING,
     NUMERIC_TYPES,
+    SEX_VALUES,
+    URL_MAX_LENGTH,
     ChoiceOption,
     FieldSpec,
     FieldType,
@@ -43,11 +50,11 @@ NUMBER_LIMIT = Decimal("999999999999999")
 FORM_KEYS = ("fields",)
 COMMON_KEYS = ("key", "type", "label", "help", "required", "placeholder")
 TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
-    FieldType.TEXT: ("max_length",),
-    FieldType.LONG_TEXT: ("max_length",),
+    FieldType.TEXT: ("max_length", "min_length", "pattern", "pattern_message"),
+    FieldType.LONG_TEXT: ("max_length", "min_length"),
     FieldType.INTEGER: ("min", "max"),
     FieldType.DECIMAL: ("min", "max", "decimals"),
-    FieldType.MONEY: ("min", "max", "currency"),
+    FieldType.MONEY: ("min", "max", "currency", "capitals"),
     FieldType.DATE: (),
     FieldType.CHOICE: ("options",),
     FieldType.BOOLEAN: (),
@@ -55,6 +62,17 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.USER: (),
     FieldType.USERS: (),
     FieldType.DEPARTMENT: (),
+    FieldType.RESIDENT_ID: ("birth_date_field", "sex_field"),
+    FieldType.MOBILE: (),
+    FieldType.LANDLINE: (),
+    FieldType.BANK_CARD: ("luhn",),
+    FieldType.CREDIT_CODE: (),
+    FieldType.PERCENT: ("min", "max", "decimals"),
+    FieldType.DATETIME: (),
+    FieldType.MULTI_CHOICE: ("options",),
+    FieldType.RATING: ("max",),
+    FieldType.URL: (),
+    FieldType.REGION: (),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -114,7 +132,45 @@ def _parse_form(data: object, path: str, errors: Problems) -> tuple[FieldSpec, .
         spec = _parse_field(raw, field_path, errors)
         if spec is not None:
             parsed.append(spec)
+    _check_derived_fields(raw_fields, parsed, fields_path, errors)
     return tuple(parsed)
+
+
+def _check_derived_fields(
+    raw_fields: list[object], parsed: list[FieldSpec], path: str, errors: Problems
+) -> None:
+    """A resident ID's birth date goes to a date field, its sex to a choice field offering
+    "male" and "female"; each target is another field of the same form, filled by one ID."""
+    by_key = {f.key: f for f in parsed}
+    index = {raw.get("key"): i for i, raw in enumerate(raw_fields) if isinstance(raw, Mapping)}
+    claimed: set[str] = set()
+    for field in parsed:
+        at = f"{path}[{index.get(field.key, 0)}]"
+        for attribute, target in (
+            ("birth_date_field", field.birth_date_field),
+            ("sex_field", field.sex_field),
+        ):
+            if target is None:
+                continue
+            where = f"{at}.{attribute}"
+            found = by_key.get(target)
+            if found is None:
+                errors.add(where, "unknown_field", f"No field of this form has the key '{target}'")
+            elif target in claimed:
+                errors.add(where, "duplicate_target", f"Another ID field already fills '{target}'")
+            elif attribute == "birth_date_field" and found.type is not FieldType.DATE:
+                errors.add(where, "invalid_target", f"'{target}' must be a date field")
+            elif attribute == "sex_field" and (
+                found.type is not FieldType.CHOICE
+                or any(found.option(value) is None for value in SEX_VALUES)
+            ):
+                errors.add(
+                    where,
+                    "invalid_target",
+                    f"'{target}' must be a choice field with the options "
+                    f"{' and '.join(SEX_VALUES)}",
+                )
+            claimed.add(target)
 
 
 def check_keys(
@@ -148,6 +204,13 @@ class _Extras:
     decimals: int | None = None
     currency: str | None = None
     options: tuple[ChoiceOption, ...] = ()
+    birth_date_field: str | None = None
+    sex_field: str | None = None
+    luhn: bool = True
+    min_length: int | None = None
+    pattern: str | None = None
+    pattern_message: LocalText | None = None
+    capitals: bool = False
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -184,6 +247,13 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         decimals=extras.decimals,
         currency=extras.currency,
         options=extras.options,
+        birth_date_field=extras.birth_date_field,
+        sex_field=extras.sex_field,
+        luhn=extras.luhn,
+        min_length=extras.min_length,
+        pattern=extras.pattern,
+        pattern_message=extras.pattern_message,
+        capitals=extras.capitals,
     )
 
 
@@ -248,13 +318,83 @@ def _parse_extras(
     extras = _Extras()
     if field_type in (FieldType.TEXT, FieldType.LONG_TEXT):
         extras.max_length = _parse_max_length(raw, field_type, path, errors)
+        _parse_text_rules(raw, field_type, path, errors, extras)
     elif field_type is FieldType.EMAIL:
         extras.max_length = EMAIL_MAX_LENGTH
-    elif field_type is FieldType.CHOICE:
+    elif field_type is FieldType.URL:
+        extras.max_length = URL_MAX_LENGTH
+    elif field_type is FieldType.RATING:
+        top = raw.get("max", DEFAULT_RATING_MAX)
+        if isinstance(top, bool) or not isinstance(top, int) or not 2 <= top <= MAX_RATING:
+            errors.add(
+                f"{path}.max",
+                "invalid_number",
+                f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
+            )
+            top = DEFAULT_RATING_MAX
+        extras.min = Decimal(1)
+        extras.max = Decimal(top)
+    elif field_type in CHOICE_TYPES:
         extras.options = _parse_options(raw.get("options"), f"{path}.options", errors)
     elif field_type in NUMERIC_TYPES:
         _parse_numeric(raw, field_type, path, errors, extras)
+    elif field_type is FieldType.RESIDENT_ID:
+        extras.birth_date_field = _parse_field_ref(raw, "birth_date_field", path, errors)
+        extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
+    elif field_type is FieldType.BANK_CARD:
+        luhn = raw.get("luhn", True)
+        if not isinstance(luhn, bool):
+            errors.add(f"{path}.luhn", "invalid_type", "'luhn' must be true or false")
+        extras.luhn = luhn is not False
     return extras
+
+
+def _parse_field_ref(
+    raw: Mapping[str, object], name: str, path: str, errors: Problems
+) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not KEY_PATTERN.fullmatch(value):
+        errors.add(f"{path}.{name}", "invalid_key", f"'{name}' must be the key of another field")
+        return None
+    if value == raw.get("key"):
+        errors.add(f"{path}.{name}", "invalid_target", "A field cannot fill itself")
+        return None
+    return value
+
+
+def _parse_text_rules(
+    raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems, out: _Extras
+) -> None:
+    """min_length (1 to max_length) and, for single-line text, a pattern the whole value
+    must match, with the message a clerk reads when it does not (patterns.py)."""
+    low = raw.get("min_length")
+    top = out.max_length or DEFAULT_MAX_LENGTH[field_type.value]
+    if low is not None:
+        if isinstance(low, bool) or not isinstance(low, int) or not 1 <= low <= top:
+            errors.add(
+                f"{path}.min_length",
+                "invalid_number",
+                f"'min_length' must be a whole number from 1 to max_length ({top})",
+            )
+        else:
+            out.min_length = low
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str) or not pattern:
+            errors.add(f"{path}.pattern", "invalid_type", "'pattern' must be non-empty text")
+        else:
+            try:
+                check_pattern(pattern, top)
+                out.pattern = pattern
+            except PatternError as exc:
+                errors.add(f"{path}.pattern", exc.code, exc.message)
+    out.pattern_message = parse_local_text(
+        raw.get("pattern_message"), f"{path}.pattern_message", errors
+    )
+    if out.pattern_message is not None and pattern is None:
+        errors.add(f"{path}.pattern_message", "unknown_key", "'pattern_message' needs a 'pattern'")
 
 
 def _parse_max_length(
@@ -276,7 +416,7 @@ def _parse_numeric(
     raw: Mapping[str, object], field_type: FieldType, path: str, errors: Problems, out: _Extras
 ) -> None:
     decimals = 0
-    if field_type is FieldType.DECIMAL:
+    if field_type in (FieldType.DECIMAL, FieldType.PERCENT):
         value = raw.get("decimals", DEFAULT_DECIMALS)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECIMALS:
             errors.add(
@@ -300,6 +440,17 @@ def _parse_numeric(
         decimals = CURRENCY_EXPONENTS[currency]
         out.currency = currency
         out.decimals = decimals
+        capitals = raw.get("capitals", currency == CAPITALS_CURRENCY)
+        if not isinstance(capitals, bool):
+            errors.add(f"{path}.capitals", "invalid_type", "'capitals' must be true or false")
+        elif capitals and currency != CAPITALS_CURRENCY:
+            errors.add(
+                f"{path}.capitals",
+                "capitals_not_available",
+                f"Chinese capitals (大写) are written for {CAPITALS_CURRENCY} amounts only",
+            )
+        else:
+            out.capitals = capitals
     low = _parse_bound(raw.get("min"), decimals, f"{path}.min", errors)
     high = _parse_bound(raw.get("max"), decimals, f"{path}.max", errors)
     if low is not None and high is not None and low > high:

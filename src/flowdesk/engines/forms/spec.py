@@ -30,11 +30,46 @@ class FieldType(StrEnum):
     USER = "user"
     USERS = "users"
     DEPARTMENT = "department"
+    # China's identity numbers (identity.py): checked by their standards, not a pattern
+    RESIDENT_ID = "resident_id"
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    BANK_CARD = "bank_card"
+    CREDIT_CODE = "credit_code"
+    PERCENT = "percent"  # stored as the number before the %: "12.50" is 12.5 %
+    DATETIME = "datetime"  # a moment, stored in UTC: "2026-12-03T05:30:00Z"
+    MULTI_CHOICE = "multi_choice"  # stored as a list of option values, in option order
+    RATING = "rating"  # a whole number of stars from 1 to max (5 unless set)
+    URL = "url"
+    REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
 
 
-NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY})
+NUMERIC_TYPES = frozenset(
+    {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
+)
+CHOICE_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTI_CHOICE})
+DEFAULT_RATING_MAX = 5
+MAX_RATING = 10
+URL_MAX_LENGTH = 2000
+# The currency whose amounts have Chinese capitals (大写金额).
+CAPITALS_CURRENCY = "CNY"
+# Where people typing a date and time in a web form are, unless the caller says otherwise.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
 ORG_TYPES = frozenset({FieldType.USER, FieldType.USERS, FieldType.DEPARTMENT})
+IDENTITY_TYPES = frozenset(
+    {
+        FieldType.RESIDENT_ID,
+        FieldType.MOBILE,
+        FieldType.LANDLINE,
+        FieldType.BANK_CARD,
+        FieldType.CREDIT_CODE,
+    }
+)
+# JR/T 0171 C2 personal data, masked on display by default (RELIABILITY promise 8).
+PERSONAL_TYPES = frozenset({FieldType.RESIDENT_ID, FieldType.MOBILE, FieldType.BANK_CARD})
+# The values a resident ID's sex digit gives a derived field (its options must have them).
+SEX_VALUES = ("male", "female")
 
 
 def is_zh(locale: str) -> bool:
@@ -70,7 +105,9 @@ class FieldSpec:
     """One typed field; attributes that do not apply to its type stay None/empty.
 
     `decimals` is set for decimal and money fields (for money it follows the
-    currency); `max_length` for text, long_text and email fields.
+    currency); `max_length` for text, long_text and email fields. A resident ID field may
+    name a date field (`birth_date_field`) and a choice field (`sex_field`) that it fills
+    from its digits; a bank card field checks the Luhn digit unless `luhn` is False.
     """
 
     key: str
@@ -85,6 +122,19 @@ class FieldSpec:
     decimals: int | None = None
     currency: str | None = None
     options: tuple[ChoiceOption, ...] = ()
+    birth_date_field: str | None = None
+    sex_field: str | None = None
+    luhn: bool = True
+    min_length: int | None = None
+    pattern: str | None = None
+    pattern_message: LocalText | None = None
+    # a CNY amount is shown with its Chinese capitals (大写) unless the builder says no
+    capitals: bool = False
+
+    @property
+    def personal(self) -> bool:
+        """Personal data (ID, mobile, bank card): masked on display unless unmasked."""
+        return self.type in PERSONAL_TYPES
 
     def option(self, value: str) -> ChoiceOption | None:
         return next((o for o in self.options if o.value == value), None)
@@ -98,7 +148,7 @@ class FieldSpec:
             out["required"] = True
         if self.placeholder is not None:
             out["placeholder"] = self.placeholder.to_dict()
-        if self.min is not None:
+        if self.min is not None and self.type is not FieldType.RATING:  # always 1 star
             out["min"] = _number_out(self.min)
         if self.max is not None:
             out["max"] = _number_out(self.max)
@@ -106,12 +156,29 @@ class FieldSpec:
             self.max_length != DEFAULT_MAX_LENGTH[self.type.value]
         ):
             out["max_length"] = self.max_length
-        if self.type is FieldType.DECIMAL and self.decimals != DEFAULT_DECIMALS:
+        if self.min_length is not None:
+            out["min_length"] = self.min_length
+        if self.pattern is not None:
+            out["pattern"] = self.pattern
+        if self.pattern_message is not None:
+            out["pattern_message"] = self.pattern_message.to_dict()
+        if (
+            self.type in (FieldType.DECIMAL, FieldType.PERCENT)
+            and self.decimals != DEFAULT_DECIMALS
+        ):
             out["decimals"] = self.decimals
         if self.type is FieldType.MONEY:
             out["currency"] = self.currency
+            if self.currency == CAPITALS_CURRENCY and not self.capitals:
+                out["capitals"] = False
         if self.options:
             out["options"] = [o.to_dict() for o in self.options]
+        if self.birth_date_field is not None:
+            out["birth_date_field"] = self.birth_date_field
+        if self.sex_field is not None:
+            out["sex_field"] = self.sex_field
+        if self.type is FieldType.BANK_CARD and not self.luhn:
+            out["luhn"] = False
         return out
 
 

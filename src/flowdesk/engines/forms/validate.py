@@ -19,15 +19,29 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import email_validator
 
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
+from . import identity, patterns, regions
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
-from .spec import ORG_TYPES, TEXT_TYPES, FieldSpec, FieldType, FormSpec
+from .spec import (
+    DEFAULT_TIMEZONE,
+    IDENTITY_TYPES,
+    ORG_TYPES,
+    TEXT_TYPES,
+    FieldSpec,
+    FieldType,
+    FormSpec,
+    LocalText,
+)
 
 Source = Literal["json", "html"]
 
@@ -61,11 +75,23 @@ _ABSENT = _Absent()
 
 
 class _Invalid(Exception):
-    def __init__(self, code: str, key: str | None = None, limit: object = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        key: str | None = None,
+        limit: object = None,
+        custom: LocalText | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.key = key or code
         self.limit = limit
+        self.custom = custom  # the builder's own message (a pattern's), from the definition
+
+    def message(self, locale: str) -> str:
+        if self.custom is not None:
+            return self.custom.get(locale)
+        return message(self.key, locale, self.limit)
 
 
 def validate_submission(
@@ -75,13 +101,15 @@ def validate_submission(
     source: Literal["json", "html"],
     locale: str = "en",
     partial: bool = False,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, object]:
     """Return the clean stored (JSON-ready) values or raise ValidationFailed for every bad field.
 
     `partial=True` (an approver editing some values) skips "required" for absent keys
-    and returns only the keys that were given. Each error's path is the field key; an
-    unknown key that could not be a field key (it may be personal data) is reported at
-    path "(unknown)".
+    and returns only the keys that were given. `timezone` is where a person typing a
+    date and time in an HTML form is (a JSON client always sends the UTC offset). Each
+    error's path is the field key; an unknown key that could not be a field key (it may
+    be personal data) is reported at path "(unknown)".
     """
     if source not in ("json", "html"):
         raise ValueError(f"unknown source {source!r}")
@@ -89,14 +117,15 @@ def validate_submission(
     errors: list[ErrorDetail] = []
     for field in form.fields:
         try:
-            value = _clean_present(field, raw.get(field.key), source)
+            value = _clean_present(field, raw.get(field.key), source, timezone)
             if isinstance(value, _Absent):
                 value = _absent_value(field, source, partial, present=field.key in raw)
         except _Invalid as exc:
-            errors.append(ErrorDetail(field.key, exc.code, message(exc.key, locale, exc.limit)))
+            errors.append(ErrorDetail(field.key, exc.code, exc.message(locale)))
             continue
         if not isinstance(value, _Absent):
             clean[field.key] = value
+    _derive_from_ids(form, raw, clean, errors, locale, partial)
     known = set(form.keys())
     for key in raw:
         if key not in known:
@@ -115,7 +144,7 @@ def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: b
     return _ABSENT
 
 
-def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
+def _clean_present(field: FieldSpec, value: object, source: Source, timezone: str) -> object:
     if value is None:
         return _ABSENT
     if isinstance(value, str) and _is_invisible(value):
@@ -125,19 +154,35 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
             raise _Invalid("invisible_only")
         if source == "html":
             return _ABSENT
+    kind = field.type
+    if kind is FieldType.MULTI_CHOICE:
+        return _clean_multi_choice(field, value, source)
     if source == "html" and not isinstance(value, str):
         raise _Invalid("invalid_type", _type_message(field))
-    kind = field.type
     if kind in TEXT_TYPES:
         return _clean_text(field, value)
     if kind is FieldType.EMAIL:
         return _clean_email(field, value)
     if kind in ORG_TYPES:
         return _clean_org(field, value)
+    if kind in IDENTITY_TYPES:
+        return _clean_identity(field, value)
     if kind is FieldType.INTEGER:
         return _clean_integer(field, value, source)
+    if kind is FieldType.RATING:
+        return _clean_rating(field, value, source)
+    if kind is FieldType.PERCENT:
+        if source == "html" and isinstance(value, str):
+            value = _strip_invisible(value).removesuffix("%").removesuffix("％")
+        return _clean_decimal(field, value, source)
     if kind in (FieldType.DECIMAL, FieldType.MONEY):
         return _clean_decimal(field, value, source)
+    if kind is FieldType.DATETIME:
+        return _clean_datetime(value, source, timezone)
+    if kind is FieldType.URL:
+        return _clean_url(field, value)
+    if kind is FieldType.REGION:
+        return _clean_region(value)
     if kind is FieldType.DATE:
         return _clean_date(value, source)
     if kind is FieldType.CHOICE:
@@ -146,8 +191,12 @@ def _clean_present(field: FieldSpec, value: object, source: Source) -> object:
 
 
 def _type_message(field: FieldSpec) -> str:
-    if field.type is FieldType.INTEGER:
+    if field.type in (FieldType.INTEGER, FieldType.RATING):
         return "invalid_type_integer"
+    if field.type is FieldType.PERCENT:
+        return "invalid_type_number"
+    if field.type is FieldType.DATETIME:
+        return "invalid_type_datetime"
     if field.type in (FieldType.DECIMAL, FieldType.MONEY):
         return "invalid_type_number"
     if field.type is FieldType.BOOLEAN:
@@ -222,6 +271,15 @@ def _clean_text(field: FieldSpec, value: object) -> object:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
         raise _Invalid("too_long", limit=field.max_length)
+    if field.min_length is not None and len(text) < field.min_length:
+        raise _Invalid("too_short", limit=field.min_length)
+    if field.pattern is not None:
+        try:
+            matched = patterns.matches(field.pattern, text)
+        except TimeoutError:
+            raise _Invalid("pattern_timeout") from None
+        if not matched:
+            raise _Invalid("pattern_mismatch", custom=field.pattern_message)
     return text
 
 
@@ -237,9 +295,89 @@ def _clean_email(field: FieldSpec, value: object) -> object:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:
         raise _Invalid("too_long", limit=field.max_length)
+    # ASCII addresses whose local part fits RFC 5321's 64 octets (email-validator lets
+    # longer ones through)
     if not _EMAIL.fullmatch(text) or len(text.partition("@")[0]) > 64:
         raise _Invalid("invalid_email")
-    return text
+    try:
+        # email-validator knows the RFC 5321/5322 limits (local part, labels, the domain's
+        # syntax); whether the domain receives mail is the mail server's word, not checked
+        checked = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise _Invalid("invalid_email") from None
+    return str(checked.normalized)
+
+
+_IDENTITY_CLEANERS = {
+    FieldType.RESIDENT_ID: identity.clean_resident_id,
+    FieldType.MOBILE: identity.clean_mobile,
+    FieldType.LANDLINE: identity.clean_landline,
+    FieldType.CREDIT_CODE: identity.clean_credit_code,
+}
+# What an over-long input is reported as, per type (no standard number is that long).
+_TOO_LONG_CODES = {
+    FieldType.RESIDENT_ID: "resident_id_length",
+    FieldType.MOBILE: "mobile_length",
+    FieldType.LANDLINE: "landline_number",
+    FieldType.CREDIT_CODE: "credit_code_length",
+    FieldType.BANK_CARD: "bank_card_length",
+}
+
+
+def _clean_identity(field: FieldSpec, value: object) -> object:
+    """A resident ID, phone, bank card or credit code in its stored form; the error code
+    says which rule of the standard failed (the value itself is never repeated)."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = _strip_invisible(value)
+    if not text:
+        return _ABSENT
+    if identity.MASK in text and field.personal:
+        raise _Invalid("masked_value")
+    try:
+        if field.type is FieldType.BANK_CARD:
+            return identity.clean_bank_card(text, check_digit=field.luhn)
+        return _IDENTITY_CLEANERS[field.type](text)
+    except identity.NumberInvalid as exc:
+        code = _TOO_LONG_CODES[field.type] if exc.code == "too_long_number" else exc.code
+        raise _Invalid(code) from None
+
+
+def _derive_from_ids(
+    form: FormSpec,
+    raw: Mapping[str, object],
+    clean: dict[str, object],
+    errors: list[ErrorDetail],
+    locale: str,
+    partial: bool,
+) -> None:
+    """Fill a resident ID's birth date and sex fields from its digits when they were left
+    empty; a value given that contradicts the ID is an error on that field. An edit
+    (`partial`) that does not send the target leaves it as it is."""
+    failed = {detail.path for detail in errors if detail.code != "required"}
+    for field in form.fields:
+        stored = clean.get(field.key)
+        if field.type is not FieldType.RESIDENT_ID or not isinstance(stored, str):
+            continue
+        derived: list[tuple[str | None, object, str]] = [
+            (
+                field.birth_date_field,
+                identity.resident_birth_date(stored).isoformat(),
+                "resident_id_birth_date_mismatch",
+            ),
+            (field.sex_field, identity.resident_sex(stored), "resident_id_sex_mismatch"),
+        ]
+        for target, value, code in derived:
+            if target is None or target in failed:
+                continue
+            if target in clean:
+                if clean[target] != value:
+                    errors.append(ErrorDetail(target, code, message(code, locale)))
+            elif not partial or target in raw:
+                clean[target] = value
+                errors[:] = [d for d in errors if not (d.path == target and d.code == "required")]
 
 
 # the org chart's own patterns (services/org_fields.py keeps the same two)
@@ -392,3 +530,111 @@ def _clean_boolean(value: object, source: Source) -> bool:
     if word in _FALSE_WORDS:
         return False
     raise _Invalid("invalid_boolean")
+
+
+_RATING_DIGITS = re.compile(r"[0-9]{1,2}")
+
+
+def _clean_rating(field: FieldSpec, value: object, source: Source) -> int:
+    """Stars from 1 to the field's max: JSON sends the integer, HTML the radio's digit."""
+    if isinstance(value, (bool, float)):
+        raise _Invalid("invalid_type", "invalid_type_integer")
+    if isinstance(value, str) and source == "html":
+        text = _strip_invisible(value.translate(_FULL_WIDTH))
+        if not _RATING_DIGITS.fullmatch(text):
+            raise _Invalid("invalid_type", "invalid_type_integer")
+        value = int(text)
+    if not isinstance(value, int):
+        raise _Invalid("invalid_type", "invalid_type_integer")
+    top = int(field.max) if field.max is not None else 5
+    if not 1 <= value <= top:
+        raise _Invalid("rating_out_of_range", limit=top)
+    return value
+
+
+def _clean_multi_choice(field: FieldSpec, value: object, source: Source) -> object:
+    """Option values, each once, stored in the options' order (so equal choices compare
+    equal); JSON sends a list, HTML one value per ticked box (or one string)."""
+    if isinstance(value, str) and source == "html":
+        value = [value] if value.strip() else []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid("invalid_type", "invalid_type_list")
+    chosen = [item.strip() if source == "html" else item for item in value]
+    chosen = [item for item in chosen if item] if source == "html" else chosen
+    if not chosen:
+        return _ABSENT
+    if len(set(chosen)) != len(chosen):
+        raise _Invalid("duplicate_choice")
+    if any(field.option(item) is None for item in chosen):
+        raise _Invalid("invalid_choice")
+    return [o.value for o in field.options if o.value in chosen]
+
+
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_HTML_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+
+
+def _clean_datetime(value: object, source: Source, timezone: str) -> str:
+    """A moment as UTC "YYYY-MM-DDTHH:MM:SSZ". JSON must carry its offset (a naive time is
+    refused: which zone it meant would be a guess); an HTML datetime-local input is read
+    in the person's `timezone`."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_datetime")
+    text = _strip_invisible(value.translate(_FULL_WIDTH)) if source == "html" else value
+    if source == "json":
+        match = _ISO_DATETIME.fullmatch(text)
+        if match is None:
+            raise _Invalid("invalid_datetime")
+        if match.group(1) is None:
+            raise _Invalid("naive_datetime")
+    elif not _HTML_DATETIME.fullmatch(text) and not _ISO_DATETIME.fullmatch(text):
+        raise _Invalid("invalid_datetime")
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        raise _Invalid("invalid_datetime") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_URL_SCHEMES = frozenset({"http", "https"})
+
+
+def _clean_url(field: FieldSpec, value: object) -> str | _Absent:
+    """An http(s) address with a host, as typed (surrounding blanks removed)."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    text = _strip_invisible(value)
+    if not text:
+        return _ABSENT
+    if field.max_length is not None and len(text) > field.max_length:
+        raise _Invalid("too_long", limit=field.max_length)
+    if any(char.isspace() for char in text):
+        raise _Invalid("invalid_url")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise _Invalid("invalid_url") from None
+    if parts.scheme.lower() not in _URL_SCHEMES:
+        raise _Invalid("invalid_url_scheme")
+    if not host:
+        raise _Invalid("invalid_url")
+    return text
+
+
+def _clean_region(value: object) -> str | _Absent:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    text = _strip_invisible(value.translate(_FULL_WIDTH))
+    if not text:
+        return _ABSENT
+    if not regions.is_current(text):
+        raise _Invalid("invalid_region")
+    return text

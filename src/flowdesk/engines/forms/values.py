@@ -7,10 +7,12 @@ and dates, and people read "120,000.00 CNY" or the option's label.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from .spec import FieldSpec, FieldType, FormSpec, is_zh
+from . import identity, regions
+from .spec import DEFAULT_TIMEZONE, FieldSpec, FieldType, FormSpec, is_zh
 
 _EXPRESSION_TYPES = {
     FieldType.TEXT: "text",
@@ -25,7 +27,31 @@ _EXPRESSION_TYPES = {
     FieldType.USER: "text",
     FieldType.USERS: "text",
     FieldType.DEPARTMENT: "text",
+    FieldType.RESIDENT_ID: "text",
+    FieldType.MOBILE: "text",
+    FieldType.LANDLINE: "text",
+    FieldType.BANK_CARD: "text",
+    FieldType.CREDIT_CODE: "text",
+    FieldType.PERCENT: "number",  # 12.5 for 12.5 %
+    FieldType.RATING: "number",
+    # UTC "2026-12-03T05:30:00Z": compares in time order as text until expressions have a
+    # date-time type of their own
+    FieldType.DATETIME: "text",
+    FieldType.MULTI_CHOICE: "text",  # the chosen values joined by "," in option order
+    FieldType.URL: "text",
+    FieldType.REGION: "text",
 }
+
+
+NUMBER_TYPES = frozenset(
+    {
+        FieldType.MONEY,
+        FieldType.DECIMAL,
+        FieldType.INTEGER,
+        FieldType.PERCENT,
+        FieldType.RATING,
+    }
+)
 
 
 def expression_types(form: FormSpec) -> dict[str, str]:
@@ -50,9 +76,12 @@ def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, obje
 def _typed(field: FieldSpec, value: object) -> object:
     kind = field.type
     try:
-        if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
+        if kind in NUMBER_TYPES:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 return Decimal(value)
+        elif kind is FieldType.MULTI_CHOICE:
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return ",".join(value)
         elif kind is FieldType.DATE:
             if isinstance(value, str):
                 return date.fromisoformat(value)
@@ -66,11 +95,94 @@ def _typed(field: FieldSpec, value: object) -> object:
     raise ValueError(f"stored value of field {field.key!r} has the wrong shape")
 
 
-def display_value(field: FieldSpec, stored_value: object, locale: str) -> str:
-    """The stored value as people read it; "" when absent."""
+def masked_value(field: FieldSpec, stored_value: object) -> object:
+    """A personal field's stored value as everyone sees it by default (RELIABILITY promise
+    8): resident ID first 3 + last 4, mobile first 3 + last 4 of the national number, bank
+    card first 6 + last 4; other fields' values unchanged."""
+    if not field.personal or not isinstance(stored_value, str):
+        return stored_value
+    return mask_number(field.type, stored_value)
+
+
+def mask_number(kind: FieldType, stored_value: str) -> str:
+    """A stored resident ID, mobile or bank card number masked; other types unchanged."""
+    if kind is FieldType.RESIDENT_ID:
+        return identity.masked_resident_id(stored_value)
+    if kind is FieldType.MOBILE:
+        return identity.masked_mobile(stored_value)
+    if kind is FieldType.BANK_CARD:
+        return identity.masked_bank_card(stored_value)
+    return stored_value
+
+
+def masked_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, object]:
+    """The stored values with every personal field masked (what API answers carry)."""
+    fields = {f.key: f for f in form.fields}
+    return {
+        key: masked_value(fields[key], value) if key in fields else value
+        for key, value in stored.items()
+    }
+
+
+def is_masked_echo(field: FieldSpec, posted: object, stored_value: object) -> bool:
+    """True when `posted` is the masked form of the stored value, sent back unchanged by a
+    form that showed it masked: it must keep the stored value, never replace it."""
+    if not field.personal or not isinstance(posted, str) or stored_value is None:
+        return False
+    return posted.strip() == masked_value(field, stored_value)
+
+
+def restore_masked(
+    form: FormSpec, posted: Mapping[str, object], stored: Mapping[str, object]
+) -> dict[str, object]:
+    """`posted` with every masked echo (a personal field sent back as it was shown) replaced
+    by the stored value, so resubmitting a whole form never overwrites a number with its
+    mask; any other masked text is left for validation to refuse (`masked_value`)."""
+    fields = {f.key: f for f in form.fields}
+    return {
+        key: stored[key]
+        if key in fields and is_masked_echo(fields[key], value, stored.get(key))
+        else value
+        for key, value in posted.items()
+    }
+
+
+def display_value(
+    field: FieldSpec,
+    stored_value: object,
+    locale: str,
+    *,
+    unmasked: bool = False,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> str:
+    """The stored value as people read it; "" when absent. Personal fields are masked
+    unless the caller was allowed to unmask them (`unmasked`); a date and time is shown
+    in `timezone`."""
     if stored_value is None:
         return ""
     kind = field.type
+    if field.personal and not unmasked:
+        return str(masked_value(field, stored_value))
+    if kind is FieldType.PERCENT:
+        return f"{Decimal(str(stored_value)):,.{field.decimals or 0}f}%"
+    if kind is FieldType.RATING:
+        top = int(field.max or 5)
+        stars = int(str(stored_value))
+        return "★" * stars + "☆" * max(0, top - stars) + f" {stars}/{top}"
+    if kind is FieldType.DATETIME:
+        moment = datetime.fromisoformat(str(stored_value))
+        return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    if kind is FieldType.MULTI_CHOICE:
+        chosen = stored_value if isinstance(stored_value, list) else [stored_value]
+        labels = [_option_label(field, str(value), locale) for value in chosen]
+        return ("、" if is_zh(locale) else ", ").join(labels)
+    if kind is FieldType.REGION:
+        path = regions.region_path(str(stored_value))
+        return " ".join(path) if path else str(stored_value)
+    if kind in (FieldType.MOBILE, FieldType.LANDLINE):
+        return identity.phone_display(str(stored_value))
+    if kind is FieldType.BANK_CARD:
+        return identity.card_display(str(stored_value))
     if kind in (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER):
         number = Decimal(str(stored_value))
         text = f"{number:,.{field.decimals or 0}f}"
@@ -80,6 +192,10 @@ def display_value(field: FieldSpec, stored_value: object, locale: str) -> str:
             return "是" if stored_value else "否"
         return "Yes" if stored_value else "No"
     if kind is FieldType.CHOICE:
-        option = field.option(str(stored_value))
-        return option.label.get(locale) if option else str(stored_value)
+        return _option_label(field, str(stored_value), locale)
     return str(stored_value)
+
+
+def _option_label(field: FieldSpec, value: str, locale: str) -> str:
+    option = field.option(value)
+    return option.label.get(locale) if option else value

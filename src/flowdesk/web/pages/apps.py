@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
+from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, tickets
 from flowdesk.services.auth import WebSession
-from flowdesk.web.forms import capitals_for, field_views
+from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
@@ -60,21 +61,12 @@ def app_list(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
 
 def _raw_values(form: FormSpec, data: FormData) -> dict[str, str]:
     """What the person typed, as text, for showing the form again (files are ignored)."""
-    raw: dict[str, str] = {}
-    for field in form.fields:
-        value = data.get(field.key)
-        if isinstance(value, str):
-            raw[field.key] = value
-    return raw
+    return posted_raw(form, data)
 
 
 def _submission(data: FormData) -> dict[str, object]:
-    """Every posted field except the CSRF token, first value wins: the engine judges the rest."""
-    values: dict[str, object] = {}
-    for key, value in data.multi_items():
-        if key != CSRF_FIELD and key not in values:
-            values[key] = value
-    return values
+    """Every posted field except the CSRF token: the engine judges the rest."""
+    return posted_values(data, frozenset({CSRF_FIELD}))
 
 
 def _new_ticket_page(
@@ -162,6 +154,20 @@ def submit_ticket(
             status=422,
         )
     return redirect(f"/tickets/{outcome.ticket_id}", flash="submitted")
+
+
+@router.get("/regions")
+def region_options(request: Request, session: CurrentSession, field: str = "") -> Response:
+    """HTMX: the divisions matching what a region field holds so far (its name or code),
+    as `<option>`s of the field's datalist."""
+    typed = request.query_params.get(field, "")[:MAX_PREVIEW_INPUT] if field else ""
+    return render(
+        request,
+        "_region_options.html",
+        {"hits": search_divisions(typed)},
+        fragment=True,
+        session=session,
+    )
 
 
 @router.get("/apps/{key}/capitals")

@@ -14,7 +14,7 @@ from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, V
 from flowdesk.services import task_returns, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
-from flowdesk.web.forms import field_views
+from flowdesk.web.forms import datetime_input_value, field_views, posted_values
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.apps import SummaryError
 from flowdesk.web.pages.common import checked_id, form_text
@@ -84,6 +84,10 @@ def _raw_from_stored(form: FormSpec, values: Mapping[str, object]) -> dict[str, 
             continue
         if field.type is FieldType.BOOLEAN:
             raw[field.key] = "on" if value is True else ""
+        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+            raw[field.key] = ",".join(str(item) for item in value)
+        elif field.type is FieldType.DATETIME and isinstance(value, str):
+            raw[field.key] = datetime_input_value(value)
         else:
             raw[field.key] = str(value)
     return raw
@@ -151,10 +155,7 @@ def resubmit(
 ) -> Response:
     locale = request_locale(request)
     checked_id(ticket_id)
-    values: dict[str, object] = {}
-    for key, value in form.multi_items():
-        if key not in (CSRF_FIELD, RESUBMIT_COMMENT) and key not in values:
-            values[key] = value
+    values = posted_values(form, frozenset({CSRF_FIELD, RESUBMIT_COMMENT}))
     comment = form_text(form, RESUBMIT_COMMENT)
     try:
         outcome = task_returns.resubmit(
@@ -167,7 +168,11 @@ def resubmit(
             locale=locale,
         )
     except ValidationFailed as exc:
-        raw = {k: v for k, v in values.items() if isinstance(v, str)}
+        raw = {
+            k: v if isinstance(v, str) else ",".join(str(item) for item in v)
+            for k, v in values.items()
+            if isinstance(v, str | list)
+        }
         return _resubmit_page(
             request,
             ctx,

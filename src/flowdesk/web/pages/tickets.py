@@ -303,6 +303,7 @@ def ticket_page(
     status: int = 200,
     extra: Mapping[str, Any] | None = None,
     on_open: Callable[[ServiceContext, WebSession, views.TicketView], None] | None = None,
+    unmasked: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     locale = request_locale(request)
     view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
@@ -320,7 +321,11 @@ def ticket_page(
         "ticket.html",
         {
             "ticket": view,
-            "rows": value_rows(view.form, view.values, locale),
+            "rows": value_rows(view.form, view.values, locale, unmasked),
+            # personal numbers in full (ADR 0027): offered to holders of the role
+            "unmask_offered": _unmask_offered(session, view) and unmasked is None,
+            "unmasked": unmasked is not None,
+            "unmask_error": None,
             "open_tasks": view.open_tasks,
             "actionable": actionable,
             "return_options": return_options,
@@ -358,6 +363,37 @@ def ticket_page(
         status=status,
         session=session,
     )
+
+
+def _unmask_offered(session: WebSession, view: views.TicketView) -> bool:
+    if views.UNMASK_ROLE not in session.actor.roles:
+        return False
+    return any(f.personal and view.values.get(f.key) is not None for f in view.form.fields)
+
+
+@router.post("/tickets/{ticket_id}/unmask")
+def unmask(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, ticket_id: str
+) -> Response:
+    """The ticket page again with its personal numbers in full, for a holder of
+    `personal_data_viewer` who gives a reason; the look is audited (views.unmask_values)."""
+    locale = request_locale(request)
+    checked_id(ticket_id)
+    reason = form.get("reason")
+    try:
+        shown = views.unmask_values(
+            ctx,
+            session.actor,
+            ticket_id,
+            reason=reason if isinstance(reason, str) else "",
+            locale=locale,
+        )
+    except ValidationFailed as refused:
+        message = refused.errors[0].message if refused.errors else refused.message
+        return ticket_page(
+            request, ctx, session, ticket_id, status=422, extra={"unmask_error": message}
+        )
+    return ticket_page(request, ctx, session, ticket_id, unmasked=shown)
 
 
 def _return_options(
