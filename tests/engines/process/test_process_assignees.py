@@ -183,6 +183,40 @@ def test_an_added_signer_who_already_approved_is_refused() -> None:
     assert any(t.assignees == ("dave",) for t in added.state.tasks.values())
 
 
+def test_a_withdraw_after_a_straight_back_resubmission_leaves_no_approval_standing() -> None:
+    """Found by the property test below: legal and finance approved, the committee sent the
+    ticket back, the resubmission went straight back to the committee (legal's and
+    finance's approvals count again), then the applicant withdrew it. Every node runs
+    again, so no approval stands and legal's approver may approve legal again."""
+    spec = ONCE_SPECS["edge_22"]
+    ctx = FakeContext()
+    values = {"amount": 120000, "docs_complete": True}
+
+    def task_at(state: Any, node_id: str) -> str:
+        return next(t.task_id for t in state.tasks.values() if t.node_id == node_id)
+
+    state = step(spec, None, Start("alice", values), ctx).state
+    state = step(
+        spec, state, CompleteTask(task_at(state, "legal_review"), "carol", "approve"), ctx
+    ).state
+    state = step(
+        spec, state, CompleteTask(task_at(state, "finance_review"), "frank", "approve"), ctx
+    ).state
+    state = step(
+        spec, state, ReturnTask(task_at(state, "committee"), "chen", None, values=values), ctx
+    ).state
+    state = step(spec, state, Resubmit(task_at(state, "start"), "alice", values=values), ctx).state
+    assert {node for node, _ in state.approvals.counted} == {"legal_review", "finance_review"}
+
+    state = step(spec, state, WithdrawCommand("alice"), ctx).state
+
+    assert state.approvals is not None and state.approvals.counted == ()
+    state = step(spec, state, Resubmit(task_at(state, "start"), "alice", values=values), ctx).state
+    legal = task_at(state, "legal_review")
+    assert "carol" in state.tasks[legal].assignees
+    step(spec, state, CompleteTask(legal, "carol", "approve"), ctx)
+
+
 def _once(name: str) -> ProcessSpec:
     return parse_process({**SPECS[name].to_dict(), "once_per_ticket": True})
 

@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING
 
 from flowdesk.kernel.errors import Forbidden
 
-from .commands import AddSigners, Command, CompleteTask, RetractDecision, ReturnTask, TransferTask
+from .commands import (
+    AddSigners,
+    Command,
+    CompleteTask,
+    RetractDecision,
+    ReturnTask,
+    TransferTask,
+    Withdraw,
+)
 from .effects import TaskClosed
 from .spec import AssigneeRule, ProcessSpec
 from .state import ApprovalLog, InstanceState
@@ -164,7 +172,10 @@ def _taken_back(
     spec: ProcessSpec, state: InstanceState, log: ApprovalLog, command: Command
 ) -> ApprovalLog:
     """The log once a 撤回 took an approval out, or a 退回 set aside every approval from
-    its target on (they no longer count, from this step on)."""
+    its target on (they no longer count, from this step on). The applicant's 撤回 takes
+    the whole ticket back: every node runs again, no approval stands."""
+    if isinstance(command, Withdraw):
+        return EMPTY_LOG
     kept = list(log.counted)
     if isinstance(command, RetractDecision):
         decision = state.decisions.get(command.actor)
