@@ -53,6 +53,7 @@ def _fresh(state: InstanceState, result: StepResult) -> StepResult:
             after.passed,
             True,
             {},
+            waits=after.waits,
         ),
         result.effects,
     )
@@ -188,6 +189,7 @@ def reassign(
             True,
             {},
             signs=state.signs,
+            waits=state.waits,
         ),
         effects,
     )
