@@ -47,7 +47,7 @@ _INSERT = Sql(
 # PostgreSQL: written only if this transaction wrote the ticket row (the step won)
 _PG_INSERT = Sql(
     "INSERT INTO ticket_waits (id, ticket_id, kind, node_id, activation_id, fire, due_at, name,"
-    " key, state, created_at, done_at) SELECT r.id, :ticket_id, r.kind, r.node_id,"
+    " key, state, created_at, done_at) SELECT r.id, CAST(:ticket_id AS varchar), r.kind, r.node_id,"
     " r.activation_id, r.fire, r.due_at, r.name, r.key, 'pending', :at, NULL"
     " FROM jsonb_to_recordset(:rows) AS r(id text, kind text, node_id text,"
     " activation_id text, fire integer, due_at timestamptz, name text, key text)"
@@ -80,6 +80,7 @@ _FINISH_OWN = Sql(
 )
 _LOCK = Sql(f"SELECT {_COLUMNS} FROM ticket_waits WHERE id = :id")
 _PG_LOCK = Sql(f"SELECT {_COLUMNS} FROM ticket_waits WHERE id = :id FOR UPDATE")
+_PG_LOCK_TICKET = Sql("SELECT 1 FROM tickets WHERE id = :ticket_id FOR UPDATE")
 _DUE = Sql(
     "SELECT id FROM ticket_waits WHERE state = 'pending' AND kind = 'timer' AND due_at <= :now"
     " ORDER BY due_at, id LIMIT :limit"
@@ -167,8 +168,17 @@ def due_timers(conn: Connection, now: datetime, limit: int) -> list[str]:
 
 
 def lock(conn: Connection, wait_id: str) -> WaitRow | None:
-    """The row, locked until the transaction ends on PostgreSQL (SQLite has one writer)."""
-    found = (_PG_LOCK if is_postgres(conn) else _LOCK).run(conn, {"id": wait_id}).fetchone()
+    """The row, locked until the transaction ends on PostgreSQL (SQLite has one writer).
+    Its ticket's row is locked first: a step on the ticket locks the ticket, then drops
+    its waits, and taking the two in the same order never deadlocks with it."""
+    if not is_postgres(conn):
+        found = _LOCK.run(conn, {"id": wait_id}).fetchone()
+        return None if found is None else _row(found)
+    found = _LOCK.run(conn, {"id": wait_id}).fetchone()
+    if found is None:
+        return None
+    _PG_LOCK_TICKET.run(conn, {"ticket_id": found[1]})
+    found = _PG_LOCK.run(conn, {"id": wait_id}).fetchone()
     return None if found is None else _row(found)
 
 
@@ -225,7 +235,7 @@ def finish_after_step(
 
 _PG_RECEIPT = Sql(
     "INSERT INTO message_receipts (message_id, name, key, ticket_id, received_at)"
-    " SELECT :message_id, :name, :key, :ticket_id, :at WHERE EXISTS (SELECT 1 FROM tickets"
+    " SELECT :message_id, :name, :key, CAST(:ticket_id AS varchar), :at WHERE EXISTS (SELECT 1 FROM tickets"
     " WHERE id = :ticket_id AND xmin = pg_current_xact_id()::xid)"
     " ON CONFLICT (message_id) DO NOTHING"
 )
