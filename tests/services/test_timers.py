@@ -183,27 +183,7 @@ def test_a_timer_racing_an_approval_one_wins(desk: Desk, clock: FrozenClock) -> 
         ticket_id = _submit(desk, "autook")
         task_id = desk.task(ticket_id, "handle").id
         clock.advance(timedelta(days=4))
-        barrier = threading.Barrier(2)
-        answers: dict[str, Any] = {}
-
-        def by_worker() -> None:
-            barrier.wait()
-            answers["worker"] = timers.fire_due(desk.ctx)
-
-        def by_person() -> None:
-            barrier.wait()
-            try:
-                answers["person"] = tickets.approve(
-                    desk.ctx, actor=desk.actors["xu.ming"], task_id=task_id
-                ).status
-            except FlowdeskError as exc:
-                answers["person"] = exc.status
-
-        threads = [threading.Thread(target=by_worker), threading.Thread(target=by_person)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        answers = _race(desk, task_id)
         fired = answers["worker"].fired
         assert (fired, answers["person"]) in ((1, 409), (0, "approved"))
         view = desk.view(ticket_id)
@@ -213,3 +193,28 @@ def test_a_timer_racing_an_approval_one_wins(desk: Desk, clock: FrozenClock) -> 
         )
         assert len(decided) == 1
         assert len(_events(desk, ticket_id, "ticket_approved")) == 1
+
+
+def _race(desk: Desk, task_id: str) -> dict[str, Any]:
+    barrier = threading.Barrier(2)
+    answers: dict[str, Any] = {}
+
+    def by_worker() -> None:
+        barrier.wait()
+        answers["worker"] = timers.fire_due(desk.ctx)
+
+    def by_person() -> None:
+        barrier.wait()
+        try:
+            answers["person"] = tickets.approve(
+                desk.ctx, actor=desk.actors["xu.ming"], task_id=task_id
+            ).status
+        except FlowdeskError as exc:
+            answers["person"] = exc.status
+
+    threads = [threading.Thread(target=by_worker), threading.Thread(target=by_person)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

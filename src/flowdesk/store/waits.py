@@ -235,8 +235,9 @@ def finish_after_step(
 
 _PG_RECEIPT = Sql(
     "INSERT INTO message_receipts (message_id, name, key, ticket_id, received_at)"
-    " SELECT :message_id, :name, :key, CAST(:ticket_id AS varchar), :at WHERE EXISTS (SELECT 1 FROM tickets"
-    " WHERE id = :ticket_id AND xmin = pg_current_xact_id()::xid)"
+    " SELECT :message_id, :name, :key, CAST(:ticket_id AS varchar), :at"
+    " WHERE EXISTS (SELECT 1 FROM tickets WHERE id = :ticket_id"
+    " AND xmin = pg_current_xact_id()::xid)"
     " ON CONFLICT (message_id) DO NOTHING"
 )
 
