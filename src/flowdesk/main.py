@@ -26,6 +26,7 @@ from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
+from flowdesk.api.messages import router as messages_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
 from flowdesk.api.ticket_copies import router as ticket_copies_router
 from flowdesk.api.transfers import router as transfers_router
@@ -96,6 +97,7 @@ def create_app(
     api.add_middleware(ops.NoStore)
     api.include_router(api_router)
     api.include_router(ticket_actions_router)
+    api.include_router(messages_router)
     api.include_router(task_returns_router)
     api.include_router(add_signs_router)
     api.include_router(transfers_router)

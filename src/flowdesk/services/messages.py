@@ -97,11 +97,12 @@ def _earlier(conn: Any, message_id: str, name: str, key: str) -> Received | None
     found = waits_store.receipt(conn, message_id)
     if found is None:
         return None
-    if (found.name, found.key) != (name, key):
+    _message_id, found_name, found_key, ticket_id, _at = found
+    if (found_name, found_key) != (name, key):
         raise Conflict("This message id was already used for another message", "message_id_reused")
-    ticket = tickets_store.ticket_by_id(conn, found.ticket_id)
+    ticket = tickets_store.ticket_by_id(conn, ticket_id)
     status = ticket.status if ticket is not None else ""
-    return Received(message_id, found.ticket_id, "", status, duplicate=True)
+    return Received(message_id, ticket_id, "", status, duplicate=True)
 
 
 def _receive_once(
