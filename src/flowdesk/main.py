@@ -24,9 +24,9 @@ from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
+from flowdesk.api.messages import router as messages_router
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
-from flowdesk.api.messages import router as messages_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
 from flowdesk.api.ticket_copies import router as ticket_copies_router
 from flowdesk.api.transfers import router as transfers_router
