@@ -73,7 +73,9 @@ MODELER = """<?xml version="1.0" encoding="UTF-8"?>
       <extensionElements>
         <fd:option key="timer">{"action": "remind", "working": true}</fd:option>
       </extensionElements>
-      <timerEventDefinition><timeCycle xsi:type="tFormalExpression">R3/PT1H</timeCycle></timerEventDefinition>
+      <timerEventDefinition>
+        <timeCycle xsi:type="tFormalExpression">R3/PT1H</timeCycle>
+      </timerEventDefinition>
     </boundaryEvent>
     <boundaryEvent id="Late" attachedToRef="Handle">
       <outgoing>Flow_Late</outgoing>
@@ -84,7 +86,9 @@ MODELER = """<?xml version="1.0" encoding="UTF-8"?>
       <timerEventDefinition><timeDuration>PT4H</timeDuration></timerEventDefinition>
     </intermediateCatchEvent>
     <receiveTask id="Receive" messageRef="Msg_Paid">
-      <extensionElements><fd:option key="message">{"key": "order_no"}</fd:option></extensionElements>
+      <extensionElements>
+        <fd:option key="message">{"key": "order_no"}</fd:option>
+      </extensionElements>
     </receiveTask>
     <endEvent id="End" />
     <sequenceFlow id="f1" sourceRef="Start" targetRef="Handle" />
@@ -141,12 +145,11 @@ def test_what_flowdesk_cannot_run_is_refused_by_element_id() -> None:
 
 def test_a_message_boundary_event_is_still_refused() -> None:
     text = MODELER.replace(
-        '<boundaryEvent id="Late" attachedToRef="Handle">',
-        '<boundaryEvent id="Late" attachedToRef="Handle"><messageEventDefinition messageRef="Msg_Paid" />',
+        "<timeDuration>P2D</timeDuration>", "<timeDuration>P2D</timeDuration><x/>"
     ).replace(
-        "<timerEventDefinition><timeDuration>P2D</timeDuration></timerEventDefinition>\n    </boundaryEvent>",
-        "</boundaryEvent>",
-        1,
+        '<boundaryEvent id="Late" attachedToRef="Handle">',
+        '<boundaryEvent id="Late" attachedToRef="Handle">'
+        '<messageEventDefinition messageRef="Msg_Paid" />',
     )
     with pytest.raises(DefinitionInvalid) as caught:
         read_bpmn(text).spec()
