@@ -160,7 +160,7 @@ def test_template_download(api: Api) -> None:
 
 
 def test_apps_list_versions_validate_publish_and_export(api: Api) -> None:
-    assert [a["key"] for a in api.get("admin", "/admin/apps").json()] == ["loan"]
+    assert [a["key"] for a in api.get("admin", "/admin/apps").json()] == ["complaint", "loan"]
     exported = api.get("admin", "/admin/apps/loan/export")
     assert exported.status_code == 200 and exported.headers["content-type"].startswith(
         "application/yaml"

@@ -35,7 +35,10 @@ def test_a_large_loan_end_to_end(api: Api) -> None:
     assert me.json()["open_tasks"] == 0
 
     listed = api.get("zhang.wei", "/apps").json()
-    assert [(a["key"], a["version"], a["name"]["zh"]) for a in listed] == [("loan", 1, "贷款审批")]
+    assert [(a["key"], a["version"], a["name"]["zh"]) for a in listed] == [
+        ("complaint", 1, "客户投诉处理"),
+        ("loan", 1, "贷款审批"),
+    ]
     detail = api.get("zhang.wei", "/apps/loan").json()
     assert [f["key"] for f in detail["fields"]] == [
         "applicant_name",

@@ -249,4 +249,4 @@ def test_a_bad_approval_setting_is_refused_at_publish_with_its_path(desk: Desk) 
         ("process.nodes[1].approval.pass_percent", "invalid_pass_percent"),
         ("process.nodes[2].approval.mode", "unknown_approval_mode"),
     ]
-    assert [a.key for a in apps.list_apps(desk.ctx)] == ["loan"]  # nothing published
+    assert [a.key for a in apps.list_apps(desk.ctx)] == ["complaint", "loan"]  # nothing published

@@ -27,7 +27,7 @@ def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
     assert 35 <= users <= 45
     assert users == len(demo.PEOPLE)
     assert departments == 8
-    assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [("loan", 1)]
+    assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [("complaint", 1), ("loan", 1)]
     assert audit.verify(ctx).ok
 
     assert demo.load(ctx) is False

@@ -116,7 +116,7 @@ BRANCHES: tuple[Person, ...] = tuple(
 )
 
 PEOPLE = HEAD_OFFICE + BRANCHES
-TEMPLATES = ("loan",)
+TEMPLATES = ("loan", "complaint")
 
 
 def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
