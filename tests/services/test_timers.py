@@ -218,3 +218,91 @@ def _race(desk: Desk, task_id: str) -> dict[str, Any]:
     for t in threads:
         t.join()
     return answers
+
+
+def test_a_timer_catch_event_waits_with_no_open_task_then_goes_on(
+    demo_ctx: ServiceContext, actors: dict[str, Any], clock: FrozenClock
+) -> None:
+    definition = line_app("cooloff", (), name={"en": "c", "zh": "c"}, serial_prefix="COOL")
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "cool_off", "type": "timer_catch", "timer": {"after": "P1D"}},
+            {"id": "handle", "type": "user_task", "assignee": _user("xu.ming")},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [
+            {"from": "start", "to": "cool_off"},
+            {"from": "cool_off", "to": "handle"},
+            {"from": "handle", "to": "end"},
+        ],
+    }
+    apps.publish_yaml(demo_ctx, yaml_of(definition))
+    desk = Desk(demo_ctx, actors)
+    first = _submit(desk, "cooloff")
+    second = _submit(desk, "cooloff")
+    assert desk.view(first).open_tasks == () and desk.view(first).status == "running"
+    # an admin cancels a ticket that has only a wait: its timer is dropped
+    repairs.cancel(demo_ctx, actor=actors["admin"], ticket_id=second, comment="filed twice")
+    clock.advance(timedelta(days=1, minutes=5))
+    stats = timers.fire_due(demo_ctx)
+    assert (stats.fired, stats.stale) == (1, 0)
+    assert [t.node_id for t in desk.view(first).open_tasks] == ["handle"]
+    assert desk.view(second).status == "cancelled"
+
+
+def test_a_repeating_reminder_after_downtime_fires_once_and_counts_the_missed(
+    demo_ctx: ServiceContext, actors: dict[str, Any], clock: FrozenClock
+) -> None:
+    apps.publish_yaml(
+        demo_ctx,
+        _app(
+            "nagging",
+            {
+                "id": "remind",
+                "interrupting": False,
+                "timer": {"after": "PT1H", "action": "remind", "repeat": 5},
+            },
+        ),
+    )
+    desk = Desk(demo_ctx, actors)
+    ticket_id = _submit(desk, "nagging")
+    clock.advance(timedelta(hours=4, minutes=10))  # due at 1 h; 3 more were due since
+    assert timers.fire_due(desk.ctx).fired == 1
+    (fired,) = [e for e in desk.view(ticket_id).timeline if e.kind == "timer_fired"]
+    assert fired.data is not None
+    assert (fired.data["late"], fired.data["missed"]) == (True, 3)
+    for _ in range(2):  # fires 5 and 6 of 1 + 5 (2, 3 and 4 were missed)
+        clock.advance(timedelta(hours=1))
+        assert timers.fire_due(desk.ctx).fired == 1
+    clock.advance(timedelta(hours=5))
+    assert timers.fire_due(desk.ctx).fired == 0
+
+
+def test_the_complaint_template_escalates_to_the_handlers_manager(
+    demo_ctx: ServiceContext, actors: dict[str, Any], clock: FrozenClock
+) -> None:
+    desk = Desk(demo_ctx, actors)
+    ticket_id = tickets.submit(
+        demo_ctx,
+        actor=actors["zhang.wei"],
+        app_key="complaint",
+        values={
+            "customer_name": "王女士",
+            "channel": "counter",
+            "severity": "normal",
+            "description": "Queue too long",
+        },
+    ).ticket_id
+    handler = desk.task(ticket_id, "first_response")
+    assert [p.id for p in handler.assignees] == [actors["li.na"].user_id]
+    clock.advance(timedelta(hours=2))
+    assert timers.fire_due(demo_ctx).fired == 2  # the reminder, then the escalation
+    task = desk.task(ticket_id, "first_response")
+    assert {p.id for p in task.assignees} == {
+        actors["li.na"].user_id,
+        actors["zhou.hang"].user_id,
+    }
+    clock.advance(timedelta(days=5))  # nobody answered for 3 working days: back to them
+    assert timers.fire_due(demo_ctx).fired == 1
+    assert [t.node_id for t in desk.view(ticket_id).open_tasks] == ["start"]

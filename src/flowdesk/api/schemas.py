@@ -269,6 +269,8 @@ NOTIFICATION_KINDS = (
     " withdrew (撤回) or cancelled (撤销) a ticket, or an approver withdrew an approval, and"
     " your open task of it was cancelled; task_transferred: a task was handed (转交) to you"
     "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
+    "; task_reminder: a timer reminds you of your open task (task_id); task_escalated: a"
+    " timer escalated a task to you, beside its holder (task_id)"
 )
 
 

@@ -403,6 +403,7 @@ def step_write(
         copies=kept_copies,
         outbox=outbox,
         waits=waits,
+        drop_waits=app.spec.process.index.waits,
         new_ticket=new_ticket,
         expected_version=expected_version,
         search=search,

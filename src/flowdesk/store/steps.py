@@ -80,6 +80,7 @@ class StepWrite:
     # Timers and message waits the step starts (ADR 0023): id, kind, node_id,
     # activation_id, fire, due_at, name, key; a finished ticket's pending ones are dropped.
     waits: list[dict[str, Any]] = field(default_factory=list)
+    drop_waits: bool = False  # the step finished a ticket that may have pending ones
 
     @property
     def version(self) -> int:
@@ -192,7 +193,7 @@ def _write_waits(conn: Connection, step: StepWrite) -> None:
     (on PostgreSQL gated on the step's version check, as the outbox)."""
     if step.waits:
         waits_store.insert_waits(conn, step.ticket_id, step.at, step.waits)
-    if step.finished_at is not None and step.new_ticket is None:
+    if step.drop_waits and step.finished_at is not None and step.new_ticket is None:
         waits_store.drop_pending(conn, step.ticket_id, step.at)
 
 

@@ -348,6 +348,8 @@ class SpecIndex:
     once: frozenset[str] = frozenset()
     # user task -> the boundary timers attached to it, in definition order (ADR 0023)
     timers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # whether any node waits for a timer or a message: its tickets have rows to drop
+    waits: bool = False
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,10 @@ class ProcessSpec:
                 if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
             ),
             timers={key: tuple(value) for key, value in timers.items()},
+            waits=any(
+                node.type in ("boundary_timer", "timer_catch", "message_catch")
+                for node in self.nodes.values()
+            ),
         )
         object.__setattr__(self, "index", index)
 
