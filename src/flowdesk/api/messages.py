@@ -46,6 +46,7 @@ class MessageOut(BaseModel):
     "/messages",
     response_model=MessageOut,
     tags=["messages"],
+    responses={404: {"description": "No ticket waits for this message (no_waiting_ticket)"}},
     openapi_extra=body.openapi_body(MessageIn),
 )
 async def send_message(request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
