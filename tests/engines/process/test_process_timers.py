@@ -428,3 +428,12 @@ def test_timers_round_trip_through_to_dict() -> None:
     )
     spec = parse_process(process)
     assert parse_process(spec.to_dict()) == spec
+
+
+def test_a_ticket_waiting_at_a_timer_is_not_migrated() -> None:
+    from flowdesk.engines.process.repair import migration_problems
+
+    run = Run(_waiting({"id": "cool_off", "type": "timer_catch", "timer": {"after": "P2D"}}), False)
+    run.do(Start("alice"))
+    problems = migration_problems(run.spec, run.spec, run.state, {"check": "check"})
+    assert [p.code for p in problems] == ["token_waits"]
