@@ -39,6 +39,8 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("credit_committee", "Credit committee", "信贷审批委员会"),
     ("disbursement", "Disbursement", "放款岗"),
     ("auditor", "Auditor", "审计员"),
+    # sends the messages that resume waiting tickets (POST /api/v1/messages, ADR 0023)
+    ("message_sender", "Message sender", "消息发送方"),
 )
 
 HEAD_OFFICE: tuple[Person, ...] = (
