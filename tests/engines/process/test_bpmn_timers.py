@@ -154,3 +154,16 @@ def test_a_message_boundary_event_is_still_refused() -> None:
     with pytest.raises(DefinitionInvalid) as caught:
         read_bpmn(text).spec()
     assert any(e.path == "bpmn[Late]" for e in caught.value.errors)
+
+
+def test_the_complaint_template_round_trips_through_bpmn() -> None:
+    from flowdesk.engines.apps import load_bundled_template
+
+    spec = load_bundled_template("complaint").process
+    again, _ = round_trip(spec)
+    assert again == spec
+    assert {n.id for n in again.nodes.values() if n.type == "boundary_timer"} == {
+        "remind_handler",
+        "escalate_to_manager",
+        "back_to_applicant",
+    }
