@@ -99,3 +99,26 @@ def test_no_ticket_waits_bad_input_and_who_may_send(api: Api, waiting: str) -> N
     assert _send(api, variables={"amount": "not money"}).status_code == 422
     assert_problem(_send(api, who="zhang.wei"), 403, "not_message_sender")
     assert _send(api, who="admin", message_id="m-admin").status_code == 200
+
+
+def test_a_tickets_pending_timers_are_in_its_detail(api: Api, demo_ctx: ServiceContext) -> None:
+    created = api.post(
+        "zhang.wei",
+        "/apps/complaint/tickets",
+        json={
+            "values": {
+                "customer_name": "王女士",
+                "channel": "online",
+                "severity": "normal",
+                "description": "App login fails",
+            }
+        },
+    )
+    assert created.status_code == 201, created.text
+    ticket = api.get("zhang.wei", f"/tickets/{created.json()['id']}").json()
+    assert [(t["node_id"], t["action"]) for t in ticket["timers"]] == [
+        ("remind_handler", "remind"),
+        ("escalate_to_manager", "escalate"),
+        ("back_to_applicant", "return"),
+    ]
+    assert {t["attached_to"] for t in ticket["timers"]} == {"first_response"}

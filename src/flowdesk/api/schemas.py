@@ -187,6 +187,15 @@ TITLE = 'The app\'s name in the language of Accept-Language, " · ", then the su
 SUBJECT = "What the ticket is about: its first filled text field, or empty"
 
 
+class TimerOut(BaseModel):
+    node_id: str = Field(description="The timer event (a boundary timer or a timer catch event)")
+    attached_to: str = Field(description="The user task a boundary timer is on; empty otherwise")
+    action: str = Field(
+        description="remind, escalate, approve, reject, return, or empty (leaves by its flow)"
+    )
+    due_at: datetime = Field(description="When it fires (UTC), in working time where it says so")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -203,6 +212,9 @@ class TicketOut(BaseModel):
     open_tasks: list[TaskOut]
     tasks: list[TaskOut]
     timeline: list[EventOut]
+    timers: list[TimerOut] = Field(
+        default_factory=list, description="Its timers still to fire, soonest first (ADR 0023)"
+    )
 
 
 class CurrentStepOut(BaseModel):
