@@ -24,6 +24,7 @@ from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
+from flowdesk.api.messages import router as messages_router
 from flowdesk.api.personal_data import router as personal_data_router
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
@@ -97,6 +98,7 @@ def create_app(
     api.add_middleware(ops.NoStore)
     api.include_router(api_router)
     api.include_router(ticket_actions_router)
+    api.include_router(messages_router)
     api.include_router(task_returns_router)
     api.include_router(add_signs_router)
     api.include_router(transfers_router)

@@ -42,6 +42,7 @@ ROUTES = {
     ("get", "/copies"),
     ("get", "/notifications"),
     ("post", "/notifications/read"),
+    ("post", "/messages"),
 }
 # POSTs whose whole meaning is the path: no body to send (and none to refuse).
 BODYLESS_ROUTES = {
@@ -124,6 +125,7 @@ OPERATION_IDS = {
     ("post", "/copies/{ticket_id}/read"): "markCopyRead",
     ("get", "/notifications"): "listNotifications",
     ("post", "/notifications/read"): "markNotificationsRead",
+    ("post", "/messages"): "sendMessage",
     ("get", "/admin/users"): "listUsers",
     ("post", "/admin/users"): "createUser",
     ("get", "/admin/users/{username}"): "getUser",

@@ -28,6 +28,7 @@ def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
     assert users == len(demo.PEOPLE)
     assert departments == 8
     assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [
+        ("complaint", 1),
         ("contract_review", 1),
         ("loan", 1),
         ("reimbursement", 1),

@@ -306,6 +306,15 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
             }
             for e in view.timeline
         ],
+        "timers": [
+            {
+                "node_id": t.node_id,
+                "attached_to": t.attached,
+                "action": t.action,
+                "due_at": t.due_at,
+            }
+            for t in view.timers
+        ],
     }
 
 

@@ -187,6 +187,15 @@ TITLE = 'The app\'s name in the language of Accept-Language, " · ", then the su
 SUBJECT = "What the ticket is about: its first filled text field, or empty"
 
 
+class TimerOut(BaseModel):
+    node_id: str = Field(description="The timer event (a boundary timer or a timer catch event)")
+    attached_to: str = Field(description="The user task a boundary timer is on; empty otherwise")
+    action: str = Field(
+        description="remind, escalate, approve, reject, return, or empty (leaves by its flow)"
+    )
+    due_at: datetime = Field(description="When it fires (UTC), in working time where it says so")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -208,6 +217,9 @@ class TicketOut(BaseModel):
     open_tasks: list[TaskOut]
     tasks: list[TaskOut]
     timeline: list[EventOut]
+    timers: list[TimerOut] = Field(
+        default_factory=list, description="Its timers still to fire, soonest first (ADR 0023)"
+    )
 
 
 class CurrentStepOut(BaseModel):
@@ -274,6 +286,8 @@ NOTIFICATION_KINDS = (
     " withdrew (撤回) or cancelled (撤销) a ticket, or an approver withdrew an approval, and"
     " your open task of it was cancelled; task_transferred: a task was handed (转交) to you"
     "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
+    "; task_reminder: a timer reminds you of your open task (task_id); task_escalated: a"
+    " timer escalated a task to you, beside its holder (task_id)"
 )
 
 

@@ -47,6 +47,8 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("auditor", "Auditor", "审计员"),
     ("contract_reviewer", "Contract reviewer", "合同审查岗"),
     ("deputy_head", "Deputy head", "分管副行长"),
+    # sends the messages that resume waiting tickets (POST /api/v1/messages, ADR 0023)
+    ("message_sender", "Message sender", "消息发送方"),
 )
 
 HEAD_OFFICE: tuple[Person, ...] = (
@@ -134,7 +136,7 @@ BRANCHES: tuple[Person, ...] = tuple(
 )
 
 PEOPLE = HEAD_OFFICE + BRANCHES
-TEMPLATES = ("loan", "contract_review", "reimbursement")
+TEMPLATES = ("loan", "contract_review", "reimbursement", "complaint")
 
 
 def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:

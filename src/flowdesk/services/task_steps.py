@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -25,22 +26,29 @@ from flowdesk.engines.process import (
     ErrorThrown,
     InstanceFinished,
     InstanceState,
+    MessageAwaited,
+    MessageReceived,
     NodeDecided,
     NodePassed,
     NodeSkipped,
     StepResult,
     TaskClosed,
+    TaskEscalated,
     TaskOpened,
+    TimerFired,
+    TimerSet,
     WebhookRequested,
     dump_state,
     load_state,
 )
 from flowdesk.kernel.errors import Conflict, NotFound
 from flowdesk.services import webhooks
+from flowdesk.services.calendar import calendar_in
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
+from flowdesk.services.timer_due import DUE, Due, due_at
 from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
@@ -117,12 +125,20 @@ def new_step_context(
         ctx.clock.now(),
     )
     conn.info[ON_BEHALF] = step_ctx.on_behalf  # read back by write_step below
+    conn.info[DUE] = partial(due_at, lambda: calendar_in(ctx, conn))  # timers (ADR 0023)
     return step_ctx
 
 
 def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     """Writes the step, its opened tasks saying whom a delegate stands in for (代理: edge
     case 30, "B on behalf of A")."""
+    due: Due | None = conn.info.pop(DUE, None)
+    for row in write.waits:  # a timer's due time, with the business calendar (ADR 0023)
+        if row["kind"] == "timer" and "delay" in row:
+            delay, at, working = row.pop("delay"), row.pop("at"), row.pop("working")
+            if due is None:  # every step that can start a timer has a step context
+                raise RuntimeError("a step started a timer without a step context")
+            row["due_at"] = due(write.at, delay, at, working)
     on_behalf: dict[str, str] = conn.info.pop(ON_BEHALF, None) or {}
     if on_behalf:
         names = org_store.display_names(conn, on_behalf.values())  # as they were then
@@ -232,6 +248,7 @@ def step_write(
     notices: list[dict[str, Any]] = []
     copies: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
+    waits: list[dict[str, Any]] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -350,6 +367,16 @@ def step_write(
                     data={"delivery": job["payload"]["key"]},
                 )
             )
+        elif isinstance(effect, TimerSet | MessageAwaited | TimerFired | TaskEscalated):
+            _timer_effect(effect, result, waits, events, notices, assignee_rows)
+        elif isinstance(effect, MessageReceived):
+            events.append(
+                event(
+                    "message_received",
+                    node_id=effect.node_id,
+                    data={"name": effect.name, "key": effect.key},
+                )
+            )
         elif isinstance(effect, InstanceFinished):
             notices.append(
                 {"user_id": requester_id, "kind": f"ticket_{effect.status}", "task_id": None}
@@ -377,10 +404,96 @@ def step_write(
         notices=notices,
         copies=kept_copies,
         outbox=outbox,
+        waits=waits,
+        drop_waits=app.spec.process.index.waits,
         new_ticket=new_ticket,
         expected_version=expected_version,
         search=search,
     )
+
+
+REMINDER_NOTICE = "task_reminder"  # a timer reminds the holders of an open task (ADR 0023)
+ESCALATED_NOTICE = "task_escalated"  # an escalation timer added you to a task
+
+
+def _timer_effect(
+    effect: TimerSet | MessageAwaited | TimerFired | TaskEscalated,
+    result: StepResult,
+    waits: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    notices: list[dict[str, Any]],
+    assignee_rows: list[dict[str, Any]],
+) -> None:
+    """A timer's or message's effect as rows, timeline events and notices (ADR 0023). A
+    timer's due time is computed by `write_step`, with the business calendar."""
+    if isinstance(effect, TimerSet):
+        waits.append(
+            {
+                "id": effect.timer_id,
+                "kind": "timer",
+                "node_id": effect.node_id,
+                "activation_id": effect.activation_id,
+                "fire": effect.fire,
+                "due_at": None,
+                "name": None,
+                "key": None,
+                "delay": effect.delay,
+                "at": effect.at,
+                "working": effect.working,
+            }
+        )
+    elif isinstance(effect, MessageAwaited):
+        waits.append(
+            {
+                "id": effect.wait_id,
+                "kind": "message",
+                "node_id": effect.node_id,
+                "activation_id": "",
+                "fire": 1,
+                "due_at": None,
+                "name": effect.name,
+                "key": effect.key,
+            }
+        )
+        events.append(
+            event(
+                "message_awaited",
+                node_id=effect.node_id,
+                data={"name": effect.name, "key": effect.key},
+            )
+        )
+    elif isinstance(effect, TimerFired):
+        events.append(
+            event(
+                "timer_fired",
+                node_id=effect.attached or effect.node_id,
+                data={
+                    "timer": effect.node_id,
+                    "action": effect.action,
+                    "fire": effect.fire,
+                    "held": effect.held or None,
+                    "notified": list(effect.notify) or None,
+                },
+            )
+        )
+        tasks = result.state.tasks.values()
+        for person in effect.notify:
+            task_id = next((t.task_id for t in tasks if person in t.assignees), None)
+            notices.append({"user_id": person, "kind": REMINDER_NOTICE, "task_id": task_id})
+    else:
+        assignee_rows.extend({"task_id": effect.task_id, "user_id": u} for u in effect.added)
+        notices.extend(
+            {"user_id": u, "kind": ESCALATED_NOTICE, "task_id": effect.task_id}
+            for u in effect.added
+        )
+        events.append(
+            event(
+                "task_escalated",
+                node_id=effect.node_id,
+                task_id=effect.task_id,
+                data={"added": list(effect.added)},
+            )
+        )
 
 
 def _earlier(copies: list[dict[str, Any]], i: int) -> set[str]:

@@ -25,6 +25,8 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
+from flowdesk.services.timers import PendingTimer
+from flowdesk.services.timers import pending as pending_timers
 from flowdesk.store import apps as apps_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
@@ -127,6 +129,8 @@ class TicketView:
     # (may the viewer resubmit, withdraw …) without reading the ticket again
     published: PublishedApp | None = None
     state: Any = None
+    # its timers still to fire, soonest first (ADR 0023): "reminds in 3h"
+    timers: tuple[PendingTimer, ...] = ()
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -218,6 +222,11 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         app = ctx.apps.version(conn, row.app_version_id)
         # Urges and comments live beside the steps (ADR 0017), merged here by time.
         events = notes_store.timeline_with_notes(conn, ticket_id)
+        timers = (
+            tuple(pending_timers(conn, ticket_id, app.spec.process))
+            if row.status == "running"
+            else ()
+        )
         people = org_store.display_names(
             conn,
             [
@@ -287,6 +296,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         app.spec.form,
         app,
         row.state,
+        timers,
     )
 
 

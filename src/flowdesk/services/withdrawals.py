@@ -153,7 +153,8 @@ def _open_row(conn: Connection, ticket_id: str) -> TaskForStep | None:
     for task in tickets_store.tasks_of_ticket(conn, ticket_id):
         if task.state == "open":
             return tickets_store.task_for_step(conn, task.id)
-    return None
+    # a ticket whose tokens all wait at timer or message events has no open task (ADR 0023)
+    return tickets_store.ticket_for_step(conn, ticket_id)
 
 
 def _applicant_once(

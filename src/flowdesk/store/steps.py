@@ -28,6 +28,7 @@ from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import jobs as jobs_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store import waits as waits_store
 from flowdesk.store.sql import Queued, Sql, is_postgres, queue_before_commit
 
 
@@ -76,6 +77,10 @@ class StepWrite:
     # Side effects leaving after commit (the outbox, ADR 0024): jobs as kind, payload,
     # idempotency_key, max_attempts; a service task's webhook is one.
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    # Timers and message waits the step starts (ADR 0023): id, kind, node_id,
+    # activation_id, fire, due_at, name, key; a finished ticket's pending ones are dropped.
+    waits: list[dict[str, Any]] = field(default_factory=list)
+    drop_waits: bool = False  # the step finished a ticket that may have pending ones
 
     @property
     def version(self) -> int:
@@ -178,8 +183,18 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         )
     for job in step.outbox:
         jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
+    _write_waits(conn, step)
     audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
+
+
+def _write_waits(conn: Connection, step: StepWrite) -> None:
+    """The step's timers and message waits, and a finished ticket's pending ones dropped
+    (on PostgreSQL gated on the step's version check, as the outbox)."""
+    if step.waits:
+        waits_store.insert_waits(conn, step.ticket_id, step.at, step.waits)
+    if step.drop_waits and step.finished_at is not None and step.new_ticket is None:
+        waits_store.drop_pending(conn, step.ticket_id, step.at)
 
 
 def _write_terms_sqlite(conn: Connection, step: StepWrite, serial: str | None) -> None:
@@ -402,5 +417,6 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
             _PG_OUTBOX,
             {"at": step.at, "ticket_id": step.ticket_id, "outbox": Jsonb(step.outbox)},
         )
+    _write_waits(conn, step)
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written

@@ -491,6 +491,46 @@ class AssigneeTurn(Base):
     turn: Mapped[int] = mapped_column(BigInteger)
 
 
+class TicketWait(Base):
+    """A timer or a message subscription of a ticket (ADR 0023): the scheduler's row for
+    what the engine's state says waits. A timer (`kind` timer) is due at `due_at` (UTC)
+    and fires once: `state` pending -> fired, stale (its task or wait was over when it
+    came due) or dropped (the ticket finished first). A message wait (`kind` message) is
+    found by its `name` and correlation `key` until a message is received for it."""
+
+    __tablename__ = "ticket_waits"
+    __table_args__ = (
+        # the worker's query: pending timers by due time
+        Index("ix_ticket_waits_state_due", "state", "due_at"),
+        # POST /messages: pending waits by message name and key
+        Index("ix_ticket_waits_name_key", "name", "key"),
+    )
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # timer | message
+    node_id: Mapped[str] = mapped_column(String(100))
+    activation_id: Mapped[str] = mapped_column(String(32), default="")  # a boundary's task
+    fire: Mapped[int] = mapped_column(Integer, default=1)  # a repeating timer's fire number
+    due_at: Mapped[datetime | None]
+    name: Mapped[str | None] = mapped_column(String(100))
+    key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class MessageReceipt(Base):
+    """A message received through POST /api/v1/messages, by its sender's id: a message sent
+    again with the same id gets the first answer, and is never applied twice."""
+
+    __tablename__ = "message_receipts"
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    received_at: Mapped[datetime]
+
+
 metadata = Base.metadata
 
 

@@ -43,6 +43,13 @@ _TASK_FOR_STEP = Sql(
     " JOIN tickets k ON k.id = t.ticket_id JOIN org_generation g ON g.id = 1"
     " WHERE t.id = :task_id"
 )
+# A step on the ticket itself, not through one of its tasks (a timer, a message: ADR 0023);
+# locked on PostgreSQL so a timer and a message on one ticket queue rather than retry.
+_TICKET_FOR_STEP = Sql(
+    "SELECT '', k.id, '', 'open', k.app_version_id, k.status,"
+    ' k."values", k.state, k.version, k.requester_id, g.generation FROM tickets k'
+    " JOIN org_generation g ON g.id = 1 WHERE k.id = :ticket_id"
+)
 _UPDATE_TICKET_SET = (
     'UPDATE tickets SET "values" = COALESCE(:values, "values"), state = :state,{status}'
     " version = :new_version, updated_at = :updated_at, finished_at = :finished_at"
@@ -167,6 +174,17 @@ def ticket_of_task(conn: Connection, task_id: str) -> Row[Any] | None:
 
 def task_for_step(conn: Connection, task_id: str) -> TaskForStep | None:
     found = _TASK_FOR_STEP.run(conn, {"task_id": task_id}).fetchone()
+    if found is None:
+        return None
+    row = list(found)
+    row[6], row[7] = read_document(row[6]), read_document(row[7])
+    return TaskForStep(*row)
+
+
+def ticket_for_step(conn: Connection, ticket_id: str) -> TaskForStep | None:
+    """The ticket as a step reads it, with no task (id and node ""): timers and messages
+    move tickets that may have no open task (a token waits at a catch event)."""
+    found = _TICKET_FOR_STEP.run(conn, {"ticket_id": ticket_id}).fetchone()
     if found is None:
         return None
     row = list(found)

@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 
-from flowdesk.services import jobs
+from flowdesk.services import jobs, timers
 from flowdesk.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -25,12 +25,22 @@ def run_forever(
     while not stop.is_set():
         try:
             stats = jobs.run_due(ctx, owner=owner, batch=batch)
+            fired = timers.fire_due(ctx, batch=batch)  # due timers, each a step (ADR 0023)
             jobs.maintain(ctx)
         except Exception:  # the database may be briefly away; keep the loop alive
             log.exception("worker loop error")
             stop.wait(poll_seconds * 4)
             continue
         worked = stats.done + stats.failed + stats.lost
+        if fired.fired or fired.stale or fired.failed:
+            log.info(
+                "worker %s fired %d timers (%d stale, %d failed)",
+                owner,
+                fired.fired,
+                fired.stale,
+                fired.failed,
+            )
+        worked += fired.fired + fired.stale + fired.failed
         if worked:
             log.info(
                 "worker %s ran %d jobs: %d done, %d failed, %d lost to another worker",

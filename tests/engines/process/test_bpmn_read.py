@@ -189,7 +189,7 @@ def test_every_unsupported_element_is_refused_by_its_id_in_one_report() -> None:
         ("bpmn[Boundary_Timeout]", "unsupported_element"),
         ("bpmn[Gateway_Or]", "unsupported_element"),
         ("bpmn[Sub_Checks]", "unsupported_element"),
-        ("bpmn[Catch_Message]", "unsupported_element"),
+        ("bpmn[Catch_Message]", "unsupported_message"),  # a message event names its message
         ("bpmn[Call_Kyc]", "unsupported_element"),
         ("bpmn[Script_Fee]", "unsupported_element"),
         ("bpmn[End_Terminate]", "unsupported_event"),
@@ -202,7 +202,7 @@ def test_a_refusal_names_what_the_element_is() -> None:
     messages = {error.path: error.message for error in caught.value.errors}
     assert "service task" in messages["bpmn[Service_Score]"]
     assert "'Credit score'" in messages["bpmn[Service_Score]"]
-    assert "timer" in messages["bpmn[Boundary_Timeout]"]
+    assert "signal" in messages["bpmn[Boundary_Timeout]"]
     assert "signal" in messages["bpmn[End_Terminate]"]
     assert "event sub-process" in messages["bpmn[Sub_Checks]"]
 

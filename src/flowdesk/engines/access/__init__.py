@@ -5,6 +5,7 @@ so the same answer holds wherever the question is asked.
 """
 
 from flowdesk.engines.access.decide import (
+    MESSAGE_SENDER_ROLE,
     ORG_ADMIN_ROLE,
     PROCESS_ADMIN_ROLE,
     Action,
@@ -15,6 +16,7 @@ from flowdesk.engines.access.decide import (
 )
 
 __all__ = [
+    "MESSAGE_SENDER_ROLE",
     "ORG_ADMIN_ROLE",
     "PROCESS_ADMIN_ROLE",
     "Action",

@@ -18,6 +18,7 @@ Action = Literal[
     "calendar.manage",
     "ticket.repair",
     "jobs.manage",  # background jobs: list the failed and dead ones, retry one
+    "message.send",  # POST /api/v1/messages: resume tickets waiting for a message (ADR 0023)
 ]
 
 AUDITOR_ROLE = "auditor"
@@ -26,6 +27,8 @@ ORG_ADMIN_ROLE = "org_admin"
 # Repairs running tickets (jump, reassign, cancel, migrate: ADR 0026) without the other
 # admin rights; the role stuck steps fall back to (process/policies.py).
 PROCESS_ADMIN_ROLE = "process_admin"
+# Sends messages that resume waiting tickets (an integration's service account, ADR 0023)
+MESSAGE_SENDER_ROLE = "message_sender"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,11 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
         return Decision(
             actor.is_admin or PROCESS_ADMIN_ROLE in actor.roles,
             "administrators and process admins",
+        )
+    if action == "message.send":
+        return Decision(
+            actor.is_admin or MESSAGE_SENDER_ROLE in actor.roles,
+            "administrators and message senders",
         )
     if action == "calendar.manage":
         return Decision(actor.is_admin, "administrators only")

@@ -69,6 +69,7 @@ def parse_app(data: object) -> AppSpec:
             errors.extend(check_editable(form, process))
             errors.extend(check_webhook_fields(form, process))
             errors.extend(check_assignee_fields(form, process))
+            errors.extend(check_message_fields(form, process))
     summary = _parse_summary(data.get("summary"), form, errors)
     diagram = _parse_diagram(data.get("diagram"), process, errors)
     withdraw = _parse_withdraw(data.get("withdraw"), errors)
@@ -169,6 +170,24 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
                         f"'{key}' is read by a branch condition, so it cannot be editable",
                     )
                 )
+    return errors
+
+
+def check_message_fields(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
+    """A message event's correlation key is a form field (ADR 0023)."""
+    keys = [f.key for f in form.fields]
+    errors: list[ErrorDetail] = []
+    for i, node in enumerate(process.nodes.values()):
+        if node.message is not None and node.message.key not in keys:
+            close = difflib.get_close_matches(node.message.key, keys, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            errors.append(
+                ErrorDetail(
+                    f"process.nodes[{i}].message.key",
+                    "unknown_field",
+                    f"No form field '{node.message.key}'{hint}",
+                )
+            )
     return errors
 
 

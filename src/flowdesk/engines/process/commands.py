@@ -126,6 +126,28 @@ class RetractDecision:
     actor: str
 
 
+@dataclass(frozen=True, slots=True)
+class FireTimer:
+    """The worker fires timer `timer_id` of node `node_id` (a boundary timer on node
+    instance `activation_id`, or a timer catch event whose wait is `timer_id`); `fire`
+    counts a repeating timer's fires (ADR 0023)."""
+
+    timer_id: str
+    node_id: str
+    activation_id: str = ""
+    fire: int = 1
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveMessage:
+    """Message `name` with correlation `key` arrived for the ticket (ADR 0023)."""
+
+    name: str
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
 Command: TypeAlias = (
     Start
     | CompleteTask
@@ -137,4 +159,6 @@ Command: TypeAlias = (
     | Withdraw
     | CancelInstance
     | RetractDecision
+    | FireTimer
+    | ReceiveMessage
 )

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 CONTROL_TYPES = frozenset({"inclusive_gateway", "terminate_end", "sub_process", "error_end"})
 # every kind of end event: no outgoing flow, consumes the token
 END_TYPES = frozenset({"end", "terminate_end", "error_end"})
-BOUNDARY_TYPES = frozenset({"boundary_error"})
+BOUNDARY_TYPES = frozenset({"boundary_error", "boundary_timer"})
+# where a token waits for a timer or a message (timers.py, ADR 0023)
+WAIT_TYPES = frozenset({"timer_catch", "message_catch"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +81,12 @@ def catcher_of(nodes: Mapping[str, Node], error_end: str) -> str:
 
 def extra_links(nodes: Mapping[str, Node]) -> dict[str, list[str]]:
     """The jumps that are no flow: sub-process -> its start, an end inside a
-    sub-process -> the sub-process (whose own flows lead on), error end -> catcher."""
+    sub-process -> the sub-process (whose own flows lead on), error end -> catcher, user
+    task -> the boundary timers on it (a token resting at the task may leave by them)."""
     links: dict[str, list[str]] = {}
     for node in nodes.values():
+        if node.type == "boundary_timer" and node.attached_to and node.attached_to in nodes:
+            links.setdefault(node.attached_to, []).append(node.id)
         if node.type == "start" and node.scope in nodes:
             links.setdefault(node.scope, []).append(node.id)
         if node.type == "error_end":

@@ -40,7 +40,7 @@ def parse_control_fields(
         add(
             f"{path}.attached_to",
             "required",
-            "A boundary event names the sub_process it is attached to",
+            "A boundary event names the activity it is attached to",
         )
     interrupting = True
     if "interrupting" in raw:
@@ -105,7 +105,22 @@ def check_control(
                     "scope_cycle",
                     "Sub-processes cannot lie inside each other in a circle",
                 )
-        if node.type in BOUNDARY_TYPES and node.attached_to is not None:
+        if node.type == "boundary_timer" and node.attached_to is not None:
+            target = nodes.get(node.attached_to)
+            if target is None or target.type != "user_task":
+                add(
+                    f"{path}.attached_to",
+                    "boundary_target",
+                    f"A boundary timer is attached to a user task; '{node.attached_to}' is none",
+                )
+            elif node.scope != target.scope:
+                add(
+                    f"{path}.scope",
+                    "boundary_scope",
+                    f"A boundary event lies where its activity '{target.id}' lies "
+                    f"(scope '{target.scope}')",
+                )
+        elif node.type in BOUNDARY_TYPES and node.attached_to is not None:
             target = nodes.get(node.attached_to)
             if target is None or target.type != "sub_process":
                 add(
@@ -144,7 +159,7 @@ def check_control(
             )
     caught: dict[tuple[str, str], str] = {}
     for node_id, node in nodes.items():
-        if node.type in BOUNDARY_TYPES and node.attached_to is not None:
+        if node.type == "boundary_error" and node.attached_to is not None:
             key = (node.attached_to, node.error_code)
             if key in caught:
                 add(

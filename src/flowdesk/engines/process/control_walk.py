@@ -95,13 +95,14 @@ def inclusive_exits(walk: Walk, node: Node, values: Mapping[str, object]) -> lis
 
 def resting(walk: Walk) -> set[str]:
     """The nodes where the instance's tokens rest between steps: a user task's node
-    instance (the start node's, for a ticket back with its applicant), and a join
-    whose waiting arrivals rest at it. The one list of where tokens rest that OR-joins
-    and sub-processes are judged by: timer and message waits (`state.waits`, added
-    beside this work) join it here at merge, e.g. `found.update(w.node_id for w in
-    walk.waits.values())`."""
+    instance (the start node's, for a ticket back with its applicant), a join whose
+    waiting arrivals rest at it, and a timer or message catch event a token waits at
+    (ADR 0023). The one list of where tokens rest that OR-joins and sub-processes are
+    judged by. A boundary timer needs no entry: its user task rests, and the task leads
+    to the timer (control.extra_links), so what the timer can reach counts as upstream."""
     found = {activation.node_id for activation in walk.activations.values()}
     found.update(walk.joins)
+    found.update(w.node_id for w in walk.waits.values())
     return found
 
 
@@ -201,6 +202,9 @@ def _clear(walk: Walk, inside: frozenset[str] | None, reason: CloseReason) -> No
     for join_id in tuple(walk.joins):
         if inside is None or join_id in inside:
             del walk.joins[join_id]
+    for wait_id, wait in tuple(walk.waits.items()):  # their rows go stale (ADR 0023)
+        if inside is None or wait.node_id in inside:
+            del walk.waits[wait_id]
     pending = walk.pending
     if pending is not None:
         pending.scopes = [s for s in pending.scopes if inside is not None and s not in inside]

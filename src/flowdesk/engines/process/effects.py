@@ -31,6 +31,7 @@ CloseReason = Literal[
     "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
     "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
     "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
+    "timer_fired",  # a boundary timer decided or left the task (ADR 0023)
 ]
 NodeOutcome = Literal["approved", "rejected"]
 
@@ -206,6 +207,122 @@ class ErrorThrown:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TimerSet:
+    """A timer starts (ADR 0023): the service writes its row, due `delay` (an ISO 8601
+    duration, in working time when `working`) from now, or at instant `at`.
+    `activation_id` is the node instance a boundary timer is attached to ("" for a timer
+    catch event, whose `timer_id` is its wait's id); `fire` counts a repeating timer's
+    fires, 1 for the first."""
+
+    kind: ClassVar[str] = "timer_set"
+    timer_id: str
+    node_id: str
+    activation_id: str
+    fire: int
+    delay: str
+    at: str = ""
+    working: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "timer_id": self.timer_id,
+            "node_id": self.node_id,
+            "activation_id": self.activation_id,
+            "fire": self.fire,
+            "delay": self.delay,
+            "at": self.at,
+            "working": self.working,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """Timer `node_id` fired (ADR 0023) and did `action` to the task at `attached` (a
+    boundary's; "" for a catch event, whose token goes on). `notify` are the people a
+    reminder tells; `held` says a deciding action waits because added signers (加签) have
+    not decided yet: it reminds them instead of skipping them."""
+
+    kind: ClassVar[str] = "timer_fired"
+    node_id: str
+    action: str
+    attached: str = ""
+    fire: int = 1
+    notify: tuple[str, ...] = ()
+    held: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "node_id": self.node_id,
+            "action": self.action,
+            "attached": self.attached,
+            "fire": self.fire,
+            "notify": list(self.notify),
+            "held": self.held,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEscalated:
+    """An escalation timer added `added` to open task `task_id`: they may decide it beside
+    its holder (ADR 0023)."""
+
+    kind: ClassVar[str] = "task_escalated"
+    task_id: str
+    node_id: str
+    added: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "task_id": self.task_id,
+            "node_id": self.node_id,
+            "added": list(self.added),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAwaited:
+    """A token waits at message event `node_id` for message `name` with key `key`."""
+
+    kind: ClassVar[str] = "message_awaited"
+    wait_id: str
+    node_id: str
+    name: str
+    key: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "wait_id": self.wait_id,
+            "node_id": self.node_id,
+            "name": self.name,
+            "key": self.key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """Message `name` with key `key` resumed the token waiting at `node_id`."""
+
+    kind: ClassVar[str] = "message_received"
+    wait_id: str
+    node_id: str
+    name: str
+    key: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "wait_id": self.wait_id,
+            "node_id": self.node_id,
+            "name": self.name,
+            "key": self.key,
+        }
+
+
 Effect: TypeAlias = (
     TaskOpened
     | TaskClosed
@@ -217,4 +334,9 @@ Effect: TypeAlias = (
     | NodeSkipped
     | ErrorThrown
     | WebhookRequested
+    | TimerSet
+    | TimerFired
+    | TaskEscalated
+    | MessageAwaited
+    | MessageReceived
 )

@@ -39,6 +39,7 @@ from .spec import (
     ResubmitSetting,
     default_flow_id,
 )
+from .timer_spec import check_timers, parse_message, parse_timer, quiet_boundary
 from .webhook import Webhook, parse_webhook
 
 SUPPORTED_LOCALES = ("en", "zh")
@@ -62,6 +63,8 @@ _NODE_KEYS = frozenset(
         "approve_once",
         "webhook",
         "once_per_ticket",
+        "timer",
+        "message",
     }
     | CONTROL_KEYS
 )
@@ -237,6 +240,14 @@ def _parse_nodes(
         )
         webhook = _parse_service(raw, node_type, node_path, problems)
         once_per_ticket = parse_node_flag(raw, node_type, node_path, problems.add)
+        timer = parse_timer(
+            raw,
+            node_type,
+            node_path,
+            problems.add,
+            lambda rule, at: _parse_assignee(rule, at, problems),
+        )
+        message = parse_message(raw, node_type, node_path, problems.add)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -258,6 +269,8 @@ def _parse_nodes(
             error_code=error_code,
             webhook=webhook,
             once_per_ticket=once_per_ticket,
+            timer=timer,
+            message=message,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -725,7 +738,7 @@ def _check_graph(
     for node_id, node in nodes.items():
         node_path = node_paths[node_id]
         exits = outgoing[node_id]
-        if whole and node.type not in END_TYPES and not exits:
+        if whole and node.type not in END_TYPES and not exits and node.type != "boundary_timer":
             problems.add(node_path, "no_outgoing", f"Node '{node_id}' needs an outgoing flow")
         if node.type in ("start", "user_task", "cc", "service_task") and len(exits) > 1:
             problems.add(
@@ -753,6 +766,7 @@ def _check_graph(
                         )
 
     check_control(nodes, node_paths, flows, flow_paths, problems.add)  # ADR 0022
+    check_timers(nodes, node_paths, {k: len(v) for k, v in outgoing.items()}, problems.add)
     if not starts or not whole:
         return
     reached = _closure([starts[0].id], outgoing, lambda flow: flow.target)
@@ -769,7 +783,7 @@ def _check_graph(
                 "unreachable",
                 f"Node '{node_id}' cannot be reached from the start",
             )
-        elif ends and node_id not in finishing:
+        elif ends and node_id not in finishing and not quiet_boundary(node, len(outgoing[node_id])):
             problems.add(
                 node_paths[node_id],
                 "cannot_reach_end",
@@ -809,7 +823,11 @@ def _automatic_cycle(
     Peels off automatic nodes with no automatic predecessor or no automatic
     successor until nothing changes; whatever remains lies on such a loop.
     """
-    auto = {node_id for node_id, node in nodes.items() if node.type != "user_task"}
+    auto = {
+        node_id
+        for node_id, node in nodes.items()
+        if node.type not in ("user_task", "timer_catch", "message_catch")
+    }
     changed = True
     while changed:
         changed = False

@@ -53,6 +53,7 @@ def _fresh(state: InstanceState, result: StepResult) -> StepResult:
             after.passed,
             True,
             {},
+            waits=after.waits,
         ),
         result.effects,
     )
@@ -188,6 +189,7 @@ def reassign(
             True,
             {},
             signs=state.signs,
+            waits=state.waits,
         ),
         effects,
     )
@@ -225,7 +227,15 @@ def migration_problems(
     exist with the same incoming flows, and the tokens so placed must be able to finish."""
     if state is None or state.status != "running":
         return [MappingProblem("", "ticket_not_running", "The ticket has finished")]
-    problems: list[MappingProblem] = []
+    problems: list[MappingProblem] = [
+        MappingProblem(
+            wait.node_id,
+            "token_waits",
+            f"A token waits at '{wait.node_id}' for a timer or a message; migrate the ticket "
+            "once it has moved on (ADR 0023)",
+        )
+        for wait in state.waits.values()
+    ]
     start_id = old.index.start.id
     holding: set[str] = set()
     for activation in state.activations.values():

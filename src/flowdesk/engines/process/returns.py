@@ -80,7 +80,11 @@ def return_task(
         kept = frozenset(flow_id for flow_id in arrived if sources[flow_id] not in after)
         if kept:
             joins[join_id] = kept
-    holding = frozenset({other.node_id for other in tasks.values()} | {origin})
+    holding = frozenset(
+        {other.node_id for other in tasks.values()}
+        | {w.node_id for w in state.waits.values() if w.node_id not in after}
+        | {origin}
+    )
     if not can_finish(spec, holding, frozenset().union(*joins.values())):
         raise Conflict(
             f"Returning to '{origin}' would leave a parallel branch unable to reach its "
@@ -88,7 +92,8 @@ def return_task(
             "return_strands_branch",
         )
 
-    walk = Walk(spec, ctx, state.starter, tasks, joins, activations, effects)
+    waits = {k: w for k, w in state.waits.items() if w.node_id not in after}  # ADR 0023
+    walk = Walk(spec, ctx, state.starter, tasks, joins, activations, effects, waits)
     walk.values = command.values  # for a rule that reads the form (assignees.py)
     if target is None:
         rest_at_applicant(walk, task.node_id, mode)
@@ -130,7 +135,9 @@ def resubmit(
         TaskClosed(task.task_id, start_id, "resubmitted", command.actor, command.comment),
         NodePassed(start_id, "start"),
     ]
-    walk = Walk(spec, ctx, state.starter, tasks, dict(state.joins), activations, effects)
+    walk = Walk(
+        spec, ctx, state.starter, tasks, dict(state.joins), activations, effects, dict(state.waits)
+    )
     if activation.resubmit == "straight_back":
         jumped = straight_back(walk, command.values, start_id, activation.returned_from)
         if jumped is not None:

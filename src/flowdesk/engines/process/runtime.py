@@ -33,6 +33,8 @@ from .commands import (
     AddSigners,
     Command,
     CompleteTask,
+    FireTimer,
+    ReceiveMessage,
     RemoveSigner,
     Resubmit,
     ReturnTask,
@@ -43,7 +45,8 @@ from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
-from .state import InstanceState
+from .state import InstanceState, Wait
+from .timers import fire_timer, receive_message
 from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
 from .withdraw import WITHDRAWALS, remember, withdrawal
@@ -123,7 +126,13 @@ def _complete(
             activations[activation.activation_id] = activation._replace(rejected=rejected)
             return StepResult(
                 InstanceState(
-                    "running", state.starter, tasks, state.joins, activations, state.passed
+                    "running",
+                    state.starter,
+                    tasks,
+                    state.joins,
+                    activations,
+                    state.passed,
+                    waits=state.waits,
                 ),
                 tuple(effects),
             )
@@ -142,7 +151,9 @@ def _complete(
 
     effects = [TaskClosed(task.task_id, node_id, "approved", actor, command.comment)]
     approved = (*activation.approved, actor)
-    walk = Walk(spec, ctx, state.starter, tasks, dict(state.joins), activations, effects)
+    walk = Walk(
+        spec, ctx, state.starter, tasks, dict(state.joins), activations, effects, _waits(state)
+    )
     if len(approved) < activation.required:
         activations[activation.activation_id] = activation.with_approved(approved)
         if activation.mode == "sequential":  # the next approver in order takes over
@@ -167,6 +178,11 @@ def _complete(
     return walk.result(passed)
 
 
+def _waits(state: InstanceState) -> dict[str, Wait] | None:
+    """The step's own copy of the timer and message waits (None: none, the common case)."""
+    return dict(state.waits) if state.waits else None
+
+
 # Every command the plain step takes, by its exact type; 加签 commands go through
 # step_with_signs first (add_sign.py), which calls back into `_step`.
 _HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context], StepResult]] = {
@@ -175,5 +191,7 @@ _HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context]
     ReturnTask: return_task,
     Resubmit: resubmit,
     TransferTask: transfer_task,
+    FireTimer: fire_timer,  # timers and messages (ADR 0023)
+    ReceiveMessage: receive_message,
     **dict.fromkeys(WITHDRAWALS, withdrawal),
 }

@@ -27,6 +27,10 @@ _Marking = tuple[frozenset[str], frozenset[str]]
 _Pending = tuple[frozenset[str], frozenset[str], tuple[Flow, ...]]
 
 
+# where a token rests until something outside moves it: a person, a timer, a message
+_RESTING = frozenset({"user_task", "timer_catch", "message_catch"})
+
+
 class _BudgetSpent(Exception):
     pass
 
@@ -62,7 +66,7 @@ class _TokenGame:
             flow, rest = queue[0], queue[1:]
             target = flow.target
             node_type = spec.nodes[target].type
-            if node_type == "user_task":
+            if node_type in _RESTING:
                 if target in tasks:
                     self.problem(
                         target,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .control import EMPTY_CONTROL, ControlIndex, control_index
+from .timer_spec import MessageWait, Timer
 from .webhook import Webhook
 
 NodeType = Literal[
@@ -28,6 +29,9 @@ NodeType = Literal[
     "error_end",
     "boundary_error",
     "service_task",
+    "boundary_timer",
+    "timer_catch",
+    "message_catch",
 ]
 AssigneeKind = Literal[
     "user",
@@ -55,6 +59,10 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "error_end",  # throws `error_code` to the nearest boundary_error that catches it
     "boundary_error",  # on a sub_process (`attached_to`): catches errors thrown inside
     "service_task",  # calls its webhook through the outbox and passes on at once (ADR 0024)
+    # timers and messages (timer_spec.py, ADR 0023)
+    "boundary_timer",  # on a user task (`attached_to`): reminds, escalates, decides, leaves
+    "timer_catch",  # the token waits for its timer, then goes on
+    "message_catch",  # the token waits for a message correlated by a form field's value
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -238,6 +246,8 @@ class Node:
     # no one approves twice in one ticket (issue 8, once.py): whoever approved an earlier
     # step is not assigned here; also set for every user task by the process's own flag
     once_per_ticket: bool = False
+    timer: Timer | None = None  # boundary_timer, timer_catch (timer_spec.py, ADR 0023)
+    message: MessageWait | None = None  # message_catch
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -277,6 +287,10 @@ class Node:
             data["webhook"] = self.webhook.to_dict()
         if self.once_per_ticket:
             data["once_per_ticket"] = True
+        if self.timer is not None:
+            data["timer"] = self.timer.to_dict()
+        if self.message is not None:
+            data["message"] = self.message.to_dict()
         return data
 
 
@@ -332,6 +346,10 @@ class SpecIndex:
     control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
     # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
     once: frozenset[str] = frozenset()
+    # user task -> the boundary timers attached to it, in definition order (ADR 0023)
+    timers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # whether any node waits for a timer or a message: its tickets have rows to drop
+    waits: bool = False
 
 
 @dataclass(frozen=True)
@@ -373,6 +391,10 @@ class ProcessSpec:
             for node_id, node in self.nodes.items()
             if node.type in ("exclusive_gateway", "inclusive_gateway")
         }
+        timers: dict[str, list[str]] = {}
+        for node_id, node in self.nodes.items():
+            if node.type == "boundary_timer" and node.attached_to is not None:
+                timers.setdefault(node.attached_to, []).append(node_id)
         index = SpecIndex(
             start=starts[0],
             outgoing={key: tuple(value) for key, value in outgoing.items()},
@@ -384,6 +406,11 @@ class ProcessSpec:
                 node_id
                 for node_id, node in self.nodes.items()
                 if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
+            ),
+            timers={key: tuple(value) for key, value in timers.items()},
+            waits=any(
+                node.type in ("boundary_timer", "timer_catch", "message_catch")
+                for node in self.nodes.values()
             ),
         )
         object.__setattr__(self, "index", index)

@@ -141,6 +141,16 @@ class ApprovalLog(NamedTuple):
         return None
 
 
+class Wait(NamedTuple):
+    """A token resting at a timer catch event or a message catch event (ADR 0023):
+    `wait_id` names its timer row or message subscription, `key` the correlation value
+    a message must carry ("" for a timer)."""
+
+    wait_id: str
+    node_id: str
+    key: str = ""
+
+
 class InstanceState(NamedTuple):
     """Where a running instance's tokens rest; never mutated, `step` returns a new one.
 
@@ -169,6 +179,8 @@ class InstanceState(NamedTuple):
     signs: Mapping[str, AddSign] = EMPTY
     # the approvals that count, where no one approves twice (once.py); None: not kept
     approvals: ApprovalLog | None = None
+    # tokens waiting for a timer or a message, by wait id (ADR 0023); an optional key
+    waits: Mapping[str, Wait] = EMPTY
 
 
 def open_tasks(state: InstanceState | None) -> tuple[OpenTask, ...]:
@@ -214,6 +226,8 @@ def dump_state(state: InstanceState) -> StateDocument:
         }
     if state.signs:
         data["signs"] = {key: _dump_sign(sign) for key, sign in state.signs.items()}
+    if state.waits:
+        data["waits"] = {w.wait_id: [w.node_id, w.key] for w in state.waits.values()}
     if state.approvals is not None:
         data["once"] = [
             [list(pair) for pair in state.approvals.counted],
@@ -469,6 +483,7 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         decisions = {actor: _load_decision(actor, entry) for actor, entry in raw_decided.items()}
         signs = _load_signs(data.get("signs"))
         approvals = _load_approvals(data.get("once"))
+        waits = _load_waits(data.get("waits"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
     return InstanceState(
@@ -482,4 +497,18 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         decisions,
         signs=signs,
         approvals=approvals,
+        waits=waits,
     )
+
+
+def _load_waits(raw: object) -> Mapping[str, Wait]:
+    """The timer and message waits; a document without the key (every older one) has none."""
+    if not raw:
+        return EMPTY
+    if not isinstance(raw, Mapping):
+        raise ValueError("bad waits")
+    waits: dict[str, Wait] = {}
+    for wait_id, entry in raw.items():
+        node_id, key = _names(entry)
+        waits[str(wait_id)] = Wait(str(wait_id), node_id, key)
+    return waits

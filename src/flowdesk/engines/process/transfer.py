@@ -52,6 +52,14 @@ def transfer_task(
         TaskOpened(new_id, task.node_id, holders),
     )
     return StepResult(
-        InstanceState("running", state.starter, tasks, state.joins, activations, state.passed),
+        InstanceState(
+            "running",
+            state.starter,
+            tasks,
+            state.joins,
+            activations,
+            state.passed,
+            waits=state.waits,
+        ),
         effects,
     )

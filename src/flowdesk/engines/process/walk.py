@@ -13,22 +13,51 @@ from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidd
 from . import once
 from .assignees import STEP_KINDS
 from .cc import copies
-from .control import CONTROL_TYPES
+from .control import CONTROL_TYPES, WAIT_TYPES
 from .control_walk import Pending, move, scope_ended, settle
 from .effects import (
     CloseReason,
     Effect,
     InstanceFinished,
+    MessageAwaited,
     NodeDecided,
     NodePassed,
     NodeSkipped,
     SkipReason,
     TaskClosed,
     TaskOpened,
+    TimerSet,
 )
 from .spec import AssigneeRule, Flow, Node, ProcessSpec
-from .state import Activation, InstanceState, OpenTask
+from .state import EMPTY, Activation, InstanceState, OpenTask, Wait
 from .webhook import requested
+
+
+def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
+    """A token arrives at a timer or message catch event and waits there (ADR 0023)."""
+    wait_id = walk.ctx.new_id()
+    if node.type == "timer_catch":
+        timer = node.timer
+        assert timer is not None  # parse_process guarantees it
+        walk.waits[wait_id] = Wait(wait_id, node.id)
+        walk.effects.append(
+            TimerSet(wait_id, node.id, "", 1, timer.delay(1), timer.at, timer.working)
+        )
+        return
+    message = node.message
+    assert message is not None  # parse_process guarantees it
+    raw = values.get(message.key)
+    key = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+    if not key:
+        raise StepFailed(
+            walk.spec,
+            node.id,
+            "message_key_missing",
+            f"'{node.id}' waits for message '{message.name}' by the value of form field "
+            f"'{message.key}', which is empty",
+        )
+    walk.waits[wait_id] = Wait(wait_id, node.id, key)
+    walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
 
 
 class Context(Protocol):
@@ -144,6 +173,7 @@ class Walk:
         "starter",
         "tasks",
         "values",
+        "waits",
     )
 
     def __init__(
@@ -155,6 +185,7 @@ class Walk:
         joins: dict[str, frozenset[str]],
         activations: dict[str, Activation],
         effects: list[Effect],
+        waits: dict[str, Wait] | None = None,
     ) -> None:
         self.spec = spec
         self.ctx = ctx
@@ -170,6 +201,8 @@ class Walk:
         # a role's pick made at a node in this step, asked again (its skip check, then its
         # activation) without taking a second round-robin turn
         self.picked: dict[tuple[str, AssigneeRule], tuple[str, ...]] | None = None
+        # tokens waiting for a timer or a message (ADR 0023): the step's own copy
+        self.waits: dict[str, Wait] = {} if waits is None else waits
 
     def resolve(self, node: Node, rule: AssigneeRule) -> tuple[str, ...]:
         """Who `rule` names at `node`, each once: the step's values and previous approver
@@ -235,6 +268,8 @@ class Walk:
             self.activations[task_id] = Activation(
                 task_id, node_id, mode, assignees, 1, True, (), (), returned_from, resubmit
             )
+            if node_id in spec.index.timers:
+                self.arm(node_id, task_id)
             return
         required = approval.required(len(assignees))
         if required > len(assignees):
@@ -261,6 +296,27 @@ class Walk:
             returned_from,
             resubmit,
         )
+        if node_id in spec.index.timers:
+            self.arm(node_id, first)
+
+    def arm(self, node_id: str, activation_id: str) -> None:
+        """Node instance `activation_id` of user task `node_id` started: its boundary
+        timers start with it (the service writes their rows, ADR 0023)."""
+        nodes = self.spec.nodes
+        for boundary in self.spec.index.timers[node_id]:
+            timer = nodes[boundary].timer
+            assert timer is not None  # parse_process guarantees it
+            self.effects.append(
+                TimerSet(
+                    self.ctx.new_id(),
+                    boundary,
+                    activation_id,
+                    1,
+                    timer.delay(1),
+                    timer.at,
+                    timer.working,
+                )
+            )
 
     def _decides_itself(self, node: Node, values: Mapping[str, object]) -> NodeSkipped | None:
         """A user task reached going forward that passes without a person: its `auto`
@@ -306,6 +362,7 @@ class Walk:
                     or node.on_empty is not None
                     or node.approve_once
                     or node_id in index.once
+                    or node_id in index.timers
                 ):
                     skipped = self._decides_itself(node, values)
                     if skipped is not None:
@@ -358,6 +415,8 @@ class Walk:
                 queue.extend(index.outgoing[node_id])
             elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)
+            elif node_type in WAIT_TYPES:  # a timer or message catch event (ADR 0023)
+                wait_at(self, node, values)
             elif node_type == "service_task" and node.webhook is not None:  # ADR 0024
                 effects.append(requested(node_id, node.webhook, values))
                 queue.extend(index.outgoing[node_id])
@@ -373,10 +432,16 @@ class Walk:
         if self.ended == "rejected":  # an error end nothing caught (ADR 0022)
             effects.append(InstanceFinished("rejected"))
             return StepResult(InstanceState("rejected", self.starter), tuple(effects))
-        if self.tasks:
+        if self.tasks or self.waits:
             return StepResult(
                 InstanceState(
-                    "running", self.starter, self.tasks, self.joins, self.activations, passed
+                    "running",
+                    self.starter,
+                    self.tasks,
+                    self.joins,
+                    self.activations,
+                    passed,
+                    waits=self.waits or EMPTY,
                 ),
                 tuple(effects),
             )

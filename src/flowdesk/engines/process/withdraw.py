@@ -25,7 +25,16 @@ from __future__ import annotations
 
 from flowdesk.kernel.errors import Conflict, Forbidden
 
-from .commands import CancelInstance, Command, CompleteTask, Resubmit, RetractDecision, Start
+from .commands import (
+    CancelInstance,
+    Command,
+    CompleteTask,
+    FireTimer,
+    ReceiveMessage,
+    Resubmit,
+    RetractDecision,
+    Start,
+)
 from .commands import Withdraw as WithdrawCommand
 from .effects import Effect, ErrorThrown, InstanceFinished, NodePassed, TaskOpened
 from .returns import rest_at_applicant
@@ -38,6 +47,7 @@ WITHDRAWALS = (WithdrawCommand, CancelInstance, RetractDecision)
 # after these nobody but the applicant acted (the command's type: one set look-up)
 _FRESH: frozenset[type] = frozenset({Start, Resubmit, WithdrawCommand})
 _DECIDING = (CompleteTask, RetractDecision)  # these replace the actor's last approval
+_PASSIVE: frozenset[type] = frozenset({FireTimer, ReceiveMessage})
 
 
 def withdrawal(
@@ -261,7 +271,9 @@ def remember(
     after = result.state
     if after.status != "running":
         return result
-    acted = type(command) not in _FRESH
+    acted: bool | None = type(command) not in _FRESH
+    if type(command) in _PASSIVE:  # a timer or a message is nobody acting (ADR 0023)
+        acted = before.acted if before is not None else False
     decisions: dict[str, Decision] = {}
     if before is not None:
         if before.decisions:
@@ -285,5 +297,6 @@ def remember(
         acted,
         decisions,
         after.signs,
+        waits=after.waits,
     )
     return StepResult(state, result.effects)

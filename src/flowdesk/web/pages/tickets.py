@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
+from flowdesk.engines.process import parse_delay
 from flowdesk.kernel.errors import (
     Conflict,
     ErrorDetail,
@@ -55,6 +56,11 @@ REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"}
 SHOWN_CANCELLATIONS = frozenset({"node_decided", "error_thrown", "terminated"})
 # A service task's webhook: sent, or given up (the worker's notes, ADR 0024).
 WEBHOOK_KINDS = frozenset({"webhook_sent", "webhook_failed"})
+# Timers and messages (ADR 0023): a timer fired (reminded, escalated, decided), a task
+# escalated, a message awaited or received, a timer that could not act.
+TIMER_KINDS = frozenset(
+    {"timer_fired", "task_escalated", "message_awaited", "message_received", "timer_failed"}
+)
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
@@ -95,6 +101,7 @@ class TimelineRow:
     repair: Mapping[str, Any] | None = None  # an admin repair's data (ADR 0026)
     error_code: str = ""  # an error end's code (ADR 0022)
     webhook: Mapping[str, Any] | None = None  # a webhook's delivery: host, status or error
+    timer: Mapping[str, Any] | None = None  # a timer's or message's event (timer_view)
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             or entry.kind in DECISIONS
             or entry.kind in COPY_KINDS  # a CC node's copies (抄送), or its skip
             or entry.kind in WEBHOOK_KINDS
+            or entry.kind in TIMER_KINDS
         ):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
@@ -197,6 +205,10 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if entry.kind in ("task_add_sign", "task_remove_signer", "task_reassigned"):  # whom
             assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
+        if entry.kind == "timer_fired":  # whom a reminder reached
+            names = tuple(people.get(str(u), str(u)) for u in data.get("notified") or ())
+        if entry.kind == "task_escalated":  # whom an escalation added
+            names = tuple(people.get(str(u), str(u)) for u in data.get("added") or ())
         if entry.kind in COPY_KINDS:  # whom it copied (views names them)
             names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
         if entry.kind == "task_cancelled" and entry.task_id:
@@ -233,9 +245,39 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 repair=data if entry.kind in REPAIR_KINDS else None,
                 error_code=str(data.get("code") or "") if entry.kind == "error_thrown" else "",
                 webhook=data if entry.kind in WEBHOOK_KINDS else None,
+                timer=timer_view(data) if entry.kind in TIMER_KINDS else None,
             )
         )
     return rows
+
+
+def timer_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A timer's or message's event as the timeline words it: the action, how long after
+    (amount and unit: days, hours or minutes, working or calendar time), whether it was
+    late (the worker was down) and how many repeats it missed."""
+    view: dict[str, Any] = {
+        "action": str(data.get("action") or ""),
+        "held": bool(data.get("held")),
+        "late": bool(data.get("late")),
+        "missed": int(data.get("missed") or 0),
+        "working": bool(data.get("working")),
+        "name": str(data.get("name") or ""),
+        "key": str(data.get("key") or ""),
+        "code": str(data.get("code") or ""),
+        "amount": "",
+        "unit": "",
+    }
+    delay = parse_delay(data.get("after"))
+    if delay is not None:
+        if delay.days:
+            view["amount"], view["unit"] = delay.days, "days"
+        elif delay.seconds % 3600 == 0:
+            view["amount"], view["unit"] = delay.seconds // 3600, "hours"
+        elif delay.seconds % 1800 == 0:
+            view["amount"], view["unit"] = f"{delay.seconds / 3600:g}", "hours"
+        else:
+            view["amount"], view["unit"] = delay.seconds // 60, "minutes"
+    return view
 
 
 def _person(people: Mapping[str, str], user_id: object) -> str:
@@ -333,6 +375,7 @@ def ticket_page(
             "return_error": None,  # a return that failed (pages/ticket_returns.py)
             "return_target": "",
             "timeline": timeline_rows(view, locale),
+            "timers": view.timers,  # still to fire (ADR 0023): "reminds in 3 hours"
             "bpmn_assets": bpmn_assets,
             "action_error": action_error,
             "comment": comment,

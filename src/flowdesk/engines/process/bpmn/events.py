@@ -1,5 +1,6 @@
-"""BPMN's sub-processes, terminate and error events, boundary error events (ADR 0022):
-what read.py and write.py need beyond plain elements.
+"""BPMN's sub-processes, terminate and error events, boundary error events (ADR 0022),
+timer and message events and receive tasks (ADR 0023): what read.py and write.py need
+beyond plain elements.
 
 An embedded sub-process is read by descending into its element: each node inside it
 gets the sub-process's id as its `scope`. An error end event's code comes from the
@@ -15,7 +16,8 @@ from xml.etree.ElementTree import Element
 
 from ..control import scopes_of
 from ..spec import Node, ProcessSpec
-from .namespaces import MODEL, q, split
+from ..timer_spec import parse_cycle
+from .namespaces import MODEL, XSI, q, split
 
 # end event definitions flowdesk runs -> node type
 END_DEFINITIONS = {"terminateEventDefinition": "terminate_end", "errorEventDefinition": "error_end"}
@@ -145,3 +147,115 @@ def error_ids(spec: ProcessSpec, fresh: Callable[[str], str]) -> dict[str, str]:
     """Error code -> the id of its `<error>` element, fresh in the document."""
     codes = sorted({node.error_code for node in spec.nodes.values() if node.error_code})
     return {code: fresh(error_id(code)) for code in codes}
+
+
+# --- timers and messages (ADR 0023) ------------------------------------------------------
+
+TIMER_PARTS = ("timeDuration", "timeDate", "timeCycle")
+
+
+def definition_of(element: Element) -> tuple[str, Element] | None:
+    """The one event definition of `element` (None for none or several)."""
+    found = _definitions(element)
+    return found[0] if len(found) == 1 else None
+
+
+def is_timer(element: Element) -> bool:
+    found = definition_of(element)
+    return found is not None and found[0] == "timerEventDefinition"
+
+
+def is_message(element: Element) -> bool:
+    found = definition_of(element)
+    return found is not None and found[0] == "messageEventDefinition"
+
+
+def read_timer(element: Element) -> tuple[dict[str, object], str]:
+    """The timer of a timer event as flowdesk's `timer` keys, and what is wrong ("")."""
+    found = definition_of(element)
+    if found is None:
+        return {}, "no timer definition"
+    parts = {
+        split(child.tag)[1]: "".join(child.itertext()).strip()
+        for child in found[1]
+        if isinstance(child.tag, str) and split(child.tag)[1] in TIMER_PARTS
+    }
+    if len(parts) != 1:
+        return {}, "a timer definition needs exactly one of timeDuration, timeDate, timeCycle"
+    ((kind, text),) = parts.items()
+    if text.startswith(("=", "$", "#")):
+        return {}, f"flowdesk cannot evaluate a timer expression ({text})"
+    if kind == "timeDuration":
+        return {"after": text}, ""
+    if kind == "timeDate":
+        return {"at": text}, ""
+    cycle = parse_cycle(text)
+    if cycle is None:
+        return {}, f"flowdesk reads a timeCycle as Rn/<duration>, e.g. R3/PT1H, not {text}"
+    count, interval = cycle
+    timer: dict[str, object] = {"after": interval}
+    if count > 1:
+        timer["repeat"] = count - 1
+    return timer, ""
+
+
+def message_name(root: Element, model: str, ref: str) -> str:
+    """The name of the `<message>` `ref` refers to (its id when it has no name)."""
+    ref = ref.strip().rpartition(":")[2]
+    for message in root.iter(q(model, "message") if model else "message"):
+        if message.get("id") == ref:
+            return (message.get("name") or ref).strip()
+    return ref
+
+
+def message_ref(element: Element, local: str) -> str:
+    """The messageRef of a receive task or of a message event's definition."""
+    if local == "receiveTask":
+        return (element.get("messageRef") or "").strip()
+    found = definition_of(element)
+    return (found[1].get("messageRef") or "").strip() if found is not None else ""
+
+
+def message_id(name: str) -> str:
+    return "Message_" + "".join(c if c.isalnum() or c in "_-." else "_" for c in name)
+
+
+def message_ids(spec: ProcessSpec, fresh: Callable[[str], str]) -> dict[str, str]:
+    """Message name -> the id of its `<message>` element, fresh in the document."""
+    names = sorted({n.message.name for n in spec.nodes.values() if n.message is not None})
+    return {name: fresh(message_id(name)) for name in names}
+
+
+def write_wait(element: ET.Element, node: Node, messages: Mapping[str, str]) -> None:
+    """A boundary timer's attachment and its (or a catch event's) event definition; the
+    timer's flowdesk settings, the truth on re-import, are its flowdesk:option."""
+    if node.type == "boundary_timer" and node.attached_to is not None:
+        element.set("attachedToRef", node.attached_to)
+        if not node.interrupting:
+            element.set("cancelActivity", "false")
+    if node.timer is not None:
+        definition = ET.SubElement(element, q(MODEL, "timerEventDefinition"))
+        timer = node.timer
+        if timer.at:
+            part, text = "timeDate", timer.at
+        elif timer.repeat and timer.every in ("", timer.after):
+            part, text = "timeCycle", f"R{timer.repeat + 1}/{timer.after}"
+        else:
+            part, text = "timeDuration", timer.after
+        expression = ET.SubElement(
+            definition, q(MODEL, part), {q(XSI, "type"): "bpmn:tFormalExpression"}
+        )
+        expression.text = text
+    elif node.message is not None:
+        ET.SubElement(
+            element,
+            q(MODEL, "messageEventDefinition"),
+            {"messageRef": messages[node.message.name]},
+        )
+
+
+def write_messages(definitions: ET.Element, messages: Mapping[str, str]) -> None:
+    for position, (name, element_id) in enumerate(sorted(messages.items())):
+        definitions.insert(
+            position, ET.Element(q(MODEL, "message"), {"id": element_id, "name": name})
+        )

@@ -387,6 +387,13 @@ class _Reader:
                 self._vendor_warnings(child, path, set())
                 nodes.append(passing)
                 node_ids.append(element_id)
+            elif _is_wait(child, local) and element_id:  # timers and messages (ADR 0023)
+                wait = self._wait_node(child, local, path)
+                if wait is None:
+                    refused.add(element_id)
+                else:
+                    nodes.append(wait)
+                    node_ids.append(element_id)
             elif local == "boundaryEvent" and events.is_error_boundary(child) and element_id:
                 boundary = events.boundary_node(self.root, self.model, child)
                 names = self._names(child, {})
@@ -561,6 +568,62 @@ class _Reader:
         # the assignee notations are read (mapped or warned about) on user tasks only
         consumed = consumed_attributes() if node.get("type") == "user_task" else set()
         self._vendor_warnings(element, path, consumed)
+        return node
+
+    def _wait_node(self, element: Element, local: str, path: str) -> dict[str, object] | None:
+        """A boundary timer, a timer or message catch event, or a receive task (ADR 0023).
+        What BPMN cannot say (a timer's action, working time, a message's correlation
+        field) comes from <flowdesk:option key="timer"> / key="message"; a flowdesk
+        export writes the whole timer there, which then wins over the definition."""
+        settings = self._flowdesk_settings(element, path)
+        given = settings.pop("name", {})
+        names = self._names(element, given if isinstance(given, dict) else {})
+        node: dict[str, object] = {"id": element.get("id", "")}
+        if local == "boundaryEvent":
+            node["type"] = "boundary_timer"
+            node["attached_to"] = (element.get("attachedToRef") or "").strip().rpartition(":")[2]
+            if element.get("cancelActivity", "").strip() == "false":
+                node["interrupting"] = False
+        if local != "receiveTask" and events.is_timer(element):
+            node.setdefault("type", "timer_catch")
+            option = settings.pop("timer", None)
+            timer, problem = events.read_timer(element)
+            if isinstance(option, dict) and ("after" in option or "at" in option):
+                timer = option
+            elif problem:
+                self.error(path, "unsupported_timer", problem)
+                return None
+            elif isinstance(option, dict):
+                timer = {**option, **timer}
+            node["timer"] = timer
+        else:
+            node["type"] = "message_catch"
+            option = settings.pop("message", None)
+            ref = events.message_ref(element, local)
+            name = events.message_name(self.root, self.model, ref) if ref else ""
+            message: dict[str, object] = {"name": name} if name else {}
+            if isinstance(option, dict):
+                message.update(option)
+            if "name" not in message:
+                self.error(
+                    path,
+                    "unsupported_message",
+                    "A message event or receive task names the <message> it waits for (messageRef)",
+                )
+                return None
+            if "key" not in message:
+                self.error(
+                    path,
+                    "message_key_required",
+                    "Say which form field's value the message's key must equal: "
+                    '<flowdesk:option key="message">{"key": "order_no"}</flowdesk:option>',
+                )
+                return None
+            node["message"] = message
+        if names:
+            node["name"] = names
+        node.update(settings)
+        self._vendor_warnings(element, path, {"attachedToRef", "cancelActivity", "messageRef"})
         return node
 
     def _names(self, element: Element, given: Mapping[str, str]) -> dict[str, str]:
@@ -862,6 +925,15 @@ class _Reader:
             if 2 <= len(points) <= 100:
                 edges[_local_ref(edge.get("bpmnElement", ""))] = tuple(points)
         return Diagram(shapes, edges)
+
+
+def _is_wait(element: Element, local: str) -> bool:
+    """A timer or message event flowdesk runs, or a receive task (ADR 0023)."""
+    if local == "boundaryEvent":
+        return events.is_timer(element)
+    if local == "intermediateCatchEvent":
+        return events.is_timer(element) or events.is_message(element)
+    return local == "receiveTask"
 
 
 def _cc_send_task(element: Element, local: str) -> bool:

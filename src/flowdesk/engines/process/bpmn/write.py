@@ -34,6 +34,10 @@ ELEMENTS: dict[str, str] = {
     "error_end": "endEvent",
     "boundary_error": "boundaryEvent",
     "service_task": "serviceTask",  # its <flowdesk:option key="webhook"> says what it calls
+    # ADR 0023: by their event definition; the flowdesk:option timer/message says the rest
+    "boundary_timer": "boundaryEvent",
+    "timer_catch": "intermediateCatchEvent",
+    "message_catch": "intermediateCatchEvent",
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
@@ -75,14 +79,17 @@ def write_bpmn(
     defaults = {flow.source: element_ids[flow.id] for flow in spec.flows if flow.default}
     scopes = {"": process}  # a sub-process's nodes and flows are written inside it
     errors = events.error_ids(spec, ids.fresh)
+    messages = events.message_ids(spec, ids.fresh)
     for node in events.outer_first(spec):
         _write_node(scopes[node.scope], spec, node, element_ids, defaults.get(node.id))
         if node.type == "sub_process":
             scopes[node.id] = scopes[node.scope][-1]
         events.write_event(scopes[node.scope][-1], node, errors)
+        events.write_wait(scopes[node.scope][-1], node, messages)
     for flow in spec.flows:
         _write_flow(scopes[spec.nodes[flow.source].scope], flow, element_ids[flow.id])
     events.write_errors(definitions, errors)
+    events.write_messages(definitions, messages)
     _write_diagram(definitions, spec, process_id, layout(spec, diagram), element_ids, ids)
     ET.indent(definitions, space="  ")
     body = ET.tostring(definitions, encoding="unicode")

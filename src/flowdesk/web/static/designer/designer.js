@@ -117,6 +117,51 @@
     Array.prototype.forEach.call(form.querySelectorAll("[data-modes]"), function (el) { el.hidden = !vote; });
   }
 
+  // --- timers and messages (ADR 0023) -------------------------------------------------
+
+  function definitionOf(bo, type) {
+    var found = (bo && bo.eventDefinitions) || [];
+    for (var i = 0; i < found.length; i++) {
+      if (found[i].$type === type) { return found[i]; }
+    }
+    return null;
+  }
+
+  function isMessageWait(bo) {
+    return bo.$type === "bpmn:ReceiveTask" ||
+      (bo.$type === "bpmn:IntermediateCatchEvent" && !!definitionOf(bo, "bpmn:MessageEventDefinition"));
+  }
+
+  function fillTimer(bo) {
+    var definition = definitionOf(bo, "bpmn:TimerEventDefinition");
+    var timer = optionValue(bo, "timer") || {};
+    var after = timer.after || (definition && definition.timeDuration && definition.timeDuration.body) || "";
+    $("panel-timer-after").value = after;
+    $("panel-timer-working").checked = timer.working === true;
+    $("panel-timer-action").value = typeof timer.action === "string" ? timer.action : (bo.cancelActivity === false ? "remind" : "");
+    $("panel-timer-repeat").value = timer.repeat ? String(timer.repeat) : "";
+    $("panel-timer-every").value = timer.every || "";
+  }
+
+  function timerSetting(boundary) {
+    var timer = {};
+    var after = $("panel-timer-after").value.trim().toUpperCase();
+    if (after) { timer.after = after; }
+    if ($("panel-timer-working").checked) { timer.working = true; }
+    if (boundary) {
+      var action = $("panel-timer-action").value;
+      if (action) { timer.action = action; }
+      if (action === "escalate") { timer.to = { kind: "previous_approver_manager" }; }
+      var repeat = wholeNumber($("panel-timer-repeat").value);
+      if (repeat && (action === "remind" || action === "escalate")) {
+        timer.repeat = repeat;
+        var every = $("panel-timer-every").value.trim().toUpperCase();
+        if (every) { timer.every = every; }
+      }
+    }
+    return timer;
+  }
+
   function fill(element) {
     if (element && element.type === "label") { element = element.labelTarget; }
     var bo = element && element.businessObject;
@@ -139,6 +184,17 @@
     show("approver", isTask);
     show("cc", isCc);
     show("flow", isFlow);
+    var timed = !!definitionOf(bo, "bpmn:TimerEventDefinition");
+    var boundaryTimer = timed && bo.$type === "bpmn:BoundaryEvent";
+    show("timer", timed);
+    show("boundary-timer", boundaryTimer);
+    if (timed) { fillTimer(bo); }
+    show("message", isMessageWait(bo));
+    if (isMessageWait(bo)) {
+      var message = optionValue(bo, "message") || {};
+      $("panel-message-name").value = message.name || "";
+      if (message.key) { $("panel-message-key").value = message.key; }
+    }
     var thrown = errorDefinition(bo);  // an error end or error boundary event (ADR 0022)
     show("error", !!thrown);
     if (thrown) {
@@ -238,6 +294,16 @@
       }
     }
     if (isCc) { values.push(create("flowdesk:Option", { key: "type", body: JSON.stringify("cc") })); }
+    if (definitionOf(bo, "bpmn:TimerEventDefinition")) {
+      kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "timer"); });
+      var timer = timerSetting(bo.$type === "bpmn:BoundaryEvent");
+      values.push(create("flowdesk:Option", { key: "timer", body: JSON.stringify(timer) }));
+    }
+    if (isMessageWait(bo)) {
+      kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "message"); });
+      var message = { name: $("panel-message-name").value.trim(), key: $("panel-message-key").value };
+      values.push(create("flowdesk:Option", { key: "message", body: JSON.stringify(message) }));
+    }
     if (isTask) {
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
         if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
@@ -320,7 +386,21 @@
       var has = loop && loop.$type === "bpmn:MultiInstanceLoopCharacteristics" ? !!loop.isSequential : null;
       if (wanted !== has || (loop && has === null)) { props.loopCharacteristics = loopFor(mode); }
     }
+    if (bo.$type === "bpmn:BoundaryEvent" && definitionOf(bo, "bpmn:TimerEventDefinition")) {
+      // a timer that decides the task interrupts it; one that reminds or escalates does not
+      var action = $("panel-timer-action").value;
+      props.cancelActivity = !(action === "remind" || action === "escalate");
+    }
     modeling.updateProperties(element, props);
+    var timerDefinition = definitionOf(element.businessObject, "bpmn:TimerEventDefinition");
+    var after = $("panel-timer-after").value.trim().toUpperCase();
+    if (timerDefinition && after) {  // what other tools read; flowdesk reads the option
+      modeling.updateModdleProperties(element, timerDefinition, {
+        timeDuration: create("bpmn:FormalExpression", { body: after }),
+        timeCycle: undefined,
+        timeDate: undefined
+      });
+    }
     var thrown = errorDefinition(element.businessObject);
     if (thrown) {
       modeling.updateModdleProperties(element, thrown, { errorRef: errorFor(errorCode) });
