@@ -21,6 +21,7 @@ from flowdesk.kernel.serials import PREFIX_PATTERN
 
 from .applicant import APPLICANT_FIELDS
 from .assignee_fields import check_assignee_fields
+from .formulas import check_form_expressions
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
 
@@ -59,6 +60,10 @@ def parse_app(data: object) -> AppSpec:
     form = _parse_form(data.get("form"), errors)
     process = _parse_process(data.get("process"), errors)
     if isinstance(form, FormSpec):
+        # formulas, visibility, requiredness, defaults (ADR 0031); a formula's result type
+        # is inferred here, so conditions can read it
+        form, form_errors = check_form_expressions(form)
+        errors.extend(form_errors)
         conditions = (
             process.conditions("process")
             if isinstance(process, ProcessSpec)
