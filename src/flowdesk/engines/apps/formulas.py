@@ -73,6 +73,21 @@ def _reads(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def formula_inputs(form: FormSpec, keys: set[str]) -> set[str]:
+    """`keys` and every field the formulas among them read, however deep: what a condition
+    on those fields really depends on."""
+    formulas = {f.key: f.formula for f in form.fields if f.formula is not None}
+    found = set(keys)
+    pending = [key for key in keys if key in formulas]
+    while pending:
+        text = formulas[pending.pop()]
+        for name in _reads(text or "") - found:
+            found.add(name)
+            if name in formulas:
+                pending.append(name)
+    return found
+
+
 def _calls(text: str) -> frozenset[str]:
     try:
         root = parse(text)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from flowdesk.engines.expr import ExprError, ExprType, compile_expression
-from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
+from flowdesk.engines.forms import FieldType, FormSpec, LocalText, expression_types, parse_form
 from flowdesk.engines.process import ProcessSpec, parse_process
 from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
@@ -21,7 +21,7 @@ from flowdesk.kernel.serials import PREFIX_PATTERN
 
 from .applicant import APPLICANT_FIELDS
 from .assignee_fields import check_assignee_fields
-from .formulas import check_form_expressions
+from .formulas import check_form_expressions, formula_inputs
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
 
@@ -158,11 +158,18 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
             routed |= compile_expression(text, readable, expect=ExprType.BOOL).fields_used
         except ExprError:
             continue  # reported by check_conditions
+    # a condition on a formula routes on what the formula reads, too (ADR 0031)
+    routed = formula_inputs(form, routed)
+    computed = {f.key for f in form.fields if f.type is FieldType.FORMULA}
     errors: list[ErrorDetail] = []
     for i, node in enumerate(process.nodes.values()):
         for j, key in enumerate(node.editable):
             path = f"process.nodes[{i}].editable[{j}]"
-            if key not in fields:
+            if key in computed:
+                errors.append(
+                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
+                )
+            elif key not in fields:
                 close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 errors.append(ErrorDetail(path, "unknown_field", f"No form field '{key}'{hint}"))
