@@ -13,9 +13,12 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
+from flowdesk.engines.access import Actor
 from flowdesk.engines.apps.applicant import NOBODY_KNOWN, Applicant
+from flowdesk.engines.apps.formulas import FormState
 from flowdesk.engines.expr import EvalContext
-from flowdesk.engines.forms import FieldChange
+from flowdesk.engines.forms import FieldChange, FieldType, FormSpec, validate_submission
+from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services.calendar import calendar_in
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
@@ -79,3 +82,49 @@ def recomputed_changes(
         for field in app.spec.form.fields
         if before.get(field.key) != final.get(field.key)
     )
+
+
+def form_state(
+    ctx: ServiceContext,
+    actor: Actor,
+    app_key: str,
+    raw: Mapping[str, object],
+    *,
+    defaults: bool,
+    locale: str,
+) -> tuple[PublishedApp, FormState]:
+    """The new-ticket form as the server sees it for what was typed so far (HTML source):
+    values that are valid so far, defaults (when `defaults`), hidden and required fields,
+    computed formulas. For showing the form only; `tickets.submit` decides again."""
+    with ctx.db.read() as conn:
+        app = ctx.apps.current(conn, app_key)
+        form = app.spec.form
+        clean: dict[str, object] = {}
+        for field in form.fields:
+            if field.key not in raw or field.type is FieldType.FORMULA:
+                continue
+            try:
+                clean.update(
+                    validate_submission(
+                        FormSpec((field,)),
+                        {field.key: raw[field.key]},
+                        source="html",
+                        locale=locale,
+                        partial=True,
+                    )
+                )
+            except ValidationFailed:
+                continue  # not valid yet: the submit will say why
+        computer = app.formulas
+        context = EvalContext(
+            now=ctx.clock.now(),
+            calendar=calendar_in(ctx, conn) if computer.reads_calendar else None,
+        )
+        applicant = NOBODY_KNOWN
+        if computer.reads_applicant:
+            level, department = org_store.job_level_and_department(conn, actor.user_id)
+            applicant = Applicant(level, department)
+    state = computer.state(
+        clean, context=context, applicant=applicant, defaults=defaults, locale=locale
+    )
+    return app, state

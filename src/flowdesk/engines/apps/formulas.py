@@ -210,6 +210,16 @@ def _types(form: FormSpec) -> dict[str, ExprType]:
 
 
 @dataclass(frozen=True)
+class FormState:
+    """The form as its expressions make it for some values."""
+
+    values: dict[str, object]
+    hidden: frozenset[str]
+    required: frozenset[str]
+    errors: tuple[ErrorDetail, ...]
+
+
+@dataclass(frozen=True)
 class _Step:
     field: FieldSpec
     default: CompiledExpression | None
@@ -262,13 +272,34 @@ class FormComputer:
         """The values to store: `stored` (clean values of the whole form) with defaults
         filled (when `defaults`), hidden fields dropped and formulas computed; raises
         ValidationFailed naming every visible required field left empty."""
+        state = self.state(
+            stored, context=context, applicant=applicant, defaults=defaults, locale=locale
+        )
+        if state.errors:
+            raise ValidationFailed(message("submission_invalid", locale), list(state.errors))
+        return state.values
+
+    def state(
+        self,
+        stored: Mapping[str, object],
+        *,
+        context: EvalContext | None = None,
+        applicant: Applicant = NOBODY_KNOWN,
+        defaults: bool = True,
+        locale: str = "en",
+    ) -> FormState:
+        """What `complete` would store, which fields are hidden and which are required,
+        and the problems, without raising (the web form's preview round trip)."""
         values = dict(stored)
         if not self.active:
-            return values
+            always = frozenset(f.key for f in self._form.fields if f.required)
+            return FormState(values, frozenset(), always, ())
         evaluation = context or EvalContext()
         env: dict[str, object] = typed_values(self._form, values)
         env.update(applicant_values(applicant))
         errors: list[ErrorDetail] = []
+        hidden: set[str] = set()
+        required_now = {f.key for f in self._form.fields if f.required and not f.conditional}
         for step in self._steps:
             field = step.field
             key = field.key
@@ -279,34 +310,32 @@ class FormComputer:
                 elif filled is not None:
                     values[key] = filled
                     env.update(typed_values(FormSpec((field,)), {key: filled}))
-            if (
-                step.visible_when is not None
-                and step.visible_when.evaluate(env, evaluation) is not True
-            ):
+            visible = step.visible_when
+            if visible is not None and visible.evaluate(env, evaluation) is not True:
                 values.pop(key, None)
                 env[key] = None
+                hidden.add(key)
                 continue
             if step.formula is not None:
                 result = stored_result(step.formula.evaluate(env, evaluation))
                 if result is None:
                     values.pop(key, None)
+                    env[key] = None
                 else:
                     values[key] = result
-                env[key] = (
-                    None if result is None else typed_values(FormSpec((field,)), {key: result})[key]
-                )
+                    env[key] = typed_values(FormSpec((field,)), {key: result})[key]
                 continue
             required = field.required or (
                 step.required_when is not None
                 and step.required_when.evaluate(env, evaluation) is True
             )
-            if required and _empty(values.get(key)):
-                errors.append(ErrorDetail(key, "required", message("required", locale)))
-        if errors:
-            order = {k: i for i, k in enumerate(self._form.keys())}
-            errors.sort(key=lambda detail: order.get(detail.path, len(order)))
-            raise ValidationFailed(message("submission_invalid", locale), errors)
-        return values
+            if required:
+                required_now.add(key)
+                if _empty(values.get(key)):
+                    errors.append(ErrorDetail(key, "required", message("required", locale)))
+        order = {k: i for i, k in enumerate(self._form.keys())}
+        errors.sort(key=lambda detail: order.get(detail.path, len(order)))
+        return FormState(values, frozenset(hidden), frozenset(required_now), tuple(errors))
 
     def _default(self, step: _Step, value: object, locale: str) -> object:
         """A default's value cleaned as the field's own (a money default gets its
