@@ -24,9 +24,10 @@ clock and the business calendar), never the host's clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flowdesk.engines.expr import (
     CompiledExpression,
@@ -343,6 +344,10 @@ class FormComputer:
         if value is None:
             return None
         raw: object = value
+        if isinstance(value, Decimal) and step.field.decimals is not None:
+            # a computed amount keeps the field's decimals, rounded half up as money is
+            with suppress(ArithmeticError):  # too large: the field's own check refuses it
+                value = value.quantize(Decimal(1).scaleb(-step.field.decimals), ROUND_HALF_UP)
         if isinstance(value, Decimal):
             raw = (
                 int(value)
