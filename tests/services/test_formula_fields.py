@@ -155,3 +155,19 @@ def test_type_errors_point_at_the_attribute_and_the_character(desk: Desk) -> Non
 def test_values_without_expressions_are_stored_as_sent(desk: Desk) -> None:
     ticket_id = desk.submit("1000.00")
     assert desk.view(ticket_id).values == loan_values("1000.00")
+
+
+def test_field_errors_and_conditional_requiredness_come_back_together(formula_desk: Desk) -> None:
+    desk = formula_desk
+    with pytest.raises(ValidationFailed) as refused:
+        desk.submit("200000.00", credit_rating="Z")
+    assert [(e.path, e.code) for e in refused.value.errors] == [
+        ("credit_rating", "invalid_choice"),
+        ("guarantor", "required"),
+    ]
+
+
+def test_a_hidden_fields_bad_value_is_dropped_not_judged(formula_desk: Desk) -> None:
+    desk = formula_desk
+    ticket_id = desk.submit("1000.00", guarantor=12345)  # not text, but hidden: dropped
+    assert "guarantor" not in desk.view(ticket_id).values

@@ -10,6 +10,7 @@ expressions use it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from sqlalchemy import Connection
 
@@ -18,11 +19,92 @@ from flowdesk.engines.apps.applicant import NOBODY_KNOWN, Applicant
 from flowdesk.engines.apps.formulas import FormState
 from flowdesk.engines.expr import EvalContext
 from flowdesk.engines.forms import FieldChange, FieldType, FormSpec, validate_submission
+from flowdesk.engines.forms.messages import message
 from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services.calendar import calendar_in
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import org as org_store
+
+Source = Literal["json", "html"]
+
+
+def _inputs(
+    ctx: ServiceContext, conn: Connection, app: PublishedApp, requester_id: str
+) -> tuple[EvalContext, Applicant]:
+    computer = app.formulas
+    context = EvalContext(
+        now=ctx.clock.now(),
+        calendar=calendar_in(ctx, conn) if computer.reads_calendar else None,
+    )
+    applicant = NOBODY_KNOWN
+    if computer.reads_applicant:
+        level, department = org_store.job_level_and_department(conn, requester_id)
+        applicant = Applicant(level, department)
+    return context, applicant
+
+
+def submitted_values(
+    ctx: ServiceContext,
+    conn: Connection,
+    app: PublishedApp,
+    raw: Mapping[str, object],
+    *,
+    source: Source,
+    requester_id: str,
+    locale: str,
+) -> dict[str, object]:
+    """A whole form as filed (submit, resubmit): validated, then completed by its
+    expressions. One ValidationFailed names every problem at once: the fields' own errors
+    (except those of fields hidden now, whose values are dropped anyway) and the visible
+    required fields left empty."""
+    form = app.spec.form
+    try:
+        clean = validate_submission(form, raw, source=source, locale=locale)
+    except ValidationFailed as exc:
+        if not app.formulas.active:
+            raise
+        valid_so_far = _valid_fields(form, raw, source, locale)
+        context, applicant = _inputs(ctx, conn, app, requester_id)
+        state = app.formulas.state(
+            valid_so_far, context=context, applicant=applicant, locale=locale
+        )
+        own = [e for e in exc.errors if e.path not in state.hidden]
+        if own:
+            failed = {e.path for e in own}
+            errors = own + [e for e in state.errors if e.path not in failed]
+            order = {key: index for index, key in enumerate(form.keys())}
+            errors.sort(key=lambda e: order.get(e.path, len(order)))
+            raise ValidationFailed(message("submission_invalid", locale), errors) from None
+        # only hidden fields were wrong: their values are dropped, not judged
+        kept = {key: value for key, value in raw.items() if key not in state.hidden}
+        clean = validate_submission(form, kept, source=source, locale=locale)
+    return complete_values(
+        ctx, conn, app, clean, requester_id=requester_id, defaults=True, locale=locale
+    )
+
+
+def _valid_fields(
+    form: FormSpec, raw: Mapping[str, object], source: Source, locale: str
+) -> dict[str, object]:
+    """The values among `raw` that are valid on their own, each field judged alone."""
+    clean: dict[str, object] = {}
+    for field in form.fields:
+        if field.key not in raw or field.type is FieldType.FORMULA:
+            continue
+        try:
+            clean.update(
+                validate_submission(
+                    FormSpec((field,)),
+                    {field.key: raw[field.key]},
+                    source=source,
+                    locale=locale,
+                    partial=True,
+                )
+            )
+        except ValidationFailed:
+            continue
+    return clean
 
 
 def complete_values(
@@ -40,14 +122,7 @@ def complete_values(
     computer = app.formulas
     if not computer.active:
         return dict(values)
-    context = EvalContext(
-        now=ctx.clock.now(),
-        calendar=calendar_in(ctx, conn) if computer.reads_calendar else None,
-    )
-    applicant = NOBODY_KNOWN
-    if computer.reads_applicant:
-        level, department = org_store.job_level_and_department(conn, requester_id)
-        applicant = Applicant(level, department)
+    context, applicant = _inputs(ctx, conn, app, requester_id)
     return computer.complete(
         values, context=context, applicant=applicant, defaults=defaults, locale=locale
     )
@@ -98,33 +173,9 @@ def form_state(
     computed formulas. For showing the form only; `tickets.submit` decides again."""
     with ctx.db.read() as conn:
         app = ctx.apps.current(conn, app_key)
-        form = app.spec.form
-        clean: dict[str, object] = {}
-        for field in form.fields:
-            if field.key not in raw or field.type is FieldType.FORMULA:
-                continue
-            try:
-                clean.update(
-                    validate_submission(
-                        FormSpec((field,)),
-                        {field.key: raw[field.key]},
-                        source="html",
-                        locale=locale,
-                        partial=True,
-                    )
-                )
-            except ValidationFailed:
-                continue  # not valid yet: the submit will say why
-        computer = app.formulas
-        context = EvalContext(
-            now=ctx.clock.now(),
-            calendar=calendar_in(ctx, conn) if computer.reads_calendar else None,
-        )
-        applicant = NOBODY_KNOWN
-        if computer.reads_applicant:
-            level, department = org_store.job_level_and_department(conn, actor.user_id)
-            applicant = Applicant(level, department)
-    state = computer.state(
+        clean = _valid_fields(app.spec.form, raw, "html", locale)
+        context, applicant = _inputs(ctx, conn, app, actor.user_id)
+    state = app.formulas.state(
         clean, context=context, applicant=applicant, defaults=defaults, locale=locale
     )
     return app, state

@@ -25,7 +25,6 @@ from flowdesk.engines.forms import (
     FieldType,
     clean_comment,
     restore_masked,
-    validate_submission,
 )
 from flowdesk.engines.process import (
     Resubmit,
@@ -43,7 +42,7 @@ from flowdesk.kernel.errors import (
 )
 from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
-from flowdesk.services.form_values import complete_values
+from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -261,9 +260,8 @@ def _resubmit_once(
         given = values if source == "html" else {**kept, **values}
         # the form showed personal numbers masked: sent back as shown, they stay as stored
         given = restore_masked(app.spec.form, given, current)
-        clean = validate_submission(app.spec.form, given, source=source, locale=locale)
-        clean = complete_values(
-            ctx, conn, app, clean, requester_id=row.requester_id, defaults=True, locale=locale
+        clean = submitted_values(
+            ctx, conn, app, given, source=source, requester_id=row.requester_id, locale=locale
         )
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits, validate_submission
+from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
 from flowdesk.kernel.errors import Forbidden
@@ -22,7 +22,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services.context import ServiceContext
-from flowdesk.services.form_values import complete_values, recomputed_changes
+from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -58,9 +58,8 @@ def submit(
         raise Forbidden("You may not file tickets in this app")
     with ctx.db.write() as conn:
         app, org_generation = ctx.apps.current_and_org_generation(conn, app_key)
-        clean = validate_submission(app.spec.form, values, source=source, locale=locale)
-        clean = complete_values(
-            ctx, conn, app, clean, requester_id=actor.user_id, defaults=True, locale=locale
+        clean = submitted_values(
+            ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
         )
         now = ctx.clock.now()
         ticket_id = new_id()
