@@ -74,6 +74,10 @@ def _reads(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _reads_of(field: FieldSpec) -> set[str]:
+    return {name for _attribute, text in field.expressions() for name in _reads(text)}
+
+
 def formula_inputs(form: FormSpec, keys: set[str]) -> set[str]:
     """`keys` and every field the formulas among them read, however deep: what a condition
     on those fields really depends on."""
@@ -176,11 +180,14 @@ def check_form_expressions(
                 + " → ".join(cycle),
             )
         )
-    if cycles:
-        return form, errors
+    # a field in a circle, or reading one, has no type to check against: the circle is
+    # its error; every other field is still checked, so all problems come back at once
+    in_cycles = {key for cycle in cycles for key in cycle}
     fields = {field.key: field for field in form.fields}
     for key in order:
         field = fields[key]
+        if in_cycles and formula_inputs(form, _reads_of(field)) & in_cycles | ({key} & in_cycles):
+            continue
         types = _types(FormSpec(tuple(fields.values())))
         for attribute, text in field.expressions():
             where = f"{path}.fields[{index_of[key]}].{attribute}"
