@@ -2,16 +2,45 @@
 
 Each `FunctionSpec` says how many arguments a function takes and of which types, what it
 returns, and how it runs. The type checker reads the specs to check calls; the compiler
-reads them to build closures. Later issues add functions (TODAY with an injected clock,
-date arithmetic, text helpers) by appending to `_BUILTINS`.
+reads them to build closures. A new function is one more entry of `_BUILTINS`.
 
 Run-time rules applied to every eager function by `FunctionSpec.apply`: when
 `nulls_give_null` is set a null argument makes the result null without calling the
 implementation; an argument of the wrong run-time type (possible only behind ANY
 fields) also gives null. Implementations therefore only see the types they declare.
 
+Functions that read the time or the calendar (TODAY, NOW, WORKDAYS) are `context_impl`
+entries: they get the `EvalContext` the caller passed to `evaluate` (context.py) and give
+null without one, so no function ever reads the host's clock.
+
+SUM, AVERAGE, MIN and MAX take any number of numbers and ignore nulls; a list argument
+(a sub-table's column, later) will be one more accepted parameter type, not a new meaning.
+
 Library (names are case-insensitive):
   IF(cond, a, b)        a when cond is true, else b (null cond counts as false); lazy
+  IFS(c1, v1, c2, v2…)  the value of the first true condition; null when none; lazy
+  AND(c, …)/OR(c, …)    all / any true; null counts as false (also `a and b`)
+  NOT(c)                true unless c is true
+  SUM(n, …)             exact Decimal sum; nulls ignored; 0 when all are null
+  AVERAGE(n, …)         mean of the non-null numbers; null when none
+  TODAY()               the context's date in its timezone (Asia/Shanghai by default)
+  NOW()                 the context's instant as UTC text 'YYYY-MM-DDTHH:MM:SSZ'
+  DATEDIF(s, e, unit)   whole days 'D', months 'M' or years 'Y' from s to e, as Excel
+                        counts them (31 Jan → 28 Feb is 0 months); null when e < s;
+                        a literal unit other than D/M/Y is a compile error
+  WORKDAYS(s, e)        working days from s to e, both included, on the context's
+                        business calendar (调休 and holidays); null without a calendar
+                        or for a year it does not cover
+  CONCAT(x, …)          every value as text ('&' rules), null as empty
+  LEFT(t[, n])          first n characters (1 unless given); RIGHT(t[, n]) the last n
+  MID(t, start, n)      n characters from position start (1-based)
+  TRIM(t)               no spaces at the ends, one between words (Excel's TRIM)
+  TEXT(x, format)       a number or date in a format of the subset in textformat.py;
+                        a literal format outside it is a compile error
+  VALUE(t)              the number written ('1,234.50', '-3', '12.5%'); null if none
+  REGEXMATCH(t, p)      whether pattern p occurs in t (kernel/patterns.py: safe regex
+                        with a time limit; a literal p is checked at compile time)
+  REGEXEXTRACT(t, p)    the first match of p in t, or its first group; null if none
   ABS(n)                absolute value
   ROUND(n[, digits])    half away from zero, as Excel; digits may be negative (-100..100)
   MIN(n, ...)/MAX(...)  smallest/largest number, ignoring nulls; null if all are null
