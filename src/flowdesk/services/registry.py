@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from flowdesk.engines.apps import AppSpec, ConditionEvaluator, parse_app
+from flowdesk.engines.apps.formulas import FormComputer
 from flowdesk.kernel.errors import NotFound
 from flowdesk.store import apps as apps_store
 
@@ -23,6 +24,7 @@ class PublishedApp:
     version: int
     spec: AppSpec
     conditions: ConditionEvaluator
+    formulas: FormComputer
 
 
 class AppRegistry:
@@ -38,7 +40,9 @@ class AppRegistry:
         if row is None:
             raise NotFound("App version not found", "app_version_not_found")
         spec = parse_app(row.definition)
-        published = PublishedApp(row.id, row.app_id, row.version, spec, ConditionEvaluator(spec))
+        published = PublishedApp(
+            row.id, row.app_id, row.version, spec, ConditionEvaluator(spec), FormComputer(spec.form)
+        )
         with self._lock:
             self._versions[version_id] = published
         return published

@@ -20,7 +20,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
-from flowdesk.engines.forms import FieldChange, clean_comment, restore_masked, validate_submission
+from flowdesk.engines.forms import (
+    FieldChange,
+    FieldType,
+    clean_comment,
+    restore_masked,
+)
 from flowdesk.engines.process import (
     Resubmit,
     ResubmitMode,
@@ -37,6 +42,7 @@ from flowdesk.kernel.errors import (
 )
 from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -248,10 +254,15 @@ def _resubmit_once(
     else:
         # A web form posts the whole start form, as a new ticket does (an unticked box
         # posts nothing); an API client sends only the fields it changes.
-        given = values if source == "html" else {**current, **values}
+        # formula fields are the server's to compute (ADR 0031): never sent back
+        computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
+        kept = {key: value for key, value in current.items() if key not in computed}
+        given = values if source == "html" else {**kept, **values}
         # the form showed personal numbers masked: sent back as shown, they stay as stored
         given = restore_masked(app.spec.form, given, current)
-        clean = validate_submission(app.spec.form, given, source=source, locale=locale)
+        clean = submitted_values(
+            ctx, conn, app, given, source=source, requester_id=row.requester_id, locale=locale
+        )
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)
     )

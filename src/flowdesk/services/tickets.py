@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits, validate_submission
+from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
 from flowdesk.kernel.errors import Forbidden
@@ -22,6 +22,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
     StepOutcome,
@@ -57,7 +58,9 @@ def submit(
         raise Forbidden("You may not file tickets in this app")
     with ctx.db.write() as conn:
         app, org_generation = ctx.apps.current_and_org_generation(conn, app_key)
-        clean = validate_submission(app.spec.form, values, source=source, locale=locale)
+        clean = submitted_values(
+            ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
+        )
         now = ctx.clock.now()
         ticket_id = new_id()
         result = step(
@@ -187,6 +190,10 @@ def _complete_once(
         raise Forbidden("The applicant cannot decide their own ticket", "self_approval")
     current_values: dict[str, Any] = dict(row.values)
     changes = _value_changes(app, row.node_id, outcome, values, current_values, source, locale)
+    # formulas and visibility follow the edit (ADR 0031), each change kept with its old value
+    changes = recomputed_changes(
+        ctx, conn, app, row.values, changes, requester_id=row.requester_id, locale=locale
+    )
     for change in changes:
         if change.new is None:
             current_values.pop(change.field, None)

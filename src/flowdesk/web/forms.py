@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
+from flowdesk.engines.apps.formulas import FormState
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, amount_in_capitals
 from flowdesk.engines.forms import display_value as engine_display_value
 from flowdesk.engines.forms.parse import KEY_PATTERN
@@ -70,6 +71,8 @@ class FieldView:
     autocomplete: str = "off"
     min_length: int | None = None
     with_capitals: bool = False  # a CNY amount whose 大写 shows under it
+    hidden: bool = False  # its visible_when does not hold now (ADR 0031)
+    computed: str = ""  # a formula's value as the server computed it, for people
 
     @property
     def list_name(self) -> str:
@@ -100,6 +103,8 @@ class ValueRow:
 
 def widget_for(field: FieldSpec) -> str:
     kind = field.type
+    if kind is FieldType.FORMULA:
+        return "formula"
     if kind is FieldType.LONG_TEXT:
         return "textarea"
     if kind is FieldType.MONEY:
@@ -205,14 +210,30 @@ def field_views(
     raw: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     clean: Mapping[str, object] | None = None,
+    state: FormState | None = None,
 ) -> list[FieldView]:
-    """One widget per field; `raw` is what was typed, `clean` what of it was valid."""
+    """One widget per field; `raw` is what was typed, `clean` what of it was valid;
+    `state` what the form's expressions make of it (hidden and required fields, defaults,
+    formulas), computed by the server."""
     raw = raw or {}
     errors = errors or {}
     clean = clean or {}
     views = []
     for field in form.fields:
         value = raw.get(field.key, "")
+        computed = ""
+        if field.type is FieldType.FORMULA and field.key in clean:  # a filed ticket's
+            computed = engine_display_value(field, clean[field.key], locale)
+        required = field.required
+        hidden = False
+        if state is not None:
+            stored = state.values.get(field.key)
+            if field.type is FieldType.FORMULA:
+                computed = engine_display_value(field, stored, locale)
+            elif field.key not in raw and isinstance(stored, str | int) and field.default:
+                value = str(stored)  # the default, filled in for the person to keep or change
+            required = field.key in state.required
+            hidden = field.key in state.hidden
         chosen = _chosen(field, value)
         views.append(
             FieldView(
@@ -222,7 +243,7 @@ def field_views(
                 label=field.label.get(locale),
                 help=_help(field, locale),
                 placeholder=field.placeholder.get(locale) if field.placeholder else "",
-                required=field.required,
+                required=required,
                 value=value,
                 checked=value.strip().lower() in ("on", "true", "1", "yes"),
                 error=errors.get(field.key, ""),
@@ -233,6 +254,8 @@ def field_views(
                 capitals=capitals_for(field, clean.get(field.key)),
                 currency=field.currency or "",
                 with_capitals=field.capitals,
+                hidden=hidden,
+                computed=computed,
             )
         )
     return views

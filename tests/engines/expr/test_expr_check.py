@@ -96,11 +96,11 @@ def test_unknown_function() -> None:
     error = error_of("amount > 0 and IFF(approved, true, false)")
     assert (error.code, error.position) == ("unknown_function", 15)
     assert error.message == "unknown function 'IFF'; did you mean 'IF'?"
-    error = error_of("TODAY() > due")
+    error = error_of("XLOOKUP(amount) > due")
     assert (error.code, error.position, error.message) == (
         "unknown_function",
         0,
-        "unknown function 'TODAY'",
+        "unknown function 'XLOOKUP'",
     )
 
 

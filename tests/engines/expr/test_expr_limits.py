@@ -116,6 +116,8 @@ def test_every_error_code_is_exercised() -> None:
         "argument_count": ("1 + ABS(1, 2)", 4),
         "type_mismatch": ("region > 5", 7),
         "invalid_date": ("due = DATE('2026-02-31')", 11),
+        "invalid_argument": ("TEXT(amount, 'hh:mm') = ''", 13),
+        "invalid_pattern": ("REGEXMATCH(region, '[0-9')", 19),
     }
     seen = set()
     for code, (text, position) in cases.items():

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from flowdesk.engines.expr import ExprError, ExprType, compile_expression
-from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
+from flowdesk.engines.forms import FieldType, FormSpec, LocalText, expression_types, parse_form
 from flowdesk.engines.process import ProcessSpec, parse_process
 from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
@@ -21,6 +21,7 @@ from flowdesk.kernel.serials import PREFIX_PATTERN
 
 from .applicant import APPLICANT_FIELDS
 from .assignee_fields import check_assignee_fields
+from .formulas import check_form_expressions, formula_inputs
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
 
@@ -59,6 +60,10 @@ def parse_app(data: object) -> AppSpec:
     form = _parse_form(data.get("form"), errors)
     process = _parse_process(data.get("process"), errors)
     if isinstance(form, FormSpec):
+        # formulas, visibility, requiredness, defaults (ADR 0031); a formula's result type
+        # is inferred here, so conditions can read it
+        form, form_errors = check_form_expressions(form)
+        errors.extend(form_errors)
         conditions = (
             process.conditions("process")
             if isinstance(process, ProcessSpec)
@@ -154,11 +159,18 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
             routed |= compile_expression(text, readable, expect=ExprType.BOOL).fields_used
         except ExprError:
             continue  # reported by check_conditions
+    # a condition on a formula routes on what the formula reads, too (ADR 0031)
+    routed = formula_inputs(form, routed)
+    computed = {f.key for f in form.fields if f.type is FieldType.FORMULA}
     errors: list[ErrorDetail] = []
     for i, node in enumerate(process.nodes.values()):
         for j, key in enumerate(node.editable):
             path = f"process.nodes[{i}].editable[{j}]"
-            if key not in fields:
+            if key in computed:
+                errors.append(
+                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
+                )
+            elif key not in fields:
                 close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 errors.append(ErrorDetail(path, "unknown_field", f"No form field '{key}'{hint}"))

@@ -11,6 +11,8 @@ Public API::
                                   expect=ExprType.BOOL)
     compiled.evaluate({"amount": Decimal("42000")})   # True
     compiled.fields_used                             # frozenset({'amount'})
+    compiled.evaluate(values, EvalContext(now=clock.now(), calendar=calendar))
+                                                     # TODAY/NOW/WORKDAYS read these
     parse(text)                                      # the syntax tree (Node)
 
 Values: NUMBER is Decimal (ints and kernel Money accepted from callers, floats refused
@@ -28,8 +30,10 @@ Language:
   comparison    = == != <> < <= > >=   (same types; bool only = and !=)
   membership    x in ('A', 'B')   x not in [1, 2]
   logic         and or not  && || !   (keywords case-insensitive; short-circuit)
-  functions     IF ABS ROUND MIN MAX LEN UPPER LOWER CONTAINS ISBLANK DATE
-                (case-insensitive; see `functions`)
+  functions     IF IFS AND OR NOT SUM AVERAGE MIN MAX ROUND ABS TODAY NOW DATEDIF
+                WORKDAYS CONCAT LEFT RIGHT MID LEN UPPER LOWER TRIM TEXT VALUE
+                REGEXMATCH REGEXEXTRACT CONTAINS ISBLANK DATE
+                (case-insensitive; AND(a, b) and OR(a, b) as calls too; see `functions`)
   precedence    or < and < not < comparison/in < + - & < * / < unary - < call
 
 Null rules: arithmetic with null is null; any comparison with null is false, except
@@ -43,11 +47,13 @@ of nesting ("too_deep").
 Errors: `ExprError` (a kernel `FlowdeskError`, HTTP 422) with `.code`, `.message` and
 `.position` (0-based character offset); `str(e)` is
 ``f"{message} (at character {position + 1})"``. Codes: syntax, too_long, too_deep,
-unknown_field, unknown_function, argument_count, type_mismatch, invalid_date (compile
-time); float_value, invalid_value (evaluation time).
+unknown_field, unknown_function, argument_count, type_mismatch, invalid_date,
+invalid_argument, invalid_pattern (compile time); float_value, invalid_value
+(evaluation time).
 """
 
 from flowdesk.engines.expr.compiler import CompiledExpression, compile_expression
+from flowdesk.engines.expr.context import EvalContext, WorkdayCalendar
 from flowdesk.engines.expr.errors import ERROR_CODES, ExprError
 from flowdesk.engines.expr.functions import FUNCTIONS, FunctionSpec
 from flowdesk.engines.expr.nodes import Node
@@ -60,10 +66,12 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "CompiledExpression",
+    "EvalContext",
     "ExprError",
     "ExprType",
     "FunctionSpec",
     "Node",
+    "WorkdayCalendar",
     "compile_expression",
     "parse",
 ]

@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import partial
 
 from flowdesk.engines.expr.checker import CheckedTree, check
+from flowdesk.engines.expr.context import CONTEXT_KEY, NO_CONTEXT, EvalContext
 from flowdesk.engines.expr.errors import TYPE_MISMATCH, ExprError
 from flowdesk.engines.expr.functions import FUNCTIONS, FunctionSpec, Thunk
 from flowdesk.engines.expr.nodes import (
@@ -55,17 +56,21 @@ class CompiledExpression:
     _inputs: tuple[tuple[str, ExprType, int], ...] = field(repr=False)
     _evaluator: Evaluator = field(repr=False, compare=False)
 
-    def evaluate(self, values: Mapping[str, object]) -> object:
+    def evaluate(self, values: Mapping[str, object], context: EvalContext = NO_CONTEXT) -> object:
         """Evaluate with the given field values; missing fields and None are null.
+
+        `context` carries the clock and business calendar TODAY, NOW and WORKDAYS read
+        (without one they give null).
 
         Numbers may be given as Decimal, int or kernel Money (its amount is used);
         floats are refused with ExprError code "float_value", values that do not fit
         the field's type with "invalid_value".
         """
-        env = {
+        env: dict[str, object] = {
             name: normalize_value(name, values.get(name), declared, position)
             for name, declared, position in self._inputs
         }
+        env[CONTEXT_KEY] = context
         return self._evaluator(env)
 
 
@@ -254,6 +259,15 @@ class _Compiler:
                 return lazy(thunks)
 
             return evaluate_lazy
+
+        if spec.context_impl is not None:
+
+            def evaluate_with_context(env: Env) -> object:
+                context = env.get(CONTEXT_KEY)
+                assert isinstance(context, EvalContext)
+                return spec.apply([arg(env) for arg in args], context)
+
+            return evaluate_with_context
 
         def evaluate(env: Env) -> object:
             return spec.apply([arg(env) for arg in args])

@@ -25,6 +25,8 @@ UNKNOWN_FUNCTION = "unknown_function"
 ARGUMENT_COUNT = "argument_count"
 TYPE_MISMATCH = "type_mismatch"
 INVALID_DATE = "invalid_date"
+INVALID_ARGUMENT = "invalid_argument"  # a literal argument a function cannot use (a TEXT format)
+INVALID_PATTERN = "invalid_pattern"  # a REGEX* pattern that is invalid, too long or too slow
 FLOAT_VALUE = "float_value"
 INVALID_VALUE = "invalid_value"
 
@@ -38,6 +40,8 @@ ERROR_CODES: frozenset[str] = frozenset(
         ARGUMENT_COUNT,
         TYPE_MISMATCH,
         INVALID_DATE,
+        INVALID_ARGUMENT,
+        INVALID_PATTERN,
         FLOAT_VALUE,
         INVALID_VALUE,
     }

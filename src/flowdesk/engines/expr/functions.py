@@ -2,16 +2,45 @@
 
 Each `FunctionSpec` says how many arguments a function takes and of which types, what it
 returns, and how it runs. The type checker reads the specs to check calls; the compiler
-reads them to build closures. Later issues add functions (TODAY with an injected clock,
-date arithmetic, text helpers) by appending to `_BUILTINS`.
+reads them to build closures. A new function is one more entry of `_BUILTINS`.
 
 Run-time rules applied to every eager function by `FunctionSpec.apply`: when
 `nulls_give_null` is set a null argument makes the result null without calling the
 implementation; an argument of the wrong run-time type (possible only behind ANY
 fields) also gives null. Implementations therefore only see the types they declare.
 
+Functions that read the time or the calendar (TODAY, NOW, WORKDAYS) are `context_impl`
+entries: they get the `EvalContext` the caller passed to `evaluate` (context.py) and give
+null without one, so no function ever reads the host's clock.
+
+SUM, AVERAGE, MIN and MAX take any number of numbers and ignore nulls; a list argument
+(a sub-table's column, later) will be one more accepted parameter type, not a new meaning.
+
 Library (names are case-insensitive):
   IF(cond, a, b)        a when cond is true, else b (null cond counts as false); lazy
+  IFS(c1, v1, c2, v2…)  the value of the first true condition; null when none; lazy
+  AND(c, …)/OR(c, …)    all / any true; null counts as false (also `a and b`)
+  NOT(c)                true unless c is true
+  SUM(n, …)             exact Decimal sum; nulls ignored; 0 when all are null
+  AVERAGE(n, …)         mean of the non-null numbers; null when none
+  TODAY()               the context's date in its timezone (Asia/Shanghai by default)
+  NOW()                 the context's instant as UTC text 'YYYY-MM-DDTHH:MM:SSZ'
+  DATEDIF(s, e, unit)   whole days 'D', months 'M' or years 'Y' from s to e, as Excel
+                        counts them (31 Jan → 28 Feb is 0 months); null when e < s;
+                        a literal unit other than D/M/Y is a compile error
+  WORKDAYS(s, e)        working days from s to e, both included, on the context's
+                        business calendar (调休 and holidays); null without a calendar
+                        or for a year it does not cover
+  CONCAT(x, …)          every value as text ('&' rules), null as empty
+  LEFT(t[, n])          first n characters (1 unless given); RIGHT(t[, n]) the last n
+  MID(t, start, n)      n characters from position start (1-based)
+  TRIM(t)               no spaces at the ends, one between words (Excel's TRIM)
+  TEXT(x, format)       a number or date in a format of the subset in textformat.py;
+                        a literal format outside it is a compile error
+  VALUE(t)              the number written ('1,234.50', '-3', '12.5%'); null if none
+  REGEXMATCH(t, p)      whether pattern p occurs in t (kernel/patterns.py: safe regex
+                        with a time limit; a literal p is checked at compile time)
+  REGEXEXTRACT(t, p)    the first match of p in t, or its first group; null if none
   ABS(n)                absolute value
   ROUND(n[, digits])    half away from zero, as Excel; digits may be negative (-100..100)
   MIN(n, ...)/MAX(...)  smallest/largest number, ignoring nulls; null if all are null
@@ -27,16 +56,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from types import MappingProxyType
 
-from flowdesk.engines.expr.errors import INVALID_DATE, TYPE_MISMATCH, ExprError
+import regex
+
+from flowdesk.engines.expr.context import NO_CONTEXT, EvalContext
+from flowdesk.engines.expr.errors import (
+    ARGUMENT_COUNT,
+    INVALID_ARGUMENT,
+    INVALID_DATE,
+    INVALID_PATTERN,
+    TYPE_MISMATCH,
+    ExprError,
+)
 from flowdesk.engines.expr.nodes import Node, TextLit
-from flowdesk.engines.expr.runtime import DECIMAL_CONTEXT
-from flowdesk.engines.expr.valuetypes import ExprType, matches
+from flowdesk.engines.expr.runtime import DECIMAL_CONTEXT, to_text
+from flowdesk.engines.expr.textformat import format_value, parse_format
+from flowdesk.engines.expr.valuetypes import ExprType, accepts, matches
+from flowdesk.kernel.errors import FlowdeskError
+from flowdesk.kernel.patterns import PatternError, check_pattern, search
 
 Impl = Callable[[Sequence[object]], object]
+ContextImpl = Callable[[Sequence[object], EvalContext], object]
 Thunk = Callable[[], object]
 LazyImpl = Callable[[Sequence[Thunk]], object]
 Refine = Callable[[Sequence[ExprType], Sequence[Node]], ExprType]
@@ -59,6 +102,7 @@ class FunctionSpec:
     result:    result type, unless `refine` computes it from the argument types
     refine:    (arg types, arg nodes) -> result type; may raise ExprError
     impl:      eager implementation taking the evaluated arguments, or
+    context_impl: eager implementation also taking the EvalContext (TODAY, WORKDAYS), or
     lazy_impl: implementation taking one thunk per argument (for IF)
     """
 
@@ -70,12 +114,14 @@ class FunctionSpec:
     rest: ExprType | None = None
     impl: Impl | None = None
     lazy_impl: LazyImpl | None = None
+    context_impl: ContextImpl | None = None
     nulls_give_null: bool = True
     refine: Refine | None = None
 
     def __post_init__(self) -> None:
-        if (self.impl is None) == (self.lazy_impl is None):
-            raise ValueError(f"{self.name} needs exactly one of impl and lazy_impl")
+        given = [self.impl, self.lazy_impl, self.context_impl]
+        if sum(impl is not None for impl in given) != 1:
+            raise ValueError(f"{self.name} needs exactly one of impl, lazy_impl, context_impl")
 
     @property
     def min_args(self) -> int:
@@ -100,15 +146,17 @@ class FunctionSpec:
             return _plural(low)
         return f"{low} to {high} arguments"
 
-    def apply(self, args: Sequence[object]) -> object:
+    def apply(self, args: Sequence[object], context: EvalContext = NO_CONTEXT) -> object:
         """Run the eager implementation under the null and run-time type rules."""
-        assert self.impl is not None
         for index, value in enumerate(args):
             if value is None:
                 if self.nulls_give_null:
                     return None
             elif not matches(self.param_type(index), value):
                 return None
+        if self.context_impl is not None:
+            return self.context_impl(args, context)
+        assert self.impl is not None
         return self.impl(args)
 
 
@@ -244,6 +292,257 @@ def _date_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
     return DATE
 
 
+def _ifs(args: Sequence[Thunk]) -> object:
+    for index in range(0, len(args), 2):
+        if args[index]() is True:
+            return args[index + 1]()
+    return None
+
+
+def _ifs_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
+    if len(args) % 2:
+        raise ExprError(
+            "IFS takes pairs of condition and value, but the last condition has no value",
+            ARGUMENT_COUNT,
+            args[-1].start,
+        )
+    result = NULL
+    for index in range(1, len(args), 2):
+        kind = types[index]
+        if not accepts(BOOL, types[index - 1]):
+            raise ExprError(
+                f"argument {index} of IFS must be bool, but this is {types[index - 1].value}",
+                TYPE_MISMATCH,
+                args[index - 1].start,
+            )
+        if kind is NULL or kind is result:
+            continue
+        if result is NULL:
+            result = kind
+        elif ANY in (kind, result):
+            result = ANY
+        else:
+            raise ExprError(
+                f"IFS needs all values of the same type, but got {result.value} and {kind.value}",
+                TYPE_MISMATCH,
+                args[index].start,
+            )
+    return result
+
+
+def _and(args: Sequence[object]) -> object:
+    return all(value is True for value in args)
+
+
+def _or(args: Sequence[object]) -> object:
+    return any(value is True for value in args)
+
+
+def _not(args: Sequence[object]) -> object:
+    return args[0] is not True
+
+
+def _sum(args: Sequence[object]) -> object:
+    total = Decimal(0)
+    try:
+        for number in _numbers(args):
+            total = DECIMAL_CONTEXT.add(total, number)
+    except DecimalException:
+        return None
+    return total
+
+
+def _average(args: Sequence[object]) -> object:
+    numbers = _numbers(args)
+    if not numbers:
+        return None
+    total = _sum(numbers)
+    if not isinstance(total, Decimal):
+        return None
+    try:
+        return DECIMAL_CONTEXT.divide(total, Decimal(len(numbers)))
+    except DecimalException:
+        return None
+
+
+def _today(args: Sequence[object], context: EvalContext) -> object:
+    return context.today()
+
+
+def _now(args: Sequence[object], context: EvalContext) -> object:
+    if context.now is None:
+        return None
+    moment = context.now.astimezone(UTC).replace(microsecond=0)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+DATEDIF_UNITS = ("D", "M", "Y")
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Complete months from start to end (end >= start), as Excel's DATEDIF "M" counts them:
+    31 January to 28 February is 0 months, 31 January to 31 March 2."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
+
+
+def _datedif(args: Sequence[object]) -> object:
+    start, end, unit = args
+    assert isinstance(start, date) and isinstance(end, date) and isinstance(unit, str)
+    if end < start:  # Excel's #NUM!
+        return None
+    unit = unit.strip().upper()
+    if unit == "D":
+        return Decimal((end - start).days)
+    if unit == "M":
+        return Decimal(whole_months_between(start, end))
+    if unit == "Y":
+        return Decimal(whole_months_between(start, end) // 12)
+    return None
+
+
+def _datedif_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
+    unit = args[2]
+    if isinstance(unit, TextLit) and unit.value.strip().upper() not in DATEDIF_UNITS:
+        raise ExprError(
+            "DATEDIF counts in 'D' (days), 'M' (whole months) or 'Y' (whole years)",
+            INVALID_ARGUMENT,
+            unit.position,
+        )
+    return NUMBER
+
+
+def _workdays(args: Sequence[object], context: EvalContext) -> object:
+    start, end = args
+    assert isinstance(start, date) and isinstance(end, date)
+    if context.calendar is None:
+        return None
+    try:
+        return Decimal(context.calendar.workdays(start, end))
+    except FlowdeskError:  # a year the calendar does not cover
+        return None
+
+
+def _concat(args: Sequence[object]) -> object:
+    return "".join(to_text(value) for value in args)
+
+
+def _count(value: object) -> int | None:
+    """A character count argument: a whole number from 0, else None."""
+    if not isinstance(value, Decimal) or value < 0 or value > MAX_TEXT_COUNT:
+        return None
+    return int(value)  # Excel truncates a fractional count
+
+
+MAX_TEXT_COUNT = 1_000_000
+
+
+def _left(args: Sequence[object]) -> object:
+    text = args[0]
+    count = _count(args[1]) if len(args) > 1 else 1
+    assert isinstance(text, str)
+    return None if count is None else text[:count]
+
+
+def _right(args: Sequence[object]) -> object:
+    text = args[0]
+    count = _count(args[1]) if len(args) > 1 else 1
+    assert isinstance(text, str)
+    if count is None:
+        return None
+    return text[len(text) - count :] if count < len(text) else text
+
+
+def _mid(args: Sequence[object]) -> object:
+    text, start_value, count_value = args
+    assert isinstance(text, str)
+    start = _count(start_value)
+    count = _count(count_value)
+    if start is None or start < 1 or count is None:
+        return None
+    return text[start - 1 : start - 1 + count]
+
+
+def _trim(args: Sequence[object]) -> object:
+    text = args[0]
+    assert isinstance(text, str)
+    # Excel's TRIM: no spaces at the ends, one space between words (only ' ' counts).
+    return " ".join(part for part in text.split(" ") if part)
+
+
+def _text(args: Sequence[object]) -> object:
+    value, format_text = args
+    assert isinstance(format_text, str)
+    form = parse_format(format_text)
+    return None if form is None else format_value(value, form)
+
+
+def _text_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
+    literal = args[1]
+    if isinstance(literal, TextLit) and parse_format(literal.value) is None:
+        raise ExprError(
+            "TEXT knows the number formats '0', '0.00', '#,##0.00', '0%' and the date "
+            "formats made of yyyy, yy, mm, m, dd, d (e.g. 'yyyy-mm-dd')",
+            INVALID_ARGUMENT,
+            literal.position,
+        )
+    return TEXT
+
+
+_VALUE_TEXT = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?%?"
+
+
+def _value(args: Sequence[object]) -> object:
+    text = args[0]
+    assert isinstance(text, str)
+    cleaned = text.strip()
+    if len(cleaned) > 100 or re.fullmatch(_VALUE_TEXT, cleaned) is None:
+        return None
+    percent = cleaned.endswith("%")
+    number = Decimal(cleaned.rstrip("%").replace(",", ""))
+    return DECIMAL_CONTEXT.divide(number, Decimal(100)) if percent else number
+
+
+def _regex_search(text: str, pattern: str) -> regex.Match[str] | bool | None:
+    """The first match, None for none, False when the pattern is bad or too slow."""
+    try:
+        return search(pattern, text)
+    except (TimeoutError, regex.error):
+        return False
+
+
+def _regexmatch(args: Sequence[object]) -> object:
+    text, pattern = args
+    assert isinstance(text, str) and isinstance(pattern, str)
+    found = _regex_search(text, pattern)
+    return None if found is False else found is not None
+
+
+def _regexextract(args: Sequence[object]) -> object:
+    text, pattern = args
+    assert isinstance(text, str) and isinstance(pattern, str)
+    found = _regex_search(text, pattern)
+    if not isinstance(found, regex.Match):
+        return None
+    return found.group(1) if found.re.groups else found.group(0)
+
+
+REGEX_PROBE_LENGTH = 200
+
+
+def _regex_result(result: ExprType) -> Refine:
+    def refine(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
+        literal = args[1]
+        if isinstance(literal, TextLit):
+            try:
+                check_pattern(literal.value, REGEX_PROBE_LENGTH)
+            except PatternError as exc:
+                raise ExprError(exc.message, INVALID_PATTERN, literal.position) from None
+        return result
+
+    return refine
+
+
 _BUILTINS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="IF",
@@ -313,6 +612,158 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         refine=_date_result,
         impl=_date,
         summary="DATE('YYYY-MM-DD')",
+    ),
+    FunctionSpec(
+        name="IFS",
+        params=(BOOL, ANY),
+        rest=ANY,
+        result=ANY,
+        refine=_ifs_result,
+        lazy_impl=_ifs,
+        summary="IFS(condition, value, condition, value, ...): the first true one's value",
+    ),
+    FunctionSpec(
+        name="AND",
+        params=(BOOL,),
+        rest=BOOL,
+        result=BOOL,
+        impl=_and,
+        nulls_give_null=False,
+        summary="AND(condition, ...): all true; null counts as false",
+    ),
+    FunctionSpec(
+        name="OR",
+        params=(BOOL,),
+        rest=BOOL,
+        result=BOOL,
+        impl=_or,
+        nulls_give_null=False,
+        summary="OR(condition, ...): any true; null counts as false",
+    ),
+    FunctionSpec(
+        name="NOT",
+        params=(BOOL,),
+        result=BOOL,
+        impl=_not,
+        nulls_give_null=False,
+        summary="NOT(condition): null counts as false",
+    ),
+    FunctionSpec(
+        name="SUM",
+        params=(NUMBER,),
+        rest=NUMBER,
+        result=NUMBER,
+        impl=_sum,
+        nulls_give_null=False,
+        summary="SUM(number, ...): nulls are ignored; 0 if all are null",
+    ),
+    FunctionSpec(
+        name="AVERAGE",
+        params=(NUMBER,),
+        rest=NUMBER,
+        result=NUMBER,
+        impl=_average,
+        nulls_give_null=False,
+        summary="AVERAGE(number, ...): nulls are ignored; null if all are null",
+    ),
+    FunctionSpec(
+        name="TODAY",
+        params=(),
+        result=DATE,
+        context_impl=_today,
+        summary="TODAY(): today's date in the bank's timezone, from the injected clock",
+    ),
+    FunctionSpec(
+        name="NOW",
+        params=(),
+        result=TEXT,
+        context_impl=_now,
+        summary="NOW(): the moment as UTC text 'YYYY-MM-DDTHH:MM:SSZ', like datetime fields",
+    ),
+    FunctionSpec(
+        name="DATEDIF",
+        params=(DATE, DATE, TEXT),
+        result=NUMBER,
+        refine=_datedif_result,
+        impl=_datedif,
+        summary="DATEDIF(start, end, 'D'|'M'|'Y'): whole days, months or years",
+    ),
+    FunctionSpec(
+        name="WORKDAYS",
+        params=(DATE, DATE),
+        result=NUMBER,
+        context_impl=_workdays,
+        summary="WORKDAYS(start, end): working days, both included, on the business calendar",
+    ),
+    FunctionSpec(
+        name="CONCAT",
+        params=(ANY,),
+        rest=ANY,
+        result=TEXT,
+        impl=_concat,
+        nulls_give_null=False,
+        summary="CONCAT(value, ...): joined as text, null as empty",
+    ),
+    FunctionSpec(
+        name="LEFT",
+        params=(TEXT, NUMBER),
+        required=1,
+        result=TEXT,
+        impl=_left,
+        summary="LEFT(text[, count]): the first count characters (1 unless given)",
+    ),
+    FunctionSpec(
+        name="RIGHT",
+        params=(TEXT, NUMBER),
+        required=1,
+        result=TEXT,
+        impl=_right,
+        summary="RIGHT(text[, count]): the last count characters (1 unless given)",
+    ),
+    FunctionSpec(
+        name="MID",
+        params=(TEXT, NUMBER, NUMBER),
+        result=TEXT,
+        impl=_mid,
+        summary="MID(text, start, count): count characters from position start (1-based)",
+    ),
+    FunctionSpec(
+        name="TRIM",
+        params=(TEXT,),
+        result=TEXT,
+        impl=_trim,
+        summary="TRIM(text): no spaces at the ends, one between words",
+    ),
+    FunctionSpec(
+        name="TEXT",
+        params=(ANY, TEXT),
+        result=TEXT,
+        refine=_text_result,
+        impl=_text,
+        summary="TEXT(value, format): a number or date shown in a format (see textformat)",
+    ),
+    FunctionSpec(
+        name="VALUE",
+        params=(TEXT,),
+        result=NUMBER,
+        impl=_value,
+        summary="VALUE(text): the number written, e.g. '1,234.50' or '12%'; null if none",
+    ),
+    FunctionSpec(
+        name="REGEXMATCH",
+        params=(TEXT, TEXT),
+        result=BOOL,
+        refine=_regex_result(BOOL),
+        impl=_regexmatch,
+        summary="REGEXMATCH(text, pattern): whether the pattern occurs in the text",
+    ),
+    FunctionSpec(
+        name="REGEXEXTRACT",
+        params=(TEXT, TEXT),
+        result=TEXT,
+        refine=_regex_result(TEXT),
+        impl=_regexextract,
+        summary="REGEXEXTRACT(text, pattern): the first match (its first group if any)",
     ),
 )
 

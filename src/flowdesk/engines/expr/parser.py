@@ -233,6 +233,9 @@ class _Parser:
             operand = self.expression(_UNARY_BP)
             self._leave()
             return Negate(operand=operand, position=token.position)
+        if kind in (TokenKind.AND, TokenKind.OR) and self._peek().kind is TokenKind.LPAREN:
+            # AND(a, b) / OR(a, b) as Excel writes them: a call where a value is expected
+            return self._call(token)
         if kind is TokenKind.NOT:
             self._enter(token)
             operand = self.expression(_NOT_BP)

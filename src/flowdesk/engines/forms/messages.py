@@ -11,6 +11,10 @@ from .spec import is_zh
 # code -> (en, zh); "{limit}" is filled with a limit taken from the field definition.
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("This field is required", "此项为必填"),
+    "computed_field": (
+        "This field is computed by its formula and cannot be sent",
+        "此项由公式计算得出，不能填写",
+    ),
     "unknown_field": ("Unknown field", "未知字段"),
     "invalid_type_text": ("Must be text", "必须是文本"),
     "invalid_type_integer": ("Must be a whole number such as 12", "必须是整数，例如 12"),

@@ -25,6 +25,7 @@ from .spec import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
+    FORMULA_RESULTS,
     MAX_RATING,
     NUMERIC_TYPES,
     SEX_VALUES,
@@ -48,7 +49,20 @@ MAX_DECIMALS = 10
 NUMBER_LIMIT = Decimal("999999999999999")
 
 FORM_KEYS = ("fields",)
-COMMON_KEYS = ("key", "type", "label", "help", "required", "placeholder")
+COMMON_KEYS = (
+    "key",
+    "type",
+    "label",
+    "help",
+    "required",
+    "placeholder",
+    "visible_when",
+    "required_when",
+    "default",
+)
+# the expression attributes: text here, typed and compiled by engines/apps (ADR 0031)
+EXPRESSION_KEYS = ("visible_when", "required_when", "default", "formula")
+MAX_EXPRESSION_LENGTH = 4000
 TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.TEXT: ("max_length", "min_length", "pattern", "pattern_message"),
     FieldType.LONG_TEXT: ("max_length", "min_length"),
@@ -73,6 +87,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.RATING: ("max",),
     FieldType.URL: (),
     FieldType.REGION: (),
+    FieldType.FORMULA: ("formula", "result"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -232,6 +247,11 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
     if not isinstance(required, bool):
         errors.add(f"{path}.required", "invalid_type", "'required' must be true or false")
     extras = _parse_extras(raw, field_type, path, errors)
+    expressions = {
+        name: _parse_expression_text(raw.get(name), f"{path}.{name}", errors)
+        for name in EXPRESSION_KEYS
+    }
+    result = _parse_formula_rules(raw, field_type, expressions, path, errors)
     if len(errors.items) > before or key is None or field_type is None or label is None:
         return None
     return FieldSpec(
@@ -254,7 +274,59 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         pattern=extras.pattern,
         pattern_message=extras.pattern_message,
         capitals=extras.capitals,
+        formula=expressions["formula"],
+        result=result,
+        visible_when=expressions["visible_when"],
+        required_when=expressions["required_when"],
+        default=expressions["default"],
     )
+
+
+def _parse_expression_text(raw: object, path: str, errors: Problems) -> str | None:
+    """An expression as text; its syntax and types are checked with the whole app."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        errors.add(path, "invalid_type", "An expression must be non-empty text")
+        return None
+    if len(raw) > MAX_EXPRESSION_LENGTH:
+        errors.add(
+            path, "too_long", f"An expression may have at most {MAX_EXPRESSION_LENGTH} characters"
+        )
+        return None
+    return raw
+
+
+def _parse_formula_rules(
+    raw: Mapping[object, object],
+    field_type: FieldType | None,
+    expressions: Mapping[str, str | None],
+    path: str,
+    errors: Problems,
+) -> str | None:
+    """A formula field's `result:` (None: inferred with the app); the rules no other
+    attribute of a formula field may break."""
+    if field_type is not FieldType.FORMULA:
+        return None
+    if expressions["formula"] is None and "formula" not in raw:
+        errors.add(f"{path}.formula", "required", "A formula field needs a 'formula' expression")
+    if raw.get("required") is True or "required_when" in raw:
+        errors.add(
+            f"{path}.required",
+            "invalid_rule",
+            "A formula field is computed, so nobody can be asked to fill it in",
+        )
+    if "default" in raw:
+        errors.add(f"{path}.default", "invalid_rule", "A formula field has no default value")
+    result = raw.get("result")
+    if result is None:
+        return None
+    if result not in FORMULA_RESULTS:
+        errors.add(
+            f"{path}.result", "invalid_choice", f"result is one of {', '.join(FORMULA_RESULTS)}"
+        )
+        return None
+    return str(result)
 
 
 def _parse_key(raw: object, path: str, errors: Problems) -> str | None:

@@ -42,6 +42,8 @@ class FieldType(StrEnum):
     RATING = "rating"  # a whole number of stars from 1 to max (5 unless set)
     URL = "url"
     REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
+    # computed on the server from other fields (ADR 0031); never accepted from a client
+    FORMULA = "formula"
 
 
 NUMERIC_TYPES = frozenset(
@@ -68,6 +70,9 @@ IDENTITY_TYPES = frozenset(
 )
 # JR/T 0171 C2 personal data, masked on display by default (RELIABILITY promise 8).
 PERSONAL_TYPES = frozenset({FieldType.RESIDENT_ID, FieldType.MOBILE, FieldType.BANK_CARD})
+# What a formula may give (`result:`), the expression engine's types; stored as JSON like
+# the field types of the same kind: number "1234.50", text, true/false, date "2026-12-03".
+FORMULA_RESULTS = ("number", "text", "bool", "date")
 # The values a resident ID's sex digit gives a derived field (its options must have them).
 SEX_VALUES = ("male", "female")
 
@@ -130,6 +135,34 @@ class FieldSpec:
     pattern_message: LocalText | None = None
     # a CNY amount is shown with its Chinese capitals (大写) unless the builder says no
     capitals: bool = False
+    # expressions (engines/expr), checked and run by engines/apps/formulas.py (ADR 0031):
+    # a formula field's expression and result type; when the field is shown and asked for;
+    # the value it starts with
+    formula: str | None = None
+    result: str | None = None
+    visible_when: str | None = None
+    required_when: str | None = None
+    default: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """Whether being required depends on other values (visible_when, required_when,
+        default), so only the computation over the whole form can tell."""
+        return (
+            self.visible_when is not None
+            or self.required_when is not None
+            or self.default is not None
+        )
+
+    def expressions(self) -> tuple[tuple[str, str], ...]:
+        """(attribute, text) of each expression the field carries, in evaluation order."""
+        found = (
+            ("default", self.default),
+            ("visible_when", self.visible_when),
+            ("formula", self.formula),
+            ("required_when", self.required_when),
+        )
+        return tuple((name, text) for name, text in found if text is not None)
 
     @property
     def personal(self) -> bool:
@@ -179,6 +212,14 @@ class FieldSpec:
             out["sex_field"] = self.sex_field
         if self.type is FieldType.BANK_CARD and not self.luhn:
             out["luhn"] = False
+        if self.formula is not None:
+            out["formula"] = self.formula
+        if self.result is not None:
+            out["result"] = self.result
+        for name in ("visible_when", "required_when", "default"):
+            text = getattr(self, name)
+            if text is not None:
+                out[name] = text
         return out
 
 

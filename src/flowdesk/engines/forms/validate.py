@@ -116,6 +116,14 @@ def validate_submission(
     clean: dict[str, object] = {}
     errors: list[ErrorDetail] = []
     for field in form.fields:
+        if field.type is FieldType.FORMULA:
+            # computed by the server (ADR 0031): a JSON client is told, a web form's stray
+            # input is ignored
+            if source == "json" and raw.get(field.key) is not None:
+                errors.append(
+                    ErrorDetail(field.key, "computed_field", message("computed_field", locale))
+                )
+            continue
         try:
             value = _clean_present(field, raw.get(field.key), source, timezone)
             if isinstance(value, _Absent):
@@ -139,7 +147,9 @@ def validate_submission(
 def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: bool) -> object:
     if field.type is FieldType.BOOLEAN and source == "html" and not (partial and not present):
         return False
-    if field.required and not partial:
+    if field.required and not partial and not field.conditional:
+        # a field shown on a condition or filled by a default is required only when shown,
+        # after the default: engines/apps/formulas.py tells (ADR 0031)
         raise _Invalid("required")
     return _ABSENT
 

@@ -55,8 +55,15 @@ NUMBER_TYPES = frozenset(
 
 
 def expression_types(form: FormSpec) -> dict[str, str]:
-    """Field key → "number", "text", "bool" or "date", the types expressions see."""
-    return {f.key: _EXPRESSION_TYPES[f.type] for f in form.fields}
+    """Field key → "number", "text", "bool" or "date", the types expressions see; a formula
+    field's is its `result` (inferred when the app is published, ADR 0031)."""
+    return {f.key: expression_type(f) for f in form.fields}
+
+
+def expression_type(field: FieldSpec) -> str:
+    if field.type is FieldType.FORMULA:
+        return field.result or "text"
+    return _EXPRESSION_TYPES[field.type]
 
 
 def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, object]:
@@ -75,6 +82,8 @@ def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, obje
 
 def _typed(field: FieldSpec, value: object) -> object:
     kind = field.type
+    if kind is FieldType.FORMULA:
+        return _typed_result(field, value)
     try:
         if kind in NUMBER_TYPES:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -89,6 +98,22 @@ def _typed(field: FieldSpec, value: object) -> object:
             if isinstance(value, bool):
                 return value
         elif isinstance(value, str):
+            return value
+    except (ArithmeticError, ValueError):
+        pass
+    raise ValueError(f"stored value of field {field.key!r} has the wrong shape")
+
+
+def _typed_result(field: FieldSpec, value: object) -> object:
+    result = field.result or "text"
+    try:
+        if result == "number" and isinstance(value, str | int) and not isinstance(value, bool):
+            return Decimal(value)
+        if result == "date" and isinstance(value, str):
+            return date.fromisoformat(value)
+        if result == "bool" and isinstance(value, bool):
+            return value
+        if result == "text" and isinstance(value, str):
             return value
     except (ArithmeticError, ValueError):
         pass
@@ -163,6 +188,18 @@ def display_value(
     kind = field.type
     if field.personal and not unmasked:
         return str(masked_value(field, stored_value))
+    if kind is FieldType.FORMULA:
+        if isinstance(stored_value, bool):
+            return (
+                ("是" if stored_value else "否")
+                if is_zh(locale)
+                else ("Yes" if stored_value else "No")
+            )
+        if field.result == "number":
+            number = Decimal(str(stored_value))
+            places = max(0, -int(number.as_tuple().exponent))
+            return f"{number:,.{places}f}"
+        return str(stored_value)
     if kind is FieldType.PERCENT:
         return f"{Decimal(str(stored_value)):,.{field.decimals or 0}f}%"
     if kind is FieldType.RATING:

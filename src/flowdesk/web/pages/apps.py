@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
 from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
-from flowdesk.services import apps, tickets
+from flowdesk.services import apps, form_values, tickets
 from flowdesk.services.auth import WebSession
 from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
 from flowdesk.web.i18n import Locale
@@ -80,13 +80,15 @@ def _new_ticket_page(
     status: int = 200,
 ) -> HTMLResponse:
     locale = request_locale(request)
-    published = apps.current(ctx, key)
+    published, state = form_values.form_state(
+        ctx, session.actor, key, raw or {}, defaults=raw is None, locale=locale
+    )
     form = published.spec.form
     by_field: dict[str, str] = {}
     for error in errors or []:
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
-    fields = field_views(form, locale, raw, by_field, clean)
+    fields = field_views(form, locale, raw, by_field, clean, state)
     labels = {f.key: f.label.get(locale) for f in form.fields}
     summary = [
         SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
@@ -100,6 +102,7 @@ def _new_ticket_page(
             "app_key": key,
             "fields": fields,
             "errors": summary,
+            "live_fields": published.formulas.active,
         },
         status=status,
         session=session,
@@ -126,6 +129,31 @@ def _clean_subset(
 @router.get("/apps/{key}/new")
 def new_ticket_form(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> Response:
     return _new_ticket_page(request, ctx, session, key)
+
+
+@router.post("/apps/{key}/new/fields")
+def new_ticket_fields(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, key: str
+) -> Response:
+    """HTMX: the form's fields again for what was typed so far, shown, hidden, required and
+    computed as the server's expressions say (ADR 0031); the submit decides again."""
+    locale = request_locale(request)
+    published = apps.current(ctx, key)
+    raw = _raw_values(published.spec.form, form)
+    _app, state = form_values.form_state(
+        ctx, session.actor, key, raw, defaults=False, locale=locale
+    )
+    return render(
+        request,
+        "_live_fields.html",
+        {
+            "fields": field_views(published.spec.form, locale, raw, {}, {}, state),
+            "app_key": key,
+            "live_fields": True,
+        },
+        fragment=True,
+        session=session,
+    )
 
 
 @router.post("/apps/{key}/new")
