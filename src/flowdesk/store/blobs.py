@@ -62,7 +62,7 @@ class LocalBlobStore:
                     raise OSError(f"expected {size} bytes, read {written}")
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temporary, target)
+            temporary.replace(target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
