@@ -8,7 +8,7 @@ of the same ticket (parallel reviews) is simply re-run on the fresh state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Connection
@@ -21,6 +21,7 @@ from flowdesk.kernel.errors import Forbidden
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
+from flowdesk.services import attachments as attachments_service
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.task_steps import (
@@ -112,6 +113,7 @@ def approve(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
     return complete_task(
         ctx,
@@ -122,6 +124,7 @@ def approve(
         values=values,
         source=source,
         locale=locale,
+        attachments=attachments,
     )
 
 
@@ -134,6 +137,7 @@ def reject(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
     return complete_task(
         ctx,
@@ -144,6 +148,7 @@ def reject(
         values=values,
         source=source,
         locale=locale,
+        attachments=attachments,
     )
 
 
@@ -157,12 +162,15 @@ def complete_task(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
+    """Approves or rejects the open task; `attachments` (the actor's own unlinked uploads,
+    ADR 0028) are linked with the step and listed in its timeline entry."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     return raced(
         ctx,
         lambda conn: _complete_once(
-            ctx, conn, actor, task_id, outcome, comment, values, source, locale
+            ctx, conn, actor, task_id, outcome, comment, values, source, locale, attachments
         ),
     )
 
@@ -177,6 +185,7 @@ def _complete_once(
     values: Mapping[str, object] | None,
     source: Source,
     locale: str,
+    attachments: Sequence[str] = (),
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
@@ -205,7 +214,8 @@ def _complete_once(
         ),
         step_context(ctx, conn, app, row),
     )
-    return task_step(
+    carried = attachments_service.unlinked_of(ctx, conn, actor, attachments, locale)
+    write, step_outcome = task_step(
         app,
         row,
         result,
@@ -224,6 +234,10 @@ def _complete_once(
         values=current_values if changed else None,
         search=search_change(app, row.values, current_values) if changed else None,
     )
+    attachments_service.attach_to_step(
+        write, actor_id=actor.user_id, task_id=task_id, action=outcome, carried=carried
+    )
+    return write, step_outcome
 
 
 def _value_changes(

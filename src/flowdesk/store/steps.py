@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import format_serial
+from flowdesk.store import attachments as attachments_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import jobs as jobs_store
@@ -76,6 +77,9 @@ class StepWrite:
     # Side effects leaving after commit (the outbox, ADR 0024): jobs as kind, payload,
     # idempotency_key, max_attempts; a service task's webhook is one.
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
+    # the ticket only if the step wins its version check.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -178,6 +182,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         )
     for job in step.outbox:
         jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
+    attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
     audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
 
@@ -402,5 +407,6 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
             _PG_OUTBOX,
             {"at": step.at, "ticket_id": step.ticket_id, "outbox": Jsonb(step.outbox)},
         )
+    attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written
