@@ -32,6 +32,13 @@ class CommentIn(Strict):
         description=f"At most {ticket_actions.MAX_COMMENT} characters; not empty or"
         " invisible only; no control characters but newline and tab"
     )
+    attachments: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Ids from POST /attachments: the caller's own uploads, not yet attached"
+        " (422 attachment_not_usable naming each other one); listed with the action in the"
+        " timeline and downloadable by whoever may read the ticket",
+    )
 
 
 class CommentOut(BaseModel):
@@ -90,6 +97,7 @@ async def comment_on_ticket(
         ticket_id=ticket_id,
         comment=data.comment,
         locale=request_locale(request),
+        attachments=data.attachments,
     )
     return answer(
         {
