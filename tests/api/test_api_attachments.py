@@ -189,3 +189,32 @@ def test_someone_not_on_the_ticket_gets_404_as_for_a_missing_id(api: Api) -> Non
     assert_problem(api.get("wu.min", f"/attachments/{'f' * 32}"), 404, "attachment_not_found")
     assert api.get("li.na", f"/attachments/{unlinked}").status_code == 200  # the uploader's own
     assert api.get("sun.li", f"/attachments/{attachment_id}").status_code == 200  # an auditor
+
+
+def test_settings_store_beside_the_sqlite_database_by_default(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'flowdesk.db'}")
+    storage = settings.attachment_storage()
+    assert isinstance(storage.blobs, LocalBlobStore)
+    assert storage.blobs.root == tmp_path / "db" / "attachments"
+    assert storage.policy.max_bytes == 20 * 1024 * 1024
+    assert "doc" not in storage.policy.extensions and "pdf" in storage.policy.extensions
+
+
+def test_settings_choose_s3_and_check_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from flowdesk.store.blobs import S3BlobStore
+
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__BACKEND", "s3")
+    with pytest.raises(ValidationError, match="S3_BUCKET"):
+        Settings()
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__S3_BUCKET", "flowdesk-files")
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__S3_REGION", "us-east-1")
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__EXTENSIONS", '["pdf", ".XLS"]')
+    storage = Settings().attachment_storage()
+    assert isinstance(storage.blobs, S3BlobStore) and storage.blobs.bucket == "flowdesk-files"
+    assert storage.policy.extensions == frozenset({"pdf", "xls"})
+    monkeypatch.setenv("FLOWDESK_ATTACHMENTS__EXTENSIONS", '["exe"]')
+    with pytest.raises(ValidationError, match="unknown extensions"):
+        Settings()
