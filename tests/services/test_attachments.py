@@ -245,3 +245,18 @@ def test_unlinked_uploads_older_than_a_day_are_purged_with_their_files(
     assert _download(desk, "zhang.wei", used) == PDF
     with desk.ctx.db.read() as conn:
         assert list(audit_store.entries(conn))[-1].action == "attachment.purge"
+
+
+def test_a_form_field_can_hold_attachments_by_id(desk: Desk, blob_root: Path) -> None:
+    """What the attachment field type will do when a ticket's values are written."""
+    ticket_id = desk.submit("30000.00")
+    licence = _upload(desk, "zhang.wei", "营业执照.pdf")
+    actor = desk.actors["zhang.wei"]
+    with desk.ctx.db.write() as conn:
+        carried = attachments.unlinked_of(desk.ctx, conn, actor, [licence])
+        attachments.link_to_field(
+            conn, ticket_id=ticket_id, field_key="licence", at=desk.ctx.clock.now(), carried=carried
+        )
+    row = _row(desk, licence)
+    assert (row.ticket_id, row.attached_to, row.field_key) == (ticket_id, "field", "licence")
+    assert _download(desk, "li.na", licence) == PDF  # a reader of the ticket

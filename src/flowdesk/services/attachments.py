@@ -291,6 +291,29 @@ def link_to_note(
     )
 
 
+def link_to_field(
+    conn: Connection,
+    *,
+    ticket_id: str,
+    field_key: str,
+    at: datetime,
+    carried: list[dict[str, Any]],
+    action: str = "submit",
+) -> None:
+    """Links the files an attachment form field holds (ids checked with `unlinked_of` in
+    the same transaction), for the field type to call when the ticket's values are
+    written; the field's value keeps the ids, the rows say which field holds them."""
+    attachments_store.link(
+        conn,
+        [a["id"] for a in carried],
+        ticket_id=ticket_id,
+        at=at,
+        attached_to="field",
+        action=action,
+        field_key=field_key,
+    )
+
+
 def purge_unlinked(ctx: ServiceContext) -> int:
     """Deletes uploads nobody linked within `unlinked_for`: the rows (audited) first, then
     their files, so a crash in between leaves a file without a row, never the reverse."""
