@@ -15,6 +15,7 @@ from flowdesk.api.answers import answer
 from flowdesk.api.body import BadRequest
 from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
+from flowdesk.engines.files import KNOWN_TYPES
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from flowdesk.services import attachments
 
@@ -41,6 +42,13 @@ UPLOAD_BODY = {
             }
         },
     }
+}
+
+
+# Every type a download is served as: the one its extension proved (engines/files).
+DOWNLOAD_CONTENT = {
+    content_type: {"schema": {"type": "string", "format": "binary"}}
+    for content_type in sorted({served for served, _ in KNOWN_TYPES.values()})
 }
 
 
@@ -111,9 +119,7 @@ async def upload_attachment(request: Request, actor: CurrentActor, ctx: Ctx) -> 
     responses={
         200: {
             "description": "The file's bytes, as a download (Content-Disposition: attachment)",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
+            "content": DOWNLOAD_CONTENT,
         },
         404: {"description": DESCRIPTIONS[404]},
     },
