@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -260,3 +262,49 @@ def test_a_form_field_can_hold_attachments_by_id(desk: Desk, blob_root: Path) ->
     row = _row(desk, licence)
     assert (row.ticket_id, row.attached_to, row.field_key) == (ticket_id, "field", "licence")
     assert _download(desk, "li.na", licence) == PDF  # a reader of the ticket
+
+
+def _approving(desk: Desk, who: str, task_id: str, attachment_id: str) -> Callable[[], object]:
+    return partial(
+        tickets.approve,
+        desk.ctx,
+        actor=desk.actors[who],
+        task_id=task_id,
+        attachments=[attachment_id],
+    )
+
+
+def test_racing_approvals_link_each_winner_once_and_leave_the_losers_files_unlinked(
+    desk: Desk, blob_root: Path
+) -> None:
+    """Two people approve one task at once (one wins, the other 409): only the winner's file
+    is linked. Two reviews of one ticket at once (the version check makes one re-run on
+    PostgreSQL): both files end up linked, to their own task, once."""
+    from test_concurrency import Racers, _disbursement_tasks
+
+    racers = Racers(2)
+    for task_id in _disbursement_tasks(desk, 5):
+        files = {who: _upload(desk, who, f"{who}.pdf") for who in ("zhao.lei", "qian.yu")}
+        results = racers.race([_approving(desk, who, task_id, files[who]) for who in files])
+        won = [
+            who for who, r in zip(files, results, strict=True) if isinstance(r, tickets.StepOutcome)
+        ]
+        assert len(won) == 1, results
+        for who, attachment_id in files.items():
+            row = _row(desk, attachment_id)
+            assert (row.task_id is not None) == (who in won)
+    for _ in range(5):
+        ticket_id = desk.submit("120000.00")
+        reviews = {
+            "wang.fang": desk.task(ticket_id, "legal_review").id,
+            "ma.li": desk.task(ticket_id, "finance_review").id,
+        }
+        files = {who: _upload(desk, who, f"{who}.pdf") for who in reviews}
+        results = racers.race([_approving(desk, who, reviews[who], files[who]) for who in reviews])
+        assert all(isinstance(r, tickets.StepOutcome) for r in results), results
+        for who, attachment_id in files.items():
+            assert _row(desk, attachment_id).task_id == reviews[who]
+        approved = [e for e in desk.view(ticket_id).timeline if e.kind == "task_approved"]
+        assert sorted(a["id"] for e in approved for a in (e.data or {})["attachments"]) == sorted(
+            files.values()
+        )
