@@ -126,6 +126,7 @@ def test_reject_return_and_comment_accept_attachments(api: Api) -> None:
         json={"comment": "补充材料", "attachments": [on_comment]},
     )
     assert response.status_code == 201, response.text
+    assert [a["filename"] for a in response.json()["attachments"]] == ["说明.pdf"]
     on_return = _uploaded(api, "li.na", "退回.pdf")
     response = api.post(
         "li.na",

@@ -41,12 +41,22 @@ class CommentIn(Strict):
     )
 
 
+class AttachmentSummaryOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class CommentOut(BaseModel):
     id: str
     ticket_id: str
     at: datetime
     author: PersonOut
     comment: str = Field(description="As stored: line ends as newline, blanks trimmed")
+    attachments: list[AttachmentSummaryOut] = Field(
+        default=[], description="The files the comment carries, in the order sent"
+    )
 
 
 @router.post(
@@ -106,6 +116,7 @@ async def comment_on_ticket(
             "at": done.at,
             "author": {"id": actor.user_id, "name": actor.display_name},
             "comment": done.comment,
+            "attachments": list(done.attachments),
         },
         status_code=201,
     )

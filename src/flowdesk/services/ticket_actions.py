@@ -60,6 +60,8 @@ class Commented:
     at: datetime
     comment: str
     notified: tuple[str, ...]
+    # id, filename, content_type, size of each file the comment carries (ADR 0028)
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en") -> Urged:
@@ -199,7 +201,7 @@ def add_comment(
             },
         )
     notified = tuple(str(n["user_id"]) for n in notices)
-    return Commented(ticket_id, note_id, now, text, notified)
+    return Commented(ticket_id, note_id, now, text, notified, tuple(carried))
 
 
 def _readable_ticket(conn: Connection, actor: Actor, ticket_id: str) -> Row[Any]:
