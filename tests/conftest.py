@@ -17,9 +17,11 @@ import pg
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.services import auth, demo
+from flowdesk.services.attachment_storage import AttachmentStorage
 from flowdesk.services.bootstrap import build_context, migrate_database
 from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.store import org as org_store
+from flowdesk.store.blobs import LocalBlobStore
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -101,9 +103,11 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def ctx(db_url: str) -> Iterator[ServiceContext]:
+def ctx(db_url: str, tmp_path: Path) -> Iterator[ServiceContext]:
     context = build_context(db_url)
     context.hasher = fast_hasher()
+    # Attachments (ADR 0028) go to the test's own directory, whichever the database.
+    context.attachments = AttachmentStorage(LocalBlobStore(tmp_path / "attachments"))
     yield context
     context.db.dispose()
 

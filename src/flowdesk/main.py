@@ -22,6 +22,7 @@ from flowdesk.api.admin import router as admin_router
 from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
+from flowdesk.api.attachments import router as attachments_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.messages import router as messages_router
@@ -41,6 +42,11 @@ from flowdesk.web.render import SECURITY_HEADERS
 from flowdesk.worker.runner import BackgroundWorker
 
 API_PREFIX = "/api/v1"
+# Room for the multipart framing and the form's other fields beside the file.
+UPLOAD_OVERHEAD = 256 * 1024
+UPLOAD_PATHS = re.compile(
+    r"^(/api/v1/attachments|/tasks/[^/]+/(approve|reject|return)|/tickets/[^/]+/comments)$"
+)
 SWAGGER_UI = "5.35.0"
 
 
@@ -57,6 +63,7 @@ def context_from(settings: Settings) -> ServiceContext:
     )
     ctx.add_sign_depth = settings.tickets.add_sign_depth
     ctx.webhooks = settings.webhooks.policy()
+    ctx.attachments = settings.attachment_storage()
     return ctx
 
 
@@ -64,6 +71,8 @@ def create_app(
     settings: Settings, ctx: ServiceContext | None = None, *, migrate: bool = True
 ) -> FastAPI:
     ctx = ctx or context_from(settings)
+    if ctx.attachments is None:
+        ctx.attachments = settings.attachment_storage()
     if migrate:
         migrate_database(ctx)
     worker = BackgroundWorker(ctx) if settings.run_worker else None
@@ -106,6 +115,7 @@ def create_app(
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)
     api.include_router(personal_data_router)
+    api.include_router(attachments_router)
     api.include_router(admin_router)
     api.include_router(admin_calendar_router)
     api.include_router(admin_repairs_router)
@@ -127,7 +137,15 @@ def create_app(
     app.mount(API_PREFIX, api)
     mount_web(app, ctx, settings)
     # The last added runs first: the observer sees (and ids, logs, counts) every request.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Uploads (the API's and the ticket page's forms) may carry a whole attachment.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=max(
+            settings.max_body_bytes, ctx.attachments.policy.max_bytes + UPLOAD_OVERHEAD
+        ),
+        upload_paths=UPLOAD_PATHS,
+    )
     app.add_middleware(NulGuard, refuse=_error_answer)
     app.add_middleware(ops.RequestObserver, render_error=_internal_error)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -18,9 +19,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flowdesk.engines.calendar import CalendarSpec, parse_calendar_spec
+from flowdesk.engines.files import DEFAULT_EXTENSIONS, KNOWN_TYPES, FilePolicy
 from flowdesk.kernel.errors import DefinitionInvalid
+from flowdesk.services.attachment_storage import AttachmentStorage
 from flowdesk.services.context import AuthPolicy
 from flowdesk.services.webhook_policy import WebhookPolicy
+from flowdesk.store.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from flowdesk.store.db import sqlite_file
 
 SECRET_FILE_NAME = "flowdesk.secret"
@@ -135,6 +139,68 @@ class WebhookSettings(BaseModel):
         )
 
 
+class AttachmentSettings(BaseModel):
+    """Where attachments are stored and what they may be (ADR 0028)."""
+
+    # local: files in `local_path`; s3: objects in an S3-compatible bucket.
+    backend: Literal["local", "s3"] = "local"
+    # Empty: an `attachments` folder beside the SQLite database, else in `data_dir`.
+    local_path: Path | None = None
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=2 * 1024 * 1024 * 1024)
+    # FLOWDESK_ATTACHMENTS__EXTENSIONS='["pdf","jpg","xlsx"]'; doc and xls are known but off.
+    extensions: list[str] = sorted(DEFAULT_EXTENSIONS)
+    archive_max_entries: int = Field(default=2000, ge=1)
+    archive_max_uncompressed_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    archive_max_ratio: int = Field(default=100, ge=2)
+    unlinked_hours: int = Field(default=24, ge=1, le=24 * 30)
+    s3_bucket: str = ""
+    s3_prefix: str = "attachments"
+    s3_endpoint_url: str | None = None  # MinIO, Ceph RGW …; empty: the provider's default
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    @field_validator("extensions")
+    @classmethod
+    def _known_extensions(cls, value: list[str]) -> list[str]:
+        cleaned = [ext.lower().lstrip(".") for ext in value]
+        unknown = sorted(set(cleaned) - set(KNOWN_TYPES))
+        if unknown:
+            raise ValueError(
+                f"unknown extensions {unknown}; known: {', '.join(sorted(KNOWN_TYPES))}"
+            )
+        return cleaned
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> AttachmentSettings:
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("FLOWDESK_ATTACHMENTS__S3_BUCKET is required with backend s3")
+        return self
+
+    def storage(self, default_root: Path) -> AttachmentStorage:
+        blobs: BlobStore
+        if self.backend == "s3":
+            secret = self.s3_secret_access_key
+            blobs = S3BlobStore(
+                bucket=self.s3_bucket,
+                prefix=self.s3_prefix,
+                endpoint_url=self.s3_endpoint_url,
+                region=self.s3_region,
+                access_key_id=self.s3_access_key_id,
+                secret_access_key=secret.get_secret_value() if secret else None,
+            )
+        else:
+            blobs = LocalBlobStore(self.local_path or default_root)
+        policy = FilePolicy(
+            max_bytes=self.max_bytes,
+            extensions=frozenset(self.extensions),
+            archive_max_entries=self.archive_max_entries,
+            archive_max_uncompressed=self.archive_max_uncompressed_bytes,
+            archive_max_ratio=self.archive_max_ratio,
+        )
+        return AttachmentStorage(blobs, policy, timedelta(hours=self.unlinked_hours))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWDESK_", env_nested_delimiter="__", extra="ignore"
@@ -153,6 +219,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = CalendarSettings()
     tickets: TicketSettings = TicketSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     run_worker: bool = True
@@ -207,6 +274,16 @@ class Settings(BaseSettings):
                 f"the secret key in {path} must be at least {MIN_SECRET_LENGTH} characters"
             )
         return key
+
+    def attachment_storage(self) -> AttachmentStorage:
+        """The attachments' store: `attachments.local_path`, else an `attachments` folder
+        beside an SQLite database file, else in `data_dir` (PostgreSQL)."""
+        database_file = sqlite_file(self.effective_database_url)
+        if database_file is not None:
+            root = Path(database_file).parent / "attachments"
+        else:
+            root = self.data_dir / "attachments"
+        return self.attachments.storage(root)
 
     @property
     def effective_database_url(self) -> str:

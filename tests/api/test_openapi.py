@@ -43,7 +43,10 @@ ROUTES = {
     ("get", "/notifications"),
     ("post", "/notifications/read"),
     ("post", "/messages"),
+    ("get", "/attachments/{attachment_id}"),
 }
+# POSTs whose body is a file (multipart/form-data), checked in test_uploads_are_multipart.
+UPLOAD_ROUTES = {("post", "/attachments")}
 # POSTs whose whole meaning is the path: no body to send (and none to refuse).
 BODYLESS_ROUTES = {
     ("post", "/tickets/{ticket_id}/urge"),
@@ -104,6 +107,8 @@ OPERATION_IDS = {
     ("get", "/tasks"): "listTasks",
     ("get", "/tasks/{task_id}"): "getTask",
     ("post", "/tasks/{task_id}/approve"): "approveTask",
+    ("post", "/attachments"): "uploadAttachment",
+    ("get", "/attachments/{attachment_id}"): "downloadAttachment",
     ("post", "/tasks/{task_id}/reject"): "rejectTask",
     ("get", "/tasks/{task_id}/return-targets"): "listReturnTargets",
     ("post", "/tasks/{task_id}/return"): "returnTask",
@@ -204,7 +209,7 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         for method in operations
         if method in ("get", "post", "put", "patch", "delete")
     }
-    assert routes == ROUTES | BODYLESS_ROUTES | ADMIN_ROUTES
+    assert routes == ROUTES | BODYLESS_ROUTES | ADMIN_ROUTES | UPLOAD_ROUTES
     for method, path in ROUTES:
         operation = spec["paths"][path][method]
         assert operation.get("responses"), (method, path)
@@ -310,3 +315,24 @@ def test_every_operation_declares_the_problems_it_can_answer(client: TestClient)
     token = _problem_statuses(spec["paths"]["/auth/token"]["post"])
     assert {401, 422, 429, 503} <= token
     assert "422" not in spec["paths"]["/me"]["get"]["responses"]  # nothing there to be invalid
+
+
+def test_uploads_are_multipart_and_downloads_binary(client: TestClient) -> None:
+    spec = client.get(f"{API}/openapi.json").json()
+    upload = spec["paths"]["/attachments"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"] and body["properties"]["file"]["format"] == "binary"
+    assert {"201", "413", "415", "422"} <= set(upload["responses"])
+    download = spec["paths"]["/attachments/{attachment_id}"]["get"]
+    assert {"application/pdf", "image/png"} <= set(download["responses"]["200"]["content"])
+    assert "404" in download["responses"]
+    for action in (
+        "/tasks/{task_id}/approve",
+        "/tasks/{task_id}/return",
+        "/tickets/{ticket_id}/comments",
+    ):
+        ref = spec["paths"][action]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        schema = spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+        assert schema["properties"]["attachments"]["type"] == "array"
+    ticket = spec["components"]["schemas"]["TicketOut"]
+    assert "attachments" in ticket["properties"]

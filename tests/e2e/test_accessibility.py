@@ -28,6 +28,7 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 BLOCKING = ("serious", "critical")
+PDF_SAMPLE = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 # Set FLOWDESK_E2E_SCREENSHOTS to a folder to keep a full-page screenshot of every case.
 SHOTS = os.environ.get("FLOWDESK_E2E_SCREENSHOTS", "")
 
@@ -88,6 +89,17 @@ def _urge_and_comment(page: Any) -> None:
     page.fill("#note", "请补充近三个月的银行流水 / Please attach three months of statements")
     page.click("[data-testid=add-comment]")
     page.wait_for_selector("[data-kind=comment_added]")
+
+
+def _comment_with_a_file(page: Any) -> None:
+    """A comment carrying a file (ADR 0028): listed under its timeline entry as a link."""
+    page.fill("#note", "附上营业执照扫描件 / The business licence, scanned")
+    page.set_input_files(
+        "#note-files",
+        files=[{"name": "营业执照扫描件.pdf", "mimeType": "application/pdf", "buffer": PDF_SAMPLE}],
+    )
+    page.click("[data-testid=add-comment]")
+    page.wait_for_selector("[data-kind=comment_added] [data-testid=attachment-link]")
 
 
 def _submit_blank_comment(page: Any) -> None:
@@ -170,6 +182,7 @@ PAGES = [
     Page("ticket-values-changed", REQUESTER, "{changed}"),
     Page("ticket-urged-and-commented", REQUESTER, "{ticket}", _urge_and_comment),
     Page("ticket-comment-error", REQUESTER, "{ticket}", _submit_blank_comment),
+    Page("ticket-attachments", REQUESTER, "{ticket}", _comment_with_a_file),
     Page("ticket-return-no-reason", APPROVER, "{ticket}#task-{task}", _return_without_a_reason),
     Page("ticket-returned-to-applicant", REQUESTER, "{returned}"),
     Page("ticket-returned-reader", APPROVER, "{returned}"),

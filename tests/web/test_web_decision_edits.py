@@ -17,8 +17,9 @@ def test_the_decision_form_posts_only_the_comment(browser: Callable[..., Browser
     page = browser("li.na").get(f"/tickets/{ticket_id}").text
     (form,) = FORM_BLOCK.findall(page)
     names = set(re.findall(r'name="([^"]+)"', form))
-    # and the 退回 button's target (its resubmit choice only where the returner chooses)
-    assert names == {"csrf_token", "ticket_id", "comment", "target"}
+    # and the 退回 button's target (its resubmit choice only where the returner chooses),
+    # and the files the decision carries (ADR 0028)
+    assert names == {"csrf_token", "ticket_id", "comment", "target", "files"}
 
 
 def test_a_value_posted_with_the_approval_is_refused(browser: Callable[..., Browser]) -> None:

@@ -43,7 +43,7 @@ from flowdesk.api.schemas import (
     TokenResponse,
 )
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import apps, auth, notifications, org, tickets, views
+from flowdesk.services import apps, attachments, auth, notifications, org, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 
 # Operation ids are the handlers' names in camelCase (listTasks, approveTask).
@@ -315,6 +315,22 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
             }
             for t in view.timers
         ],
+        "attachments": [
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+                "attached_to": a.attached_to,
+                "action": a.action,
+                "task_id": a.task_id,
+                "note_id": a.note_id,
+                "uploaded_by": a.uploaded_by,
+                "created_at": a.created_at,
+            }
+            for a in attachments.ticket_attachments(ctx, actor, ticket_id)
+        ],
     }
 
 
@@ -375,6 +391,7 @@ async def _act(
         values=data.values,
         source="json",
         locale=request_locale(request),
+        attachments=data.attachments,
     )
     return step_answer(result)
 

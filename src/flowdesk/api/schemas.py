@@ -92,6 +92,13 @@ class TaskAction(Strict):
         " loan app); any other field is refused with 422 field_not_editable and nothing is"
         " decided. Every accepted change is kept with its old and new value.",
     )
+    attachments: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Ids from POST /attachments: the caller's own uploads, not yet attached"
+        " (422 attachment_not_usable naming each other one); listed with the action in the"
+        " timeline and downloadable by whoever may read the ticket",
+    )
 
 
 class PersonOut(BaseModel):
@@ -196,6 +203,20 @@ class TimerOut(BaseModel):
     due_at: datetime = Field(description="When it fires (UTC), in working time where it says so")
 
 
+class TicketAttachmentOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    attached_to: str = Field(description="task (an approve, reject or return) or note (a comment)")
+    action: str = Field(description="approve, reject, return or comment")
+    task_id: str | None
+    note_id: str | None
+    uploaded_by: str = Field(description="The uploader's user id")
+    created_at: datetime
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -219,6 +240,9 @@ class TicketOut(BaseModel):
     timeline: list[EventOut]
     timers: list[TimerOut] = Field(
         default_factory=list, description="Its timers still to fire, soonest first (ADR 0023)"
+    )
+    attachments: list[TicketAttachmentOut] = Field(
+        description="Every file attached to the ticket's actions, in the order attached"
     )
 
 

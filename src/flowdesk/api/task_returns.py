@@ -39,6 +39,13 @@ class ReturnIn(Strict):
         " straight back to this step. Elsewhere the step's own setting applies and a"
         " different choice is 422 resubmit_fixed_by_node",
     )
+    attachments: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Ids from POST /attachments: the caller's own uploads, not yet attached"
+        " (422 attachment_not_usable naming each other one); listed with the action in the"
+        " timeline and downloadable by whoever may read the ticket",
+    )
 
 
 class ResubmitIn(Strict):
@@ -116,6 +123,7 @@ async def return_task(task_id: str, request: Request, actor: CurrentActor, ctx: 
         comment=data.comment,
         resubmit=data.resubmit,
         locale=request_locale(request),
+        attachments=data.attachments,
     )
     return step_answer(result)
 

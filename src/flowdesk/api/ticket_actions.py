@@ -32,6 +32,20 @@ class CommentIn(Strict):
         description=f"At most {ticket_actions.MAX_COMMENT} characters; not empty or"
         " invisible only; no control characters but newline and tab"
     )
+    attachments: list[str] = Field(
+        default=[],
+        max_length=20,
+        description="Ids from POST /attachments: the caller's own uploads, not yet attached"
+        " (422 attachment_not_usable naming each other one); listed with the action in the"
+        " timeline and downloadable by whoever may read the ticket",
+    )
+
+
+class AttachmentSummaryOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
 
 
 class CommentOut(BaseModel):
@@ -40,6 +54,9 @@ class CommentOut(BaseModel):
     at: datetime
     author: PersonOut
     comment: str = Field(description="As stored: line ends as newline, blanks trimmed")
+    attachments: list[AttachmentSummaryOut] = Field(
+        default=[], description="The files the comment carries, in the order sent"
+    )
 
 
 @router.post(
@@ -90,6 +107,7 @@ async def comment_on_ticket(
         ticket_id=ticket_id,
         comment=data.comment,
         locale=request_locale(request),
+        attachments=data.attachments,
     )
     return answer(
         {
@@ -98,6 +116,7 @@ async def comment_on_ticket(
             "at": done.at,
             "author": {"id": actor.user_id, "name": actor.display_name},
             "comment": done.comment,
+            "attachments": list(done.attachments),
         },
         status_code=201,
     )

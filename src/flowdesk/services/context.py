@@ -9,6 +9,7 @@ from ipaddress import IPv4Network, IPv6Network
 from argon2 import PasswordHasher
 
 from flowdesk.kernel.clock import Clock, SystemClock
+from flowdesk.services.attachment_storage import AttachmentStorage
 from flowdesk.services.calendar_cache import CalendarCache
 from flowdesk.services.hashing import PasswordHashPool
 from flowdesk.services.process_context import AssigneeCache
@@ -66,6 +67,9 @@ class ServiceContext:
     housekeeping_due: dict[str, datetime] = field(default_factory=dict)
     # Service tasks' webhooks: secrets by name, allowed networks, limits (ADR 0024).
     webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)
+    # Attachments' blob store and policy (ADR 0028); None until the composition root
+    # (or a test) sets one: uploads are then refused as a configuration error.
+    attachments: AttachmentStorage | None = None
 
     def __post_init__(self) -> None:
         if self.hash_pool is None:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.kernel.ids import new_id
-from flowdesk.services import auth
+from flowdesk.services import attachments, auth
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import jobs as jobs_store
 
@@ -76,9 +76,11 @@ class RunStats:
 
 def maintain(ctx: ServiceContext) -> None:
     """Periodic housekeeping between job batches: the SQLite WAL checkpoint, and every
-    few minutes the expired login-throttle rows and browser sessions."""
+    few minutes the expired login-throttle rows and browser sessions, and hourly the
+    attachments nobody linked (ADR 0028)."""
     ctx.db.checkpoint()
     auth.purge_expired_when_due(ctx)
+    attachments.purge_unlinked_when_due(ctx)
 
 
 def run_due(ctx: ServiceContext, *, owner: str, batch: int = 20) -> RunStats:

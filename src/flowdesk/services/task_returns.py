@@ -13,7 +13,7 @@ a return and an approval of the same task racing each other, one wins and the ot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from flowdesk.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
+from flowdesk.services import attachments as attachments_service
 from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import submitted_values
@@ -133,8 +134,10 @@ def return_task(
     comment: str,
     resubmit: str | None = None,
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
-    """退回 open task `task_id` to `target` (APPLICANT or a node id), with a reason."""
+    """退回 open task `task_id` to `target` (APPLICANT or a node id), with a reason and
+    optionally attachments (the actor's own unlinked uploads, ADR 0028)."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale, required=True)
     if not isinstance(target, str) or not target:
         raise ValidationFailed(
@@ -149,7 +152,12 @@ def return_task(
             code="invalid_resubmit",
         )
     mode: ResubmitMode | None = resubmit  # checked against RESUBMIT_MODES above
-    return raced(ctx, lambda conn: _return_once(ctx, conn, actor, task_id, target, comment, mode))
+    return raced(
+        ctx,
+        lambda conn: _return_once(
+            ctx, conn, actor, task_id, target, comment, mode, attachments, locale
+        ),
+    )
 
 
 def _return_once(
@@ -160,6 +168,8 @@ def _return_once(
     target: str,
     comment: str,
     mode: ResubmitMode | None,
+    attachments: Sequence[str] = (),
+    locale: str = "en",
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
@@ -189,6 +199,10 @@ def _return_once(
     for notice in write.notices:
         if notice["kind"] == "task_assigned":  # "returned to you", not a new task
             notice["kind"] = RETURNED_NOTICE
+    carried = attachments_service.unlinked_of(ctx, conn, actor, attachments, locale)
+    attachments_service.attach_to_step(
+        write, actor_id=actor.user_id, task_id=task_id, action="return", carried=carried
+    )
     return write, outcome
 
 

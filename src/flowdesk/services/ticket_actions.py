@@ -8,6 +8,7 @@ an approval running at the same moment never fails or retries because of a note.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import clean_comment
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, TooManyAttempts
 from flowdesk.kernel.ids import new_id
+from flowdesk.services import attachments as attachments_service
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import audit as audit_store
 from flowdesk.store import jobs as jobs_store
@@ -58,6 +60,8 @@ class Commented:
     at: datetime
     comment: str
     notified: tuple[str, ...]
+    # id, filename, content_type, size of each file the comment carries (ADR 0028)
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en") -> Urged:
@@ -135,18 +139,27 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
 
 
 def add_comment(
-    ctx: ServiceContext, *, actor: Actor, ticket_id: str, comment: str, locale: str = "en"
+    ctx: ServiceContext,
+    *,
+    actor: Actor,
+    ticket_id: str,
+    comment: str,
+    locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> Commented:
     """A comment without a decision, by anyone who may read the ticket, finished or not.
 
     The text follows an approval comment's rules (at most MAX_COMMENT characters, no
     control characters) and must say something (422 `comment_required` otherwise). The
     requester and the holders of the open tasks are notified, never the author.
+    `attachments` (the author's own unlinked uploads, ADR 0028) are linked to the note
+    and listed with it in the timeline.
     """
     text = clean_comment(comment, max_length=MAX_COMMENT, locale=locale, required=True)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
         row = _readable_ticket(conn, actor, ticket_id)
+        carried = attachments_service.unlinked_of(ctx, conn, actor, attachments, locale)
         holders = notes_store.pending_holders(conn, ticket_id)
         note_id = new_id()
         notes_store.insert_note(
@@ -157,6 +170,10 @@ def add_comment(
             kind="comment",
             actor_id=actor.user_id,
             comment=text,
+            data={"attachments": carried} if carried else None,
+        )
+        attachments_service.link_to_note(
+            conn, ticket_id=ticket_id, note_id=note_id, at=now, carried=carried
         )
         recipients = [(None, row.requester_id), *holders]
         notices: list[dict[str, object]] = []
@@ -176,10 +193,15 @@ def add_comment(
             action="ticket.comment",
             target_type="ticket",
             target_id=ticket_id,
-            details={"serial": row.serial, "note": note_id, "comment": text},
+            details={
+                "serial": row.serial,
+                "note": note_id,
+                "comment": text,
+                **({"attachments": [a["id"] for a in carried]} if carried else {}),
+            },
         )
     notified = tuple(str(n["user_id"]) for n in notices)
-    return Commented(ticket_id, note_id, now, text, notified)
+    return Commented(ticket_id, note_id, now, text, notified, tuple(carried))
 
 
 def _readable_ticket(conn: Connection, actor: Actor, ticket_id: str) -> Any:

@@ -8,7 +8,7 @@ of the same ticket (parallel reviews) is simply re-run on the fresh state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Connection
@@ -21,6 +21,7 @@ from flowdesk.kernel.errors import Forbidden
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
+from flowdesk.services import attachments as attachments_service
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -115,6 +116,7 @@ def approve(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
     return complete_task(
         ctx,
@@ -125,6 +127,7 @@ def approve(
         values=values,
         source=source,
         locale=locale,
+        attachments=attachments,
     )
 
 
@@ -137,6 +140,7 @@ def reject(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
     return complete_task(
         ctx,
@@ -147,6 +151,7 @@ def reject(
         values=values,
         source=source,
         locale=locale,
+        attachments=attachments,
     )
 
 
@@ -160,12 +165,15 @@ def complete_task(
     values: Mapping[str, object] | None = None,
     source: Source = "json",
     locale: str = "en",
+    attachments: Sequence[str] = (),
 ) -> StepOutcome:
+    """Approves or rejects the open task; `attachments` (the actor's own unlinked uploads,
+    ADR 0028) are linked with the step and listed in its timeline entry."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     return raced(
         ctx,
         lambda conn: _complete_once(
-            ctx, conn, actor, task_id, outcome, comment, values, source, locale
+            ctx, conn, actor, task_id, outcome, comment, values, source, locale, attachments
         ),
     )
 
@@ -180,6 +188,7 @@ def _complete_once(
     values: Mapping[str, object] | None,
     source: Source,
     locale: str,
+    attachments: Sequence[str] = (),
 ) -> tuple[StepWrite, StepOutcome]:
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
@@ -212,7 +221,8 @@ def _complete_once(
         ),
         step_context(ctx, conn, app, row),
     )
-    return task_step(
+    carried = attachments_service.unlinked_of(ctx, conn, actor, attachments, locale)
+    write, step_outcome = task_step(
         app,
         row,
         result,
@@ -231,6 +241,10 @@ def _complete_once(
         values=current_values if changed else None,
         search=search_change(app, row.values, current_values) if changed else None,
     )
+    attachments_service.attach_to_step(
+        write, actor_id=actor.user_id, task_id=task_id, action=outcome, carried=carried
+    )
+    return write, step_outcome
 
 
 def _value_changes(

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import format_serial
+from flowdesk.store import attachments as attachments_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import jobs as jobs_store
@@ -81,6 +82,9 @@ class StepWrite:
     # activation_id, fire, due_at, name, key; a finished ticket's pending ones are dropped.
     waits: list[dict[str, Any]] = field(default_factory=list)
     drop_waits: bool = False  # the step finished a ticket that may have pending ones
+    # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
+    # the ticket only if the step wins its version check.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -184,6 +188,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
     for job in step.outbox:
         jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
     _write_waits(conn, step)
+    attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
     audit_store.append(conn, **_audit_entry(step))
     return StepWritten(applied=True)
 
@@ -418,5 +423,6 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
             {"at": step.at, "ticket_id": step.ticket_id, "outbox": Jsonb(step.outbox)},
         )
     _write_waits(conn, step)
+    attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
     queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
     return written

@@ -534,6 +534,32 @@ class MessageReceipt(Base):
 metadata = Base.metadata
 
 
+class Attachment(Base):
+    """An uploaded file (ADR 0028): its bytes live in the blob store under `storage_key`.
+    Unlinked (`ticket_id` None) until the action or form field that carries it is
+    written, only its uploader may read it then, and the worker purges it after a day."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_unlinked", "created_at", "ticket_id"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # the display name, Unicode
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    linked_at: Mapped[datetime | None]
+    # What carries it: "task" (an approve, reject or return of `task_id`), "note" (a
+    # comment, `note_id`) or "field" (form field `field_key`); `action` names the verb.
+    attached_to: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str | None] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(Id)
+    note_id: Mapped[str | None] = mapped_column(Id)
+    field_key: Mapped[str | None] = mapped_column(String(100))
+
+
 def table_of(cls: type[Base]) -> Table:
     """The Core table of a declarative class, typed as a Table for queries."""
     return cast(Table, cls.__table__)

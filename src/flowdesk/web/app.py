@@ -22,6 +22,7 @@ from flowdesk.web.pages import (
     admin_handover,
     admin_jobs,
     apps,
+    attachments,
     auth,
     copies,
     delegations,
@@ -65,6 +66,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         admin_jobs,
         admin,
         ticket_diagram,
+        attachments,
     ):
         app.include_router(module.router, include_in_schema=False)
     errors.install(app)

@@ -34,7 +34,12 @@ from flowdesk.web.i18n import Locale
 MAX_FORM_FIELDS = 1000
 # Checkbox groups that post one name per ticked box, by the path prefix of their pages
 # (the admin user form's roles); every other repeated name refuses the form.
-REPEATABLE_FIELDS: dict[str, frozenset[str]] = {"/admin/": frozenset({"roles"})}
+REPEATABLE_FIELDS: dict[str, frozenset[str]] = {
+    "/admin/": frozenset({"roles"}),
+    # The ticket page's forms may carry several files (web/uploads.py, ADR 0028).
+    "/tasks/": frozenset({"files"}),
+    "/tickets/": frozenset({"files"}),
+}
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 # A multi choice posts one `key[]` per ticked box: the only names that may repeat in a form.

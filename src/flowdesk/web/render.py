@@ -114,9 +114,24 @@ def build_ui(translations: Mapping[Locale, Translations]) -> WebUI:
         )
         # Filters, not globals: Jinja calls a filter directly, while every call of a
         # global goes through Context.call (a third of a list row's rendering).
-        env.filters.update(local=_local_text(locale), datetime=i18n.format_datetime, ago=_ago)
+        env.filters.update(
+            local=_local_text(locale),
+            datetime=i18n.format_datetime,
+            ago=_ago,
+            filesize=_file_size,
+        )
         envs[locale] = env
     return WebUI(envs, versions)
+
+
+def _file_size(size: object) -> str:
+    """A file's size for people: 980 B, 12.5 KB, 3.2 MB (units read alike in Chinese)."""
+    amount = float(size) if isinstance(size, int | float) else 0.0
+    for unit in ("B", "KB", "MB"):
+        if amount < 1024 or unit == "MB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} MB"
 
 
 def _static_versions(directory: Path) -> dict[str, str]:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from flowdesk.engines.files import AttachmentRefused
 from flowdesk.kernel.errors import Conflict, Forbidden, TooManyAttempts, ValidationFailed
 from flowdesk.services import ticket_actions
 from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.tickets import ticket_page
 from flowdesk.web.render import redirect, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
+from flowdesk.web.uploads import upload_files
 
 router = APIRouter()
 
@@ -57,15 +59,18 @@ def comment(
     checked_id(ticket_id)
     raw = form.get("note")
     text = raw if isinstance(raw, str) else ""
+    locale = request_locale(request)
     try:
+        carried = upload_files(ctx, session, form, locale)
         ticket_actions.add_comment(
             ctx,
             actor=session.actor,
             ticket_id=ticket_id,
             comment=text,
-            locale=request_locale(request),
+            locale=locale,
+            attachments=carried,
         )
-    except ValidationFailed as exc:
+    except (ValidationFailed, AttachmentRefused) as exc:
         detail = exc.errors[0] if exc.errors else None
         error = NoteError(
             "comment", detail.code if detail else exc.code, detail.message if detail else ""
@@ -75,7 +80,7 @@ def comment(
             ctx,
             session,
             ticket_id,
-            status=422,
+            status=exc.status,
             extra={"note_error": error, "note_text": text},
         )
     return redirect(f"/tickets/{ticket_id}", flash="commented")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from flowdesk.engines.files import AttachmentRefused
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import task_returns, views
@@ -21,6 +22,7 @@ from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
+from flowdesk.web.uploads import upload_files
 
 router = APIRouter()
 RESUBMIT_COMMENT = "resubmit_comment"  # the resubmit form's note, beside the form's fields
@@ -46,6 +48,7 @@ def return_task(
     comment = form_text(form, "comment")
     resubmit = form_text(form, "resubmit") or None
     try:
+        carried = upload_files(ctx, session, form, locale)
         result = task_returns.return_task(
             ctx,
             actor=session.actor,
@@ -54,14 +57,17 @@ def return_task(
             comment=comment,
             resubmit=resubmit,
             locale=locale,
+            attachments=carried,
         )
-    except (Conflict, Forbidden, ValidationFailed) as exc:
+    except (Conflict, Forbidden, ValidationFailed, AttachmentRefused) as exc:
         if not ticket_id:
             raise
         error = ActionError.of(exc, task_id)
         # A bad reason or target is shown at its field; the task closed meanwhile (or the
         # ticket busy) above the page, as for a decision.
         at_field = isinstance(exc, ValidationFailed) or error.code.startswith("return_")
+        if isinstance(exc, AttachmentRefused):  # shown beside the file input
+            at_field = False
         return ticket_page(
             request,
             ctx,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from flowdesk.engines.files import AttachmentRefused
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.engines.forms.messages import message as form_message
 from flowdesk.engines.forms.parse import KEY_PATTERN as FIELD_KEY
@@ -41,6 +42,7 @@ from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CheckedForm, Ctx, CurrentSession
+from flowdesk.web.uploads import UPLOAD_FIELD, upload_files
 from flowdesk.web.urge_button import urge_button
 
 router = APIRouter()
@@ -63,7 +65,9 @@ TIMER_KINDS = frozenset(
 )
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
-DECISION_FIELDS = frozenset({"csrf_token", "ticket_id", "comment", "target", "resubmit"})
+DECISION_FIELDS = frozenset(
+    {"csrf_token", "ticket_id", "comment", "target", "resubmit", UPLOAD_FIELD}
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class TimelineRow:
     error_code: str = ""  # an error end's code (ADR 0022)
     webhook: Mapping[str, Any] | None = None  # a webhook's delivery: host, status or error
     timer: Mapping[str, Any] | None = None  # a timer's or message's event (timer_view)
+    attachments: tuple[Mapping[str, Any], ...] = ()  # files the action carried (ADR 0028)
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 error_code=str(data.get("code") or "") if entry.kind == "error_thrown" else "",
                 webhook=data if entry.kind in WEBHOOK_KINDS else None,
                 timer=timer_view(data) if entry.kind in TIMER_KINDS else None,
+                attachments=tuple(a for a in data.get("attachments") or () if isinstance(a, dict)),
             )
         )
     return rows
@@ -379,6 +385,7 @@ def ticket_page(
             "bpmn_assets": bpmn_assets,
             "action_error": action_error,
             "comment": comment,
+            "attachment_limit": ctx.attachments.policy.max_bytes if ctx.attachments else 0,
             "urge": urge_button(view, session.actor, ctx.clock.now(), ctx.urge_interval),
             "note_error": None,  # an urge or comment that failed (pages/ticket_notes.py)
             "note_text": "",
@@ -501,6 +508,7 @@ def _act(
             request, ctx, session, ticket_id, action_error=error, comment=comment, status=422
         )
     try:
+        carried = upload_files(ctx, session, form, locale)
         result = tickets.complete_task(
             ctx,
             actor=session.actor,
@@ -509,8 +517,9 @@ def _act(
             comment=comment,
             source="html",
             locale=locale,
+            attachments=carried,
         )
-    except (Conflict, ValidationFailed, Forbidden) as exc:
+    except (Conflict, ValidationFailed, Forbidden, AttachmentRefused) as exc:
         if not ticket_id or (isinstance(exc, Forbidden) and exc.code not in PAGE_FORBIDDEN):
             raise
         # A bad comment names the field error (too_long, invalid_characters), whose message
