@@ -1,7 +1,7 @@
 """Attachments (ADR 0028): uploaded files' records; their bytes live in the blob store.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-03 14:00:00
 """
 
