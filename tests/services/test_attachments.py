@@ -19,7 +19,7 @@ from tests.engines.files.samples import PDF, zip_of
 from flowdesk.engines.files import AttachmentRefused, FilePolicy
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import Forbidden, NotFound, ValidationFailed
-from flowdesk.services import attachments, task_returns, ticket_actions, tickets
+from flowdesk.services import attachments, task_returns, ticket_actions, tickets, views
 from flowdesk.services.attachment_storage import AttachmentStorage
 from flowdesk.store import audit as audit_store
 from flowdesk.store.blobs import LocalBlobStore
@@ -142,8 +142,9 @@ def test_an_approval_carries_attachments_into_its_timeline_entry_and_audit(
         assert _download(desk, reader, first) == PDF
     with pytest.raises(NotFound):
         _download(desk, "wu.min", first)
-    listed = attachments.ticket_attachments(desk.ctx, desk.actors["zhang.wei"], ticket_id)
-    assert [a.id for a in listed] == [first, second]
+    listed = views.ticket(desk.ctx, desk.actors["zhang.wei"], ticket_id, with_attachments=True)
+    assert [a.id for a in listed.attachments] == [first, second]
+    assert views.ticket(desk.ctx, desk.actors["zhang.wei"], ticket_id).attachments == ()
     with desk.ctx.db.read() as conn:
         approval = next(e for e in audit_store.entries(conn) if e.action == "task.approve")
     assert approval.details["attachments"] == [first, second]

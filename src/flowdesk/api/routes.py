@@ -43,7 +43,7 @@ from flowdesk.api.schemas import (
     TokenResponse,
 )
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import apps, attachments, auth, notifications, org, tickets, views
+from flowdesk.services import apps, auth, notifications, org, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 
 # Operation ids are the handlers' names in camelCase (listTasks, approveTask).
@@ -276,7 +276,7 @@ def list_tickets(
 
 
 def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
-    view = views.ticket(ctx, actor, ticket_id, locale=locale)
+    view = views.ticket(ctx, actor, ticket_id, locale=locale, with_attachments=True)
     return {
         "id": view.id,
         "serial": view.serial,
@@ -329,7 +329,7 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
                 "uploaded_by": a.uploaded_by,
                 "created_at": a.created_at,
             }
-            for a in attachments.ticket_attachments(ctx, actor, ticket_id)
+            for a in view.attachments
         ],
     }
 

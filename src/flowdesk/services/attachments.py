@@ -214,13 +214,6 @@ def for_ticket(conn: Connection, ticket_id: str) -> list[AttachmentView]:
     return [_view(row) for row in attachments_store.for_ticket(conn, ticket_id)]
 
 
-def ticket_attachments(ctx: ServiceContext, actor: Actor, ticket_id: str) -> list[AttachmentView]:
-    with ctx.db.read() as conn:
-        if not _may_read_ticket(conn, actor, ticket_id):
-            raise NotFound("Ticket not found", "ticket_not_found")
-        return for_ticket(conn, ticket_id)
-
-
 def unlinked_of(
     ctx: ServiceContext, conn: Connection, actor: Actor, ids: Sequence[str], locale: str = "en"
 ) -> list[dict[str, Any]]:

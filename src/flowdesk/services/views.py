@@ -21,6 +21,8 @@ from flowdesk.engines.forms import display_value, masked_value, masked_values
 from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from flowdesk.services import attachments as attachments_service
+from flowdesk.services.attachments import AttachmentView
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
 from flowdesk.services.registry import PublishedApp
@@ -131,6 +133,8 @@ class TicketView:
     state: Any = None
     # its timers still to fire, soonest first (ADR 0023): "reminds in 3h"
     timers: tuple[PendingTimer, ...] = ()
+    # the files its actions carry (ADR 0028), read when asked for (the API's answer)
+    attachments: tuple[AttachmentView, ...] = ()
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -205,8 +209,16 @@ def _copied_reader(conn: Connection, actor: Actor, ticket_id: str, facts: Resour
     return bool(decide(actor, "ticket.read", facts))
 
 
-def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "en") -> TicketView:
-    """Hidden and missing tickets look alike (404), so ids reveal nothing."""
+def ticket(
+    ctx: ServiceContext,
+    actor: Actor,
+    ticket_id: str,
+    *,
+    locale: str = "en",
+    with_attachments: bool = False,
+) -> TicketView:
+    """Hidden and missing tickets look alike (404), so ids reveal nothing. The attachments
+    are read in the same snapshot when asked for (the page finds them in its timeline)."""
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, ticket_id)
         if row is None:
@@ -227,6 +239,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             if row.status == "running"
             else ()
         )
+        files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
         people = org_store.display_names(
             conn,
             [
@@ -297,6 +310,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         app,
         row.state,
         timers,
+        files,
     )
 
 
