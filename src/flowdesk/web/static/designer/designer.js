@@ -9,7 +9,12 @@
   var data = root.dataset;
   var FLOWDESK_EXPRESSION = "https://flowdesk.dev/schema/expression";
   // node settings the panel writes that the writer can only spell as flowdesk:option
-  var PANEL_OPTIONS = { assignee: true, approval: true, resubmit: true, once_per_ticket: true };
+  var PANEL_OPTIONS = {
+    assignee: true, approval: true, resubmit: true, once_per_ticket: true,
+    auto: true, on_empty: true, approve_once: true, withdraw: true, add_sign_depth: true
+  };
+  var USER_TASK_ONLY = { auto: true, on_empty: true, approve_once: true, withdraw: true, add_sign_depth: true };
+  var SERVICE = "bpmn:ServiceTask";  // calls its flowdesk:option webhook (ADR 0024)
   var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
   var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
@@ -27,6 +32,7 @@
   var publishButton = document.getElementById("designer-publish");
   var dirtyNote = document.getElementById("designer-dirty");
   var form = document.getElementById("panel-form");
+  var processForm = document.getElementById("process-form");
   var empty = document.getElementById("panel-empty");
   var $ = function (id) { return document.getElementById(id); };
 
@@ -113,6 +119,10 @@
     Array.prototype.forEach.call(form.querySelectorAll("[data-kinds]"), function (el) {
       el.hidden = el.getAttribute("data-kinds") !== kind;
     });
+    var emptyAction = $("panel-empty-action").value;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-empty]"), function (el) {
+      el.hidden = el.getAttribute("data-empty") !== emptyAction;
+    });
     var vote = $("panel-mode").value === "vote";
     Array.prototype.forEach.call(form.querySelectorAll("[data-modes]"), function (el) { el.hidden = !vote; });
   }
@@ -169,10 +179,12 @@
       current = null;
       form.hidden = true;
       empty.hidden = false;
+      fillProcess();
       return;
     }
     current = element;
     filling = true;
+    processForm.hidden = true;
     form.hidden = false;
     empty.hidden = true;
     $("panel-id").textContent = bo.id;
@@ -184,6 +196,10 @@
     show("approver", isTask);
     show("cc", isCc);
     show("flow", isFlow);
+    var isService = bo.$type === SERVICE;
+    show("webhook", isService);
+    if (isService) { fillWebhook(bo); }
+    showElementProblems(bo.id);
     var timed = !!definitionOf(bo, "bpmn:TimerEventDefinition");
     var boundaryTimer = timed && bo.$type === "bpmn:BoundaryEvent";
     show("timer", timed);
@@ -237,6 +253,7 @@
       Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
         box.checked = !!editable[box.getAttribute("data-editable")];
       });
+      fillPolicies(bo);
       showKind();
     }
     if (isFlow) {
@@ -262,6 +279,8 @@
     var kept = extensionValues(bo).filter(function (v) {
       if (MANAGED[v.$type]) { return false; }
       if (isCc && v.$type === "flowdesk:Option" && v.key === "type") { return false; }
+      // a step that stops being a user task drops the settings only user tasks have
+      if (!isTask && v.$type === "flowdesk:Option" && USER_TASK_ONLY[v.key]) { return false; }
       // a setting the writer could only spell as an option is replaced by the panel's element
       return !(isTask && v.$type === "flowdesk:Option" && PANEL_OPTIONS[v.key]);
     });
@@ -294,6 +313,10 @@
       }
     }
     if (isCc) { values.push(create("flowdesk:Option", { key: "type", body: JSON.stringify("cc") })); }
+    if (bo.$type === SERVICE) {
+      kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "webhook"); });
+      values = values.concat(webhookExtensions());
+    }
     if (definitionOf(bo, "bpmn:TimerEventDefinition")) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "timer"); });
       var timer = timerSetting(bo.$type === "bpmn:BoundaryEvent");
@@ -315,6 +338,7 @@
       if (resubmit !== "rerun") {
         values.push(create("flowdesk:Option", { key: "resubmit", body: JSON.stringify(resubmit) }));
       }
+      values = values.concat(policyExtensions());
       var mode = $("panel-mode").value;
       if (mode !== "single") {
         var approval = { mode: mode };
@@ -407,6 +431,157 @@
     }
   }
 
+
+  // --- a user task's automatic decision, empty rule, approve-once, withdraw, add-sign ---
+  // (policies.py, once.py, withdraw.py, add_sign.py), each a flowdesk:option as write.py
+  // spells it
+
+  function fillPolicies(bo) {
+    var auto = optionValue(bo, "auto");
+    $("panel-auto-when").value = (auto && typeof auto.when === "string") ? auto.when : "";
+    $("panel-auto-action").value = auto && auto.action === "skip" ? "skip" : "approve";
+    var onEmpty = optionValue(bo, "on_empty");
+    var fallback = onEmpty && onEmpty.assignee;
+    var emptyAction = "";
+    if (onEmpty && onEmpty.action === "skip") { emptyAction = "skip"; }
+    if (fallback && fallback.kind === "user") { emptyAction = "user"; }
+    if (fallback && fallback.kind === "role") { emptyAction = "role"; }
+    $("panel-empty-action").value = emptyAction;
+    $("panel-empty-user").value = (fallback && fallback.kind === "user" && fallback.user) || "";
+    $("panel-empty-role").value = (fallback && fallback.kind === "role" && fallback.role) || "";
+    $("panel-approve-once").checked = optionValue(bo, "approve_once") === true;
+    $("panel-no-withdraw").checked = optionValue(bo, "withdraw") === false;
+    var depth = optionValue(bo, "add_sign_depth");
+    $("panel-add-sign-depth").value = typeof depth === "number" ? String(depth) : "";
+  }
+
+  function optionElement(key, value) {
+    return create("flowdesk:Option", { key: key, body: JSON.stringify(value) });
+  }
+
+  function policyExtensions() {
+    var values = [];
+    var when = $("panel-auto-when").value.trim();
+    if (when) {
+      var auto = { when: when };
+      if ($("panel-auto-action").value === "skip") { auto.action = "skip"; }
+      values.push(optionElement("auto", auto));
+    }
+    var emptyAction = $("panel-empty-action").value;
+    if (emptyAction === "skip") { values.push(optionElement("on_empty", { action: "skip" })); }
+    if (emptyAction === "user") {
+      values.push(optionElement("on_empty", { action: "assign", assignee: { kind: "user", user: $("panel-empty-user").value.trim() } }));
+    }
+    if (emptyAction === "role") {
+      values.push(optionElement("on_empty", { action: "assign", assignee: { kind: "role", role: $("panel-empty-role").value.trim() } }));
+    }
+    if ($("panel-approve-once").checked) { values.push(optionElement("approve_once", true)); }
+    if ($("panel-no-withdraw").checked) { values.push(optionElement("withdraw", false)); }
+    var depth = wholeNumber($("panel-add-sign-depth").value);
+    if (depth !== undefined) { values.push(optionElement("add_sign_depth", depth)); }
+    return values;
+  }
+
+  // --- a service task's webhook (webhook.py, ADR 0024) --------------------------------
+
+  function fillWebhook(bo) {
+    var hook = optionValue(bo, "webhook") || {};
+    $("panel-webhook-url").value = typeof hook.url === "string" ? hook.url : "";
+    $("panel-webhook-secret").value = typeof hook.secret === "string" ? hook.secret : "";
+    var lines = function (map, between) {
+      if (!map || typeof map !== "object") { return ""; }
+      return Object.keys(map).map(function (key) { return key + between + map[key]; }).join("\n");
+    };
+    $("panel-webhook-body").value = lines(hook.body, " = ");
+    $("panel-webhook-headers").value = lines(hook.headers, ": ");
+  }
+
+  // "key = value" / "Name: value" lines as a map; the engine checks the names and values
+  function pairs(text, separator) {
+    var map = {};
+    text.split(/\n/).forEach(function (line) {
+      var at = line.indexOf(separator);
+      if (at < 0) { if (line.trim()) { map[line.trim()] = ""; } return; }
+      var key = line.slice(0, at).trim();
+      if (key) { map[key] = line.slice(at + 1).trim(); }
+    });
+    return map;
+  }
+
+  function webhookExtensions() {
+    var hook = { url: $("panel-webhook-url").value.trim() };
+    var secret = $("panel-webhook-secret").value.trim();
+    if (secret) { hook.secret = secret; }
+    var body = pairs($("panel-webhook-body").value, "=");
+    if (Object.keys(body).length) { hook.body = body; }
+    var headers = pairs($("panel-webhook-headers").value, ":");
+    if (Object.keys(headers).length) { hook.headers = headers; }
+    return [optionElement("webhook", hook)];
+  }
+
+  // --- process-wide settings: the process element's own extension elements --------------
+
+  function processObject() {
+    if (!modeler) { return null; }
+    var rootElement = modeler.get("canvas").getRootElement();
+    var bo = rootElement && rootElement.businessObject;
+    return bo && bo.$type === "bpmn:Process" ? rootElement : null;
+  }
+
+  function fillProcess() {
+    var rootElement = processObject();
+    processForm.hidden = !rootElement;
+    if (!rootElement) { return; }
+    $("process-once").checked = optionValue(rootElement.businessObject, "once_per_ticket") === true;
+  }
+
+  function writeProcess() {
+    var rootElement = processObject();
+    if (!rootElement || readOnly) { return; }
+    var bo = rootElement.businessObject;
+    var values = extensionValues(bo).filter(function (v) {
+      return !(v.$type === "flowdesk:Option" && v.key === "once_per_ticket");
+    });
+    if ($("process-once").checked) { values.push(optionElement("once_per_ticket", true)); }
+    modeler.get("modeling").updateProperties(rootElement, {
+      extensionElements: values.length ? create("bpmn:ExtensionElements", { values: values }) : undefined
+    });
+  }
+
+  // --- publish problems shown at their element: a marker on the canvas, a list in the panel
+
+  var problemsAt = {};
+
+  function rememberProblems(details) {
+    var canvas = modeler && modeler.get("canvas");
+    Object.keys(problemsAt).forEach(function (id) {
+      if (canvas && modeler.get("elementRegistry").get(id)) { canvas.removeMarker(id, "fd-problem"); }
+    });
+    problemsAt = {};
+    (details || []).forEach(function (d) {
+      if (!d.element) { return; }
+      (problemsAt[d.element] = problemsAt[d.element] || []).push(d);
+      if (canvas && modeler.get("elementRegistry").get(d.element)) { canvas.addMarker(d.element, "fd-problem"); }
+    });
+    showElementProblems(current && current.businessObject && current.businessObject.id);
+  }
+
+  function showElementProblems(id) {
+    var box = $("panel-problems");
+    var list = $("panel-problems-list");
+    var found = (id && problemsAt[id]) || [];
+    list.textContent = "";
+    found.forEach(function (d) {
+      var item = document.createElement("li");
+      var code = document.createElement("code");
+      code.textContent = d.path;
+      item.appendChild(code);
+      item.appendChild(document.createTextNode(" " + d.code + (d.message ? " (" + d.message + ")" : "")));
+      list.appendChild(item);
+    });
+    box.hidden = !found.length;
+  }
+
   // --- error codes (error end and error boundary events, ADR 0022) --------------------
 
   function errorDefinition(bo) {
@@ -438,6 +613,8 @@
   }
 
   form.addEventListener("change", function () { showKind(); writeBack(); });
+  processForm.addEventListener("change", writeProcess);
+  processForm.addEventListener("submit", function (event) { event.preventDefault(); });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
 
   // --- check and publish --------------------------------------------------------------
@@ -482,6 +659,7 @@
 
   function send(url) {
     problemsBox.textContent = "";
+    rememberProblems([]);
     setStatus(data.msgChecking);
     checkButton.disabled = publishButton.disabled = true;
     return modeler.saveXML({ format: true }).then(function (saved) {
@@ -501,6 +679,7 @@
       if (!body.ok) {
         setStatus(data.msgInvalid);
         listDetails(body.errors, "");
+        rememberProblems(body.errors);
         return null;
       }
       listDetails(body.warnings, data.msgWarnings);
@@ -548,6 +727,7 @@
   if (readOnly) {
     root.classList.add("is-read-only");
     $("panel-fieldset").disabled = true;
+    $("process-fieldset").disabled = true;
     checkButton.hidden = publishButton.hidden = true;
   }
   Promise.all([
@@ -561,6 +741,7 @@
     $("designer-loading").hidden = true;
     modeler.get("canvas").zoom("fit-viewport", "auto");
     modeler.on("selection.changed", function (event) { fill(event.newSelection[0]); });
+    fillProcess();
     // the read-only viewer has no selection: a click shows the element's settings
     if (readOnly) { modeler.on("element.click", function (event) { fill(event.element); }); }
     modeler.on("commandStack.changed", function () { if (!readOnly) { setDirty(true); } });
