@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from flowdesk import __version__
 from flowdesk.api import body
@@ -36,6 +37,7 @@ from flowdesk.api.schemas import (
     TaskListParams,
     TaskOut,
     TaskPage,
+    TicketExportParams,
     TicketListParams,
     TicketOut,
     TicketPage,
@@ -43,7 +45,7 @@ from flowdesk.api.schemas import (
     TokenResponse,
 )
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import apps, auth, notifications, org, tickets, views
+from flowdesk.services import apps, auth, notifications, org, ticket_export, tickets, views
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
 
 # Operation ids are the handlers' names in camelCase (listTasks, approveTask).
@@ -272,6 +274,45 @@ def list_tickets(
             ],
             "next_cursor": page.next_cursor,
         }
+    )
+
+
+@router.get(
+    "/tickets/export",
+    tags=["tickets"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The list as a spreadsheet",
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    openapi_extra=query_parameters(TicketExportParams),
+)
+def export_tickets(
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    params: Annotated[TicketExportParams, Depends(query_model(TicketExportParams))],
+) -> Response:
+    """The list of `GET /tickets` (the same filters, sort, scope and permission) as an XLSX
+    or CSV file: the list's columns and, with `app=`, the app's form fields, typed (numbers,
+    money, dates), personal numbers masked as the list shows them. At most 100,000 rows
+    (more is a 422 `export_too_large`)."""
+    query = _list_query(request, params, default_sort="created")
+    scope = "mine" if params.mine else params.scope
+    export = ticket_export.export_tickets(
+        ctx, actor, query, scope=scope, format=params.format, locale=request_locale(request)
+    )
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={"Content-Disposition": export.content_disposition},
     )
 
 

@@ -58,6 +58,13 @@ class TicketListParams(ListParams):
     mine: bool = Field(default=False, description="The same as scope=mine")
 
 
+class TicketExportParams(TicketListParams):
+    format: Literal["xlsx", "csv"] = Field(
+        default="xlsx",
+        description="xlsx (typed cells) or csv (UTF-8 with BOM, for Excel)",
+    )
+
+
 class TaskListParams(ListParams):
     assignee: str | None = _list_text(
         "Whose tasks: me (the default), or the username of another person: for"
