@@ -319,3 +319,30 @@ class MarkRead(Strict):
 
 class MarkedOut(BaseModel):
     marked: int = Field(description="Notifications that were unread and are now read")
+
+
+class ImportColumnOut(BaseModel):
+    column: str = Field(description="The spreadsheet's column letter: A, B, …")
+    header: str
+    field: str | None = Field(description="The form field it fills; null: left out")
+
+
+class ImportProblemOut(BaseModel):
+    path: str = Field(description="rows[<row number>].<field key>, the row as Excel numbers it")
+    code: str
+    message: str
+
+
+class TicketImportOut(BaseModel):
+    app: str
+    mode: Literal["all", "valid_rows"]
+    dry_run: bool
+    sha256: str
+    columns: list[ImportColumnOut]
+    rows: int = Field(description="Rows with any value (blank rows are skipped)")
+    valid: int
+    invalid: int
+    errors: list[ImportProblemOut]
+    errors_truncated: bool
+    created: int
+    ticket_ids: list[str] = Field(description="The first 1000 tickets filed")
