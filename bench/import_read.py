@@ -9,8 +9,12 @@ text in a fresh child process per reader (so each peak RSS is that reader's own)
   calamine   python_calamine.CalamineWorkbook.from_filelike(...).get_sheet_by_index(0)
              .iter_rows() (needs the bench-only package python-calamine)
 
+With `--store N` it also imports the first N rows of the workbook into the loan app
+of a fresh SQLite demo bank (services/ticket_import.py: read, validate, file each
+ticket, one transaction) and prints rows/s and the peak RSS of that child.
+
 Usage (from the repository root):
-  .venv/bin/python bench/import_read.py [--rows 100000] [--rounds 3]
+  .venv/bin/python bench/import_read.py [--rows 100000] [--rounds 3] [--store 10000]
 """
 
 from __future__ import annotations
@@ -73,7 +77,54 @@ def read_calamine(path: Path) -> int:
     return cells
 
 
+def store(path: Path, rows: int) -> None:
+    """The whole import of `rows` rows, in a fresh SQLite demo bank."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import http_load
+    from openpyxl import load_workbook
+
+    from flowdesk.services import auth, demo, ticket_import
+    from flowdesk.services.bootstrap import build_context, migrate_database
+    from flowdesk.services.context import fast_hasher
+
+    book = load_workbook(path, read_only=True)
+    small = first_rows(book.worksheets[0], rows)
+    with http_load.fresh_database("sqlite", "") as url:
+        ctx = build_context(url)
+        migrate_database(ctx)
+        ctx.hasher = fast_hasher()
+        demo.load(ctx)
+        actor = auth.authenticate(ctx, username="zhang.wei", password=demo.DEMO_PASSWORD)
+        start = time.perf_counter()
+        report = ticket_import.import_rows(ctx, actor, "loan", filename="loans.xlsx", content=small)
+        elapsed = time.perf_counter() - start
+        ctx.db.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{elapsed:.3f} {peak_mb:.1f} {report.created}")
+
+
+def first_rows(sheet: object, rows: int) -> bytes:
+    """The header and the first `rows` rows as a new workbook's bytes."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    out = book.create_sheet("loans")
+    for n, row in enumerate(sheet.iter_rows(values_only=True)):  # type: ignore[attr-defined]
+        if n > rows:
+            break
+        out.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def child(reader: str, path: Path) -> None:
+    if reader.startswith("store:"):
+        store(path, int(reader.split(":")[1]))
+        return
     start = time.perf_counter()
     cells = read_openpyxl(path) if reader == "openpyxl" else read_calamine(path)
     elapsed = time.perf_counter() - start
@@ -85,6 +136,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", type=int, default=0)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -96,7 +148,7 @@ def main() -> int:
         size_mb = path.stat().st_size / 1e6
         print(f"{args.rows} rows × {len(HEADER)} columns, {size_mb:.1f} MB XLSX")
         print("| reader | seconds (median) | rows/s | peak RSS MB |\n| --- | ---: | ---: | ---: |")
-        for reader in ("openpyxl", "calamine"):
+        for reader in ("openpyxl", "calamine") if args.rounds else ():
             times, peaks = [], []
             for _ in range(args.rounds):
                 out = subprocess.run(
@@ -109,6 +161,18 @@ def main() -> int:
                 peaks.append(float(out[1]))
             median = statistics.median(times)
             print(f"| {reader} | {median:.2f} | {args.rows / median:,.0f} | {max(peaks):.0f} |")
+        if args.store:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", f"store:{args.store}", str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            seconds, peak, created = float(out[0]), float(out[1]), int(out[2])
+            print(
+                f"\nimport into loan (SQLite, one transaction): {created} tickets in"
+                f" {seconds:.1f} s = {created / seconds:,.0f} rows/s, peak RSS {peak:.0f} MB"
+            )
     return 0
 
 

@@ -32,13 +32,14 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, validate_submission
-from flowdesk.kernel.errors import ErrorDetail, Forbidden, ValidationFailed
-from flowdesk.services import spreadsheets
+from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from flowdesk.services import auth, spreadsheets
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.spreadsheets import Encoding, FileRefused, Row
 from flowdesk.services.tickets import file_ticket
 from flowdesk.store import audit as audit_store
+from flowdesk.store import org as org_store
 
 Mode = Literal["all", "valid_rows"]
 MODES: tuple[Mode, ...] = ("all", "valid_rows")
@@ -153,6 +154,16 @@ def import_rows(
             code="import_rows_invalid",
         )
     return report
+
+
+def importing_user(ctx: ServiceContext, username: str) -> Actor:
+    """The active person `flowdesk app import-rows --as` files in the name of (the CLI is
+    run by an operator with the database's keys, as every CLI command is)."""
+    with ctx.db.read() as conn:
+        row = org_store.user_by_username(conn, username)
+        if row is None or not row.is_active:
+            raise NotFound(f"No active user {username[:64]!r}", "user_not_found")
+        return auth.actor_from_row(conn, row)
 
 
 def map_columns(
