@@ -147,3 +147,28 @@ def test_more_rows_than_the_cap_is_a_422(opening: Api, monkeypatch: pytest.Monke
     monkeypatch.setattr(ticket_export, "MAX_EXPORT_ROWS", 0)
     refused = opening.get("zhang.wei", "/tickets/export", params={"scope": "mine"})
     assert_problem(refused, 422, "export_too_large")
+
+
+@pytest.mark.parametrize("sort", ["created", "updated"])
+def test_every_row_once_across_batches_in_the_lists_order(
+    opening: Api, monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    from flowdesk.services import ticket_export
+
+    for n in range(4):
+        values = good_values(company=f"公司{n}")
+        assert (
+            opening.post(
+                "zhang.wei", "/apps/account_opening/tickets", json={"values": values}
+            ).status_code
+            == 201
+        )
+    monkeypatch.setattr(ticket_export, "BATCH", 2)
+    params = {"scope": "mine", "sort": sort, "order": "asc", "format": "csv"}
+    answer = opening.get("zhang.wei", "/tickets/export", params=params)
+    serials = [r[0] for r in csv.reader(io.StringIO(answer.content.decode("utf-8-sig")))][1:]
+    listed = opening.get(
+        "zhang.wei", "/tickets", params={"scope": "mine", "sort": sort, "order": "asc"}
+    ).json()
+    assert serials == [t["serial"] for t in listed["items"]]
+    assert len(serials) == len(set(serials)) >= 5
