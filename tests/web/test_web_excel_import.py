@@ -61,6 +61,7 @@ def test_preview_then_import_valid_rows(browser: Callable[..., Browser]) -> None
     )
     assert refused.status_code == 422
     assert 'data-testid="import-valid-rows"' in refused.text
+    assert 'data-testid="column-mapping"' in refused.text  # to change the columns
     before = me.get("/tickets?app=loan").text.count('data-testid="row-serial"')
     done = me.client.post(
         "/apps/loan/import",
@@ -85,3 +86,26 @@ def test_a_bad_file_is_named_in_the_page(browser: Callable[..., Browser]) -> Non
     refused = me.client.post("/apps/loan/import", data={"csrf_token": csrf}, files=files)
     assert refused.status_code == 422
     assert 'data-code="xls_refused"' in refused.text
+
+
+def test_an_unmatched_column_is_mapped_by_hand(browser: Callable[..., Browser]) -> None:
+    me = browser("zhang.wei")
+    csrf = _hidden(me.get("/apps/loan/import").text, "csrf_token")
+    header = [*HEADER[:1], "金额（元）", *HEADER[2:]]
+    files = {"file": ("loans.xlsx", _xlsx([header, GOOD]), "application/octet-stream")}
+    preview = me.client.post("/apps/loan/import", data={"csrf_token": csrf}, files=files)
+    assert preview.status_code == 200, preview.text
+    assert 'data-code="required_field_unmapped"' in preview.text
+    done = me.client.post(
+        "/apps/loan/import",
+        data={
+            "csrf_token": csrf,
+            "apply": "1",
+            "name": "loans.xlsx",
+            "payload": _hidden(preview.text, "payload"),
+            "mode": "all",
+            "map:金额（元）": "amount",
+        },
+    )
+    assert done.status_code == 200, done.text
+    assert "已导入 1 张工单" in done.text

@@ -117,7 +117,7 @@ def import_rows(
     run = _Run(ctx, actor, app, digest, mode, dry_run, locale)
     with _sheet(filename, content, encoding) as rows:
         header = _header(rows)
-        columns = map_columns(app.spec.form, header, mapping)
+        columns = map_columns(app.spec.form, header, mapping, preview=dry_run)
         run.check_columns(columns)
         if dry_run:
             run.walk(None, columns, rows)
@@ -167,10 +167,17 @@ def importing_user(ctx: ServiceContext, username: str) -> Actor:
 
 
 def map_columns(
-    form: FormSpec, header: tuple[str, ...], mapping: Mapping[str, str] | None = None
+    form: FormSpec,
+    header: tuple[str, ...],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    preview: bool = False,
 ) -> tuple[Column, ...]:
     """Each column and the field it fills: `mapping` (header → key, "" to leave out) where
-    given, else matched by key or label. A bad mapping is a 422 naming each problem."""
+    given, else matched by key or label (a second column matching a field already taken
+    is left out). A bad mapping is a 422 naming each problem; no column matching any
+    field is a 422 `no_matching_columns` except in a `preview`, whose page then offers
+    the columns to map by hand."""
     errors: list[ErrorDetail] = []
     given = dict(mapping or {})
     keys = set(form.keys())
@@ -189,6 +196,8 @@ def map_columns(
             continue
         key: str | None = (given[name] or None) if name in given else _field_for(form, name)
         letter = get_column_letter(index + 1)
+        if key is not None and key in taken and name not in given:
+            key = None  # matched by its header twice: the first column fills the field
         if key is not None and key in taken:
             errors.append(
                 ErrorDetail(
@@ -203,7 +212,7 @@ def map_columns(
         columns.append(Column(index, letter, name[:100], key))
     if errors:
         raise ValidationFailed("The column mapping is invalid", errors, code="invalid_mapping")
-    if not taken:
+    if not taken and not preview:
         raise FileRefused(
             "No column matches a field of the app: the first row must name the fields"
             " (their label or key)",
@@ -254,19 +263,25 @@ class _Run:
         self.errors: list[ErrorDetail] = []
         self.ticket_ids: list[str] = []
         self.fields = {f.key: f for f in app.spec.form.fields}
+        self.unmapped: set[str] = set()  # required fields no column fills (a preview)
 
     def check_columns(self, columns: tuple[Column, ...]) -> None:
-        """A required field no column fills would fail every row: said once, up front."""
+        """A required field no column fills would fail every row: said once, up front (a
+        422; in a preview the first errors, each row's "required" for it left out)."""
         filled = {c.field for c in columns if c.field}
         missing = [
             ErrorDetail(f"columns.{f.key}", "required_field_unmapped", "No column fills it")
             for f in self.app.spec.form.fields
             if f.required and f.key not in filled and not _derived(self.app.spec.form, f)
         ]
-        if missing:
+        if not missing:
+            return
+        if not self.dry_run:
             raise ValidationFailed(
                 "Required fields have no column", missing, code="required_field_unmapped"
             )
+        self.errors.extend(missing)
+        self.unmapped = {e.path.removeprefix("columns.") for e in missing}
 
     def walk(
         self, conn: Connection | None, columns: tuple[Column, ...], rows: Iterator[Row]
@@ -288,6 +303,8 @@ class _Run:
             except ValidationFailed as exc:
                 self.invalid += 1
                 for error in exc.errors:
+                    if error.path in self.unmapped and error.code == "required":
+                        continue  # said once for the column
                     if len(self.errors) < MAX_ERRORS:
                         self.errors.append(
                             ErrorDetail(f"rows[{number}].{error.path}", error.code, error.message)

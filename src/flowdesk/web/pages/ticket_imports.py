@@ -70,13 +70,59 @@ async def run_import(
     except ValidationFailed as exc:
         context["errors"] = exc.errors or [ErrorDetail("", exc.code, exc.message)]
         context["problem"] = exc.code
-        if exc.code == "import_rows_invalid":  # the preview again: fix the file or the mode
+        if applying and exc.code in _FIXABLE:  # the preview again, to change the mapping
+            context["report"] = _preview(
+                ctx, session, key, name, content, mapping, encoding, request
+            )
             context["payload"] = base64.b64encode(content).decode()
         return _page(request, ctx, session, key, context, status=422)
     context["report"] = report
-    if report.dry_run and report.valid:
+    if report.dry_run:
         context["payload"] = base64.b64encode(content).decode()
     return _page(request, ctx, session, key, context)
+
+
+# What the mapping or the mode can fix; any other refusal is of the file itself.
+_FIXABLE = frozenset({"import_rows_invalid", "required_field_unmapped", "invalid_mapping"})
+
+
+def _preview(
+    ctx: Ctx,
+    session: CurrentSession,
+    key: str,
+    name: str,
+    content: bytes,
+    mapping: dict[str, str],
+    encoding: str,
+    request: Request,
+) -> ticket_import.ImportReport | None:
+    """The dry run of the same file with the same columns, for the page to show again."""
+    try:
+        return ticket_import.import_rows(
+            ctx,
+            session.actor,
+            key,
+            filename=name,
+            content=content,
+            mapping=mapping or None,
+            dry_run=True,
+            encoding=encoding,  # type: ignore[arg-type]
+            locale=request_locale(request),
+        )
+    except ValidationFailed:
+        try:  # the chosen mapping itself was refused: the automatic one
+            return ticket_import.import_rows(
+                ctx,
+                session.actor,
+                key,
+                filename=name,
+                content=content,
+                dry_run=True,
+                encoding=encoding,  # type: ignore[arg-type]
+                locale=request_locale(request),
+            )
+        except ValidationFailed:
+            return None
 
 
 def _page(
