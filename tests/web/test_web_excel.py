@@ -26,3 +26,9 @@ def test_my_tickets_export_keeps_the_filters(browser: Callable[..., Browser]) ->
     csv_answer = me.get("/tickets/export?format=csv")
     assert csv_answer.content.startswith(b"\xef\xbb\xbf")
     assert csv_answer.content.decode("utf-8-sig").count("\r\n") == 3
+
+
+def test_a_bad_filter_or_scope_is_refused_not_a_500(browser: Callable[..., Browser]) -> None:
+    me = browser("zhang.wei")
+    assert me.get("/tickets/export?status=lost").status_code in (400, 422)
+    assert me.get("/tickets/export?scope=all").status_code == 403
