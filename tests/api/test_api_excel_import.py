@@ -154,11 +154,21 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _damaged_sheet(workbook: bytes) -> bytes:
+    """The workbook with its sheet's XML cut off in the middle of a row."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    entries = {i.filename: source.read(i.filename) for i in source.infolist()}
+    sheet = entries["xl/worksheets/sheet1.xml"]
+    entries["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b"<row") + 30]
+    return _zip(entries)
+
+
 def test_bad_files_are_refused_precisely_and_nothing_is_filed(api: Api) -> None:
     before = _loans(api)
     macro = _zip({"[Content_Types].xml": b"<x/>", "xl/vbaProject.bin": b"\x00" * 10})
     bomb = _zip({"xl/worksheets/sheet1.xml": b"0" * 210_000_000})
     formula = _xlsx([HEADER, ["=1+1", *GOOD[1:]]])
+    damaged = _damaged_sheet(_xlsx([HEADER, GOOD]))
     wide = _csv([[f"c{i}" for i in range(101)], ["x"] * 101])
     cases = [
         (b"PK\x03\x04 not really a zip", XLSX, "invalid_xlsx"),
@@ -166,6 +176,7 @@ def test_bad_files_are_refused_precisely_and_nothing_is_filed(api: Api) -> None:
         (macro, XLSX, "macros_refused"),
         (bomb, XLSX, "file_too_large"),
         (formula, XLSX, "formulas_refused"),
+        (damaged, XLSX, "invalid_xlsx"),
         (wide, "text/csv", "too_many_columns"),
         (b"a,b\x00,c\n", "text/csv", "invalid_characters"),
         (b"%PDF-1.4\nnot a table\n", "text/csv", "no_matching_columns"),

@@ -248,6 +248,7 @@ _IMPORT_TYPES = {
     response_model=TicketImportOut,
     status_code=201,
     tags=["tickets"],
+    responses={200: {"model": TicketImportOut, "description": "The preview (dry_run=true)"}},
     openapi_extra={
         "requestBody": {
             "required": True,

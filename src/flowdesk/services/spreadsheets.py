@@ -72,8 +72,18 @@ def open_workbook(content: bytes) -> Any:
 
 
 def xlsx_rows(worksheet: Any, title: str, *, max_columns: int, max_cell: int) -> Iterator[Row]:
-    """Each row's cells as text; a formula anywhere refuses the file (paste values)."""
-    for number, row in enumerate(worksheet.iter_rows(max_col=max_columns), 1):
+    """Each row's cells as text; a formula anywhere refuses the file (paste values), and
+    so does a sheet openpyxl cannot parse (a damaged or hand-made file)."""
+    cells_of = worksheet.iter_rows(max_col=max_columns)
+    number = 0
+    while True:
+        try:
+            row = next(cells_of)
+        except StopIteration:
+            return
+        except Exception:  # openpyxl and its XML parser raise many kinds for a damaged sheet
+            raise FileRefused("The file is not a readable XLSX workbook", "invalid_xlsx") from None
+        number += 1
         cells = []
         for cell in row:
             if getattr(cell, "data_type", None) == "f":
