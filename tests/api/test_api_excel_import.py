@@ -13,6 +13,9 @@ from typing import Any
 import httpx2 as httpx
 from api_client import Api, assert_problem
 from openpyxl import Workbook
+from sqlalchemy import text
+
+from flowdesk.services.context import ServiceContext
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["申请人姓名", "贷款金额 (CNY)", "Term (months)", "credit_rating", "区域", "贷款用途"]
@@ -51,7 +54,7 @@ def _loans(api: Api) -> int:
     return len(listed.json()["items"])
 
 
-def test_rows_become_tickets_mapped_by_label_and_key(api: Api) -> None:
+def test_rows_become_tickets_mapped_by_label_and_key(api: Api, demo_ctx: ServiceContext) -> None:
     rows = [HEADER, GOOD, ["李四", 5000, 6, "B", "north", "周转"]]
     answer = _post(api, _xlsx(rows))
     assert answer.status_code == 201, answer.text
@@ -71,6 +74,14 @@ def test_rows_become_tickets_mapped_by_label_and_key(api: Api) -> None:
     assert ticket["values"]["credit_rating"] == "A" and ticket["values"]["region"] == "east"
     assert ticket["requester"]["name"] == "张伟" or ticket["requester"]["id"]
     assert ticket["timeline"][0]["kind"] == "ticket_submitted"
+    with demo_ctx.db.read() as conn:
+        actions = [
+            r.action
+            for r in conn.execute(
+                text("SELECT action FROM audit_log WHERE action LIKE 'ticket.%' ORDER BY seq")
+            )
+        ]
+    assert sorted(actions[-3:]) == ["ticket.import", "ticket.submit", "ticket.submit"]
 
 
 def test_one_bad_row_files_nothing_and_lists_every_error(api: Api) -> None:
