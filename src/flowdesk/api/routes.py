@@ -267,11 +267,12 @@ async def import_tickets(
     mode: Literal["all", "valid_rows"] = "all",
     dry_run: bool = False,
     encoding: Literal["auto", "utf-8", "gb18030"] = "auto",
-    mapping: Annotated[str | None, Query(max_length=10_000)] = None,
+    mapping: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """Files a ticket for each row of an XLSX or CSV file sent as the body (the first row
     names the columns: a field's label, zh or en, or key). `mapping` (a JSON object:
-    column header → field key, or "" to leave it out) changes the automatic matching.
+    column header → field key, or "" to leave it out; at most 1,000 characters, so name
+    only the columns to change) changes the automatic matching.
     Every row is validated like a web submission; errors name the row and field
     (`rows[3].amount`). All or nothing by default: one bad row is a 422
     `import_rows_invalid` listing every error and files nothing; `mode=valid_rows` files
