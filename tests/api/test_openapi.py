@@ -19,6 +19,7 @@ ROUTES = {
     ("get", "/apps/{key}"),
     ("post", "/apps/{key}/tickets"),
     ("get", "/tickets"),
+    ("get", "/tickets/export"),
     ("get", "/tickets/{ticket_id}"),
     ("get", "/tasks"),
     ("get", "/tasks/{task_id}"),
@@ -53,6 +54,8 @@ BODYLESS_ROUTES = {
     ("post", "/copies/{ticket_id}/read"),
     ("post", "/delegations/{delegation_id}/revoke"),
 }
+# POSTs whose body is a file (an XLSX or CSV), not JSON.
+FILE_ROUTES = {("post", "/apps/{key}/imports")}
 # The admin area (tests/api/test_api_admin.py): some POSTs take no body, or a file.
 ADMIN_ROUTES = {
     ("get", "/admin/users"),
@@ -102,7 +105,9 @@ OPERATION_IDS = {
     ("get", "/apps"): "listApps",
     ("get", "/apps/{key}"): "getApp",
     ("post", "/apps/{key}/tickets"): "submitTicket",
+    ("post", "/apps/{key}/imports"): "importTickets",
     ("get", "/tickets"): "listTickets",
+    ("get", "/tickets/export"): "exportTickets",
     ("get", "/tickets/{ticket_id}"): "getTicket",
     ("get", "/tasks"): "listTasks",
     ("get", "/tasks/{task_id}"): "getTask",
@@ -209,7 +214,7 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         for method in operations
         if method in ("get", "post", "put", "patch", "delete")
     }
-    assert routes == ROUTES | BODYLESS_ROUTES | ADMIN_ROUTES | UPLOAD_ROUTES
+    assert routes == ROUTES | BODYLESS_ROUTES | FILE_ROUTES | ADMIN_ROUTES | UPLOAD_ROUTES
     for method, path in ROUTES:
         operation = spec["paths"][path][method]
         assert operation.get("responses"), (method, path)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from flowdesk import __version__
 from flowdesk.api import body
@@ -36,6 +38,8 @@ from flowdesk.api.schemas import (
     TaskListParams,
     TaskOut,
     TaskPage,
+    TicketExportParams,
+    TicketImportOut,
     TicketListParams,
     TicketOut,
     TicketPage,
@@ -43,8 +47,18 @@ from flowdesk.api.schemas import (
     TokenResponse,
 )
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import apps, auth, notifications, org, tickets, views
+from flowdesk.services import (
+    apps,
+    auth,
+    notifications,
+    org,
+    ticket_export,
+    ticket_import,
+    tickets,
+    views,
+)
 from flowdesk.services.list_query import ListQuery, Sort, parse_list_query
+from flowdesk.services.spreadsheets import XLSX_MEDIA_TYPE
 
 # Operation ids are the handlers' names in camelCase (listTasks, approveTask).
 router = APIRouter(generate_unique_id_function=operation_id)
@@ -222,6 +236,109 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
     return answer(filed, status_code=201)
 
 
+_IMPORT_TYPES = {
+    XLSX_MEDIA_TYPE: "import.xlsx",
+    "text/csv": "import.csv",
+    "application/octet-stream": "import",
+}
+
+
+@router.post(
+    "/apps/{key}/imports",
+    response_model=TicketImportOut,
+    status_code=201,
+    tags=["tickets"],
+    responses={200: {"model": TicketImportOut, "description": "The preview (dry_run=true)"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_tickets(
+    key: str,
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    mode: Literal["all", "valid_rows"] = "all",
+    dry_run: bool = False,
+    encoding: Literal["auto", "utf-8", "gb18030"] = "auto",
+    mapping: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """Files a ticket for each row of an XLSX or CSV file sent as the body (the first row
+    names the columns: a field's label, zh or en, or key). `mapping` (a JSON object:
+    column header → field key, or "" to leave it out; at most 1,000 characters, so name
+    only the columns to change) changes the automatic matching.
+    Every row is validated like a web submission; errors name the row and field
+    (`rows[3].amount`). All or nothing by default: one bad row is a 422
+    `import_rows_invalid` listing every error and files nothing; `mode=valid_rows` files
+    the good rows and lists the others. `dry_run=true` is the preview (200, nothing
+    filed). The applicant of every ticket is the caller."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _IMPORT_TYPES:
+        raise body.BadRequest(
+            f"Send one of: {', '.join(_IMPORT_TYPES)}", "unsupported_media_type", 415
+        )
+    chosen = _mapping(mapping)
+    content = await request.body()
+    report = await run_in_threadpool(
+        ticket_import.import_rows,
+        ctx,
+        actor,
+        key,
+        filename=_IMPORT_TYPES[content_type],
+        content=content,
+        mapping=chosen,
+        mode=mode,
+        dry_run=dry_run,
+        encoding=encoding,
+        locale=request_locale(request),
+    )
+    return answer(
+        {
+            "app": report.app,
+            "mode": report.mode,
+            "dry_run": report.dry_run,
+            "sha256": report.sha256,
+            "columns": [
+                {"column": c.letter, "header": c.header, "field": c.field} for c in report.columns
+            ],
+            "rows": report.rows,
+            "valid": report.valid,
+            "invalid": report.invalid,
+            "errors": [
+                {"path": e.path, "code": e.code, "message": e.message} for e in report.errors
+            ],
+            "errors_truncated": report.errors_truncated,
+            "created": report.created,
+            "ticket_ids": list(report.ticket_ids),
+        },
+        status_code=200 if dry_run else 201,
+    )
+
+
+def _mapping(raw: str | None) -> dict[str, str] | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise ValidationFailed(
+            "The column mapping is invalid",
+            [ErrorDetail("mapping", "invalid_mapping", "A JSON object: header → field key")],
+            code="invalid_mapping",
+        )
+    return parsed
+
+
 @router.get(
     "/tickets",
     response_model=TicketPage,
@@ -272,6 +389,45 @@ def list_tickets(
             ],
             "next_cursor": page.next_cursor,
         }
+    )
+
+
+@router.get(
+    "/tickets/export",
+    tags=["tickets"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The list as a spreadsheet",
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    openapi_extra=query_parameters(TicketExportParams),
+)
+def export_tickets(
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    params: Annotated[TicketExportParams, Depends(query_model(TicketExportParams))],
+) -> Response:
+    """The list of `GET /tickets` (the same filters, sort, scope and permission) as an XLSX
+    or CSV file: the list's columns and, with `app=`, the app's form fields, typed (numbers,
+    money, dates), personal numbers masked as the list shows them. At most 100,000 rows
+    (more is a 422 `export_too_large`)."""
+    query = _list_query(request, params, default_sort="created")
+    scope = "mine" if params.mine else params.scope
+    export = ticket_export.export_tickets(
+        ctx, actor, query, scope=scope, format=params.format, locale=request_locale(request)
+    )
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={"Content-Disposition": export.content_disposition},
     )
 
 

@@ -58,6 +58,13 @@ class TicketListParams(ListParams):
     mine: bool = Field(default=False, description="The same as scope=mine")
 
 
+class TicketExportParams(TicketListParams):
+    format: Literal["xlsx", "csv"] = Field(
+        default="xlsx",
+        description="xlsx (typed cells) or csv (UTF-8 with BOM, for Excel)",
+    )
+
+
 class TaskListParams(ListParams):
     assignee: str | None = _list_text(
         "Whose tasks: me (the default), or the username of another person: for"
@@ -350,3 +357,30 @@ class MarkRead(Strict):
 
 class MarkedOut(BaseModel):
     marked: int = Field(description="Notifications that were unread and are now read")
+
+
+class ImportColumnOut(BaseModel):
+    column: str = Field(description="The spreadsheet's column letter: A, B, …")
+    header: str
+    field: str | None = Field(description="The form field it fills; null: left out")
+
+
+class ImportProblemOut(BaseModel):
+    path: str = Field(description="rows[<row number>].<field key>, the row as Excel numbers it")
+    code: str
+    message: str
+
+
+class TicketImportOut(BaseModel):
+    app: str
+    mode: Literal["all", "valid_rows"]
+    dry_run: bool
+    sha256: str
+    columns: list[ImportColumnOut]
+    rows: int = Field(description="Rows with any value (blank rows are skipped)")
+    valid: int
+    invalid: int
+    errors: list[ImportProblemOut]
+    errors_truncated: bool
+    created: int
+    ticket_ids: list[str] = Field(description="The first 1000 tickets filed")

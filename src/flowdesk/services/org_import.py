@@ -10,21 +10,18 @@ checked before anything is written: one bad cell anywhere and nothing changes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any, Literal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import org_fields
+from flowdesk.kernel.errors import ErrorDetail
+from flowdesk.services import org_fields, spreadsheets
 from flowdesk.services.org_sync import (
     UNSET,
     Change,
@@ -33,13 +30,14 @@ from flowdesk.services.org_sync import (
     UserRecord,
     Where,
 )
+from flowdesk.services.spreadsheets import Encoding as Encoding
+from flowdesk.services.spreadsheets import FileRefused as FileRefused
+
+ENCODINGS = spreadsheets.ENCODINGS
 
 Sheet = Literal["departments", "users", "roles"]
-Encoding = Literal["auto", "utf-8", "gb18030"]
-ENCODINGS: tuple[Encoding, ...] = ("auto", "utf-8", "gb18030")
 
 MAX_FILE_BYTES = 20_000_000
-MAX_UNZIPPED_BYTES = 200_000_000  # an XLSX is a zip: a tiny file may inflate hugely
 MAX_ROWS = 50_000
 MAX_COLUMNS = 40
 MAX_CELL = 1000
@@ -75,13 +73,6 @@ COLUMNS: Mapping[Sheet, tuple[tuple[str, str], ...]] = {
 }
 _HEADER_SPLIT = re.compile(r"[\s()（）/|]+")
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
-
-
-class FileRefused(ValidationFailed):
-    """The file as a whole cannot be read (format, size, formulas, macros, encoding)."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message, [ErrorDetail("file", code, message)], code)
 
 
 @dataclass(frozen=True)
@@ -145,32 +136,14 @@ def read_files(files: Sequence[tuple[str, bytes]], encoding: Encoding = "auto") 
 def read_file(name: str, content: bytes, encoding: Encoding = "auto") -> list[Table]:
     if len(content) > MAX_FILE_BYTES:
         raise FileRefused(f"The file is larger than {MAX_FILE_BYTES} bytes", "file_too_large")
-    if content.startswith(b"PK\x03\x04"):
+    if spreadsheets.is_xlsx(content):
         return _read_xlsx(content)
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRefused(
-            "Old Excel (.xls) files are not read: save the workbook as .xlsx", "xls_refused"
-        )
+    spreadsheets.refuse_old_excel(content)
     return [_read_csv(name, content, encoding)]
 
 
 def _read_xlsx(content: bytes) -> list[Table]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError):
-        raise FileRefused("The file is not a readable XLSX workbook", "invalid_xlsx") from None
-    if sum(entry.file_size for entry in entries) > MAX_UNZIPPED_BYTES:
-        raise FileRefused("The workbook unpacks to more than 200 MB", "file_too_large")
-    names = {entry.filename.lower() for entry in entries}
-    if any(n.endswith("vbaproject.bin") for n in names):
-        raise FileRefused(
-            "Workbooks with macros are refused: save as a plain .xlsx", "macros_refused"
-        )
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds for a damaged file
-        raise FileRefused("The file is not a readable XLSX workbook", "invalid_xlsx") from None
+    book = spreadsheets.open_workbook(content)
     tables = []
     try:
         for worksheet in book.worksheets:
@@ -191,50 +164,13 @@ def _read_xlsx(content: bytes) -> list[Table]:
 
 
 def _xlsx_rows(worksheet: Any, title: str) -> Iterator[tuple[int, tuple[str, ...]]]:
-    for number, row in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS), 1):
-        cells = []
-        for cell in row:
-            if getattr(cell, "data_type", None) == "f":
-                raise FileRefused(
-                    f"{title}!{cell.coordinate} holds a formula: paste values instead",
-                    "formulas_refused",
-                )
-            cells.append(_cell_text(cell.value))
-        yield number, tuple(cells)
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)[: MAX_CELL + 1]
+    return spreadsheets.xlsx_rows(worksheet, title, max_columns=MAX_COLUMNS, max_cell=MAX_CELL)
 
 
 def _read_csv(name: str, content: bytes, encoding: Encoding) -> Table:
-    text = _decode(content, encoding)
-    if "\x00" in text:
-        raise FileRefused("The file contains NUL characters", "invalid_characters")
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
-        try:
-            for number, row in enumerate(reader, 1):
-                yield number, tuple(cell[: MAX_CELL + 1] for cell in row[:MAX_COLUMNS])
-        except csv.Error:
-            raise FileRefused(
-                f"{name[:60]} line {reader.line_num}: not valid CSV", "invalid_csv"
-            ) from None
-
-    found = list(_limited(rows(), name))
+    text = spreadsheets.decode_text(content, encoding)
+    rows = spreadsheets.csv_rows(name, text, max_columns=MAX_COLUMNS, max_cell=MAX_CELL)
+    found = list(_limited(rows, name))
     header = found[0][1] if found else ()
     sheet = _sheet_of_header(header)
     if sheet is None:
@@ -245,23 +181,6 @@ def _read_csv(name: str, content: bytes, encoding: Encoding) -> Table:
         )
     label = name.rsplit("/", 1)[-1][:60] or sheet
     return _table(sheet, label, iter(found))
-
-
-def _decode(content: bytes, encoding: Encoding) -> str:
-    """UTF-8 (with or without BOM) or GB18030 (Chinese Excel saves CSV as GBK); `auto`
-    takes UTF-8 when the bytes are valid UTF-8, GB18030 otherwise."""
-    if content.startswith(b"\xef\xbb\xbf") and encoding != "gb18030":
-        content = content[3:]
-        encoding = "utf-8"
-    choices = ("utf-8", "gb18030") if encoding == "auto" else (encoding,)
-    for choice in choices:
-        try:
-            return content.decode(choice)
-        except UnicodeDecodeError:
-            continue
-    raise FileRefused(
-        f"The file is not valid {' or '.join(c.upper() for c in choices)} text", "invalid_encoding"
-    )
 
 
 def _limited(

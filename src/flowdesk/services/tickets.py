@@ -62,48 +62,66 @@ def submit(
         clean = submitted_values(
             ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
         )
-        now = ctx.clock.now()
-        ticket_id = new_id()
-        result = step(
-            app.spec.process,
-            None,
-            Start(starter=actor.user_id, values=clean),
-            new_step_context(ctx, conn, app, actor.user_id, org_generation),
-        )
-        write = step_write(
-            app,
-            ticket_id,
-            result,
-            now,
-            actor.user_id,
-            event(
-                "ticket_submitted",
-                actor_id=actor.user_id,
-                data={"app": app_key, "version": app.version},
-            ),
-            AuditRecord(
-                actor=actor.username,
-                action="ticket.submit",
-                details={
-                    "app": app_key,
-                    "version": app.version,
-                    "status": result.state.status,
-                    "opened": opened_nodes(result),
-                },
-            ),
-            values=clean,
-            new_ticket={
-                "app_id": app.app_id,
-                "app_version_id": app.version_id,
-                "serial_prefix": app.spec.serial_prefix,
-                "serial_year": serial_year(now),  # the store numbers it in this transaction
-                "title": _title(app, clean),
-                "requester_id": actor.user_id,
-                "department_id": actor.department_id,
+        return file_ticket(ctx, conn, actor, app, org_generation, clean)
+
+
+def file_ticket(
+    ctx: ServiceContext,
+    conn: Connection,
+    actor: Actor,
+    app: PublishedApp,
+    org_generation: int,
+    clean: Mapping[str, object],
+    *,
+    audit_details: Mapping[str, object] | None = None,
+) -> StepOutcome:
+    """Files one ticket with already validated values inside the caller's transaction:
+    `submit`'s work, and each row of an import (services/ticket_import.py), where all the
+    rows commit together or not at all. The caller has checked `ticket.create`."""
+    now = ctx.clock.now()
+    ticket_id = new_id()
+    app_key = app.spec.key
+    result = step(
+        app.spec.process,
+        None,
+        Start(starter=actor.user_id, values=dict(clean)),
+        new_step_context(ctx, conn, app, actor.user_id, org_generation),
+    )
+    write = step_write(
+        app,
+        ticket_id,
+        result,
+        now,
+        actor.user_id,
+        event(
+            "ticket_submitted",
+            actor_id=actor.user_id,
+            data={"app": app_key, "version": app.version},
+        ),
+        AuditRecord(
+            actor=actor.username,
+            action="ticket.submit",
+            details={
+                "app": app_key,
+                "version": app.version,
+                "status": result.state.status,
+                "opened": opened_nodes(result),
+                **(audit_details or {}),
             },
-            search=SearchTerms(document_terms(search_texts(app, "", clean))),
-        )
-        write_step(conn, write)
+        ),
+        values=dict(clean),
+        new_ticket={
+            "app_id": app.app_id,
+            "app_version_id": app.version_id,
+            "serial_prefix": app.spec.serial_prefix,
+            "serial_year": serial_year(now),  # the store numbers it in this transaction
+            "title": _title(app, clean),
+            "requester_id": actor.user_id,
+            "department_id": actor.department_id,
+        },
+        search=SearchTerms(document_terms(search_texts(app, "", clean))),
+    )
+    write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 
 

@@ -8,8 +8,8 @@ comes from the app version the ticket was filed under. Each read takes the viewe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import InvalidOperation
 from typing import Any, Generic, Literal, TypeVar
@@ -159,6 +159,10 @@ class TicketSummary:
     finished_at: datetime | None = None
     summary: tuple[SummaryItem, ...] = ()
     current: tuple[CurrentStep, ...] = ()
+    # the values as stored (unmasked: whoever shows them masks them, as exports do) and the
+    # app version the ticket runs
+    stored_values: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    published: PublishedApp | None = field(default=None, repr=False)
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -373,6 +377,57 @@ def ticket_list(
 ) -> Page[TicketSummary]:
     """我发起 (`mine`), the tickets the actor filed or works on (`visible`), or all of
     them (`all`: those who may see every ticket; others get 403)."""
+    _check_scope(actor, query, scope)
+    key, flip = _TICKET_ORDER[query.sort]
+    order = _order(key, query, flip)
+    items, page_rows, more = _ticket_items(ctx, actor, query, order, scope, locale)
+    return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
+
+
+def ticket_batches(
+    ctx: ServiceContext,
+    actor: Actor,
+    query: ListQuery,
+    *,
+    scope: TicketScope = "visible",
+    locale: str = "en",
+    batch: int = 500,
+) -> Iterator[list[TicketSummary]]:
+    """Every ticket of the list (its filters, sort and permission), `batch` at a time, each
+    batch read in its own short transaction (exports: bounded memory, no long snapshot)."""
+    _check_scope(actor, query, scope)
+    key, flip = _TICKET_ORDER[query.sort]
+    order = _order(key, query, flip)
+    query = replace(query, limit=batch)
+    while True:
+        items, page_rows, more = _ticket_items(ctx, actor, query, order, scope, locale)
+        if items:
+            yield items
+        if not more:
+            return
+        last = page_rows[-1]
+        value = last.updated_at if order.key == "ticket_updated" else last.id
+        order = replace(order, after=(value, last.id))
+
+
+def count_tickets(
+    ctx: ServiceContext,
+    actor: Actor,
+    query: ListQuery,
+    *,
+    scope: TicketScope = "visible",
+    up_to: int,
+) -> int:
+    """How many tickets the list holds, counting no further than `up_to`."""
+    _check_scope(actor, query, scope)
+    with ctx.db.read() as conn:
+        found = _scoped_filter(conn, actor, query, scope)
+        return lists_store.ticket_count(
+            conn, found, visible_to=_visible_to(actor, scope), up_to=up_to
+        )
+
+
+def _check_scope(actor: Actor, query: ListQuery, scope: TicketScope) -> None:
     if scope == "all" and not sees_all_tickets(actor):
         raise Forbidden("Only administrators and auditors list all tickets")
     if scope == "mine" and query.requester not in (None, "me"):
@@ -381,15 +436,33 @@ def ticket_list(
             [ErrorDetail("requester", "invalid_requester", "Only 'me' is allowed here")],
             code="invalid_query",
         )
-    key, flip = _TICKET_ORDER[query.sort]
-    order = _order(key, query, flip)
+
+
+def _scoped_filter(
+    conn: Connection, actor: Actor, query: ListQuery, scope: TicketScope
+) -> lists_store.ListFilter:
+    found = _resolve(conn, actor, query)
+    if scope == "mine":
+        found = replace(found, requester_id=actor.user_id)
+    return found
+
+
+def _visible_to(actor: Actor, scope: TicketScope) -> str | None:
+    return None if scope != "visible" or sees_all_tickets(actor) else actor.user_id
+
+
+def _ticket_items(
+    ctx: ServiceContext,
+    actor: Actor,
+    query: ListQuery,
+    order: lists_store.Order,
+    scope: TicketScope,
+    locale: str,
+) -> tuple[list[TicketSummary], list[Row[Any]], bool]:
     with ctx.db.read() as conn:
-        found = _resolve(conn, actor, query)
-        if scope == "mine":
-            found = replace(found, requester_id=actor.user_id)
-        visible_to = None if scope != "visible" or sees_all_tickets(actor) else actor.user_id
+        found = _scoped_filter(conn, actor, query, scope)
         rows = lists_store.ticket_rows(
-            conn, found, visible_to=visible_to, order=order, limit=query.limit + 1
+            conn, found, visible_to=_visible_to(actor, scope), order=order, limit=query.limit + 1
         )
         page_rows = rows[: query.limit]
         keys = {a.id: a.key for a in apps_store.list_apps(conn)}
@@ -425,11 +498,12 @@ def ticket_list(
             r.finished_at,
             summary_items(versions[r.app_version_id], r.values, locale),
             tuple(current.get(r.id, {}).values()),
+            stored_values=r.values,
+            published=versions[r.app_version_id],
         )
         for r in page_rows
     ]
-    more = len(rows) > query.limit
-    return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
+    return items, page_rows, len(rows) > query.limit
 
 
 def my_tasks(

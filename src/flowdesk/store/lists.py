@@ -246,6 +246,18 @@ def ticket_rows(
     return list(conn.execute(statement, params))
 
 
+def ticket_count(conn: Connection, f: ListFilter, *, visible_to: str | None, up_to: int) -> int:
+    """How many tickets `ticket_rows` would give without a limit, counting at most `up_to`
+    (an export checks its row cap before it writes a byte)."""
+    order = Order("id", True)
+    listed = _ticket_statement(_shape(f, order), visible_to is not None)
+    statement = select(func.count()).select_from(listed.with_only_columns(tickets.c.id).subquery())
+    params = _params(f, order, up_to)
+    if visible_to is not None:
+        params["visible_to"] = visible_to
+    return int(conn.execute(statement, params).scalar_one())
+
+
 @lru_cache(maxsize=_SHAPES_KEPT)
 def _ticket_statement(shape: _Shape, visible: bool) -> Select[Any]:
     row_id: Any = tickets.c.id

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from flowdesk.engines.files import AttachmentRefused
 from flowdesk.engines.forms import FieldType, FormSpec
@@ -27,12 +27,14 @@ from flowdesk.services import (
     apps,
     repairs,
     task_returns,
+    ticket_export,
     tickets,
     views,
     withdrawals,
 )
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.list_query import parse_list_query
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
@@ -460,6 +462,31 @@ def _return_options(
     return found
 
 
+@router.get("/tickets/export")
+def ticket_export_file(
+    request: Request, ctx: Ctx, session: CurrentSession, scope: str = "mine", format: str = "xlsx"
+) -> Response:
+    """The list as shown (我发起 or all tickets, with the URL's filters) as XLSX or CSV."""
+    chosen: views.TicketScope = "all" if scope == "all" else "mine"
+    params = {
+        k: v for k, v in request.query_params.items() if k not in ("scope", "format") and v != ""
+    }
+    query = parse_list_query(params, default_sort="created", default_limit=PAGE_SIZE)
+    export = ticket_export.export_tickets(
+        ctx,
+        session.actor,
+        query,
+        scope=chosen,
+        format="csv" if format == "csv" else "xlsx",
+        locale=request_locale(request),
+    )
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={"Content-Disposition": export.content_disposition},
+    )
+
+
 @router.get("/tickets/{ticket_id}")
 def ticket_detail(request: Request, ctx: Ctx, session: CurrentSession, ticket_id: str) -> Response:
     return ticket_page(request, ctx, session, ticket_id, on_open=mark_copy_read)
@@ -585,5 +612,9 @@ def ticket_list(
             "apps": apps.list_apps(ctx),
             "statuses": STATUS_FILTERS,
             "base_params": {"scope": "all"} if chosen == "all" else {},
+            "export_params": {
+                **({"scope": "all"} if chosen == "all" else {}),
+                **query.filter_params(),
+            },
         },
     )
