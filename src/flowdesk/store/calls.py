@@ -1,0 +1,111 @@
+"""Call activities' rows (ADR 0033): the parent's wait (ticket_waits, kind call, `name`
+the called app's key) and the link to the child ticket filed for it (call_links).
+
+The worker asks three questions, each a small query: which call waits have no child yet
+(`unstarted`), which children ended while their parent still waits (`ended`), and which
+children still run although their parent's wait is over (`orphans`: the parent was
+cancelled, withdrawn, terminated or moved on).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection
+
+from flowdesk.store.sql import Sql, is_postgres, queue_before_commit, when
+
+
+class Link(NamedTuple):
+    child_ticket_id: str
+    parent_ticket_id: str
+    wait_id: str
+    node_id: str
+
+
+_UNSTARTED = Sql(
+    "SELECT w.id FROM ticket_waits w LEFT JOIN call_links l ON l.wait_id = w.id"
+    " WHERE w.kind = 'call' AND w.state = 'pending' AND l.wait_id IS NULL"
+    " ORDER BY w.created_at, w.id LIMIT :limit"
+)
+_ENDED = Sql(
+    "SELECT w.id FROM ticket_waits w JOIN call_links l ON l.wait_id = w.id"
+    " JOIN tickets c ON c.id = l.child_ticket_id"
+    " WHERE w.kind = 'call' AND w.state = 'pending' AND c.status <> 'running'"
+    " ORDER BY w.created_at, w.id LIMIT :limit"
+)
+_ORPHANS = Sql(
+    "SELECT l.child_ticket_id FROM call_links l JOIN ticket_waits w ON w.id = l.wait_id"
+    " JOIN tickets c ON c.id = l.child_ticket_id"
+    " WHERE w.state <> 'pending' AND c.status = 'running'"
+    " ORDER BY l.created_at LIMIT :limit"
+)
+_INSERT = Sql(
+    "INSERT INTO call_links (child_ticket_id, parent_ticket_id, wait_id, node_id, created_at)"
+    " VALUES (:child, :parent, :wait_id, :node_id, :at)"
+)
+_COLUMNS = "child_ticket_id, parent_ticket_id, wait_id, node_id"
+_BY_WAIT = Sql(f"SELECT {_COLUMNS} FROM call_links WHERE wait_id = :wait_id")
+_BY_CHILD = Sql(f"SELECT {_COLUMNS} FROM call_links WHERE child_ticket_id = :child")
+_CHILDREN = Sql(
+    f"SELECT {_COLUMNS} FROM call_links WHERE parent_ticket_id = :parent ORDER BY created_at"
+)
+_DEPARTMENT = Sql("SELECT department_id FROM tickets WHERE id = :id")
+
+
+def unstarted(conn: Connection, limit: int) -> list[str]:
+    return [r[0] for r in _UNSTARTED.run(conn, {"limit": limit}).fetchall()]
+
+
+def ended(conn: Connection, limit: int) -> list[str]:
+    return [r[0] for r in _ENDED.run(conn, {"limit": limit}).fetchall()]
+
+
+def orphans(conn: Connection, limit: int) -> list[str]:
+    return [r[0] for r in _ORPHANS.run(conn, {"limit": limit}).fetchall()]
+
+
+def insert(
+    conn: Connection, *, child: str, parent: str, wait_id: str, node_id: str, at: datetime
+) -> None:
+    """Written with the child's own write: on PostgreSQL the new ticket's row goes in just
+    before COMMIT (ADR 0006), so the link is queued after it."""
+    if is_postgres(conn):
+        queue_before_commit(
+            conn,
+            _INSERT,
+            {"child": child, "parent": parent, "wait_id": wait_id, "node_id": node_id, "at": at},
+        )
+        return
+    _INSERT.run(
+        conn,
+        {
+            "child": child,
+            "parent": parent,
+            "wait_id": wait_id,
+            "node_id": node_id,
+            "at": when(conn, at),
+        },
+    )
+
+
+def _link(found: Any) -> Link | None:
+    return None if found is None else Link(*found)
+
+
+def by_wait(conn: Connection, wait_id: str) -> Link | None:
+    return _link(_BY_WAIT.run(conn, {"wait_id": wait_id}).fetchone())
+
+
+def by_child(conn: Connection, child: str) -> Link | None:
+    return _link(_BY_CHILD.run(conn, {"child": child}).fetchone())
+
+
+def children(conn: Connection, parent: str) -> list[Link]:
+    return [Link(*r) for r in _CHILDREN.run(conn, {"parent": parent}).fetchall()]
+
+
+def department_of(conn: Connection, ticket_id: str) -> str | None:
+    found = _DEPARTMENT.run(conn, {"id": ticket_id}).fetchone()
+    return None if found is None else found[0]

@@ -1,0 +1,147 @@
+"""Call activities through the services, on SQLite and PostgreSQL (ADR 0033): the parent
+files a child ticket of another app for its applicant, waits, and goes on with the
+child's values when it is approved; a rejected child ends the parent rejected; a
+cancelled parent cancels its running child; the inputs are checked by the child's form
+at the parent's step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from loan_desk import Desk, loan_values
+
+from approval_apps import line_app, yaml_of
+from flowdesk.kernel.errors import FlowdeskError
+from flowdesk.services import apps, calls, tickets, withdrawals
+from flowdesk.services.context import ServiceContext
+from flowdesk.store import calls as calls_store
+
+_INPUTS = {
+    "applicant_name": "applicant_name",
+    "amount": "amount",
+    "term_months": "term_months",
+    "credit_rating": "credit_rating",
+    "region": "region",
+    "purpose": "=Checked by the credit desk",
+}
+
+
+def _child() -> str:
+    definition = line_app("credit_check", (), serial_prefix="CHK")
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "check", "type": "user_task", "assignee": {"kind": "user", "user": "xu.ming"}},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+    }
+    return yaml_of(definition)
+
+
+def _parent(inputs: dict[str, str] | None = None) -> str:
+    definition = line_app("credit_order", (), serial_prefix="ORD")
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "call",
+                "type": "call_activity",
+                "call": {
+                    "app": "credit_check",
+                    "inputs": inputs if inputs is not None else _INPUTS,
+                    "outputs": {"purpose": "purpose"},
+                },
+            },
+            {"id": "sign", "type": "user_task", "assignee": {"kind": "user", "user": "xu.ming"}},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [
+            {"from": "start", "to": "call"},
+            {"from": "call", "to": "sign"},
+            {"from": "sign", "to": "end"},
+        ],
+    }
+    return yaml_of(definition)
+
+
+@pytest.fixture
+def desk(demo_ctx: ServiceContext, actors: dict[str, Any]) -> Desk:
+    apps.publish_yaml(demo_ctx, _child())
+    apps.publish_yaml(demo_ctx, _parent())
+    return Desk(demo_ctx, actors)
+
+
+def _file(demo_ctx: ServiceContext, actors: dict[str, Any]) -> tuple[str, str]:
+    parent = tickets.submit(
+        demo_ctx, actor=actors["zhang.wei"], app_key="credit_order", values=loan_values()
+    ).ticket_id
+    stats = calls.run_due(demo_ctx)
+    assert stats.started == 1
+    with demo_ctx.db.read() as conn:
+        (link,) = calls_store.children(conn, parent)
+    return parent, link.child_ticket_id
+
+
+def test_an_approved_child_resumes_its_parent_with_the_outputs(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    child_view = desk.view(child)
+    assert child_view.app_key == "credit_check"
+    assert child_view.requester.id == actors["zhang.wei"].user_id  # the parent's applicant
+    assert child_view.values["purpose"] == "Checked by the credit desk"
+    assert desk.view(parent).status == "running" and desk.view(parent).open_tasks == ()
+    desk.approve("xu.ming", child, "check")
+    assert calls.run_due(demo_ctx).resumed == 1
+    view = desk.view(parent)
+    assert [t.node_id for t in view.open_tasks] == ["sign"]
+    assert view.values["purpose"] == "Checked by the credit desk"  # mapped back
+    assert "child_ended" in [e.kind for e in view.timeline]
+    assert calls.run_due(demo_ctx).worked == 0  # nothing twice
+
+
+def test_a_rejected_child_ends_its_parent_rejected(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    desk.reject("xu.ming", child, "check")
+    calls.run_due(demo_ctx)
+    assert desk.view(parent).status == "rejected"
+
+
+def test_cancelling_the_parent_cancels_its_running_child(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    withdrawals.cancel_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=parent)
+    assert desk.view(child).status == "running"
+    assert calls.run_due(demo_ctx).cancelled == 1
+    assert desk.view(child).status == "cancelled"
+    assert desk.view(child).open_tasks == ()
+    assert calls.run_due(demo_ctx).worked == 0
+
+
+def test_a_child_ending_after_its_parent_was_cancelled_changes_nothing(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    withdrawals.cancel_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=parent)
+    desk.approve("xu.ming", child, "check")  # the child won before the worker cancelled it
+    stats = calls.run_until_idle(demo_ctx)
+    assert (stats.resumed, stats.cancelled) == (0, 0)
+    assert (desk.view(parent).status, desk.view(child).status) == ("cancelled", "approved")
+
+
+def test_inputs_the_child_form_refuses_fail_the_parent_step(
+    demo_ctx: ServiceContext, actors: dict[str, Any]
+) -> None:
+    apps.publish_yaml(demo_ctx, _child())
+    apps.publish_yaml(demo_ctx, _parent({"applicant_name": "applicant_name"}))
+    with pytest.raises(FlowdeskError) as refused:
+        tickets.submit(
+            demo_ctx, actor=actors["zhang.wei"], app_key="credit_order", values=loan_values()
+        )
+    assert (refused.value.status, refused.value.code) == (422, "call_inputs_invalid")
+    assert calls.run_due(demo_ctx).worked == 0  # no half-made child
