@@ -89,6 +89,7 @@ def extra_links(nodes: Mapping[str, Node]) -> dict[str, list[str]]:
             links.setdefault(node.attached_to, []).append(node.id)
         if (  # a failed child leaves its call activity by the error boundary (ADR 0033)
             node.type == "boundary_error"
+            and node.attached_to
             and node.attached_to in nodes
             and nodes[node.attached_to].type == "call_activity"
         ):
