@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from loan_desk import Desk, loan_values
 
 from approval_apps import line_app, yaml_of
@@ -145,3 +146,56 @@ def test_inputs_the_child_form_refuses_fail_the_parent_step(
         )
     assert (refused.value.status, refused.value.code) == (422, "call_inputs_invalid")
     assert calls.run_due(demo_ctx).worked == 0  # no half-made child
+
+
+def _codes(exc: FlowdeskError) -> set[tuple[str, str]]:
+    return {(e.path, e.code) for e in exc.errors}
+
+
+def test_publishing_refuses_an_unknown_app_and_bad_mappings(demo_ctx: ServiceContext) -> None:
+    with pytest.raises(FlowdeskError) as unknown:
+        apps.publish_yaml(demo_ctx, _parent())
+    assert ("process.nodes[1].call.app", "unknown_app") in _codes(unknown.value)
+    apps.publish_yaml(demo_ctx, _child())
+    with pytest.raises(FlowdeskError) as bad:
+        apps.publish_yaml(
+            demo_ctx,
+            _parent({"no_such": "amount", "region": "no_field", "term_months": "applicant_name"}),
+        )
+    assert _codes(bad.value) >= {
+        ("process.nodes[1].call.inputs.no_such", "unknown_field"),
+        ("process.nodes[1].call.inputs.region", "unknown_field"),
+        ("process.nodes[1].call.inputs.term_months", "incompatible_field"),
+    }
+
+
+def test_publishing_refuses_a_call_cycle(demo_ctx: ServiceContext) -> None:
+    apps.publish_yaml(demo_ctx, _child())
+    apps.publish_yaml(demo_ctx, _parent())  # credit_order calls credit_check
+    looped = yaml_of(
+        {
+            **yaml.safe_load(_parent()),
+            "key": "credit_check",
+            "serial_prefix": "CHK",
+            "process": {
+                **yaml.safe_load(_parent())["process"],
+                "nodes": [
+                    {"id": "start", "type": "start"},
+                    {
+                        "id": "call",
+                        "type": "call_activity",
+                        "call": {"app": "credit_order", "inputs": _INPUTS},
+                    },
+                    {
+                        "id": "sign",
+                        "type": "user_task",
+                        "assignee": {"kind": "user", "user": "xu.ming"},
+                    },
+                    {"id": "end", "type": "end"},
+                ],
+            },
+        }
+    )
+    with pytest.raises(FlowdeskError) as cycle:
+        apps.publish_yaml(demo_ctx, looped)
+    assert ("process.nodes[1].call.app", "call_cycle") in _codes(cycle.value)

@@ -25,6 +25,7 @@ from flowdesk.engines.apps import (
 from flowdesk.kernel.errors import Conflict, DefinitionInvalid, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.services import webhooks
+from flowdesk.services.call_checks import check_calls
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import apps as apps_store
@@ -75,6 +76,7 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
     _refuse_what_this_installation_does(ctx, spec)
     with ctx.db.write() as conn:
         _check_serial_prefix(ctx, conn, spec)
+        check_calls(ctx, conn, spec)  # the apps it calls, their fields, no cycle (ADR 0033)
         app = apps_store.app_by_key(conn, spec.key)
         if app is None:
             app_id = new_id()
