@@ -3,6 +3,7 @@ runs, what ends it, and what the definition may say."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ _CALL = {
 def _line(*middle: dict[str, Any]) -> dict[str, Any]:
     nodes = [{"id": "start", "type": "start"}, *middle, {"id": "end", "type": "end"}]
     ids = [n["id"] for n in nodes]
-    return {"nodes": nodes, "flows": [{"from": a, "to": b} for a, b in zip(ids, ids[1:])]}
+    return {"nodes": nodes, "flows": [{"from": a, "to": b} for a, b in itertools.pairwise(ids)]}
 
 
 def _start(process: dict[str, Any], values: dict[str, object] | None = None) -> Any:
