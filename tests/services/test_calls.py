@@ -12,65 +12,18 @@ import pytest
 import yaml
 from loan_desk import Desk, loan_values
 
-from approval_apps import line_app, yaml_of
+from approval_apps import yaml_of
+from call_apps import INPUTS, child_app, parent_app
 from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.services import apps, calls, tickets, withdrawals
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import calls as calls_store
 
-_INPUTS = {
-    "applicant_name": "applicant_name",
-    "amount": "amount",
-    "term_months": "term_months",
-    "credit_rating": "credit_rating",
-    "region": "region",
-    "purpose": "=Checked by the credit desk",
-}
-
-
-def _child() -> str:
-    definition = line_app("credit_check", (), serial_prefix="CHK")
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "check", "type": "user_task", "assignee": {"kind": "user", "user": "xu.ming"}},
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
-    }
-    return yaml_of(definition)
-
-
-def _parent(inputs: dict[str, str] | None = None) -> str:
-    definition = line_app("credit_order", (), serial_prefix="ORD")
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {
-                "id": "call",
-                "type": "call_activity",
-                "call": {
-                    "app": "credit_check",
-                    "inputs": inputs if inputs is not None else _INPUTS,
-                    "outputs": {"purpose": "purpose"},
-                },
-            },
-            {"id": "sign", "type": "user_task", "assignee": {"kind": "user", "user": "xu.ming"}},
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [
-            {"from": "start", "to": "call"},
-            {"from": "call", "to": "sign"},
-            {"from": "sign", "to": "end"},
-        ],
-    }
-    return yaml_of(definition)
-
 
 @pytest.fixture
 def desk(demo_ctx: ServiceContext, actors: dict[str, Any]) -> Desk:
-    apps.publish_yaml(demo_ctx, _child())
-    apps.publish_yaml(demo_ctx, _parent())
+    apps.publish_yaml(demo_ctx, child_app())
+    apps.publish_yaml(demo_ctx, parent_app())
     return Desk(demo_ctx, actors)
 
 
@@ -93,6 +46,9 @@ def test_an_approved_child_resumes_its_parent_with_the_outputs(
     assert child_view.app_key == "credit_check"
     assert child_view.requester.id == actors["zhang.wei"].user_id  # the parent's applicant
     assert child_view.values["purpose"] == "Checked by the credit desk"
+    assert child_view.parent is not None and child_view.parent.ticket_id == parent
+    assert [c.ticket_id for c in desk.view(parent).children] == [child]
+    assert desk.view(parent).children[0].serial.startswith("CHK-")
     assert desk.view(parent).status == "running" and desk.view(parent).open_tasks == ()
     desk.approve("xu.ming", child, "check")
     assert calls.run_due(demo_ctx).resumed == 1
@@ -138,8 +94,8 @@ def test_a_child_ending_after_its_parent_was_cancelled_changes_nothing(
 def test_inputs_the_child_form_refuses_fail_the_parent_step(
     demo_ctx: ServiceContext, actors: dict[str, Any]
 ) -> None:
-    apps.publish_yaml(demo_ctx, _child())
-    apps.publish_yaml(demo_ctx, _parent({"applicant_name": "applicant_name"}))
+    apps.publish_yaml(demo_ctx, child_app())
+    apps.publish_yaml(demo_ctx, parent_app({"applicant_name": "applicant_name"}))
     with pytest.raises(FlowdeskError) as refused:
         tickets.submit(
             demo_ctx, actor=actors["zhang.wei"], app_key="credit_order", values=loan_values()
@@ -154,13 +110,15 @@ def _codes(exc: FlowdeskError) -> set[tuple[str, str]]:
 
 def test_publishing_refuses_an_unknown_app_and_bad_mappings(demo_ctx: ServiceContext) -> None:
     with pytest.raises(FlowdeskError) as unknown:
-        apps.publish_yaml(demo_ctx, _parent())
+        apps.publish_yaml(demo_ctx, parent_app())
     assert ("process.nodes[1].call.app", "unknown_app") in _codes(unknown.value)
-    apps.publish_yaml(demo_ctx, _child())
+    apps.publish_yaml(demo_ctx, child_app())
     with pytest.raises(FlowdeskError) as bad:
         apps.publish_yaml(
             demo_ctx,
-            _parent({"no_such": "amount", "region": "no_field", "term_months": "applicant_name"}),
+            parent_app(
+                {"no_such": "amount", "region": "no_field", "term_months": "applicant_name"}
+            ),
         )
     assert _codes(bad.value) >= {
         ("process.nodes[1].call.inputs.no_such", "unknown_field"),
@@ -170,21 +128,21 @@ def test_publishing_refuses_an_unknown_app_and_bad_mappings(demo_ctx: ServiceCon
 
 
 def test_publishing_refuses_a_call_cycle(demo_ctx: ServiceContext) -> None:
-    apps.publish_yaml(demo_ctx, _child())
-    apps.publish_yaml(demo_ctx, _parent())  # credit_order calls credit_check
+    apps.publish_yaml(demo_ctx, child_app())
+    apps.publish_yaml(demo_ctx, parent_app())  # credit_order calls credit_check
     looped = yaml_of(
         {
-            **yaml.safe_load(_parent()),
+            **yaml.safe_load(parent_app()),
             "key": "credit_check",
             "serial_prefix": "CHK",
             "process": {
-                **yaml.safe_load(_parent())["process"],
+                **yaml.safe_load(parent_app())["process"],
                 "nodes": [
                     {"id": "start", "type": "start"},
                     {
                         "id": "call",
                         "type": "call_activity",
-                        "call": {"app": "credit_order", "inputs": _INPUTS},
+                        "call": {"app": "credit_order", "inputs": INPUTS},
                     },
                     {
                         "id": "sign",

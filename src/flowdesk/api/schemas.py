@@ -196,6 +196,14 @@ class TimerOut(BaseModel):
     due_at: datetime = Field(description="When it fires (UTC), in working time where it says so")
 
 
+class LinkedTicketOut(BaseModel):
+    id: str
+    serial: str = Field(description=SERIAL)
+    app: str
+    status: str
+    node_id: str = Field(description="The parent's call activity")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -219,6 +227,12 @@ class TicketOut(BaseModel):
     timeline: list[EventOut]
     timers: list[TimerOut] = Field(
         default_factory=list, description="Its timers still to fire, soonest first (ADR 0023)"
+    )
+    parent: LinkedTicketOut | None = Field(
+        default=None, description="The ticket whose call activity filed this one (ADR 0033)"
+    )
+    children: list[LinkedTicketOut] = Field(
+        default_factory=list, description="The tickets its call activities filed, in order"
     )
 
 

@@ -29,11 +29,13 @@ from flowdesk.services.timers import PendingTimer
 from flowdesk.services.timers import pending as pending_timers
 from flowdesk.store import apps as apps_store
 from flowdesk.store import audit as audit_store
+from flowdesk.store import calls as calls_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.calls import Linked
 from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
@@ -131,6 +133,9 @@ class TicketView:
     state: Any = None
     # its timers still to fire, soonest first (ADR 0023): "reminds in 3h"
     timers: tuple[PendingTimer, ...] = ()
+    # call activities (ADR 0033): the ticket that called this one, the ones it called
+    parent: Linked | None = None
+    children: tuple[Linked, ...] = ()
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -227,6 +232,7 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
             if row.status == "running"
             else ()
         )
+        parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
             [
@@ -297,6 +303,8 @@ def ticket(ctx: ServiceContext, actor: Actor, ticket_id: str, *, locale: str = "
         app,
         row.state,
         timers,
+        parent,
+        tuple(children),
     )
 
 

@@ -51,6 +51,13 @@ _BY_CHILD = Sql(f"SELECT {_COLUMNS} FROM call_links WHERE child_ticket_id = :chi
 _CHILDREN = Sql(
     f"SELECT {_COLUMNS} FROM call_links WHERE parent_ticket_id = :parent ORDER BY created_at"
 )
+_LINKED = (
+    "SELECT t.id, t.serial, a.key, t.status, l.node_id FROM call_links l"
+    " JOIN tickets t ON t.id = l.{side}_ticket_id JOIN apps a ON a.id = t.app_id"
+    " WHERE l.{other}_ticket_id = :id ORDER BY l.created_at"
+)
+_CHILD_ROWS = Sql(_LINKED.format(side="child", other="parent"))
+_PARENT_ROWS = Sql(_LINKED.format(side="parent", other="child"))
 _DEPARTMENT = Sql("SELECT department_id FROM tickets WHERE id = :id")
 
 
@@ -109,3 +116,20 @@ def children(conn: Connection, parent: str) -> list[Link]:
 def department_of(conn: Connection, ticket_id: str) -> str | None:
     found = _DEPARTMENT.run(conn, {"id": ticket_id}).fetchone()
     return None if found is None else found[0]
+
+
+class Linked(NamedTuple):
+    """A ticket linked by a call activity, as the other one's page shows it."""
+
+    ticket_id: str
+    serial: str
+    app_key: str
+    status: str
+    node_id: str  # the parent's call activity
+
+
+def linked(conn: Connection, ticket_id: str) -> tuple[Linked | None, list[Linked]]:
+    """The parent that called `ticket_id` (None) and the children it called, in order."""
+    parents = [Linked(*r) for r in _PARENT_ROWS.run(conn, {"id": ticket_id}).fetchall()]
+    children = [Linked(*r) for r in _CHILD_ROWS.run(conn, {"id": ticket_id}).fetchall()]
+    return (parents[0] if parents else None), children
