@@ -6,6 +6,7 @@ at the parent's step."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -157,3 +158,43 @@ def test_publishing_refuses_a_call_cycle(demo_ctx: ServiceContext) -> None:
     with pytest.raises(FlowdeskError) as cycle:
         apps.publish_yaml(demo_ctx, looped)
     assert ("process.nodes[1].call.app", "call_cycle") in _codes(cycle.value)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_child_ending_while_its_parent_is_cancelled_has_one_outcome(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk, round_: int
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    desk.approve("xu.ming", child, "check")
+    with demo_ctx.db.read() as conn:
+        (link,) = calls_store.children(conn, parent)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def resume() -> None:
+        barrier.wait()
+        try:
+            calls.resume_parent(demo_ctx, link.wait_id)
+        except BaseException as exc:  # pragma: no cover - the assertion below says why
+            errors.append(exc)
+
+    def cancel() -> None:
+        barrier.wait()
+        try:
+            withdrawals.cancel_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=parent)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=resume), threading.Thread(target=cancel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    calls.run_until_idle(demo_ctx)
+    view = desk.view(parent)
+    assert view.status == "cancelled" and view.open_tasks == ()
+    assert desk.view(child).status == "approved"
+    kinds = [e.kind for e in view.timeline]
+    assert kinds.count("child_ended") <= 1 and kinds.count("ticket_cancelled") == 1
+    assert calls.run_due(demo_ctx).worked == 0  # nothing left pending, no orphan
