@@ -198,3 +198,13 @@ def test_a_child_ending_while_its_parent_is_cancelled_has_one_outcome(
     kinds = [e.kind for e in view.timeline]
     assert kinds.count("child_ended") <= 1 and kinds.count("ticket_cancelled") == 1
     assert calls.run_due(demo_ctx).worked == 0  # nothing left pending, no orphan
+
+
+def test_withdrawing_the_parent_cancels_its_running_child(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    parent, child = _file(demo_ctx, actors)
+    withdrawals.withdraw_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=parent)
+    assert desk.view(parent).status == "running"  # back with its applicant (撤回)
+    assert calls.run_due(demo_ctx).cancelled == 1
+    assert desk.view(child).status == "cancelled"

@@ -32,6 +32,7 @@ from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
+    CALL_KEEP,
     RACE_RETRIES,
     event,
     new_step_context,
@@ -281,6 +282,7 @@ def _resume_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> tuple[s
         if entry["kind"] == "child_ended":
             entry.setdefault("data", {})["child"] = link.child_ticket_id
             entry["data"]["changed_fields"] = changed or None
+    conn.info[CALL_KEEP] = [wait_id]  # marked received below, not stale
     written = write_step(conn, write)
     waits_store.finish_after_step(conn, written, wait_id, row.ticket_id, "received", now)
     return "resumed", written

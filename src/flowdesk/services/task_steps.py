@@ -51,6 +51,7 @@ from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.timer_due import DUE, Due, due_at
+from flowdesk.store import calls as calls_store
 from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
@@ -59,6 +60,8 @@ from flowdesk.store.tickets import TaskForStep
 
 RACE_RETRIES = 5
 CALL_CHECK = "flowdesk.call_check"
+CALL_WAITS = "flowdesk.call_waits"
+CALL_KEEP = "flowdesk.call_keep"  # the call wait a step resumes: its row is "received"
 CallCheck = Callable[[str, str, dict[str, Any]], None]
 
 
@@ -160,6 +163,8 @@ def new_step_context(
     conn.info[ON_BEHALF] = step_ctx.on_behalf  # read back by write_step below
     conn.info[DUE] = partial(due_at, lambda: calendar_in(ctx, conn))  # timers (ADR 0023)
     conn.info[CALL_CHECK] = partial(check_call_inputs, ctx, conn)  # call activities (ADR 0033)
+    if app.spec.process.calls():  # its steps may leave call waits behind (ADR 0033)
+        conn.info[CALL_WAITS] = True
     return step_ctx
 
 
@@ -190,7 +195,14 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
                 if standing:
                     data["on_behalf_of"] = standing
                     data["on_behalf_names"] = {p: names.get(p, p) for p in standing.values()}
-    return steps_store.write_step(conn, write)
+    has_calls = conn.info.pop(CALL_WAITS, False)
+    keep: list[str] = conn.info.pop(CALL_KEEP, [])
+    written = steps_store.write_step(conn, write)
+    if has_calls and write.status == "running" and write.new_ticket is None:
+        waits = write.state.get("waits")
+        kept = [*(waits if isinstance(waits, dict) else {}), *keep]
+        calls_store.stale_gone(conn, write.ticket_id, kept, write.at, written)
+    return written
 
 
 def task_step(

@@ -9,6 +9,7 @@ cancelled, withdrawn, terminated or moved on).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -58,6 +59,19 @@ _LINKED = (
 )
 _CHILD_ROWS = Sql(_LINKED.format(side="child", other="parent"))
 _PARENT_ROWS = Sql(_LINKED.format(side="parent", other="child"))
+# A running parent's step that left call waits behind (withdrawn, swept by a terminate or
+# an error, jumped): their rows go stale, so the worker cancels their children.
+_STALE_GONE = Sql(
+    "UPDATE ticket_waits SET state = 'stale', done_at = :at WHERE ticket_id = :ticket_id"
+    " AND kind = 'call' AND state = 'pending'"
+    " AND id NOT IN (SELECT value FROM json_each(:keep))"
+)
+_PG_STALE_GONE = Sql(
+    "UPDATE ticket_waits SET state = 'stale', done_at = :at WHERE ticket_id = :ticket_id"
+    " AND kind = 'call' AND state = 'pending' AND NOT (id = ANY(CAST(:keep AS text[])))"
+    " AND EXISTS (SELECT 1 FROM tickets WHERE id = :ticket_id"
+    " AND xmin = pg_current_xact_id()::xid)"
+)
 _DEPARTMENT = Sql("SELECT department_id FROM tickets WHERE id = :id")
 
 
@@ -133,3 +147,17 @@ def linked(conn: Connection, ticket_id: str) -> tuple[Linked | None, list[Linked
     parents = [Linked(*r) for r in _PARENT_ROWS.run(conn, {"id": ticket_id}).fetchall()]
     children = [Linked(*r) for r in _CHILD_ROWS.run(conn, {"id": ticket_id}).fetchall()]
     return (parents[0] if parents else None), children
+
+
+def stale_gone(
+    conn: Connection, ticket_id: str, keep: list[str], at: datetime, written: Any
+) -> None:
+    """The ticket's pending call waits not in `keep` (its state's waits after the step)
+    go stale, with the step `written`: on PostgreSQL gated on the step's version check
+    (known only at COMMIT), on SQLite only if it applied."""
+    if is_postgres(conn):
+        queue_before_commit(conn, _PG_STALE_GONE, {"ticket_id": ticket_id, "keep": keep, "at": at})
+    elif written.applied:
+        _STALE_GONE.run(
+            conn, {"ticket_id": ticket_id, "keep": json.dumps(keep), "at": when(conn, at)}
+        )
