@@ -34,3 +34,10 @@ def test_parent_and_child_pages_link_each_other(
     child_page = browser("zhang.wei").get(f"/tickets/{link.child_ticket_id}").text
     assert f'href="/tickets/{parent}"' in child_page and "由上级单据发起" in child_page
     assert "发起子单据" in page  # the timeline's child_called
+
+
+def test_the_designer_panel_edits_a_call_activity(browser: Callable[..., Browser]) -> None:
+    page = browser("admin").get("/admin/apps/loan/designer").text
+    for field in ("panel-call-app", "panel-call-inputs", "panel-call-outputs"):
+        assert f'data-testid="{field}"' in page
+    assert "调用的应用" in page

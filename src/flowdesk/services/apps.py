@@ -181,6 +181,8 @@ def check_bpmn(
     check_permission(actor)
     imported = load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
     _refuse_what_this_installation_does(ctx, imported.spec, bpmn=True)
+    with ctx.db.read() as conn:  # the apps it calls (ADR 0033), as publishing checks them
+        check_calls(ctx, conn, imported.spec)
     return imported
 
 
@@ -238,6 +240,8 @@ def check_yaml(actor: Actor | None, text: str, ctx: ServiceContext | None = None
     spec = load_app_yaml(text)
     if ctx is not None:
         _refuse_what_this_installation_does(ctx, spec)
+        with ctx.db.read() as conn:  # the apps it calls (ADR 0033)
+            check_calls(ctx, conn, spec)
     return spec
 
 
