@@ -150,3 +150,30 @@ def test_call_definitions_are_checked(node: dict[str, Any], code: str) -> None:
     with pytest.raises(DefinitionInvalid) as caught:
         parse_process(_line(node))
     assert code in [e.code for e in caught.value.errors]
+
+
+def test_a_terminate_end_sweeps_the_call_wait() -> None:
+    """A branch ending at a terminate end ends the ticket; the call wait of the other
+    branch goes with it (the services then cancel its child)."""
+    process = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "split", "type": "parallel_gateway"},
+            {"id": "review", "type": "user_task", "assignee": {"kind": "user", "user": "bob"}},
+            {"id": "stop", "type": "terminate_end"},
+            _CALL,
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [
+            {"from": "start", "to": "split"},
+            {"from": "split", "to": "review"},
+            {"from": "split", "to": "check"},
+            {"from": "review", "to": "stop"},
+            {"from": "check", "to": "end"},
+        ],
+    }
+    spec, ctx, started = _start(process)
+    assert len(started.state.waits) == 1
+    (review,) = started.state.tasks
+    ended = step(spec, started.state, CompleteTask(review, "bob", "approve"), ctx)
+    assert ended.state.status == "approved" and not ended.state.waits
