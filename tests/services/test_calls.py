@@ -208,3 +208,23 @@ def test_withdrawing_the_parent_cancels_its_running_child(
     assert desk.view(parent).status == "running"  # back with its applicant (撤回)
     assert calls.run_due(demo_ctx).cancelled == 1
     assert desk.view(child).status == "cancelled"
+
+
+def test_cancelling_a_grandparent_cancels_the_whole_tree(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    top = yaml.safe_load(parent_app())
+    top.update({"key": "credit_bundle", "serial_prefix": "BDL"})
+    top["process"]["nodes"][1]["call"] = {"app": "credit_order", "inputs": INPUTS}
+    apps.publish_yaml(demo_ctx, yaml_of(top))
+    bundle = tickets.submit(
+        demo_ctx, actor=actors["zhang.wei"], app_key="credit_bundle", values=loan_values()
+    ).ticket_id
+    assert calls.run_until_idle(demo_ctx).started == 2  # the order, then its credit check
+    with demo_ctx.db.read() as conn:
+        (order,) = calls_store.children(conn, bundle)
+        (check,) = calls_store.children(conn, order.child_ticket_id)
+    withdrawals.cancel_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=bundle)
+    assert calls.run_until_idle(demo_ctx).cancelled == 2
+    assert desk.view(order.child_ticket_id).status == "cancelled"
+    assert desk.view(check.child_ticket_id).status == "cancelled"
