@@ -228,3 +228,19 @@ def test_cancelling_a_grandparent_cancels_the_whole_tree(
     assert calls.run_until_idle(demo_ctx).cancelled == 2
     assert desk.view(order.child_ticket_id).status == "cancelled"
     assert desk.view(check.child_ticket_id).status == "cancelled"
+
+
+def test_a_parent_that_cannot_go_on_is_left_for_a_repair_with_a_note(
+    demo_ctx: ServiceContext, actors: dict[str, Any]
+) -> None:
+    apps.publish_yaml(demo_ctx, child_app())
+    stuck = yaml.safe_load(parent_app())
+    stuck["process"]["nodes"][2]["assignee"] = {"kind": "role", "role": "nobody_holds_it"}
+    apps.publish_yaml(demo_ctx, yaml_of(stuck))
+    desk = Desk(demo_ctx, actors)
+    parent, child = _file(demo_ctx, actors)
+    desk.approve("xu.ming", child, "check")
+    assert calls.run_due(demo_ctx).failed == 1
+    view = desk.view(parent)
+    assert view.status == "running" and "call_failed" in [e.kind for e in view.timeline]
+    assert calls.run_due(demo_ctx).worked == 0  # not tried again at every poll

@@ -254,12 +254,23 @@ def _resume_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> tuple[s
     outputs = call.output_values(child.values) if outcome == "approved" else {}
     values = {**parent.values, **outputs}
     changed = [k for k, v in outputs.items() if parent.values.get(k) != v]
-    result = step(
-        app.spec.process,
-        state,
-        FinishCall(wait_id, outcome, values),
-        new_step_context(ctx, conn, app, parent.requester_id, parent.org_generation),
-    )
+    try:
+        result = step(
+            app.spec.process,
+            state,
+            FinishCall(wait_id, outcome, values),
+            new_step_context(ctx, conn, app, parent.requester_id, parent.org_generation),
+        )
+    except FlowdeskError as exc:  # e.g. the next step names nobody: an admin repairs it
+        waits_store.finish(conn, wait_id, row.ticket_id, "failed", now, gated=False)
+        _note(
+            conn,
+            row.ticket_id,
+            "call_failed",
+            now,
+            {"node_id": row.node_id, "app": call.app, "code": exc.code, "error": exc.message[:300]},
+        )
+        return "failed", None
     write, _ = task_step(
         app,
         parent,
