@@ -487,6 +487,19 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
             }
             for a in view.attachments
         ],
+        # call activities (ADR 0033): the parent that called it, the children it called
+        "parent": _linked(view.parent) if view.parent is not None else None,
+        "children": [_linked(c) for c in view.children],
+    }
+
+
+def _linked(link: Any) -> dict[str, Any]:
+    return {
+        "id": link.ticket_id,
+        "serial": link.serial,
+        "app": link.app_key,
+        "status": link.status,
+        "node_id": link.node_id,
     }
 
 

@@ -224,6 +224,14 @@ class TicketAttachmentOut(BaseModel):
     created_at: datetime
 
 
+class LinkedTicketOut(BaseModel):
+    id: str
+    serial: str = Field(description=SERIAL)
+    app: str
+    status: str
+    node_id: str = Field(description="The parent's call activity")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -250,6 +258,12 @@ class TicketOut(BaseModel):
     )
     attachments: list[TicketAttachmentOut] = Field(
         description="Every file attached to the ticket's actions, in the order attached"
+    )
+    parent: LinkedTicketOut | None = Field(
+        default=None, description="The ticket whose call activity filed this one (ADR 0033)"
+    )
+    children: list[LinkedTicketOut] = Field(
+        default_factory=list, description="The tickets its call activities filed, in order"
     )
 
 

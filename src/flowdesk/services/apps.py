@@ -25,6 +25,7 @@ from flowdesk.engines.apps import (
 from flowdesk.kernel.errors import Conflict, DefinitionInvalid, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.services import webhooks
+from flowdesk.services.call_checks import check_calls
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import apps as apps_store
@@ -75,6 +76,7 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
     _refuse_what_this_installation_does(ctx, spec)
     with ctx.db.write() as conn:
         _check_serial_prefix(ctx, conn, spec)
+        check_calls(ctx, conn, spec)  # the apps it calls, their fields, no cycle (ADR 0033)
         app = apps_store.app_by_key(conn, spec.key)
         if app is None:
             app_id = new_id()
@@ -179,6 +181,8 @@ def check_bpmn(
     check_permission(actor)
     imported = load_app_bpmn(data, current(ctx, app_key).spec, process_id=process_id)
     _refuse_what_this_installation_does(ctx, imported.spec, bpmn=True)
+    with ctx.db.read() as conn:  # the apps it calls (ADR 0033), as publishing checks them
+        check_calls(ctx, conn, imported.spec)
     return imported
 
 
@@ -236,6 +240,8 @@ def check_yaml(actor: Actor | None, text: str, ctx: ServiceContext | None = None
     spec = load_app_yaml(text)
     if ctx is not None:
         _refuse_what_this_installation_does(ctx, spec)
+        with ctx.db.read() as conn:  # the apps it calls (ADR 0033)
+            check_calls(ctx, conn, spec)
     return spec
 
 

@@ -22,6 +22,8 @@ from flowdesk.engines.audit import mask_personal
 from flowdesk.engines.forms import PERSONAL_TYPES, FieldChange, FieldType, mask_number
 from flowdesk.engines.process import (
     ApprovalHeld,
+    ChildCalled,
+    ChildEnded,
     CopiesSent,
     ErrorThrown,
     InstanceFinished,
@@ -49,6 +51,7 @@ from flowdesk.services.delegations import ON_BEHALF, stand_ins
 from flowdesk.services.process_context import StepContext
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.timer_due import DUE, Due, due_at
+from flowdesk.store import calls as calls_store
 from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
@@ -56,6 +59,39 @@ from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
 from flowdesk.store.tickets import TaskForStep
 
 RACE_RETRIES = 5
+CALL_CHECK = "flowdesk.call_check"
+CALL_WAITS = "flowdesk.call_waits"
+CALL_KEEP = "flowdesk.call_keep"  # the call wait a step resumes: its row is "received"
+CallCheck = Callable[[str, str, dict[str, Any]], None]
+
+
+def check_call_inputs(
+    ctx: ServiceContext, conn: Connection, node_id: str, app_key: str, values: dict[str, Any]
+) -> None:
+    """A call activity's child values pass the called app's form, or the parent's step
+    fails with 422 `call_inputs_invalid` naming the node (no half-made child, ADR 0033).
+    The called app must be published (`unknown_app`)."""
+    from flowdesk.engines.forms import validate_submission
+    from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
+
+    try:
+        app, _generation = ctx.apps.current_and_org_generation(conn, app_key)
+    except NotFound as exc:
+        raise ValidationFailed(
+            f"'{node_id}' calls app '{app_key}', which is not published",
+            [ErrorDetail(f"call.{node_id}", "unknown_app", exc.message)],
+            code="unknown_app",
+        ) from exc
+    try:
+        validate_submission(app.spec.form, values, source="json")
+    except FlowdeskError as exc:
+        raise ValidationFailed(
+            f"'{node_id}' cannot file a ticket of '{app_key}': {exc.message}",
+            list(exc.errors),
+            code="call_inputs_invalid",
+        ) from exc
+
+
 _FREE_TEXT = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL})
 
 
@@ -126,6 +162,9 @@ def new_step_context(
     )
     conn.info[ON_BEHALF] = step_ctx.on_behalf  # read back by write_step below
     conn.info[DUE] = partial(due_at, lambda: calendar_in(ctx, conn))  # timers (ADR 0023)
+    conn.info[CALL_CHECK] = partial(check_call_inputs, ctx, conn)  # call activities (ADR 0033)
+    if app.spec.process.calls():  # its steps may leave call waits behind (ADR 0033)
+        conn.info[CALL_WAITS] = True
     return step_ctx
 
 
@@ -133,7 +172,14 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     """Writes the step, its opened tasks saying whom a delegate stands in for (代理: edge
     case 30, "B on behalf of A")."""
     due: Due | None = conn.info.pop(DUE, None)
-    for row in write.waits:  # a timer's due time, with the business calendar (ADR 0023)
+    check_call: CallCheck | None = conn.info.pop(CALL_CHECK, None)
+    for row in write.waits:
+        if row["kind"] == "call":  # the child's values, checked by its form now (ADR 0033)
+            values = row.pop("values", {})
+            if check_call is not None:
+                check_call(
+                    row["node_id"], row["name"], values
+                )  # a timer's due time, with the business calendar (ADR 0023)
         if row["kind"] == "timer" and "delay" in row:
             delay, at, working = row.pop("delay"), row.pop("at"), row.pop("working")
             if due is None:  # every step that can start a timer has a step context
@@ -149,7 +195,14 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
                 if standing:
                     data["on_behalf_of"] = standing
                     data["on_behalf_names"] = {p: names.get(p, p) for p in standing.values()}
-    return steps_store.write_step(conn, write)
+    has_calls = conn.info.pop(CALL_WAITS, False)
+    keep: list[str] = conn.info.pop(CALL_KEEP, [])
+    written = steps_store.write_step(conn, write)
+    if has_calls and write.status == "running" and write.new_ticket is None:
+        waits = write.state.get("waits")
+        kept = [*(waits if isinstance(waits, dict) else {}), *keep]
+        calls_store.stale_gone(conn, write.ticket_id, kept, write.at, written)
+    return written
 
 
 def task_step(
@@ -369,6 +422,29 @@ def step_write(
             )
         elif isinstance(effect, TimerSet | MessageAwaited | TimerFired | TaskEscalated):
             _timer_effect(effect, result, waits, events, notices, assignee_rows)
+        elif isinstance(effect, ChildCalled):  # a call activity: the worker files the child
+            waits.append(
+                {
+                    "id": effect.wait_id,
+                    "kind": "call",
+                    "node_id": effect.node_id,
+                    "activation_id": "",
+                    "fire": 1,
+                    "due_at": None,
+                    "name": effect.app,
+                    "key": "",
+                    "values": dict(effect.values),
+                }
+            )
+            events.append(event("child_called", node_id=effect.node_id, data={"app": effect.app}))
+        elif isinstance(effect, ChildEnded):
+            events.append(
+                event(
+                    "child_ended",
+                    node_id=effect.node_id,
+                    data={"outcome": effect.outcome, "caught_by": effect.caught_by or None},
+                )
+            )
         elif isinstance(effect, MessageReceived):
             events.append(
                 event(

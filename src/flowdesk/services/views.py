@@ -31,11 +31,13 @@ from flowdesk.services.timers import PendingTimer
 from flowdesk.services.timers import pending as pending_timers
 from flowdesk.store import apps as apps_store
 from flowdesk.store import audit as audit_store
+from flowdesk.store import calls as calls_store
 from flowdesk.store import copies as copies_store
 from flowdesk.store import lists as lists_store
 from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.calls import Linked
 from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
@@ -135,6 +137,9 @@ class TicketView:
     timers: tuple[PendingTimer, ...] = ()
     # the files its actions carry (ADR 0028), read when asked for (the API's answer)
     attachments: tuple[AttachmentView, ...] = ()
+    # call activities (ADR 0033): the ticket that called this one, the ones it called
+    parent: Linked | None = None
+    children: tuple[Linked, ...] = ()
 
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
@@ -244,6 +249,7 @@ def ticket(
             else ()
         )
         files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
+        parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
             [
@@ -315,6 +321,8 @@ def ticket(
         row.state,
         timers,
         files,
+        parent,
+        tuple(children),
     )
 
 

@@ -507,7 +507,7 @@ class TicketWait(Base):
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # timer | message
+    kind: Mapped[str] = mapped_column(String(16))  # timer | message | call (ADR 0033)
     node_id: Mapped[str] = mapped_column(String(100))
     activation_id: Mapped[str] = mapped_column(String(32), default="")  # a boundary's task
     fire: Mapped[int] = mapped_column(Integer, default=1)  # a repeating timer's fire number
@@ -517,6 +517,19 @@ class TicketWait(Base):
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class CallLink(Base):
+    """A child ticket filed by a parent's call activity (ADR 0033): one per call wait
+    (`wait_id`, the parent's ticket_waits row of kind call), written with the child."""
+
+    __tablename__ = "call_links"
+    __table_args__ = (UniqueConstraint("wait_id"),)
+    child_ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    parent_ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    wait_id: Mapped[str] = mapped_column(ForeignKey("ticket_waits.id"))
+    node_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class MessageReceipt(Base):

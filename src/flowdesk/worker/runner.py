@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 
-from flowdesk.services import jobs, timers
+from flowdesk.services import calls, jobs, timers
 from flowdesk.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ def run_forever(
         try:
             stats = jobs.run_due(ctx, owner=owner, batch=batch)
             fired = timers.fire_due(ctx, batch=batch)  # due timers, each a step (ADR 0023)
+            called = calls.run_due(ctx, batch=batch)  # call activities' children (ADR 0033)
             jobs.maintain(ctx)
         except Exception:  # the database may be briefly away; keep the loop alive
             log.exception("worker loop error")
@@ -40,7 +41,7 @@ def run_forever(
                 fired.stale,
                 fired.failed,
             )
-        worked += fired.fired + fired.stale + fired.failed
+        worked += fired.fired + fired.stale + fired.failed + called.worked
         if worked:
             log.info(
                 "worker %s ran %d jobs: %d done, %d failed, %d lost to another worker",

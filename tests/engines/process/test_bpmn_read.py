@@ -190,7 +190,7 @@ def test_every_unsupported_element_is_refused_by_its_id_in_one_report() -> None:
         ("bpmn[Gateway_Or]", "unsupported_element"),
         ("bpmn[Sub_Checks]", "unsupported_element"),
         ("bpmn[Catch_Message]", "unsupported_message"),  # a message event names its message
-        ("bpmn[Call_Kyc]", "unsupported_element"),
+        ("bpmn[Call_Kyc]", "unsupported_element"),  # no calledElement (ADR 0033)
         ("bpmn[Script_Fee]", "unsupported_element"),
         ("bpmn[End_Terminate]", "unsupported_event"),
     ]

@@ -16,9 +16,12 @@ import yaml
 from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
+    ChildCalled,
+    ChildEnded,
     CompleteTask,
     Effect,
     ErrorThrown,
+    FinishCall,
     InstanceFinished,
     InstanceState,
     NodeDecided,
@@ -58,6 +61,8 @@ STEP_KEYS = {
     "error",
     "open",
     "status",
+    "child",  # a call activity's child ended (ADR 0033): the node, with `outcome`
+    "outcome",
 }
 
 
@@ -137,6 +142,20 @@ class Tracer:
             }
         if isinstance(effect, WebhookRequested):  # a service task (ADR 0024)
             return {"kind": effect.kind, "node": effect.node_id, "form": dict(effect.form)}
+        if isinstance(effect, ChildCalled):  # a call activity (ADR 0033)
+            return {
+                "kind": effect.kind,
+                "node": effect.node_id,
+                "app": effect.app,
+                "values": dict(effect.values),
+            }
+        if isinstance(effect, ChildEnded):
+            return {
+                "kind": effect.kind,
+                "node": effect.node_id,
+                "outcome": effect.outcome,
+                "caught_by": effect.caught_by,
+            }
         assert isinstance(effect, InstanceFinished)
         return {"kind": effect.kind, "status": effect.status}
 
@@ -161,9 +180,13 @@ def _command(
     state: InstanceState | None,
     tracer: Tracer,
     values: Mapping[str, object],
-) -> Start | CompleteTask | ReturnTask | Resubmit | TransferTask:
+) -> Start | CompleteTask | ReturnTask | Resubmit | TransferTask | FinishCall:
     if "start" in entry:
         return Start(entry["start"], values)
+    if "child" in entry:  # the child ticket of the call activity at this node ended
+        assert state is not None
+        (wait_id,) = [w.wait_id for w in state.waits.values() if w.node_id == entry["child"]]
+        return FinishCall(wait_id, entry["outcome"], values)
     if "resubmit" in entry:  # the applicant resubmits a ticket returned to them
         applicant = entry["resubmit"]
         task_id = tracer.task_id(state, "start", applicant)
@@ -201,6 +224,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("control/*.yaml"),
             *SCENARIOS.glob("service/*.yaml"),
             *SCENARIOS.glob("assignees/*.yaml"),
+            *SCENARIOS.glob("calls/*.yaml"),
         ]
     ),
     ids=lambda p: p.stem,

@@ -6,6 +6,7 @@
 `load_state` store the state as small versioned JSON.
 """
 
+from .calls import CALL_ERRORS, CallSpec, ChildCalled, ChildEnded
 from .commands import (
     AddSigners,
     AddSignMode,
@@ -13,6 +14,7 @@ from .commands import (
     CancelInstance,
     Command,
     CompleteTask,
+    FinishCall,
     FireTimer,
     Outcome,
     ReceiveMessage,
@@ -84,6 +86,7 @@ from .webhook import Webhook, WebhookRequested
 __all__ = [
     "APPROVAL_MODES",
     "ASSIGNEE_KINDS",
+    "CALL_ERRORS",
     "NODE_TYPES",
     "STATE_VERSION",
     "SUPPORTED_LOCALES",
@@ -99,7 +102,10 @@ __all__ = [
     "AssigneeKind",
     "AssigneeRule",
     "Branches",
+    "CallSpec",
     "CancelInstance",
+    "ChildCalled",
+    "ChildEnded",
     "CloseReason",
     "Command",
     "CompleteTask",
@@ -109,6 +115,7 @@ __all__ = [
     "Effect",
     "ErrorThrown",
     "FinalStatus",
+    "FinishCall",
     "FireTimer",
     "Flow",
     "InstanceFinished",

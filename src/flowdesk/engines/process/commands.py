@@ -148,6 +148,16 @@ class ReceiveMessage:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
+@dataclass(frozen=True, slots=True)
+class FinishCall:
+    """The child ticket of call wait `wait_id` ended with `outcome` (approved, rejected,
+    cancelled); `values` are the parent's form values with the outputs applied (ADR 0033)."""
+
+    wait_id: str
+    outcome: str
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
 Command: TypeAlias = (
     Start
     | CompleteTask
@@ -161,4 +171,5 @@ Command: TypeAlias = (
     | RetractDecision
     | FireTimer
     | ReceiveMessage
+    | FinishCall
 )

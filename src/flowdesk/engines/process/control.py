@@ -28,7 +28,7 @@ CONTROL_TYPES = frozenset({"inclusive_gateway", "terminate_end", "sub_process", 
 END_TYPES = frozenset({"end", "terminate_end", "error_end"})
 BOUNDARY_TYPES = frozenset({"boundary_error", "boundary_timer"})
 # where a token waits for a timer or a message (timers.py, ADR 0023)
-WAIT_TYPES = frozenset({"timer_catch", "message_catch"})
+WAIT_TYPES = frozenset({"timer_catch", "message_catch", "call_activity"})  # + ADR 0033
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,13 @@ def extra_links(nodes: Mapping[str, Node]) -> dict[str, list[str]]:
     links: dict[str, list[str]] = {}
     for node in nodes.values():
         if node.type == "boundary_timer" and node.attached_to and node.attached_to in nodes:
+            links.setdefault(node.attached_to, []).append(node.id)
+        if (  # a failed child leaves its call activity by the error boundary (ADR 0033)
+            node.type == "boundary_error"
+            and node.attached_to
+            and node.attached_to in nodes
+            and nodes[node.attached_to].type == "call_activity"
+        ):
             links.setdefault(node.attached_to, []).append(node.id)
         if node.type == "start" and node.scope in nodes:
             links.setdefault(node.scope, []).append(node.id)

@@ -122,11 +122,12 @@ def check_control(
                 )
         elif node.type in BOUNDARY_TYPES and node.attached_to is not None:
             target = nodes.get(node.attached_to)
-            if target is None or target.type != "sub_process":
+            if target is None or target.type not in ("sub_process", "call_activity"):
                 add(
                     f"{path}.attached_to",
                     "boundary_target",
-                    f"An error boundary event is attached to a sub_process; "
+                    f"An error boundary event is attached to a sub_process or a call "
+                    f"activity; "
                     f"'{node.attached_to}' is none",
                 )
             elif node.scope != target.scope:

@@ -323,6 +323,8 @@ class MessageReceived:
         }
 
 
+from .calls import ChildCalled, ChildEnded  # noqa: E402  (call activities, ADR 0033)
+
 Effect: TypeAlias = (
     TaskOpened
     | TaskClosed
@@ -339,4 +341,6 @@ Effect: TypeAlias = (
     | TaskEscalated
     | MessageAwaited
     | MessageReceived
+    | ChildCalled
+    | ChildEnded
 )

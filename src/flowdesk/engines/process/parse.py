@@ -16,6 +16,7 @@ from typing import cast
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
 from .assignees import parse_pick
+from .calls import parse_call
 from .control import BOUNDARY_TYPES, CONTROL_TYPES, END_TYPES
 from .control_parse import CONTROL_KEYS, check_control, control_closures, parse_control_fields
 from .once import parse_flag, parse_node_flag
@@ -65,6 +66,7 @@ _NODE_KEYS = frozenset(
         "once_per_ticket",
         "timer",
         "message",
+        "call",
     }
     | CONTROL_KEYS
 )
@@ -248,6 +250,7 @@ def _parse_nodes(
             lambda rule, at: _parse_assignee(rule, at, problems),
         )
         message = parse_message(raw, node_type, node_path, problems.add)
+        call = parse_call(raw, node_type, node_path, problems.add)
         if node_id is None or node_type is None:
             continue
         nodes[node_id] = Node(
@@ -271,6 +274,7 @@ def _parse_nodes(
             once_per_ticket=once_per_ticket,
             timer=timer,
             message=message,
+            call=call,
         )
         node_paths[node_id] = node_path
     return nodes, node_paths, seen
@@ -826,7 +830,7 @@ def _automatic_cycle(
     auto = {
         node_id
         for node_id, node in nodes.items()
-        if node.type not in ("user_task", "timer_catch", "message_catch")
+        if node.type not in ("user_task", "timer_catch", "message_catch", "call_activity")
     }
     changed = True
     while changed:

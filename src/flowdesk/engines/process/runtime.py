@@ -29,10 +29,12 @@ from typing import Any
 from flowdesk.kernel.errors import Conflict, ValidationFailed
 
 from .add_sign import signed_final, step_with_signs
+from .call_step import finish_call
 from .commands import (
     AddSigners,
     Command,
     CompleteTask,
+    FinishCall,
     FireTimer,
     ReceiveMessage,
     RemoveSigner,
@@ -193,5 +195,6 @@ _HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context]
     TransferTask: transfer_task,
     FireTimer: fire_timer,  # timers and messages (ADR 0023)
     ReceiveMessage: receive_message,
+    FinishCall: finish_call,  # a call activity's child ended (ADR 0033)
     **dict.fromkeys(WITHDRAWALS, withdrawal),
 }

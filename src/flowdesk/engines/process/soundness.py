@@ -28,7 +28,7 @@ _Pending = tuple[frozenset[str], frozenset[str], tuple[Flow, ...]]
 
 
 # where a token rests until something outside moves it: a person, a timer, a message
-_RESTING = frozenset({"user_task", "timer_catch", "message_catch"})
+_RESTING = frozenset({"user_task", "timer_catch", "message_catch", "call_activity"})
 
 
 class _BudgetSpent(Exception):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .calls import CallSpec
 from .control import EMPTY_CONTROL, ControlIndex, control_index
 from .timer_spec import MessageWait, Timer
 from .webhook import Webhook
@@ -32,6 +33,7 @@ NodeType = Literal[
     "boundary_timer",
     "timer_catch",
     "message_catch",
+    "call_activity",
 ]
 AssigneeKind = Literal[
     "user",
@@ -63,6 +65,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "boundary_timer",  # on a user task (`attached_to`): reminds, escalates, decides, leaves
     "timer_catch",  # the token waits for its timer, then goes on
     "message_catch",  # the token waits for a message correlated by a form field's value
+    "call_activity",  # the token waits for a ticket of another app (calls.py, ADR 0033)
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -248,6 +251,7 @@ class Node:
     once_per_ticket: bool = False
     timer: Timer | None = None  # boundary_timer, timer_catch (timer_spec.py, ADR 0023)
     message: MessageWait | None = None  # message_catch
+    call: CallSpec | None = None  # call_activity: the app called and the mappings
 
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
@@ -291,6 +295,8 @@ class Node:
             data["timer"] = self.timer.to_dict()
         if self.message is not None:
             data["message"] = self.message.to_dict()
+        if self.call is not None:
+            data["call"] = self.call.to_dict()
         return data
 
 
@@ -409,7 +415,7 @@ class ProcessSpec:
             ),
             timers={key: tuple(value) for key, value in timers.items()},
             waits=any(
-                node.type in ("boundary_timer", "timer_catch", "message_catch")
+                node.type in ("boundary_timer", "timer_catch", "message_catch", "call_activity")
                 for node in self.nodes.values()
             ),
         )
@@ -433,6 +439,10 @@ class ProcessSpec:
         """A parallel gateway splits when more than one flow goes out."""
         node = self.nodes[node_id]
         return node.type == "parallel_gateway" and len(self.index.outgoing[node_id]) > 1
+
+    def calls(self) -> list[Node]:
+        """The call activities, in definition order (ADR 0033)."""
+        return [node for node in self.nodes.values() if node.call is not None]
 
     def user_tasks(self) -> list[Node]:
         return [node for node in self.nodes.values() if node.type == "user_task"]

@@ -12,6 +12,7 @@ from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidd
 
 from . import once
 from .assignees import STEP_KINDS
+from .calls import ChildCalled
 from .cc import copies
 from .control import CONTROL_TYPES, WAIT_TYPES
 from .control_walk import Pending, move, scope_ended, settle
@@ -36,6 +37,12 @@ from .webhook import requested
 def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
     """A token arrives at a timer or message catch event and waits there (ADR 0023)."""
     wait_id = walk.ctx.new_id()
+    if node.call is not None:  # a call activity: the services file the child (ADR 0033)
+        walk.waits[wait_id] = Wait(wait_id, node.id, node.call.app)
+        walk.effects.append(
+            ChildCalled(wait_id, node.id, node.call.app, node.call.child_values(values))
+        )
+        return
     if node.type == "timer_catch":
         timer = node.timer
         assert timer is not None  # parse_process guarantees it

@@ -65,6 +65,8 @@ WEBHOOK_KINDS = frozenset({"webhook_sent", "webhook_failed"})
 TIMER_KINDS = frozenset(
     {"timer_fired", "task_escalated", "message_awaited", "message_received", "timer_failed"}
 )
+# Call activities (ADR 0033): a sub-ticket asked for, filed, finished, or not filed.
+CALL_KINDS = frozenset({"child_called", "child_started", "child_ended", "call_failed"})
 # What the approve/reject form posts; a value field would be an edit (refused, 422).
 # The return's target and resubmit choice share the form (its 退回 button posts them).
 DECISION_FIELDS = frozenset(
@@ -204,6 +206,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             or entry.kind in COPY_KINDS  # a CC node's copies (抄送), or its skip
             or entry.kind in WEBHOOK_KINDS
             or entry.kind in TIMER_KINDS
+            or entry.kind in CALL_KINDS
         ):
             continue
         assigned = data.get("assignees") if entry.kind == "task_opened" else None

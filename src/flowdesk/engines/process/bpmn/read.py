@@ -64,7 +64,7 @@ REFUSED: dict[str, str] = {
     "sendTask": "a send task",
     "receiveTask": "a receive task",
     "businessRuleTask": "a business rule task",
-    "callActivity": "a call activity",
+    "callActivity": "a call activity without calledElement",  # with one: call_activity
     "subProcess": "an event sub-process (triggeredByEvent)",
     "transaction": "a transaction sub-process",
     "adHocSubProcess": "an ad-hoc sub-process",
@@ -417,6 +417,9 @@ class _Reader:
                 else:
                     nodes.append(node)
                     node_ids.append(element_id)
+            elif local == "callActivity" and element_id and child.get("calledElement"):
+                nodes.append(self._call_node(child, path))  # ADR 0033
+                node_ids.append(element_id)
             elif local in REFUSED:
                 refused.add(element_id)
                 self.error(
@@ -568,6 +571,24 @@ class _Reader:
         # the assignee notations are read (mapped or warned about) on user tasks only
         consumed = consumed_attributes() if node.get("type") == "user_task" else set()
         self._vendor_warnings(element, path, consumed)
+        return node
+
+    def _call_node(self, element: Element, path: str) -> dict[str, object]:
+        """A call activity (ADR 0033): `calledElement` names the app by its key; the
+        mappings in and out are <flowdesk:option key="call">{"inputs": {...}, "outputs":
+        {...}}</flowdesk:option> (Camunda's camunda:in/out are not read: warned about)."""
+        settings = self._flowdesk_settings(element, path)
+        given = settings.pop("name", {})
+        names = self._names(element, given if isinstance(given, dict) else {})
+        option = settings.pop("call", None)
+        call: dict[str, object] = dict(option) if isinstance(option, dict) else {}
+        call["app"] = (element.get("calledElement") or "").strip()
+        node: dict[str, object] = {"id": element.get("id", ""), "type": "call_activity"}
+        if names:
+            node["name"] = names
+        node["call"] = call
+        node.update(settings)
+        self._vendor_warnings(element, path, {"calledElement"})
         return node
 
     def _wait_node(self, element: Element, local: str, path: str) -> dict[str, object] | None:

@@ -38,6 +38,8 @@ ELEMENTS: dict[str, str] = {
     "boundary_timer": "boundaryEvent",
     "timer_catch": "intermediateCatchEvent",
     "message_catch": "intermediateCatchEvent",
+    # ADR 0033: calledElement is the called app's key; flowdesk:option call the mappings
+    "call_activity": "callActivity",
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
@@ -133,6 +135,8 @@ def _write_node(
         element.set("name", label)
     if default is not None:
         element.set("default", default)
+    if node.call is not None:
+        element.set("calledElement", node.call.app)
     extensions = ET.Element(q(MODEL, "extensionElements"))
     for locale, text in node.name.items():
         ET.SubElement(extensions, q(FLOWDESK, "name"), {"lang": locale}).text = text

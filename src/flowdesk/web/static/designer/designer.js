@@ -127,6 +127,42 @@
     Array.prototype.forEach.call(form.querySelectorAll("[data-modes]"), function (el) { el.hidden = !vote; });
   }
 
+  // --- call activities (ADR 0033): the app called and the mappings, one "a = b" a line --
+
+  function isCall(bo) { return bo.$type === "bpmn:CallActivity"; }
+
+  function mappingText(mapping) {
+    return Object.keys(mapping || {}).map(function (k) { return k + " = " + mapping[k]; }).join("\n");
+  }
+
+  function mappingOf(text) {
+    var mapping = {};
+    text.split(/\n/).forEach(function (line) {
+      var at = line.indexOf("=");
+      if (at <= 0) { return; }
+      var target = line.slice(0, at).trim();
+      var source = line.slice(at + 1).trim();
+      if (target && source) { mapping[target] = source; }
+    });
+    return mapping;
+  }
+
+  function fillCall(bo) {
+    var call = optionValue(bo, "call") || {};
+    $("panel-call-app").value = bo.calledElement || call.app || "";
+    $("panel-call-inputs").value = mappingText(call.inputs);
+    $("panel-call-outputs").value = mappingText(call.outputs);
+  }
+
+  function callSetting() {
+    var call = { app: $("panel-call-app").value.trim() };
+    var inputs = mappingOf($("panel-call-inputs").value);
+    var outputs = mappingOf($("panel-call-outputs").value);
+    if (Object.keys(inputs).length) { call.inputs = inputs; }
+    if (Object.keys(outputs).length) { call.outputs = outputs; }
+    return call;
+  }
+
   // --- timers and messages (ADR 0023) -------------------------------------------------
 
   function definitionOf(bo, type) {
@@ -205,6 +241,8 @@
     show("timer", timed);
     show("boundary-timer", boundaryTimer);
     if (timed) { fillTimer(bo); }
+    show("call", isCall(bo));
+    if (isCall(bo)) { fillCall(bo); }
     show("message", isMessageWait(bo));
     if (isMessageWait(bo)) {
       var message = optionValue(bo, "message") || {};
@@ -322,6 +360,10 @@
       var timer = timerSetting(bo.$type === "bpmn:BoundaryEvent");
       values.push(create("flowdesk:Option", { key: "timer", body: JSON.stringify(timer) }));
     }
+    if (isCall(bo)) {
+      kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "call"); });
+      values.push(create("flowdesk:Option", { key: "call", body: JSON.stringify(callSetting()) }));
+    }
     if (isMessageWait(bo)) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "message"); });
       var message = { name: $("panel-message-name").value.trim(), key: $("panel-message-key").value };
@@ -403,6 +445,7 @@
     var errorCode = $("panel-error-code").value.trim();  // read before a change re-fills the panel
     var props = { extensionElements: nodeExtensions(bo, isTask, isCc) };
     if ((bo.name || "") !== label) { props.name = label || undefined; }
+    if (isCall(bo)) { props.calledElement = $("panel-call-app").value.trim() || undefined; }
     if (isTask) {
       var mode = $("panel-mode").value;
       var loop = bo.loopCharacteristics;
