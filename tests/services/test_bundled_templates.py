@@ -12,7 +12,7 @@ from replay_history import replay
 from sqlalchemy import select
 
 from flowdesk.engines.process import dump_state
-from flowdesk.services import apps, demo, tickets
+from flowdesk.services import add_signs, apps, audit, demo, task_returns, tickets, transfers
 from flowdesk.store.tables import Ticket
 
 
@@ -27,9 +27,9 @@ def _contract(amount: str) -> dict[str, object]:
     }
 
 
-def _claim(amount: str) -> dict[str, object]:
+def _claim(amount: str, expense_type: str = "travel") -> dict[str, object]:
     return {
-        "expense_type": "travel",
+        "expense_type": expense_type,
         "amount": amount,
         "expense_date": "2026-11-20",
         "invoice_count": 3,
@@ -58,13 +58,18 @@ def _by_id(desk: Desk, *people: str) -> list[str]:
     return sorted(people, key=lambda who: desk.actors[who].user_id)
 
 
-def _approve(desk: Desk, ticket_id: str, who: str) -> str:
+def _task_of(desk: Desk, ticket_id: str, who: str) -> str:
     user_id = desk.actors[who].user_id
     (task_id,) = [
         t.id
         for t in desk.view(ticket_id).open_tasks
         if any(person.id == user_id for person in t.assignees)
     ]
+    return task_id
+
+
+def _approve(desk: Desk, ticket_id: str, who: str) -> str:
+    task_id = _task_of(desk, ticket_id, who)
     return tickets.approve(desk.ctx, actor=desk.actors[who], task_id=task_id).status
 
 
@@ -80,6 +85,12 @@ def _finish(desk: Desk, ticket_id: str, steps: list[tuple[str, list[str]]]) -> N
             ):
                 break
     assert status == "approved"
+    _assert_finished(desk, ticket_id)
+
+
+def _assert_finished(desk: Desk, ticket_id: str) -> None:
+    """Approved with no task left open, and the stored steps replay to the stored state."""
+    assert desk.view(ticket_id).status == "approved"
     assert desk.view(ticket_id).open_tasks == ()
     with desk.ctx.db.read() as conn:
         stored = conn.execute(select(Ticket.state).where(Ticket.id == ticket_id)).scalar_one()
@@ -92,60 +103,138 @@ def _loan(desk: Desk) -> None:
     _finish(desk, ticket_id, [("branch_review", ["li.na"]), ("disburse", disbursement)])
 
 
-def _large_contract_by_staff(desk: Desk) -> None:
-    ticket_id = _file(desk, "contract_review", "zhang.wei", _contract("500000.00"))  # P6
-    reviewers = _by_id(desk, "xu.ming", "fu.qiang")
+REVIEWERS = ("xu.ming", "liu.yang", "hu.bin")  # Legal, Planning & Finance, Risk
+DEPUTIES = ("xiao.yun", "tian.ye")
+
+
+def _contract_by_staff(desk: Desk) -> None:
+    ticket_id = _file(desk, "contract_review", "zhang.wei", _contract("500000.00"))
     _finish(
         desk,
         ticket_id,
         [
-            ("department_review", ["li.na"]),
-            ("legal_review", reviewers),  # 会签: both must approve
-            ("deputy_approval", ["xiao.yun"]),  # above a P6's authority of 300,000
+            ("joint_review", _by_id(desk, *REVIEWERS)),  # 会签: all three must approve
+            ("deputy_approval", _by_id(desk, *DEPUTIES)),  # 或签: the first decides
+        ],
+    )
+    (closed,) = [e for e in desk.view(ticket_id).timeline if e.kind == "task_cancelled"]
+    assert closed.data == {
+        "reason": "node_decided",
+        "decided_by": desk.actors[_by_id(desk, *DEPUTIES)[0]].user_id,
+    }
+
+
+def _contract_by_a_head_the_same_way(desk: Desk) -> None:
+    # no authority by job level any more: a branch head's contract takes the same steps
+    ticket_id = _file(desk, "contract_review", "li.na", _contract("5000000.00"))
+    _finish(
+        desk,
+        ticket_id,
+        [
+            ("joint_review", _by_id(desk, *REVIEWERS)),
+            ("deputy_approval", _by_id(desk, *DEPUTIES)),
         ],
     )
 
 
-def _contract_by_a_head(desk: Desk) -> None:
-    # li.na heads the Beijing branch (M3): nobody else heads it, so the department review
-    # is skipped, and 500,000 is within a head's authority: no deputy head
-    ticket_id = _file(desk, "contract_review", "li.na", _contract("500000.00"))
-    reviewers = _by_id(desk, "xu.ming", "fu.qiang")
-    _finish(desk, ticket_id, [("legal_review", reviewers)])
-    skipped = [e for e in desk.view(ticket_id).timeline if e.kind == "node_skipped"]
-    assert [(e.node_id, e.data and e.data["reason"]) for e in skipped] == [
-        ("department_review", "no_assignee")
-    ]
+def _contract_with_add_sign_transfer_and_return(desk: Desk) -> None:
+    ticket_id = _file(desk, "contract_review", "zhang.wei", _contract("800000.00"))
+    # 加签: the risk reviewer asks a colleague first, then decides himself
+    add_signs.add_signers(
+        desk.ctx,
+        actor=desk.actors["hu.bin"],
+        task_id=_task_of(desk, ticket_id, "hu.bin"),
+        users=["guo.qing"],
+        position="before",
+        comment="请先核对担保条款",
+    )
+    assert _approve(desk, ticket_id, "guo.qing") == "running"
+    assert _approve(desk, ticket_id, "hu.bin") == "running"
+    # 转交: the legal reviewer hands his task to a colleague, who decides in his place
+    transfers.transfer(
+        desk.ctx,
+        actor=desk.actors["xu.ming"],
+        task_id=_task_of(desk, ticket_id, "xu.ming"),
+        to="fu.qiang",
+        comment="出差，请代为审查",
+    )
+    assert _approve(desk, ticket_id, "fu.qiang") == "running"
+    assert _approve(desk, ticket_id, "liu.yang") == "running"
+    # 退回 to the passed review, straight back to the deputy heads once it is done again
+    deputy_task = _task_of(desk, ticket_id, "xiao.yun")
+    options = task_returns.return_options(desk.ctx, desk.actors["xiao.yun"], deputy_task)
+    assert [t.target for t in options.targets] == [task_returns.APPLICANT, "joint_review"]
+    assert options.resubmit == "returner_chooses"
+    task_returns.return_task(
+        desk.ctx,
+        actor=desk.actors["xiao.yun"],
+        task_id=deputy_task,
+        target="joint_review",
+        comment="请补充违约责任条款的风险意见",
+        resubmit="straight_back",
+    )
+    # fresh tasks for the reviewers the rule names now
+    reviewers = _by_id(desk, *REVIEWERS)
+    assert _holders(desk, ticket_id) == [("joint_review", who) for who in reviewers]
+    for who in reviewers:
+        _approve(desk, ticket_id, who)
+    _finish(desk, ticket_id, [("deputy_approval", _by_id(desk, *DEPUTIES))])
+    kinds = [e.kind for e in desk.view(ticket_id).timeline]
+    for kind in ("task_add_sign", "task_transferred", "task_returned"):
+        assert kind in kinds
+    assert audit.verify(desk.ctx).ok
 
 
-def _small_claim(desk: Desk) -> None:
-    ticket_id = _file(desk, "reimbursement", "zhang.wei", _claim("800.00"))
-    finance = _by_id(desk, "liu.yang", "ma.li")
-    _finish(desk, ticket_id, [("finance_review", finance)])  # 或签: the first decides
+AUTOMATIC = (
+    "expense_type == 'travel' and amount < 5000 and applicant.job_level in ('M3', 'M4', 'M5')"
+)
+
+
+def _managers_travel_claim_approved_automatically(desk: Desk) -> None:
+    ticket_id = _file(desk, "reimbursement", "li.na", _claim("4800.00"))  # M3
+    assert desk.view(ticket_id).open_tasks == ()
     skipped = [e for e in desk.view(ticket_id).timeline if e.kind == "node_skipped"]
     assert [
         (e.node_id, e.data and e.data["reason"], e.data and e.data["condition"]) for e in skipped
-    ] == [("manager_approval", "auto_approved", "amount <= 1000")]
+    ] == [
+        ("manager_approval", "auto_approved", AUTOMATIC),
+        ("finance_review", "auto_approved", AUTOMATIC),
+    ]
+    _assert_finished(desk, ticket_id)
 
 
-def _large_claim(desk: Desk) -> None:
-    ticket_id = _file(desk, "reimbursement", "zhang.wei", _claim("25000.00"))
+def _staff_travel_claim(desk: Desk) -> None:
+    ticket_id = _file(desk, "reimbursement", "zhang.wei", _claim("800.00"))  # P6
     finance = _by_id(desk, "liu.yang", "ma.li")
-    _finish(
-        desk,
-        ticket_id,
-        [
-            ("manager_approval", ["li.na"]),
-            ("finance_review", finance),
-            ("finance_head_approval", ["gao.feng"]),
-        ],
-    )
+    # the manager, then finance (或签: the first decides)
+    _finish(desk, ticket_id, [("manager_approval", ["li.na"]), ("finance_review", finance)])
+
+
+def _managers_large_travel_claim(desk: Desk) -> None:
+    ticket_id = _file(desk, "reimbursement", "li.na", _claim("5000.00"))  # not under 5,000
+    finance = _by_id(desk, "liu.yang", "ma.li")
+    _finish(desk, ticket_id, [("manager_approval", ["zhou.hang"]), ("finance_review", finance)])
+
+
+def _managers_other_claim(desk: Desk) -> None:
+    ticket_id = _file(desk, "reimbursement", "xiao.yun", _claim("300.00", "meals"))  # M4
+    finance = _by_id(desk, "liu.yang", "ma.li")
+    _finish(desk, ticket_id, [("manager_approval", ["zhou.hang"]), ("finance_review", finance)])
 
 
 DRIVERS: dict[str, list[Callable[[Desk], None]]] = {
     "loan": [_loan],
-    "contract_review": [_large_contract_by_staff, _contract_by_a_head],
-    "reimbursement": [_small_claim, _large_claim],
+    "contract_review": [
+        _contract_by_staff,
+        _contract_by_a_head_the_same_way,
+        _contract_with_add_sign_transfer_and_return,
+    ],
+    "reimbursement": [
+        _managers_travel_claim_approved_automatically,
+        _staff_travel_claim,
+        _managers_large_travel_claim,
+        _managers_other_claim,
+    ],
 }
 CASES = [(key, driver) for key, drivers in DRIVERS.items() for driver in drivers]
 

@@ -54,8 +54,9 @@ def test_the_demo_org_chart_is_what_the_loan_app_needs(ctx: ServiceContext) -> N
             "credit_committee": {"chen.jing", "yang.guang", "luo.xin"},
             "disbursement": {"zhao.lei", "qian.yu"},
             "auditor": {"sun.li"},
-            "contract_reviewer": {"xu.ming", "fu.qiang"},
-            "deputy_head": {"xiao.yun"},
+            # the contract review's 会签: one reviewer each in Legal, Finance and Risk
+            "contract_reviewer": {"xu.ming", "liu.yang", "hu.bin"},
+            "deputy_head": {"xiao.yun", "tian.ye"},  # its 或签
         }.items():
             ids = set(org_store.users_with_role(conn, role))
             assert ids == {org_store.user_by_username(conn, p).id for p in people}  # type: ignore[union-attr]
@@ -73,4 +74,5 @@ def test_every_demo_person_but_the_administrator_has_a_job_level(ctx: ServiceCon
     assert levels.pop("admin") is None
     assert set(levels.values()) <= {"P3", "P4", "P5", "P6", "M3", "M4", "M5"}
     assert (levels["zhou.hang"], levels["xiao.yun"], levels["li.na"]) == ("M5", "M4", "M3")
+    assert levels["tian.ye"] == "M4"  # the second deputy head
     assert levels["zhang.wei"] == "P6" and levels["fu.qiang"] == "P6"

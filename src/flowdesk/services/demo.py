@@ -1,10 +1,10 @@
 """The demo bank: a head office with four departments, three branches, ~40 people
-with their job levels, and the loan, contract review and reimbursement apps, so a
+with their job levels, and the loan, contract review, reimbursement and complaint apps, so a
 fresh install can be tried at once.
 
 Job levels (职级) follow a common two-ladder scheme: P3–P6 for staff, M3 for the heads
-of departments and branches, M4 for the deputy head, M5 for the president; the
-contract review app's approval authority reads them (applicant.job_level)."""
+of departments and branches, M4 for the two deputy heads, M5 for the president; the
+reimbursement app's automatic approval reads them (applicant.job_level)."""
 
 from __future__ import annotations
 
@@ -54,22 +54,32 @@ ROLES: tuple[tuple[str, str, str], ...] = (
 HEAD_OFFICE: tuple[Person, ...] = (
     Person("admin", "系统管理员", "hq", admin=True),
     Person("zhou.hang", "周航（行长）", "hq", head=True, job_level="M5"),
+    # two deputy heads: either signs a contract (或签, the contract review app)
     Person("xiao.yun", "肖云（副行长）", "hq", "zhou.hang", ("deputy_head",), job_level="M4"),
+    Person("tian.ye", "田野（副行长）", "hq", "zhou.hang", ("deputy_head",), job_level="M4"),
     # Legal
     Person("wang.fang", "王芳", "legal", "zhou.hang", head=True, job_level="M3"),
+    # the contract reviewers: one each in Legal, Finance and Risk (合同会签)
     Person("xu.ming", "徐明", "legal", "wang.fang", ("contract_reviewer",), job_level="P5"),
     Person("he.jia", "何佳", "legal", "wang.fang", job_level="P4"),
-    Person("fu.qiang", "付强", "legal", "wang.fang", ("contract_reviewer",), job_level="P6"),
+    Person("fu.qiang", "付强", "legal", "wang.fang", job_level="P6"),
     # Finance
     Person("gao.feng", "高峰", "finance", "zhou.hang", head=True, job_level="M3"),
-    Person("liu.yang", "刘洋", "finance", "gao.feng", ("finance_reviewer",), job_level="P5"),
+    Person(
+        "liu.yang",
+        "刘洋",
+        "finance",
+        "gao.feng",
+        ("finance_reviewer", "contract_reviewer"),
+        job_level="P5",
+    ),
     Person("ma.li", "马丽", "finance", "gao.feng", ("finance_reviewer",), job_level="P4"),
     Person("zhao.lei", "赵磊", "finance", "gao.feng", ("disbursement",), job_level="P4"),
     Person("qian.yu", "钱雨", "finance", "gao.feng", ("disbursement",), job_level="P3"),
     # Risk
     Person("lin.tao", "林涛", "risk", "zhou.hang", head=True, job_level="M3"),
     Person("sun.li", "孙丽", "risk", "lin.tao", ("auditor",), job_level="P5"),
-    Person("hu.bin", "胡斌", "risk", "lin.tao", job_level="P4"),
+    Person("hu.bin", "胡斌", "risk", "lin.tao", ("contract_reviewer",), job_level="P4"),
     Person("guo.qing", "郭庆", "risk", "lin.tao", job_level="P3"),
     # Credit
     Person(

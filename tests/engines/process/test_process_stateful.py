@@ -2,24 +2,28 @@
 engine, with the engine's invariants checked after every step.
 
 The machine starts one ticket on a process picked from hand-written ones (会签, 或签,
-依次, vote nodes; parallel and inclusive gateways; a sub-process) and from every bundled
-app template, then applies random commands: approve, reject, 退回 (to the applicant or
-to a node passed), 加签 (before, after, parallel), 转交, the applicant's 撤回, an
-approver's 撤回 of their approval, a resubmit, and commands that must be refused (a
-stranger or the applicant deciding, returning, adding signers or transferring). A
-comment has no engine command (the service writes it as a ticket note beside the steps,
-ADR 0017), so its rule only checks that a finished ticket refuses every command. The
-applicant holds every role the context resolves, so maker-checker is exercised at every
-node; the services refuse transfers and add-signs to the applicant before the engine,
-so the machine never asks for them.
+依次, vote nodes; parallel and inclusive gateways; a sub-process; boundary timers and a
+timer catch event) and from every bundled app template, then applies random commands:
+approve, reject, 退回 (to the applicant or to a node passed), 加签 (before, after,
+parallel), 转交, the applicant's 撤回, an approver's 撤回 of their approval, a resubmit,
+the worker firing a timer the steps set (once each, as its row would; a stale one is
+refused), and commands that must be refused (a stranger or the applicant deciding,
+returning, adding signers or transferring). A comment has no engine command (the
+service writes it as a ticket note beside the steps, ADR 0017), so its rule only checks
+that a finished ticket refuses every command. The applicant holds every role the context
+resolves, so maker-checker is exercised at every node; the services refuse transfers
+and add-signs to the applicant before the engine, so the machine never asks for them.
 
+Every step's timeline events are legal for the state they happened in: a task opens once
+(never an id seen before), closes only while open, the tasks the events leave open are
+the state's open tasks, and the ticket finishes exactly once, in the step that ends it.
 After every step: every open task belongs to a live node instance of its node, every
 node instance has an open task (no orphaned token), add-sign chains name open tasks,
-joins wait only at join nodes, a running ticket has an open task, a finished one holds
-nothing, the applicant holds no approval task (only their own returned ticket), and
-the state survives its JSON form unchanged (the machine goes on from the reloaded
-state, so the stored form is all a next step needs). A refused command leaves the state
-exactly as it was, and no command mutates the state it was given.
+joins wait only at join nodes, a running ticket has an open task or a timer catch
+event's wait, a finished one holds nothing, the applicant holds no approval task (only
+their own returned ticket), and the state survives its JSON form unchanged (the machine
+goes on from the reloaded state, so the stored form is all a next step needs). A refused
+command leaves the state exactly as it was, and no command mutates the state it was given.
 
 The default profile keeps CI fast; FLOWDESK_STATEFUL=long runs many more examples.
 """
@@ -46,12 +50,19 @@ from flowdesk.engines.process import (
     AssigneeRule,
     Command,
     CompleteTask,
+    Effect,
+    FireTimer,
+    InstanceFinished,
     InstanceState,
     ProcessSpec,
     Resubmit,
     RetractDecision,
     ReturnTask,
     Start,
+    TaskClosed,
+    TaskOpened,
+    TimerFired,
+    TimerSet,
     TransferTask,
     Withdraw,
     dump_state,
@@ -201,6 +212,59 @@ SUB_PROCESS: dict[str, Any] = {
     ],
 }
 
+# Boundary timers on user tasks (ADR 0023), fired by the machine's fire_timer rule as the
+# worker would: a reminder that repeats, an escalation, a deciding timer, a return; then
+# a timer catch event, whose token waits with no task.
+TIMERS: dict[str, Any] = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        _task("handle", _users("amy", "ben"), approval={"mode": "any"}),
+        {
+            "id": "remind",
+            "type": "boundary_timer",
+            "attached_to": "handle",
+            "interrupting": False,
+            "timer": {"after": "PT1H", "action": "remind", "repeat": 2, "every": "PT1H"},
+        },
+        {
+            "id": "escalate",
+            "type": "boundary_timer",
+            "attached_to": "handle",
+            "interrupting": False,
+            "timer": {"after": "PT2H", "action": "escalate", "to": {"kind": "user", "user": "hal"}},
+        },
+        {
+            "id": "give_back",
+            "type": "boundary_timer",
+            "attached_to": "handle",
+            "timer": {"after": "P3D", "action": "return"},
+        },
+        {"id": "cool_off", "type": "timer_catch", "timer": {"after": "P1D"}},
+        _task("sign", _users("cai", "dan", "eva"), approval={"mode": "all"}),
+        {
+            "id": "sign_late",
+            "type": "boundary_timer",
+            "attached_to": "sign",
+            "timer": {"after": "P2D", "action": "approve"},
+        },
+        _task("close", _user("fay")),
+        {
+            "id": "close_late",
+            "type": "boundary_timer",
+            "attached_to": "close",
+            "timer": {"after": "P5D", "action": "reject"},
+        },
+        {"id": "end", "type": "end"},
+    ],
+    "flows": [
+        {"from": "start", "to": "handle"},
+        {"from": "handle", "to": "cool_off"},
+        {"from": "cool_off", "to": "sign"},
+        {"from": "sign", "to": "close"},
+        {"from": "close", "to": "end"},
+    ],
+}
+
 
 class _TableConditions:
     """The hand-written processes' conditions, from the shared fake table."""
@@ -334,6 +398,7 @@ def _cases() -> list[Case]:
             ("parallel", PARALLEL),
             ("inclusive", INCLUSIVE),
             ("sub_process", SUB_PROCESS),
+            ("timers", TIMERS),
         )
     ]
     for name in bundled_template_names():
@@ -363,6 +428,10 @@ class ProcessMachine(RuleBasedStateMachine):
         self.ctx = MachineContext(_TableConditions())
         self.values: dict[str, object] = {}
         self.state: InstanceState | None = None
+        # what the timeline has said so far: every task id ever opened, and the timers
+        # set and not yet fired (as the worker's rows would be), by (timer id, fire)
+        self.opened: set[str] = set()
+        self.timers: dict[tuple[str, int], TimerSet] = {}
 
     # --- driving ----------------------------------------------------------------
 
@@ -391,6 +460,7 @@ class ProcessMachine(RuleBasedStateMachine):
             return False
         if kept is not None:
             assert _document(kept) == before, "a step mutated the state it was given"
+        self._check_timeline(kept, result.effects, result.state)
         # go on from the stored form: it must be all the next step needs
         document = json.loads(_document(result.state))
         reloaded = load_state(document)
@@ -401,6 +471,36 @@ class ProcessMachine(RuleBasedStateMachine):
         if reloaded.status != "running":
             event(f"finished {reloaded.status}")
         return True
+
+    def _check_timeline(
+        self, before: InstanceState | None, effects: Sequence[Effect], after: InstanceState
+    ) -> None:
+        """Every timeline event of the step is legal for the state it happened in: a task
+        opens once (a fresh id), closes only while open, the tasks the events leave open
+        are the state's; the ticket finishes once, in the step that ends it."""
+        open_now = set(before.tasks) if before is not None else set()
+        finished = 0
+        for effect in effects:
+            if isinstance(effect, TaskOpened):
+                assert effect.task_id not in self.opened, f"task {effect.task_id} opened twice"
+                assert effect.assignees, f"task {effect.task_id} opened for nobody"
+                self.opened.add(effect.task_id)
+                open_now.add(effect.task_id)
+            elif isinstance(effect, TaskClosed):
+                assert effect.task_id in open_now, f"task {effect.task_id} closed, not open"
+                open_now.discard(effect.task_id)
+            elif isinstance(effect, InstanceFinished):
+                finished += 1
+                assert effect.status == after.status
+            elif isinstance(effect, TimerSet):
+                assert self.case is not None and effect.node_id in self.case.spec.nodes
+                self.timers[(effect.timer_id, effect.fire)] = effect
+            elif isinstance(effect, TimerFired):
+                assert self.case is not None
+                assert self.case.spec.nodes[effect.node_id].timer is not None
+        assert open_now == set(after.tasks), "the events and the open tasks disagree"
+        was_running = before is None or before.status == "running"
+        assert finished == (1 if was_running and after.status != "running" else 0)
 
     def _running(self) -> bool:
         return self.state is not None and self.state.status == "running"
@@ -502,6 +602,18 @@ class ProcessMachine(RuleBasedStateMachine):
                 self._apply(Resubmit(task.task_id, APPLICANT, "", self.values))
                 return
 
+    @precondition(lambda self: self._running() and bool(self.timers))
+    @rule(data=st.data())
+    def fire_timer(self, data: st.DataObject) -> None:
+        """The worker fires a timer set earlier, as its row says; one whose task or wait
+        is over is refused as stale and changes nothing. It never fires twice."""
+        key = data.draw(st.sampled_from(sorted(self.timers)), label="timer")
+        timer = self.timers.pop(key)
+        command = FireTimer(
+            timer.timer_id, timer.node_id, timer.activation_id, timer.fire, self.values
+        )
+        self._apply(command)
+
     @precondition(lambda self: self._running())
     @rule(data=st.data(), who=st.sampled_from([STRANGER, APPLICANT]))
     def refused(self, data: st.DataObject, who: str) -> None:
@@ -563,7 +675,8 @@ class ProcessMachine(RuleBasedStateMachine):
         if self.state is None:
             return
         if self.state.status == "running":
-            assert self.state.tasks, "a running ticket has no open task: it is stuck"
+            # a token waiting at a timer catch event holds no task, but its wait
+            assert self.state.tasks or self.state.waits, "a running ticket is stuck"
         else:
             assert not self.state.tasks and not self.state.activations
             assert not self.state.joins and not self.state.signs
@@ -589,4 +702,4 @@ TestProcessMachine = ProcessMachine.TestCase
 def test_every_bundled_template_is_driven() -> None:
     names = {case.name for case in CASES}
     assert {f"template:{name}" for name in bundled_template_names()} <= names
-    assert {"modes", "parallel", "inclusive", "sub_process"} <= names
+    assert {"modes", "parallel", "inclusive", "sub_process", "timers"} <= names
