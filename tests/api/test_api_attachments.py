@@ -10,8 +10,8 @@ from urllib.parse import unquote
 import pytest
 from api_client import Api, assert_problem, loan_values
 from fastapi.testclient import TestClient
-from tests.engines.files.samples import PDF, png, zip_of
 
+from file_samples import PDF, png, zip_of
 from flowdesk.engines.files import FilePolicy
 from flowdesk.main import create_app
 from flowdesk.services.attachment_storage import AttachmentStorage

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from loan_desk import Desk
 from sqlalchemy import func, select
-from tests.engines.files.samples import PDF, zip_of
 
+from file_samples import PDF, zip_of
 from flowdesk.engines.files import AttachmentRefused, FilePolicy
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import Forbidden, NotFound, ValidationFailed

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from tests.engines.files.samples import PDF, zip_of
 from web_helpers import Browser, csrf_from
 
+from file_samples import PDF, zip_of
 from flowdesk.engines.files import FilePolicy
 from flowdesk.main import create_app
 from flowdesk.services.attachment_storage import AttachmentStorage

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.engines.files.samples import JPEG, PDF, PE_EXECUTABLE, docx, png, xlsx, zip_of
 
+from file_samples import JPEG, PDF, PE_EXECUTABLE, docx, png, xlsx, zip_of
 from flowdesk.engines.files import (
     MAX_NAME_LENGTH,
     AttachmentRefused,
