@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -117,6 +118,35 @@ def _tell_holders(
 # --- jump ---------------------------------------------------------------------------------
 
 
+def _admin_step(
+    ctx: ServiceContext,
+    app: PublishedApp,
+    row: TaskForStep,
+    result: StepResult,
+    actor: Actor,
+    action: str,
+    details: dict[str, Any],
+    kind: str | None = None,
+    *,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    **where: str,
+) -> tuple[StepWrite, StepOutcome]:
+    """The step of an admin repair: audited as `action` with the reason, and (given `kind`)
+    its first timeline event says who did it, by name, and why."""
+    first = None
+    if kind is not None:
+        first = event(
+            kind,
+            actor_id=actor.user_id,
+            comment=comment or None,
+            data={**(data or {}), "by_name": actor.display_name},
+            **where,
+        )
+    audit = AuditRecord(actor=actor.username, action=action, details={**details, "reason": comment})
+    return task_step(app, row, result, ctx.clock.now(), audit, first_event=first)
+
+
 def jump(
     ctx: ServiceContext,
     *,
@@ -156,28 +186,19 @@ def _jump_once(
         app.spec.process, state, node, actor.user_id, step_context(ctx, conn, app, row)
     )
     closed = _closed(result)
-    write, outcome = task_step(
+    moved_from = sorted({c.node_id for c in closed})
+    write, outcome = _admin_step(
+        ctx,
         app,
         row,
         result,
-        ctx.clock.now(),
-        AuditRecord(
-            actor=actor.username,
-            action="ticket.jump",
-            details={
-                "ticket": ticket_id,
-                "to": node,
-                "from": sorted({c.node_id for c in closed}),
-                "reason": comment,
-            },
-        ),
-        first_event=event(
-            "ticket_jumped",
-            actor_id=actor.user_id,
-            node_id=node,
-            comment=comment or None,
-            data={"from": sorted({c.node_id for c in closed}), "by_name": actor.display_name},
-        ),
+        actor,
+        "ticket.jump",
+        {"ticket": ticket_id, "to": node, "from": moved_from},
+        "ticket_jumped",
+        comment=comment,
+        data={"from": moved_from},
+        node_id=node,
     )
     _tell_holders(conn, write, closed, actor, MOVED_NOTICE)
     return write, outcome
@@ -232,33 +253,19 @@ def _reassign_once(
     result = engine.reassign(
         app.spec.process, state, task_id, ids, actor.user_id, step_ctx.new_id()
     )
-    write, outcome = task_step(
+    write, outcome = _admin_step(
+        ctx,
         app,
         row,
         result,
-        ctx.clock.now(),
-        AuditRecord(
-            actor=actor.username,
-            action="task.reassign",
-            details={
-                "task": task_id,
-                "node": row.node_id,
-                "to": [str(person.username) for person in found],
-                "reason": comment,
-            },
-        ),
-        first_event=event(
-            "task_reassigned",
-            actor_id=actor.user_id,
-            node_id=row.node_id,
-            task_id=task_id,
-            comment=comment or None,
-            data={
-                "users": list(ids),
-                "from": list(before.assignees) if before else [],
-                "by_name": actor.display_name,
-            },
-        ),
+        actor,
+        "task.reassign",
+        {"task": task_id, "node": row.node_id, "to": [str(p.username) for p in found]},
+        "task_reassigned",
+        comment=comment,
+        data={"users": list(ids), "from": list(before.assignees) if before else []},
+        node_id=row.node_id,
+        task_id=task_id,
     )
     _tell_holders(conn, write, _closed(result), actor, MOVED_NOTICE)
     return write, outcome
@@ -283,20 +290,15 @@ def _cancel_once(
     row, state, app = _ticket_row(ctx, conn, ticket_id)
     result = engine.cancel(state, actor.user_id)
     closed = _closed(result)
-    write, outcome = task_step(
+    write, outcome = _admin_step(
+        ctx,
         app,
         row,
         result,
-        ctx.clock.now(),
-        AuditRecord(
-            actor=actor.username,
-            action="ticket.admin_cancel",
-            details={
-                "ticket": ticket_id,
-                "cancelled": [c.node_id for c in closed],
-                "reason": comment,
-            },
-        ),
+        actor,
+        "ticket.admin_cancel",
+        {"ticket": ticket_id, "cancelled": [c.node_id for c in closed]},
+        comment=comment,
     )
     for entry in write.events:
         if entry["kind"] == "ticket_cancelled":  # who cancelled, why, and as an admin
@@ -503,33 +505,18 @@ def _migrate_once(
     used = {
         a.node_id: mapping[a.node_id] for a in state.activations.values() if a.node_id in mapping
     }
-    write, outcome = task_step(
+    versions = {"from_version": app.version, "to_version": target.version, "mapping": used}
+    write, outcome = _admin_step(
+        ctx,
         target,
         row,
         result,
-        ctx.clock.now(),
-        AuditRecord(
-            actor=actor.username,
-            action="ticket.migrate",
-            details={
-                "ticket": ticket_id,
-                "from_version": app.version,
-                "to_version": target.version,
-                "mapping": used,
-                "reason": comment,
-            },
-        ),
-        first_event=event(
-            "ticket_migrated",
-            actor_id=actor.user_id,
-            comment=comment or None,
-            data={
-                "from_version": app.version,
-                "to_version": target.version,
-                "mapping": used,
-                "by_name": actor.display_name,
-            },
-        ),
+        actor,
+        "ticket.migrate",
+        {"ticket": ticket_id, **versions},
+        "ticket_migrated",
+        comment=comment,
+        data=versions,
     )
     # the new tasks' step (written next) bumps the version this guards
     repairs_store.move_to_version(
