@@ -43,7 +43,7 @@ def test_login_returns_the_person_with_roles_and_department(
 ) -> None:
     actor = _login(demo_ctx, "liu.yang")
     assert actor == actors["liu.yang"]
-    assert actor.roles == frozenset({"finance_reviewer"})
+    assert actor.roles == frozenset({"finance_reviewer", "contract_reviewer"})
     assert actor.display_name == "刘洋"
     assert not actor.is_admin
     assert _login(demo_ctx, "admin").is_admin

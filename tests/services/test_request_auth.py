@@ -86,7 +86,10 @@ def test_a_role_change_is_seen_at_the_next_request(
 ) -> None:
     token = auth.create_token(demo_ctx, actors["liu.yang"], name="ci")
     web = auth.start_session(demo_ctx, actors["liu.yang"])
-    assert request_auth.token_actor(demo_ctx, token).roles == {"finance_reviewer"}
+    assert request_auth.token_actor(demo_ctx, token).roles == {
+        "finance_reviewer",
+        "contract_reviewer",
+    }
     user_id = actors["liu.yang"].user_id
     with demo_ctx.db.write() as conn:
         conn.execute(delete(UserRole).where(UserRole.user_id == user_id))
