@@ -293,6 +293,16 @@ def _clean_text(field: FieldSpec, value: object) -> object:
     return text
 
 
+def _typed_text(value: object) -> str:
+    """A text value with its invisible characters stripped ("" when nothing is left);
+    anything but text, or text with control characters, is refused."""
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "invalid_type_text")
+    if _has_bad_characters(value):
+        raise _Invalid("invalid_characters")
+    return _strip_invisible(value)
+
+
 def _clean_email(field: FieldSpec, value: object) -> object:
     if not isinstance(value, str):
         raise _Invalid("invalid_type", "invalid_type_text")
@@ -337,11 +347,7 @@ _TOO_LONG_CODES = {
 def _clean_identity(field: FieldSpec, value: object) -> object:
     """A resident ID, phone, bank card or credit code in its stored form; the error code
     says which rule of the standard failed (the value itself is never repeated)."""
-    if not isinstance(value, str):
-        raise _Invalid("invalid_type", "invalid_type_text")
-    if _has_bad_characters(value):
-        raise _Invalid("invalid_characters")
-    text = _strip_invisible(value)
+    text = _typed_text(value)
     if not text:
         return _ABSENT
     if identity.MASK in text and field.personal:
@@ -615,11 +621,7 @@ _URL_SCHEMES = frozenset({"http", "https"})
 
 def _clean_url(field: FieldSpec, value: object) -> str | _Absent:
     """An http(s) address with a host, as typed (surrounding blanks removed)."""
-    if not isinstance(value, str):
-        raise _Invalid("invalid_type", "invalid_type_text")
-    if _has_bad_characters(value):
-        raise _Invalid("invalid_characters")
-    text = _strip_invisible(value)
+    text = _typed_text(value)
     if not text:
         return _ABSENT
     if field.max_length is not None and len(text) > field.max_length:

@@ -198,7 +198,23 @@ def _boundary(
                 timer.working,
             )
         )
-    walk = Walk(
+    walk = _walk_on(spec, ctx, state, tasks, activations, effects)
+    flows = spec.index.outgoing[node.id]
+    if flows:
+        walk.advance(command.values, flows)
+    return _kept(state, walk.result(passed))
+
+
+def _walk_on(
+    spec: ProcessSpec,
+    ctx: Context,
+    state: InstanceState,
+    tasks: dict[str, OpenTask],
+    activations: dict[str, Activation],
+    effects: list[Effect],
+) -> Walk:
+    """A walk from `state` with its node's tasks and instance already taken out."""
+    return Walk(
         spec,
         ctx,
         state.starter,
@@ -208,10 +224,6 @@ def _boundary(
         effects,
         dict(state.waits) if state.waits else None,
     )
-    flows = spec.index.outgoing[node.id]
-    if flows:
-        walk.advance(command.values, flows)
-    return _kept(state, walk.result(passed))
 
 
 def _timer_closed(task: OpenTask) -> TaskClosed:
@@ -238,16 +250,7 @@ def _auto_approve(
             effects.append(_timer_closed(task))
     activations = dict(state.activations)
     del activations[activation.activation_id]
-    walk = Walk(
-        spec,
-        ctx,
-        state.starter,
-        tasks,
-        dict(state.joins),
-        activations,
-        effects,
-        dict(state.waits) if state.waits else None,
-    )
+    walk = _walk_on(spec, ctx, state, tasks, activations, effects)
     passed = state.passed if attached in state.passed else (*state.passed, attached)
     walk.advance(command.values, spec.index.outgoing[attached])
     return _kept(state, walk.result(passed))
