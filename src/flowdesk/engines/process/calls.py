@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from flowdesk.kernel.errors import Conflict
+from flowdesk.kernel.records import record
 
 CallOutcome = Literal["approved", "rejected", "cancelled"]
 CALL_OUTCOMES: tuple[CallOutcome, ...] = ("approved", "rejected", "cancelled")
@@ -33,7 +33,7 @@ _CALL_KEYS = frozenset({"app", "version", "inputs", "outputs"})
 AddProblem = Callable[[str, str, str], None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallSpec:
     """What a call activity calls: app `app` at `version` ("latest" published at the
     moment of the call); `inputs` (child field, parent field or "=literal") pairs,
@@ -128,7 +128,7 @@ def parse_call(
     return CallSpec(app, "latest", inputs, outputs)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChildCalled:
     """A token waits at call activity `node_id` (wait `wait_id`) for a ticket of app `app`
     filed with `values` on the parent's applicant's behalf."""
@@ -149,7 +149,7 @@ class ChildCalled:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChildEnded:
     """The child of wait `wait_id` ended with `outcome`; `caught_by` the boundary_error
     that took a failed child's token ("" when none: the parent ended rejected)."""

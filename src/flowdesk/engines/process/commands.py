@@ -1,4 +1,4 @@
-"""What a caller asks of a process instance; one frozen dataclass per command.
+"""What a caller asks of a process instance; one immutable record per command.
 
 Commands carry the ticket's full current form values because branch conditions
 read them, but the engine never stores them: form data belongs to the ticket.
@@ -7,14 +7,16 @@ read them, but the engine never stores them: form data belongs to the ticket.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, TypeAlias
+
+from flowdesk.kernel.records import record
 
 Outcome = Literal["approve", "reject"]
 ResubmitMode = Literal["rerun", "straight_back"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Start:
     """Start a new instance for `starter` (the applicant)."""
 
@@ -22,7 +24,7 @@ class Start:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CompleteTask:
     """`actor` approves or rejects open task `task_id`."""
 
@@ -33,7 +35,7 @@ class CompleteTask:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReturnTask:
     """退回: `actor` sends the ticket back from open task `task_id` to `to`, a user-task node
     this ticket passed, or to the applicant when `to` is None. `resubmit` picks what
@@ -49,7 +51,7 @@ class ReturnTask:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resubmit:
     """The applicant resubmits a ticket returned to them (their task `task_id`)."""
 
@@ -59,7 +61,7 @@ class Resubmit:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferTask:
     """转交: `actor` hands open task `task_id` to `to`, who decides it in their place."""
 
@@ -73,7 +75,7 @@ AddSignPosition = Literal["before", "after", "parallel"]
 AddSignMode = Literal["any", "all", "sequential"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AddSigners:
     """加签: `actor`, holder of open task `task_id`, adds `users` as signers "before" (they
     decide first, then the task is the actor's again), "after" (the actor approves now;
@@ -91,7 +93,7 @@ class AddSigners:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoveSigner:
     """减签: `actor`, who added signers to task `task_id`, removes pending ones (`users`)."""
 
@@ -102,7 +104,7 @@ class RemoveSigner:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Withdraw:
     """撤回: the applicant `actor` takes the ticket back before anybody acted on it; it
     rests at the applicant, who edits and resubmits it, or cancels it (ADR 0019)."""
@@ -110,14 +112,14 @@ class Withdraw:
     actor: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CancelInstance:
     """撤销: the applicant `actor` ends the running ticket; its status is cancelled."""
 
     actor: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetractDecision:
     """撤回 by an approver: `actor` takes back their approval of task `task_id` while
     nothing it led to was acted on; their task reopens (APPROVALS.md 24-26, ADR 0019)."""
@@ -126,7 +128,7 @@ class RetractDecision:
     actor: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FireTimer:
     """The worker fires timer `timer_id` of node `node_id` (a boundary timer on node
     instance `activation_id`, or a timer catch event whose wait is `timer_id`); `fire`
@@ -139,7 +141,7 @@ class FireTimer:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReceiveMessage:
     """Message `name` with correlation `key` arrived for the ticket (ADR 0023)."""
 
@@ -148,7 +150,7 @@ class ReceiveMessage:
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FinishCall:
     """The child ticket of call wait `wait_id` ended with `outcome` (approved, rejected,
     cancelled); `values` are the parent's form values with the outputs applied (ADR 0033)."""

@@ -8,8 +8,9 @@ NodePassed so the ticket timeline and process mining see the whole path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
+
+from flowdesk.kernel.records import record
 
 from .webhook import WebhookRequested
 
@@ -36,7 +37,7 @@ CloseReason = Literal[
 NodeOutcome = Literal["approved", "rejected"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskOpened:
     kind: ClassVar[str] = "task_opened"
     task_id: str
@@ -52,7 +53,7 @@ class TaskOpened:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskClosed:
     """`actor` is None and `comment` empty when the engine cancelled the task; then
     `reason` says why and `decided_by` whose decision closed it (never counted as that
@@ -82,7 +83,7 @@ class TaskClosed:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeDecided:
     """A node with several approvers (会签, 或签, 依次, vote) was decided: the tally when
     it was, with the approvals that were needed (fixed when the node started)."""
@@ -109,7 +110,7 @@ class NodeDecided:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodePassed:
     """A token went through a start, end or gateway node."""
 
@@ -121,7 +122,7 @@ class NodePassed:
         return {"kind": self.kind, "node_id": self.node_id, "node_type": self.node_type}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CopiesSent:
     """A token went through a CC node (抄送节点): `users` are copied on the ticket, as
     readers with no action. Empty when the node's rule named nobody: the node is skipped
@@ -138,7 +139,7 @@ class CopiesSent:
 SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee", "same_approver"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeSkipped:
     """A user task passed without a person deciding it: by its `auto` condition
     (`condition` is why), or because its rule named nobody and it says skip."""
@@ -157,7 +158,7 @@ class NodeSkipped:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstanceFinished:
     kind: ClassVar[str] = "instance_finished"
     status: FinalStatus
@@ -166,7 +167,7 @@ class InstanceFinished:
         return {"kind": self.kind, "status": self.status}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApprovalHeld:
     """并加签 (ADR 0020): `actor` approved open task `task_id` before the signers they added
     decided; it counts, and the task closes, once they have approved."""
@@ -187,7 +188,7 @@ class ApprovalHeld:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorThrown:
     """A token reached error end `node_id`, which throws `code` (ADR 0022): `caught_by`
     is the boundary event that caught it, "" when none did (the ticket ends rejected
@@ -207,7 +208,7 @@ class ErrorThrown:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimerSet:
     """A timer starts (ADR 0023): the service writes its row, due `delay` (an ISO 8601
     duration, in working time when `working`) from now, or at instant `at`.
@@ -237,7 +238,7 @@ class TimerSet:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimerFired:
     """Timer `node_id` fired (ADR 0023) and did `action` to the task at `attached` (a
     boundary's; "" for a catch event, whose token goes on). `notify` are the people a
@@ -264,7 +265,7 @@ class TimerFired:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskEscalated:
     """An escalation timer added `added` to open task `task_id`: they may decide it beside
     its holder (ADR 0023)."""
@@ -283,7 +284,7 @@ class TaskEscalated:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageAwaited:
     """A token waits at message event `node_id` for message `name` with key `key`."""
 
@@ -303,7 +304,7 @@ class MessageAwaited:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageReceived:
     """Message `name` with key `key` resumed the token waiting at `node_id`."""
 

@@ -47,7 +47,7 @@ from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
-from .state import InstanceState, Wait
+from .state import Activation, InstanceState, OpenTask, Wait
 from .timers import fire_timer, receive_message
 from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
@@ -126,18 +126,7 @@ def _complete(
         can_pass = len(rejected) <= len(activation.approvers) - activation.required
         if can_pass and not activation.veto:  # a vote that can still pass goes on
             activations[activation.activation_id] = activation._replace(rejected=rejected)
-            return StepResult(
-                InstanceState(
-                    "running",
-                    state.starter,
-                    tasks,
-                    state.joins,
-                    activations,
-                    state.passed,
-                    waits=state.waits,
-                ),
-                tuple(effects),
-            )
+            return _still_deciding(state, tasks, activations, effects)
         # The node failed, and with it the ticket: every other task closes, its own
         # node's first (they were decided by this rejection), then the others.
         for other in tasks.values():
@@ -153,15 +142,15 @@ def _complete(
 
     effects = [TaskClosed(task.task_id, node_id, "approved", actor, command.comment)]
     approved = (*activation.approved, actor)
+    if len(approved) < activation.required:
+        activations[activation.activation_id] = activation.with_approved(approved)
+        if activation.mode != "sequential":  # 会签/vote still deciding: nothing moves
+            return _still_deciding(state, tasks, activations, effects)
     walk = Walk(
         spec, ctx, state.starter, tasks, dict(state.joins), activations, effects, _waits(state)
     )
-    if len(approved) < activation.required:
-        activations[activation.activation_id] = activation.with_approved(approved)
-        if activation.mode == "sequential":  # the next approver in order takes over
-            walk.open_task(
-                node_id, (activation.approvers[len(approved)],), activation.activation_id
-            )
+    if len(approved) < activation.required:  # 依次: the next approver in order takes over
+        walk.open_task(node_id, (activation.approvers[len(approved)],), activation.activation_id)
         return walk.result(state.passed)
     del activations[activation.activation_id]
     if activation.mode != "single":
@@ -178,6 +167,27 @@ def _complete(
     walk.approver = actor
     walk.advance(command.values, spec.index.outgoing[node_id])
     return walk.result(passed)
+
+
+def _still_deciding(
+    state: InstanceState,
+    tasks: dict[str, OpenTask],
+    activations: dict[str, Activation],
+    effects: list[Effect],
+) -> StepResult:
+    """A decision counted at a node that is still deciding: no token moves."""
+    return StepResult(
+        InstanceState(
+            "running",
+            state.starter,
+            tasks,
+            state.joins,
+            activations,
+            state.passed,
+            waits=state.waits,
+        ),
+        tuple(effects),
+    )
 
 
 def _waits(state: InstanceState) -> dict[str, Wait] | None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import urlsplit
+
+from flowdesk.kernel.records import record
 
 AddProblem = Callable[[str, str, str], None]
 
@@ -56,7 +57,7 @@ SECRET_HEADERS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Webhook:
     """What a service task calls. `body` maps each JSON key to what fills it:
     ("form", field key) or ("ticket", one of TICKET_FIELDS)."""
@@ -87,7 +88,7 @@ class Webhook:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WebhookRequested:
     """A token went through service task `node_id`: call its webhook with `form`, the
     values its body names as they are at this step (the ticket's attributes are the
