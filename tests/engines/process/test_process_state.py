@@ -17,6 +17,7 @@ from flowdesk.engines.process import (
     load_state,
     open_tasks,
 )
+from flowdesk.engines.process.state import EMPTY, running
 
 RUNNING = InstanceState(
     status="running",
@@ -160,3 +161,11 @@ def test_newer_version_is_refused() -> None:
 def test_malformed_documents(data: dict[str, object]) -> None:
     with pytest.raises(StateInvalid):
         load_state(data)
+
+
+def test_a_running_state_built_as_a_tuple_is_the_named_tuple_with_every_field() -> None:
+    built = running("ann", EMPTY, EMPTY, EMPTY, ("a",), True, EMPTY, EMPTY, None, EMPTY)
+    assert type(built) is InstanceState
+    assert len(built) == len(InstanceState._fields)  # a field added to the state is given here
+    assert built == InstanceState("running", "ann", passed=("a",), acted=True)
+    assert built.waits is EMPTY and built.status == "running"

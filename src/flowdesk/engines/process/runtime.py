@@ -47,7 +47,7 @@ from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
-from .state import Activation, InstanceState, OpenTask, Wait
+from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .timers import fire_timer, receive_message
 from .transfer import transfer_task
 from .walk import Context, StepFailed, StepResult, Walk, actionable, cancelled, decided
@@ -177,14 +177,17 @@ def _still_deciding(
 ) -> StepResult:
     """A decision counted at a node that is still deciding: no token moves."""
     return StepResult(
-        InstanceState(
-            "running",
+        running(
             state.starter,
             tasks,
             state.joins,
             activations,
             state.passed,
-            waits=state.waits,
+            None,
+            EMPTY,
+            EMPTY,
+            None,
+            state.waits,
         ),
         tuple(effects),
     )

@@ -30,7 +30,7 @@ from .effects import (
     TimerSet,
 )
 from .spec import AssigneeRule, Flow, Node, ProcessSpec
-from .state import EMPTY, Activation, InstanceState, OpenTask, Wait
+from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .webhook import requested
 
 
@@ -440,18 +440,19 @@ class Walk:
             effects.append(InstanceFinished("rejected"))
             return StepResult(InstanceState("rejected", self.starter), tuple(effects))
         if self.tasks or self.waits:
-            return StepResult(
-                InstanceState(
-                    "running",
-                    self.starter,
-                    self.tasks,
-                    self.joins,
-                    self.activations,
-                    passed,
-                    waits=self.waits or EMPTY,
-                ),
-                tuple(effects),
+            state = running(
+                self.starter,
+                self.tasks,
+                self.joins,
+                self.activations,
+                passed,
+                None,
+                EMPTY,
+                EMPTY,
+                None,
+                self.waits or EMPTY,
             )
+            return StepResult(state, tuple(effects))
         if self.joins:  # unreachable for a spec that passed parse_process's soundness check
             node_id = next(iter(self.joins))
             raise StepFailed(

@@ -39,7 +39,7 @@ from .commands import Withdraw as WithdrawCommand
 from .effects import Effect, ErrorThrown, InstanceFinished, NodePassed, TaskOpened
 from .returns import rest_at_applicant
 from .spec import ProcessSpec
-from .state import Decision, InstanceState
+from .state import Decision, InstanceState, running
 from .walk import Context, StepResult, Walk, cancelled
 
 Withdrawal = WithdrawCommand | CancelInstance | RetractDecision
@@ -287,8 +287,7 @@ def remember(
                 decisions[command.actor] = _decision(spec, before, command, result)
     if after.acted is acted and after.decisions == decisions:
         return result
-    state = InstanceState(  # positional: several times faster than _replace
-        after.status,
+    state = running(
         after.starter,
         after.tasks,
         after.joins,
@@ -297,6 +296,7 @@ def remember(
         acted,
         decisions,
         after.signs,
-        waits=after.waits,
+        None,
+        after.waits,
     )
     return StepResult(state, result.effects)
