@@ -114,6 +114,57 @@ def test_datedif_counts_as_excel_does() -> None:
     assert run("DATEDIF(d, e, t)", d=date(2026, 1, 1), e=date(2026, 2, 1), t="w") is None
 
 
+def test_datedif_leftover_units() -> None:
+    def datedif(start: str, end: str, unit: str) -> object:
+        return run(f"DATEDIF(DATE('{start}'), DATE('{end}'), '{unit}')")
+
+    # 15 Jan 2026 → 20 Mar 2027: 1 year, 2 months and 5 days; 64 days since 15 Jan 2027
+    assert datedif("2026-01-15", "2027-03-20", "YM") == 2
+    assert datedif("2026-01-15", "2027-03-20", "MD") == 5
+    assert datedif("2026-01-15", "2027-03-20", "YD") == 16 + 28 + 20
+    # 31 Jan + 1 month is 28 Feb, one day before 1 Mar (Excel says -2 here; LibreOffice 1)
+    assert datedif("2026-01-31", "2026-03-01", "MD") == 1
+    assert datedif("2024-02-29", "2025-03-01", "YD") == 1  # the anniversary is 28 Feb 2025
+    assert datedif("2026-05-10", "2026-05-10", "MD") == 0
+    assert datedif("2026-05-10", "2026-05-09", "YD") is None
+
+
+@given(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)),
+    st.integers(min_value=0, max_value=5000),
+)
+def test_datedif_leftovers_add_up_to_the_end_date(start: date, days: int) -> None:
+    end = start + timedelta(days=days)
+    values = {"d": start, "e": end}
+    months, years = run("DATEDIF(d, e, 'M')", **values), run("DATEDIF(d, e, 'Y')", **values)
+    assert isinstance(months, Decimal) and isinstance(years, Decimal)
+    assert run("DATEDIF(d, e, 'YM')", **values) == months - 12 * years
+    after_months, after_years = (
+        _calendar_months_on(start, int(months)),
+        _calendar_months_on(start, int(12 * years)),
+    )
+    leftover_days = run("DATEDIF(d, e, 'MD')", **values)
+    since_anniversary = run("DATEDIF(d, e, 'YD')", **values)
+    assert isinstance(leftover_days, Decimal) and isinstance(since_anniversary, Decimal)
+    assert after_months + timedelta(days=int(leftover_days)) == end
+    assert 0 <= leftover_days < 31
+    assert after_years + timedelta(days=int(since_anniversary)) == end
+    assert 0 <= since_anniversary < 366
+
+
+def _calendar_months_on(day: date, months: int) -> date:
+    """Reference: step month by month, clamping to the month's last day at the end only."""
+    year, month = day.year, day.month
+    for _ in range(months):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    last_day = 31
+    while True:
+        try:
+            return date(year, month, min(day.day, last_day))
+        except ValueError:
+            last_day -= 1
+
+
 def _months_by_counting(start: date, end: date) -> int:
     """Reference: the largest k with (year, month) moved k months and the same day <= end."""
     k = 0

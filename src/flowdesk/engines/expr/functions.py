@@ -26,8 +26,11 @@ Library (names are case-insensitive):
   TODAY()               the context's date in its timezone (Asia/Shanghai by default)
   NOW()                 the context's instant as UTC text 'YYYY-MM-DDTHH:MM:SSZ'
   DATEDIF(s, e, unit)   whole days 'D', months 'M' or years 'Y' from s to e, as Excel
-                        counts them (31 Jan → 28 Feb is 0 months); null when e < s;
-                        a literal unit other than D/M/Y is a compile error
+                        counts them (31 Jan → 28 Feb is 0 months); 'YM' the months
+                        and 'MD' the days left over after the whole years / months,
+                        'YD' the days since the last anniversary of s (LibreOffice's
+                        reading of 'MD': never Excel's negative days); null when e < s;
+                        a literal unit other than D/M/Y/YM/MD/YD is a compile error
   WORKDAYS(s, e)        working days from s to e, both included, on the context's
                         business calendar (调休 and holidays); null without a calendar
                         or for a year it does not cover
@@ -53,6 +56,7 @@ Library (names are case-insensitive):
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -376,7 +380,7 @@ def _now(args: Sequence[object], context: EvalContext) -> object:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-DATEDIF_UNITS = ("D", "M", "Y")
+DATEDIF_UNITS = ("D", "M", "Y", "YM", "MD", "YD")
 
 
 def whole_months_between(start: date, end: date) -> int:
@@ -398,14 +402,32 @@ def _datedif(args: Sequence[object]) -> object:
         return Decimal(whole_months_between(start, end))
     if unit == "Y":
         return Decimal(whole_months_between(start, end) // 12)
+    if unit == "YM":
+        return Decimal(whole_months_between(start, end) % 12)
+    if unit == "MD":  # the days from the last whole month after start to end
+        return Decimal((end - _months_later(start, whole_months_between(start, end))).days)
+    if unit == "YD":  # the days from the last anniversary of start to end
+        years = whole_months_between(start, end) // 12
+        return Decimal((end - _months_later(start, 12 * years)).days)
     return None
+
+
+def _months_later(day: date, months: int) -> date:
+    """`day` moved `months` calendar months on, its day kept where the month has it and
+    the month's last day otherwise (31 January + 1 month = 28 February)."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 def _datedif_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
     unit = args[2]
     if isinstance(unit, TextLit) and unit.value.strip().upper() not in DATEDIF_UNITS:
         raise ExprError(
-            "DATEDIF counts in 'D' (days), 'M' (whole months) or 'Y' (whole years)",
+            "DATEDIF counts in 'D' (days), 'M' (whole months), 'Y' (whole years), 'YM' "
+            "(months past the whole years), 'MD' (days past the whole months) or 'YD' "
+            "(days past the whole years)",
             INVALID_ARGUMENT,
             unit.position,
         )
@@ -686,7 +708,8 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         result=NUMBER,
         refine=_datedif_result,
         impl=_datedif,
-        summary="DATEDIF(start, end, 'D'|'M'|'Y'): whole days, months or years",
+        summary="DATEDIF(start, end, 'D'|'M'|'Y'|'YM'|'MD'|'YD'): whole days, months or "
+        "years, or what is left past them",
     ),
     FunctionSpec(
         name="WORKDAYS",
