@@ -21,6 +21,7 @@ from flowdesk.engines.process import (
     MessageAwaited,
     MessageReceived,
     ReceiveMessage,
+    ReturnTask,
     Start,
     TaskClosed,
     TaskEscalated,
@@ -437,3 +438,79 @@ def test_a_ticket_waiting_at_a_timer_is_not_migrated() -> None:
     run.do(Start("alice"))
     problems = migration_problems(run.spec, run.spec, run.state, {"check": "check"})
     assert [p.code for p in problems] == ["token_waits"]
+
+
+def _review_then_check(approval: dict[str, Any] | None = None) -> dict[str, Any]:
+    """start -> review (bob, or a 会签 of amy, ben, cai) with a P1D auto-approve timer ->
+    check (carol) -> end."""
+    review: dict[str, Any] = {
+        "id": "review",
+        "type": "user_task",
+        "assignee": {"kind": "user", "user": "bob"},
+    }
+    if approval is not None:
+        review.update(assignee={"kind": "users", "users": ["amy", "ben", "cai"]}, approval=approval)
+    return {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            review,
+            {
+                "id": "approve_late",
+                "type": "boundary_timer",
+                "attached_to": "review",
+                "timer": {"after": "P1D", "action": "approve"},
+            },
+            {"id": "check", "type": "user_task", "assignee": {"kind": "user", "user": "carol"}},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [
+            {"from": "start", "to": "review"},
+            {"from": "review", "to": "check"},
+            {"from": "check", "to": "end"},
+        ],
+    }
+
+
+@PERSIST
+def test_edge_case_34_a_return_gives_the_reopened_task_a_fresh_timer(persist: bool) -> None:
+    """APPROVALS.md edge case 34 (yudao #1018): review has a 24 h auto-approve timer;
+    check returns the ticket to review: the new task gets a fresh P1D timer of its own
+    node instance, and the first task's timer is stale."""
+    run = Run(_review_then_check(), persist)
+    run.do(Start("alice"))
+    first = run.timers[-1]
+    run.do(CompleteTask(run.task("review"), "bob", "approve"))
+    result = run.do(ReturnTask(run.task("check"), "carol", "review", "金额有误"))
+    (fresh,) = [e for e in result.effects if isinstance(e, TimerSet)]
+    reopened = run.task("review")
+    assert (fresh.node_id, fresh.delay, fresh.fire) == ("approve_late", "P1D", 1)
+    assert fresh.activation_id == reopened != first.activation_id
+    assert fresh.timer_id != first.timer_id
+    with pytest.raises(FlowdeskError) as stale:
+        run.fire("approve_late", last=False)
+    assert stale.value.code == "timer_stale"
+    fired = run.fire("approve_late")
+    closed = [e for e in fired.effects if isinstance(e, TaskClosed)]
+    assert [(c.task_id, c.outcome, c.reason) for c in closed] == [
+        (reopened, "cancelled", "timer_fired")
+    ]
+    assert [t.node_id for t in fired.state.tasks.values()] == ["check"]
+
+
+@PERSIST
+def test_edge_case_35_a_timeout_on_a_countersign_decides_the_node(persist: bool) -> None:
+    """APPROVALS.md edge case 35, where flowdesk differs (ADR 0023): a boundary timer
+    belongs to the node instance, not to one approver's task. In a 会签 of amy, ben and
+    cai where amy approved, the auto-approve timeout passes the node as a whole: ben's and
+    cai's tasks close cancelled (reason timer_fired) and the ticket goes on to check.
+    APPROVALS.md would auto-approve only the overdue task and let the others decide."""
+    run = Run(_review_then_check({"mode": "all"}), persist)
+    run.do(Start("alice"))
+    (timer,) = run.timers  # one timer for the node, not one per approver
+    assert timer.activation_id == run.task("review")
+    amy = next(t for t in run.state.tasks.values() if t.assignees == ("amy",))  # type: ignore[union-attr]
+    run.do(CompleteTask(amy.task_id, "amy", "approve"))
+    fired = run.fire("approve_late")
+    closed = [(c.outcome, c.reason) for c in fired.effects if isinstance(c, TaskClosed)]
+    assert closed == [("cancelled", "timer_fired"), ("cancelled", "timer_fired")]
+    assert [t.node_id for t in fired.state.tasks.values()] == ["check"]
