@@ -33,6 +33,7 @@ from flowdesk.engines.process import (
 )
 from flowdesk.engines.process.add_sign import MAX_SIGNERS, waiting
 from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
+from flowdesk.engines.process.repair import jump
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 
@@ -310,6 +311,26 @@ def test_edge_12_removal_never_leaves_the_node_hanging() -> None:
     run.add("amy", ["dan"], "after")
     run.do(RemoveSigner(amy, "amy", ("dan",)))
     assert run.holders("next") == ["ops"]
+
+
+def test_edge_12_a_base_approver_is_not_removed_an_admin_jump_moves_on() -> None:
+    """APPROVALS.md edge case 12, where flowdesk differs: A and B approved, C is pending.
+    减签 removes added signers only, so C's task cannot be removed (409
+    no_added_signers), by C's peers or anyone; the 会签 still needs C. An administrator
+    moves the ticket on with a jump (ADR 0026): C's task closes as moved, A's and B's
+    approvals stay, and the next step opens. APPROVALS.md would let an admin remove C
+    and complete the node as approved."""
+    run = Run(COUNTERSIGN)
+    cai = run.task("cai")
+    run.decide("amy")
+    run.decide("ben")
+    assert run.refused(RemoveSigner(cai, "cai", ("cai",))) == (409, "no_added_signers")
+    assert run.holders() == ["cai"]
+    result = jump(run.spec, run.state, "next", "root", run.ctx)
+    assert [
+        (c.task_id, c.outcome, c.reason) for c in result.effects if isinstance(c, TaskClosed)
+    ] == [(cai, "cancelled", "moved")]
+    assert [t.node_id for t in result.state.tasks.values()] == ["next"]
 
 
 def test_edge_13_parallel_on_a_vote_keeps_the_threshold() -> None:
