@@ -244,3 +244,32 @@ def test_edge_case_23_a_rejection_cancels_the_other_branch_and_its_child_ticket(
     child_view = desk.view(child)
     assert child_view.status == "cancelled" and child_view.open_tasks == ()
     assert [t.state for t in child_view.tasks] == ["cancelled"]
+
+
+def test_edge_case_30_de_duplication_compares_who_acted_not_the_principal(desk: Desk) -> None:
+    """Where flowdesk differs: li.na is away with huang.lei as her substitute. huang.lei
+    approves step one on li.na's behalf; step two is huang.lei's own, with approve_once:
+    it passes by itself, because approve_once compares the person who acted
+    (huang.lei). APPROVALS.md would compare the principal (li.na) and have huang.lei
+    decide step two in person."""
+    clock = FrozenClock(datetime.now(UTC))
+    desk.ctx.clock = clock
+    delegations.create(
+        desk.ctx,
+        actor=desk.actors["li.na"],
+        principal="li.na",
+        delegate="huang.lei",
+        starts_at=clock.now() - timedelta(hours=1),
+        ends_at=clock.now() + timedelta(days=7),
+    )
+    steps = (
+        Step("first", ("li.na",)),
+        Step("second", ("huang.lei",), extra={"approve_once": True}),
+        Step("pay", ("zhao.lei",)),
+    )
+    apps.publish_yaml(desk.ctx, yaml_of(line_app("audit", steps)))
+    ticket_id = _submit(desk, "zhang.wei")
+    assert _open(desk, ticket_id) == [("first", ["huang.lei"])]
+    _decide(desk, ticket_id, "huang.lei")
+    assert _skipped(desk, ticket_id) == [("second", "same_approver")]
+    assert _open(desk, ticket_id) == [("pay", ["zhao.lei"])]
