@@ -68,6 +68,16 @@ def _tickets(desk: Desk) -> int:
         return int(conn.execute(text("SELECT count(*) FROM tickets")).scalar_one())
 
 
+def _refused_nothing_filed(desk: Desk, who: str) -> None:
+    """`who`'s submit names nobody for the step: 422 no_assignee, no ticket, audit intact."""
+    before = _tickets(desk)
+    with pytest.raises(StepFailed) as refused:
+        _submit(desk, who)
+    assert (refused.value.status, refused.value.code) == (422, "no_assignee")
+    assert _tickets(desk) == before
+    assert audit.verify(desk.ctx).ok
+
+
 def _task_id(desk: Desk, ticket_id: str, who: str) -> str:
     user_id = desk.actors[who].user_id
     (task,) = [
@@ -279,12 +289,7 @@ def test_edge_case_32_no_leader_goes_up_the_chain_then_is_refused_not_approved(
     org.set_active(desk.ctx, desk.actors["admin"], "lin.tao", False)
     assert _open(desk, _submit(desk, "sun.li")) == [("check", ["zhou.hang"])]
     org.set_active(desk.ctx, desk.actors["admin"], "zhou.hang", False)
-    before = _tickets(desk)
-    with pytest.raises(StepFailed) as refused:
-        _submit(desk, "sun.li")
-    assert (refused.value.status, refused.value.code) == (422, "no_assignee")
-    assert _tickets(desk) == before
-    assert audit.verify(desk.ctx).ok
+    _refused_nothing_filed(desk, "sun.li")
 
 
 def test_edge_case_33_everyone_left_goes_to_the_fallback_and_never_hangs(desk: Desk) -> None:
@@ -300,11 +305,7 @@ def test_edge_case_33_everyone_left_goes_to_the_fallback_and_never_hangs(desk: D
     assert _open(desk, _submit(desk, "zhang.wei")) == [("check", ["qian.yu"])]
 
     org.set_active(desk.ctx, desk.actors["admin"], "qian.yu", False)
-    before = _tickets(desk)
-    with pytest.raises(StepFailed) as refused:
-        _submit(desk, "zhang.wei")
-    assert (refused.value.status, refused.value.code) == (422, "no_assignee")
-    assert _tickets(desk) == before
+    _refused_nothing_filed(desk, "zhang.wei")
 
     skip = {"action": "skip"}  # or the empty rule's "auto-approve": the step passes
     _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty=skip)
