@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
+from flowdesk.engines.apps import start_locked
 from flowdesk.engines.forms import (
     FieldChange,
     FieldType,
@@ -54,7 +55,7 @@ from flowdesk.services.task_steps import (
     task_step,
     value_changes,
 )
-from flowdesk.services.tickets import MAX_COMMENT, Source, search_change
+from flowdesk.services.tickets import MAX_COMMENT, Source, refuse_start_locked, search_change
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.steps import AuditRecord, StepWrite
 
@@ -271,7 +272,15 @@ def _resubmit_once(
         # formula fields are the server's to compute (ADR 0031): never sent back
         computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
         kept = {key: value for key, value in current.items() if key not in computed}
-        given = values if source == "html" else {**kept, **values}
+        # the start form's hidden and read-only fields (ADR 0037) are not the applicant's
+        # to change: refused when sent, kept as they are when the web form leaves them out
+        refuse_start_locked(app, values, locale)
+        locked = start_locked(app.spec.process)
+        given = (
+            {**{k: v for k, v in kept.items() if k in locked}, **values}
+            if source == "html"
+            else {**kept, **values}
+        )
         # the form showed personal numbers masked: sent back as shown, they stay as stored
         given = restore_masked(app.spec.form, given, current)
         clean = submitted_values(

@@ -216,15 +216,20 @@ def field_views(
     errors: Mapping[str, str] | None = None,
     clean: Mapping[str, object] | None = None,
     state: FormState | None = None,
+    locks: Mapping[str, str] | None = None,
 ) -> list[FieldView]:
     """One widget per field; `raw` is what was typed, `clean` what of it was valid;
     `state` what the form's expressions make of it (hidden and required fields, defaults,
-    formulas), computed by the server."""
+    formulas), computed by the server. `locks`: the start form's permissions (ADR 0037):
+    a `hidden` field has no widget at all, a `read_only` one shows its value as text."""
     raw = raw or {}
     errors = errors or {}
     clean = clean or {}
+    locks = locks or {}
     views = []
     for field in form.fields:
+        if locks.get(field.key) == "hidden":
+            continue
         value = raw.get(field.key, "")
         computed = ""
         if field.type is FieldType.FORMULA and field.key in clean:  # a filed ticket's
@@ -240,11 +245,15 @@ def field_views(
             required = field.key in state.required
             hidden = field.key in state.hidden
         chosen = _chosen(field, value)
+        read_only = locks.get(field.key) == "read_only" and field.type is not FieldType.FORMULA
+        if read_only:
+            shown = state.values.get(field.key) if state is not None else clean.get(field.key)
+            computed = display_text(field, shown, locale) if shown is not None else ""
         views.append(
             FieldView(
                 key=field.key,
                 type=field.type.value,
-                widget=widget_for(field),
+                widget="read_only" if read_only else widget_for(field),
                 label=field.label.get(locale),
                 help=_help(field, locale),
                 placeholder=field.placeholder.get(locale) if field.placeholder else "",

@@ -149,8 +149,8 @@ def test_simple_juel_feel_and_python_conditions_type_check(loan: AppSpec, condit
 def test_editable_fields_are_checked_against_the_form_at_the_task(loan: AppSpec) -> None:
     editable = '<flowdesk:editable field="amount"/><flowdesk:editable field="purpse"/>'
     assert problems(gateway_file("amount > 5", editable), loan) == [
-        ("bpmn[Task_Check].editable[0]", "editable_field_routes"),
-        ("bpmn[Task_Check].editable[1]", "unknown_field"),
+        ("bpmn[Task_Check].fields.amount", "editable_field_routes"),
+        ("bpmn[Task_Check].fields.purpse", "unknown_field"),
     ]
 
 

@@ -191,6 +191,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),
     # An approver sending values the task's step does not open for change.
     "field_not_editable": ("This field cannot be changed at this step", "此环节不能修改该字段"),
+    # A field the step (or the start form) hides: neither shown nor accepted (ADR 0037).
+    "field_hidden": ("This field is not available at this step", "此环节无权填写该字段"),
+    "start_fields_refused": (
+        "Some fields are not filled in when a ticket is filed",
+        "部分字段不在提交时填写",
+    ),
     "edits_refused": (
         "The form cannot be changed at this step; decide on the values as filed",
         "此环节不能修改表单，请按提交的内容审批",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from flowdesk.engines.apps import start_locks
 from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
 from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
@@ -88,7 +89,8 @@ def _new_ticket_page(
     for error in errors or []:
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
-    fields = field_views(form, locale, raw, by_field, clean, state)
+    locks = start_locks(published.spec.process)
+    fields = field_views(form, locale, raw, by_field, clean, state, locks)
     labels = {f.key: f.label.get(locale) for f in form.fields}
     summary = [
         SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
@@ -147,7 +149,15 @@ def new_ticket_fields(
         request,
         "_live_fields.html",
         {
-            "fields": field_views(published.spec.form, locale, raw, {}, {}, state),
+            "fields": field_views(
+                published.spec.form,
+                locale,
+                raw,
+                {},
+                {},
+                state,
+                start_locks(published.spec.process),
+            ),
             "app_key": key,
             "live_fields": True,
         },

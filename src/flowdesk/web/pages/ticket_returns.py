@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from flowdesk.engines.apps import start_locks
 from flowdesk.engines.files import AttachmentRefused
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
@@ -137,7 +138,14 @@ def _resubmit_page(
         {
             "ticket": view,
             "app_key": view.app_key,
-            "fields": field_views(view.form, locale, shown, by_field, view.values),
+            "fields": field_views(
+                view.form,
+                locale,
+                shown,
+                by_field,
+                view.values,
+                locks=start_locks(view.published.spec.process) if view.published else None,
+            ),
             "errors": [
                 SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
                 for e in errors or []
