@@ -8,6 +8,7 @@ import csv
 import io
 
 from api_client import Api, assert_problem, loan_values
+
 from field_permission_app import NOTE, field_permission_yaml
 
 

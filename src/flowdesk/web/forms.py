@@ -78,15 +78,22 @@ class FieldView:
     with_capitals: bool = False  # a CNY amount whose 大写 shows under it
     hidden: bool = False  # its visible_when does not hold now (ADR 0031)
     computed: str = ""  # a formula's value as the server computed it, for people
+    # before the key in the posted name: the decision form's edits post `edit.<key>`
+    # (ADR 0037), apart from its own comment and target
+    prefix: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.prefix + self.key
 
     @property
     def list_name(self) -> str:
         """The name each ticked box of a multi choice posts (`key[]`)."""
-        return self.key + LIST_SUFFIX
+        return self.name + LIST_SUFFIX
 
     @property
     def dom_id(self) -> str:
-        return f"f-{self.key}"
+        return f"f-{self.prefix.replace('.', '-')}{self.key}"
 
     @property
     def described_by(self) -> str:
@@ -217,6 +224,7 @@ def field_views(
     clean: Mapping[str, object] | None = None,
     state: FormState | None = None,
     locks: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> list[FieldView]:
     """One widget per field; `raw` is what was typed, `clean` what of it was valid;
     `state` what the form's expressions make of it (hidden and required fields, defaults,
@@ -270,6 +278,7 @@ def field_views(
                 with_capitals=field.capitals,
                 hidden=hidden,
                 computed=computed,
+                prefix=prefix,
             )
         )
     return views
@@ -301,6 +310,24 @@ def datetime_input_value(stored: str, timezone: str = DEFAULT_TIMEZONE) -> str:
     except ValueError:
         return stored
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def stored_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
+    """The stored values as the inputs show them (a ticked box as "on")."""
+    raw = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if value is None:
+            continue
+        if field.type is FieldType.BOOLEAN:
+            raw[field.key] = "on" if value is True else ""
+        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+            raw[field.key] = ",".join(str(item) for item in value)
+        elif field.type is FieldType.DATETIME and isinstance(value, str):
+            raw[field.key] = datetime_input_value(value)
+        else:
+            raw[field.key] = str(value)
+    return raw
 
 
 def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:

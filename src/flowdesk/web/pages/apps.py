@@ -92,8 +92,9 @@ def _new_ticket_page(
     locks = start_locks(published.spec.process)
     fields = field_views(form, locale, raw, by_field, clean, state, locks)
     labels = {f.key: f.label.get(locale) for f in form.fields}
+    shown = {f.key for f in fields}  # a field the start hides has no input to link to
     summary = [
-        SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
+        SummaryError(e.path if e.path in shown else "", labels.get(e.path, ""), e.message)
         for e in errors or []
     ]
     return render(
