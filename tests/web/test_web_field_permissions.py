@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from field_permission_app import NOTE, field_permission_yaml
 from test_web_tasks import task_id_on
 from web_helpers import Browser, csrf_from
 
+from field_permission_app import NOTE, field_permission_yaml
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
 
