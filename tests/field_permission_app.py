@@ -46,3 +46,25 @@ def field_permission_loan() -> dict[str, Any]:
 
 def field_permission_yaml() -> str:
     return yaml.safe_dump(field_permission_loan(), allow_unicode=True, sort_keys=False)
+
+
+def attachment_loan() -> dict[str, Any]:
+    """The loan with a required attachment field: the business licence, PDF or PNG, at
+    most two files of at most 1 MB each (ADR 0037)."""
+    definition: dict[str, Any] = yaml.safe_load(dump_app_yaml(load_bundled_template("loan")))
+    definition["form"]["fields"].append(
+        {
+            "key": "licence",
+            "type": "attachment",
+            "label": {"en": "Business licence", "zh": "营业执照"},
+            "required": True,
+            "accept": ["pdf", "png"],
+            "max_files": 2,
+            "max_size_mb": 1,
+        }
+    )
+    return definition
+
+
+def attachment_yaml() -> str:
+    return yaml.safe_dump(attachment_loan(), allow_unicode=True, sort_keys=False)

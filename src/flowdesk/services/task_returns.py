@@ -42,7 +42,7 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.services import attachments as attachments_service
-from flowdesk.services import views
+from flowdesk.services import field_files, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -264,6 +264,7 @@ def _resubmit_once(
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
     current: dict[str, Any] = dict(row.values)
+    files: field_files.Carried = {}
     if values is None:
         clean = current
     else:
@@ -286,6 +287,11 @@ def _resubmit_once(
         clean = submitted_values(
             ctx, conn, app, given, source=source, requester_id=row.requester_id, locale=locale
         )
+        # attachment fields (ADR 0037): files added now are the applicant's own uploads
+        files = field_files.carried_files(
+            ctx, conn, actor, app.spec.form, clean, before=current, locale=locale
+        )
+
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)
     )
@@ -295,7 +301,7 @@ def _resubmit_once(
         Resubmit(task_id, actor.user_id, comment, values=clean),
         step_context(ctx, conn, app, row),
     )
-    return task_step(
+    write, outcome = task_step(
         app,
         row,
         result,
@@ -309,6 +315,8 @@ def _resubmit_once(
         values=clean if changed else None,
         search=search_change(app, row.values, clean) if changed else None,
     )
+    write.attachments = [*write.attachments, *field_files.step_links(files, "resubmit")]
+    return write, outcome
 
 
 def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | None:

@@ -23,6 +23,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services import attachments as attachments_service
+from flowdesk.services import field_files
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -64,7 +65,17 @@ def submit(
         clean = submitted_values(
             ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
         )
-        return file_ticket(ctx, conn, actor, app, org_generation, clean)
+        # attachment fields (ADR 0037): the writer's own uploads, linked with the ticket
+        files = field_files.carried_files(ctx, conn, actor, app.spec.form, clean, locale=locale)
+        return file_ticket(
+            ctx,
+            conn,
+            actor,
+            app,
+            org_generation,
+            clean,
+            links=field_files.step_links(files, "submit"),
+        )
 
 
 def refuse_start_locked(app: PublishedApp, raw: Mapping[str, object], locale: str) -> None:
@@ -89,6 +100,7 @@ def file_ticket(
     clean: Mapping[str, object],
     *,
     audit_details: Mapping[str, object] | None = None,
+    links: list[dict[str, Any]] | None = None,
 ) -> StepOutcome:
     """Files one ticket with already validated values inside the caller's transaction:
     `submit`'s work, and each row of an import (services/ticket_import.py), where all the
@@ -136,6 +148,7 @@ def file_ticket(
         },
         search=SearchTerms(document_terms(search_texts(app, "", clean))),
     )
+    write.attachments = list(links or ())  # an attachment field's files (ADR 0037)
     write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 

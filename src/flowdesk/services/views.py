@@ -249,7 +249,9 @@ def ticket(
             if row.status == "running"
             else ()
         )
-        files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
+        # a form's attachment fields (ADR 0037) list their files on the page
+        with_files = with_attachments or any(f.type == "attachment" for f in app.spec.form.fields)
+        files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_files else ()
         parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
@@ -333,7 +335,7 @@ def ticket(
         app,
         row.state,
         timers,
-        files,
+        tuple(f for f in files if f.field_key is None or f.field_key not in hidden),
         parent,
         tuple(children),
     )

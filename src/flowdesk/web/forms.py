@@ -81,6 +81,9 @@ class FieldView:
     # before the key in the posted name: the decision form's edits post `edit.<key>`
     # (ADR 0037), apart from its own comment and target
     prefix: str = ""
+    # an attachment field (ADR 0037): the extensions the picker offers, how many files
+    accept: str = ""
+    max_files: int = 1
 
     @property
     def name(self) -> str:
@@ -111,6 +114,23 @@ class ValueRow:
     text: str
     capitals: str
     multiline: bool
+    # an attachment field's files (ADR 0037): (id, filename, size), each a download link
+    files: tuple[tuple[str, str, int], ...] = ()
+
+
+def _files_hint(field: FieldSpec, locale: Locale) -> str:
+    """An attachment field's limits in words, after the builder's own help."""
+    zh = locale == "zh"
+    parts = [field.help.get(locale)] if field.help is not None else []
+    count = field.max_files or 1
+    parts.append(f"最多 {count} 个文件" if zh else f"Up to {count} file" + "s" * (count != 1))
+    if field.accept:
+        kinds = ", ".join(e.upper() for e in field.accept)
+        parts.append(f"类型：{kinds}" if zh else f"types: {kinds}")
+    if field.max_size_mb:
+        size = field.max_size_mb
+        parts.append(f"每个不超过 {size} MB" if zh else f"at most {size} MB each")
+    return ("；" if zh else "; ").join(parts)
 
 
 def widget_for(field: FieldSpec) -> str:
@@ -143,6 +163,8 @@ def widget_for(field: FieldSpec) -> str:
         return "rating"
     if kind is FieldType.URL:
         return "url"
+    if kind is FieldType.ATTACHMENT:
+        return "file"
     if kind is FieldType.CHOICE:
         return "radio" if len(field.options) <= RADIO_MAX_OPTIONS else "select"
     return "text"
@@ -210,6 +232,8 @@ _ORG_HINTS = {
 
 
 def _help(field: FieldSpec, locale: Locale) -> str:
+    if field.type is FieldType.ATTACHMENT:
+        return _files_hint(field, locale)
     if field.help is not None:
         return field.help.get(locale)
     hint = _ORG_HINTS.get(field.type)
@@ -279,6 +303,8 @@ def field_views(
                 hidden=hidden,
                 computed=computed,
                 prefix=prefix,
+                accept=",".join("." + e for e in field.accept),
+                max_files=field.max_files or 1,
             )
         )
     return views
@@ -380,13 +406,19 @@ def value_rows(
     values: Mapping[str, object],
     locale: Locale,
     unmasked: Mapping[str, object] | None = None,
+    files: Mapping[str, tuple[str, int]] | None = None,
 ) -> list[ValueRow]:
     """The stored values as people read them, in form order; absent values show as "".
-    Personal numbers show masked unless `unmasked` (a permitted look) holds them."""
+    Personal numbers show masked unless `unmasked` (a permitted look) holds them.
+    `files` names and sizes the ticket's attachments by id, for attachment fields."""
     rows = []
     unmasked = unmasked or {}
+    files = files or {}
     for field in form.fields:
         stored = unmasked.get(field.key, values.get(field.key))
+        listed: tuple[tuple[str, str, int], ...] = ()
+        if field.type is FieldType.ATTACHMENT and isinstance(stored, list):
+            listed = tuple((i, *files[i]) for i in stored if i in files)
         rows.append(
             ValueRow(
                 key=field.key,
@@ -394,6 +426,7 @@ def value_rows(
                 text=display_text(field, stored, locale, unmasked=field.key in unmasked),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
+                files=listed,
             )
         )
     return rows

@@ -177,6 +177,17 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
                 errors.append(
                     ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
                 )
+            elif (
+                access == "editable" and node.type != "start" and field.type is FieldType.ATTACHMENT
+            ):
+                errors.append(
+                    ErrorDetail(
+                        path,
+                        "editable_attachment",
+                        f"'{key}' holds files, which only the applicant adds (at filing "
+                        "or resubmission); a step adds files to its decision instead",
+                    )
+                )
             elif access == "editable" and node.type != "start" and key in routed:
                 errors.append(
                     ErrorDetail(

@@ -22,10 +22,12 @@ from .spec import (
     CAPITALS_CURRENCY,
     CHOICE_TYPES,
     DEFAULT_DECIMALS,
+    DEFAULT_MAX_FILES,
     DEFAULT_MAX_LENGTH,
     DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
     FORMULA_RESULTS,
+    MAX_FILES_LIMIT,
     MAX_RATING,
     NUMERIC_TYPES,
     SEX_VALUES,
@@ -88,6 +90,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.URL: (),
     FieldType.REGION: (),
     FieldType.FORMULA: ("formula", "result"),
+    FieldType.ATTACHMENT: ("max_files", "max_size_mb", "accept"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -226,6 +229,9 @@ class _Extras:
     pattern: str | None = None
     pattern_message: LocalText | None = None
     capitals: bool = False
+    max_files: int | None = None
+    max_size_mb: int | None = None
+    accept: tuple[str, ...] = ()
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -279,6 +285,9 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         visible_when=expressions["visible_when"],
         required_when=expressions["required_when"],
         default=expressions["default"],
+        max_files=extras.max_files,
+        max_size_mb=extras.max_size_mb,
+        accept=extras.accept,
     )
 
 
@@ -413,12 +422,63 @@ def _parse_extras(
     elif field_type is FieldType.RESIDENT_ID:
         extras.birth_date_field = _parse_field_ref(raw, "birth_date_field", path, errors)
         extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
+    elif field_type is FieldType.ATTACHMENT:
+        _parse_attachment(raw, path, errors, extras)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):
             errors.add(f"{path}.luhn", "invalid_type", "'luhn' must be true or false")
         extras.luhn = luhn is not False
     return extras
+
+
+_EXTENSION = re.compile(r"[a-z0-9]{1,10}")
+MAX_SIZE_MB_LIMIT = 1024
+
+
+def _parse_attachment(
+    raw: Mapping[str, object], path: str, errors: Problems, extras: _Extras
+) -> None:
+    """`max_files` (1..20, 5 unless set), `max_size_mb` (per file, 1..1024; the
+    installation's limit still applies) and `accept: [pdf, jpg]` (extensions, lower case,
+    without the dot; the installation's list still applies)."""
+    count = raw.get("max_files", DEFAULT_MAX_FILES)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_FILES_LIMIT:
+        errors.add(
+            f"{path}.max_files",
+            "invalid_number",
+            f"'max_files' must be a whole number from 1 to {MAX_FILES_LIMIT}",
+        )
+        count = DEFAULT_MAX_FILES
+    extras.max_files = count
+    size = raw.get("max_size_mb")
+    if size is not None:
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, int)
+            or not 1 <= size <= MAX_SIZE_MB_LIMIT
+        ):
+            errors.add(
+                f"{path}.max_size_mb",
+                "invalid_number",
+                f"'max_size_mb' must be a whole number of MB from 1 to {MAX_SIZE_MB_LIMIT}",
+            )
+        else:
+            extras.max_size_mb = size
+    accept = raw.get("accept")
+    if accept is not None:
+        if (
+            not isinstance(accept, list)
+            or not accept
+            or not all(isinstance(e, str) and _EXTENSION.fullmatch(e) for e in accept)
+        ):
+            errors.add(
+                f"{path}.accept",
+                "invalid_type",
+                "'accept' is a list of file extensions in lower case, such as [pdf, jpg]",
+            )
+        else:
+            extras.accept = tuple(dict.fromkeys(accept))
 
 
 def _parse_field_ref(

@@ -19,6 +19,7 @@ from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_val
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
+from flowdesk.web.uploads import field_uploads
 
 router = APIRouter()
 MAX_PREVIEW_INPUT = 64
@@ -173,11 +174,13 @@ def submit_ticket(
 ) -> Response:
     locale = request_locale(request)
     try:
+        values = _submission(form)
+        field_uploads(ctx, session, apps.current(ctx, key).spec.form, form, values, locale)
         outcome = tickets.submit(
             ctx,
             actor=session.actor,
             app_key=key,
-            values=_submission(form),
+            values=values,
             source="html",
             locale=locale,
         )

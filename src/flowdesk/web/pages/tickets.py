@@ -391,7 +391,13 @@ def ticket_page(
         "ticket.html",
         {
             "ticket": view,
-            "rows": value_rows(view.form, view.values, locale, unmasked),
+            "rows": value_rows(
+                view.form,
+                view.values,
+                locale,
+                unmasked,
+                {a.id: (a.filename, a.size) for a in view.attachments if a.field_key},
+            ),
             # personal numbers in full (ADR 0027): offered to holders of the role
             "unmask_offered": _unmask_offered(session, view) and unmasked is None,
             "unmasked": unmasked is not None,
