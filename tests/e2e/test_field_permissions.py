@@ -15,7 +15,8 @@ import pytest
 from test_accessibility import BLOCKING, axe_violations, describe
 
 from conftest import Site, fill_loan_form
-from field_permission_app import NOTE, field_permission_yaml
+from field_permission_app import NOTE, attachment_yaml, field_permission_yaml
+from file_samples import PDF
 from flowdesk.main import create_app
 from flowdesk.services import apps, auth, demo, tickets
 from flowdesk.services.context import fast_hasher
@@ -117,6 +118,69 @@ def test_the_pages_pass_axe(
         if which == "decision-edits":
             tab.locator("[data-testid=decision-edits]").scroll_into_view_if_needed()
         tab.screenshot(path=str(SHOTS / f"h4-{which}-{locale}-{width}.png"), full_page=True)
+        blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+        assert not blocking, describe(blocking)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def attachment_site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Site]:
+    data = tmp_path_factory.mktemp("e2e-attachment-field")
+    app = create_app(
+        Settings(dev=True, run_worker=False, database_url=f"sqlite:///{data / 'flowdesk.db'}")
+    )
+    ctx = app.state.ctx
+    ctx.hasher = fast_hasher()
+    assert demo.load(ctx)
+    apps.publish_yaml(ctx, attachment_yaml())
+    with serving(app) as url:
+        yield Site(url=url, ticket_path="", task_id="", browser=chromium)
+    ctx.db.dispose()
+
+
+def test_the_applicant_attaches_the_licence_and_the_manager_downloads_it(
+    attachment_site: Site, tmp_path: Path
+) -> None:
+    expect = sync_api.expect
+    applicant = attachment_site.context("zhang.wei", locale="zh")
+    page = applicant.new_page()
+    page.goto("/apps/loan/new")
+    fill_loan_form(page)
+    page.fill("#f-amount", "3000.00")
+    page.click("[data-testid=ticket-form] button[type=submit]")  # no licence yet
+    expect(page.get_by_test_id("error-licence")).to_be_visible()
+    fill_loan_form(page)
+    page.fill("#f-amount", "3000.00")
+    licence = tmp_path / "营业执照.pdf"
+    licence.write_bytes(PDF)
+    page.set_input_files("#f-licence", str(licence))
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
+    ticket_path = "/tickets/" + page.url.rsplit("/", 1)[1]
+    applicant.close()
+
+    manager = attachment_site.context(MANAGER, locale="zh")
+    page = manager.new_page()
+    page.goto(ticket_path)
+    link = page.get_by_test_id("field-files").get_by_test_id("attachment-link")
+    expect(link).to_have_text("营业执照.pdf")
+    with page.expect_download() as arrived:
+        link.click()
+    assert Path(arrived.value.path()).read_bytes() == PDF
+    manager.close()
+
+
+@pytest.mark.parametrize("width", ["375", "1280"])
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_attachment_form_passes_axe(attachment_site: Site, locale: str, width: str) -> None:
+    context = attachment_site.context("zhang.wei", locale=locale, width=width, bypass_csp=True)
+    try:
+        tab = context.new_page()
+        tab.goto("/apps/loan/new")
+        tab.click("[data-testid=ticket-form] button[type=submit]")  # the errors shown too
+        tab.wait_for_selector("[data-testid=error-summary]")
+        tab.screenshot(path=str(SHOTS / f"h4-attachment-form-{locale}-{width}.png"), full_page=True)
         blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
         assert not blocking, describe(blocking)
     finally:

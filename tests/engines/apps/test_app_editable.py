@@ -150,3 +150,14 @@ def test_hidden_and_read_only_fields_stay_on_a_formula() -> None:
         if node["id"] == "disburse":
             node["fields"] = {"score": "editable"}
     assert _errors(definition) == [("process.nodes[8].fields.score", "editable_formula")]
+
+
+def test_an_attachment_field_is_never_editable_at_a_step() -> None:
+    definition = _loan()
+    definition["form"]["fields"].append(
+        {"key": "licence", "type": "attachment", "label": {"en": "Licence", "zh": "执照"}}
+    )
+    for node in definition["process"]["nodes"]:
+        if node["id"] == "disburse":
+            node["fields"] = {"licence": "editable"}
+    assert _errors(definition) == [("process.nodes[8].fields.licence", "editable_attachment")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -86,8 +88,10 @@ def _new_ticket_page(
         ctx, session.actor, key, raw or {}, defaults=raw is None, locale=locale
     )
     form = published.spec.form
+    # an attachment field's file errors name the file (`licence[1]`): shown at the field
+    errors = [replace(e, path=e.path.split("[", 1)[0]) for e in errors or []]
     by_field: dict[str, str] = {}
-    for error in errors or []:
+    for error in errors:
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
     locks = start_locks(published.spec.process)
