@@ -4,20 +4,14 @@ lists the files and whoever reads it downloads them; nobody else does."""
 
 from __future__ import annotations
 
-from api_client import Api, assert_problem, loan_values
+from api_client import Api, assert_problem, loan_values, publish_yaml
 
 from field_permission_app import attachment_yaml
 from file_samples import JPEG, PDF
 
 
 def _publish(api: Api) -> None:
-    published = api.post(
-        "admin",
-        "/admin/apps",
-        content=attachment_yaml().encode(),
-        headers={"content-type": "application/yaml"},
-    )
-    assert published.status_code == 200, published.text
+    publish_yaml(api, attachment_yaml())
 
 
 def _uploaded(api: Api, who: str, name: str, data: bytes) -> str:

@@ -7,19 +7,13 @@ from __future__ import annotations
 import csv
 import io
 
-from api_client import Api, assert_problem, loan_values
+from api_client import Api, assert_problem, loan_values, publish_yaml
 
 from field_permission_app import NOTE, field_permission_yaml
 
 
 def _publish(api: Api) -> None:
-    published = api.post(
-        "admin",
-        "/admin/apps",
-        content=field_permission_yaml().encode(),
-        headers={"content-type": "application/yaml"},
-    )
-    assert published.status_code == 200, published.text
+    publish_yaml(api, field_permission_yaml())
 
 
 def _file(api: Api) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from field_permission_app import NOTE, attachment_yaml, field_permission_yaml
 from file_samples import PDF
 from flowdesk.main import create_app
 from flowdesk.services import apps, auth, demo, tickets
-from flowdesk.services.context import fast_hasher
+from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.settings import Settings
 from flowdesk.store import org as org_store
 from live_server import serving
@@ -30,35 +31,44 @@ SHOTS = Path("/tmp")
 MANAGER = "li.na"  # branch review of loans up to 50,000
 
 
-@pytest.fixture(scope="module")
-def permissions_site(
-    tmp_path_factory: pytest.TempPathFactory, chromium: Any
-) -> Iterator[tuple[Site, str]]:
-    """A server on the demo bank with the permission loan published, and a loan of
-    1,000.00 with a note waiting on the branch manager."""
-    data = tmp_path_factory.mktemp("e2e-permissions")
+@contextmanager
+def _demo_site(
+    tmp_path_factory: pytest.TempPathFactory, chromium: Any, definition: str
+) -> Iterator[tuple[Site, ServiceContext]]:
+    """A server on a fresh demo bank with `definition` published."""
+    data = tmp_path_factory.mktemp("e2e-field-permissions")
     app = create_app(
         Settings(dev=True, run_worker=False, database_url=f"sqlite:///{data / 'flowdesk.db'}")
     )
     ctx = app.state.ctx
     ctx.hasher = fast_hasher()
     assert demo.load(ctx)
-    apps.publish_yaml(ctx, field_permission_yaml())
-    with ctx.db.read() as conn:
-        applicant = auth.actor_from_row(conn, org_store.user_by_username(conn, "zhang.wei"))
-    values = {
-        "applicant_name": "李雷",
-        "amount": "1000.00",
-        "term_months": 12,
-        "credit_rating": "A",
-        "region": "east",
-        "purpose": "采购原材料",
-        "private_note": NOTE,
-    }
-    filed = tickets.submit(ctx, actor=applicant, app_key="loan", values=values)
+    apps.publish_yaml(ctx, definition)
     with serving(app) as url:
-        yield Site(url=url, ticket_path="", task_id="", browser=chromium), filed.ticket_id
+        yield Site(url=url, ticket_path="", task_id="", browser=chromium), ctx
     ctx.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def permissions_site(
+    tmp_path_factory: pytest.TempPathFactory, chromium: Any
+) -> Iterator[tuple[Site, str]]:
+    """The permission loan published, and a loan of 1,000.00 with a note waiting on the
+    branch manager."""
+    with _demo_site(tmp_path_factory, chromium, field_permission_yaml()) as (site, ctx):
+        with ctx.db.read() as conn:
+            applicant = auth.actor_from_row(conn, org_store.user_by_username(conn, "zhang.wei"))
+        values = {
+            "applicant_name": "李雷",
+            "amount": "1000.00",
+            "term_months": 12,
+            "credit_rating": "A",
+            "region": "east",
+            "purpose": "采购原材料",
+            "private_note": NOTE,
+        }
+        filed = tickets.submit(ctx, actor=applicant, app_key="loan", values=values)
+        yield site, filed.ticket_id
 
 
 def test_the_manager_fills_the_field_her_step_opens_and_never_sees_the_hidden_one(
@@ -126,17 +136,8 @@ def test_the_pages_pass_axe(
 
 @pytest.fixture(scope="module")
 def attachment_site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Site]:
-    data = tmp_path_factory.mktemp("e2e-attachment-field")
-    app = create_app(
-        Settings(dev=True, run_worker=False, database_url=f"sqlite:///{data / 'flowdesk.db'}")
-    )
-    ctx = app.state.ctx
-    ctx.hasher = fast_hasher()
-    assert demo.load(ctx)
-    apps.publish_yaml(ctx, attachment_yaml())
-    with serving(app) as url:
-        yield Site(url=url, ticket_path="", task_id="", browser=chromium)
-    ctx.db.dispose()
+    with _demo_site(tmp_path_factory, chromium, attachment_yaml()) as (site, _ctx):
+        yield site
 
 
 def test_the_applicant_attaches_the_licence_and_the_manager_downloads_it(

@@ -405,14 +405,14 @@ def _parse_extras(
     elif field_type is FieldType.URL:
         extras.max_length = URL_MAX_LENGTH
     elif field_type is FieldType.RATING:
-        top = raw.get("max", DEFAULT_RATING_MAX)
-        if isinstance(top, bool) or not isinstance(top, int) or not 2 <= top <= MAX_RATING:
-            errors.add(
-                f"{path}.max",
-                "invalid_number",
-                f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
-            )
-            top = DEFAULT_RATING_MAX
+        top = _whole_number(
+            raw.get("max", DEFAULT_RATING_MAX),
+            (2, MAX_RATING),
+            f"{path}.max",
+            f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
+            errors,
+        )
+        top = DEFAULT_RATING_MAX if top is None else top
         extras.min = Decimal(1)
         extras.max = Decimal(top)
     elif field_type in CHOICE_TYPES:
@@ -436,35 +436,39 @@ _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
 MAX_SIZE_MB_LIMIT = 1024
 
 
+def _whole_number(
+    value: object, bounds: tuple[int, int], path: str, text: str, errors: Problems
+) -> int | None:
+    """`value` if it is a whole number within `bounds`, else None with `invalid_number`."""
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.add(path, "invalid_number", text)
+        return None
+    return value
+
+
 def _parse_attachment(
     raw: Mapping[str, object], path: str, errors: Problems, extras: _Extras
 ) -> None:
     """`max_files` (1..20, 5 unless set), `max_size_mb` (per file, 1..1024; the
     installation's limit still applies) and `accept: [pdf, jpg]` (extensions, lower case,
     without the dot; the installation's list still applies)."""
-    count = raw.get("max_files", DEFAULT_MAX_FILES)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_FILES_LIMIT:
-        errors.add(
-            f"{path}.max_files",
-            "invalid_number",
-            f"'max_files' must be a whole number from 1 to {MAX_FILES_LIMIT}",
+    count = _whole_number(
+        raw.get("max_files", DEFAULT_MAX_FILES),
+        (1, MAX_FILES_LIMIT),
+        f"{path}.max_files",
+        f"'max_files' must be a whole number from 1 to {MAX_FILES_LIMIT}",
+        errors,
+    )
+    extras.max_files = DEFAULT_MAX_FILES if count is None else count
+    if raw.get("max_size_mb") is not None:
+        extras.max_size_mb = _whole_number(
+            raw["max_size_mb"],
+            (1, MAX_SIZE_MB_LIMIT),
+            f"{path}.max_size_mb",
+            f"'max_size_mb' must be a whole number of MB from 1 to {MAX_SIZE_MB_LIMIT}",
+            errors,
         )
-        count = DEFAULT_MAX_FILES
-    extras.max_files = count
-    size = raw.get("max_size_mb")
-    if size is not None:
-        if (
-            isinstance(size, bool)
-            or not isinstance(size, int)
-            or not 1 <= size <= MAX_SIZE_MB_LIMIT
-        ):
-            errors.add(
-                f"{path}.max_size_mb",
-                "invalid_number",
-                f"'max_size_mb' must be a whole number of MB from 1 to {MAX_SIZE_MB_LIMIT}",
-            )
-        else:
-            extras.max_size_mb = size
     accept = raw.get("accept")
     if accept is not None:
         if (
