@@ -72,3 +72,11 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
     """A problem body without what differs between any two requests."""
     return {key: value for key, value in body.items() if key != "request_id"}
+
+
+def publish_yaml(api: Api, text: str) -> None:
+    """Publishes an app version as the administrator, through the API."""
+    published = api.post(
+        "admin", "/admin/apps", content=text.encode(), headers={"content-type": "application/yaml"}
+    )
+    assert published.status_code == 200, published.text

@@ -184,7 +184,7 @@ def test_designer_renames_a_step_and_publishes_a_countersign(
     tab.close()
 
 
-def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
+def test_designer_sets_a_vote_an_assignee_field_permissions_and_a_condition(
     chromium: Any, served: tuple[str, ServiceContext]
 ) -> None:
     base, ctx = served
@@ -201,8 +201,15 @@ def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
     page.get_by_test_id("panel-vote-value").fill("60")
     page.get_by_test_id("panel-vote-value").press("Tab")
     page.select_option("#panel-vote-fail", "first_reject")
-    page.locator('[data-editable="purpose"]').check()
+    # per-node field permissions (ADR 0037): one choice per field
+    page.locator('[data-field-access="purpose"]').select_option("editable")
+    page.locator('[data-field-access="region"]').select_option("hidden")
+    default = page.locator('[data-field-access="purpose"] option[value=""]')
+    expect(default).to_have_text("Read-only (default)")
     page.get_by_test_id("panel-resubmit").select_option("straight_back")
+    _select(page, "start")  # the start form has its own set; a field is editable there
+    expect(page.locator('[data-field-access="region"]')).to_have_value("")
+    expect(default).to_have_text("Editable (default)")
 
     box = page.locator('.djs-element[data-element-id="Flow_amount_check_branch_review"]')
     expect(box).to_have_count(1)
@@ -225,7 +232,7 @@ def test_designer_sets_a_vote_an_assignee_editable_fields_and_a_condition(
     committee = process.nodes["committee"].to_dict()
     assert committee["assignee"] == {"kind": "users", "users": ["liu.yang", "ma.li", "zhou.hang"]}
     assert committee["approval"] == {"mode": "vote", "pass_percent": 60, "fail": "first_reject"}
-    assert committee["editable"] == ["purpose"]
+    assert committee["fields"] == {"purpose": "editable", "region": "hidden"}
     assert committee["resubmit"] == "straight_back"
     [flow] = [f for f in process.flows if (f.source, f.target) == ("amount_check", "branch_review")]
     assert flow.condition == "amount <= 80000"

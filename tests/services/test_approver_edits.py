@@ -261,8 +261,8 @@ def test_an_unchanged_editable_value_records_no_change(editable_desk: Desk) -> N
 @pytest.mark.parametrize(
     ("editable", "path", "code"),
     [
-        ({"branch_review": ["amount"]}, "process.nodes[2].editable[0]", "editable_field_routes"),
-        ({"committee": ["purpose", "amoun"]}, "process.nodes[7].editable[1]", "unknown_field"),
+        ({"branch_review": ["amount"]}, "process.nodes[2].fields.amount", "editable_field_routes"),
+        ({"committee": ["purpose", "amoun"]}, "process.nodes[7].fields.amoun", "unknown_field"),
         ({"amount_check": ["purpose"]}, "process.nodes[1].editable", "editable_not_allowed"),
     ],
 )

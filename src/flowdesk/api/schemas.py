@@ -95,9 +95,10 @@ class TaskAction(Strict):
     comment: str = Field(default="", max_length=2000)
     values: dict[str, Any] | None = Field(
         default=None,
-        description="Changes to fields the task's step declares editable (none in the bundled"
-        " loan app); any other field is refused with 422 field_not_editable and nothing is"
-        " decided. Every accepted change is kept with its old and new value.",
+        description="Changes to fields the task's step marks editable (ADR 0037; none in the"
+        " bundled loan app); a read-only field is refused with 422 field_not_editable, one"
+        " the step hides with 422 field_hidden, and nothing is decided. Every accepted change"
+        " is kept with its old and new value.",
     )
     attachments: list[str] = Field(
         default=[],

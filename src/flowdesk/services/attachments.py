@@ -31,6 +31,7 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.kernel.ids import new_id
+from flowdesk.services import field_visibility
 from flowdesk.services.attachment_storage import AttachmentStorage
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import attachments as attachments_store
@@ -63,6 +64,7 @@ class AttachmentView:
     action: str | None
     task_id: str | None
     note_id: str | None
+    field_key: str | None = None  # attached_to "field": the form field holding it
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ def _view(row: Row[Any]) -> AttachmentView:
         row.action,
         row.task_id,
         row.note_id,
+        row.field_key,
     )
 
 
@@ -204,8 +207,24 @@ def download(
     with ctx.db.read() as conn:
         view = readable(conn, actor, attachment_id)
         row = attachments_store.attachment_by_id(conn, attachment_id)
+        if view.field_key is not None and view.ticket_id is not None:
+            _check_field_visible(ctx, conn, actor, view.ticket_id, view.field_key)
     assert row is not None
     return view, storage(ctx).blobs.chunks(row.storage_key)
+
+
+def _check_field_visible(
+    ctx: ServiceContext, conn: Connection, actor: Actor, ticket_id: str, field_key: str
+) -> None:
+    """A file of a form field the reader's steps hide (ADR 0037) looks like none (404)."""
+    ticket = tickets_store.ticket_by_id(conn, ticket_id)
+    if ticket is None:
+        raise AttachmentNotFound()
+    app = ctx.apps.version(conn, ticket.app_version_id)
+    held = tickets_store.nodes_held_by(conn, ticket_id, actor.user_id)
+    hidden = field_visibility.hidden_for(actor, app.spec.process, ticket.requester_id, held)
+    if field_key in hidden:
+        raise AttachmentNotFound()
 
 
 def for_ticket(conn: Connection, ticket_id: str) -> list[AttachmentView]:

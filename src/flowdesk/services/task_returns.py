@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
+from flowdesk.engines.apps import start_locked
 from flowdesk.engines.forms import (
     FieldChange,
     FieldType,
@@ -41,7 +42,7 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.services import attachments as attachments_service
-from flowdesk.services import views
+from flowdesk.services import field_files, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -54,7 +55,7 @@ from flowdesk.services.task_steps import (
     task_step,
     value_changes,
 )
-from flowdesk.services.tickets import MAX_COMMENT, Source, search_change
+from flowdesk.services.tickets import MAX_COMMENT, Source, refuse_start_locked, search_change
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.steps import AuditRecord, StepWrite
 
@@ -263,6 +264,7 @@ def _resubmit_once(
     row, state = open_task_row(conn, actor, task_id)
     app = ctx.apps.version(conn, row.app_version_id)
     current: dict[str, Any] = dict(row.values)
+    files: field_files.Carried = {}
     if values is None:
         clean = current
     else:
@@ -271,12 +273,25 @@ def _resubmit_once(
         # formula fields are the server's to compute (ADR 0031): never sent back
         computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
         kept = {key: value for key, value in current.items() if key not in computed}
-        given = values if source == "html" else {**kept, **values}
+        # the start form's hidden and read-only fields (ADR 0037) are not the applicant's
+        # to change: refused when sent, kept as they are when the web form leaves them out
+        refuse_start_locked(app, values, locale)
+        locked = start_locked(app.spec.process)
+        given = (
+            {**{k: v for k, v in kept.items() if k in locked}, **values}
+            if source == "html"
+            else {**kept, **values}
+        )
         # the form showed personal numbers masked: sent back as shown, they stay as stored
         given = restore_masked(app.spec.form, given, current)
         clean = submitted_values(
             ctx, conn, app, given, source=source, requester_id=row.requester_id, locale=locale
         )
+        # attachment fields (ADR 0037): files added now are the applicant's own uploads
+        files = field_files.carried_files(
+            ctx, conn, actor, app.spec.form, clean, before=current, locale=locale
+        )
+
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)
     )
@@ -286,7 +301,7 @@ def _resubmit_once(
         Resubmit(task_id, actor.user_id, comment, values=clean),
         step_context(ctx, conn, app, row),
     )
-    return task_step(
+    write, outcome = task_step(
         app,
         row,
         result,
@@ -300,6 +315,8 @@ def _resubmit_once(
         values=clean if changed else None,
         search=search_change(app, row.values, clean) if changed else None,
     )
+    write.attachments = [*write.attachments, *field_files.step_links(files, "resubmit")]
+    return write, outcome
 
 
 def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | None:

@@ -38,7 +38,7 @@ from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.spreadsheets import Encoding, FileRefused, Row
-from flowdesk.services.tickets import file_ticket
+from flowdesk.services.tickets import file_ticket, refuse_start_locked
 from flowdesk.store import audit as audit_store
 from flowdesk.store import org as org_store
 
@@ -327,7 +327,10 @@ class _Run:
     def _clean(self, conn: Connection | None, raw: dict[str, object]) -> dict[str, object]:
         """A row's values as a submit would file them: with the database at hand, completed
         by the form's expressions (formulas, defaults, visibility); a preview without one
-        checks the fields alone."""
+        checks the fields alone. A column the start form locks (ADR 0037) is refused."""
+        refuse_start_locked(
+            self.app, {k: v for k, v in raw.items() if v not in ("", None)}, self.locale
+        )
         if conn is None:
             return validate_submission(self.app.spec.form, raw, source="html", locale=self.locale)
         return submitted_values(

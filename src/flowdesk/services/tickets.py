@@ -14,7 +14,8 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits
+from flowdesk.engines.apps import start_hidden, start_locked
+from flowdesk.engines.forms import FieldChange, clean_comment, refuse_locked, validate_edits
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
 from flowdesk.kernel.errors import Forbidden
@@ -22,6 +23,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
 from flowdesk.services import attachments as attachments_service
+from flowdesk.services import field_files
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -59,10 +61,34 @@ def submit(
         raise Forbidden("You may not file tickets in this app")
     with ctx.db.write() as conn:
         app, org_generation = ctx.apps.current_and_org_generation(conn, app_key)
+        refuse_start_locked(app, values, locale)
         clean = submitted_values(
             ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
         )
-        return file_ticket(ctx, conn, actor, app, org_generation, clean)
+        # attachment fields (ADR 0037): the writer's own uploads, linked with the ticket
+        files = field_files.carried_files(ctx, conn, actor, app.spec.form, clean, locale=locale)
+        return file_ticket(
+            ctx,
+            conn,
+            actor,
+            app,
+            org_generation,
+            clean,
+            links=field_files.step_links(files, "submit"),
+        )
+
+
+def refuse_start_locked(app: PublishedApp, raw: Mapping[str, object], locale: str) -> None:
+    """422 `values_not_editable` naming each field the start form hides or shows read-only
+    (ADR 0037) that `raw` tries to fill; nothing is written."""
+    process = app.spec.process
+    refuse_locked(
+        app.spec.form,
+        raw,
+        locked=start_locked(process),
+        hidden=start_hidden(process),
+        locale=locale,
+    )
 
 
 def file_ticket(
@@ -74,6 +100,7 @@ def file_ticket(
     clean: Mapping[str, object],
     *,
     audit_details: Mapping[str, object] | None = None,
+    links: list[dict[str, Any]] | None = None,
 ) -> StepOutcome:
     """Files one ticket with already validated values inside the caller's transaction:
     `submit`'s work, and each row of an import (services/ticket_import.py), where all the
@@ -121,6 +148,7 @@ def file_ticket(
         },
         search=SearchTerms(document_terms(search_texts(app, "", clean))),
     )
+    write.attachments = list(links or ())  # an attachment field's files (ADR 0037)
     write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 
@@ -275,13 +303,20 @@ def _value_changes(
     locale: str,
 ) -> tuple[FieldChange, ...]:
     """The value changes an approver sends, refused (422, nothing written) unless the task's
-    node declares the fields `editable`; a reject changes nothing, it ends the decision."""
+    node declares the fields `editable` (ADR 0037: `field_hidden` for one it hides); a
+    reject changes nothing, it ends the decision."""
     if not values:
         return ()
     node = app.spec.process.nodes.get(node_id)
     editable = node.editable if node is not None and outcome == "approve" else ()
     return validate_edits(
-        app.spec.form, values, editable=editable, current=current, source=source, locale=locale
+        app.spec.form,
+        values,
+        editable=editable,
+        hidden=node.hidden() if node is not None else (),
+        current=current,
+        source=source,
+        locale=locale,
     )
 
 

@@ -22,6 +22,7 @@ from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
+from flowdesk.services import field_visibility
 from flowdesk.services.attachments import AttachmentView
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
@@ -248,7 +249,9 @@ def ticket(
             if row.status == "running"
             else ()
         )
-        files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
+        # a form's attachment fields (ADR 0037) list their files on the page
+        with_files = with_attachments or any(f.type == "attachment" for f in app.spec.form.fields)
+        files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_files else ()
         parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
@@ -266,6 +269,17 @@ def ticket(
         return Person(user_id, people.get(user_id, user_id)) if user_id else None
 
     held, signed = _sign_flags(row.state)
+    # per-node hidden fields (ADR 0037): what this reader's steps do not show them
+    hidden = field_visibility.hidden_for(
+        actor,
+        app.spec.process,
+        row.requester_id,
+        (
+            t.node_id
+            for t in task_rows
+            if actor.user_id in assigned[t.id] or t.completed_by == actor.user_id
+        ),
+    )
     tasks = tuple(
         TaskView(
             t.id,
@@ -292,9 +306,10 @@ def ticket(
             _node_name(nodes, e.node_id),
             person(e.actor_id),
             e.comment,
-            _copy_names(e.kind, e.data, people),
+            field_visibility.event_data(_copy_names(e.kind, e.data, people), hidden),
         )
         for e in events
+        if not (hidden and e.kind == "values_changed" and _only_hidden(e.data, hidden))
     )
     requester = person(row.requester_id)
     assert requester is not None
@@ -309,21 +324,27 @@ def ticket(
         row.title,
         row.status,
         # personal numbers masked for everyone (RELIABILITY promise 8): see unmask_values
-        masked_values(app.spec.form, row.values),
+        field_visibility.without(masked_values(app.spec.form, row.values), hidden),
         requester,
         row.created_at,
         row.updated_at,
         row.finished_at,
         tasks,
         timeline,
-        app.spec.form,
+        field_visibility.visible_form(app.spec.form, hidden),
         app,
         row.state,
         timers,
-        files,
+        tuple(f for f in files if f.field_key is None or f.field_key not in hidden),
         parent,
         tuple(children),
     )
+
+
+def _only_hidden(data: Mapping[str, Any] | None, hidden: frozenset[str]) -> bool:
+    """A values_changed event all of whose fields the reader does not see."""
+    fields = (data or {}).get("fields") or ()
+    return bool(fields) and all(f in hidden for f in fields)
 
 
 def _sign_flags(document: Any) -> tuple[frozenset[str], frozenset[str]]:
@@ -491,6 +512,14 @@ def _ticket_items(
             (*step.holders, person) if step else (person,),
             h.created_at,
         )
+    # per-node hidden fields (ADR 0037): a row shows none any step hides, but to those who
+    # see all (the applicant, administrators, auditors)
+    hidden = {
+        r.id: field_visibility.hidden_in_lists(
+            actor, versions[r.app_version_id].spec.process, r.requester_id
+        )
+        for r in page_rows
+    }
     items = [
         TicketSummary(
             r.id,
@@ -504,9 +533,9 @@ def _ticket_items(
             r.requester_id,
             Person(r.requester_id, people.get(r.requester_id, r.requester_id)),
             r.finished_at,
-            summary_items(versions[r.app_version_id], r.values, locale),
+            summary_items(versions[r.app_version_id], r.values, locale, hidden[r.id]),
             tuple(current.get(r.id, {}).values()),
-            stored_values=r.values,
+            stored_values=field_visibility.without(r.values, hidden[r.id]),
             published=versions[r.app_version_id],
         )
         for r in page_rows
@@ -583,7 +612,15 @@ def task_list(
             r.title,
             r.serial,
             r.ticket_status,
-            summary_items(versions[r.app_version_id], r.values, locale),
+            summary_items(
+                versions[r.app_version_id],
+                r.values,
+                locale,
+                # what the task's step hides from its holder (ADR 0037)
+                field_visibility.hidden_for(
+                    actor, versions[r.app_version_id].spec.process, r.requester_id, [r.node_id]
+                ),
+            ),
         )
         for r in page_rows
     ]
@@ -619,17 +656,28 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
         row.title,
         row.serial,
         row.status,
-        summary_items(app, row.values, locale),
+        summary_items(
+            app,
+            row.values,
+            locale,
+            field_visibility.hidden_for(actor, app.spec.process, row.requester_id, [found.node_id]),
+        ),
         waiting=found.id in _waiting_tasks(row.state),
     )
 
 
 def summary_items(
-    app: PublishedApp, values: Mapping[str, Any], locale: str
+    app: PublishedApp,
+    values: Mapping[str, Any],
+    locale: str,
+    hidden: frozenset[str] = frozenset(),
 ) -> tuple[SummaryItem, ...]:
+    """The app's summary fields of a list row, but those `hidden` from the reader."""
     fields = {f.key: f for f in app.spec.form.fields}
     items = []
     for key in app.spec.summary:
+        if key in hidden:
+            continue
         field = fields[key]
         value = values.get(key)
         try:
@@ -694,10 +742,12 @@ def unmask_values(
                 "unmask_not_permitted",
             )
         app = ctx.apps.version(conn, row.app_version_id)
+        held = tickets_store.nodes_held_by(conn, ticket_id, actor.user_id)
+        hidden = field_visibility.hidden_for(actor, app.spec.process, row.requester_id, held)
         shown = {
             f.key: row.values[f.key]
             for f in app.spec.form.fields
-            if f.personal and row.values.get(f.key) is not None
+            if f.personal and row.values.get(f.key) is not None and f.key not in hidden
         }
         audit_store.append(
             conn,

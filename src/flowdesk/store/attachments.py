@@ -81,10 +81,12 @@ def link(
 # A step's links (StepWrite.attachments) on PostgreSQL: a statement of its own, written
 # only if this transaction wrote the ticket row, so a step that lost its version check
 # links nothing and its retry links them again.
+# A link with a `field_key` is a form field's file (ADR 0037), else the action's of `task_id`.
 _PG_STEP_LINKS = Sql(
-    "UPDATE attachments a SET ticket_id = :ticket_id, linked_at = :at, attached_to = 'task',"
-    " action = r.action, task_id = r.task_id"
-    " FROM jsonb_to_recordset(:links) AS r(id text, task_id text, action text)"
+    "UPDATE attachments a SET ticket_id = :ticket_id, linked_at = :at,"
+    " attached_to = CASE WHEN r.field_key IS NULL THEN 'task' ELSE 'field' END,"
+    " action = r.action, task_id = r.task_id, field_key = r.field_key"
+    " FROM jsonb_to_recordset(:links) AS r(id text, task_id text, action text, field_key text)"
     " WHERE a.id = r.id AND a.ticket_id IS NULL"
     " AND EXISTS (SELECT 1 FROM tickets WHERE id = :ticket_id"
     " AND xmin = pg_current_xact_id()::xid)"
@@ -96,9 +98,10 @@ _SQLITE_STEP_LINK = (
     .values(
         ticket_id=bindparam("link_ticket_id"),
         linked_at=bindparam("link_at"),
-        attached_to="task",
+        attached_to=bindparam("link_attached_to"),
         action=bindparam("link_action"),
         task_id=bindparam("link_task_id"),
+        field_key=bindparam("link_field_key"),
     )
 )
 
@@ -120,7 +123,9 @@ def link_step(conn: Connection, ticket_id: str, at: datetime, links: list[dict[s
                 "link_ticket_id": ticket_id,
                 "link_at": at,
                 "link_action": link["action"],
-                "link_task_id": link["task_id"],
+                "link_task_id": link.get("task_id"),
+                "link_field_key": link.get("field_key"),
+                "link_attached_to": "field" if link.get("field_key") else "task",
             }
             for link in links
         ],

@@ -334,6 +334,17 @@ def participant_ids(conn: Connection, ticket_id: str) -> frozenset[str]:
     return frozenset(rows)
 
 
+def nodes_held_by(conn: Connection, ticket_id: str, user_id: str) -> frozenset[str]:
+    """The nodes of the ticket's tasks `user_id` is (or was) an assignee of."""
+    rows = conn.execute(
+        select(tasks.c.node_id)
+        .join(assignees, tasks.c.id == assignees.c.task_id)
+        .where(tasks.c.ticket_id == ticket_id, assignees.c.user_id == user_id)
+        .distinct()
+    ).scalars()
+    return frozenset(rows)
+
+
 def open_tasks_for_user(
     conn: Connection, user_id: str, *, limit: int, before_id: str | None = None
 ) -> list[Row[Any]]:

@@ -78,15 +78,25 @@ class FieldView:
     with_capitals: bool = False  # a CNY amount whose 大写 shows under it
     hidden: bool = False  # its visible_when does not hold now (ADR 0031)
     computed: str = ""  # a formula's value as the server computed it, for people
+    # before the key in the posted name: the decision form's edits post `edit.<key>`
+    # (ADR 0037), apart from its own comment and target
+    prefix: str = ""
+    # an attachment field (ADR 0037): the extensions the picker offers, how many files
+    accept: str = ""
+    max_files: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.prefix + self.key
 
     @property
     def list_name(self) -> str:
         """The name each ticked box of a multi choice posts (`key[]`)."""
-        return self.key + LIST_SUFFIX
+        return self.name + LIST_SUFFIX
 
     @property
     def dom_id(self) -> str:
-        return f"f-{self.key}"
+        return f"f-{self.prefix.replace('.', '-')}{self.key}"
 
     @property
     def described_by(self) -> str:
@@ -104,6 +114,23 @@ class ValueRow:
     text: str
     capitals: str
     multiline: bool
+    # an attachment field's files (ADR 0037): (id, filename, size), each a download link
+    files: tuple[tuple[str, str, int], ...] = ()
+
+
+def _files_hint(field: FieldSpec, locale: Locale) -> str:
+    """An attachment field's limits in words, after the builder's own help."""
+    zh = locale == "zh"
+    parts = [field.help.get(locale)] if field.help is not None else []
+    count = field.max_files or 1
+    parts.append(f"最多 {count} 个文件" if zh else f"Up to {count} file" + "s" * (count != 1))
+    if field.accept:
+        kinds = ", ".join(e.upper() for e in field.accept)
+        parts.append(f"类型：{kinds}" if zh else f"types: {kinds}")
+    if field.max_size_mb:
+        size = field.max_size_mb
+        parts.append(f"每个不超过 {size} MB" if zh else f"at most {size} MB each")
+    return ("；" if zh else "; ").join(parts)
 
 
 def widget_for(field: FieldSpec) -> str:
@@ -136,6 +163,8 @@ def widget_for(field: FieldSpec) -> str:
         return "rating"
     if kind is FieldType.URL:
         return "url"
+    if kind is FieldType.ATTACHMENT:
+        return "file"
     if kind is FieldType.CHOICE:
         return "radio" if len(field.options) <= RADIO_MAX_OPTIONS else "select"
     return "text"
@@ -203,6 +232,8 @@ _ORG_HINTS = {
 
 
 def _help(field: FieldSpec, locale: Locale) -> str:
+    if field.type is FieldType.ATTACHMENT:
+        return _files_hint(field, locale)
     if field.help is not None:
         return field.help.get(locale)
     hint = _ORG_HINTS.get(field.type)
@@ -216,15 +247,21 @@ def field_views(
     errors: Mapping[str, str] | None = None,
     clean: Mapping[str, object] | None = None,
     state: FormState | None = None,
+    locks: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> list[FieldView]:
     """One widget per field; `raw` is what was typed, `clean` what of it was valid;
     `state` what the form's expressions make of it (hidden and required fields, defaults,
-    formulas), computed by the server."""
+    formulas), computed by the server. `locks`: the start form's permissions (ADR 0037):
+    a `hidden` field has no widget at all, a `read_only` one shows its value as text."""
     raw = raw or {}
     errors = errors or {}
     clean = clean or {}
+    locks = locks or {}
     views = []
     for field in form.fields:
+        if locks.get(field.key) == "hidden":
+            continue
         value = raw.get(field.key, "")
         computed = ""
         if field.type is FieldType.FORMULA and field.key in clean:  # a filed ticket's
@@ -240,11 +277,15 @@ def field_views(
             required = field.key in state.required
             hidden = field.key in state.hidden
         chosen = _chosen(field, value)
+        read_only = locks.get(field.key) == "read_only" and field.type is not FieldType.FORMULA
+        if read_only:
+            shown = state.values.get(field.key) if state is not None else clean.get(field.key)
+            computed = display_text(field, shown, locale) if shown is not None else ""
         views.append(
             FieldView(
                 key=field.key,
                 type=field.type.value,
-                widget=widget_for(field),
+                widget="read_only" if read_only else widget_for(field),
                 label=field.label.get(locale),
                 help=_help(field, locale),
                 placeholder=field.placeholder.get(locale) if field.placeholder else "",
@@ -261,6 +302,9 @@ def field_views(
                 with_capitals=field.capitals,
                 hidden=hidden,
                 computed=computed,
+                prefix=prefix,
+                accept=",".join("." + e for e in field.accept),
+                max_files=field.max_files or 1,
             )
         )
     return views
@@ -292,6 +336,24 @@ def datetime_input_value(stored: str, timezone: str = DEFAULT_TIMEZONE) -> str:
     except ValueError:
         return stored
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def stored_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
+    """The stored values as the inputs show them (a ticked box as "on")."""
+    raw = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if value is None:
+            continue
+        if field.type is FieldType.BOOLEAN:
+            raw[field.key] = "on" if value is True else ""
+        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+            raw[field.key] = ",".join(str(item) for item in value)
+        elif field.type is FieldType.DATETIME and isinstance(value, str):
+            raw[field.key] = datetime_input_value(value)
+        else:
+            raw[field.key] = str(value)
+    return raw
 
 
 def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:
@@ -344,13 +406,19 @@ def value_rows(
     values: Mapping[str, object],
     locale: Locale,
     unmasked: Mapping[str, object] | None = None,
+    files: Mapping[str, tuple[str, int]] | None = None,
 ) -> list[ValueRow]:
     """The stored values as people read them, in form order; absent values show as "".
-    Personal numbers show masked unless `unmasked` (a permitted look) holds them."""
+    Personal numbers show masked unless `unmasked` (a permitted look) holds them.
+    `files` names and sizes the ticket's attachments by id, for attachment fields."""
     rows = []
     unmasked = unmasked or {}
+    files = files or {}
     for field in form.fields:
         stored = unmasked.get(field.key, values.get(field.key))
+        listed: tuple[tuple[str, str, int], ...] = ()
+        if field.type is FieldType.ATTACHMENT and isinstance(stored, list):
+            listed = tuple((i, *files[i]) for i in stored if i in files)
         rows.append(
             ValueRow(
                 key=field.key,
@@ -358,6 +426,7 @@ def value_rows(
                 text=display_text(field, stored, locale, unmasked=field.key in unmasked),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
+                files=listed,
             )
         )
     return rows

@@ -92,7 +92,7 @@ def test_a_wrong_applicant_condition_is_refused_at_publish(
 def test_an_applicant_attribute_is_never_editable() -> None:
     data = _loan_with("amount <= 50000", editable=["applicant.job_level"])
     assert [(p, c) for p, c, _ in _problems(data)] == [
-        ("process.nodes[2].editable[0]", "unknown_field")
+        ("process.nodes[2].fields.applicant.job_level", "unknown_field")
     ]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from field_permission_app import field_permission_yaml
 from flowdesk.engines.apps import (
     AppSpec,
     dump_app_bpmn,
@@ -149,8 +150,8 @@ def test_simple_juel_feel_and_python_conditions_type_check(loan: AppSpec, condit
 def test_editable_fields_are_checked_against_the_form_at_the_task(loan: AppSpec) -> None:
     editable = '<flowdesk:editable field="amount"/><flowdesk:editable field="purpse"/>'
     assert problems(gateway_file("amount > 5", editable), loan) == [
-        ("bpmn[Task_Check].editable[0]", "editable_field_routes"),
-        ("bpmn[Task_Check].editable[1]", "unknown_field"),
+        ("bpmn[Task_Check].fields.amount", "editable_field_routes"),
+        ("bpmn[Task_Check].fields.purpse", "unknown_field"),
     ]
 
 
@@ -158,3 +159,25 @@ def test_all_problems_come_back_together(loan: AppSpec) -> None:
     with pytest.raises(DefinitionInvalid) as caught:
         load_app_bpmn((FILES / "unsupported.bpmn").read_bytes(), loan)
     assert len(caught.value.errors) == 10
+
+
+def test_field_permissions_travel_as_flowdesk_field_elements() -> None:
+    """Per-node field permissions (ADR 0037): `<flowdesk:field key= access=>` on a task and
+    the start event, written and read back; the old `<flowdesk:editable>` still reads."""
+    app = load_app_yaml(field_permission_yaml())
+    exported = dump_app_bpmn(app)
+    assert '<flowdesk:field key="private_note" access="hidden"' in exported
+    assert '<flowdesk:field key="approved_amount" access="hidden"' in exported  # the start
+    again = load_app_bpmn(exported, app).spec
+    assert again.process == app.process
+    review = again.process.nodes["branch_review"]
+    assert review.access("private_note") == "hidden"
+    assert review.access("approved_amount") == "editable"
+    assert review.access("amount") == "read_only"
+
+
+def test_a_field_permission_names_a_known_access(loan: AppSpec) -> None:
+    wrong = '<flowdesk:field key="purpose" access="secret"/>'
+    assert problems(gateway_file("amount > 5", wrong), loan) == [
+        ("bpmn[Task_Check].fields.purpose", "unknown_access")
+    ]

@@ -10,6 +10,7 @@ Action = Literal[
     "app.publish",
     "ticket.create",
     "ticket.read",
+    "ticket.read_hidden",  # fields a step hides from its approvers (ADR 0037)
     "ticket.urge",
     "ticket.comment",
     "task.act",
@@ -105,6 +106,10 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
         if actor.user_id in facts.participant_ids:
             return Decision(True, "an assignee of one of its tasks")
         return Decision(False, "neither requester nor assignee")
+    if action == "ticket.read_hidden":  # per-node hidden fields (ADR 0037)
+        if actor.is_admin or AUDITOR_ROLE in actor.roles or PROCESS_ADMIN_ROLE in actor.roles:
+            return Decision(True, "administrators, auditors and process admins see every field")
+        return Decision(actor.user_id == facts.requester_id, "the applicant sees their own data")
     if action == "task.act":
         if not facts.is_open:
             return Decision(False, "the task is closed")

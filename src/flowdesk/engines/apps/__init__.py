@@ -8,6 +8,7 @@ questions on stored form values; bundled templates ship working apps.
 
 from .bpmn_io import BpmnAppImport, dump_app_bpmn, load_app_bpmn
 from .conditions import ConditionEvaluator
+from .field_access import ever_hidden, hidden_from, start_hidden, start_locked, start_locks
 from .parse import check_conditions, field_types, parse_app
 from .spec import AppSpec
 from .templates import bundled_template_names, load_bundled_template
@@ -22,10 +23,15 @@ __all__ = [
     "check_conditions",
     "dump_app_bpmn",
     "dump_app_yaml",
+    "ever_hidden",
     "field_types",
+    "hidden_from",
     "load_app_bpmn",
     "load_app_yaml",
     "load_bundled_template",
     "parse_app",
     "read_yaml",
+    "start_hidden",
+    "start_locked",
+    "start_locks",
 ]

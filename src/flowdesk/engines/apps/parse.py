@@ -144,14 +144,17 @@ def check_conditions(form: FormSpec, conditions: Sequence[tuple[str, str]]) -> l
 
 
 def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
-    """Each user task's `editable` fields must be form fields that no branch condition reads.
+    """Each node's field permissions (ADR 0037) must name form fields; no user task may
+    open a field a condition reads or a formula computes; a field locked at the start
+    (hidden or read-only there) must not be one the applicant has to fill.
 
-    A field a condition routes on is never editable: changing it after the route was
-    taken (an amount lowered past the committee) would make the ticket's path a lie.
-    The check is whole-process rather than "downstream of the gateway" on purpose, so
-    a loop back to an earlier gateway cannot reopen the question.
+    A field a condition routes on is never editable at a user task: changing it after the
+    route was taken (an amount lowered past the committee) would make the ticket's path a
+    lie. The check is whole-process rather than "downstream of the gateway" on purpose,
+    so a loop back to an earlier gateway cannot reopen the question. The start event is
+    before every condition, so it may open them.
     """
-    fields = field_types(form)  # only form fields are editable
+    fields = {f.key: f for f in form.fields}
     readable = condition_types(form)
     routed: set[str] = set()
     for _path, text in process.conditions():
@@ -161,25 +164,51 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
             continue  # reported by check_conditions
     # a condition on a formula routes on what the formula reads, too (ADR 0031)
     routed = formula_inputs(form, routed)
-    computed = {f.key for f in form.fields if f.type is FieldType.FORMULA}
     errors: list[ErrorDetail] = []
     for i, node in enumerate(process.nodes.values()):
-        for j, key in enumerate(node.editable):
-            path = f"process.nodes[{i}].editable[{j}]"
-            if key in computed:
-                errors.append(
-                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
-                )
-            elif key not in fields:
+        for key, access in node.fields:
+            path = f"process.nodes[{i}].fields.{key}"
+            field = fields.get(key)
+            if field is None:
                 close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 errors.append(ErrorDetail(path, "unknown_field", f"No form field '{key}'{hint}"))
-            elif key in routed:
+            elif access == "editable" and field.type is FieldType.FORMULA:
+                errors.append(
+                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
+                )
+            elif (
+                access == "editable" and node.type != "start" and field.type is FieldType.ATTACHMENT
+            ):
+                errors.append(
+                    ErrorDetail(
+                        path,
+                        "editable_attachment",
+                        f"'{key}' holds files, which only the applicant adds (at filing "
+                        "or resubmission); a step adds files to its decision instead",
+                    )
+                )
+            elif access == "editable" and node.type != "start" and key in routed:
                 errors.append(
                     ErrorDetail(
                         path,
                         "editable_field_routes",
                         f"'{key}' is read by a branch condition, so it cannot be editable",
+                    )
+                )
+            elif (
+                access != "editable"
+                and node.type == "start"
+                and field.required
+                and field.type is not FieldType.FORMULA
+                and field.default is None
+            ):
+                errors.append(
+                    ErrorDetail(
+                        path,
+                        "start_locked_required",
+                        f"'{key}' is required, so the applicant must be able to fill it; "
+                        "make it optional or give it a default",
                     )
                 )
     return errors

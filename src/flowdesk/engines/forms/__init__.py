@@ -11,7 +11,7 @@ them, and `is_masked_echo` tells a masked value posted back from a real change.
 """
 
 from .capitals import amount_in_capitals
-from .edits import FieldChange, validate_edits
+from .edits import FieldChange, refuse_locked, validate_edits
 from .parse import parse_form
 from .spec import PERSONAL_TYPES, ChoiceOption, FieldSpec, FieldType, FormSpec, LocalText
 from .validate import clean_comment, validate_submission
@@ -43,6 +43,7 @@ __all__ = [
     "masked_value",
     "masked_values",
     "parse_form",
+    "refuse_locked",
     "restore_masked",
     "typed_values",
     "validate_edits",

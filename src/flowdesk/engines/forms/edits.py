@@ -2,8 +2,10 @@
 
 A ticket's values are what approvers decide on, so a task may change only the fields its
 node declares `editable` (none unless the app says so); any other key is refused with
-`field_not_editable` and nothing is written. An accepted change is returned with its old
-and new stored value so the caller can keep both in the timeline and the audit.
+`field_not_editable` (`field_hidden` for one the node hides, ADR 0037) and nothing is
+written. An accepted change is returned with its old and new stored value so the caller
+can keep both in the timeline and the audit. `refuse_locked` is the same refusal for the
+start form's hidden and read-only fields.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def validate_edits(
     raw: Mapping[str, object],
     *,
     editable: Collection[str],
+    hidden: Collection[str] = (),
     current: Mapping[str, object],
     source: Literal["json", "html"],
     locale: str = "en",
@@ -55,9 +58,7 @@ def validate_edits(
             path = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
             errors.append(ErrorDetail(path, "unknown_field", message("unknown_field", locale)))
         elif key not in editable:
-            errors.append(
-                ErrorDetail(key, "field_not_editable", message("field_not_editable", locale))
-            )
+            errors.append(_locked(key, hidden, locale))
         elif is_masked_echo(fields[key], value, current.get(key)):
             continue  # shown masked, sent back untouched: the stored number stays
         else:
@@ -73,7 +74,7 @@ def validate_edits(
             errors.append(ErrorDetail(key, "required", message("required", locale)))
     if errors:
         ordered = sorted(errors, key=_form_order(form))
-        if any(detail.code == "field_not_editable" for detail in errors):
+        if any(detail.code in _LOCKED_CODES for detail in errors):
             raise ValidationFailed(message("edits_refused", locale), ordered, "values_not_editable")
         raise ValidationFailed(message("submission_invalid", locale), ordered)
     return tuple(
@@ -81,6 +82,33 @@ def validate_edits(
         for key, field in fields.items()
         if key in wanted and current.get(key) != clean.get(key)
     )
+
+
+_LOCKED_CODES = ("field_not_editable", "field_hidden")
+
+
+def _locked(key: str, hidden: Collection[str], locale: str) -> ErrorDetail:
+    code = "field_hidden" if key in hidden else "field_not_editable"
+    return ErrorDetail(key, code, message(code, locale))
+
+
+def refuse_locked(
+    form: FormSpec,
+    raw: Mapping[str, object],
+    *,
+    locked: Collection[str],
+    hidden: Collection[str],
+    locale: str = "en",
+) -> None:
+    """ValidationFailed (`values_not_editable`) naming each key of `raw` that the start
+    form locks: `field_hidden` for a hidden field, `field_not_editable` for a read-only one."""
+    errors = [_locked(key, hidden, locale) for key in raw if key in locked]
+    if errors:
+        raise ValidationFailed(
+            message("start_fields_refused", locale),
+            sorted(errors, key=_form_order(form)),
+            "values_not_editable",
+        )
 
 
 def _form_order(form: FormSpec) -> Callable[[ErrorDetail], int]:

@@ -188,9 +188,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invalid_date": ("Not a valid date (YYYY-MM-DD)", "日期无效（格式为 YYYY-MM-DD）"),
     "invalid_choice": ("Not one of the options", "请从选项中选择"),
+    # attachment fields (ADR 0037): the ids of uploaded files
+    "invalid_type_attachment": (
+        "Must be the id of an uploaded file, or a list of them",
+        "应为已上传文件的 ID 或 ID 列表",
+    ),
+    "invalid_attachment": ("Not the id of an uploaded file", "不是已上传文件的 ID"),
+    "duplicate_attachment": ("The same file is listed twice", "同一文件重复"),
+    "too_many_files": ("At most {limit} files", "最多 {limit} 个文件"),
+    "attachment_type": (
+        "This file type is not accepted here (allowed: {limit})",
+        "此处不接受该文件类型（允许：{limit}）",
+    ),
+    "attachment_size": ("Each file may be at most {limit} MB", "每个文件不超过 {limit} MB"),
     "submission_invalid": ("Some fields are not valid", "部分字段填写有误"),
     # An approver sending values the task's step does not open for change.
     "field_not_editable": ("This field cannot be changed at this step", "此环节不能修改该字段"),
+    # A field the step (or the start form) hides: neither shown nor accepted (ADR 0037).
+    "field_hidden": ("This field is not available at this step", "此环节无权填写该字段"),
+    "start_fields_refused": (
+        "Some fields are not filled in when a ticket is filed",
+        "部分字段不在提交时填写",
+    ),
     "edits_refused": (
         "The form cannot be changed at this step; decide on the values as filed",
         "此环节不能修改表单，请按提交的内容审批",

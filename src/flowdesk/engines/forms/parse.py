@@ -22,10 +22,12 @@ from .spec import (
     CAPITALS_CURRENCY,
     CHOICE_TYPES,
     DEFAULT_DECIMALS,
+    DEFAULT_MAX_FILES,
     DEFAULT_MAX_LENGTH,
     DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
     FORMULA_RESULTS,
+    MAX_FILES_LIMIT,
     MAX_RATING,
     NUMERIC_TYPES,
     SEX_VALUES,
@@ -88,6 +90,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.URL: (),
     FieldType.REGION: (),
     FieldType.FORMULA: ("formula", "result"),
+    FieldType.ATTACHMENT: ("max_files", "max_size_mb", "accept"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -226,6 +229,9 @@ class _Extras:
     pattern: str | None = None
     pattern_message: LocalText | None = None
     capitals: bool = False
+    max_files: int | None = None
+    max_size_mb: int | None = None
+    accept: tuple[str, ...] = ()
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -279,6 +285,9 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         visible_when=expressions["visible_when"],
         required_when=expressions["required_when"],
         default=expressions["default"],
+        max_files=extras.max_files,
+        max_size_mb=extras.max_size_mb,
+        accept=extras.accept,
     )
 
 
@@ -396,14 +405,14 @@ def _parse_extras(
     elif field_type is FieldType.URL:
         extras.max_length = URL_MAX_LENGTH
     elif field_type is FieldType.RATING:
-        top = raw.get("max", DEFAULT_RATING_MAX)
-        if isinstance(top, bool) or not isinstance(top, int) or not 2 <= top <= MAX_RATING:
-            errors.add(
-                f"{path}.max",
-                "invalid_number",
-                f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
-            )
-            top = DEFAULT_RATING_MAX
+        top = _whole_number(
+            raw.get("max", DEFAULT_RATING_MAX),
+            (2, MAX_RATING),
+            f"{path}.max",
+            f"'max' must be a whole number of stars from 2 to {MAX_RATING}",
+            errors,
+        )
+        top = DEFAULT_RATING_MAX if top is None else top
         extras.min = Decimal(1)
         extras.max = Decimal(top)
     elif field_type in CHOICE_TYPES:
@@ -413,12 +422,67 @@ def _parse_extras(
     elif field_type is FieldType.RESIDENT_ID:
         extras.birth_date_field = _parse_field_ref(raw, "birth_date_field", path, errors)
         extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
+    elif field_type is FieldType.ATTACHMENT:
+        _parse_attachment(raw, path, errors, extras)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):
             errors.add(f"{path}.luhn", "invalid_type", "'luhn' must be true or false")
         extras.luhn = luhn is not False
     return extras
+
+
+_EXTENSION = re.compile(r"[a-z0-9]{1,10}")
+MAX_SIZE_MB_LIMIT = 1024
+
+
+def _whole_number(
+    value: object, bounds: tuple[int, int], path: str, text: str, errors: Problems
+) -> int | None:
+    """`value` if it is a whole number within `bounds`, else None with `invalid_number`."""
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.add(path, "invalid_number", text)
+        return None
+    return value
+
+
+def _parse_attachment(
+    raw: Mapping[str, object], path: str, errors: Problems, extras: _Extras
+) -> None:
+    """`max_files` (1..20, 5 unless set), `max_size_mb` (per file, 1..1024; the
+    installation's limit still applies) and `accept: [pdf, jpg]` (extensions, lower case,
+    without the dot; the installation's list still applies)."""
+    count = _whole_number(
+        raw.get("max_files", DEFAULT_MAX_FILES),
+        (1, MAX_FILES_LIMIT),
+        f"{path}.max_files",
+        f"'max_files' must be a whole number from 1 to {MAX_FILES_LIMIT}",
+        errors,
+    )
+    extras.max_files = DEFAULT_MAX_FILES if count is None else count
+    if raw.get("max_size_mb") is not None:
+        extras.max_size_mb = _whole_number(
+            raw["max_size_mb"],
+            (1, MAX_SIZE_MB_LIMIT),
+            f"{path}.max_size_mb",
+            f"'max_size_mb' must be a whole number of MB from 1 to {MAX_SIZE_MB_LIMIT}",
+            errors,
+        )
+    accept = raw.get("accept")
+    if accept is not None:
+        if (
+            not isinstance(accept, list)
+            or not accept
+            or not all(isinstance(e, str) and _EXTENSION.fullmatch(e) for e in accept)
+        ):
+            errors.add(
+                f"{path}.accept",
+                "invalid_type",
+                "'accept' is a list of file extensions in lower case, such as [pdf, jpg]",
+            )
+        else:
+            extras.accept = tuple(dict.fromkeys(accept))
 
 
 def _parse_field_ref(

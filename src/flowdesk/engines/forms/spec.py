@@ -44,6 +44,9 @@ class FieldType(StrEnum):
     REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
     # computed on the server from other fields (ADR 0031); never accepted from a client
     FORMULA = "formula"
+    # files uploaded first (POST /attachments, ADR 0028), stored as the list of their ids;
+    # the service checks each id, the field's types, size and count (ADR 0037)
+    ATTACHMENT = "attachment"
 
 
 NUMERIC_TYPES = frozenset(
@@ -73,6 +76,9 @@ PERSONAL_TYPES = frozenset({FieldType.RESIDENT_ID, FieldType.MOBILE, FieldType.B
 # What a formula may give (`result:`), the expression engine's types; stored as JSON like
 # the field types of the same kind: number "1234.50", text, true/false, date "2026-12-03".
 FORMULA_RESULTS = ("number", "text", "bool", "date")
+# An attachment field's files: at most this many, MAX_FILES_LIMIT at most (ADR 0037).
+DEFAULT_MAX_FILES = 5
+MAX_FILES_LIMIT = 20
 # The values a resident ID's sex digit gives a derived field (its options must have them).
 SEX_VALUES = ("male", "female")
 
@@ -143,6 +149,11 @@ class FieldSpec:
     visible_when: str | None = None
     required_when: str | None = None
     default: str | None = None
+    # attachment fields (ADR 0037): how many files, how large each (MB; None: the
+    # installation's limit) and which extensions (empty: the installation's list)
+    max_files: int | None = None
+    max_size_mb: int | None = None
+    accept: tuple[str, ...] = ()
 
     @property
     def conditional(self) -> bool:
@@ -220,6 +231,13 @@ class FieldSpec:
             text = getattr(self, name)
             if text is not None:
                 out[name] = text
+        if self.type is FieldType.ATTACHMENT:
+            if self.max_files != DEFAULT_MAX_FILES:
+                out["max_files"] = self.max_files
+            if self.max_size_mb is not None:
+                out["max_size_mb"] = self.max_size_mb
+            if self.accept:
+                out["accept"] = list(self.accept)
         return out
 
 

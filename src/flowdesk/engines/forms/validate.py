@@ -33,6 +33,7 @@ from . import identity, patterns, regions
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
 from .spec import (
+    DEFAULT_MAX_FILES,
     DEFAULT_TIMEZONE,
     IDENTITY_TYPES,
     ORG_TYPES,
@@ -167,6 +168,8 @@ def _clean_present(field: FieldSpec, value: object, source: Source, timezone: st
     kind = field.type
     if kind is FieldType.MULTI_CHOICE:
         return _clean_multi_choice(field, value, source)
+    if kind is FieldType.ATTACHMENT:
+        return _clean_attachments(field, value)
     if source == "html" and not isinstance(value, str):
         raise _Invalid("invalid_type", _type_message(field))
     if kind in TEXT_TYPES:
@@ -566,6 +569,28 @@ def _clean_rating(field: FieldSpec, value: object, source: Source) -> int:
     if not 1 <= value <= top:
         raise _Invalid("rating_out_of_range", limit=top)
     return value
+
+
+_ATTACHMENT_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _clean_attachments(field: FieldSpec, value: object) -> object:
+    """The ids of uploaded files (POST /attachments), one string or a list; none is
+    absent. Whose they are and what they hold is the service's check (ADR 0037)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise _Invalid("invalid_type", "invalid_type_attachment")
+    ids = [i.strip() for i in items if isinstance(i, str) and i.strip()]
+    if not ids:
+        return _ABSENT
+    if not all(_ATTACHMENT_ID.fullmatch(i) for i in ids):
+        raise _Invalid("invalid_attachment")
+    if len(set(ids)) != len(ids):
+        raise _Invalid("duplicate_attachment")
+    top = field.max_files or DEFAULT_MAX_FILES
+    if len(ids) > top:
+        raise _Invalid("too_many_files", limit=top)
+    return ids
 
 
 def _clean_multi_choice(field: FieldSpec, value: object, source: Source) -> object:

@@ -40,6 +40,7 @@ _EXPRESSION_TYPES = {
     FieldType.MULTI_CHOICE: "text",  # the chosen values joined by "," in option order
     FieldType.URL: "text",
     FieldType.REGION: "text",
+    FieldType.ATTACHMENT: "text",  # the file ids joined by ",": ISBLANK tells none
 }
 
 
@@ -88,7 +89,7 @@ def _typed(field: FieldSpec, value: object) -> object:
         if kind in NUMBER_TYPES:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 return Decimal(value)
-        elif kind is FieldType.MULTI_CHOICE:
+        elif kind in (FieldType.MULTI_CHOICE, FieldType.ATTACHMENT):
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 return ",".join(value)
         elif kind is FieldType.DATE:
@@ -209,6 +210,9 @@ def display_value(
     if kind is FieldType.DATETIME:
         moment = datetime.fromisoformat(str(stored_value))
         return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    if kind is FieldType.ATTACHMENT:  # the page lists the files themselves
+        count = len(stored_value) if isinstance(stored_value, list) else 1
+        return f"{count} 个文件" if is_zh(locale) else f"{count} file" + ("s" * (count != 1))
     if kind is FieldType.MULTI_CHOICE:
         chosen = stored_value if isinstance(stored_value, list) else [stored_value]
         labels = [_option_label(field, str(value), locale) for value in chosen]

@@ -25,6 +25,7 @@ from .soundness import check_soundness
 from .spec import (
     APPROVAL_MODES,
     ASSIGNEE_KINDS,
+    FIELD_ACCESS,
     MAX_MANAGER_LEVEL,
     NODE_TYPES,
     RESUBMIT_SETTINGS,
@@ -34,6 +35,7 @@ from .spec import (
     AssigneeRule,
     AutoDecision,
     EmptyPolicy,
+    FieldAccess,
     Flow,
     Node,
     ProcessSpec,
@@ -55,6 +57,7 @@ _NODE_KEYS = frozenset(
         "name",
         "assignee",
         "editable",
+        "fields",
         "approval",
         "resubmit",
         "withdraw",
@@ -216,7 +219,7 @@ def _parse_nodes(
                 "assignee_not_allowed",
                 "Only user tasks and CC nodes have assignees",
             )
-        editable = _parse_editable(raw, node_type, node_path, problems)
+        fields = _parse_fields(raw, node_type, node_path, problems)
         approval = _parse_approval(raw, node_type, node_path, problems)
         if (
             approval.mode == "vote"
@@ -258,7 +261,7 @@ def _parse_nodes(
             type=node_type,
             name=name,
             assignee=assignee,
-            editable=editable,
+            fields=fields,
             approval=approval,
             resubmit=resubmit,
             withdraw=withdraw,
@@ -306,30 +309,67 @@ def _parse_name(raw: Mapping[str, object], path: str, problems: _Problems) -> di
     return name
 
 
-def _parse_editable(
+def _parse_fields(
     raw: Mapping[str, object], node_type: str | None, path: str, problems: _Problems
-) -> tuple[str, ...]:
-    """`editable: [field, ...]` of a user task; whether each names a field the process
-    may let change is the app layer's check (it knows the form and the conditions)."""
-    if "editable" not in raw:
+) -> tuple[tuple[str, FieldAccess], ...]:
+    """Per-node field permissions (ADR 0037) of a user task or the start event:
+    `fields: {amount: read_only, notes: hidden, purpose: editable}`, or the shorthand
+    `editable: [purpose]` (each listed field editable). Whether each key names a field
+    the process may open is the app layer's check (it knows the form and the conditions).
+    """
+    if "fields" not in raw and "editable" not in raw:
         return ()
-    value = raw["editable"]
-    path = f"{path}.editable"
-    if node_type is not None and node_type != "user_task":
-        problems.add(path, "editable_not_allowed", "Only user tasks have editable fields")
-        return ()
-    if not _is_list(value) or not all(
-        isinstance(key, str) and key for key in cast(Sequence[object], value)
-    ):
-        problems.add(path, "wrong_type", "Must be a list of form field keys, such as [purpose]")
-        return ()
-    keys = cast(Sequence[str], value)
-    seen: set[str] = set()
-    for i, key in enumerate(keys):
-        if key in seen:
-            problems.add(f"{path}[{i}]", "duplicate", "This field is listed twice")
-        seen.add(key)
-    return tuple(keys)
+    allowed = node_type is None or node_type in ("user_task", "start")
+    found: dict[str, FieldAccess] = {}
+    if "editable" in raw:
+        where = f"{path}.editable"
+        value = raw["editable"]
+        if not allowed:
+            problems.add(where, "editable_not_allowed", "Only user tasks have editable fields")
+        elif not _is_list(value) or not all(
+            isinstance(key, str) and key for key in cast(Sequence[object], value)
+        ):
+            problems.add(
+                where, "wrong_type", "Must be a list of form field keys, such as [purpose]"
+            )
+        else:
+            for i, key in enumerate(cast(Sequence[str], value)):
+                if key in found:
+                    problems.add(f"{where}[{i}]", "duplicate", "This field is listed twice")
+                found[key] = "editable"
+    if "fields" in raw:
+        where = f"{path}.fields"
+        value = raw["fields"]
+        if not allowed:
+            problems.add(
+                where,
+                "fields_not_allowed",
+                "Only user tasks and the start event have field permissions",
+            )
+        elif not isinstance(value, Mapping):
+            problems.add(
+                where,
+                "wrong_type",
+                "Must map form field keys to editable, read_only or hidden, "
+                "such as {amount: read_only}",
+            )
+        else:
+            for key, access in value.items():
+                if not isinstance(key, str) or not key:
+                    problems.add(where, "wrong_type", "Field keys are text")
+                elif access not in FIELD_ACCESS:
+                    problems.add(
+                        f"{where}.{key}",
+                        "unknown_access",
+                        f"Expected one of: {', '.join(FIELD_ACCESS)}",
+                    )
+                elif key in found:
+                    problems.add(
+                        f"{where}.{key}", "duplicate", "This field is listed under editable too"
+                    )
+                else:
+                    found[key] = cast(FieldAccess, access)
+    return tuple(found.items())
 
 
 def _parse_policies(

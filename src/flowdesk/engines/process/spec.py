@@ -141,6 +141,10 @@ SINGLE = Approval()
 # What happens once the target of a return (退回) from this node is done: run every node
 # in between again (the default), go straight back to this node, or let the returner pick.
 ResubmitSetting = Literal["rerun", "straight_back", "returner_chooses"]
+
+# Per-node field permissions (ADR 0037): what a node's holder may do with one form field.
+FieldAccess = Literal["editable", "read_only", "hidden"]
+FIELD_ACCESS: tuple[FieldAccess, ...] = ("editable", "read_only", "hidden")
 RESUBMIT_SETTINGS: tuple[ResubmitSetting, ...] = ("rerun", "straight_back", "returner_chooses")
 
 
@@ -215,8 +219,10 @@ class EmptyPolicy:
 class Node:
     """One step of the graph; `name` maps a locale ("en", "zh") to display text.
 
-    `editable` (user tasks only) lists the form fields the task's assignee may change
-    while deciding; none by default, so an approver decides on what was filed.
+    `fields` (user tasks and the start event, ADR 0037) maps form fields to what the
+    node's holder may do with them: `editable`, `read_only` or `hidden`; a field it does
+    not name is read-only at a user task (an approver decides on what was filed) and
+    editable at the start. `editable` is the keys it marks editable.
     `approval` (user tasks only) says how several approvers decide; `resubmit` what
     happens after a return from this node (spec.ResubmitSetting).
     """
@@ -225,7 +231,7 @@ class Node:
     type: NodeType
     name: Mapping[str, str] = field(default_factory=dict, hash=False)
     assignee: AssigneeRule | None = None
-    editable: tuple[str, ...] = ()
+    fields: tuple[tuple[str, FieldAccess], ...] = ()
     approval: Approval = SINGLE
     resubmit: ResubmitSetting = "rerun"
     # 撤回 (ADR 0019): whether an approver may withdraw an approval given here
@@ -253,6 +259,24 @@ class Node:
     message: MessageWait | None = None  # message_catch
     call: CallSpec | None = None  # call_activity: the app called and the mappings
 
+    @property
+    def editable(self) -> tuple[str, ...]:
+        return tuple(key for key, access in self.fields if access == "editable")
+
+    def access(self, key: str) -> FieldAccess:
+        """What this node's holder may do with field `key` (ADR 0037)."""
+        for name, access in self.fields:
+            if name == key:
+                return access
+        return "editable" if self.type == "start" else "read_only"
+
+    def locked(self) -> frozenset[str]:
+        """The fields this node names hidden or read-only."""
+        return frozenset(key for key, access in self.fields if access != "editable")
+
+    def hidden(self) -> frozenset[str]:
+        return frozenset(key for key, access in self.fields if access == "hidden")
+
     def label(self, locale: str = "en") -> str:
         """The display name in `locale`, falling back to English, then to the id."""
         return self.name.get(locale) or self.name.get("en") or self.id
@@ -263,8 +287,8 @@ class Node:
             data["name"] = dict(self.name)
         if self.assignee is not None:
             data["assignee"] = self.assignee.to_dict()
-        if self.editable:
-            data["editable"] = list(self.editable)
+        if self.fields:
+            data["fields"] = dict(self.fields)
         if self.approval != SINGLE:
             data["approval"] = self.approval.to_dict()
         if self.resubmit != "rerun":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from flowdesk.engines.apps import start_locks
 from flowdesk.engines.forms import FieldType, FormSpec, validate_submission
 from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
@@ -18,6 +19,7 @@ from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_val
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
+from flowdesk.web.uploads import field_uploads
 
 router = APIRouter()
 MAX_PREVIEW_INPUT = 64
@@ -84,14 +86,18 @@ def _new_ticket_page(
         ctx, session.actor, key, raw or {}, defaults=raw is None, locale=locale
     )
     form = published.spec.form
+    # an attachment field's file errors name the file (`licence[1]`): shown at the field
+    errors = [replace(e, path=e.path.split("[", 1)[0]) for e in errors or []]
     by_field: dict[str, str] = {}
-    for error in errors or []:
+    for error in errors:
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
-    fields = field_views(form, locale, raw, by_field, clean, state)
+    locks = start_locks(published.spec.process)
+    fields = field_views(form, locale, raw, by_field, clean, state, locks)
     labels = {f.key: f.label.get(locale) for f in form.fields}
+    shown = {f.key for f in fields}  # a field the start hides has no input to link to
     summary = [
-        SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
+        SummaryError(e.path if e.path in shown else "", labels.get(e.path, ""), e.message)
         for e in errors or []
     ]
     return render(
@@ -147,7 +153,15 @@ def new_ticket_fields(
         request,
         "_live_fields.html",
         {
-            "fields": field_views(published.spec.form, locale, raw, {}, {}, state),
+            "fields": field_views(
+                published.spec.form,
+                locale,
+                raw,
+                {},
+                {},
+                state,
+                start_locks(published.spec.process),
+            ),
             "app_key": key,
             "live_fields": True,
         },
@@ -162,11 +176,13 @@ def submit_ticket(
 ) -> Response:
     locale = request_locale(request)
     try:
+        values = _submission(form)
+        field_uploads(ctx, session, apps.current(ctx, key).spec.form, form, values, locale)
         outcome = tickets.submit(
             ctx,
             actor=session.actor,
             app_key=key,
-            values=_submission(form),
+            values=values,
             source="html",
             locale=locale,
         )

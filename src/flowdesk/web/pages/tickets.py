@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ from flowdesk.services.list_query import parse_list_query
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
+from flowdesk.web.decision_edits import edit_fields, is_edit, posted_edits
 from flowdesk.web.forms import display_text, value_rows
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
@@ -120,6 +122,8 @@ class ActionError:
     task_id: str
     code: str
     message: str
+    # the field errors of values sent with the decision (ADR 0037), shown at their inputs
+    fields: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     @classmethod
     def of(cls, exc: FlowdeskError, task_id: str) -> ActionError:
@@ -127,7 +131,10 @@ class ActionError:
         detail = exc.errors[0] if exc.errors else None
         if detail is None:
             return cls(task_id, exc.code, exc.message)
-        return cls(task_id, detail.code, detail.message)
+        fields: dict[str, str] = {}
+        for error in exc.errors:
+            fields.setdefault(error.path, error.message)
+        return cls(task_id, detail.code, detail.message, fields)
 
 
 # Refusals shown above the page (the task closed meanwhile, the ticket busy); the others
@@ -369,12 +376,28 @@ def ticket_page(
         t for t in view.actionable_by(session.actor) if t.id != resubmit_task and not t.waiting
     )
     return_options = _return_options(ctx, session, actionable)
+    # the fields each decision may change (ADR 0037), with the errors of a refused try
+    edits = {
+        t.id: edit_fields(
+            view,
+            t,
+            locale,
+            action_error.fields if action_error and action_error.task_id == t.id else None,
+        )
+        for t in actionable
+    }
     return render(
         request,
         "ticket.html",
         {
             "ticket": view,
-            "rows": value_rows(view.form, view.values, locale, unmasked),
+            "rows": value_rows(
+                view.form,
+                view.values,
+                locale,
+                unmasked,
+                {a.id: (a.filename, a.size) for a in view.attachments if a.field_key},
+            ),
             # personal numbers in full (ADR 0027): offered to holders of the role
             "unmask_offered": _unmask_offered(session, view) and unmasked is None,
             "unmasked": unmasked is not None,
@@ -382,6 +405,8 @@ def ticket_page(
             "open_tasks": view.open_tasks,
             "actionable": actionable,
             "return_options": return_options,
+            "edits": edits,
+            "app_key": view.app_key,  # the edit inputs' 大写 preview
             "resubmit_task": resubmit_task,
             "return_error": None,  # a return that failed (pages/ticket_returns.py)
             "return_target": "",
@@ -505,7 +530,11 @@ def _act(
 ) -> Response:
     locale = request_locale(request)
     checked_id(task_id, "task")
-    edits = sorted(key for key in form if key not in DECISION_FIELDS)
+    edits = sorted(
+        key
+        for key in form
+        if key not in DECISION_FIELDS and not (outcome == "approve" and is_edit(key))
+    )
     if edits:
         # The decision form offers no value inputs: anything else posted is an attempt to
         # change the ticket while deciding, refused whole (nothing is decided either).
@@ -545,6 +574,8 @@ def _act(
             task_id=task_id,
             outcome=outcome,
             comment=comment,
+            # the fields the step opens (ADR 0037), as the decision form posts them
+            values=posted_edits(form) if outcome == "approve" else None,
             source="html",
             locale=locale,
             attachments=carried,

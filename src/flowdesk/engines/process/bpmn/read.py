@@ -122,10 +122,10 @@ _SHORT_NAMES = {
     "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
 }
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f]")
-_FLOWDESK_ELEMENTS = {"name", "assignee", "editable", "approval", "option"}
+_FLOWDESK_ELEMENTS = {"name", "assignee", "editable", "field", "approval", "option"}
 # attributes of flowdesk:assignee and flowdesk:approval that hold whole numbers
 _NUMBERS = {"level", "pass_count", "pass_percent"}
-_FORBIDDEN_OPTIONS = {"id", "name", "editable", "from", "to"}
+_FORBIDDEN_OPTIONS = {"id", "name", "editable", "fields", "from", "to"}
 MAX_OPTION_CHARS = 10_000
 MAX_NAME_CHARS = 200
 
@@ -679,6 +679,7 @@ class _Reader:
             return settings
         names: dict[str, str] = {}
         editable: list[str] = []
+        access: dict[str, str] = {}  # <flowdesk:field key="amount" access="hidden"/>
         for child in extensions:
             if not isinstance(child.tag, str):
                 continue
@@ -711,12 +712,16 @@ class _Reader:
                 settings[local] = values
             elif local == "editable":
                 editable.append(child.get("field", ""))
+            elif local == "field":
+                access[child.get("key", "")] = child.get("access", "")
             else:
                 self._option(child, path, settings)
         if names:
             settings["name"] = names
         if editable:
             settings["editable"] = editable
+        if access:
+            settings["fields"] = access
         return settings
 
     def _option(self, child: Element, path: str, settings: dict[str, object]) -> None:

@@ -45,7 +45,15 @@ ELEMENTS: dict[str, str] = {
 # flowdesk:option type says what the element is (read.py reads it back).
 MARKED_TYPES = frozenset({"cc"})
 _PREFIXES = {"bpmn": MODEL, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowdesk": FLOWDESK}
-_NODE_KEYS = {"id", "type", "name", "assignee", "editable", "approval", *events.STRUCTURE_KEYS}
+_NODE_KEYS = {
+    "id",
+    "type",
+    "name",
+    "assignee",
+    "fields",
+    "approval",
+    *events.STRUCTURE_KEYS,
+}
 _NUMBERS = {"level", "pass_count", "pass_percent"}  # read back as whole numbers
 _FLOW_KEYS = {"id", "from", "to", "condition", "default"}
 
@@ -144,8 +152,8 @@ def _write_node(
         value = data.get(key)
         if isinstance(value, Mapping):
             _setting(extensions, key, value)
-    for key in node.editable:
-        ET.SubElement(extensions, q(FLOWDESK, "editable"), {"field": key})
+    for key, access in node.fields:  # per-node field permissions (ADR 0037)
+        ET.SubElement(extensions, q(FLOWDESK, "field"), {"key": key, "access": access})
     if not known or node.type in MARKED_TYPES:
         _option(extensions, "type", node.type)
     for key, value in data.items():

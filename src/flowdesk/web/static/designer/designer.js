@@ -15,7 +15,8 @@
   };
   var USER_TASK_ONLY = { auto: true, on_empty: true, approve_once: true, withdraw: true, add_sign_depth: true };
   var SERVICE = "bpmn:ServiceTask";  // calls its flowdesk:option webhook (ADR 0024)
-  var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true };
+  var MANAGED = { "flowdesk:Name": true, "flowdesk:Assignee": true, "flowdesk:Approval": true, "flowdesk:Editable": true, "flowdesk:Field": true };
+  var START = "bpmn:StartEvent";  // the start form has its own field permissions (ADR 0037)
   var PAGE_LANG = document.documentElement.lang.indexOf("zh") === 0 ? "zh" : "en";
   var TASKS = { "bpmn:UserTask": true, "bpmn:Task": true, "bpmn:ManualTask": true };
   // a send task is a CC step (抄送): its assignee is whom it copies (docs/bpmn.md)
@@ -232,6 +233,9 @@
     show("approver", isTask);
     show("cc", isCc);
     show("flow", isFlow);
+    var hasFields = isTask || bo.$type === START;
+    show("fields", hasFields);
+    if (hasFields) { fillFields(bo); }
     var isService = bo.$type === SERVICE;
     show("webhook", isService);
     if (isService) { fillWebhook(bo); }
@@ -286,11 +290,6 @@
       $("panel-vote-fail").value = (approval && approval.fail) || "unreachable";
       var resubmit = optionValue(bo, "resubmit");
       $("panel-resubmit").value = typeof resubmit === "string" ? resubmit : "rerun";
-      var editable = {};
-      extensionValues(bo).forEach(function (v) { if (v.$type === "flowdesk:Editable") { editable[v.field] = true; } });
-      Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
-        box.checked = !!editable[box.getAttribute("data-editable")];
-      });
       fillPolicies(bo);
       showKind();
     }
@@ -302,6 +301,34 @@
       $("panel-default").checked = !!(gateway && source.default === bo);
     }
     filling = false;
+  }
+
+  // per-node field permissions (ADR 0037): one choice per form field; "" is the node's
+  // default (read-only at a step, editable at the start), written as no element
+  function fillFields(bo) {
+    var access = {};
+    extensionValues(bo).forEach(function (v) {
+      if (v.$type === "flowdesk:Editable") { access[v.field] = "editable"; }
+      if (v.$type === "flowdesk:Field") { access[v.key] = v.access; }
+    });
+    var isStart = bo.$type === START;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-field-access]"), function (choice) {
+      var key = choice.getAttribute("data-field-access");
+      var value = access[key] || "";
+      if (value === (isStart ? "editable" : "read_only")) { value = ""; }
+      choice.value = value;
+      choice.querySelector('option[value=""]').textContent = choice.getAttribute(isStart ? "data-start-default" : "data-task-default");
+    });
+  }
+
+  function fieldExtensions() {
+    var values = [];
+    Array.prototype.forEach.call(form.querySelectorAll("[data-field-access]"), function (choice) {
+      if (choice.value) {
+        values.push(create("flowdesk:Field", { key: choice.getAttribute("data-field-access"), access: choice.value }));
+      }
+    });
+    return values;
   }
 
   // --- writing the panel back into the diagram ----------------------------------------
@@ -369,10 +396,8 @@
       var message = { name: $("panel-message-name").value.trim(), key: $("panel-message-key").value };
       values.push(create("flowdesk:Option", { key: "message", body: JSON.stringify(message) }));
     }
+    if (isTask || bo.$type === START) { values = values.concat(fieldExtensions()); }
     if (isTask) {
-      Array.prototype.forEach.call(form.querySelectorAll("[data-editable]"), function (box) {
-        if (box.checked) { values.push(create("flowdesk:Editable", { field: box.getAttribute("data-editable") })); }
-      });
       if ($("panel-once").checked) {
         values.push(create("flowdesk:Option", { key: "once_per_ticket", body: "true" }));
       }
