@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from flowdesk.engines.apps import dump_app_yaml, load_bundled_template
 from flowdesk.main import create_app
 from flowdesk.services import apps, demo
 from flowdesk.services.context import ServiceContext, fast_hasher
@@ -45,12 +47,26 @@ form:
 process:
   nodes:
     - {id: start, type: start}
-    - {id: review, type: user_task, name: {en: Review, zh: 审核}, assignee: {kind: applicant_manager}}
+    - id: review
+      type: user_task
+      name: {en: Review, zh: 审核}
+      assignee: {kind: applicant_manager}
     - {id: end, type: end}
   flows:
     - {from: start, to: review}
     - {from: review, to: end}
 """
+
+
+def _loan_with_one_field() -> str:
+    """The loan app under another key with only the field its branch condition reads
+    (amount <= 50000): the form the loan test rebuilds from scratch."""
+    definition = yaml.safe_load(dump_app_yaml(load_bundled_template("loan")))
+    definition.update(key="loan_rebuilt", serial_prefix="LR", summary=["amount"])
+    definition["form"]["fields"] = [
+        {"key": "amount", "type": "money", "label": {"en": "Amount", "zh": "金额"}}
+    ]
+    return yaml.safe_dump(definition, allow_unicode=True)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +87,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
     ctx.hasher = fast_hasher()
     assert demo.load(ctx)
     apps.publish_yaml(ctx, STARTING_APP)
+    apps.publish_yaml(ctx, _loan_with_one_field())
     with serving(app) as url:
         yield url, ctx
     ctx.db.dispose()
@@ -282,6 +299,79 @@ def test_the_builder_builds_publishes_and_the_form_files_a_ticket(
     page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
     sync_api.expect(page.locator("main")).to_contain_text("500.00")  # the fee, computed
     assert [e for e in tab.errors if "status of 422" not in e] == []  # the refused filing
+    tab.close()
+
+
+LOAN_OPTIONS = {
+    "credit_rating": [
+        ("A", "A 级（优）", "A (excellent)"),
+        ("B", "B 级（良）", "B (good)"),
+        ("C", "C 级（一般）", "C (fair)"),
+    ],
+    "region": [
+        ("north", "华北", "North China"),
+        ("south", "华南", "South China"),
+        ("east", "华东", "East China"),
+        ("west", "西部", "West China"),
+        ("central", "华中", "Central China"),
+    ],
+}
+
+
+def _options(page: Any, key: str) -> None:
+    for i, (value, zh, en) in enumerate(LOAN_OPTIONS[key]):
+        if i:
+            _settings(page).get_by_test_id("add-option").click()
+        row = _settings(page).get_by_test_id("options").get_by_test_id("option").nth(i)
+        row.locator("[data-option=value]").fill(value)
+        row.locator("[data-option=zh]").fill(zh)
+        row.locator("[data-option=en]").fill(en)
+
+
+def _required(page: Any) -> None:
+    _settings(page).locator("[data-setting=required]").check()
+
+
+def test_the_builder_produces_the_loan_form_from_scratch(
+    chromium: Any, served: tuple[str, ServiceContext]
+) -> None:
+    """Every field of the bundled loan form, built in the builder: the published form
+    equals the template's, field for field."""
+    base, ctx = served
+    tab = Tab(chromium, base, "admin")
+    page = tab.page
+    page.goto("/admin/apps/loan_rebuilt/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-amount").locator("xpath=..").get_by_test_id("remove").click()
+    _add(page, "text", "applicant_name", "申请人姓名", "Applicant name")
+    _required(page)
+    _set(page, "max_length", "100")
+    _add(page, "money", "amount", "贷款金额", "Loan amount")
+    _settings(page).get_by_test_id("setting-help-zh").fill(
+        "单位：元，金额范围 1.00 至 100,000,000.00"
+    )
+    _settings(page).get_by_test_id("setting-help-en").fill("In yuan, from 1.00 to 100,000,000.00")
+    _required(page)
+    _settings(page).locator("[data-setting=currency]").select_option("CNY")
+    _set(page, "min", "1")
+    _set(page, "max", "100000000")
+    _add(page, "integer", "term_months", "贷款期限（月）", "Term (months)")
+    _required(page)
+    _set(page, "min", "1")
+    _set(page, "max", "360")
+    _add(page, "choice", "credit_rating", "信用评级", "Credit rating")
+    _required(page)
+    _options(page, "credit_rating")
+    _add(page, "choice", "region", "区域", "Region")
+    _required(page)
+    _options(page, "region")
+    _add(page, "long_text", "purpose", "贷款用途", "Purpose of the loan")
+    _required(page)
+    _set(page, "max_length", "1000")
+    page.get_by_test_id("builder-publish").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Published version 2")
+    assert apps.current(ctx, "loan_rebuilt").spec.form == load_bundled_template("loan").form
+    assert not tab.errors, tab.errors
     tab.close()
 
 
