@@ -185,13 +185,15 @@
     ["validation", "rules"].forEach(function (g) {
       groups[g] = el("fieldset", { className: "builder-group" }, [el("legend", { text: msg["msg" + g[0].toUpperCase() + g.slice(1)] })]);
     });
+    // one help for every expression of the field, under the group's legend
+    groups.rules.appendChild(el("p", { className: "help", id: "b-expression-help", text: msg.msgExpressionHelp }));
     kind.settings.forEach(function (s) {
       var group = groups[s.group] || groups.validation;
       group.appendChild(settingInput(field, s));
       problemsAt(group, field.problems.filter(function (p) { return p.setting === s.name; }));
     });
     ["basic", "validation", "rules"].forEach(function (g) {
-      if (groups[g].children.length > 1) els.settings.appendChild(groups[g]);
+      if (groups[g].querySelector("[data-setting]")) els.settings.appendChild(groups[g]);
     });
   }
   function problemsAt(parent, problems) {
@@ -264,7 +266,8 @@
       var area = el("textarea", { rows: "2", spellcheck: "false", autocomplete: "off", "data-setting": s.name, className: "builder-expression" });
       area.value = value || "";
       area.addEventListener("input", function () { setOrDrop(data, s.name, area.value.trim() ? area.value : undefined); edited(); });
-      return wrap(label, area, msg.msgExpressionHelp);
+      area.setAttribute("aria-describedby", "b-expression-help");
+      return wrap(label, area);
     }
     if (s.kind === "text") {
       var text = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": s.name });
@@ -322,7 +325,11 @@
         });
         row.appendChild(wrap(part[1] + " " + (i + 1), input));
       });
-      row.appendChild(tool(msg.msgRemove + " " + (i + 1), "✕", false, function () { options.splice(i, 1); edited(); drawSettings(); }, "remove-option"));
+      row.appendChild(el("span", { className: "builder-field-tools" }, [
+        tool(msg.msgUp + " " + (i + 1), "↑", i === 0, function () { moveOption(options, i, i - 1); }, "option-up"),
+        tool(msg.msgDown + " " + (i + 1), "↓", i === options.length - 1, function () { moveOption(options, i, i + 1); }, "option-down"),
+        tool(msg.msgRemove + " " + (i + 1), "✕", false, function () { options.splice(i, 1); edited(); drawSettings(); }, "remove-option"),
+      ]));
       box.appendChild(row);
     });
     var add = el("button", { type: "button", className: "button button-secondary", "data-testid": "add-option", text: msg.msgAddOption });
@@ -336,6 +343,14 @@
     });
     box.appendChild(add);
     return box;
+  }
+
+  function moveOption(options, from, to) {
+    options.splice(to, 0, options.splice(from, 1)[0]);
+    edited();
+    drawSettings();
+    var again = els.settings.querySelectorAll("[data-testid=option]")[to];
+    if (again) again.querySelector("input").focus();
   }
 
   // ---------- the server: check, preview, publish ----------
