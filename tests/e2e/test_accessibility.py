@@ -74,6 +74,23 @@ def _designer_with_a_step_selected(page: Any) -> None:
     page.wait_for_selector("#panel-form:not([hidden])")
 
 
+def _builder_with_a_field_selected(page: Any) -> None:
+    """The form builder with a choice field's settings (its options) and the preview shown."""
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-credit_rating").click()
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+
+
+def _builder_with_problems(page: Any) -> None:
+    """The form builder after Check refused a rule naming no field: the problems listed,
+    the field's card marked, the message under its setting."""
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-purpose").click()
+    page.fill("[data-testid=settings-form] [data-setting=visible_when]", "nothing_here > 1")
+    page.click("[data-testid=builder-check]")
+    page.wait_for_selector("[data-testid=setting-error]")
+
+
 def _open_ticket_diagram(page: Any) -> None:
     """The ticket page with its process diagram opened (loaded on demand)."""
     page.click("[data-testid=ticket-diagram-toggle]")
@@ -215,6 +232,15 @@ PAGES = [
     Page("admin-import", ADMIN, "/admin/import"),
     Page("admin-apps", ADMIN, "/admin/apps"),
     Page("admin-designer", ADMIN, "/admin/apps/loan/designer", _designer_with_a_step_selected),
+    Page(
+        "admin-form-builder", ADMIN, "/admin/apps/loan/form-builder", _builder_with_a_field_selected
+    ),
+    Page(
+        "admin-form-builder-problems",
+        ADMIN,
+        "/admin/apps/loan/form-builder",
+        _builder_with_problems,
+    ),
     Page("ticket-diagram", REQUESTER, "{ticket}", _open_ticket_diagram),
     Page("admin-calendar", ADMIN, "/admin/calendar?year=2026", _enter_calendar_day),
     Page("admin-calendar-uncovered", ADMIN, "/admin/calendar?year=2027"),

@@ -36,6 +36,7 @@ from flowdesk.api.admin_schemas import (
 from flowdesk.api.body import BadRequest
 from flowdesk.api.deps import Ctx, CurrentActor, Cursor, Limit, operation_id
 from flowdesk.api.schemas import Strict
+from flowdesk.engines.forms.palette import palette
 from flowdesk.kernel.errors import ErrorDetail
 from flowdesk.services import apps, org, org_import
 
@@ -375,6 +376,39 @@ async def import_app_bpmn(
         changed=published.changed,
         warnings=_warnings(result.warnings),
     )
+
+
+@router.put(
+    "/apps/{key}/form",
+    response_model=PublishOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def replace_app_form(
+    key: str, request: Request, actor: CurrentActor, ctx: Ctx, dry_run: bool = False
+) -> PublishOut:
+    """Replaces app `key`'s form with the body (`{"fields": [...]}`, the app YAML's `form:`
+    as JSON, as the form builder sends it) and publishes a new version; the process stays.
+    Every problem comes back at once (422), each at its path (`form.fields[2].formula`);
+    the same form again publishes nothing. `dry_run=true` only checks."""
+    form = body.loads(await _raw_body(request, ("application/json",)))
+    if dry_run:
+        await run_in_threadpool(apps.check_form, ctx, actor, key, form)
+        return PublishOut(key=key, version=0, changed=False, dry_run=True)
+    result = await run_in_threadpool(apps.publish_form, ctx, key, form, actor=actor)
+    return PublishOut(key=result.key, version=result.version, changed=result.changed)
+
+
+@router.get("/form-palette", response_model=list[dict[str, object]])
+def form_palette(actor: CurrentActor) -> list[dict[str, object]]:
+    """The field types a form may have, each with its bilingual name and the settings it
+    takes (name, kind of input, group, bilingual label): what the form builder offers."""
+    apps.check_permission(actor)
+    return [kind.to_dict() for kind in palette()]
 
 
 def _warnings(warnings: tuple[ErrorDetail, ...]) -> list[ImportWarningOut]:

@@ -21,6 +21,7 @@ from flowdesk.engines.apps import (
     dump_app_yaml,
     load_app_bpmn,
     load_app_yaml,
+    with_form,
 )
 from flowdesk.kernel.errors import Conflict, DefinitionInvalid, ErrorDetail, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
@@ -189,6 +190,25 @@ def check_bpmn(
 def export_bpmn(ctx: ServiceContext, key: str) -> str:
     """The current version's process as BPMN 2.0 with its diagram."""
     return dump_app_bpmn(current(ctx, key).spec)
+
+
+def check_form(ctx: ServiceContext, actor: Actor | None, app_key: str, form: object) -> AppSpec:
+    """The app `app_key` with `form` (`{fields: [...]}`, as the form builder and
+    `PUT /api/v1/admin/apps/{key}/form` send it) in place of its form, checked as
+    publishing checks it, nothing stored; DefinitionInvalid lists every problem at its
+    path (`form.fields[2].formula`)."""
+    check_permission(actor)
+    spec = with_form(current(ctx, app_key).spec, form)
+    _refuse_what_this_installation_does(ctx, spec)
+    return spec
+
+
+def publish_form(
+    ctx: ServiceContext, app_key: str, form: object, *, actor: Actor | None = None
+) -> PublishResult:
+    """Publishes app `app_key` with `form` as its form (ADR 0039): a new version, by the
+    same path as a YAML import; the same form again publishes nothing."""
+    return publish(ctx, check_form(ctx, actor, app_key, form), actor=actor)
 
 
 def current(ctx: ServiceContext, key: str) -> PublishedApp:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor
 from flowdesk.engines.apps.applicant import NOBODY_KNOWN, Applicant
-from flowdesk.engines.apps.formulas import FormState
+from flowdesk.engines.apps.formulas import FormComputer, FormState
 from flowdesk.engines.expr import EvalContext
 from flowdesk.engines.forms import FieldChange, FieldType, FormSpec, validate_submission
 from flowdesk.engines.forms.messages import message
@@ -30,9 +30,9 @@ Source = Literal["json", "html"]
 
 
 def _inputs(
-    ctx: ServiceContext, conn: Connection, app: PublishedApp, requester_id: str
+    ctx: ServiceContext, conn: Connection, app: PublishedApp | FormComputer, requester_id: str
 ) -> tuple[EvalContext, Applicant]:
-    computer = app.formulas
+    computer = app if isinstance(app, FormComputer) else app.formulas
     context = EvalContext(
         now=ctx.clock.now(),
         calendar=calendar_in(ctx, conn) if computer.reads_calendar else None,
@@ -179,3 +179,16 @@ def form_state(
         clean, context=context, applicant=applicant, defaults=defaults, locale=locale
     )
     return app, state
+
+
+def draft_state(
+    ctx: ServiceContext, actor: Actor, form: FormSpec, raw: Mapping[str, object], *, locale: str
+) -> FormState:
+    """A form not published yet (the form builder's preview) as `form_state` sees a
+    published one, with `actor` as the applicant: what its rules and formulas make of
+    what was typed into the preview."""
+    computer = FormComputer(form)
+    with ctx.db.read() as conn:
+        clean = _valid_fields(form, raw, "html", locale)
+        context, applicant = _inputs(ctx, conn, computer, actor.user_id)
+    return computer.state(clean, context=context, applicant=applicant, locale=locale)

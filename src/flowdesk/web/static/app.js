@@ -80,6 +80,48 @@
     }, 0);
   }
 
+  // The new-ticket form's fields are redrawn by the server after each change (ADR 0031).
+  // What the person typed while a redraw was on its way would be lost under it, and the
+  // focus with it: both are carried over, and a kept value asks for another redraw.
+  var LIVE = "form-fields";
+  var sentValues = null;
+  var carried = null;
+  function typedValues(block) {
+    var values = {};
+    Array.prototype.forEach.call(block.querySelectorAll("input[name], textarea[name], select[name]"), function (el) {
+      if (!SKIPPED[el.type] && el.type !== "radio" && el.type !== "checkbox") { values[el.name] = el.value; }
+    });
+    return values;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === LIVE) { sentValues = typedValues(event.detail.elt); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var block = event.detail.elt;
+    if (block.id !== LIVE || !sentValues) { return; }
+    var now = typedValues(block);
+    var kept = {};
+    Object.keys(now).forEach(function (name) {
+      if (now[name] !== sentValues[name]) { kept[name] = now[name]; }
+    });
+    var active = document.activeElement;
+    carried = { kept: kept, focus: active && block.contains(active) ? active.id : "" };
+    sentValues = null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var block = document.getElementById(LIVE);
+    if (!carried || !block) { return; }
+    var kept = carried.kept;
+    var focus = carried.focus ? document.getElementById(carried.focus) : null;
+    carried = null;
+    var names = Object.keys(kept);
+    Array.prototype.forEach.call(block.querySelectorAll("input[name], textarea[name], select[name]"), function (el) {
+      if (names.indexOf(el.name) >= 0 && el.type !== "radio" && el.type !== "checkbox") { el.value = kept[el.name]; }
+    });
+    if (focus) { focus.focus(); }
+    if (names.length && window.htmx) { window.htmx.trigger(block, "change"); }
+  });
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".locale-switch a[href]");
     if (link) { stashForms(); }

@@ -1,0 +1,166 @@
+"""What the form builder offers: every field type the parser knows, with the settings it takes.
+
+The builder (web/static/builder) draws its palette and its settings panel from this
+description alone, so a field type is described once, here and in parse.py: a type
+added to `FieldType` and `parse.TYPE_KEYS` shows up in the builder with its settings.
+Each setting has a kind that says which input edits it (`SETTING_KINDS`); a setting
+this module does not know yet is edited as JSON, so a new type is usable before it has
+its own inputs. Labels are in both languages, as the form's own texts are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowdesk.kernel.money import CURRENCY_EXPONENTS
+
+from .parse import COMMON_KEYS, TYPE_KEYS
+from .spec import FORMULA_RESULTS, FieldType, LocalText
+
+# how each setting is edited: text, local_text ({en, zh}), bool, integer, number (exact,
+# sent as text), choice (one of `choices`), field (another field's key), expression,
+# options (a list of {value, label}), json (anything else, as JSON)
+SETTING_KINDS: dict[str, str] = {
+    "label": "local_text",
+    "help": "local_text",
+    "placeholder": "local_text",
+    "pattern_message": "local_text",
+    "required": "bool",
+    "luhn": "bool",
+    "capitals": "bool",
+    "min": "number",
+    "max": "number",
+    "max_length": "integer",
+    "min_length": "integer",
+    "decimals": "integer",
+    "pattern": "text",
+    "currency": "choice",
+    "result": "choice",
+    "options": "options",
+    "birth_date_field": "field",
+    "sex_field": "field",
+    "visible_when": "expression",
+    "required_when": "expression",
+    "default": "expression",
+    "formula": "expression",
+}
+# a setting whose kind depends on the type: a rating's max is a whole number of stars
+TYPE_SETTING_KINDS: dict[tuple[FieldType, str], str] = {(FieldType.RATING, "max"): "integer"}
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "currency": tuple(CURRENCY_EXPONENTS),
+    "result": FORMULA_RESULTS,
+}
+# the panel's sections: what the field is, what a value must be, when and how it is computed
+GROUPS = ("basic", "validation", "rules")
+_GROUP_OF_KIND = {"local_text": "basic", "expression": "rules", "options": "basic"}
+
+_ = LocalText
+TYPE_LABELS: dict[str, LocalText] = {
+    "text": _("Text", "单行文本"),
+    "long_text": _("Long text", "多行文本"),
+    "integer": _("Whole number", "整数"),
+    "decimal": _("Decimal number", "小数"),
+    "money": _("Money", "金额"),
+    "date": _("Date", "日期"),
+    "choice": _("Single choice", "单选"),
+    "boolean": _("Yes / no", "是/否"),
+    "email": _("Email", "电子邮箱"),
+    "user": _("Person", "人员"),
+    "users": _("People", "多个人员"),
+    "department": _("Department", "部门"),
+    "resident_id": _("Resident ID", "身份证号"),
+    "mobile": _("Mobile", "手机号"),
+    "landline": _("Landline", "固定电话"),
+    "bank_card": _("Bank card", "银行卡号"),
+    "credit_code": _("Unified social credit code", "统一社会信用代码"),
+    "percent": _("Percent", "百分比"),
+    "datetime": _("Date and time", "日期时间"),
+    "multi_choice": _("Multiple choice", "多选"),
+    "rating": _("Rating", "评分"),
+    "url": _("Web address", "网址"),
+    "region": _("Region", "省市区"),
+    "formula": _("Formula", "公式"),
+}
+SETTING_LABELS: dict[str, LocalText] = {
+    "label": _("Label", "标题"),
+    "help": _("Help text", "说明"),
+    "placeholder": _("Placeholder", "占位提示"),
+    "required": _("Required", "必填"),
+    "min": _("Minimum", "最小值"),
+    "max": _("Maximum", "最大值"),
+    "max_length": _("Maximum length", "最大长度"),
+    "min_length": _("Minimum length", "最小长度"),
+    "decimals": _("Decimal places", "小数位数"),
+    "pattern": _("Pattern (regular expression)", "格式（正则表达式）"),
+    "pattern_message": _("Message when the pattern does not match", "格式不符时的提示"),
+    "currency": _("Currency", "币种"),
+    "capitals": _("Show Chinese capitals (大写)", "显示大写金额"),
+    "options": _("Options", "选项"),
+    "birth_date_field": _("Fill the birth date into", "出生日期填入"),
+    "sex_field": _("Fill the sex into", "性别填入"),
+    "luhn": _("Check the Luhn digit", "校验 Luhn 位"),
+    "formula": _("Formula", "公式"),
+    "result": _("Result type (empty: inferred)", "结果类型（留空自动推断）"),
+    "visible_when": _("Shown when", "显示条件"),
+    "required_when": _("Required when", "必填条件"),
+    "default": _("Default value (expression)", "默认值（表达式）"),
+}
+del _
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    kind: str
+    group: str
+    label: LocalText
+    choices: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "name": self.name,
+            "kind": self.kind,
+            "group": self.group,
+            "label": self.label.to_dict(),
+        }
+        if self.choices:
+            out["choices"] = list(self.choices)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FieldKind:
+    """One entry of the palette: a field type and the settings a field of it takes."""
+
+    type: str
+    label: LocalText
+    settings: tuple[Setting, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "label": self.label.to_dict(),
+            "settings": [s.to_dict() for s in self.settings],
+        }
+
+
+def _setting(field_type: FieldType, name: str) -> Setting:
+    kind = TYPE_SETTING_KINDS.get((field_type, name), SETTING_KINDS.get(name, "json"))
+    group = "basic" if name == "required" else _GROUP_OF_KIND.get(kind, "validation")
+    label = SETTING_LABELS.get(name, LocalText(name, name))
+    return Setting(name, kind, group, label, SETTING_CHOICES.get(name, ()))
+
+
+def palette() -> tuple[FieldKind, ...]:
+    """Every field type in `FieldType` order, each with the settings parse.py accepts."""
+    kinds = []
+    for field_type in FieldType:
+        names = tuple(n for n in COMMON_KEYS if n not in ("key", "type"))
+        names += TYPE_KEYS.get(field_type, ())
+        if field_type is FieldType.FORMULA:  # computed: nobody fills it, it has no default
+            names = tuple(n for n in names if n not in ("required", "required_when", "default"))
+        label = TYPE_LABELS.get(field_type.value, LocalText(field_type.value, field_type.value))
+        kinds.append(
+            FieldKind(field_type.value, label, tuple(_setting(field_type, name) for name in names))
+        )
+    return tuple(kinds)

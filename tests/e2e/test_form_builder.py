@@ -1,0 +1,417 @@
+"""The form builder (ADR 0039) in Chromium: an administrator builds a form from scratch.
+
+Starting from an app whose form has one placeholder field, the administrator removes it
+and adds, from the palette, a text field, a money field, a single choice with two
+options, a formula and a field shown only for one choice, reorders them with the buttons
+and by dragging, tries the rules in the preview (desktop and phone width), publishes a
+form with a broken formula and a rule naming a field that does not exist and sees both
+problems listed together and beside their field, fixes them and publishes version 2.
+An applicant then files a ticket on the new form: a bad amount gets its message, a good
+one files and the formula's result is on the ticket. Content-Security-Policy is
+enforced and the console must stay free of errors. Screenshots at 375 and 1280 px in
+zh-CN and en land in FLOWDESK_E2E_SCREENSHOTS (or the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flowdesk.engines.apps import dump_app_yaml, load_bundled_template
+from flowdesk.main import create_app
+from flowdesk.services import apps, demo
+from flowdesk.services.context import ServiceContext, fast_hasher
+from flowdesk.settings import Settings
+from live_server import serving
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+ABORTED = ("htmx:afterRequest", "htmx:sendAbort")
+STARTING_APP = """
+key: desk_loan
+name: {en: Desk loan, zh: 柜面贷款}
+serial_prefix: DL
+form:
+  fields:
+    - {key: placeholder, type: text, label: {en: Placeholder, zh: 占位}}
+process:
+  nodes:
+    - {id: start, type: start}
+    - id: review
+      type: user_task
+      name: {en: Review, zh: 审核}
+      assignee: {kind: applicant_manager}
+    - {id: end, type: end}
+  flows:
+    - {from: start, to: review}
+    - {from: review, to: end}
+"""
+
+
+def _loan_with_one_field() -> str:
+    """The loan app under another key with only the field its branch condition reads
+    (amount <= 50000): the form the loan test rebuilds from scratch."""
+    definition = yaml.safe_load(dump_app_yaml(load_bundled_template("loan")))
+    definition.update(key="loan_rebuilt", serial_prefix="LR", summary=["amount"])
+    definition["form"]["fields"] = [
+        {"key": "amount", "type": "money", "label": {"en": "Amount", "zh": "金额"}}
+    ]
+    return yaml.safe_dump(definition, allow_unicode=True)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServiceContext]]:
+    data = tmp_path_factory.mktemp("e2e-form-builder")
+    app = create_app(Settings(dev=True, database_url=f"sqlite:///{data / 'flowdesk.db'}"))
+    ctx = app.state.ctx
+    ctx.hasher = fast_hasher()
+    assert demo.load(ctx)
+    apps.publish_yaml(ctx, STARTING_APP)
+    apps.publish_yaml(ctx, _loan_with_one_field())
+    with serving(app) as url:
+        yield url, ctx
+    ctx.db.dispose()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    chosen = os.environ.get("FLOWDESK_E2E_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Tab:
+    """A logged-in page that collects console errors and uncaught exceptions."""
+
+    def __init__(
+        self,
+        browser: Any,
+        base: str,
+        user: str,
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        locale: str = "en",
+    ) -> None:
+        self.context = browser.new_context(
+            base_url=base,
+            locale="zh-CN" if locale == "zh" else "en-GB",
+            viewport=viewport,
+            timezone_id="Asia/Shanghai",
+        )
+        self.context.set_default_timeout(15_000)
+        self.context.add_cookies([{"name": "flowdesk_locale", "value": locale, "url": base}])
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
+        )
+        self.page.goto("/login")
+        self.page.fill("#username", user)
+        self.page.fill("#password", demo.DEMO_PASSWORD)
+        self.page.click("form[action='/login'] button[type=submit]")
+        self.page.wait_for_url(f"{base}/")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _settings(page: Any) -> Any:
+    return page.get_by_test_id("settings-form")
+
+
+def _add(page: Any, kind: str, key: str, zh: str, en: str) -> None:
+    """A field from the palette, with its key and both labels typed in the panel."""
+    page.get_by_test_id("palette").get_by_test_id(f"add-{kind}").click()
+    panel = _settings(page)
+    panel.locator("[data-setting=key]").fill(key)
+    panel.get_by_test_id("setting-label-zh").fill(zh)
+    panel.get_by_test_id("setting-label-en").fill(en)
+    sync_api.expect(page.get_by_test_id(f"field-{key}")).to_be_visible()
+
+
+def _set(page: Any, setting: str, value: str) -> None:
+    _settings(page).locator(f"[data-setting={setting}]").fill(value)
+
+
+def _order(page: Any) -> list[str]:
+    ids = page.locator("[data-testid=field-list] .builder-field-select").evaluate_all(
+        "(els) => els.map((e) => e.dataset.testid.slice(6))"
+    )
+    return list(ids)
+
+
+def _settle(page: Any) -> None:
+    """The new-ticket form redraws its fields on the server after each change (ADR 0031);
+    a redraw answering after the next field was typed would put back the old value."""
+    page.wait_for_load_state("networkidle")
+
+
+def _type(page: Any, selector: str, value: str) -> None:
+    page.fill(selector, value)
+    page.locator(selector).blur()
+    _settle(page)
+
+
+def _open_builder(page: Any) -> None:
+    page.goto("/admin/apps")
+    page.get_by_test_id("admin-app-desk_loan").get_by_test_id("form-builder-link").click()
+    page.wait_for_url(re.compile(r".*/admin/apps/desk_loan/form-builder$"))
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+
+
+def _build(page: Any) -> None:
+    """The form from scratch, with a formula that does not parse and a rule naming a field
+    the form does not have."""
+    page.get_by_test_id("field-placeholder").locator("xpath=..").get_by_test_id("remove").click()
+    assert _order(page) == []
+    _add(page, "text", "customer", "客户名称", "Customer")
+    _settings(page).locator("[data-setting=required]").check()
+    _set(page, "max_length", "100")
+    _add(page, "money", "amount", "贷款金额", "Loan amount")
+    _settings(page).locator("[data-setting=required]").check()
+    _set(page, "min", "1")
+    _set(page, "max", "1000000")
+    _add(page, "choice", "rating", "信用评级", "Rating")
+    options = _settings(page).get_by_test_id("options")
+    first = options.get_by_test_id("option").nth(0)
+    first.locator("[data-option=value]").fill("A")
+    first.locator("[data-option=zh]").fill("A 级")
+    first.locator("[data-option=en]").fill("Grade A")
+    options.get_by_test_id("add-option").click()
+    second = _settings(page).get_by_test_id("options").get_by_test_id("option").nth(1)
+    second.locator("[data-option=value]").fill("B")
+    second.locator("[data-option=zh]").fill("B 级")
+    second.locator("[data-option=en]").fill("Grade B")
+    _add(page, "formula", "fee", "手续费", "Fee")
+    _set(page, "formula", "ROUND(amount * 0.01, 2")  # the closing parenthesis is missing
+    _add(page, "long_text", "reason", "评级说明", "Why grade B")
+    _set(page, "visible_when", "ratng == 'B'")  # misspelt field
+    _settings(page).locator("[data-setting=required]").check()
+    assert _order(page) == ["customer", "amount", "rating", "fee", "reason"]
+
+
+def _reorder(page: Any) -> None:
+    """The rating before the amount with its Move up button, then the amount dragged back
+    above it; Alt+ArrowDown moves the selected field down."""
+    row = page.get_by_test_id("field-rating").locator("xpath=..")
+    row.get_by_test_id("up").click()
+    assert _order(page) == ["customer", "rating", "amount", "fee", "reason"]
+    page.get_by_test_id("field-amount").locator("xpath=..").drag_to(
+        page.get_by_test_id("field-rating").locator("xpath=.."),
+        target_position={"x": 20, "y": 4},
+    )
+    assert _order(page) == ["customer", "amount", "rating", "fee", "reason"]
+    page.get_by_test_id("field-customer").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    assert _order(page) == ["amount", "customer", "rating", "fee", "reason"]
+    page.keyboard.press("Alt+ArrowUp")
+    assert _order(page) == ["customer", "amount", "rating", "fee", "reason"]
+
+
+def test_the_builder_builds_publishes_and_the_form_files_a_ticket(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path
+) -> None:
+    base, ctx = served
+    tab = Tab(chromium, base, "admin")
+    page = tab.page
+    _open_builder(page)
+    _build(page)
+    _reorder(page)
+
+    page.get_by_test_id("builder-publish").click()
+    problems = page.get_by_test_id("builder-problems").get_by_test_id("problem")
+    sync_api.expect(problems).to_have_count(2)
+    texts = problems.all_inner_texts()
+    assert any("form.fields[3].formula" in t for t in texts), texts
+    assert any("form.fields[4].visible_when" in t and "ratng" in t for t in texts), texts
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Not publishable")
+    # beside the fields: a badge on each card, the message under the setting
+    sync_api.expect(page.get_by_test_id("field-problems")).to_have_count(2)
+    problems.nth(0).locator("button").click()
+    sync_api.expect(_settings(page).get_by_test_id("setting-error")).to_contain_text("formula")
+    page.screenshot(path=str(shots / "form-builder-errors-1280-en.png"), full_page=True)
+    assert apps.current(ctx, "desk_loan").version == 1  # nothing published
+
+    _set(page, "formula", "ROUND(amount * 0.01, 2)")
+    page.get_by_test_id("field-reason").click()
+    _set(page, "visible_when", "rating == 'B'")
+    page.get_by_test_id("builder-check").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("No problems")
+
+    # the preview runs the rules on the server: the reason shows for grade B only
+    preview = page.get_by_test_id("preview-frame")
+    sync_api.expect(preview.locator("[data-field=amount]")).to_be_visible()
+    sync_api.expect(preview.locator("[data-field=reason]")).to_be_hidden()
+    preview.locator("#f-amount").fill("20000")
+    preview.locator("input[name=rating][value=B]").check()
+    sync_api.expect(preview.locator("[data-field=reason]")).to_be_visible()
+    sync_api.expect(preview.get_by_test_id("computed-fee")).to_have_text(re.compile("200"))
+    page.get_by_test_id("preview-phone").click()
+    assert preview.bounding_box()["width"] <= 375
+
+    page.get_by_test_id("builder-publish").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Published version 2")
+    published = apps.current(ctx, "desk_loan")
+    assert published.version == 2
+    form = published.spec.form
+    assert form.keys() == ("customer", "amount", "rating", "fee", "reason")
+    assert form.field("reason").visible_when == "rating == 'B'"
+    assert [o.value for o in form.field("rating").options] == ["A", "B"]
+    # the refused publish answered 422, which the browser logs; nothing else
+    assert [e for e in tab.errors if "status of 422" not in e] == []
+    tab.close()
+
+    # an applicant files a ticket on the new form
+    tab = Tab(chromium, base, "zhang.wei")
+    page = tab.page
+    page.goto("/apps/desk_loan/new")
+    # typed at once: each change's redraw answers after the next field was typed into,
+    # and keeps what was typed there
+    page.fill("#f-customer", "华东机械有限公司")
+    page.fill("#f-amount", "2000000")
+    page.locator("input[name=rating][value=A]").check()
+    _settle(page)
+    sync_api.expect(page.locator("#f-customer")).to_have_value("华东机械有限公司")
+    sync_api.expect(page.locator("#f-amount")).to_have_value("2000000")
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    sync_api.expect(page.get_by_test_id("error-summary")).to_be_visible()
+    sync_api.expect(page.locator("[data-field=amount]")).to_contain_text("1,000,000")
+    _type(page, "#f-amount", "50000")
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
+    sync_api.expect(page.locator("main")).to_contain_text("500.00")  # the fee, computed
+    # the refused filing (422), and htmx's note of each redraw it dropped for a newer one
+    # (hx-sync replace aborts it); nothing else
+    assert [e for e in tab.errors if not e.startswith(ABORTED) and "status of 422" not in e] == []
+    tab.close()
+
+
+LOAN_OPTIONS = {
+    "credit_rating": [
+        ("A", "A 级（优）", "A (excellent)"),
+        ("B", "B 级（良）", "B (good)"),
+        ("C", "C 级（一般）", "C (fair)"),
+    ],
+    "region": [
+        ("north", "华北", "North China"),
+        ("south", "华南", "South China"),
+        ("east", "华东", "East China"),
+        ("west", "西部", "West China"),
+        ("central", "华中", "Central China"),
+    ],
+}
+
+
+def _options(page: Any, key: str) -> None:
+    for i, (value, zh, en) in enumerate(LOAN_OPTIONS[key]):
+        if i:
+            _settings(page).get_by_test_id("add-option").click()
+        row = _settings(page).get_by_test_id("options").get_by_test_id("option").nth(i)
+        row.locator("[data-option=value]").fill(value)
+        row.locator("[data-option=zh]").fill(zh)
+        row.locator("[data-option=en]").fill(en)
+
+
+def _required(page: Any) -> None:
+    _settings(page).locator("[data-setting=required]").check()
+
+
+def test_the_builder_produces_the_loan_form_from_scratch(
+    chromium: Any, served: tuple[str, ServiceContext]
+) -> None:
+    """Every field of the bundled loan form, built in the builder: the published form
+    equals the template's, field for field."""
+    base, ctx = served
+    tab = Tab(chromium, base, "admin")
+    page = tab.page
+    page.goto("/admin/apps/loan_rebuilt/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-amount").locator("xpath=..").get_by_test_id("remove").click()
+    _add(page, "text", "applicant_name", "申请人姓名", "Applicant name")
+    _required(page)
+    _set(page, "max_length", "100")
+    _add(page, "money", "amount", "贷款金额", "Loan amount")
+    _settings(page).get_by_test_id("setting-help-zh").fill(
+        "单位：元，金额范围 1.00 至 100,000,000.00"
+    )
+    _settings(page).get_by_test_id("setting-help-en").fill("In yuan, from 1.00 to 100,000,000.00")
+    _required(page)
+    _settings(page).locator("[data-setting=currency]").select_option("CNY")
+    _set(page, "min", "1")
+    _set(page, "max", "100000000")
+    _add(page, "integer", "term_months", "贷款期限（月）", "Term (months)")
+    _required(page)
+    _set(page, "min", "1")
+    _set(page, "max", "360")
+    _add(page, "choice", "credit_rating", "信用评级", "Credit rating")
+    _required(page)
+    _options(page, "credit_rating")
+    _add(page, "choice", "region", "区域", "Region")
+    _required(page)
+    _options(page, "region")
+    _add(page, "long_text", "purpose", "贷款用途", "Purpose of the loan")
+    _required(page)
+    _set(page, "max_length", "1000")
+    page.get_by_test_id("builder-publish").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Published version 2")
+    assert apps.current(ctx, "loan_rebuilt").spec.form == load_bundled_template("loan").form
+    assert not tab.errors, tab.errors
+    tab.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+@pytest.mark.parametrize("width", ["375", "1280"])
+def test_builder_screenshots(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path, locale: str, width: str
+) -> None:
+    """The builder of the loan app, a choice field selected, at both widths and languages."""
+    base, _ctx = served
+    tab = Tab(chromium, base, "admin", viewport=PHONE if width == "375" else DESKTOP, locale=locale)
+    page = tab.page
+    page.goto("/admin/apps/loan/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-credit_rating").click()
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+    page.screenshot(path=str(shots / f"form-builder-{width}-{locale}.png"), full_page=True)
+    if width == "375":  # a phone's long page, a screen at a time, to be read at full size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for n, top in enumerate(range(0, height, 1200)):
+            clip = {"x": 0, "y": top, "width": 375, "height": min(1200, height - top)}
+            page.screenshot(
+                path=str(shots / f"form-builder-375-{locale}-{n}.png"), full_page=True, clip=clip
+            )
+    assert not tab.errors, tab.errors
+    tab.close()
+
+
+def test_the_builder_is_for_administrators(
+    chromium: Any, served: tuple[str, ServiceContext]
+) -> None:
+    base, _ctx = served
+    tab = Tab(chromium, base, "zhang.wei")
+    response = tab.page.goto("/admin/apps/loan/form-builder")
+    assert response is not None and response.status == 403
+    tab.close()

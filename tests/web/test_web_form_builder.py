@@ -1,0 +1,110 @@
+"""The form builder's endpoints without a browser (ADR 0039): who may open the page, the
+CSRF header and JSON, Check and Publish answering every problem with the field and the
+setting it names, and the preview drawn by the server with the draft's rules applied.
+tests/e2e/test_form_builder.py drives the page itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from web_helpers import Browser
+
+from flowdesk.engines.apps import load_bundled_template
+from flowdesk.services import apps
+from flowdesk.services.context import ServiceContext
+
+BASE = "/admin/apps/loan/form-builder"
+
+
+def _posted(admin: Browser, url: str, body: object, token: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["X-CSRF-Token"] = token
+    return admin.post(url, content=json.dumps(body), headers=headers)
+
+
+def _draft() -> dict[str, Any]:
+    form: dict[str, Any] = load_bundled_template("loan").form.to_dict()
+    form["fields"].append(
+        {
+            "key": "guarantor",
+            "type": "text",
+            "label": {"en": "Guarantor", "zh": "担保人"},
+            "visible_when": "amount > 100000",
+        }
+    )
+    return form
+
+
+def test_the_builder_opens_for_administrators_only(browser: Callable[..., Browser]) -> None:
+    admin = browser("admin", locale="en")
+    page = admin.get(BASE)
+    assert page.status_code == 200
+    assert 'id="builder-palette"' in page.text and '"type": "resident_id"' in page.text
+    assert '"key": "credit_rating"' in page.text  # the current form, as JSON
+    assert f'href="{BASE}"' in admin.get("/admin/apps").text
+    assert f'href="{BASE}"' in admin.get("/admin/apps/loan/designer").text
+    assert admin.get("/admin/apps/nope/form-builder").status_code == 404
+    requester = browser("zhang.wei")
+    assert requester.get(BASE).status_code == 403
+    refused = _posted(requester, f"{BASE}/check", {"form": _draft()}, requester.csrf())
+    assert refused.status_code == 403
+
+
+def test_check_and_publish_need_the_csrf_header_and_json(
+    browser: Callable[..., Browser],
+) -> None:
+    admin = browser("admin", locale="en")
+    assert _posted(admin, f"{BASE}/publish", {"form": _draft()}).status_code == 403
+    assert _posted(admin, f"{BASE}/publish", {"form": _draft()}, "wrong").status_code == 403
+    as_yaml = admin.post(
+        f"{BASE}/check",
+        content="fields: []",
+        headers={"Content-Type": "application/yaml", "X-CSRF-Token": admin.csrf()},
+    )
+    assert as_yaml.status_code == 415
+    broken = admin.post(
+        f"{BASE}/check",
+        content="{",
+        headers={"Content-Type": "application/json", "X-CSRF-Token": admin.csrf()},
+    )
+    assert broken.status_code == 400 and broken.json()["errors"][0]["code"] == "invalid_json"
+
+
+def test_problems_name_the_field_and_setting_and_publish_answers_the_version(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
+    admin = browser("admin", locale="en")
+    draft = _draft()
+    draft["fields"][6]["visible_when"] = "amont > 1"
+    draft["fields"][3]["options"][0]["value"] = ""
+    checked = _posted(admin, f"{BASE}/check", {"form": draft}, admin.csrf())
+    assert checked.status_code == 422
+    errors = checked.json()["errors"]
+    assert [(e["field"], e["setting"]) for e in errors] == [(3, "options"), (6, "visible_when")]
+    published = _posted(admin, f"{BASE}/publish", {"form": _draft()}, admin.csrf())
+    assert published.json() == {"ok": True, "version": 2, "changed": True}
+    assert apps.current(demo_ctx, "loan").spec.form.keys()[-1] == "guarantor"
+    again = _posted(admin, f"{BASE}/publish", {"form": _draft()}, admin.csrf())
+    assert again.json() == {"ok": True, "version": 2, "changed": False}
+
+
+def test_the_preview_runs_the_drafts_rules_on_the_server(
+    browser: Callable[..., Browser],
+) -> None:
+    admin = browser("admin", locale="en")
+    small = {"form": _draft(), "values": {"amount": "2000"}}
+    shown = _posted(admin, f"{BASE}/preview", small, admin.csrf())
+    assert shown.status_code == 200
+    block = shown.text.split('data-field="guarantor"')[1].split(">")[0]
+    assert "hidden" in block
+    large = {"form": _draft(), "values": {"amount": "200000"}}
+    block = _posted(admin, f"{BASE}/preview", large, admin.csrf()).text
+    assert "hidden" not in block.split('data-field="guarantor"')[1].split(">")[0]
+    broken = _draft()
+    broken["fields"][0]["type"] = "txt"
+    unavailable = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf())
+    assert 'data-testid="preview-unavailable"' in unavailable.text
