@@ -19,7 +19,8 @@ from .spec import FORMULA_RESULTS, FieldType, LocalText
 
 # how each setting is edited: text, local_text ({en, zh}), bool, integer, number (exact,
 # sent as text), choice (one of `choices`), field (another field's key), expression,
-# options (a list of {value, label}), json (anything else, as JSON)
+# options (a list of {value, label}), words (a list of short texts, typed comma-separated),
+# json (anything else, as JSON)
 SETTING_KINDS: dict[str, str] = {
     "label": "local_text",
     "help": "local_text",
@@ -33,6 +34,9 @@ SETTING_KINDS: dict[str, str] = {
     "max_length": "integer",
     "min_length": "integer",
     "decimals": "integer",
+    "max_files": "integer",
+    "max_size_mb": "integer",
+    "accept": "words",
     "pattern": "text",
     "currency": "choice",
     "result": "choice",
@@ -80,6 +84,7 @@ TYPE_LABELS: dict[str, LocalText] = {
     "url": _("Web address", "网址"),
     "region": _("Region", "省市区"),
     "formula": _("Formula", "公式"),
+    "attachment": _("Attachment", "附件"),
 }
 SETTING_LABELS: dict[str, LocalText] = {
     "label": _("Label", "标题"),
@@ -104,6 +109,9 @@ SETTING_LABELS: dict[str, LocalText] = {
     "visible_when": _("Shown when", "显示条件"),
     "required_when": _("Required when", "必填条件"),
     "default": _("Default value (expression)", "默认值（表达式）"),
+    "max_files": _("Most files", "最多文件数"),
+    "max_size_mb": _("Largest file (MB)", "单个文件上限（MB）"),
+    "accept": _('Allowed file types, e.g. ["pdf", "jpg"]', '允许的文件类型，如 ["pdf", "jpg"]'),
 }
 del _
 

@@ -275,6 +275,16 @@
       text.addEventListener("input", function () { setOrDrop(data, s.name, text.value); edited(); });
       return wrap(label, text);
     }
+    if (s.kind === "words") {  // a list of short texts: file types, typed "pdf, jpg"
+      var words = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": s.name });
+      words.value = Array.isArray(value) ? value.join(", ") : "";
+      words.addEventListener("input", function () {
+        var list = words.value.split(/[\s,，、]+/).filter(function (w) { return w; });
+        setOrDrop(data, s.name, list.length ? list : undefined);
+        edited();
+      });
+      return wrap(label, words);
+    }
     // json: a setting this page has no input for yet (a newer field type's)
     var json = el("textarea", { rows: "3", spellcheck: "false", "data-setting": s.name });
     json.value = value === undefined ? "" : JSON.stringify(value, null, 1);
