@@ -97,6 +97,8 @@ def _task(task: views.TaskView) -> dict[str, Any]:
         "ticket_status": task.ticket_status or None,
         "summary": _summary(task.summary),
         "waiting": task.waiting,
+        "delegated_by": _person(task.delegated_by),
+        "delegated_to": _person(task.delegated_to),
     }
 
 

@@ -20,6 +20,7 @@ from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import display_value, masked_value, masked_values
 from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
+from flowdesk.engines.process.delegate_task import delegations
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
 from flowdesk.services.attachments import AttachmentView
@@ -91,6 +92,9 @@ class TaskView:
     summary: tuple[SummaryItem, ...] = ()
     waiting: bool = False  # 加签: open, but waiting behind added signers (ADR 0020)
     signed: bool = False  # 加签: it has added signers still to decide
+    # 委派 (ADR 0034): whose task this one works on, or to whom this task is delegated
+    delegated_by: Person | None = None
+    delegated_to: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,7 @@ def ticket(
         return Person(user_id, people.get(user_id, user_id)) if user_id else None
 
     held, signed = _sign_flags(row.state)
+    delegated = _delegations(row.state)
     tasks = tuple(
         TaskView(
             t.id,
@@ -280,6 +285,8 @@ def ticket(
             t.comment,
             waiting=t.id in held,
             signed=t.id in signed,
+            delegated_by=_delegation_person(delegated, t.id, "by", people),
+            delegated_to=_delegation_person(delegated, t.id, "to", people),
         )
         for t in task_rows
     )
@@ -335,6 +342,26 @@ def _sign_flags(document: Any) -> tuple[frozenset[str], frozenset[str]]:
     state = load_state(data)
     held = frozenset(task_id for task_id in state.signs if waiting(state, task_id))
     return held, frozenset(state.signs)
+
+
+def _delegations(document: Any) -> dict[str, tuple[str, str]]:
+    """委派 (ADR 0034): delegated tasks and delegates' tasks (engines' `delegations`); a
+    state without add-signs or delegations is not loaded."""
+    if isinstance(document, str) and '"signs"' not in document:
+        return {}  # SQLite's text: most states have no chains, and are not even parsed
+    data = read_document(document)
+    if not isinstance(data, Mapping) or "signs" not in data:
+        return {}
+    return delegations(load_state(data))
+
+
+def _delegation_person(
+    found: Mapping[str, tuple[str, str]], task_id: str, side: str, names: Mapping[str, str]
+) -> Person | None:
+    entry = found.get(task_id)
+    if entry is None or entry[0] != side:
+        return None
+    return Person(entry[1], names.get(entry[1], entry[1]))
 
 
 def _waiting_tasks(document: Any) -> frozenset[str]:
@@ -567,6 +594,7 @@ def task_list(
         page_rows = rows[: query.limit]
         versions = {r.app_version_id: ctx.apps.version(conn, r.app_version_id) for r in page_rows}
     me = Person(actor.user_id, actor.display_name)
+    owners = {} if done else _delegate_owners(ctx, page_rows)
     items = [
         TaskView(
             r.id,
@@ -584,11 +612,27 @@ def task_list(
             r.serial,
             r.ticket_status,
             summary_items(versions[r.app_version_id], r.values, locale),
+            delegated_by=owners.get(r.id),
         )
         for r in page_rows
     ]
     more = len(rows) > query.limit
     return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
+
+
+def _delegate_owners(ctx: ServiceContext, rows: list[Any]) -> dict[str, Person]:
+    """委派: the owners of the delegates' tasks among 待办's `rows` (read from their tickets'
+    states; a name look-up only when there is one)."""
+    owners: dict[str, str] = {}
+    for r in rows:
+        entry = _delegations(r.ticket_state).get(r.id)
+        if entry is not None and entry[0] == "by":
+            owners[r.id] = entry[1]
+    if not owners:
+        return {}
+    with ctx.db.read(snapshot=False) as conn:
+        names = org_store.display_names(conn, owners.values())
+    return {task_id: Person(u, names.get(u, u)) for task_id, u in owners.items()}
 
 
 def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en") -> TaskView:
@@ -599,8 +643,14 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
             raise NotFound("Task not found", "task_not_found")
         found = next(t for t in tickets_store.tasks_of_ticket(conn, row.id) if t.id == task_id)
         assigned = tickets_store.assignees_of(conn, [task_id])[task_id]
+        delegated = _delegations(row.state)
         people = org_store.display_names(
-            conn, [*assigned, *([found.completed_by] if found.completed_by else [])]
+            conn,
+            [
+                *assigned,
+                *([found.completed_by] if found.completed_by else []),
+                *(entry[1] for key, entry in delegated.items() if key == found.id),
+            ],
         )
         app = ctx.apps.version(conn, row.app_version_id)
     by = found.completed_by
@@ -621,6 +671,8 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
         row.status,
         summary_items(app, row.values, locale),
         waiting=found.id in _waiting_tasks(row.state),
+        delegated_by=_delegation_person(delegated, found.id, "by", people),
+        delegated_to=_delegation_person(delegated, found.id, "to", people),
     )
 
 

@@ -34,10 +34,12 @@ from .commands import (
     AddSigners,
     Command,
     CompleteTask,
+    DelegateTask,
     FinishCall,
     FireTimer,
     ReceiveMessage,
     RemoveSigner,
+    ResolveTask,
     Resubmit,
     ReturnTask,
     Start,
@@ -55,7 +57,8 @@ from .withdraw import WITHDRAWALS, remember, withdrawal
 
 __all__ = ["Context", "StepFailed", "StepResult", "step"]
 
-_SIGNING = (AddSigners, RemoveSigner)  # a tuple: isinstance on it beats a union type
+# 加签 and 委派 commands; a tuple: isinstance on it beats a union type
+_SIGNING = (AddSigners, RemoveSigner, DelegateTask, ResolveTask)
 
 
 def step(
