@@ -102,6 +102,8 @@ class TimelineRow:
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
     handed_to: str = ""  # 转交: the task's new holder
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
+    delegated_to: str = ""  # 委派: who was asked to work the task (ADR 0034)
+    opinion: str = ""  # 委派: the delegate's advice when resolving (approve, reject)
     on_behalf_of: str = ""  # 代理: the person away whom the actor stood in for
     skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
@@ -224,6 +226,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
         transferred = entry.kind == "task_transferred"
+        delegated = entry.kind == "task_delegated"
+        resolved = entry.kind == "task_resolved"
         actor_id = entry.actor.id if entry.actor else ""
         principal = standing.get(entry.task_id or "", {}).get(actor_id)
         rows.append(
@@ -243,6 +247,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
                 handed_to=_person(people, data.get("to")) if transferred else "",
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
+                delegated_to=_person(people, data.get("to")) if delegated else "",
+                opinion=str(data.get("opinion") or "") if resolved else "",
                 on_behalf_of=_person(people, principal),
                 skipped={
                     "reason": str(data.get("reason") or ""),
@@ -402,6 +408,10 @@ def ticket_page(
             "add_sign_error": None,  # an add-sign or removal that failed (pages/add_signs.py)
             "add_sign_typed": {},
             "remove_sign_error": None,
+            # 委派 (pages/delegate_task.py): the viewer's tasks delegated to someone
+            "delegated_mine": tuple(t for t in view.actionable_by(session.actor) if t.delegated_to),
+            "delegate_error": None,
+            "delegate_typed": {},
             "transfer_error": None,  # a transfer that failed (pages/transfers.py)
             "transfer_to": "",
             "transfer_comment": "",
