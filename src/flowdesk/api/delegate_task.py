@@ -16,7 +16,7 @@ from flowdesk.api.answers import step_answer
 from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.schemas import StepOut, Strict
-from flowdesk.services import delegate_task
+from flowdesk.services import delegate_task as delegating
 from flowdesk.services.tickets import MAX_COMMENT
 
 router = APIRouter(generate_unique_id_function=operation_id)
@@ -47,9 +47,7 @@ class ResolveIn(Strict):
     openapi_extra=body.openapi_body(DelegateIn),
     responses={409: {"description": DESCRIPTIONS[409]}},
 )
-async def delegate_task_to(
-    task_id: str, request: Request, actor: CurrentActor, ctx: Ctx
-) -> Response:
+async def delegate_task(task_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
     """委派: ask another person to work this open task; it comes back to you to decide.
 
     Only a holder of the task (403 `not_assignee`). Your task stays open but waits: while
@@ -62,7 +60,7 @@ async def delegate_task_to(
     a delegate delegating on 409 `delegated_task_resolve`."""
     data = await body.parse(request, DelegateIn)
     result = await run_in_threadpool(
-        delegate_task.delegate,
+        delegating.delegate,
         ctx,
         actor=actor,
         task_id=task_id,
@@ -89,7 +87,7 @@ async def resolve_task(task_id: str, request: Request, actor: CurrentActor, ctx:
     a task already resolved 409 `task_not_open`."""
     data = await body.parse(request, ResolveIn)
     result = await run_in_threadpool(
-        delegate_task.resolve,
+        delegating.resolve,
         ctx,
         actor=actor,
         task_id=task_id,
