@@ -188,6 +188,13 @@ class TaskOut(BaseModel):
         description="委派: this task is delegated to this person; it waits (409"
         " task_delegated) until they resolve it, then its holder decides",
     )
+    decided_values: dict[str, Any] | None = Field(
+        default=None,
+        description="The form values as they were when the task was decided (approved,"
+        " rejected, returned, resolved, resubmitted), an approver's own edit included;"
+        " personal numbers masked as in `values`. Only in a ticket's tasks; null for open"
+        " tasks and for decisions made before flowdesk kept them",
+    )
 
 
 class EventOut(BaseModel):

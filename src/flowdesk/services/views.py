@@ -95,6 +95,9 @@ class TaskView:
     # 委派 (ADR 0034): whose task this one works on, or to whom this task is delegated
     delegated_by: Person | None = None
     delegated_to: Person | None = None
+    # the form values when it was decided (masked), in a ticket's tasks read with them;
+    # None: open, not asked for, or decided before migration 0021 kept them
+    decided_values: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,11 @@ def ticket(
     *,
     locale: str = "en",
     with_attachments: bool = False,
+    with_decided_values: bool = False,
 ) -> TicketView:
     """Hidden and missing tickets look alike (404), so ids reveal nothing. The attachments
-    are read in the same snapshot when asked for (the page finds them in its timeline)."""
+    are read in the same snapshot when asked for (the page finds them in its timeline), and
+    so are the form values each task was decided on (`with_decided_values`)."""
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, ticket_id)
         if row is None:
@@ -253,6 +258,7 @@ def ticket(
             else ()
         )
         files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
+        seen = _decided_values(conn, ticket_id) if with_decided_values else {}
         parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
@@ -287,6 +293,7 @@ def ticket(
             signed=t.id in signed,
             delegated_by=_delegation_person(delegated, t.id, "by", people),
             delegated_to=_delegation_person(delegated, t.id, "to", people),
+            decided_values=masked_values(app.spec.form, seen[t.id]) if t.id in seen else None,
         )
         for t in task_rows
     )
@@ -342,6 +349,29 @@ def _sign_flags(document: Any) -> tuple[frozenset[str], frozenset[str]]:
     state = load_state(data)
     held = frozenset(task_id for task_id in state.signs if waiting(state, task_id))
     return held, frozenset(state.signs)
+
+
+# The timeline events that close a task by someone's decision (or a delegate's resolve).
+DECIDED_KINDS = frozenset(
+    {"task_approved", "task_rejected", "task_returned", "task_resolved", "task_resubmitted"}
+)
+
+
+def _decided_values(conn: Connection, ticket_id: str) -> dict[str, Mapping[str, Any]]:
+    """The form values each decided task of a ticket was decided on: the values the step
+    that decided it left (an approver's edit included), from the nearest step at or before
+    it that kept them (migration 0021); tasks decided before any such step are left out."""
+    found: dict[str, Mapping[str, Any]] = {}
+    current: Mapping[str, Any] | None = None
+    for events, values in tickets_store.step_values(conn, ticket_id):
+        if values is not None:
+            current = values
+        if current is None:
+            continue
+        for e in events:
+            if e.get("kind") in DECIDED_KINDS and e.get("task_id"):
+                found[e["task_id"]] = current
+    return found
 
 
 def _delegations(document: Any) -> dict[str, tuple[str, str]]:

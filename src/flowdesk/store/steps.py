@@ -176,6 +176,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         version=step.version,
         at=step.at,
         events=step.events,
+        values=step.values,
     )
     if step.notices:
         jobs_store.enqueue(
@@ -277,8 +278,9 @@ _PG_STEP_REST = (
     " new_copies AS (INSERT INTO ticket_copies (ticket_id, user_id, node_id, at)"
     " SELECT ticket.id, r.user_id, r.node_id, :at FROM ticket,"
     " jsonb_to_recordset(:copies) AS r(user_id text, node_id text) ON CONFLICT DO NOTHING),"
-    " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events)"
-    " SELECT ticket.id, :version, :at, :events FROM ticket),"
+    # the values the step set (null: unchanged), kept with it for the decisions' sake
+    ' new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events, "values")'
+    " SELECT ticket.id, :version, :at, :events, :values FROM ticket),"
     " new_job AS (INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts,"
     " created_at, updated_at) SELECT 'notify', :job_payload, 'queued', :at, 0,"
     " :job_max_attempts, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT NULL)"

@@ -73,8 +73,8 @@ _CLOSE_TASK = Sql(
 )
 _CLOSE_ASSIGNMENTS = Sql("UPDATE task_assignees SET is_open = :closed WHERE task_id = :id")
 _INSERT_STEP = Sql(
-    "INSERT INTO ticket_steps (ticket_id, version, at, events)"
-    " VALUES (:ticket_id, :version, :at, :events)"
+    'INSERT INTO ticket_steps (ticket_id, version, at, events, "values")'
+    " VALUES (:ticket_id, :version, :at, :events, :values)"
 )
 
 
@@ -148,6 +148,11 @@ _TICKET_OF_TASK = (
 )
 _TIMELINE = (
     select(steps.c.at, steps.c.events)
+    .where(steps.c.ticket_id == bindparam("ticket_id"))
+    .order_by(steps.c.version)
+)
+_STEP_VALUES = (
+    select(steps.c.events, steps.c["values"])
     .where(steps.c.ticket_id == bindparam("ticket_id"))
     .order_by(steps.c.version)
 )
@@ -255,8 +260,10 @@ def insert_step(
     version: int,
     at: datetime,
     events: Sequence[dict[str, Any]],
+    values: dict[str, Any] | None = None,
 ) -> None:
-    """Records one step in the timeline: `events` are dicts whose absent keys mean null."""
+    """Records one step in the timeline: `events` are dicts whose absent keys mean null;
+    `values` the form values the step set (None: it left them as they were)."""
     _INSERT_STEP.run(
         conn,
         {
@@ -264,8 +271,17 @@ def insert_step(
             "version": version,
             "at": when(conn, at),
             "events": document(conn, events),
+            "values": None if values is None else document(conn, values),
         },
     )
+
+
+def step_values(conn: Connection, ticket_id: str) -> list[tuple[Any, Any]]:
+    """(events, values) of each step of a ticket, oldest first: what each decision saw."""
+    return [
+        (read_document(events), read_document(values) if values is not None else None)
+        for events, values in conn.execute(_STEP_VALUES, {"ticket_id": ticket_id})
+    ]
 
 
 def timeline(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
