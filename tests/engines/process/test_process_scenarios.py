@@ -16,6 +16,7 @@ import yaml
 from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
+    ChangeApplicant,
     ChildCalled,
     ChildEnded,
     Command,
@@ -60,6 +61,7 @@ STEP_KEYS = {
     "delegate",  # 委派 the open task at this node to `to` (ADR 0034)
     "resolve",  # the delegate resolves their task at this node, with an `opinion`
     "opinion",
+    "owner",  # a hand-over gives the ticket to this person as its applicant (ADR 0034)
     "as",
     "comment",
     "values",
@@ -205,6 +207,8 @@ def _command(
     if "transfer" in entry:  # 转交 the open task at this node to `to`
         task_id = tracer.task_id(state, entry["transfer"], entry["as"])
         return TransferTask(task_id, entry["as"], entry["to"], entry.get("comment", ""))
+    if "owner" in entry:
+        return ChangeApplicant(entry["owner"])
     if "delegate" in entry:  # 委派 the open task at this node to `to`
         task_id = tracer.task_id(state, entry["delegate"], entry["as"])
         return DelegateTask(task_id, entry["as"], entry["to"], entry.get("comment", ""))
@@ -233,6 +237,7 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
             *SCENARIOS.glob("delegations/*.yaml"),
+            *SCENARIOS.glob("hand_over/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
             *SCENARIOS.glob("control/*.yaml"),
             *SCENARIOS.glob("service/*.yaml"),

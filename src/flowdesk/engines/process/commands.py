@@ -131,6 +131,14 @@ class ResolveTask:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeApplicant:
+    """A hand-over makes `to` the ticket's applicant (its owner) in place of a person who
+    leaves or moves: they withdraw, resubmit and cancel it from now on (ADR 0034)."""
+
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
 class Withdraw:
     """撤回: the applicant `actor` takes the ticket back before anybody acted on it; it
     rests at the applicant, who edits and resubmits it, or cancels it (ADR 0019)."""
@@ -196,6 +204,7 @@ Command: TypeAlias = (
     | RemoveSigner
     | DelegateTask
     | ResolveTask
+    | ChangeApplicant
     | Withdraw
     | CancelInstance
     | RetractDecision

@@ -32,6 +32,7 @@ from .add_sign import signed_final, step_with_signs
 from .call_step import finish_call
 from .commands import (
     AddSigners,
+    ChangeApplicant,
     Command,
     CompleteTask,
     DelegateTask,
@@ -47,6 +48,7 @@ from .commands import (
 )
 from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
+from .owner import change_applicant
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
 from .state import InstanceState, Wait
@@ -199,5 +201,6 @@ _HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context]
     FireTimer: fire_timer,  # timers and messages (ADR 0023)
     ReceiveMessage: receive_message,
     FinishCall: finish_call,  # a call activity's child ended (ADR 0033)
+    ChangeApplicant: change_applicant,  # a hand-over of the applicant's tickets (ADR 0034)
     **dict.fromkeys(WITHDRAWALS, withdrawal),
 }
