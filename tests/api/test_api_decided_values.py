@@ -26,7 +26,7 @@ def test_a_decision_keeps_the_values_it_saw_masked(opening: Api) -> None:
     )
     assert filed.status_code == 201, filed.text
     ticket_id = filed.json()["id"]
-    [task] = [t for t in filed.json()["open_tasks"]]
+    [task] = filed.json()["open_tasks"]
     before = opening.get("li.na", f"/tickets/{ticket_id}").json()
     assert [t["decided_values"] for t in before["tasks"]] == [None]  # open: nothing yet
     edited = {"company": "北京示例科技股份有限公司", "legal_rep_mobile": NEW_MOBILE}
