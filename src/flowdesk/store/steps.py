@@ -85,6 +85,8 @@ class StepWrite:
     # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
     # the ticket only if the step wins its version check.
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A hand-over gives the ticket to a new owner (ADR 0034): its new requester's id.
+    requester_id: str | None = None
 
     @property
     def version(self) -> int:
@@ -159,6 +161,8 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         finished_at=step.finished_at,
     ):
         return StepWritten(applied=False)
+    if step.requester_id is not None:
+        tickets_store.set_requester(conn, step.ticket_id, step.requester_id)
     if step.search is not None:
         _write_terms_sqlite(conn, step, serial)
     tickets_store.insert_tasks(
@@ -325,6 +329,14 @@ _PG_OUTBOX = Sql(
 )
 
 
+# A hand-over's new owner (ADR 0034): rare, so a statement of its own, written only if this
+# transaction wrote the ticket row (the step won its version check).
+_PG_REQUESTER = Sql(
+    "UPDATE tickets SET requester_id = :requester_id WHERE id = :ticket_id"
+    " AND xmin = pg_current_xact_id()::xid"
+)
+
+
 # 加签 (ADR 0020): a signer's approval can complete the task they were added to as well (its
 # holder's approval held until then). That rare second completion is its own statement,
 # written only if this transaction wrote the ticket row (the step won the version check).
@@ -417,6 +429,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
                 "later": Jsonb(later),
                 "later_ids": [c["id"] for c in later],
             },
+        )
+    if step.requester_id is not None:
+        queue_before_commit(
+            conn,
+            _PG_REQUESTER,
+            {"ticket_id": step.ticket_id, "requester_id": step.requester_id},
         )
     if step.outbox:
         queue_before_commit(

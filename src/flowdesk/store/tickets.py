@@ -379,6 +379,25 @@ def open_tasks_for_user(
     return list(conn.execute(query))
 
 
+def running_tickets_of(conn: Connection, requester_id: str, *, limit: int) -> list[str]:
+    """The ids of the running tickets `requester_id` filed (owns), oldest first."""
+    query = (
+        select(tickets.c.id)
+        .where(tickets.c.requester_id == requester_id, tickets.c.status == "running")
+        .order_by(tickets.c.id)
+        .limit(limit)
+    )
+    return [str(ticket_id) for (ticket_id,) in conn.execute(query)]
+
+
+_SET_REQUESTER = Sql("UPDATE tickets SET requester_id = :requester_id WHERE id = :ticket_id")
+
+
+def set_requester(conn: Connection, ticket_id: str, requester_id: str) -> None:
+    """A hand-over gives the ticket to a new owner (ADR 0034); SQLite's step writes it."""
+    _SET_REQUESTER.run(conn, {"ticket_id": ticket_id, "requester_id": requester_id})
+
+
 _COUNT_OPEN_TASKS = DriverSelect(
     select(func.count().label("open_tasks"))
     .select_from(assignees)

@@ -50,7 +50,15 @@ from flowdesk.web.urge_button import urge_button
 router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
-OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"})
+OUTCOMES = frozenset(
+    {
+        "ticket_approved",
+        "ticket_rejected",
+        "ticket_withdrawn",
+        "ticket_cancelled",
+        "ticket_owner_changed",  # a hand-over gave the ticket to a new owner (ADR 0034)
+    }
+)
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped", "error_thrown"})
@@ -225,7 +233,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
-        transferred = entry.kind == "task_transferred"
+        # 转交, and a hand-over of the ticket itself to a new owner (ADR 0034)
+        transferred = entry.kind in ("task_transferred", "ticket_owner_changed")
         delegated = entry.kind == "task_delegated"
         resolved = entry.kind == "task_resolved"
         actor_id = entry.actor.id if entry.actor else ""
