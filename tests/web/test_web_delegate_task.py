@@ -39,10 +39,11 @@ def test_delegate_resolve_and_the_owner_decides(browser: Callable[..., Browser])
     after = manager.get(done.headers["location"]).text
     assert "你已委派该任务" in after
     assert 'data-testid="delegated-card"' in after and "黄磊" in after
+    assert 'data-testid="sign-card"' not in after  # not an add-sign
     assert 'data-testid="task-form"' not in after  # no decision while delegated
     delegate = browser("huang.lei")
     inbox = delegate.get("/tasks").text
-    assert 'data-testid="row-delegated-by"' in inbox and "李娜 委派" in inbox
+    assert 'data-testid="row-delegated-by"' in inbox and "由 李娜 委派" in inbox
     page = delegate.get(f"/tickets/{ticket_id}").text
     assert 'data-testid="resolve-card"' in page
     assert 'data-testid="approve"' not in page and 'data-testid="reject"' not in page

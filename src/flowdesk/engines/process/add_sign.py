@@ -275,6 +275,8 @@ def _add(
             code="add_sign_self",
         )
     if waiting(state, task.task_id):
+        if state.signs[task.task_id].position == DELEGATE:
+            raise refuse_owner()
         raise Conflict(
             "The task waits for its added signers; it can be decided once they have",
             "waiting_for_added_signers",

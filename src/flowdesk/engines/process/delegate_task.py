@@ -90,6 +90,8 @@ def delegate(
         )
     if delegated_task(state, task.task_id) is not None:
         raise refuse_delegate()  # one hop: the delegate resolves, never delegates on
+    if delegation_of(state, task.task_id) is not None:
+        raise refuse_owner()
     if task.task_id in state.signs:
         raise Conflict(
             "Signers added to this task are still deciding; delegate it once they have",
