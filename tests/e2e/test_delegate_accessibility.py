@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ def _check(tab: Any, locale: str, name: str) -> None:
     assert not blocking, describe(blocking)
     folder = os.environ.get("FLOWDESK_E2E_SCREENSHOTS")
     if folder:
-        tab.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+        tab.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def _delegated_ticket(site: Site) -> str:
