@@ -41,5 +41,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ticket_steps") as batch:
-        batch.drop_column("values")
+    # a plain DROP COLUMN (SQLite 3.35+): no table rebuild, so WITHOUT ROWID stays
+    op.execute('ALTER TABLE ticket_steps DROP COLUMN "values"')
