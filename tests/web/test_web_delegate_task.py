@@ -65,6 +65,9 @@ def test_delegate_resolve_and_the_owner_decides(browser: Callable[..., Browser])
     assert "已委派给 黄磊" in line and "请核实收入证明" in line
     line = timeline[timeline.index('data-kind="task_resolved"') :][:1500]
     assert "建议同意" in line and "收入证明属实" in line
+    # what the delegate saw is kept with their step: the values at that moment
+    assert 'data-testid="decided-values"' in line and "作出此决定时的表单内容" in line
+    assert "30,000.00" in line
 
 
 def test_a_refused_delegation_is_shown_at_the_field(browser: Callable[..., Browser]) -> None:

@@ -112,6 +112,8 @@ class TimelineRow:
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
     delegated_to: str = ""  # 委派: who was asked to work the task (ADR 0034)
     opinion: str = ""  # 委派: the delegate's advice when resolving (approve, reject)
+    # the form values the decision saw (masked), for an auditor's look (ADR 0034)
+    decided_values: tuple[Any, ...] = ()
     on_behalf_of: str = ""  # 代理: the person away whom the actor stood in for
     skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
@@ -194,6 +196,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if task.completed_by:
             people[task.completed_by.id] = task.completed_by.name
     holders = {task.id: tuple(p.name for p in task.assignees) for task in view.tasks}
+    seen = {task.id: task.decided_values for task in view.tasks if task.decided_values}
     rows = []
     standing: dict[str, Mapping[str, str]] = {}  # task id -> delegate -> principal (代理)
     # What people did and the outcome it led to; the engine's passes (gateways, opened
@@ -258,6 +261,9 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
                 delegated_to=_person(people, data.get("to")) if delegated else "",
                 opinion=str(data.get("opinion") or "") if resolved else "",
+                decided_values=tuple(value_rows(view.form, seen[entry.task_id], locale))
+                if entry.kind in views.DECIDED_KINDS and entry.task_id in seen
+                else (),
                 on_behalf_of=_person(people, principal),
                 skipped={
                     "reason": str(data.get("reason") or ""),
@@ -374,7 +380,9 @@ def ticket_page(
     unmasked: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     locale = request_locale(request)
-    view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
+    view = views.ticket(
+        ctx, session.actor, checked_id(ticket_id), locale=locale, with_decided_values=True
+    )
     if on_open is not None:  # the viewer opened it: their copy (抄送) is read
         on_open(ctx, session, view)
     # A ticket returned to its applicant waits on their resubmission, not a decision.
