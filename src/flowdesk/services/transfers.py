@@ -8,7 +8,8 @@ person leaves or moves (and when they are deactivated): to the person chosen, by
 their manager (seed 003: a leaver's work goes to their direct manager). Each ticket is
 its own step and transaction, raced like approvals; a task that cannot go to the chosen
 person (they already are an approver at that step) is left where it is and reported,
-never silently dropped.
+never silently dropped. The running tickets the person filed go to the same person as
+their new owner (ADR 0034), each its own step too, reported the same way.
 """
 
 from __future__ import annotations
@@ -173,10 +174,11 @@ def hand_over(
     comment: str = "",
     locale: str = "en",
 ) -> HandOver:
-    """Moves every open task `username` holds to `to` (default: their manager). Only those
-    who manage the org chart; each task is its own step, so one that cannot move (its new
-    holder already approves at that step, or it is the applicant's own returned ticket)
-    stays and is listed with the reason."""
+    """Moves every open task `username` holds, and every running ticket they filed, to
+    `to` (default: their manager). Only those who manage the org chart; each task and
+    ticket is its own step, so one that cannot move (its new holder already approves at
+    that step, it is the applicant's own returned ticket, the new owner decides a step of
+    it) stays and is listed with the reason."""
     if not decide(actor, "user.manage"):
         raise Forbidden("Only administrators hand over another person's tasks", "not_admin")
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
