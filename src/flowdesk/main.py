@@ -23,6 +23,7 @@ from flowdesk.api.admin_calendar import router as admin_calendar_router
 from flowdesk.api.admin_jobs import router as admin_jobs_router
 from flowdesk.api.admin_repairs import router as admin_repairs_router
 from flowdesk.api.attachments import router as attachments_router
+from flowdesk.api.delegate_task import router as delegate_task_router
 from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.messages import router as messages_router
@@ -111,6 +112,7 @@ def create_app(
     api.include_router(task_returns_router)
     api.include_router(add_signs_router)
     api.include_router(transfers_router)
+    api.include_router(delegate_task_router)
     api.include_router(delegations_router)
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)

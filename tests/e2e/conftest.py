@@ -63,6 +63,7 @@ class Site:
     browser: Any
     changed_ticket_path: str = ""  # a ticket whose values an approver changed
     returned_ticket_path: str = ""  # a ticket returned (退回) to its applicant
+    ctx: ServiceContext | None = None  # the server's services, for set-ups of a test's own
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def context(
@@ -124,16 +125,31 @@ def fill_loan_form(page: Any) -> None:
     page.fill("#f-purpose", "采购原材料，补充流动资金")
 
 
+def file_loan_in_the_browser(site: Site) -> str:
+    """A new loan REQUESTER files through the form; the ticket page's path."""
+    context = site.context(REQUESTER)
+    try:
+        page = context.new_page()
+        page.goto("/apps/loan/new")
+        fill_loan_form(page)
+        page.click("[data-testid=ticket-form] button[type=submit]")
+        page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
+        return "/tickets/" + page.url.rsplit("/", 1)[1]
+    finally:
+        context.close()
+
+
 def _at_finance_review(
-    ctx: ServiceContext, values: dict[str, Any]
+    ctx: ServiceContext, values: dict[str, Any], app_key: str = "loan"
 ) -> tuple[dict[str, Actor], StepOutcome, views.TaskView]:
-    """A loan REQUESTER files, and APPROVER's task at finance review."""
+    """A loan REQUESTER files (in `app_key`, the loan app or a copy), and APPROVER's task
+    at finance review."""
     with ctx.db.read() as conn:
         actor = {
             name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
             for name in (REQUESTER, APPROVER)
         }
-    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="loan", values=values)
+    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key=app_key, values=values)
     view = views.ticket(ctx, actor[APPROVER], filed.ticket_id)
     [task] = [t for t in view.open_tasks if t.node_id == "finance_review"]
     return actor, filed, task
@@ -168,7 +184,7 @@ def file_changed_loan(ctx: ServiceContext) -> str:
     return filed.ticket_id
 
 
-def file_returned_loan(ctx: ServiceContext) -> str:
+def file_returned_loan(ctx: ServiceContext, app_key: str = "loan") -> str:
     """A loan the finance reviewer (APPROVER) returned (退回) to its applicant with a
     reason, through the services; it waits on the applicant's resubmission."""
     values = {
@@ -179,7 +195,7 @@ def file_returned_loan(ctx: ServiceContext) -> str:
         "region": "west",
         "purpose": "门店装修",
     }
-    actor, filed, task = _at_finance_review(ctx, values)
+    actor, filed, task = _at_finance_review(ctx, values, app_key)
     task_returns.return_task(
         ctx,
         actor=actor[APPROVER],
@@ -211,7 +227,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Si
     ctx.hasher = fast_hasher()  # demo passwords only; keeps the set-up quick
     assert demo.load(ctx)
     with serving(app) as url:
-        site = Site(url=url, ticket_path="", task_id="", browser=chromium)
+        site = Site(url=url, ticket_path="", task_id="", browser=chromium, ctx=ctx)
         context = site.context(REQUESTER)
         page = context.new_page()
         page.goto("/apps/loan/new")

@@ -5,13 +5,12 @@ Same set-up and rules as test_accessibility.py; the shared ticket is left as it 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from test_accessibility import BLOCKING, axe_violations, describe
 
-from conftest import APPROVER, LOCALES, REQUESTER, VIEWPORTS, Site, fill_loan_form
+from conftest import APPROVER, LOCALES, VIEWPORTS, Site, file_loan_in_the_browser
 
 pytestmark = pytest.mark.e2e
 SIGNER = "he.jia"
@@ -25,16 +24,7 @@ def _check(tab: Any, locale: str) -> None:
 
 def _waiting_ticket(site: Site) -> str:
     """A new loan whose finance reviewer added SIGNER before themselves, by the form."""
-    context = site.context(REQUESTER)
-    try:
-        page = context.new_page()
-        page.goto("/apps/loan/new")
-        fill_loan_form(page)
-        page.click("[data-testid=ticket-form] button[type=submit]")
-        page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
-        path = "/tickets/" + page.url.rsplit("/", 1)[1]
-    finally:
-        context.close()
+    path = file_loan_in_the_browser(site)
     context = site.context(APPROVER)
     try:
         page = context.new_page()

@@ -347,3 +347,37 @@ def test_notes_are_merged_into_the_steps_timeline_by_time(desk: Desk, clock: Fro
     assert kinds == ["ticket_submitted", "comment_added", "task_approved", "comment_added"]
     comments = [e.comment for e in desk.view(ticket_id).timeline if e.kind == "comment_added"]
     assert comments == ["first", "second"]
+
+
+@pytest.mark.parametrize("how", ["add_sign_before", "delegate"])
+def test_edge_36_a_waiting_task_is_not_urged_its_pending_children_are(
+    desk: Desk, clock: FrozenClock, how: str
+) -> None:
+    """APPROVALS.md edge case 36: li.na's branch review waits behind huang.lei (前加签, or
+    委派): the urge reaches huang.lei only, the event says so, and the window holds."""
+    from flowdesk.services import add_signs, delegate_task
+
+    ticket_id = desk.submit("30000.00")
+    task = desk.task(ticket_id, "branch_review")
+    if how == "delegate":
+        opened = delegate_task.delegate(
+            desk.ctx, actor=desk.actors["li.na"], task_id=task.id, to="huang.lei"
+        )
+    else:
+        opened = add_signs.add_signers(
+            desk.ctx,
+            actor=desk.actors["li.na"],
+            task_id=task.id,
+            users=["huang.lei"],
+            position="before",
+        )
+    [child] = opened.opened_task_ids
+    urged = _urge(desk, "zhang.wei", ticket_id)
+    assert _names(desk, urged.user_ids) == ["huang.lei"] and urged.task_ids == (child,)
+    _deliver(desk)
+    assert _notices(desk, "ticket_urged") == [("huang.lei", child)]
+    entry = desk.view(ticket_id, "zhang.wei").timeline[-1]
+    assert entry.kind == "ticket_urged" and entry.data is not None
+    assert _names(desk, tuple(entry.data["users"])) == ["huang.lei"]
+    with pytest.raises(UrgedTooSoon):
+        _urge(desk, "zhang.wei", ticket_id)

@@ -218,3 +218,53 @@ def test_a_leaver_without_an_active_manager_keeps_their_tasks_for_an_administrat
     )
     assert result.moved == (task.id,)
     assert _holders(desk, desk.task(ticket_id, "branch_review")) == ["huang.lei"]
+
+
+def test_a_hand_over_gives_the_leavers_own_tickets_to_the_new_owner(desk: Desk) -> None:
+    """ADR 0034: zhang.wei leaves; his running tickets go to huang.lei, who then owns them
+    (我发起, 撤回, 催办, resubmit after a return); the timeline and the audit say so."""
+    from flowdesk.services import task_returns, ticket_actions, withdrawals
+
+    fresh = desk.submit(SMALL)
+    returned = desk.submit(SMALL)
+    task_returns.return_task(
+        desk.ctx,
+        actor=desk.actors["li.na"],
+        task_id=desk.task(returned, "branch_review").id,
+        target=task_returns.APPLICANT,
+        comment="请补充材料",
+    )
+    result = transfers.hand_over(
+        desk.ctx, actor=desk.actors["admin"], username="zhang.wei", to="huang.lei"
+    )
+    assert sorted(result.tickets_moved) == sorted([fresh, returned])
+    assert result.tickets_left == ()
+    new_owner = desk.actors["huang.lei"]
+    for ticket_id in (fresh, returned):
+        assert desk.view(ticket_id).requester.id == new_owner.user_id
+    [event] = [e for e in desk.view(fresh).timeline if e.kind == "ticket_owner_changed"]
+    assert event.data is not None
+    assert event.data["from"] == desk.actors["zhang.wei"].user_id
+    assert event.data["to"] == new_owner.user_id
+    entries = _audit(desk, "ticket.hand_over")
+    assert len(entries) == 2 and all(
+        e["from"] == "zhang.wei" and e["to"] == "huang.lei" for e in entries
+    )
+    # the new owner acts as the applicant: urges one, resubmits the returned one
+    ticket_actions.urge(desk.ctx, actor=new_owner, ticket_id=fresh)
+    [start] = [t for t in desk.view(returned).open_tasks if t.node_id == "start"]
+    assert [p.id for p in start.assignees] == [new_owner.user_id]
+    assert _notices(desk, transfers.OWNED_NOTICE) == ["huang.lei", "huang.lei"]
+    withdrawals.withdraw_ticket(desk.ctx, actor=new_owner, ticket_id=fresh)
+    assert audit.verify(desk.ctx).ok
+
+
+def test_an_owned_ticket_whose_step_the_new_owner_decides_stays(desk: Desk) -> None:
+    """By default the tickets go to the leaver's manager, li.na, who decides their branch
+    review: maker-checker keeps them with zhang.wei, reported as self_approval."""
+    ticket_id = desk.submit(SMALL)
+    result = transfers.hand_over(desk.ctx, actor=desk.actors["admin"], username="zhang.wei")
+    assert result.to_username == "li.na"
+    assert result.tickets_left == ((ticket_id, "self_approval"),)
+    assert desk.view(ticket_id).requester.id == desk.actors["zhang.wei"].user_id
+    assert _audit(desk, "ticket.hand_over") == []

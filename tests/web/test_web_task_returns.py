@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import yaml
 from web_helpers import Browser, csrf_from
+
+from flowdesk.services import apps
+from flowdesk.services.context import ServiceContext
 
 
 def _task_id(page: str, action: str) -> str:
@@ -105,3 +109,32 @@ def test_the_applicant_resubmits_a_returned_ticket_from_a_prefilled_form(
     assert 'data-testid="resubmit-card"' not in after
     # someone else's ticket has no resubmit form
     assert browser("li.na").get(f"/tickets/{ticket_id}/resubmit").status_code == 404
+
+
+def test_an_app_that_keeps_a_ticket_as_filed_shows_its_values_read_only(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
+    """`edit_on_resubmit: false` (ADR 0034): the resubmit page shows the values without a
+    form; resubmitting sends them back unchanged; a forged field is refused."""
+    loan = yaml.safe_load(apps.export_yaml(demo_ctx, "loan"))
+    loan["edit_on_resubmit"] = False
+    apps.publish_yaml(demo_ctx, yaml.safe_dump(loan, allow_unicode=True))
+    applicant, ticket_id = _at_disburse(browser)
+    done = _return(browser("zhao.lei"), ticket_id, target="applicant", comment="请核实")
+    assert done.status_code == 303, done.text
+    form = applicant.get(f"/tickets/{ticket_id}/resubmit").text
+    assert 'data-testid="resubmit-as-filed"' in form and "内容不能修改" in form
+    assert 'name="amount"' not in form
+    token = csrf_from(form)
+    forged = applicant.post(
+        f"/tickets/{ticket_id}/resubmit",
+        data={"csrf_token": token, "amount": "99999.00", "applicant_name": "李雷"},
+    )
+    assert forged.status_code == 422  # refused; the values stay as filed
+    assert "99999" not in applicant.get(f"/tickets/{ticket_id}").text
+    good = applicant.post(
+        f"/tickets/{ticket_id}/resubmit",
+        data={"csrf_token": token, "keep_values": "1", "resubmit_comment": "已核实"},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303, good.text

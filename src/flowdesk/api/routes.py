@@ -97,6 +97,9 @@ def _task(task: views.TaskView) -> dict[str, Any]:
         "ticket_status": task.ticket_status or None,
         "summary": _summary(task.summary),
         "waiting": task.waiting,
+        "delegated_by": _person(task.delegated_by),
+        "delegated_to": _person(task.delegated_to),
+        "decided_values": task.decided_values,
     }
 
 
@@ -432,7 +435,9 @@ def export_tickets(
 
 
 def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
-    view = views.ticket(ctx, actor, ticket_id, locale=locale, with_attachments=True)
+    view = views.ticket(
+        ctx, actor, ticket_id, locale=locale, with_attachments=True, with_decided_values=True
+    )
     return {
         "id": view.id,
         "serial": view.serial,

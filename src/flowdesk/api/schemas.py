@@ -179,6 +179,23 @@ class TaskOut(BaseModel):
         description="加签: the task is open but waits for the signers added to it (every"
         " action on it is 409 waiting_for_added_signers); said in a ticket's tasks",
     )
+    delegated_by: PersonOut | None = Field(
+        default=None,
+        description="委派: this is a delegate's task, working on this person's task; it is"
+        " resolved (POST /tasks/{id}/resolve), never approved or rejected",
+    )
+    delegated_to: PersonOut | None = Field(
+        default=None,
+        description="委派: this task is delegated to this person; it waits (409"
+        " task_delegated) until they resolve it, then its holder decides",
+    )
+    decided_values: dict[str, Any] | None = Field(
+        default=None,
+        description="The form values as they were when the task was decided (approved,"
+        " rejected, returned, resolved, resubmitted), an approver's own edit included;"
+        " personal numbers masked as in `values`. Only in a ticket's tasks; null for open"
+        " tasks and for decisions made before flowdesk kept them",
+    )
 
 
 class EventOut(BaseModel):
@@ -331,6 +348,9 @@ NOTIFICATION_KINDS = (
     " approver (task_id: your task); ticket_withdrawn / ticket_cancelled: the applicant"
     " withdrew (撤回) or cancelled (撤销) a ticket, or an approver withdrew an approval, and"
     " your open task of it was cancelled; task_transferred: a task was handed (转交) to you"
+    "; task_delegated: a task was delegated (委派) to you to resolve; task_resolved: your"
+    " delegated task was resolved and waits for your decision (task_id); ticket_handed_over:"
+    " a leaver's ticket is yours now, as its applicant"
     "; ticket_copied: you were copied (抄送) on a ticket, by a CC node or a person"
     "; task_reminder: a timer reminds you of your open task (task_id); task_escalated: a"
     " timer escalated a task to you, beside its holder (task_id)"

@@ -45,11 +45,26 @@ class LeftTaskOut(BaseModel):
     )
 
 
+class LeftTicketOut(BaseModel):
+    ticket_id: str
+    code: str = Field(
+        description="Why it stayed with them: self_approval (the new owner decides a step of"
+        " it), ticket_moved (it finished meanwhile)"
+    )
+
+
 class HandOverOut(BaseModel):
     username: str = Field(description="Whose tasks were handed over")
     to: str = Field(description="Who holds them now")
     moved: list[str] = Field(description="The tasks handed over (their old ids: now closed)")
     left: list[LeftTaskOut] = Field(description="The tasks that stayed, each with the reason")
+    tickets_moved: list[str] = Field(
+        description="The running tickets they filed, now owned by `to`: who withdraws,"
+        " resubmits, cancels and urges them (ADR 0034)"
+    )
+    tickets_left: list[LeftTicketOut] = Field(
+        description="Their running tickets that stayed with them, each with the reason"
+    )
 
 
 @router.post(
@@ -90,9 +105,10 @@ async def transfer_task(task_id: str, request: Request, actor: CurrentActor, ctx
 async def hand_over_tasks(
     username: str, request: Request, actor: CurrentActor, ctx: Ctx
 ) -> Response:
-    """Hands every open task of a person who leaves or moves to `to` (default: their
-    manager). Administrators and org admins only (403). Each task is its own step; a task
-    that cannot move stays with the person and is listed in `left` with the reason. A
+    """Hands every open task and every running ticket they filed of a person who leaves or
+    moves to `to` (default: their manager). Administrators and org admins only (403). Each
+    task and ticket is its own step; one that cannot move stays with the person and is
+    listed in `left` / `tickets_left` with the reason. A
     person without an active manager and no `to` is 422 `no_handover_target`. Deactivating
     a person does this by itself when they have an active manager."""
     data = await body.parse(request, HandOverIn)
@@ -111,5 +127,9 @@ async def hand_over_tasks(
             "to": result.to_username,
             "moved": list(result.moved),
             "left": [{"task_id": task_id, "code": code} for task_id, code in result.left],
+            "tickets_moved": list(result.tickets_moved),
+            "tickets_left": [
+                {"ticket_id": ticket_id, "code": code} for ticket_id, code in result.tickets_left
+            ],
         }
     )

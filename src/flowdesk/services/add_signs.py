@@ -34,6 +34,7 @@ from flowdesk.engines.process.add_sign import (
     added_to,
     waiting,
 )
+from flowdesk.engines.process.delegate_task import DELEGATE
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, ValidationFailed
 from flowdesk.services import people
 from flowdesk.services.context import ServiceContext
@@ -127,7 +128,11 @@ def sign_cards(ctx: ServiceContext, actor: Actor, view: TicketView) -> tuple[Sig
         if not isinstance(data, dict) or "signs" not in data:
             return ()
         state = load_state(data)
-        found = [(task, sign_view(state, task.id)) for task in mine if task.id in state.signs]
+        found = [  # 委派 (ADR 0034) has a card of its own
+            (task, sign_view(state, task.id))
+            for task in mine
+            if task.id in state.signs and state.signs[task.id].position != DELEGATE
+        ]
         names = org_store.display_names(conn, [u for _, v in found for u in v.pending])
         usernames = {}
         for user_id in {u for _, v in found for u in v.pending}:

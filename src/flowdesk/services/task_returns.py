@@ -292,9 +292,10 @@ def _resubmit_once(
             ctx, conn, actor, app.spec.form, clean, before=current, locale=locale
         )
 
-    first_event, changed, recorded = value_changes(
-        actor.user_id, row, task_id, _changes(app, current, clean)
-    )
+    changes = _changes(app, current, clean)
+    if not app.spec.edit_on_resubmit:
+        _refuse_edits(app, changes, locale)
+    first_event, changed, recorded = value_changes(actor.user_id, row, task_id, changes)
     result = step(
         app.spec.process,
         state,
@@ -328,6 +329,32 @@ def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | 
         if task.state == "open" and task.node_id == start_id:
             return str(task.id)
     return None
+
+
+def _refuse_edits(app: PublishedApp, changes: tuple[FieldChange, ...], locale: str) -> None:
+    """An app with `edit_on_resubmit: false` takes a ticket back only as it was filed: a
+    change to any field but a formula's (the server recomputes those) is 422
+    `resubmit_edits_not_allowed`, naming each field (ADR 0034)."""
+    computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
+    edited = [change.field for change in changes if change.field not in computed]
+    if edited:
+        zh = locale.lower().startswith("zh")
+        raise ValidationFailed(
+            "此应用重新提交时不能修改内容"
+            if zh
+            else "This app does not allow changes when a ticket is resubmitted",
+            [
+                ErrorDetail(
+                    key,
+                    "field_not_editable",
+                    "重新提交时不能修改该字段"
+                    if zh
+                    else "This field cannot be changed on resubmit",
+                )
+                for key in edited
+            ],
+            code="resubmit_edits_not_allowed",
+        )
 
 
 def _changes(

@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import clean_comment
+from flowdesk.engines.process import load_state
+from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, TooManyAttempts
 from flowdesk.kernel.ids import new_id
 from flowdesk.services import attachments as attachments_service
@@ -26,6 +28,7 @@ from flowdesk.store import jobs as jobs_store
 from flowdesk.store import org as org_store
 from flowdesk.store import ticket_notes as notes_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store.sql import read_document
 
 MAX_COMMENT = 2000  # as an approver's comment (services/tickets.py)
 URGE_NOTICE = "ticket_urged"
@@ -80,11 +83,14 @@ def urge(ctx: ServiceContext, *, actor: Actor, ticket_id: str, locale: str = "en
             )
         if row.status != "running":
             raise Conflict("The ticket has finished: there is no one to urge", "ticket_not_running")
-        # One does not urge oneself (a ticket returned to its applicant waits on them).
+        # One does not urge oneself (a ticket returned to its applicant waits on them), nor
+        # the holder of a task that waits: behind added signers (加签) or delegated (委派),
+        # its signers' or delegate's tasks are the ones pending (APPROVALS.md edge case 36).
+        held = _waiting_task_ids(row.state)
         holders = [
             (task, user)
             for task, user in notes_store.pending_holders(conn, ticket_id)
-            if user != actor.user_id
+            if user != actor.user_id and task not in held
         ]
         if not holders:
             raise Conflict("No one else holds an open task of this ticket now", "nothing_to_urge")
@@ -202,6 +208,15 @@ def add_comment(
         )
     notified = tuple(str(n["user_id"]) for n in notices)
     return Commented(ticket_id, note_id, now, text, notified, tuple(carried))
+
+
+def _waiting_task_ids(document: Any) -> frozenset[str]:
+    """The open tasks of a ticket's state that wait on others (nobody may act on them)."""
+    data = read_document(document)
+    if not isinstance(data, dict) or "signs" not in data:
+        return frozenset()
+    state = load_state(data)
+    return frozenset(task_id for task_id in state.signs if waiting(state, task_id))
 
 
 def _readable_ticket(conn: Connection, actor: Actor, ticket_id: str) -> Any:

@@ -8,7 +8,8 @@ person leaves or moves (and when they are deactivated): to the person chosen, by
 their manager (seed 003: a leaver's work goes to their direct manager). Each ticket is
 its own step and transaction, raced like approvals; a task that cannot go to the chosen
 person (they already are an approver at that step) is left where it is and reported,
-never silently dropped.
+never silently dropped. The running tickets the person filed go to the same person as
+their new owner (ADR 0034), each its own step too, reported the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.forms import clean_comment
-from flowdesk.engines.process import TransferTask, load_state, step
+from flowdesk.engines.process import ChangeApplicant, TransferTask, load_state, step
 from flowdesk.kernel.errors import (
     Conflict,
     ErrorDetail,
@@ -34,6 +35,7 @@ from flowdesk.services import people
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
     StepOutcome,
+    event,
     open_task_row,
     raced,
     step_context,
@@ -45,6 +47,7 @@ from flowdesk.store import tickets as tickets_store
 from flowdesk.store.steps import AuditRecord, StepWrite
 
 TRANSFERRED_NOTICE = "task_transferred"  # to the new holder: a task handed to you
+OWNED_NOTICE = "ticket_handed_over"  # to the new owner: a leaver's ticket is yours now
 MAX_HANDOVER_TASKS = 10_000  # one hand-over's bound; a person holding more is handed over again
 
 
@@ -62,6 +65,9 @@ class HandOver:
     to_username: str
     moved: tuple[str, ...]  # task ids closed as transferred
     left: tuple[tuple[str, str], ...]  # (task id, error code)
+    # the running tickets they filed, now the new owner's, and those that stayed (ADR 0034)
+    tickets_moved: tuple[str, ...] = ()
+    tickets_left: tuple[tuple[str, str], ...] = ()
 
 
 def _recipient(conn: Connection, username: object, field: str = "to") -> Recipient:
@@ -137,11 +143,11 @@ def _transfer_once(
             details=details,
         ),
     )
-    for event in write.events:
-        if event["kind"] == "task_transferred":  # to whom, for the timeline
-            event["data"] = {"to": to.user_id}
+    for entry in write.events:
+        if entry["kind"] == "task_transferred":  # to whom, for the timeline
+            entry["data"] = {"to": to.user_id}
             if by_admin:  # the administrator, named as they were then
-                event["data"] |= {"by": actor.user_id, "by_name": actor.display_name}
+                entry["data"] |= {"by": actor.user_id, "by_name": actor.display_name}
     for notice in write.notices:
         if notice["kind"] == "task_assigned":
             notice["kind"] = TRANSFERRED_NOTICE
@@ -168,10 +174,11 @@ def hand_over(
     comment: str = "",
     locale: str = "en",
 ) -> HandOver:
-    """Moves every open task `username` holds to `to` (default: their manager). Only those
-    who manage the org chart; each task is its own step, so one that cannot move (its new
-    holder already approves at that step, or it is the applicant's own returned ticket)
-    stays and is listed with the reason."""
+    """Moves every open task `username` holds, and every running ticket they filed, to
+    `to` (default: their manager). Only those who manage the org chart; each task and
+    ticket is its own step, so one that cannot move (its new holder already approves at
+    that step, it is the applicant's own returned ticket, the new owner decides a step of
+    it) stays and is listed with the reason."""
     if not decide(actor, "user.manage"):
         raise Forbidden("Only administrators hand over another person's tasks", "not_admin")
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
@@ -240,7 +247,88 @@ def _hand_over(
             left.append((task_id, error.code))
         else:
             moved.append(task_id)
-    return HandOver(holder_name, to.username, tuple(moved), tuple(left))
+    owned_moved, owned_left = _hand_over_owned(ctx, actor, holder_id, to, comment)
+    return HandOver(holder_name, to.username, tuple(moved), tuple(left), owned_moved, owned_left)
+
+
+def _hand_over_owned(
+    ctx: ServiceContext, actor: Actor, owner_id: str, to: Recipient, comment: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The running tickets `owner_id` filed go to `to`, each its own step: the new owner
+    withdraws, resubmits, cancels and urges them from now on. One whose step `to`
+    decides stays (maker-checker, 403 `self_approval`) and is reported."""
+    with ctx.db.read() as conn:
+        ticket_ids = tickets_store.running_tickets_of(conn, owner_id, limit=MAX_HANDOVER_TASKS)
+    moved: list[str] = []
+    left: list[tuple[str, str]] = []
+    for ticket_id in ticket_ids:
+        try:
+            raced(ctx, _owning(ctx, actor, owner_id, ticket_id, to, comment))
+        except FlowdeskError as error:
+            left.append((ticket_id, error.code))
+        else:
+            moved.append(ticket_id)
+    return tuple(moved), tuple(left)
+
+
+def _owning(
+    ctx: ServiceContext,
+    actor: Actor,
+    owner_id: str,
+    ticket_id: str,
+    to: Recipient,
+    comment: str,
+) -> Callable[[Connection], tuple[StepWrite, StepOutcome]]:
+    return lambda conn: _own_once(ctx, conn, actor, owner_id, ticket_id, to, comment)
+
+
+def _own_once(
+    ctx: ServiceContext,
+    conn: Connection,
+    actor: Actor,
+    owner_id: str,
+    ticket_id: str,
+    to: Recipient,
+    comment: str,
+) -> tuple[StepWrite, StepOutcome]:
+    row = tickets_store.ticket_for_step(conn, ticket_id)
+    if row is None or row.requester_id != owner_id or row.ticket_status != "running":
+        raise Conflict("The ticket is no longer theirs or no longer running", "ticket_moved")
+    app = ctx.apps.version(conn, row.app_version_id)
+    result = step(
+        app.spec.process,
+        load_state(row.ticket_state),
+        ChangeApplicant(to.user_id),
+        step_context(ctx, conn, app, row),
+    )
+    owner = org_store.user_by_id(conn, owner_id)
+    write, outcome = task_step(
+        app,
+        row,
+        result,
+        ctx.clock.now(),
+        AuditRecord(
+            actor=actor.username,
+            action="ticket.hand_over",
+            details={
+                "from": str(owner.username) if owner is not None else owner_id,
+                "to": to.username,
+                "reason": comment,
+            },
+        ),
+        first_event=event(
+            "ticket_owner_changed",
+            actor_id=actor.user_id or None,
+            comment=comment or None,
+            data={"from": owner_id, "to": to.user_id, "by_name": actor.display_name},
+        ),
+    )
+    write.requester_id = to.user_id
+    for notice in write.notices:
+        if notice["kind"] == "task_assigned":  # their task at the start, if it rests there
+            notice["kind"] = TRANSFERRED_NOTICE
+    write.notices.append({"user_id": to.user_id, "kind": OWNED_NOTICE, "task_id": None})
+    return write, outcome
 
 
 def open_task_count(ctx: ServiceContext, actor: Actor, username: str) -> int:

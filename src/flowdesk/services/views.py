@@ -20,6 +20,7 @@ from flowdesk.engines.access import Actor, ResourceFacts, decide
 from flowdesk.engines.forms import display_value, masked_value, masked_values
 from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
+from flowdesk.engines.process.delegate_task import delegations
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
 from flowdesk.services import field_visibility
@@ -92,6 +93,12 @@ class TaskView:
     summary: tuple[SummaryItem, ...] = ()
     waiting: bool = False  # 加签: open, but waiting behind added signers (ADR 0020)
     signed: bool = False  # 加签: it has added signers still to decide
+    # 委派 (ADR 0034): whose task this one works on, or to whom this task is delegated
+    delegated_by: Person | None = None
+    delegated_to: Person | None = None
+    # the form values when it was decided (masked), in a ticket's tasks read with them;
+    # None: open, not asked for, or decided before migration 0021 kept them
+    decided_values: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,9 +233,11 @@ def ticket(
     *,
     locale: str = "en",
     with_attachments: bool = False,
+    with_decided_values: bool = False,
 ) -> TicketView:
     """Hidden and missing tickets look alike (404), so ids reveal nothing. The attachments
-    are read in the same snapshot when asked for (the page finds them in its timeline)."""
+    are read in the same snapshot when asked for (the page finds them in its timeline), and
+    so are the form values each task was decided on (`with_decided_values`)."""
     with ctx.db.read() as conn:
         row = tickets_store.ticket_by_id(conn, ticket_id)
         if row is None:
@@ -252,6 +261,7 @@ def ticket(
         # a form's attachment fields (ADR 0037) list their files on the page
         with_files = with_attachments or any(f.type == "attachment" for f in app.spec.form.fields)
         files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_files else ()
+        seen = _decided_values(conn, ticket_id) if with_decided_values else {}
         parent, children = calls_store.linked(conn, ticket_id)
         people = org_store.display_names(
             conn,
@@ -280,6 +290,7 @@ def ticket(
             if actor.user_id in assigned[t.id] or t.completed_by == actor.user_id
         ),
     )
+    delegated = _delegations(row.state)
     tasks = tuple(
         TaskView(
             t.id,
@@ -294,6 +305,9 @@ def ticket(
             t.comment,
             waiting=t.id in held,
             signed=t.id in signed,
+            delegated_by=_delegation_person(delegated, t.id, "by", people),
+            delegated_to=_delegation_person(delegated, t.id, "to", people),
+            decided_values=masked_values(app.spec.form, seen[t.id]) if t.id in seen else None,
         )
         for t in task_rows
     )
@@ -356,6 +370,49 @@ def _sign_flags(document: Any) -> tuple[frozenset[str], frozenset[str]]:
     state = load_state(data)
     held = frozenset(task_id for task_id in state.signs if waiting(state, task_id))
     return held, frozenset(state.signs)
+
+
+# The timeline events that close a task by someone's decision (or a delegate's resolve).
+DECIDED_KINDS = frozenset(
+    {"task_approved", "task_rejected", "task_returned", "task_resolved", "task_resubmitted"}
+)
+
+
+def _decided_values(conn: Connection, ticket_id: str) -> dict[str, Mapping[str, Any]]:
+    """The form values each decided task of a ticket was decided on: the values the step
+    that decided it left (an approver's edit included), from the nearest step at or before
+    it that kept them (migration 0021); tasks decided before any such step are left out."""
+    found: dict[str, Mapping[str, Any]] = {}
+    current: Mapping[str, Any] | None = None
+    for events, values in tickets_store.step_values(conn, ticket_id):
+        if values is not None:
+            current = values
+        if current is None:
+            continue
+        for e in events:
+            if e.get("kind") in DECIDED_KINDS and e.get("task_id"):
+                found[e["task_id"]] = current
+    return found
+
+
+def _delegations(document: Any) -> dict[str, tuple[str, str]]:
+    """委派 (ADR 0034): delegated tasks and delegates' tasks (engines' `delegations`); a
+    state without add-signs or delegations is not loaded."""
+    if isinstance(document, str) and '"signs"' not in document:
+        return {}  # SQLite's text: most states have no chains, and are not even parsed
+    data = read_document(document)
+    if not isinstance(data, Mapping) or "signs" not in data:
+        return {}
+    return delegations(load_state(data))
+
+
+def _delegation_person(
+    found: Mapping[str, tuple[str, str]], task_id: str, side: str, names: Mapping[str, str]
+) -> Person | None:
+    entry = found.get(task_id)
+    if entry is None or entry[0] != side:
+        return None
+    return Person(entry[1], names.get(entry[1], entry[1]))
 
 
 def _waiting_tasks(document: Any) -> frozenset[str]:
@@ -596,6 +653,7 @@ def task_list(
         page_rows = rows[: query.limit]
         versions = {r.app_version_id: ctx.apps.version(conn, r.app_version_id) for r in page_rows}
     me = Person(actor.user_id, actor.display_name)
+    owners = {} if done else _delegate_owners(ctx, page_rows)
     items = [
         TaskView(
             r.id,
@@ -621,11 +679,27 @@ def task_list(
                     actor, versions[r.app_version_id].spec.process, r.requester_id, [r.node_id]
                 ),
             ),
+            delegated_by=owners.get(r.id),
         )
         for r in page_rows
     ]
     more = len(rows) > query.limit
     return Page(items, _next_cursor(query, order, page_rows[-1]) if more else None)
+
+
+def _delegate_owners(ctx: ServiceContext, rows: list[Any]) -> dict[str, Person]:
+    """委派: the owners of the delegates' tasks among 待办's `rows` (read from their tickets'
+    states; a name look-up only when there is one)."""
+    owners: dict[str, str] = {}
+    for r in rows:
+        entry = _delegations(r.ticket_state).get(r.id)
+        if entry is not None and entry[0] == "by":
+            owners[r.id] = entry[1]
+    if not owners:
+        return {}
+    with ctx.db.read(snapshot=False) as conn:
+        names = org_store.display_names(conn, owners.values())
+    return {task_id: Person(u, names.get(u, u)) for task_id, u in owners.items()}
 
 
 def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en") -> TaskView:
@@ -636,8 +710,14 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
             raise NotFound("Task not found", "task_not_found")
         found = next(t for t in tickets_store.tasks_of_ticket(conn, row.id) if t.id == task_id)
         assigned = tickets_store.assignees_of(conn, [task_id])[task_id]
+        delegated = _delegations(row.state)
         people = org_store.display_names(
-            conn, [*assigned, *([found.completed_by] if found.completed_by else [])]
+            conn,
+            [
+                *assigned,
+                *([found.completed_by] if found.completed_by else []),
+                *(entry[1] for key, entry in delegated.items() if key == found.id),
+            ],
         )
         app = ctx.apps.version(conn, row.app_version_id)
     by = found.completed_by
@@ -663,6 +743,8 @@ def task(ctx: ServiceContext, actor: Actor, task_id: str, *, locale: str = "en")
             field_visibility.hidden_for(actor, app.spec.process, row.requester_id, [found.node_id]),
         ),
         waiting=found.id in _waiting_tasks(row.state),
+        delegated_by=_delegation_person(delegated, found.id, "by", people),
+        delegated_to=_delegation_person(delegated, found.id, "to", people),
     )
 
 

@@ -306,12 +306,12 @@ def task_rows(
 
 # 已办: what the user did to a task (a return, a resubmission and a 转交 too); a task the engine
 # cancelled has no completed_by and was nobody's action (APPROVALS.md edge case 2).
-DONE_STATES = ("approved", "rejected", "returned", "resubmitted", "transferred")
+DONE_STATES = ("approved", "rejected", "returned", "resubmitted", "transferred", "resolved")
 
 
 @lru_cache(maxsize=_SHAPES_KEPT)
 def _task_statement(shape: _Shape, done: bool) -> DriverSelect:
-    columns = (
+    columns: tuple[Any, ...] = (
         tasks,
         tickets.c.serial,
         tickets.c.title,
@@ -323,6 +323,8 @@ def _task_statement(shape: _Shape, done: bool) -> DriverSelect:
         tickets.c.created_at.label("ticket_created_at"),
         tickets.c.updated_at.label("ticket_updated_at"),
     )
+    if not done:  # 待办 marks a delegate's task (委派, ADR 0034) from the ticket's state
+        columns = (*columns, tickets.c.state.label("ticket_state"))
     row_id: Any = tasks.c.id
     user_id: Any = bindparam("user_id")
     if done:

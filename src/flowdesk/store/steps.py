@@ -85,6 +85,8 @@ class StepWrite:
     # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
     # the ticket only if the step wins its version check.
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A hand-over gives the ticket to a new owner (ADR 0034): its new requester's id.
+    requester_id: str | None = None
 
     @property
     def version(self) -> int:
@@ -159,6 +161,8 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         finished_at=step.finished_at,
     ):
         return StepWritten(applied=False)
+    if step.requester_id is not None:
+        tickets_store.set_requester(conn, step.ticket_id, step.requester_id)
     if step.search is not None:
         _write_terms_sqlite(conn, step, serial)
     tickets_store.insert_tasks(
@@ -176,6 +180,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         version=step.version,
         at=step.at,
         events=step.events,
+        values=step.values,
     )
     if step.notices:
         jobs_store.enqueue(
@@ -277,8 +282,9 @@ _PG_STEP_REST = (
     " new_copies AS (INSERT INTO ticket_copies (ticket_id, user_id, node_id, at)"
     " SELECT ticket.id, r.user_id, r.node_id, :at FROM ticket,"
     " jsonb_to_recordset(:copies) AS r(user_id text, node_id text) ON CONFLICT DO NOTHING),"
-    " new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events)"
-    " SELECT ticket.id, :version, :at, :events FROM ticket),"
+    # the values the step set (null: unchanged), kept with it for the decisions' sake
+    ' new_step AS (INSERT INTO ticket_steps (ticket_id, version, at, events, "values")'
+    " SELECT ticket.id, :version, :at, :events, :values FROM ticket),"
     " new_job AS (INSERT INTO jobs (kind, payload, state, due_at, attempts, max_attempts,"
     " created_at, updated_at) SELECT 'notify', :job_payload, 'queued', :at, 0,"
     " :job_max_attempts, :at, :at FROM ticket WHERE :job_payload::jsonb IS NOT NULL)"
@@ -320,6 +326,14 @@ _PG_OUTBOX = Sql(
     " WHERE EXISTS (SELECT 1 FROM tickets WHERE id = :ticket_id"
     " AND xmin = pg_current_xact_id()::xid)"
     " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+)
+
+
+# A hand-over's new owner (ADR 0034): rare, so a statement of its own, written only if this
+# transaction wrote the ticket row (the step won its version check).
+_PG_REQUESTER = Sql(
+    "UPDATE tickets SET requester_id = :requester_id WHERE id = :ticket_id"
+    " AND xmin = pg_current_xact_id()::xid"
 )
 
 
@@ -415,6 +429,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
                 "later": Jsonb(later),
                 "later_ids": [c["id"] for c in later],
             },
+        )
+    if step.requester_id is not None:
+        queue_before_commit(
+            conn,
+            _PG_REQUESTER,
+            {"ticket_id": step.ticket_id, "requester_id": step.requester_id},
         )
     if step.outbox:
         queue_before_commit(

@@ -294,6 +294,9 @@ class TicketStep(Base):
     at: Mapped[datetime]
     # [{kind, node_id?, task_id?, actor_id?, comment?, data?}, ...]: absent keys are null.
     events: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
+    # The form values after a step that set them (submit, resubmit, an approver's edit),
+    # null for the others: what each decision saw is the nearest at or before it (0021).
+    values: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
 
 
 class TicketNote(Base):

@@ -73,8 +73,8 @@ _CLOSE_TASK = Sql(
 )
 _CLOSE_ASSIGNMENTS = Sql("UPDATE task_assignees SET is_open = :closed WHERE task_id = :id")
 _INSERT_STEP = Sql(
-    "INSERT INTO ticket_steps (ticket_id, version, at, events)"
-    " VALUES (:ticket_id, :version, :at, :events)"
+    'INSERT INTO ticket_steps (ticket_id, version, at, events, "values")'
+    " VALUES (:ticket_id, :version, :at, :events, :values)"
 )
 
 
@@ -148,6 +148,11 @@ _TICKET_OF_TASK = (
 )
 _TIMELINE = (
     select(steps.c.at, steps.c.events)
+    .where(steps.c.ticket_id == bindparam("ticket_id"))
+    .order_by(steps.c.version)
+)
+_STEP_VALUES = (
+    select(steps.c.events, steps.c["values"])
     .where(steps.c.ticket_id == bindparam("ticket_id"))
     .order_by(steps.c.version)
 )
@@ -255,8 +260,10 @@ def insert_step(
     version: int,
     at: datetime,
     events: Sequence[dict[str, Any]],
+    values: dict[str, Any] | None = None,
 ) -> None:
-    """Records one step in the timeline: `events` are dicts whose absent keys mean null."""
+    """Records one step in the timeline: `events` are dicts whose absent keys mean null;
+    `values` the form values the step set (None: it left them as they were)."""
     _INSERT_STEP.run(
         conn,
         {
@@ -264,8 +271,17 @@ def insert_step(
             "version": version,
             "at": when(conn, at),
             "events": document(conn, events),
+            "values": None if values is None else document(conn, values),
         },
     )
+
+
+def step_values(conn: Connection, ticket_id: str) -> list[tuple[Any, Any]]:
+    """(events, values) of each step of a ticket, oldest first: what each decision saw."""
+    return [
+        (read_document(events), read_document(values) if values is not None else None)
+        for events, values in conn.execute(_STEP_VALUES, {"ticket_id": ticket_id})
+    ]
 
 
 def timeline(conn: Connection, ticket_id: str) -> list[TimelineEvent]:
@@ -372,6 +388,25 @@ def open_tasks_for_user(
     if before_id:
         query = query.where(tasks.c.id < before_id)
     return list(conn.execute(query))
+
+
+def running_tickets_of(conn: Connection, requester_id: str, *, limit: int) -> list[str]:
+    """The ids of the running tickets `requester_id` filed (owns), oldest first."""
+    query = (
+        select(tickets.c.id)
+        .where(tickets.c.requester_id == requester_id, tickets.c.status == "running")
+        .order_by(tickets.c.id)
+        .limit(limit)
+    )
+    return [str(ticket_id) for (ticket_id,) in conn.execute(query)]
+
+
+_SET_REQUESTER = Sql("UPDATE tickets SET requester_id = :requester_id WHERE id = :ticket_id")
+
+
+def set_requester(conn: Connection, ticket_id: str, requester_id: str) -> None:
+    """A hand-over gives the ticket to a new owner (ADR 0034); SQLite's step writes it."""
+    _SET_REQUESTER.run(conn, {"ticket_id": ticket_id, "requester_id": requester_id})
 
 
 _COUNT_OPEN_TASKS = DriverSelect(

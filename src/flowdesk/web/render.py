@@ -46,6 +46,8 @@ FLASH_CODES = frozenset(
         "returned",
         "resubmitted",
         "transferred",
+        "task_delegated",  # 委派 (ADR 0034), not "delegated": a 代理 substitute was set
+        "task_resolved",
         "delegated",
         "delegation_ended",
         "signers_added",

@@ -22,10 +22,13 @@ class UrgeButton:
 
 def urge_button(view: TicketView, actor: Actor, now: datetime, interval: timedelta) -> UrgeButton:
     """Shown to the requester (and administrators) of a running ticket whose open tasks
-    someone else holds; disabled until `interval` after the last urge in its timeline,
-    whoever made it."""
+    someone else holds (a task waiting behind added signers or delegated is not pending:
+    its signers or delegate are, APPROVALS.md edge case 36); disabled until `interval`
+    after the last urge in its timeline, whoever made it."""
     allowed = decide(actor, "ticket.urge", ResourceFacts(requester_id=view.requester.id))
-    others = any(p.id != actor.user_id for t in view.open_tasks for p in t.assignees)
+    others = any(
+        p.id != actor.user_id for t in view.open_tasks if not t.waiting for p in t.assignees
+    )
     if not (allowed and view.status == "running" and others):
         return UrgeButton(shown=False)
     last = max((e.at for e in view.timeline if e.kind == "ticket_urged"), default=None)

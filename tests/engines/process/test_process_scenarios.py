@@ -16,9 +16,12 @@ import yaml
 from process_fakes import FakeContext
 
 from flowdesk.engines.process import (
+    ChangeApplicant,
     ChildCalled,
     ChildEnded,
+    Command,
     CompleteTask,
+    DelegateTask,
     Effect,
     ErrorThrown,
     FinishCall,
@@ -28,6 +31,7 @@ from flowdesk.engines.process import (
     NodePassed,
     NodeSkipped,
     ProcessSpec,
+    ResolveTask,
     Resubmit,
     ReturnTask,
     Start,
@@ -54,6 +58,10 @@ STEP_KEYS = {
     "mode",
     "resubmit",
     "transfer",
+    "delegate",  # 委派 the open task at this node to `to` (ADR 0034)
+    "resolve",  # the delegate resolves their task at this node, with an `opinion`
+    "opinion",
+    "owner",  # a hand-over gives the ticket to this person as its applicant (ADR 0034)
     "as",
     "comment",
     "values",
@@ -180,7 +188,7 @@ def _command(
     state: InstanceState | None,
     tracer: Tracer,
     values: Mapping[str, object],
-) -> Start | CompleteTask | ReturnTask | Resubmit | TransferTask | FinishCall:
+) -> Command:
     if "start" in entry:
         return Start(entry["start"], values)
     if "child" in entry:  # the child ticket of the call activity at this node ended
@@ -199,6 +207,14 @@ def _command(
     if "transfer" in entry:  # 转交 the open task at this node to `to`
         task_id = tracer.task_id(state, entry["transfer"], entry["as"])
         return TransferTask(task_id, entry["as"], entry["to"], entry.get("comment", ""))
+    if "owner" in entry:
+        return ChangeApplicant(entry["owner"])
+    if "delegate" in entry:  # 委派 the open task at this node to `to`
+        task_id = tracer.task_id(state, entry["delegate"], entry["as"])
+        return DelegateTask(task_id, entry["as"], entry["to"], entry.get("comment", ""))
+    if "resolve" in entry:
+        task_id = tracer.task_id(state, entry["resolve"], entry["as"])
+        return ResolveTask(task_id, entry["as"], entry.get("comment", ""), entry.get("opinion", ""))
     outcome = "approve" if "approve" in entry else "reject"
     task_id = tracer.task_id(state, entry[outcome], entry["as"])
     return CompleteTask(task_id, entry["as"], outcome, entry.get("comment", ""), values)
@@ -220,6 +236,8 @@ def _round_trip(state: InstanceState) -> InstanceState:
             *SCENARIOS.glob("*.yaml"),
             *SCENARIOS.glob("returns/*.yaml"),
             *SCENARIOS.glob("transfers/*.yaml"),
+            *SCENARIOS.glob("delegations/*.yaml"),
+            *SCENARIOS.glob("hand_over/*.yaml"),
             *SCENARIOS.glob("policies/*.yaml"),
             *SCENARIOS.glob("control/*.yaml"),
             *SCENARIOS.glob("service/*.yaml"),

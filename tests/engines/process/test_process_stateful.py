@@ -50,11 +50,13 @@ from flowdesk.engines.process import (
     AssigneeRule,
     Command,
     CompleteTask,
+    DelegateTask,
     Effect,
     FireTimer,
     InstanceFinished,
     InstanceState,
     ProcessSpec,
+    ResolveTask,
     Resubmit,
     RetractDecision,
     ReturnTask,
@@ -71,6 +73,7 @@ from flowdesk.engines.process import (
     step,
 )
 from flowdesk.engines.process.add_sign import waiting
+from flowdesk.engines.process.delegate_task import delegated_task
 from flowdesk.kernel.errors import FlowdeskError
 
 settings.register_profile(
@@ -579,6 +582,31 @@ class ProcessMachine(RuleBasedStateMachine):
         picked = self._draw_task(data)
         if picked is not None:
             self._apply(TransferTask(picked[0], picked[1], to))
+
+    @precondition(lambda self: self._running())
+    @rule(data=st.data(), to=st.sampled_from(PEOPLE))
+    def delegate(self, data: st.DataObject, to: str) -> None:
+        """委派 (ADR 0034): the holder asks someone to work the task."""
+        picked = self._draw_task(data)
+        if picked is not None:
+            self._apply(DelegateTask(picked[0], picked[1], to, "请核实"))
+
+    @precondition(lambda self: self._running())
+    @rule(data=st.data(), opinion=st.sampled_from(["", "approve", "reject"]))
+    def resolve(self, data: st.DataObject, opinion: str) -> None:
+        """The delegate resolves; the owner's task is theirs again (never a second one)."""
+        assert self.state is not None
+        theirs = [t for t in self.state.tasks if delegated_task(self.state, t) is not None]
+        if not theirs:
+            return
+        task_id = data.draw(st.sampled_from(theirs), label="delegated task")
+        owner = delegated_task(self.state, task_id)
+        assert owner is not None and owner.parent in self.state.tasks
+        before = len(self.state.tasks)
+        actor = self.state.tasks[task_id].assignees[0]
+        if self._apply(ResolveTask(task_id, actor, "已核实", opinion)):  # type: ignore[arg-type]
+            assert len(self.state.tasks) == before - 1  # closed, nothing opened
+            assert owner.parent in self.state.tasks
 
     @precondition(lambda self: self._running())
     @rule()

@@ -37,6 +37,7 @@ APP_KEYS = (
     "process",
     "diagram",
     "withdraw",
+    "edit_on_resubmit",
 )
 MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
@@ -78,6 +79,10 @@ def parse_app(data: object) -> AppSpec:
     summary = _parse_summary(data.get("summary"), form, errors)
     diagram = _parse_diagram(data.get("diagram"), process, errors)
     withdraw = _parse_withdraw(data.get("withdraw"), errors)
+    edit_on_resubmit = data.get("edit_on_resubmit", True)
+    if not isinstance(edit_on_resubmit, bool):
+        errors.append(ErrorDetail("edit_on_resubmit", "invalid_type", "true or false"))
+        edit_on_resubmit = True
     if errors or key is None or name is None or form is None or process is None:
         raise DefinitionInvalid(errors)
     return AppSpec(
@@ -91,6 +96,7 @@ def parse_app(data: object) -> AppSpec:
         process=process,
         diagram=diagram,
         withdraw=withdraw,
+        edit_on_resubmit=edit_on_resubmit,
     )
 
 

@@ -43,6 +43,9 @@ class AppSpec:
     # the way its builder laid it out; cosmetic, never read by a running ticket.
     diagram: Diagram | None = None
     withdraw: WithdrawSettings = WithdrawSettings()
+    # A returned (or withdrawn) ticket's values may be changed when its applicant
+    # resubmits it; `edit_on_resubmit: false` has it go back exactly as filed (ADR 0034).
+    edit_on_resubmit: bool = True
 
     @property
     def serial_prefix(self) -> str:
@@ -64,4 +67,6 @@ class AppSpec:
             data["diagram"] = self.diagram.to_dict()
         if self.withdraw != WithdrawSettings():
             data["withdraw"] = self.withdraw.to_dict()
+        if not self.edit_on_resubmit:
+            data["edit_on_resubmit"] = False
         return data

@@ -30,7 +30,17 @@ from typing import Literal
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 
-from .commands import AddSigners, Command, CompleteTask, RemoveSigner, ReturnTask, TransferTask
+from .commands import (
+    AddSigners,
+    Command,
+    CompleteTask,
+    DelegateTask,
+    RemoveSigner,
+    ResolveTask,
+    ReturnTask,
+    TransferTask,
+)
+from .delegate_task import DELEGATE, delegate, refuse_delegate, refuse_owner, resolve
 from .effects import ApprovalHeld, Effect, TaskClosed, TaskOpened
 from .spec import ProcessSpec
 from .state import AddSign, InstanceState, OpenTask
@@ -49,7 +59,7 @@ def waiting(state: InstanceState | None, task_id: str) -> bool:
     if state is None:
         return False
     sign = state.signs.get(task_id)
-    return sign is not None and (sign.position == "before" or bool(sign.held_by))
+    return sign is not None and (sign.position in ("before", DELEGATE) or bool(sign.held_by))
 
 
 def added_to(state: InstanceState | None, task_id: str) -> AddSign | None:
@@ -74,18 +84,28 @@ def step_with_signs(
         return _add(spec, state, command, ctx)
     if isinstance(command, RemoveSigner):
         return _remove(spec, state, command, ctx, inner)
+    if isinstance(command, DelegateTask):  # 委派 (ADR 0034): a chain of its own position
+        return delegate(spec, state, command, ctx, _signing_at(state, command.task_id))
+    if isinstance(command, ResolveTask):
+        return resolve(state, command)
     assert state is not None  # Start is the only command without a state, and has no signs
     task_id = getattr(command, "task_id", "")
     actor = getattr(command, "actor", "")
     signs = state.signs
     if waiting(state, task_id):
         actionable(state, task_id, actor)  # the usual refusals first (403 for a stranger)
+        if signs[task_id].position == DELEGATE:
+            raise refuse_owner()
         raise Conflict(
             "The task waits for its added signers; it can be decided once they have",
             "waiting_for_added_signers",
         )
     group = added_to(state, task_id)
-    if group is not None:
+    if group is not None and group.position == DELEGATE:
+        if isinstance(command, CompleteTask | ReturnTask):
+            actionable(state, task_id, actor)
+            raise refuse_delegate()
+    elif group is not None:
         if isinstance(command, CompleteTask):
             return _signer_decides(spec, state, command, ctx, group, inner)
         if isinstance(command, ReturnTask):
@@ -94,22 +114,13 @@ def step_with_signs(
                 "An added signer approves or rejects; only the step's own approvers return",
                 "added_signer_cannot_return",
             )
-    if isinstance(command, TransferTask) and task_id in state.tasks:
-        # 转交 to someone already signing at this step would let them decide twice (edge 38)
-        activation_id = state.tasks[task_id].activation_id
-        signing = {
-            user
-            for sign in signs.values()
-            if state.tasks[sign.parent].activation_id == activation_id
-            for user in sign.signers
-        }
-        if command.to in signing:
-            actionable(state, task_id, actor)
-            raise Conflict(
-                f"'{command.to}' is already an added signer at this step; they cannot decide "
-                "it twice",
-                "already_approver",
-            )
+    # 转交 to someone already signing at this step would let them decide twice (edge 38)
+    if isinstance(command, TransferTask) and command.to in _signing_at(state, task_id):
+        actionable(state, task_id, actor)
+        raise Conflict(
+            f"'{command.to}' is already an added signer at this step; they cannot decide it twice",
+            "already_approver",
+        )
     own = signs.get(task_id)
     if own is not None and isinstance(command, CompleteTask) and command.outcome == "approve":
         # 并加签: the holder approved before the signers; it counts once they approved
@@ -120,6 +131,19 @@ def step_with_signs(
             (ApprovalHeld(task_id, task.node_id, actor, command.comment),),
         )
     return carry(inner(spec, state, command, ctx), signs)
+
+
+def _signing_at(state: InstanceState | None, task_id: str) -> set[str]:
+    """The people signing (加签, 委派) at the node instance of open task `task_id`."""
+    if state is None or task_id not in state.tasks:
+        return set()
+    activation_id = state.tasks[task_id].activation_id
+    return {
+        user
+        for sign in state.signs.values()
+        if state.tasks[sign.parent].activation_id == activation_id
+        for user in sign.signers
+    }
 
 
 def signed_final(before: InstanceState | None, command: Command, result: StepResult) -> StepResult:
@@ -251,6 +275,8 @@ def _add(
             code="add_sign_self",
         )
     if waiting(state, task.task_id):
+        if state.signs[task.task_id].position == DELEGATE:
+            raise refuse_owner()
         raise Conflict(
             "The task waits for its added signers; it can be decided once they have",
             "waiting_for_added_signers",
@@ -261,6 +287,8 @@ def _add(
             "add_sign_pending",
         )
     outer = added_to(state, task.task_id)
+    if outer is not None and outer.position == DELEGATE:
+        raise refuse_delegate()  # a delegate resolves; they add nobody (ADR 0034)
     depth = 1 if outer is None else outer.depth + 1
     # the node's own setting, else the caller's (the installation's)
     limit = max(spec.nodes[task.node_id].add_sign_depth or command.max_depth, 1)
@@ -366,7 +394,7 @@ def _done(
     signs = {key: value for key, value in state.signs.items() if key != sign.parent}
     # chains under closed signers' tasks are cancelled by carry
     mid = carry(StepResult(state._replace(tasks=tasks), tuple(effects)), signs)
-    if sign.position == "before" or (approved and not sign.held_by):
+    if sign.position in ("before", DELEGATE) or (approved and not sign.held_by):
         return mid
     effects = list(mid.effects)
     tasks = dict(mid.state.tasks)

@@ -105,6 +105,42 @@ class RemoveSigner:
 
 
 @record
+class DelegateTask:
+    """委派 (per-task delegation, not the out-of-office 代理): `actor`, holder of open task
+    `task_id`, asks `to` to work it; `to` resolves it and it comes back to the actor, who
+    decides (APPROVALS.md edge case 29, ADR 0034)."""
+
+    task_id: str
+    actor: str
+    to: str
+    comment: str = ""
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+ResolveOpinion = Literal["", "approve", "reject"]
+
+
+@record
+class ResolveTask:
+    """委派: the delegate `actor` resolves their task `task_id` (a comment, optionally an
+    opinion); the delegated task is its owner's to decide again (ADR 0034)."""
+
+    task_id: str
+    actor: str
+    comment: str = ""
+    opinion: ResolveOpinion = ""
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+
+@record
+class ChangeApplicant:
+    """A hand-over makes `to` the ticket's applicant (its owner) in place of a person who
+    leaves or moves: they withdraw, resubmit and cancel it from now on (ADR 0034)."""
+
+    to: str
+
+
+@record
 class Withdraw:
     """撤回: the applicant `actor` takes the ticket back before anybody acted on it; it
     rests at the applicant, who edits and resubmits it, or cancels it (ADR 0019)."""
@@ -168,6 +204,9 @@ Command: TypeAlias = (
     | TransferTask
     | AddSigners
     | RemoveSigner
+    | DelegateTask
+    | ResolveTask
+    | ChangeApplicant
     | Withdraw
     | CancelInstance
     | RetractDecision

@@ -14,7 +14,15 @@ from flowdesk.kernel.records import record
 
 from .webhook import WebhookRequested
 
-TaskOutcome = Literal["approved", "rejected", "cancelled", "returned", "resubmitted", "transferred"]
+TaskOutcome = Literal[
+    "approved",
+    "rejected",
+    "cancelled",
+    "returned",
+    "resubmitted",
+    "transferred",
+    "resolved",  # 委派: the delegate resolved it; the owner decides (ADR 0034)
+]
 FinalStatus = Literal["approved", "rejected", "cancelled"]  # cancelled: 撤销, ADR 0019
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
 # 会签 rejection), a rejection elsewhere ended the ticket, or a return (退回) swept it.

@@ -32,12 +32,15 @@ from .add_sign import signed_final, step_with_signs
 from .call_step import finish_call
 from .commands import (
     AddSigners,
+    ChangeApplicant,
     Command,
     CompleteTask,
+    DelegateTask,
     FinishCall,
     FireTimer,
     ReceiveMessage,
     RemoveSigner,
+    ResolveTask,
     Resubmit,
     ReturnTask,
     Start,
@@ -45,6 +48,7 @@ from .commands import (
 )
 from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
+from .owner import change_applicant
 from .returns import resubmit, return_task, straight_back
 from .spec import ProcessSpec
 from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
@@ -55,7 +59,8 @@ from .withdraw import WITHDRAWALS, remember, withdrawal
 
 __all__ = ["Context", "StepFailed", "StepResult", "step"]
 
-_SIGNING = (AddSigners, RemoveSigner)  # a tuple: isinstance on it beats a union type
+# 加签 and 委派 commands; a tuple: isinstance on it beats a union type
+_SIGNING = (AddSigners, RemoveSigner, DelegateTask, ResolveTask)
 
 
 def step(
@@ -209,5 +214,6 @@ _HANDLERS: dict[type, Callable[[ProcessSpec, InstanceState | None, Any, Context]
     FireTimer: fire_timer,  # timers and messages (ADR 0023)
     ReceiveMessage: receive_message,
     FinishCall: finish_call,  # a call activity's child ended (ADR 0033)
+    ChangeApplicant: change_applicant,  # a hand-over of the applicant's tickets (ADR 0034)
     **dict.fromkeys(WITHDRAWALS, withdrawal),
 }

@@ -27,6 +27,7 @@ from flowdesk.kernel.errors import Conflict, Forbidden
 
 from .commands import (
     CancelInstance,
+    ChangeApplicant,
     Command,
     CompleteTask,
     FireTimer,
@@ -47,7 +48,8 @@ WITHDRAWALS = (WithdrawCommand, CancelInstance, RetractDecision)
 # after these nobody but the applicant acted (the command's type: one set look-up)
 _FRESH: frozenset[type] = frozenset({Start, Resubmit, WithdrawCommand})
 _DECIDING = (CompleteTask, RetractDecision)  # these replace the actor's last approval
-_PASSIVE: frozenset[type] = frozenset({FireTimer, ReceiveMessage})
+# nobody acted on the ticket: a timer, a message, its applicant handed over (ADR 0034)
+_PASSIVE: frozenset[type] = frozenset({FireTimer, ReceiveMessage, ChangeApplicant})
 
 
 def withdrawal(

@@ -15,7 +15,12 @@ from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, V
 from flowdesk.services import task_returns, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
-from flowdesk.web.forms import field_views, posted_values, stored_raw
+from flowdesk.web.forms import (
+    field_views,
+    posted_values,
+    stored_raw,
+    value_rows,
+)
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.apps import SummaryError
 from flowdesk.web.pages.common import checked_id, form_text
@@ -26,6 +31,7 @@ from flowdesk.web.uploads import upload_files
 
 router = APIRouter()
 RESUBMIT_COMMENT = "resubmit_comment"  # the resubmit form's note, beside the form's fields
+KEEP_VALUES = "keep_values"  # the read-only resubmit page: the ticket goes back as filed
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,15 @@ def _resubmit_page(
         by_field.setdefault(error.path, error.message)
     shown = raw if raw is not None else stored_raw(view.form, view.values)
     labels = {f.key: f.label.get(locale) for f in view.form.fields}
+    # an app that keeps a resubmitted ticket as filed shows its values, not a form (ADR 0034)
+    editable = view.published is None or view.published.spec.edit_on_resubmit
     return render(
         request,
         "resubmit.html",
         {
             "ticket": view,
+            "editable": editable,
+            "rows": () if editable else value_rows(view.form, view.values, locale, None),
             "app_key": view.app_key,
             "fields": field_views(
                 view.form,
@@ -150,14 +160,16 @@ def resubmit(
 ) -> Response:
     locale = request_locale(request)
     checked_id(ticket_id)
-    values = posted_values(form, frozenset({CSRF_FIELD, RESUBMIT_COMMENT}))
+    values = posted_values(form, frozenset({CSRF_FIELD, RESUBMIT_COMMENT, KEEP_VALUES}))
     comment = form_text(form, RESUBMIT_COMMENT)
+    # the read-only page of an app that forbids edits posts no field: the values stay
+    posted: dict[str, object] | None = None if form_text(form, KEEP_VALUES) else dict(values)
     try:
         outcome = task_returns.resubmit(
             ctx,
             actor=session.actor,
             ticket_id=ticket_id,
-            values=values,
+            values=posted,
             comment=comment,
             source="html",
             locale=locale,

@@ -52,7 +52,15 @@ from flowdesk.web.urge_button import urge_button
 router = APIRouter()
 PAGE_SIZE = 20
 STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
-OUTCOMES = frozenset({"ticket_approved", "ticket_rejected", "ticket_withdrawn", "ticket_cancelled"})
+OUTCOMES = frozenset(
+    {
+        "ticket_approved",
+        "ticket_rejected",
+        "ticket_withdrawn",
+        "ticket_cancelled",
+        "ticket_owner_changed",  # a hand-over gave the ticket to a new owner (ADR 0034)
+    }
+)
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped", "error_thrown"})
@@ -104,6 +112,10 @@ class TimelineRow:
     returned_to: str = ""  # 退回: the applicant or the step the ticket went back to
     handed_to: str = ""  # 转交: the task's new holder
     handed_over_by: str = ""  # an administrator's hand-over of a leaver's tasks
+    delegated_to: str = ""  # 委派: who was asked to work the task (ADR 0034)
+    opinion: str = ""  # 委派: the delegate's advice when resolving (approve, reject)
+    # the form values the decision saw (masked), for an auditor's look (ADR 0034)
+    decided_values: tuple[Any, ...] = ()
     on_behalf_of: str = ""  # 代理: the person away whom the actor stood in for
     skipped: Mapping[str, str] | None = None  # a step passed without a person: reason, why
     add_sign: str = ""  # 加签: where the added signers decide (before, after, parallel)
@@ -191,6 +203,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         if task.completed_by:
             people[task.completed_by.id] = task.completed_by.name
     holders = {task.id: tuple(p.name for p in task.assignees) for task in view.tasks}
+    seen = {task.id: task.decided_values for task in view.tasks if task.decided_values}
     rows = []
     standing: dict[str, Mapping[str, str]] = {}  # task id -> delegate -> principal (代理)
     # What people did and the outcome it led to; the engine's passes (gateways, opened
@@ -230,7 +243,10 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
             names = tuple(str(n) for n in data.get("names") or data.get("users") or ())
         if entry.kind == "task_cancelled" and entry.task_id:
             names = holders.get(entry.task_id, ())
-        transferred = entry.kind == "task_transferred"
+        # 转交, and a hand-over of the ticket itself to a new owner (ADR 0034)
+        transferred = entry.kind in ("task_transferred", "ticket_owner_changed")
+        delegated = entry.kind == "task_delegated"
+        resolved = entry.kind == "task_resolved"
         actor_id = entry.actor.id if entry.actor else ""
         principal = standing.get(entry.task_id or "", {}).get(actor_id)
         rows.append(
@@ -250,6 +266,11 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 returned_to=_returned_to(data, locale) if entry.kind == "task_returned" else "",
                 handed_to=_person(people, data.get("to")) if transferred else "",
                 handed_over_by=str(data.get("by_name") or "") if transferred else "",
+                delegated_to=_person(people, data.get("to")) if delegated else "",
+                opinion=str(data.get("opinion") or "") if resolved else "",
+                decided_values=tuple(value_rows(view.form, seen[entry.task_id], locale))
+                if entry.kind in views.DECIDED_KINDS and entry.task_id in seen
+                else (),
                 on_behalf_of=_person(people, principal),
                 skipped={
                     "reason": str(data.get("reason") or ""),
@@ -366,7 +387,9 @@ def ticket_page(
     unmasked: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     locale = request_locale(request)
-    view = views.ticket(ctx, session.actor, checked_id(ticket_id), locale=locale)
+    view = views.ticket(
+        ctx, session.actor, checked_id(ticket_id), locale=locale, with_decided_values=True
+    )
     if on_open is not None:  # the viewer opened it: their copy (抄送) is read
         on_open(ctx, session, view)
     # A ticket returned to its applicant waits on their resubmission, not a decision.
@@ -427,6 +450,10 @@ def ticket_page(
             "add_sign_error": None,  # an add-sign or removal that failed (pages/add_signs.py)
             "add_sign_typed": {},
             "remove_sign_error": None,
+            # 委派 (pages/delegate_task.py): the viewer's tasks delegated to someone
+            "delegated_mine": tuple(t for t in view.actionable_by(session.actor) if t.delegated_to),
+            "delegate_error": None,
+            "delegate_typed": {},
             "transfer_error": None,  # a transfer that failed (pages/transfers.py)
             "transfer_to": "",
             "transfer_comment": "",
