@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from web_helpers import Browser
 
-from flowdesk.engines.apps import load_bundled_template
+from builder_forms import loan_form_with, text_field
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
 
@@ -27,16 +27,9 @@ def _posted(admin: Browser, url: str, body: object, token: str | None = None) ->
 
 
 def _draft() -> dict[str, Any]:
-    form: dict[str, Any] = load_bundled_template("loan").form.to_dict()
-    form["fields"].append(
-        {
-            "key": "guarantor",
-            "type": "text",
-            "label": {"en": "Guarantor", "zh": "担保人"},
-            "visible_when": "amount > 100000",
-        }
+    return loan_form_with(
+        text_field("guarantor", "Guarantor", "担保人", visible_when="amount > 100000")
     )
-    return form
 
 
 def test_the_builder_opens_for_administrators_only(browser: Callable[..., Browser]) -> None:
