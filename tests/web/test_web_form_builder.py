@@ -97,7 +97,11 @@ def test_the_preview_runs_the_drafts_rules_on_the_server(
     large = {"form": _draft(), "values": {"amount": "200000"}}
     block = _posted(admin, f"{BASE}/preview", large, admin.csrf()).text
     assert "hidden" not in block.split('data-field="guarantor"')[1].split(">")[0]
+    # a field that does not parse yet is left out; the others are still shown
     broken = _draft()
     broken["fields"][0]["type"] = "txt"
+    partial = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf()).text
+    assert 'data-field="applicant_name"' not in partial and 'data-field="amount"' in partial
+    broken["fields"] = "none"
     unavailable = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf())
     assert 'data-testid="preview-unavailable"' in unavailable.text

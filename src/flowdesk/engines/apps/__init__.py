@@ -8,7 +8,7 @@ questions on stored form values; bundled templates ship working apps.
 
 from .bpmn_io import BpmnAppImport, dump_app_bpmn, load_app_bpmn
 from .conditions import ConditionEvaluator
-from .form_io import with_form
+from .form_io import parseable_fields, with_form
 from .parse import check_conditions, field_types, parse_app
 from .spec import AppSpec
 from .templates import bundled_template_names, load_bundled_template
@@ -28,6 +28,7 @@ __all__ = [
     "load_app_yaml",
     "load_bundled_template",
     "parse_app",
+    "parseable_fields",
     "read_yaml",
     "with_form",
 ]

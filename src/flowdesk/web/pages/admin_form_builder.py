@@ -20,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from flowdesk.engines.apps import MAX_YAML_BYTES
+from flowdesk.engines.apps import MAX_YAML_BYTES, parseable_fields
 from flowdesk.engines.apps.formulas import FormState
-from flowdesk.engines.forms import FormSpec, parse_form
+from flowdesk.engines.forms import FormSpec
 from flowdesk.engines.forms.palette import GROUPS, palette
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
 from flowdesk.services import apps, form_values
@@ -84,8 +84,8 @@ async def preview(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     state: FormState | None = None
     try:
         spec = await run_in_threadpool(apps.check_form, ctx, session.actor, key, posted.get("form"))
-    except DefinitionInvalid:  # the fields that parse, without rules until all check
-        form = _form_alone(posted.get("form"))
+    except DefinitionInvalid as exc:  # the fields that parse, no rules until all check
+        form = parseable_fields(posted.get("form"), exc.errors)[1]
     else:
         form = spec.form
         state = await run_in_threadpool(
@@ -114,16 +114,6 @@ async def publish(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     if isinstance(result, Response):
         return result
     return json_answers.answer({"ok": True, "version": result.version, "changed": result.changed})
-
-
-def _form_alone(data: object) -> FormSpec | None:
-    """The draft's fields without the app's checks, so the preview shows what it can."""
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        return parse_form(data)
-    except DefinitionInvalid:
-        return None
 
 
 def _raw(values: Mapping[object, object]) -> dict[str, str]:
