@@ -9,7 +9,7 @@ from typing import Any
 import httpx2 as httpx
 from api_client import API, Api, assert_problem
 
-from flowdesk.engines.apps import load_bundled_template
+from builder_forms import formula_field, loan_form_with
 
 JSON = {"content-type": "application/json"}
 
@@ -20,16 +20,7 @@ def put(api: Api, username: str, path: str, content: bytes, **kwargs: Any) -> ht
 
 
 def with_fee() -> dict[str, Any]:
-    form: dict[str, Any] = load_bundled_template("loan").form.to_dict()
-    form["fields"].append(
-        {
-            "key": "fee",
-            "type": "formula",
-            "label": {"en": "Fee", "zh": "手续费"},
-            "formula": "ROUND(amount * 0.01, 2)",
-        }
-    )
-    return form
+    return loan_form_with(formula_field("fee", "Fee", "手续费", "ROUND(amount * 0.01, 2)"))
 
 
 def test_a_form_replaces_the_apps_form_and_round_trips(api: Api) -> None:

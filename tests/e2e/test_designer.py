@@ -68,12 +68,23 @@ def shots(tmp_path: Path) -> Path:
 class Tab:
     """A logged-in page that collects console errors and uncaught exceptions."""
 
-    def __init__(self, browser: Any, base: str, user: str, *, viewport: dict[str, int] = DESKTOP):
+    def __init__(
+        self,
+        browser: Any,
+        base: str,
+        user: str,
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        locale: str = "en",
+    ):
         self.context = browser.new_context(
-            base_url=base, locale="en-GB", viewport=viewport, timezone_id="Asia/Shanghai"
+            base_url=base,
+            locale="zh-CN" if locale == "zh" else "en-GB",
+            viewport=viewport,
+            timezone_id="Asia/Shanghai",
         )
         self.context.set_default_timeout(15_000)
-        self.context.add_cookies([{"name": "flowdesk_locale", "value": "en", "url": base}])
+        self.context.add_cookies([{"name": "flowdesk_locale", "value": locale, "url": base}])
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))

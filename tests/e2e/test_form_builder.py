@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from test_designer import Tab
 
 from flowdesk.engines.apps import dump_app_yaml, load_bundled_template
 from flowdesk.main import create_app
@@ -33,8 +34,6 @@ from live_server import serving
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 ABORTED = ("htmx:afterRequest", "htmx:sendAbort")
@@ -71,16 +70,6 @@ def _loan_with_one_field() -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServiceContext]]:
     data = tmp_path_factory.mktemp("e2e-form-builder")
     app = create_app(Settings(dev=True, database_url=f"sqlite:///{data / 'flowdesk.db'}"))
@@ -100,42 +89,6 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(chosen) if chosen else tmp_path / "shots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-class Tab:
-    """A logged-in page that collects console errors and uncaught exceptions."""
-
-    def __init__(
-        self,
-        browser: Any,
-        base: str,
-        user: str,
-        *,
-        viewport: dict[str, int] = DESKTOP,
-        locale: str = "en",
-    ) -> None:
-        self.context = browser.new_context(
-            base_url=base,
-            locale="zh-CN" if locale == "zh" else "en-GB",
-            viewport=viewport,
-            timezone_id="Asia/Shanghai",
-        )
-        self.context.set_default_timeout(15_000)
-        self.context.add_cookies([{"name": "flowdesk_locale", "value": locale, "url": base}])
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on(
-            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
-        )
-        self.page.goto("/login")
-        self.page.fill("#username", user)
-        self.page.fill("#password", demo.DEMO_PASSWORD)
-        self.page.click("form[action='/login'] button[type=submit]")
-        self.page.wait_for_url(f"{base}/")
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def _settings(page: Any) -> Any:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from builder_forms import formula_field, loan_form_with, text_field
 from flowdesk.engines.access import Actor
-from flowdesk.engines.apps import load_bundled_template
 from flowdesk.kernel.errors import DefinitionInvalid, Forbidden, NotFound
 from flowdesk.services import apps, tickets
 from flowdesk.services.context import ServiceContext
@@ -24,27 +24,16 @@ def _audit_head(ctx: ServiceContext) -> int:
 
 
 def loan_form(**changes: Any) -> dict[str, Any]:
-    form: dict[str, Any] = load_bundled_template("loan").form.to_dict()
-    fields = form["fields"]
-    fields.append(
-        {
-            "key": "monthly",
-            "type": "formula",
-            "label": {"en": "Monthly", "zh": "月均"},
-            "formula": "ROUND(amount / term_months, 2)",
-        }
-    )
-    fields.append(
-        {
-            "key": "guarantor",
-            "type": "text",
-            "label": {"en": "Guarantor", "zh": "担保人"},
-            "visible_when": "amount > 100000",
-            "required": True,
-        }
+    """The loan form with a formula and a field shown for large loans; `f3={...}` changes
+    the settings of field 3."""
+    form = loan_form_with(
+        formula_field("monthly", "Monthly", "月均", "ROUND(amount / term_months, 2)"),
+        text_field(
+            "guarantor", "Guarantor", "担保人", visible_when="amount > 100000", required=True
+        ),
     )
     for index, field in changes.items():
-        fields[int(index.removeprefix("f"))].update(field)
+        form["fields"][int(index.removeprefix("f"))].update(field)
     return form
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from web_helpers import Browser
 
-from flowdesk.engines.apps import load_bundled_template
+from builder_forms import loan_form_with, text_field
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
 
@@ -27,16 +27,9 @@ def _posted(admin: Browser, url: str, body: object, token: str | None = None) ->
 
 
 def _draft() -> dict[str, Any]:
-    form: dict[str, Any] = load_bundled_template("loan").form.to_dict()
-    form["fields"].append(
-        {
-            "key": "guarantor",
-            "type": "text",
-            "label": {"en": "Guarantor", "zh": "担保人"},
-            "visible_when": "amount > 100000",
-        }
+    return loan_form_with(
+        text_field("guarantor", "Guarantor", "担保人", visible_when="amount > 100000")
     )
-    return form
 
 
 def test_the_builder_opens_for_administrators_only(browser: Callable[..., Browser]) -> None:
@@ -104,7 +97,11 @@ def test_the_preview_runs_the_drafts_rules_on_the_server(
     large = {"form": _draft(), "values": {"amount": "200000"}}
     block = _posted(admin, f"{BASE}/preview", large, admin.csrf()).text
     assert "hidden" not in block.split('data-field="guarantor"')[1].split(">")[0]
+    # a field that does not parse yet is left out; the others are still shown
     broken = _draft()
     broken["fields"][0]["type"] = "txt"
+    partial = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf()).text
+    assert 'data-field="applicant_name"' not in partial and 'data-field="amount"' in partial
+    broken["fields"] = "none"
     unavailable = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf())
     assert 'data-testid="preview-unavailable"' in unavailable.text

@@ -23,6 +23,7 @@ from flowdesk.api.admin_schemas import (
     DepartmentOut,
     ImportOut,
     ImportWarningOut,
+    PaletteKindOut,
     ProcessImportOut,
     PublishOut,
     RoleCreate,
@@ -403,8 +404,8 @@ async def replace_app_form(
     return PublishOut(key=result.key, version=result.version, changed=result.changed)
 
 
-@router.get("/form-palette", response_model=list[dict[str, object]])
-def form_palette(actor: CurrentActor) -> list[dict[str, object]]:
+@router.get("/form-palette", response_model=list[PaletteKindOut])
+def get_form_palette(actor: CurrentActor) -> list[dict[str, object]]:
     """The field types a form may have, each with its bilingual name and the settings it
     takes (name, kind of input, group, bilingual label): what the form builder offers."""
     apps.check_permission(actor)

@@ -144,3 +144,21 @@ class ImportWarningOut(BaseModel):
 
 class ProcessImportOut(PublishOut):
     warnings: list[ImportWarningOut]
+
+
+class PaletteSettingOut(BaseModel):
+    """One setting a field type takes, and the input that edits it (ADR 0039)."""
+
+    name: str
+    kind: str  # local_text, bool, integer, number, text, choice, field, expression, options, json
+    group: str  # basic, validation, rules
+    label: dict[str, str]
+    choices: list[str] = []
+
+
+class PaletteKindOut(BaseModel):
+    """A field type of the form builder's palette, with its bilingual name."""
+
+    type: str
+    label: dict[str, str]
+    settings: list[PaletteSettingOut]

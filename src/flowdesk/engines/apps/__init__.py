@@ -9,7 +9,7 @@ questions on stored form values; bundled templates ship working apps.
 from .bpmn_io import BpmnAppImport, dump_app_bpmn, load_app_bpmn
 from .conditions import ConditionEvaluator
 from .field_access import ever_hidden, hidden_from, start_hidden, start_locked, start_locks
-from .form_io import with_form
+from .form_io import parseable_fields, with_form
 from .parse import check_conditions, field_types, parse_app
 from .spec import AppSpec
 from .templates import bundled_template_names, load_bundled_template
@@ -31,6 +31,7 @@ __all__ = [
     "load_app_yaml",
     "load_bundled_template",
     "parse_app",
+    "parseable_fields",
     "read_yaml",
     "start_hidden",
     "start_locked",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from flowdesk.engines.forms import parse_form
+from flowdesk.engines.forms import FormSpec, parse_form
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 
 from .formulas import check_form_expressions
@@ -43,21 +43,34 @@ def with_form(base: AppSpec, form: object) -> AppSpec:
         raise DefinitionInvalid([*exc.errors, *more]) from None
 
 
+def parseable_fields(
+    form: object, errors: Sequence[ErrorDetail]
+) -> tuple[list[int], FormSpec | None]:
+    """The fields of `form` that none of `errors` names, parsed on their own, with their
+    positions in `form`; None when they do not parse alone (one refers to a field left
+    out) or there are none."""
+    raw = form.get("fields") if isinstance(form, Mapping) else None
+    if not isinstance(raw, list):
+        return [], None
+    bad = {int(found.group(1)) for e in errors if (found := _FIELD_AT.match(e.path))}
+    kept = [i for i in range(len(raw)) if i not in bad]
+    try:
+        return kept, parse_form({"fields": [raw[i] for i in kept]})
+    except DefinitionInvalid:
+        return kept, None
+
+
 def _expression_problems(form: object, errors: Sequence[ErrorDetail]) -> list[ErrorDetail]:
     """The problems of the expressions of the fields that parse, when others do not:
     `parse_app` checks expressions only on a form that parses, and the builder must list
     every problem at once. A reference to a field that did not parse is no problem of
     its own (that field's error is)."""
-    bad = {int(found.group(1)) for e in errors if (found := _FIELD_AT.match(e.path))}
-    raw = form.get("fields") if isinstance(form, Mapping) else None
-    if not bad or not isinstance(raw, list):
+    if not any(_FIELD_AT.match(e.path) for e in errors):
         return []
-    kept = [i for i in range(len(raw)) if i not in bad]
-    gone = {f"'{raw[i].get('key')}'" for i in bad if isinstance(raw[i], Mapping)}
-    try:
-        partial = parse_form({"fields": [raw[i] for i in kept]})
-    except DefinitionInvalid:  # a field that parses alone refers to one that does not
+    kept, partial = parseable_fields(form, errors)
+    if partial is None:
         return []
+    gone = {f"'{key}'" for key in _field_keys(form) - set(partial.keys())}
     more = []
     for error in check_form_expressions(partial)[1]:
         found = _FIELD_AT.match(error.path)

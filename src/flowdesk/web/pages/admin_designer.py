@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,8 +28,8 @@ from flowdesk.engines.process.spec import (
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
 from flowdesk.services import apps
 from flowdesk.services.auth import WebSession
-from flowdesk.web import bpmn_assets
-from flowdesk.web.render import SECURITY_HEADERS, render, request_locale
+from flowdesk.web import bpmn_assets, json_answers
+from flowdesk.web.render import render, request_locale
 from flowdesk.web.session import CSRF_HEADER, CsrfRefused, Ctx, CurrentSession, csrf_ok
 
 router = APIRouter(prefix="/admin/apps")
@@ -116,26 +115,18 @@ async def _posted_xml(request: Request, session: WebSession) -> bytes | Response
     return await request.body()
 
 
-def _details(details: Iterable[ErrorDetail]) -> list[dict[str, str | None]]:
-    """Each problem or warning with the element it names, so a click can select it."""
-    listed = []
-    for detail in details:
-        found = _ELEMENT.match(detail.path)
-        listed.append(
-            {
-                "path": detail.path,
-                "element": found.group(1) if found else None,
-                "code": detail.code,
-                "message": detail.message,
-            }
-        )
-    return listed
+def _element(path: str) -> dict[str, object]:
+    """The element a problem or warning names, so a click can select it."""
+    found = _ELEMENT.match(path)
+    return {"element": found.group(1) if found else None}
+
+
+def _details(found: Iterable[ErrorDetail]) -> list[dict[str, object]]:
+    return json_answers.details(found, _element)
 
 
 def _problems(errors: list[ErrorDetail], status: int = 422) -> JSONResponse:
-    return _json({"ok": False, "errors": _details(errors)}, status)
+    return json_answers.problems(errors, _element, status)
 
 
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    # nosniff, no-store and the rest, as every page of flowdesk
-    return JSONResponse(body, status_code=status, headers=dict(SECURITY_HEADERS))
+_json = json_answers.answer

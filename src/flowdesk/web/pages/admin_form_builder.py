@@ -13,24 +13,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from flowdesk.engines.apps import MAX_YAML_BYTES
-from flowdesk.engines.forms import FormSpec, parse_form
+from flowdesk.engines.apps import MAX_YAML_BYTES, parseable_fields
+from flowdesk.engines.apps.formulas import FormState
+from flowdesk.engines.forms import FormSpec
 from flowdesk.engines.forms.palette import GROUPS, palette
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail, NotFound
 from flowdesk.services import apps, form_values
 from flowdesk.services.auth import WebSession
+from flowdesk.web import json_answers
 from flowdesk.web.forms import field_views
-from flowdesk.web.render import SECURITY_HEADERS, render, request_locale
+from flowdesk.web.render import render, request_locale
 from flowdesk.web.session import CSRF_HEADER, CsrfRefused, Ctx, CurrentSession, csrf_ok
 
 router = APIRouter(prefix="/admin/apps")
+T = TypeVar("T")
 
 # form.fields[3].options[0].value -> field 3, setting "options"
 _AT_FIELD = re.compile(r"^form\.fields\[(\d+)\](?:\.([a-z_]+))?")
@@ -60,11 +63,10 @@ async def check(request: Request, ctx: Ctx, session: CurrentSession, key: str) -
     posted = await _posted_json(request, session)
     if isinstance(posted, Response):
         return posted
-    try:
-        await run_in_threadpool(apps.check_form, ctx, session.actor, key, posted.get("form"))
-    except (DefinitionInvalid, NotFound) as exc:
-        return _problems(exc.errors or [ErrorDetail("", exc.code, exc.message)])
-    return _json({"ok": True, "errors": []})
+    checked = await _service(apps.check_form, ctx, session.actor, key, posted.get("form"))
+    if isinstance(checked, Response):
+        return checked
+    return json_answers.answer({"ok": True, "errors": []})
 
 
 @router.post("/{key}/form-builder/preview")
@@ -79,23 +81,20 @@ async def preview(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     values = posted.get("values")
     raw = _raw(values if isinstance(values, Mapping) else {})
     form: FormSpec | None
+    state: FormState | None = None
     try:
-        form = (
-            await run_in_threadpool(apps.check_form, ctx, session.actor, key, posted.get("form"))
-        ).form
-    except DefinitionInvalid:
-        form = _form_alone(posted.get("form"))
+        spec = await run_in_threadpool(apps.check_form, ctx, session.actor, key, posted.get("form"))
+    except DefinitionInvalid as exc:  # the fields that parse, no rules until all check
+        form = parseable_fields(posted.get("form"), exc.errors)[1]
+    else:
+        form = spec.form
+        state = await run_in_threadpool(
+            form_values.draft_state, ctx, session.actor, form, raw, locale=locale
+        )
     if form is None:
         return render(
             request, "_builder_preview.html", {"fields": None}, fragment=True, session=session
         )
-    state = None
-    try:
-        state = await run_in_threadpool(
-            form_values.draft_state, ctx, session.actor, form, raw, locale=locale
-        )
-    except (DefinitionInvalid, ValueError):  # a rule that does not check yet: no rules run
-        state = None
     fields = field_views(form, locale, raw, {}, {}, state)
     return render(
         request,
@@ -111,23 +110,10 @@ async def publish(request: Request, ctx: Ctx, session: CurrentSession, key: str)
     posted = await _posted_json(request, session)
     if isinstance(posted, Response):
         return posted
-    try:
-        result = await run_in_threadpool(
-            apps.publish_form, ctx, key, posted.get("form"), actor=session.actor
-        )
-    except (DefinitionInvalid, NotFound) as exc:
-        return _problems(exc.errors or [ErrorDetail("", exc.code, exc.message)])
-    return _json({"ok": True, "version": result.version, "changed": result.changed})
-
-
-def _form_alone(data: object) -> FormSpec | None:
-    """The draft's fields without the app's checks, so the preview shows what it can."""
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        return parse_form(data)
-    except DefinitionInvalid:
-        return None
+    result = await _service(apps.publish_form, ctx, key, posted.get("form"), actor=session.actor)
+    if isinstance(result, Response):
+        return result
+    return json_answers.answer({"ok": True, "version": result.version, "changed": result.changed})
 
 
 def _raw(values: Mapping[object, object]) -> dict[str, str]:
@@ -161,27 +147,24 @@ async def _posted_json(request: Request, session: WebSession) -> dict[str, Any] 
     return data
 
 
-def _details(details: Iterable[ErrorDetail]) -> list[dict[str, object]]:
-    """Each problem with the field (its position in the list) and setting it names, so
-    the builder shows it beside them."""
-    listed: list[dict[str, object]] = []
-    for detail in details:
-        found = _AT_FIELD.match(detail.path)
-        listed.append(
-            {
-                "path": detail.path,
-                "field": int(found.group(1)) if found else None,
-                "setting": found.group(2) if found else None,
-                "code": detail.code,
-                "message": detail.message,
-            }
-        )
-    return listed
+def _at(path: str) -> dict[str, object]:
+    """The field (its position in the list) and the setting a problem names, so the
+    builder shows it beside them."""
+    found = _AT_FIELD.match(path)
+    return {
+        "field": int(found.group(1)) if found else None,
+        "setting": found.group(2) if found else None,
+    }
 
 
 def _problems(errors: list[ErrorDetail], status: int = 422) -> JSONResponse:
-    return _json({"ok": False, "errors": _details(errors)}, status)
+    return json_answers.problems(errors, _at, status)
 
 
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=dict(SECURITY_HEADERS))
+async def _service(call: Callable[..., T], *args: object, **kwargs: object) -> T | Response:
+    """The service's answer, or its problems (the app's definition, an unknown app) as
+    the page's JSON."""
+    try:
+        return await run_in_threadpool(call, *args, **kwargs)
+    except (DefinitionInvalid, NotFound) as exc:
+        return _problems(exc.errors or [ErrorDetail("", exc.code, exc.message)])
