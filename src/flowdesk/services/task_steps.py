@@ -436,7 +436,13 @@ def step_write(
                     "values": dict(effect.values),
                 }
             )
-            events.append(event("child_called", node_id=effect.node_id, data={"app": effect.app}))
+            events.append(
+                event(
+                    "child_called",
+                    node_id=effect.node_id,
+                    data={"app": effect.app, "wait_id": effect.wait_id},
+                )
+            )
         elif isinstance(effect, ChildEnded):
             events.append(
                 event(
@@ -518,6 +524,14 @@ def _timer_effect(
                 "working": effect.working,
             }
         )
+        # the timer's id in the timeline (hidden on the page): a replay hands it out again
+        events.append(
+            event(
+                "timer_set",
+                node_id=effect.node_id,
+                data={"timer_id": effect.timer_id, "fire": effect.fire},
+            )
+        )
     elif isinstance(effect, MessageAwaited):
         waits.append(
             {
@@ -535,16 +549,17 @@ def _timer_effect(
             event(
                 "message_awaited",
                 node_id=effect.node_id,
-                data={"name": effect.name, "key": effect.key},
+                data={"name": effect.name, "key": effect.key, "wait_id": effect.wait_id},
             )
         )
     elif isinstance(effect, TimerFired):
         events.append(
             event(
                 "timer_fired",
-                node_id=effect.attached or effect.node_id,
+                node_id=effect.node_id,  # the timer's own node; `attached` its task's
                 data={
                     "timer": effect.node_id,
+                    "attached": effect.attached or None,
                     "action": effect.action,
                     "fire": effect.fire,
                     "held": effect.held or None,
