@@ -31,6 +31,7 @@ from flowdesk.engines.process import (
     CompleteTask,
     FireTimer,
     InstanceState,
+    ReceiveMessage,
     RemoveSigner,
     Resubmit,
     RetractDecision,
@@ -166,6 +167,16 @@ def command_of(
     action = stored.action
     if action == "ticket.submit":
         return Start(history.requester_id, values)
+    if action == "message.receive":  # a sender outside, not a task's holder (ADR 0023)
+        activation = str(details["activation"])
+        return ReceiveMessage(
+            str(details["message"]),
+            str(details["key"]),
+            values,
+            str(details["wait"]),
+            activation,
+            str(details["node"]) if activation else "",
+        )
     if action == "timer.fire":  # the worker, not a person (ADR 0023)
         return FireTimer(
             str(details["wait"]),

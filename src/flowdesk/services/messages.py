@@ -1,7 +1,8 @@
 """Messages that resume waiting tickets (ADR 0023): POST /api/v1/messages.
 
 A ticket whose token rests at a message catch event (or receive task) waits for message
-`name` with the correlation key its form gave when the token arrived. Receiving one is a
+`name` with the correlation key its form gave when the token arrived; a user task with a
+boundary message listens for one while it is open (ADR 0035). Receiving one is a
 step like any other: the wait's row, the ticket's new state, the timeline, the audit
 and the message's receipt commit together. The sender's message id makes it idempotent:
 the same id again gets the first answer and changes nothing. 404: no ticket ever waited
@@ -130,7 +131,13 @@ def _receive_once(
             continue
         ticket = tickets_store.ticket_for_step(conn, row.ticket_id)
         state = load_state(ticket.ticket_state) if ticket is not None else None
-        if ticket is None or state is None or row.id not in state.waits:
+        # live: a token waits at the row's catch event, or the node instance its boundary
+        # message listens on is still open (ADR 0035)
+        live = state is not None and (
+            row.id in state.waits
+            or (bool(row.activation_id) and row.activation_id in state.activations)
+        )
+        if ticket is None or state is None or not live:
             waits_store.finish(conn, row.id, row.ticket_id, "stale", now, gated=False)
             continue
         app = ctx.apps.version(conn, ticket.app_version_id)
@@ -155,7 +162,14 @@ def _receive_once(
         result = step(
             app.spec.process,
             state,
-            ReceiveMessage(name, key, current),
+            ReceiveMessage(
+                name,
+                key,
+                current,
+                row.id,
+                row.activation_id,
+                row.node_id if row.activation_id else "",
+            ),
             new_step_context(ctx, conn, app, ticket.requester_id, ticket.org_generation),
         )
         write, _ = task_step(
@@ -171,6 +185,10 @@ def _receive_once(
                     "message": name,
                     "message_id": message_id,
                     "node": row.node_id,
+                    # what ReceiveMessage was given, so a replay rebuilds the command
+                    "key": key,
+                    "wait": row.id,
+                    "activation": row.activation_id,
                     "changed_fields": changed,
                     "changes": recorded,
                 },

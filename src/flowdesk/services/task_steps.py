@@ -39,6 +39,7 @@ from flowdesk.engines.process import (
     TaskOpened,
     TimerFired,
     TimerSet,
+    WaitCancelled,
     WebhookRequested,
     dump_state,
     load_state,
@@ -55,6 +56,7 @@ from flowdesk.store import calls as calls_store
 from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store import waits as waits_store
 from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
 from flowdesk.store.tickets import TaskForStep
 
@@ -198,6 +200,10 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     has_calls = conn.info.pop(CALL_WAITS, False)
     keep: list[str] = conn.info.pop(CALL_KEEP, [])
     written = steps_store.write_step(conn, write)
+    for wait_id in write.cancel_waits:  # with the step: gated on its version check
+        waits_store.finish_after_step(
+            conn, written, wait_id, write.ticket_id, "cancelled", write.at
+        )
     if has_calls and write.status == "running" and write.new_ticket is None:
         waits = write.state.get("waits")
         kept = [*(waits if isinstance(waits, dict) else {}), *keep]
@@ -302,6 +308,7 @@ def step_write(
     copies: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     waits: list[dict[str, Any]] = []
+    cancelled_waits: list[str] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -451,6 +458,15 @@ def step_write(
                     data={"outcome": effect.outcome, "caught_by": effect.caught_by or None},
                 )
             )
+        elif isinstance(effect, WaitCancelled):  # an event-based gateway's loser (ADR 0035)
+            cancelled_waits.append(effect.wait_id)
+            events.append(
+                event(
+                    "wait_cancelled",
+                    node_id=effect.node_id,
+                    data={"by": effect.by, "wait_id": effect.wait_id},
+                )
+            )
         elif isinstance(effect, MessageReceived):
             events.append(
                 event(
@@ -487,6 +503,7 @@ def step_write(
         copies=kept_copies,
         outbox=outbox,
         waits=waits,
+        cancel_waits=cancelled_waits,
         drop_waits=app.spec.process.index.waits,
         new_ticket=new_ticket,
         expected_version=expected_version,
@@ -538,7 +555,7 @@ def _timer_effect(
                 "id": effect.wait_id,
                 "kind": "message",
                 "node_id": effect.node_id,
-                "activation_id": "",
+                "activation_id": effect.activation_id,  # a boundary message's (ADR 0035)
                 "fire": 1,
                 "due_at": None,
                 "name": effect.name,

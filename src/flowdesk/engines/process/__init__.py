@@ -46,6 +46,7 @@ from .effects import (
     TaskOutcome,
     TimerFired,
     TimerSet,
+    WaitCancelled,
 )
 from .parse import SUPPORTED_LOCALES, parse_process
 from .runtime import Context, StepFailed, StepResult, step
@@ -153,6 +154,7 @@ __all__ = [
     "TimerSet",
     "TransferTask",
     "Wait",
+    "WaitCancelled",
     "Webhook",
     "WebhookRequested",
     "Withdraw",

@@ -48,6 +48,7 @@ TIMER_ACTIONS: tuple[TimerAction, ...] = ("", "remind", "escalate", "approve", "
 DECIDING_ACTIONS = frozenset({"approve", "reject", "return"})  # they end the task: interrupting
 NOTICE_ACTIONS = frozenset({"remind", "escalate"})  # the task stays: non-interrupting
 MAX_REPEAT = 100
+MESSAGE_TYPES = frozenset({"message_catch", "boundary_message"})  # ADR 0023, 0035
 MAX_MESSAGE_NAME = 100
 _TIMER_KEYS = frozenset({"after", "at", "working", "action", "repeat", "every", "to"})
 _MESSAGE_KEYS = frozenset({"name", "key"})
@@ -268,10 +269,10 @@ def parse_message(
     raw: Mapping[str, object], node_type: str | None, path: str, add: AddProblem
 ) -> MessageWait | None:
     if "message" not in raw:
-        if node_type == "message_catch":
+        if node_type in MESSAGE_TYPES:
             add(f"{path}.message", "required", "A message event names its message and key")
         return None
-    if node_type is not None and node_type != "message_catch":
+    if node_type is not None and node_type not in MESSAGE_TYPES:
         add(f"{path}.message", "message_not_allowed", "Only message events wait for one")
         return None
     value = raw["message"]

@@ -34,23 +34,36 @@ from .state import EMPTY, Activation, InstanceState, OpenTask, Wait
 from .webhook import requested
 
 
-def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
-    """A token arrives at a timer or message catch event and waits there (ADR 0023)."""
+def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "") -> str:
+    """A token arrives at a timer or message catch event and waits there (ADR 0023);
+    `group`: the waits an event-based gateway started together (ADR 0035). Returns the
+    wait's id."""
     wait_id = walk.ctx.new_id()
     if node.call is not None:  # a call activity: the services file the child (ADR 0033)
         walk.waits[wait_id] = Wait(wait_id, node.id, node.call.app)
         walk.effects.append(
             ChildCalled(wait_id, node.id, node.call.app, node.call.child_values(values))
         )
-        return
+        return wait_id
     if node.type == "timer_catch":
         timer = node.timer
         assert timer is not None  # parse_process guarantees it
-        walk.waits[wait_id] = Wait(wait_id, node.id)
+        walk.waits[wait_id] = Wait(wait_id, node.id, "", group)
         walk.effects.append(
             TimerSet(wait_id, node.id, "", 1, timer.delay(1), timer.at, timer.working)
         )
-        return
+        return wait_id
+    message = node.message
+    assert message is not None  # parse_process guarantees it
+    key = message_key(walk, node, values)
+    walk.waits[wait_id] = Wait(wait_id, node.id, key, group)
+    walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
+    return wait_id
+
+
+def message_key(walk: Walk, node: Node, values: Mapping[str, object]) -> str:
+    """The correlation key a message to `node` must carry: the value of its form field
+    now; empty is the step's error."""
     message = node.message
     assert message is not None  # parse_process guarantees it
     raw = values.get(message.key)
@@ -63,8 +76,18 @@ def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
             f"'{node.id}' waits for message '{message.name}' by the value of form field "
             f"'{message.key}', which is empty",
         )
-    walk.waits[wait_id] = Wait(wait_id, node.id, key)
-    walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
+    return key
+
+
+def wait_for_first(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
+    """An event-based gateway (ADR 0035): a token waits at every catch event after it,
+    in one group; the first to happen wins (timers.resume cancels the others)."""
+    walk.effects.append(NodePassed(node.id, node.type))
+    nodes = walk.spec.nodes
+    ids = [wait_at(walk, nodes[out.target], values) for out in walk.spec.index.outgoing[node.id]]
+    group = ids[0]
+    for wait_id in ids:
+        walk.waits[wait_id] = walk.waits[wait_id]._replace(group=group)
 
 
 class Context(Protocol):
@@ -308,10 +331,20 @@ class Walk:
 
     def arm(self, node_id: str, activation_id: str) -> None:
         """Node instance `activation_id` of user task `node_id` started: its boundary
-        timers start with it (the service writes their rows, ADR 0023)."""
+        timers start with it (the service writes their rows, ADR 0023), and its boundary
+        messages listen from now on, keyed by the form's value now (ADR 0035)."""
         nodes = self.spec.nodes
         for boundary in self.spec.index.timers[node_id]:
-            timer = nodes[boundary].timer
+            node = nodes[boundary]
+            if node.message is not None:
+                key = message_key(self, node, self.values)
+                self.effects.append(
+                    MessageAwaited(
+                        self.ctx.new_id(), boundary, node.message.name, key, activation_id
+                    )
+                )
+                continue
+            timer = node.timer
             assert timer is not None  # parse_process guarantees it
             self.effects.append(
                 TimerSet(
@@ -424,6 +457,8 @@ class Walk:
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)
             elif node_type in WAIT_TYPES:  # a timer or message catch event (ADR 0023)
                 wait_at(self, node, values)
+            elif node_type == "event_gateway":  # the first event after it wins (ADR 0035)
+                wait_for_first(self, node, values)
             elif node_type == "service_task" and node.webhook is not None:  # ADR 0024
                 effects.append(requested(node_id, node.webhook, values))
                 queue.extend(index.outgoing[node_id])
