@@ -31,6 +31,9 @@ SIZES: dict[str, tuple[float, float]] = {
     "terminate_end": (36, 36),
     "error_end": (36, 36),
     "boundary_error": (36, 36),
+    "boundary_timer": (36, 36),
+    "boundary_message": (36, 36),
+    "event_gateway": (50, 50),
 }
 TASK_SIZE = (100.0, 80.0)
 COLUMN = 170.0

@@ -54,6 +54,7 @@ NODE_TYPES: dict[str, str] = {
     "parallelGateway": "parallel_gateway",
     "inclusiveGateway": "inclusive_gateway",  # ADR 0022
     "subProcess": "sub_process",  # embedded: its children are read with its id as scope
+    "eventBasedGateway": "event_gateway",  # ADR 0035: the first catch event after it wins
 }
 # Tasks with no engine behaviour of their own, read as user tasks (with a warning).
 READ_AS_USER_TASK = {"task": "task (no type)", "manualTask": "manual task"}
@@ -69,7 +70,7 @@ REFUSED: dict[str, str] = {
     "transaction": "a transaction sub-process",
     "adHocSubProcess": "an ad-hoc sub-process",
     "complexGateway": "a complex gateway",
-    "eventBasedGateway": "an event-based gateway",
+    "eventBasedGateway": "an event-based gateway that starts the process or waits for all",
     "intermediateCatchEvent": "an intermediate catch event",
     "intermediateThrowEvent": "an intermediate throw event",
     "boundaryEvent": "a boundary event",
@@ -501,6 +502,18 @@ class _Reader:
                         f"flowdesk runs only plain {event} events, not a {kind} {event} event",
                     )
                     refused = True
+        if local == "eventBasedGateway" and (
+            element.get("instantiate", "").strip() == "true"
+            or element.get("eventGatewayType", "").strip() == "Parallel"
+        ):  # ADR 0035: only the gateway that waits for the first of its events
+            self.error(
+                path,
+                "unsupported_element",
+                "flowdesk runs an event-based gateway that waits inside a ticket for the "
+                "first of its events, not one that starts the process (instantiate) or "
+                "waits for all of them (eventGatewayType Parallel)",
+            )
+            refused = True
         if element.get("isForCompensation", "").strip() == "true":
             self.error(path, "unsupported_element", "flowdesk cannot run compensation")
             refused = True
@@ -600,13 +613,13 @@ class _Reader:
         given = settings.pop("name", {})
         names = self._names(element, given if isinstance(given, dict) else {})
         node: dict[str, object] = {"id": element.get("id", "")}
-        if local == "boundaryEvent":
-            node["type"] = "boundary_timer"
+        boundary = local == "boundaryEvent"
+        if boundary:
             node["attached_to"] = (element.get("attachedToRef") or "").strip().rpartition(":")[2]
             if element.get("cancelActivity", "").strip() == "false":
                 node["interrupting"] = False
         if local != "receiveTask" and events.is_timer(element):
-            node.setdefault("type", "timer_catch")
+            node["type"] = "boundary_timer" if boundary else "timer_catch"
             option = settings.pop("timer", None)
             timer, problem = events.read_timer(element)
             if isinstance(option, dict) and ("after" in option or "at" in option):
@@ -617,8 +630,8 @@ class _Reader:
             elif isinstance(option, dict):
                 timer = {**option, **timer}
             node["timer"] = timer
-        else:
-            node["type"] = "message_catch"
+        else:  # a message catch event, a receive task, a message boundary (ADR 0035)
+            node["type"] = "boundary_message" if boundary else "message_catch"
             option = settings.pop("message", None)
             ref = events.message_ref(element, local)
             name = events.message_name(self.root, self.model, ref) if ref else ""
@@ -632,6 +645,15 @@ class _Reader:
                     "A message event or receive task names the <message> it waits for (messageRef)",
                 )
                 return None
+            if "key" not in message and ref:  # Camunda 8: the message's zeebe:subscription
+                found = events.zeebe_correlation(self.root, self.model, ref)
+                if found:
+                    message["key"] = found
+                    self.warn(
+                        path,
+                        "message_key_from_zeebe",
+                        f"Correlated by form field '{found}' (zeebe:subscription correlationKey)",
+                    )
             if "key" not in message:
                 self.error(
                     path,
@@ -949,9 +971,9 @@ class _Reader:
 
 
 def _is_wait(element: Element, local: str) -> bool:
-    """A timer or message event flowdesk runs, or a receive task (ADR 0023)."""
+    """A timer or message event flowdesk runs, or a receive task (ADR 0023, 0035)."""
     if local == "boundaryEvent":
-        return events.is_timer(element)
+        return events.is_timer(element) or events.is_message(element)
     if local == "intermediateCatchEvent":
         return events.is_timer(element) or events.is_message(element)
     return local == "receiveTask"

@@ -40,6 +40,9 @@ ELEMENTS: dict[str, str] = {
     "message_catch": "intermediateCatchEvent",
     # ADR 0033: calledElement is the called app's key; flowdesk:option call the mappings
     "call_activity": "callActivity",
+    # ADR 0035: a message boundary event on a user task, an event-based gateway
+    "boundary_message": "boundaryEvent",
+    "event_gateway": "eventBasedGateway",
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).

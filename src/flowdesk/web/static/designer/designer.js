@@ -173,9 +173,10 @@
     return null;
   }
 
-  function isMessageWait(bo) {
+  function isMessageWait(bo) {  // a catch event, a receive task, a boundary message (ADR 0035)
     return bo.$type === "bpmn:ReceiveTask" ||
-      (bo.$type === "bpmn:IntermediateCatchEvent" && !!definitionOf(bo, "bpmn:MessageEventDefinition"));
+      ((bo.$type === "bpmn:IntermediateCatchEvent" || bo.$type === "bpmn:BoundaryEvent") &&
+        !!definitionOf(bo, "bpmn:MessageEventDefinition"));
   }
 
   function fillTimer(bo) {
