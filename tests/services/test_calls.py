@@ -244,3 +244,49 @@ def test_a_parent_that_cannot_go_on_is_left_for_a_repair_with_a_note(
     view = desk.view(parent)
     assert view.status == "running" and "call_failed" in [e.kind for e in view.timeline]
     assert calls.run_due(demo_ctx).worked == 0  # not tried again at every poll
+
+
+def _pinned_parent(version: object) -> str:
+    definition = yaml.safe_load(parent_app())
+    definition["process"]["nodes"][1]["call"]["version"] = version
+    return yaml_of(definition)
+
+
+def _second_child_version(demo_ctx: ServiceContext) -> None:
+    """credit_check version 2: wang.fang checks, not xu.ming."""
+    definition = yaml.safe_load(child_app())
+    definition["process"]["nodes"][1]["assignee"] = {"kind": "user", "user": "wang.fang"}
+    apps.publish_yaml(demo_ctx, yaml_of(definition))
+
+
+def test_a_call_pinned_to_a_version_files_the_child_on_that_version(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    _second_child_version(demo_ctx)
+    apps.publish_yaml(demo_ctx, _pinned_parent(1))
+    parent, child = _file(demo_ctx, actors)
+    view = desk.view(child)
+    assert view.app_version == 1
+    assert [t.node_id for t in view.open_tasks] == ["check"]
+    desk.approve("xu.ming", child, "check")  # version 1's checker, not version 2's
+    assert calls.run_due(demo_ctx).resumed == 1
+    assert [t.node_id for t in desk.view(parent).open_tasks] == ["sign"]
+
+
+def test_an_unpinned_call_files_the_child_on_the_current_version(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    _second_child_version(demo_ctx)
+    _parent, child = _file(demo_ctx, actors)
+    assert desk.view(child).app_version == 2
+    desk.approve("wang.fang", child, "check")
+
+
+def test_a_call_pinned_to_a_version_never_published_is_refused_at_publish(
+    demo_ctx: ServiceContext, desk: Desk
+) -> None:
+    with pytest.raises(FlowdeskError) as caught:
+        apps.publish_yaml(demo_ctx, _pinned_parent(9))
+    assert [(e.path, e.code) for e in caught.value.errors] == [
+        ("process.nodes[1].call.version", "unknown_app_version")
+    ]

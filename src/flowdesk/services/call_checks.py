@@ -69,6 +69,18 @@ def check_calls(ctx: ServiceContext, conn: Connection, spec: AppSpec) -> None:
         if called is None:
             errors.append(ErrorDetail(f"{at}.app", "unknown_app", f"No published app '{call.app}'"))
             continue
+        if call.version:  # pinned (ADR 0035): that version's form is the one mapped
+            try:
+                called = ctx.apps.called(conn, call.app, call.version)[0]
+            except NotFound:
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.version",
+                        "unknown_app_version",
+                        f"'{call.app}' has no published version {call.version}",
+                    )
+                )
+                continue
         chain = _calls_back(ctx, conn, call.app, spec.key)
         if chain:
             errors.append(

@@ -153,7 +153,7 @@ def _start_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> str:
     assert call is not None  # a call wait is only ever at a call activity
     child_id = new_id()
     try:
-        app, generation = ctx.apps.current_and_org_generation(conn, call.app)
+        app, generation = ctx.apps.called(conn, call.app, call.version)
         values = validate_submission(app.spec.form, call.child_values(parent.values), source="json")
         step_ctx = new_step_context(ctx, conn, app, parent.requester_id, generation)
         result = step(app.spec.process, None, Start(parent.requester_id, values), step_ctx)

@@ -64,23 +64,30 @@ RACE_RETRIES = 5
 CALL_CHECK = "flowdesk.call_check"
 CALL_WAITS = "flowdesk.call_waits"
 CALL_KEEP = "flowdesk.call_keep"  # the call wait a step resumes: its row is "received"
-CallCheck = Callable[[str, str, dict[str, Any]], None]
+CallCheck = Callable[[str, str, dict[str, Any], int], None]
 
 
 def check_call_inputs(
-    ctx: ServiceContext, conn: Connection, node_id: str, app_key: str, values: dict[str, Any]
+    ctx: ServiceContext,
+    conn: Connection,
+    node_id: str,
+    app_key: str,
+    values: dict[str, Any],
+    version: int = 0,
 ) -> None:
-    """A call activity's child values pass the called app's form, or the parent's step
-    fails with 422 `call_inputs_invalid` naming the node (no half-made child, ADR 0033).
-    The called app must be published (`unknown_app`)."""
+    """A call activity's child values pass the called app's form (its current version, or
+    the pinned `version`), or the parent's step fails with 422 `call_inputs_invalid`
+    naming the node (no half-made child, ADR 0033). The called app must be published
+    (`unknown_app`)."""
     from flowdesk.engines.forms import validate_submission
     from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 
     try:
-        app, _generation = ctx.apps.current_and_org_generation(conn, app_key)
+        app, _generation = ctx.apps.called(conn, app_key, version)
     except NotFound as exc:
         raise ValidationFailed(
-            f"'{node_id}' calls app '{app_key}', which is not published",
+            f"'{node_id}' calls app '{app_key}'{f' version {version}' if version else ''}, "
+            "which is not published",
             [ErrorDetail(f"call.{node_id}", "unknown_app", exc.message)],
             code="unknown_app",
         ) from exc
@@ -178,10 +185,10 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     for row in write.waits:
         if row["kind"] == "call":  # the child's values, checked by its form now (ADR 0033)
             values = row.pop("values", {})
+            version = row.pop("version", 0)
             if check_call is not None:
-                check_call(
-                    row["node_id"], row["name"], values
-                )  # a timer's due time, with the business calendar (ADR 0023)
+                check_call(row["node_id"], row["name"], values, version)
+        # a timer's due time, with the business calendar (ADR 0023)
         if row["kind"] == "timer" and "delay" in row:
             delay, at, working = row.pop("delay"), row.pop("at"), row.pop("working")
             if due is None:  # every step that can start a timer has a step context
@@ -441,6 +448,7 @@ def step_write(
                     "name": effect.app,
                     "key": "",
                     "values": dict(effect.values),
+                    "version": effect.version,  # checked at the step, not stored
                 }
             )
             events.append(

@@ -128,7 +128,7 @@ def test_the_call_round_trips_through_to_dict() -> None:
         ({"id": "check", "type": "call_activity"}, "required"),
         ({"id": "check", "type": "call_activity", "call": {"app": "Bad Key"}}, "invalid_app_key"),
         (
-            {"id": "check", "type": "call_activity", "call": {"app": "a", "version": 3}},
+            {"id": "check", "type": "call_activity", "call": {"app": "a", "version": "v3"}},
             "invalid_version_policy",
         ),
         (

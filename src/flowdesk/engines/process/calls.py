@@ -26,7 +26,8 @@ CallOutcome = Literal["approved", "rejected", "cancelled"]
 CALL_OUTCOMES: tuple[CallOutcome, ...] = ("approved", "rejected", "cancelled")
 # the error code a failed child throws at its call activity, by the child's outcome
 CALL_ERRORS: Mapping[str, str] = {"rejected": "child_rejected", "cancelled": "child_cancelled"}
-VERSION_POLICIES = ("latest",)  # the version published when the call happens
+LATEST = 0  # CallSpec.version: the version current when the call happens (ADR 0033)
+MAX_VERSION = 1_000_000
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _FIELD = re.compile(r"[^\W\d][\w]{0,99}")
 _CALL_KEYS = frozenset({"app", "version", "inputs", "outputs"})
@@ -35,18 +36,19 @@ AddProblem = Callable[[str, str, str], None]
 
 @dataclass(frozen=True, slots=True)
 class CallSpec:
-    """What a call activity calls: app `app` at `version` ("latest" published at the
-    moment of the call); `inputs` (child field, parent field or "=literal") pairs,
-    `outputs` (parent field, child field) pairs, in definition order."""
+    """What a call activity calls: app `app` at `version` (LATEST: the version current at
+    the moment of the call; else that published version number, pinned, ADR 0035);
+    `inputs` (child field, parent field or "=literal") pairs, `outputs` (parent field,
+    child field) pairs, sorted by the field they fill."""
 
     app: str
-    version: str = "latest"
+    version: int = LATEST
     inputs: tuple[tuple[str, str], ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"app": self.app}
-        if self.version != "latest":
+        if self.version != LATEST:
             data["version"] = self.version
         if self.inputs:
             data["inputs"] = dict(self.inputs)
@@ -90,7 +92,7 @@ def _pairs(value: object, at: str, add: AddProblem) -> tuple[tuple[str, str], ..
             continue
         assert isinstance(target, str) and isinstance(source, str)
         pairs.append((target, source))
-    return tuple(pairs)
+    return tuple(sorted(pairs))  # a mapping's order means nothing: the same in any file
 
 
 def parse_call(
@@ -117,15 +119,27 @@ def parse_call(
         add(f"{at}.app", "invalid_app_key", "The key of the app to call (a-z, 0-9, _)")
         return None
     version = value.get("version", "latest")
-    if version not in VERSION_POLICIES:
-        add(f"{at}.version", "invalid_version_policy", "Only 'latest' is supported")
+    if version == "latest":
+        version = LATEST
+    elif isinstance(version, str) and version.strip().isdigit():
+        version = int(version)
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or not LATEST <= version <= MAX_VERSION
+    ):
+        add(
+            f"{at}.version",
+            "invalid_version_policy",
+            "'latest' (the version current at the call) or a published version number",
+        )
         return None
     inputs = _pairs(value.get("inputs"), f"{at}.inputs", add)
     outputs = _pairs(value.get("outputs"), f"{at}.outputs", add)
     for parent_field, child_field in outputs:
         if child_field.startswith("="):
             add(f"{at}.outputs.{parent_field}", "invalid_mapping", "An output reads a field")
-    return CallSpec(app, "latest", inputs, outputs)
+    return CallSpec(app, version, inputs, outputs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +152,7 @@ class ChildCalled:
     node_id: str
     app: str
     values: Mapping[str, object]
+    version: int = LATEST  # the pinned version number of `app` (ADR 0035)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -146,6 +161,7 @@ class ChildCalled:
             "node_id": self.node_id,
             "app": self.app,
             "values": dict(self.values),
+            "version": self.version,
         }
 
 

@@ -41,8 +41,9 @@ def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "
     wait_id = walk.ctx.new_id()
     if node.call is not None:  # a call activity: the services file the child (ADR 0033)
         walk.waits[wait_id] = Wait(wait_id, node.id, node.call.app)
+        call = node.call
         walk.effects.append(
-            ChildCalled(wait_id, node.id, node.call.app, node.call.child_values(values))
+            ChildCalled(wait_id, node.id, call.app, call.child_values(values), call.version)
         )
         return wait_id
     if node.type == "timer_catch":

@@ -25,6 +25,7 @@ from ..parse import parse_process
 from ..spec import ProcessSpec, default_flow_id
 from . import conditions, events
 from .assignees import consumed_attributes, vendor_notation
+from .calls import read_vendor_call
 from .diagram import Bounds, Diagram, Point, coordinate
 from .ids import implicit_flow_element_id
 from .loops import read_loop
@@ -418,7 +419,7 @@ class _Reader:
                 else:
                     nodes.append(node)
                     node_ids.append(element_id)
-            elif local == "callActivity" and element_id and child.get("calledElement"):
+            elif local == "callActivity" and element_id and _called(child):
                 nodes.append(self._call_node(child, path))  # ADR 0033
                 node_ids.append(element_id)
             elif local in REFUSED:
@@ -587,21 +588,31 @@ class _Reader:
         return node
 
     def _call_node(self, element: Element, path: str) -> dict[str, object]:
-        """A call activity (ADR 0033): `calledElement` names the app by its key; the
-        mappings in and out are <flowdesk:option key="call">{"inputs": {...}, "outputs":
-        {...}}</flowdesk:option> (Camunda's camunda:in/out are not read: warned about)."""
+        """A call activity (ADR 0033): `calledElement` (or Zeebe's calledElement processId)
+        names the app by its key; the version and the mappings in and out come from
+        <flowdesk:option key="call">{"version": …, "inputs": {...}, "outputs": {...}}
+        </flowdesk:option>, else from Camunda's and Zeebe's own notations (bpmn/calls.py)."""
         settings = self._flowdesk_settings(element, path)
         given = settings.pop("name", {})
         names = self._names(element, given if isinstance(given, dict) else {})
         option = settings.pop("call", None)
         call: dict[str, object] = dict(option) if isinstance(option, dict) else {}
-        call["app"] = (element.get("calledElement") or "").strip()
+        extensions = element.find(self.tag("extensionElements"))
+        vendor = read_vendor_call(element, extensions, path, self.error, self.warn)
+        call["app"] = (element.get("calledElement") or "").strip() or vendor.app
+        for key, value in (
+            ("version", vendor.version),
+            ("inputs", vendor.inputs),
+            ("outputs", vendor.outputs),
+        ):
+            if value and key not in call:
+                call[key] = value
         node: dict[str, object] = {"id": element.get("id", ""), "type": "call_activity"}
         if names:
             node["name"] = names
         node["call"] = call
         node.update(settings)
-        self._vendor_warnings(element, path, {"calledElement"})
+        self._vendor_warnings(element, path, {"calledElement", *vendor.consumed})
         return node
 
     def _wait_node(self, element: Element, local: str, path: str) -> dict[str, object] | None:
@@ -834,6 +845,8 @@ class _Reader:
                     continue
                 if child.tag == q(ZEEBE, "assignmentDefinition") and consumed:
                     continue
+                if child.tag in consumed:  # read by the caller (a call's mappings)
+                    continue
                 ignored.append(_show(child.tag))
         if ignored:
             self.warn(
@@ -977,6 +990,13 @@ def _is_wait(element: Element, local: str) -> bool:
     if local == "intermediateCatchEvent":
         return events.is_timer(element) or events.is_message(element)
     return local == "receiveTask"
+
+
+def _called(element: Element) -> bool:
+    """A call activity names what it calls: calledElement, or Zeebe's calledElement."""
+    if (element.get("calledElement") or "").strip():
+        return True
+    return any(True for _ in element.iter(q(ZEEBE, "calledElement")))
 
 
 def _cc_send_task(element: Element, local: str) -> bool:
