@@ -191,3 +191,48 @@ def test_after_an_event_gateway_the_timer_wins_and_the_message_finds_nothing(
         _send(desk, "payment_received", "PO-6", "m-6")
     assert (caught.value.status, caught.value.code) == (404, "no_waiting_ticket")
     _assert_replays(desk, ticket_id)
+
+
+def _started_by(key: str, message: str) -> str:
+    definition = line_app(key, (), name={"en": key, "zh": key}, serial_prefix=key.upper()[:4])
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start", "message": {"name": message}},
+            {"id": "check", "type": "user_task", "assignee": XU},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+    }
+    return yaml_of(definition)
+
+
+def test_a_message_start_files_a_ticket_once_and_it_replays(desk: Desk) -> None:
+    apps.publish_yaml(desk.ctx, _started_by("intake", "lead_arrived"))
+    first = messages.receive(
+        desk.ctx,
+        actor=desk.actors["admin"],
+        name="lead_arrived",
+        key="L-1",
+        message_id="m-10",
+        variables=loan_values(),
+    )
+    assert first.started and first.node_id == "start"
+    assert desk.view(first.ticket_id).values["applicant_name"] == loan_values()["applicant_name"]
+    again = messages.receive(
+        desk.ctx,
+        actor=desk.actors["admin"],
+        name="lead_arrived",
+        key="L-1",
+        message_id="m-10",
+        variables=loan_values(),
+    )
+    assert (again.ticket_id, again.duplicate) == (first.ticket_id, True)
+    _assert_replays(desk, first.ticket_id)
+
+
+def test_two_apps_starting_on_one_message_are_the_senders_409(desk: Desk) -> None:
+    apps.publish_yaml(desk.ctx, _started_by("intake", "lead_arrived"))
+    apps.publish_yaml(desk.ctx, _started_by("second_intake", "lead_arrived"))
+    with pytest.raises(FlowdeskError) as caught:
+        _send(desk, "lead_arrived", "L-2", "m-11")
+    assert (caught.value.status, caught.value.code) == (409, "message_start_ambiguous")

@@ -27,6 +27,7 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.message_starts import file_by_message, starting_app
 from flowdesk.services.task_steps import (
     RACE_RETRIES,
     new_step_context,
@@ -50,6 +51,7 @@ class Received:
     node_id: str
     status: str
     duplicate: bool = False  # the same message id was received before: nothing changed
+    started: bool = False  # no ticket waited: it filed one of the app it starts (ADR 0035)
 
 
 def _text(value: object, field: str, limit: int, errors: list[ErrorDetail]) -> str:
@@ -121,7 +123,7 @@ def _receive_once(
         return earlier, None
     rows = waits_store.by_message(conn, name, key)
     if not rows:
-        raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+        return _start_or_404(ctx, conn, actor, name, key, message_id, variables, locale), None
     now = ctx.clock.now()
     for candidate in rows:
         if candidate.state != "pending":
@@ -221,4 +223,33 @@ def _receive_once(
             f"The tickets waiting for message '{name}' with this key have received it already",
             "message_already_received",
         )
-    raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+    return _start_or_404(ctx, conn, actor, name, key, message_id, variables, locale), None
+
+
+def _start_or_404(
+    ctx: ServiceContext,
+    conn: Any,
+    actor: Actor,
+    name: str,
+    key: str,
+    message_id: str,
+    variables: dict[str, Any],
+    locale: str,
+) -> Received:
+    """No ticket waits for the message: the app whose process starts on it files one
+    (a message start event, ADR 0035); none does: 404."""
+    app = starting_app(ctx, conn, name)
+    if app is None:
+        raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+    ticket_id, node_id, status = file_by_message(
+        ctx,
+        conn,
+        actor,
+        app,
+        name=name,
+        key=key,
+        message_id=message_id,
+        variables=variables,
+        locale=locale,
+    )
+    return Received(message_id, ticket_id, node_id, status, started=True)

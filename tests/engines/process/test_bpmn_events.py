@@ -171,3 +171,72 @@ def test_a_message_boundary_on_a_sub_process_is_refused_at_its_element() -> None
     with pytest.raises(DefinitionInvalid) as caught:
         read_bpmn(text).spec()
     assert any(e.path.startswith("bpmn[Stop]") for e in caught.value.errors)
+
+
+def _start_file(definition: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:fd="https://flowdesk.dev/schema/bpmn" id="d" targetNamespace="x">
+  <bpmn:message id="Msg_Order" name="order_placed" />
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="Start">{definition}</bpmn:startEvent>
+    <bpmn:userTask id="Handle"><bpmn:extensionElements>
+      <fd:assignee kind="user" user="bob" /></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:endEvent id="End" />
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Handle" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Handle" targetRef="End" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_message_start_event_is_read_and_round_trips() -> None:
+    spec = read_bpmn(_start_file('<bpmn:messageEventDefinition messageRef="Msg_Order" />')).spec()
+    assert spec.start.id == "Start" and spec.start_message == "order_placed"
+    assert spec.start.message is not None and spec.start.message.key == ""  # none kept
+    again, _ = round_trip(spec)
+    assert again == spec and again.start_message == "order_placed"
+    keyed = _start_file(
+        '<bpmn:extensionElements><fd:option key="message">{"key": "order_no"}</fd:option>'
+        '</bpmn:extensionElements><bpmn:messageEventDefinition messageRef="Msg_Order" />'
+    )
+    spec = read_bpmn(keyed).spec()
+    assert spec.start.message is not None and spec.start.message.key == "order_no"
+    assert round_trip(spec)[0] == spec
+
+
+def test_a_timer_start_event_is_refused_saying_what_flowdesk_offers() -> None:
+    text = _start_file(
+        "<bpmn:timerEventDefinition><bpmn:timeCycle>R/P1D</bpmn:timeCycle>"
+        "</bpmn:timerEventDefinition>"
+    )
+    with pytest.raises(DefinitionInvalid) as caught:
+        read_bpmn(text).spec()
+    (error,) = caught.value.errors
+    assert (error.path, error.code) == ("bpmn[Start]", "unsupported_event")
+    assert "schedule" in error.message and "message start event" in error.message
+
+
+def test_a_sub_process_is_not_started_by_a_message() -> None:
+    process = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "sub", "type": "sub_process"},
+            {
+                "id": "inner",
+                "type": "start",
+                "scope": "sub",
+                "message": {"name": "go", "key": "order_no"},
+            },
+            {"id": "inner_end", "type": "end", "scope": "sub"},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [
+            {"from": "start", "to": "sub"},
+            {"from": "inner", "to": "inner_end"},
+            {"from": "sub", "to": "end"},
+        ],
+    }
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_process(process)
+    assert "message_start_in_scope" in {e.code for e in caught.value.errors}

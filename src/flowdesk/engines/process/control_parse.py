@@ -140,6 +140,12 @@ def check_control(
                 )
     starts: dict[str, list[str]] = {}
     for node in nodes.values():
+        if node.type == "start" and node.scope and node.message is not None:
+            add(
+                f"{node_paths[node.id]}.message",
+                "message_start_in_scope",
+                "Only the process's own start is started by a message, not a sub-process's",
+            )
         if node.type == "start" and node.scope:
             starts.setdefault(node.scope, []).append(node.id)
     for node_id, node in nodes.items():

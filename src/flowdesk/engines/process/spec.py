@@ -437,6 +437,13 @@ class ProcessSpec:
     def start(self) -> Node:
         return self.index.start
 
+    @property
+    def start_message(self) -> str:
+        """The message whose arrival files a ticket (a message start event, ADR 0035);
+        "" when tickets are only filed by people."""
+        message = self.index.start.message
+        return message.name if message is not None else ""
+
     def outgoing(self, node_id: str) -> tuple[Flow, ...]:
         return self.index.outgoing[node_id]
 

@@ -80,6 +80,16 @@ REFUSED: dict[str, str] = {
     "callChoreography": "a call choreography",
     "implicitThrowEvent": "an implicit throw event",
 }
+# What a start event of another kind would need, and what flowdesk offers (ADR 0035).
+_START_EVENTS: dict[str, str] = {
+    kind: f"flowdesk starts a ticket when a person files it (a plain start event) or when a "
+    f"message arrives (a message start event), not on a {kind} start event"
+    for kind in ("signal", "conditional", "escalation", "error", "compensate", "referenced")
+}
+_START_EVENTS["timer"] = (
+    "flowdesk does not file tickets on a schedule (a timer start event): file them from "
+    "the scheduler through POST /api/v1/tickets, or send a message to a message start event"
+)
 # An element of the model namespace not listed above is refused if its name says it is
 # a step (a newer or vendor-specific task, event or gateway), else ignored with a warning.
 _FLOW_NODE_ENDINGS = ("Task", "Event", "Gateway", "Process", "Activity", "Choreography")
@@ -500,7 +510,11 @@ class _Reader:
                     self.error(
                         path,
                         "unsupported_event",
-                        f"flowdesk runs only plain {event} events, not a {kind} {event} event",
+                        _START_EVENTS.get(
+                            kind, f"flowdesk runs only plain start events, not a {kind} one"
+                        )
+                        if event == "start"
+                        else f"flowdesk runs only plain {event} events, not a {kind} {event} event",
                     )
                     refused = True
         if local == "eventBasedGateway" and (
@@ -642,7 +656,13 @@ class _Reader:
                 timer = {**option, **timer}
             node["timer"] = timer
         else:  # a message catch event, a receive task, a message boundary (ADR 0035)
-            node["type"] = "boundary_message" if boundary else "message_catch"
+            node["type"] = (
+                "start"
+                if local == "startEvent"
+                else "boundary_message"
+                if boundary
+                else "message_catch"
+            )
             option = settings.pop("message", None)
             ref = events.message_ref(element, local)
             name = events.message_name(self.root, self.model, ref) if ref else ""
@@ -665,7 +685,7 @@ class _Reader:
                         "message_key_from_zeebe",
                         f"Correlated by form field '{found}' (zeebe:subscription correlationKey)",
                     )
-            if "key" not in message:
+            if "key" not in message and node["type"] != "start":
                 self.error(
                     path,
                     "message_key_required",
@@ -989,6 +1009,8 @@ def _is_wait(element: Element, local: str) -> bool:
         return events.is_timer(element) or events.is_message(element)
     if local == "intermediateCatchEvent":
         return events.is_timer(element) or events.is_message(element)
+    if local == "startEvent":  # a message start event files a ticket (ADR 0035)
+        return events.is_message(element)
     return local == "receiveTask"
 
 

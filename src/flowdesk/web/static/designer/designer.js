@@ -175,7 +175,8 @@
 
   function isMessageWait(bo) {  // a catch event, a receive task, a boundary message (ADR 0035)
     return bo.$type === "bpmn:ReceiveTask" ||
-      ((bo.$type === "bpmn:IntermediateCatchEvent" || bo.$type === "bpmn:BoundaryEvent") &&
+      ((bo.$type === "bpmn:IntermediateCatchEvent" || bo.$type === "bpmn:BoundaryEvent" ||
+        bo.$type === "bpmn:StartEvent") &&
         !!definitionOf(bo, "bpmn:MessageEventDefinition"));
   }
 
