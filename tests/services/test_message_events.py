@@ -14,6 +14,7 @@ from replay_history import replay
 from sqlalchemy import select
 
 from approval_apps import line_app, yaml_of
+from event_apps import XU, boundary_app, interrupted_ticket, race_app
 from flowdesk.engines.process import dump_state
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import FlowdeskError
@@ -21,73 +22,11 @@ from flowdesk.services import apps, messages, tickets, timers
 from flowdesk.services.context import ServiceContext
 from flowdesk.store.tables import Ticket, TicketWait
 
-XU = {"kind": "user", "user": "xu.ming"}
-WANG = {"kind": "user", "user": "wang.fang"}
-
-
-def _boundary_app(key: str, interrupting: bool) -> str:
-    """handle (xu.ming) -> end; a message `order_cancelled` keyed by the applicant's
-    name on handle leads to refund (wang.fang) -> end."""
-    definition = line_app(key, (), name={"en": key, "zh": key}, serial_prefix=key.upper()[:4])
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "handle", "type": "user_task", "assignee": XU},
-            {
-                "id": "cancelled",
-                "type": "boundary_message",
-                "attached_to": "handle",
-                "interrupting": interrupting,
-                "message": {"name": "order_cancelled", "key": "applicant_name"},
-            },
-            {"id": "refund", "type": "user_task", "assignee": WANG},
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [
-            {"from": "start", "to": "handle"},
-            {"from": "handle", "to": "end"},
-            {"from": "cancelled", "to": "refund"},
-            {"from": "refund", "to": "end"},
-        ],
-    }
-    return yaml_of(definition)
-
-
-def _race_app() -> str:
-    """An event-based gateway: payment_received -> ship (xu.ming), or after 3 days
-    -> chase (wang.fang)."""
-    definition = line_app("race", (), name={"en": "Race", "zh": "竞速"}, serial_prefix="RACE")
-    definition["process"] = {
-        "nodes": [
-            {"id": "start", "type": "start"},
-            {"id": "wait", "type": "event_gateway"},
-            {
-                "id": "paid",
-                "type": "message_catch",
-                "message": {"name": "payment_received", "key": "applicant_name"},
-            },
-            {"id": "expired", "type": "timer_catch", "timer": {"after": "P3D"}},
-            {"id": "ship", "type": "user_task", "assignee": XU},
-            {"id": "chase", "type": "user_task", "assignee": WANG},
-            {"id": "end", "type": "end"},
-        ],
-        "flows": [
-            {"from": "start", "to": "wait"},
-            {"from": "wait", "to": "paid"},
-            {"from": "wait", "to": "expired"},
-            {"from": "paid", "to": "ship"},
-            {"from": "expired", "to": "chase"},
-            {"from": "ship", "to": "end"},
-            {"from": "chase", "to": "end"},
-        ],
-    }
-    return yaml_of(definition)
-
 
 @pytest.fixture
 def desk(demo_ctx: ServiceContext, actors: dict[str, Any]) -> Desk:
     demo_ctx.clock = FrozenClock(datetime(2026, 1, 5, 1, 30, tzinfo=UTC))
-    for source in (_boundary_app("stop", True), _boundary_app("aside", False), _race_app()):
+    for source in (boundary_app("stop", True), boundary_app("aside", False), race_app()):
         apps.publish_yaml(demo_ctx, source)
     return Desk(demo_ctx, actors)
 
@@ -236,3 +175,12 @@ def test_two_apps_starting_on_one_message_are_the_senders_409(desk: Desk) -> Non
     with pytest.raises(FlowdeskError) as caught:
         _send(desk, "lead_arrived", "L-2", "m-11")
     assert (caught.value.status, caught.value.code) == (409, "message_start_ambiguous")
+
+
+def test_one_ticket_interrupted_then_raced_replays(desk: Desk) -> None:
+    ticket_id = interrupted_ticket(desk.ctx, desk.actors)
+    kinds = _kinds(desk, ticket_id)
+    assert ("message_received", "cancelled") in kinds
+    assert ("wait_cancelled", "expired") in kinds
+    assert [t.node_id for t in desk.view(ticket_id).open_tasks] == ["ship"]
+    _assert_replays(desk, ticket_id)
