@@ -290,3 +290,61 @@ def test_a_call_pinned_to_a_version_never_published_is_refused_at_publish(
     assert [(e.path, e.code) for e in caught.value.errors] == [
         ("process.nodes[1].call.version", "unknown_app_version")
     ]
+
+
+def _per_guarantor(order: str) -> str:
+    """credit_order with a users field of guarantors: one credit_check per guarantor, the
+    guarantor's username in the child's applicant_name (ADR 0035)."""
+    definition = yaml.safe_load(parent_app())
+    definition["form"]["fields"].append(
+        {"key": "guarantors", "type": "users", "label": {"en": "Guarantors", "zh": "担保人"}}
+    )
+    call = definition["process"]["nodes"][1]["call"]
+    call.pop("outputs")
+    call["inputs"] = {k: v for k, v in call["inputs"].items() if k != "applicant_name"}
+    call.update({"each": "guarantors", "as": "applicant_name", "order": order})
+    return yaml_of(definition)
+
+
+def _children_of(demo_ctx: ServiceContext, parent: str) -> list[str]:
+    with demo_ctx.db.read() as conn:
+        return [link.child_ticket_id for link in calls_store.children(conn, parent)]
+
+
+@pytest.mark.parametrize("order", ["parallel", "sequential"])
+def test_a_multi_instance_call_files_one_child_per_guarantor(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk, order: str
+) -> None:
+    apps.publish_yaml(demo_ctx, _per_guarantor(order))
+    parent = tickets.submit(
+        demo_ctx,
+        actor=actors["zhang.wei"],
+        app_key="credit_order",
+        values=loan_values(guarantors="wang.fang,liu.yang"),
+    ).ticket_id
+    calls.run_due(demo_ctx)
+    first = _children_of(demo_ctx, parent)
+    assert len(first) == (2 if order == "parallel" else 1)
+    names = [desk.view(c).values["applicant_name"] for c in first]
+    assert names == (["wang.fang", "liu.yang"] if order == "parallel" else ["wang.fang"])
+    desk.approve("xu.ming", first[0], "check")
+    calls.run_until_idle(demo_ctx)
+    assert desk.view(parent).open_tasks == ()  # one child is not all of them
+    children = _children_of(demo_ctx, parent)
+    assert len(children) == 2
+    last = next(c for c in children if desk.view(c).status == "running")
+    assert desk.view(last).values["applicant_name"] == "liu.yang"
+    desk.approve("xu.ming", last, "check")
+    calls.run_until_idle(demo_ctx)
+    assert [t.node_id for t in desk.view(parent).open_tasks] == ["sign"]
+
+
+def test_a_multi_instance_call_over_a_field_that_is_no_list_is_refused(
+    demo_ctx: ServiceContext, desk: Desk
+) -> None:
+    source = _per_guarantor("parallel").replace("each: guarantors", "each: purpose")
+    with pytest.raises(FlowdeskError) as caught:
+        apps.publish_yaml(demo_ctx, source)
+    assert ("process.nodes[1].call.each", "each_not_a_list") in {
+        (e.path, e.code) for e in caught.value.errors
+    }

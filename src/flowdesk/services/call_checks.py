@@ -91,6 +91,23 @@ def check_calls(ctx: ServiceContext, conn: Connection, spec: AppSpec) -> None:
                 )
             )
         theirs = _types(called.spec.form)
+        if call.each:  # a multi-instance call (ADR 0035): a list in, an item field out
+            if mine.get(call.each) not in (FieldType.USERS, FieldType.MULTI_CHOICE):
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.each",
+                        "each_not_a_list",
+                        f"'{call.each}' is no users or multi-choice field of this form",
+                    )
+                )
+            if call.item_field not in theirs:
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.as",
+                        "unknown_field",
+                        f"'{call.app}' has no field '{call.item_field}'",
+                    )
+                )
         for child_field, source in call.inputs:
             path = f"{at}.inputs.{child_field}"
             if child_field not in theirs:

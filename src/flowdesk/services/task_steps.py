@@ -446,7 +446,7 @@ def step_write(
                     "fire": 1,
                     "due_at": None,
                     "name": effect.app,
-                    "key": "",
+                    "key": effect.item,  # a multi-instance call's item (ADR 0035)
                     "values": dict(effect.values),
                     "version": effect.version,  # checked at the step, not stored
                 }

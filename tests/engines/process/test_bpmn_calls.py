@@ -12,7 +12,7 @@ import yaml
 from test_bpmn_write import round_trip
 
 from flowdesk.engines.process import parse_process
-from flowdesk.engines.process.bpmn import read_bpmn
+from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
 from flowdesk.kernel.errors import DefinitionInvalid
 
 PROCESS = Path(__file__).parent / "scenarios" / "processes" / "credit_call.yaml"
@@ -166,3 +166,29 @@ def test_a_pinned_version_is_kept_in_yaml_and_refused_when_not_a_number() -> Non
     with pytest.raises(DefinitionInvalid) as caught:
         parse_process(process)
     assert "invalid_version_policy" in {e.code for e in caught.value.errors}
+
+
+def test_a_multi_instance_call_round_trips_with_its_loop_marker() -> None:
+    process = yaml.safe_load(PROCESS.read_text("utf-8"))
+    call = process["nodes"][1]["call"]
+    call.pop("outputs")
+    call.update({"each": "guarantors", "as": "guarantor", "order": "sequential"})
+    spec = parse_process(process)
+    xml = write_bpmn(spec)
+    assert 'multiInstanceLoopCharacteristics isSequential="true"' in xml
+    again, _ = round_trip(spec)
+    assert again == spec
+
+
+def test_a_modelers_multi_instance_call_without_flowdesk_items_is_refused() -> None:
+    text = _CAMUNDA_7.format(
+        binding="",
+        extra="",
+    ).replace(
+        "</bpmn:callActivity>",
+        '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${guarantors}" '
+        'camunda:elementVariable="guarantor" /></bpmn:callActivity>',
+    )
+    with pytest.raises(DefinitionInvalid) as caught:
+        read_bpmn(text).spec()
+    assert ("bpmn[check]", "unsupported_loop") in {(e.path, e.code) for e in caught.value.errors}

@@ -776,8 +776,9 @@ class ProcessMachine(RuleBasedStateMachine):
             return
         assert self.case is not None
         groups: dict[str, set[str]] = {}
+        catches = ("timer_catch", "message_catch")  # a multi-instance call's group is no gateway's
         for wait in self.state.waits.values():
-            if wait.group:
+            if wait.group and self.case.spec.nodes[wait.node_id].type in catches:
                 groups.setdefault(wait.group, set()).add(wait.node_id)
         index = self.case.spec.index
         for nodes in groups.values():

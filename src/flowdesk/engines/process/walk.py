@@ -38,6 +38,8 @@ def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "
     """A token arrives at a timer or message catch event and waits there (ADR 0023);
     `group`: the waits an event-based gateway started together (ADR 0035). Returns the
     wait's id."""
+    if node.call is not None and node.call.each:  # one child per item (ADR 0035)
+        return call_each(walk, node, values)
     wait_id = walk.ctx.new_id()
     if node.call is not None:  # a call activity: the services file the child (ADR 0033)
         walk.waits[wait_id] = Wait(wait_id, node.id, node.call.app)
@@ -60,6 +62,49 @@ def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "
     walk.waits[wait_id] = Wait(wait_id, node.id, key, group)
     walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
     return wait_id
+
+
+MAX_CHILDREN = 100  # children one multi-instance call activity files (ADR 0035)
+
+
+def call_child(
+    walk: Walk, node: Node, values: Mapping[str, object], item: str, group: str = ""
+) -> str:
+    """One child of a multi-instance call activity, for `item`: its wait keeps the item
+    (the row's key, which the worker writes into the child's field) and the group of its
+    call (the first child's wait id; a sequential call's position instead)."""
+    call = node.call
+    assert call is not None and call.each
+    wait_id = walk.ctx.new_id()
+    child = {**call.child_values(values), call.item_field: item}
+    walk.waits[wait_id] = Wait(wait_id, node.id, item, group or wait_id)
+    walk.effects.append(ChildCalled(wait_id, node.id, call.app, child, call.version, item))
+    return wait_id
+
+
+def call_each(walk: Walk, node: Node, values: Mapping[str, object]) -> str:
+    """A multi-instance call activity (ADR 0035): a child per item of the list field, all
+    at once (parallel, one group) or the first only (sequential, group "#0"); no item: no
+    child, the token goes straight on ("" returned)."""
+    call = node.call
+    assert call is not None
+    items = call.items(values)
+    if not items:
+        return ""
+    if len(items) > MAX_CHILDREN:
+        raise StepFailed(
+            walk.spec,
+            node.id,
+            "too_many_children",
+            f"'{node.id}' would file {len(items)} tickets of '{call.app}', one per item of "
+            f"'{call.each}'; at most {MAX_CHILDREN}",
+        )
+    if call.order == "sequential":
+        return call_child(walk, node, values, items[0], "#0")
+    first = call_child(walk, node, values, items[0])
+    for item in items[1:]:
+        call_child(walk, node, values, item, first)
+    return first
 
 
 def message_key(walk: Walk, node: Node, values: Mapping[str, object]) -> str:
@@ -457,7 +502,9 @@ class Walk:
             elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)
             elif node_type in WAIT_TYPES:  # a timer or message catch event (ADR 0023)
-                wait_at(self, node, values)
+                if not wait_at(self, node, values):  # a call with no item: nothing waits
+                    effects.append(NodePassed(node_id, node_type))
+                    queue.extend(index.outgoing[node_id])
             elif node_type == "event_gateway":  # the first event after it wins (ADR 0035)
                 wait_for_first(self, node, values)
             elif node_type == "service_task" and node.webhook is not None:  # ADR 0024

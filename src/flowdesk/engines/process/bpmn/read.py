@@ -621,6 +621,17 @@ class _Reader:
         ):
             if value and key not in call:
                 call[key] = value
+        loop = element.find(self.tag("multiInstanceLoopCharacteristics"))
+        if loop is not None and "each" not in call:  # never dropped in silence (ADR 0035)
+            self.error(
+                path,
+                "unsupported_loop",
+                "A multi-instance call activity names its list and item in flowdesk's "
+                'option: <flowdesk:option key="call">{"each": "<list field>", "as": '
+                '"<child field>", "order": "parallel|sequential"}</flowdesk:option>',
+            )
+        elif loop is not None:
+            self._vendor_warnings(loop, path, set())  # camunda:collection and the like
         node: dict[str, object] = {"id": element.get("id", ""), "type": "call_activity"}
         if names:
             node["name"] = names

@@ -162,6 +162,8 @@ def _write_node(
         ET.SubElement(element, q(MODEL, "outgoing")).text = element_ids[flow.id]
     approval = data.get("approval")
     mode = approval.get("mode") if isinstance(approval, Mapping) else None
+    if node.call is not None and node.call.each:  # a multi-instance call (ADR 0035)
+        mode = "sequential" if node.call.order == "sequential" else "all"
     if mode not in (None, "single"):
         # the modeler's marker (||| or ≡); flowdesk:approval above says exactly what it means
         ET.SubElement(

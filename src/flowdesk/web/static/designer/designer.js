@@ -154,8 +154,13 @@
     $("panel-call-outputs").value = mappingText(call.outputs);
   }
 
-  function callSetting() {
-    var call = { app: $("panel-call-app").value.trim() };
+  function callSetting(bo) {
+    // the keys the panel has no field for (a pinned version, a multi-instance call's
+    // each / as / order: ADR 0035) are kept as the option had them
+    var call = Object.assign({}, optionValue(bo, "call") || {});
+    call.app = $("panel-call-app").value.trim();
+    delete call.inputs;
+    delete call.outputs;
     var inputs = mappingOf($("panel-call-inputs").value);
     var outputs = mappingOf($("panel-call-outputs").value);
     if (Object.keys(inputs).length) { call.inputs = inputs; }
@@ -364,7 +369,7 @@
     }
     if (isCall(bo)) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "call"); });
-      values.push(create("flowdesk:Option", { key: "call", body: JSON.stringify(callSetting()) }));
+      values.push(create("flowdesk:Option", { key: "call", body: JSON.stringify(callSetting(bo)) }));
     }
     if (isMessageWait(bo)) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "message"); });
