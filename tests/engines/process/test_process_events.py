@@ -4,28 +4,21 @@ loaded back between steps, as the services do between requests."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from process_fakes import FakeContext
+from test_process_timers import Run as TimerRun
 
 from flowdesk.engines.process import (
     CompleteTask,
-    FireTimer,
-    InstanceState,
     MessageAwaited,
     MessageReceived,
     ReceiveMessage,
     ReturnTask,
     Start,
     TaskClosed,
-    TimerSet,
     WaitCancelled,
-    dump_state,
-    load_state,
     parse_process,
-    step,
 )
 from flowdesk.engines.process.runtime import StepResult
 from flowdesk.engines.process.soundness import check_soundness
@@ -36,31 +29,18 @@ BOB = {"kind": "user", "user": "bob"}
 CAROL = {"kind": "user", "user": "carol"}
 
 
-class Run:
-    """One instance stepped through commands, its state optionally round-tripped."""
+class Run(TimerRun):
+    """One instance stepped through commands (test_process_timers.Run), which also sends
+    the messages its steps awaited."""
 
     def __init__(self, process: dict[str, Any], persist: bool) -> None:
-        self.spec = parse_process(process)
-        self.ctx = FakeContext()
-        self.persist = persist
-        self.state: InstanceState | None = None
-        self.timers: list[TimerSet] = []
+        super().__init__(process, persist)
         self.awaited: list[MessageAwaited] = []
 
     def do(self, command: Any) -> StepResult:
-        result = step(self.spec, self.state, command, self.ctx)
-        self.state = result.state
-        if self.persist:
-            restored = load_state(json.loads(json.dumps(dump_state(result.state))))
-            assert restored == result.state
-            self.state = restored
-        self.timers.extend(e for e in result.effects if isinstance(e, TimerSet))
+        result = super().do(command)
         self.awaited.extend(e for e in result.effects if isinstance(e, MessageAwaited))
         return result
-
-    def fire(self, node_id: str) -> StepResult:
-        timer = [t for t in self.timers if t.node_id == node_id][-1]
-        return self.do(FireTimer(timer.timer_id, node_id, timer.activation_id, timer.fire))
 
     def message(self, node_id: str, **values: object) -> StepResult:
         """The message the boundary or catch event `node_id` listens for, as the services
@@ -80,10 +60,6 @@ class Run:
     def open_nodes(self) -> list[str]:
         assert self.state is not None
         return [t.node_id for t in self.state.tasks.values()]
-
-    def task(self, node_id: str) -> str:
-        assert self.state is not None
-        return next(t.task_id for t in self.state.tasks.values() if t.node_id == node_id)
 
 
 def _with_boundary(interrupting: bool) -> dict[str, Any]:

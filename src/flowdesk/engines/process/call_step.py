@@ -67,16 +67,7 @@ def finish_call(
             return StepResult(InstanceState("rejected", state.starter), tuple(effects))
         effects.append(NodePassed(caught, "boundary_error"))
         flows = spec.index.outgoing[caught]
-    walk = Walk(
-        spec,
-        ctx,
-        state.starter,
-        dict(state.tasks),
-        dict(state.joins),
-        dict(state.activations),
-        effects,
-        waits,
-    )
+    walk = _walk(spec, ctx, state, effects, waits)
     walk.advance(command.values, flows)
     return _kept(state, walk.result(state.passed))
 
@@ -105,7 +96,23 @@ def _one_of_many(
 ) -> StepResult:
     """A child of a multi-instance call was approved and the call is not done (ADR 0035):
     a parallel call waits for its other children; a sequential one files the next."""
-    walk = Walk(
+    walk = _walk(spec, ctx, state, effects, waits)
+    item = _next_item(node, wait, command.values)
+    if item:
+        position = int(wait.group[1:]) + 1
+        call_child(walk, node, command.values, item, f"#{position}")
+    return _kept(state, walk.result(state.passed))
+
+
+def _walk(
+    spec: ProcessSpec,
+    ctx: Context,
+    state: InstanceState,
+    effects: list[Effect],
+    waits: dict[str, Wait],
+) -> Walk:
+    """A walk from `state` with the step's own copy of its waits."""
+    return Walk(
         spec,
         ctx,
         state.starter,
@@ -115,8 +122,3 @@ def _one_of_many(
         effects,
         waits,
     )
-    item = _next_item(node, wait, command.values)
-    if item:
-        position = int(wait.group[1:]) + 1
-        call_child(walk, node, command.values, item, f"#{position}")
-    return _kept(state, walk.result(state.passed))
