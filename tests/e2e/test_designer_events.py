@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
+from test_accessibility import BLOCKING, axe_violations, describe
 from test_designer import Tab, served, shots  # noqa: F401
 
 from approval_apps import yaml_of
 from call_apps import child_app, parent_app
 from event_apps import order_app
-from flowdesk.services import apps
+from flowdesk.services import apps, demo
 from flowdesk.services.context import ServiceContext
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -98,3 +99,39 @@ def test_a_call_edited_in_the_panel_keeps_its_version_and_its_items(
     assert (called.version, called.each, called.item_field) == (1, "guarantors", "applicant_name")
     assert tab.errors == []
     tab.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_boundary_message_fields_are_accessible(
+    chromium: Any,
+    served: tuple[str, ServiceContext],  # noqa: F811
+    shots: Path,  # noqa: F811
+    locale: str,
+) -> None:
+    base, ctx = served
+    apps.publish_yaml(ctx, order_app())  # a new version at most once: then unchanged
+    context = chromium.new_context(
+        base_url=base,
+        locale={"zh": "zh-CN", "en": "en-GB"}[locale],
+        viewport={"width": 1280, "height": 900},  # below 768 px the designer is read-only
+        bypass_csp=True,  # only so that axe can be injected
+    )
+    try:
+        context.add_cookies([{"name": "flowdesk_locale", "value": locale, "url": base}])
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#username", "admin")
+        page.fill("#password", demo.DEMO_PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto("/admin/apps/order/designer")
+        sync_api.expect(page.get_by_test_id("designer")).to_have_attribute("data-ready", "1")
+        _select_shape(page, "cancelled", 18)
+        field = page.get_by_test_id("panel-message-key")
+        sync_api.expect(field).to_be_visible()
+        field.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"designer-boundary-message-{locale}-1280.png"))
+        blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+        assert not blocking, describe(blocking)
+    finally:
+        context.close()
