@@ -161,19 +161,23 @@ def _receive_once(
         if first_event is not None:
             first_event.pop("task_id", None)
             first_event.pop("node_id", None)
-        result = step(
-            app.spec.process,
-            state,
-            ReceiveMessage(
-                name,
-                key,
-                current,
-                row.id,
-                row.activation_id,
-                row.node_id if row.activation_id else "",
-            ),
-            new_step_context(ctx, conn, app, ticket.requester_id, ticket.org_generation),
-        )
+        try:
+            result = step(
+                app.spec.process,
+                state,
+                ReceiveMessage(
+                    name,
+                    key,
+                    current,
+                    row.id,
+                    row.activation_id,
+                    row.node_id if row.activation_id else "",
+                ),
+                new_step_context(ctx, conn, app, ticket.requester_id, ticket.org_generation),
+            )
+        except NotFound:  # the row outlived what it listened for (a repair moved the task)
+            waits_store.finish(conn, row.id, row.ticket_id, "stale", now, gated=False)
+            continue
         write, _ = task_step(
             app,
             ticket,
