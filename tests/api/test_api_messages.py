@@ -74,6 +74,7 @@ def test_a_message_resumes_the_waiting_ticket_once(
         "ticket_id": waiting,
         "status": "running",
         "duplicate": False,
+        "started": False,
     }
     view = views.ticket(demo_ctx, actors["admin"], waiting)
     assert [t.node_id for t in view.open_tasks] == ["check"]
@@ -122,3 +123,49 @@ def test_a_tickets_pending_timers_are_in_its_detail(api: Api, demo_ctx: ServiceC
         ("back_to_applicant", "return"),
     ]
     assert {t["attached_to"] for t in ticket["timers"]} == {"first_response"}
+
+
+def _orders_app() -> str:
+    """A process started by a message (ADR 0035): order_placed, its key the applicant
+    name field."""
+    definition = line_app("orders", (), name={"en": "Orders", "zh": "订单"}, serial_prefix="ORDR")
+    definition["process"] = {
+        "nodes": [
+            {
+                "id": "start",
+                "type": "start",
+                "message": {"name": "order_placed", "key": "applicant_name"},
+            },
+            {"id": "check", "type": "user_task", "assignee": {"kind": "user", "user": "xu.ming"}},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [{"from": "start", "to": "check"}, {"from": "check", "to": "end"}],
+    }
+    return yaml_of(definition)
+
+
+def test_a_message_nobody_waits_for_files_a_ticket_of_the_app_it_starts(
+    api: Api, waiting: str, demo_ctx: ServiceContext, actors: dict[str, Any]
+) -> None:
+    apps.publish_yaml(demo_ctx, _orders_app())
+    values = {k: v for k, v in loan_values().items() if k != "applicant_name"}
+    message = {"name": "order_placed", "key": "PO-88", "message_id": "m-88", "variables": values}
+    answer = api.post("erp.bot", "/messages", json=message)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["started"], body["duplicate"], body["status"]) == (True, False, "running")
+    view = views.ticket(demo_ctx, actors["admin"], body["ticket_id"])
+    assert view.app_key == "orders"
+    assert view.values["applicant_name"] == "PO-88"  # the key, written into its field
+    assert view.requester.name == "ERP"  # filed for the sender's account
+    assert [t.node_id for t in view.open_tasks] == ["check"]
+    again = api.post("erp.bot", "/messages", json=message)  # never a second ticket
+    assert again.json()["ticket_id"] == body["ticket_id"]
+    assert again.json()["duplicate"] is True
+    bad = api.post(
+        "erp.bot",
+        "/messages",
+        json={**message, "message_id": "m-89", "variables": {**values, "amount": "lots"}},
+    )
+    problem = assert_problem(bad, 422, "validation_failed")
+    assert any(e["path"] == "amount" for e in problem["errors"])

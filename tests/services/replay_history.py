@@ -29,7 +29,9 @@ from flowdesk.engines.process import (
     CancelInstance,
     Command,
     CompleteTask,
+    FireTimer,
     InstanceState,
+    ReceiveMessage,
     RemoveSigner,
     Resubmit,
     RetractDecision,
@@ -58,8 +60,19 @@ class StoredStep:
 
     @property
     def opened(self) -> list[str]:
-        """The ids of the tasks the step opened, in the order the engine issued them."""
-        return [e["task_id"] for e in self.events if e.get("kind") == "task_opened"]
+        """The ids the engine issued in the step, in order: the tasks it opened, the timers
+        it set, the message and call waits it started (ADR 0023, 0033)."""
+        found: list[str] = []
+        for e in self.events:
+            kind = e.get("kind")
+            data = e.get("data") or {}
+            if kind == "task_opened":
+                found.append(e["task_id"])
+            elif kind == "timer_set":
+                found.append(data["timer_id"])
+            elif kind in ("message_awaited", "child_called") and data.get("wait_id"):
+                found.append(data["wait_id"])
+        return found
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,24 @@ def command_of(
     action = stored.action
     if action == "ticket.submit":
         return Start(history.requester_id, values)
+    if action == "message.receive":  # a sender outside, not a task's holder (ADR 0023)
+        activation = str(details["activation"])
+        return ReceiveMessage(
+            str(details["message"]),
+            str(details["key"]),
+            values,
+            str(details["wait"]),
+            activation,
+            str(details["node"]) if activation else "",
+        )
+    if action == "timer.fire":  # the worker, not a person (ADR 0023)
+        return FireTimer(
+            str(details["wait"]),
+            str(details["timer"]),
+            str(details["activation"]),
+            int(details["fire"]),
+            values,
+        )
     task_id = str(details.get("task", ""))
     actor = _user_id(conn, stored.actor)
     if action in ("task.approve", "task.reject"):

@@ -244,3 +244,107 @@ def test_a_parent_that_cannot_go_on_is_left_for_a_repair_with_a_note(
     view = desk.view(parent)
     assert view.status == "running" and "call_failed" in [e.kind for e in view.timeline]
     assert calls.run_due(demo_ctx).worked == 0  # not tried again at every poll
+
+
+def _pinned_parent(version: object) -> str:
+    definition = yaml.safe_load(parent_app())
+    definition["process"]["nodes"][1]["call"]["version"] = version
+    return yaml_of(definition)
+
+
+def _second_child_version(demo_ctx: ServiceContext) -> None:
+    """credit_check version 2: wang.fang checks, not xu.ming."""
+    definition = yaml.safe_load(child_app())
+    definition["process"]["nodes"][1]["assignee"] = {"kind": "user", "user": "wang.fang"}
+    apps.publish_yaml(demo_ctx, yaml_of(definition))
+
+
+def test_a_call_pinned_to_a_version_files_the_child_on_that_version(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    _second_child_version(demo_ctx)
+    apps.publish_yaml(demo_ctx, _pinned_parent(1))
+    parent, child = _file(demo_ctx, actors)
+    view = desk.view(child)
+    assert view.app_version == 1
+    assert [t.node_id for t in view.open_tasks] == ["check"]
+    desk.approve("xu.ming", child, "check")  # version 1's checker, not version 2's
+    assert calls.run_due(demo_ctx).resumed == 1
+    assert [t.node_id for t in desk.view(parent).open_tasks] == ["sign"]
+
+
+def test_an_unpinned_call_files_the_child_on_the_current_version(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk
+) -> None:
+    _second_child_version(demo_ctx)
+    _parent, child = _file(demo_ctx, actors)
+    assert desk.view(child).app_version == 2
+    desk.approve("wang.fang", child, "check")
+
+
+def test_a_call_pinned_to_a_version_never_published_is_refused_at_publish(
+    demo_ctx: ServiceContext, desk: Desk
+) -> None:
+    with pytest.raises(FlowdeskError) as caught:
+        apps.publish_yaml(demo_ctx, _pinned_parent(9))
+    assert [(e.path, e.code) for e in caught.value.errors] == [
+        ("process.nodes[1].call.version", "unknown_app_version")
+    ]
+
+
+def _per_guarantor(order: str) -> str:
+    """credit_order with a users field of guarantors: one credit_check per guarantor, the
+    guarantor's username in the child's applicant_name (ADR 0035)."""
+    definition = yaml.safe_load(parent_app())
+    definition["form"]["fields"].append(
+        {"key": "guarantors", "type": "users", "label": {"en": "Guarantors", "zh": "担保人"}}
+    )
+    call = definition["process"]["nodes"][1]["call"]
+    call.pop("outputs")
+    call["inputs"] = {k: v for k, v in call["inputs"].items() if k != "applicant_name"}
+    call.update({"each": "guarantors", "as": "applicant_name", "order": order})
+    return yaml_of(definition)
+
+
+def _children_of(demo_ctx: ServiceContext, parent: str) -> list[str]:
+    with demo_ctx.db.read() as conn:
+        return [link.child_ticket_id for link in calls_store.children(conn, parent)]
+
+
+@pytest.mark.parametrize("order", ["parallel", "sequential"])
+def test_a_multi_instance_call_files_one_child_per_guarantor(
+    demo_ctx: ServiceContext, actors: dict[str, Any], desk: Desk, order: str
+) -> None:
+    apps.publish_yaml(demo_ctx, _per_guarantor(order))
+    parent = tickets.submit(
+        demo_ctx,
+        actor=actors["zhang.wei"],
+        app_key="credit_order",
+        values=loan_values(guarantors="wang.fang,liu.yang"),
+    ).ticket_id
+    calls.run_due(demo_ctx)
+    first = _children_of(demo_ctx, parent)
+    assert len(first) == (2 if order == "parallel" else 1)
+    names = [desk.view(c).values["applicant_name"] for c in first]
+    assert names == (["wang.fang", "liu.yang"] if order == "parallel" else ["wang.fang"])
+    desk.approve("xu.ming", first[0], "check")
+    calls.run_until_idle(demo_ctx)
+    assert desk.view(parent).open_tasks == ()  # one child is not all of them
+    children = _children_of(demo_ctx, parent)
+    assert len(children) == 2
+    last = next(c for c in children if desk.view(c).status == "running")
+    assert desk.view(last).values["applicant_name"] == "liu.yang"
+    desk.approve("xu.ming", last, "check")
+    calls.run_until_idle(demo_ctx)
+    assert [t.node_id for t in desk.view(parent).open_tasks] == ["sign"]
+
+
+def test_a_multi_instance_call_over_a_field_that_is_no_list_is_refused(
+    demo_ctx: ServiceContext, desk: Desk
+) -> None:
+    source = _per_guarantor("parallel").replace("each: guarantors", "each: purpose")
+    with pytest.raises(FlowdeskError) as caught:
+        apps.publish_yaml(demo_ctx, source)
+    assert ("process.nodes[1].call.each", "each_not_a_list") in {
+        (e.path, e.code) for e in caught.value.errors
+    }

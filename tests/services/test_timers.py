@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 from loan_desk import Desk, loan_values
+from replay_history import replay
+from sqlalchemy import select
 
 from approval_apps import line_app, yaml_of
+from flowdesk.engines.process import dump_state
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.services import apps, jobs, notifications, repairs, tickets, timers
 from flowdesk.services.context import ServiceContext
+from flowdesk.store.tables import Ticket
 
 
 def _user(who: str) -> dict[str, Any]:
@@ -146,8 +150,32 @@ def test_auto_approve_after_two_working_days_fires_once_and_late(
     view = desk.view(ticket_id)
     assert view.status == "approved"
     (fired,) = _events(desk, ticket_id, "timer_fired")
-    assert fired.node_id == "handle"
+    # the timeline names the boundary timer that fired, and the task it acted on
+    assert fired.node_id == "approve_late"
+    assert fired.data is not None and fired.data["attached"] == "handle"
     assert timers.fire_due(desk.ctx).fired == 0  # never twice
+    _assert_replays(desk, ticket_id)
+
+
+def _assert_replays(desk: Desk, ticket_id: str) -> None:
+    """The stored steps, the timer's fire among them, re-run through the engine reach
+    the stored state (replay_history.py)."""
+    with desk.ctx.db.read() as conn:
+        stored = conn.execute(select(Ticket.state).where(Ticket.id == ticket_id)).scalar_one()
+    assert dump_state(replay(desk.ctx, ticket_id)) == stored
+
+
+def test_reminders_and_an_escalation_replay_to_the_stored_state(
+    desk: Desk, clock: FrozenClock
+) -> None:
+    ticket_id = _submit(desk, "sla")
+    clock.advance(timedelta(hours=2, minutes=5))
+    assert timers.fire_due(desk.ctx).fired == 2  # the reminder, then the escalation
+    fired = _events(desk, ticket_id, "timer_fired")
+    assert [e.node_id for e in fired] == ["remind", "escalate"]
+    _assert_replays(desk, ticket_id)  # mid-way: the reminder's next fire is set
+    desk.approve("xu.ming", ticket_id, "handle")
+    _assert_replays(desk, ticket_id)
 
 
 def test_a_timer_whose_task_closed_is_stale(desk: Desk, clock: FrozenClock) -> None:
@@ -249,6 +277,7 @@ def test_a_timer_catch_event_waits_with_no_open_task_then_goes_on(
     assert (stats.fired, stats.stale) == (1, 0)
     assert [t.node_id for t in desk.view(first).open_tasks] == ["handle"]
     assert desk.view(second).status == "cancelled"
+    _assert_replays(desk, first)  # the wait's id came back from the timeline
 
 
 def test_a_repeating_reminder_after_downtime_fires_once_and_counts_the_missed(

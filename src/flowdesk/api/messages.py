@@ -1,4 +1,5 @@
-"""REST API v1: messages that resume tickets waiting at a message event (ADR 0023)."""
+"""REST API v1: messages that resume tickets waiting at a message event (ADR 0023) or
+file a ticket of an app whose process starts on the message (ADR 0035)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ class MessageOut(BaseModel):
     duplicate: bool = Field(
         description="True when this message id was received before: nothing changed now"
     )
+    started: bool = Field(
+        description="True when no ticket waited and the message filed a ticket of the app "
+        "whose process starts on it (a message start event)"
+    )
 
 
 @router.post(
@@ -51,12 +56,14 @@ class MessageOut(BaseModel):
 )
 async def send_message(request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
     """Resume the ticket waiting for message `name` with correlation `key` (a message
-    catch event or receive task). Administrators and the `message_sender` role only (403
-    `not_message_sender`); 404 `no_waiting_ticket` when no ticket waits for it, 409
-    `message_already_received` when the tickets that waited have received it already,
-    409 `message_id_reused` for an id already used by another message, 422 for bad
-    input. Idempotent by `message_id`. Recorded in the timeline (`message_received`) and
-    the audit log."""
+    catch event, receive task or a user task's boundary message); when none waits and a
+    published app's process starts on this message, file a ticket of it for the sender
+    (`started`: true; 409 `message_start_ambiguous` when several apps do).
+    Administrators and the `message_sender` role only (403 `not_message_sender`); 404
+    `no_waiting_ticket` when no ticket waits for it, 409 `message_already_received`
+    when the tickets that waited have received it already, 409 `message_id_reused` for
+    an id already used by another message, 422 for bad input. Idempotent by
+    `message_id`. Recorded in the timeline (`message_received`) and the audit log."""
     data = await body.parse(request, MessageIn)
     done = await run_in_threadpool(
         messages.receive,
@@ -74,5 +81,6 @@ async def send_message(request: Request, actor: CurrentActor, ctx: Ctx) -> Respo
             "ticket_id": done.ticket_id,
             "status": done.status,
             "duplicate": done.duplicate,
+            "started": done.started,
         }
     )

@@ -69,6 +69,18 @@ def check_calls(ctx: ServiceContext, conn: Connection, spec: AppSpec) -> None:
         if called is None:
             errors.append(ErrorDetail(f"{at}.app", "unknown_app", f"No published app '{call.app}'"))
             continue
+        if call.version:  # pinned (ADR 0035): that version's form is the one mapped
+            try:
+                called = ctx.apps.called(conn, call.app, call.version)[0]
+            except NotFound:
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.version",
+                        "unknown_app_version",
+                        f"'{call.app}' has no published version {call.version}",
+                    )
+                )
+                continue
         chain = _calls_back(ctx, conn, call.app, spec.key)
         if chain:
             errors.append(
@@ -79,6 +91,23 @@ def check_calls(ctx: ServiceContext, conn: Connection, spec: AppSpec) -> None:
                 )
             )
         theirs = _types(called.spec.form)
+        if call.each:  # a multi-instance call (ADR 0035): a list in, an item field out
+            if mine.get(call.each) not in (FieldType.USERS, FieldType.MULTI_CHOICE):
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.each",
+                        "each_not_a_list",
+                        f"'{call.each}' is no users or multi-choice field of this form",
+                    )
+                )
+            if call.item_field not in theirs:
+                errors.append(
+                    ErrorDetail(
+                        f"{at}.as",
+                        "unknown_field",
+                        f"'{call.app}' has no field '{call.item_field}'",
+                    )
+                )
         for child_field, source in call.inputs:
             path = f"{at}.inputs.{child_field}"
             if child_field not in theirs:

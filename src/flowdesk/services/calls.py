@@ -153,8 +153,11 @@ def _start_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> str:
     assert call is not None  # a call wait is only ever at a call activity
     child_id = new_id()
     try:
-        app, generation = ctx.apps.current_and_org_generation(conn, call.app)
-        values = validate_submission(app.spec.form, call.child_values(parent.values), source="json")
+        app, generation = ctx.apps.called(conn, call.app, call.version)
+        given = call.child_values(parent.values)
+        if call.each:  # a multi-instance call: this child's item (ADR 0035)
+            given[call.item_field] = row.key or ""
+        values = validate_submission(app.spec.form, given, source="json")
         step_ctx = new_step_context(ctx, conn, app, parent.requester_id, generation)
         result = step(app.spec.process, None, Start(parent.requester_id, values), step_ctx)
     except FlowdeskError as exc:  # the child cannot be filed: the parent waits for a repair

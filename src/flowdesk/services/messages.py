@@ -1,7 +1,8 @@
 """Messages that resume waiting tickets (ADR 0023): POST /api/v1/messages.
 
 A ticket whose token rests at a message catch event (or receive task) waits for message
-`name` with the correlation key its form gave when the token arrived. Receiving one is a
+`name` with the correlation key its form gave when the token arrived; a user task with a
+boundary message listens for one while it is open (ADR 0035). Receiving one is a
 step like any other: the wait's row, the ticket's new state, the timeline, the audit
 and the message's receipt commit together. The sender's message id makes it idempotent:
 the same id again gets the first answer and changes nothing. 404: no ticket ever waited
@@ -26,6 +27,7 @@ from flowdesk.kernel.errors import (
     ValidationFailed,
 )
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.message_starts import file_by_message, starting_app
 from flowdesk.services.task_steps import (
     RACE_RETRIES,
     new_step_context,
@@ -49,6 +51,7 @@ class Received:
     node_id: str
     status: str
     duplicate: bool = False  # the same message id was received before: nothing changed
+    started: bool = False  # no ticket waited: it filed one of the app it starts (ADR 0035)
 
 
 def _text(value: object, field: str, limit: int, errors: list[ErrorDetail]) -> str:
@@ -120,7 +123,7 @@ def _receive_once(
         return earlier, None
     rows = waits_store.by_message(conn, name, key)
     if not rows:
-        raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+        return _start_or_404(ctx, conn, actor, name, key, message_id, variables, locale), None
     now = ctx.clock.now()
     for candidate in rows:
         if candidate.state != "pending":
@@ -130,7 +133,13 @@ def _receive_once(
             continue
         ticket = tickets_store.ticket_for_step(conn, row.ticket_id)
         state = load_state(ticket.ticket_state) if ticket is not None else None
-        if ticket is None or state is None or row.id not in state.waits:
+        # live: a token waits at the row's catch event, or the node instance its boundary
+        # message listens on is still open (ADR 0035)
+        live = state is not None and (
+            row.id in state.waits
+            or (bool(row.activation_id) and row.activation_id in state.activations)
+        )
+        if ticket is None or state is None or not live:
             waits_store.finish(conn, row.id, row.ticket_id, "stale", now, gated=False)
             continue
         app = ctx.apps.version(conn, ticket.app_version_id)
@@ -152,12 +161,23 @@ def _receive_once(
         if first_event is not None:
             first_event.pop("task_id", None)
             first_event.pop("node_id", None)
-        result = step(
-            app.spec.process,
-            state,
-            ReceiveMessage(name, key, current),
-            new_step_context(ctx, conn, app, ticket.requester_id, ticket.org_generation),
-        )
+        try:
+            result = step(
+                app.spec.process,
+                state,
+                ReceiveMessage(
+                    name,
+                    key,
+                    current,
+                    row.id,
+                    row.activation_id,
+                    row.node_id if row.activation_id else "",
+                ),
+                new_step_context(ctx, conn, app, ticket.requester_id, ticket.org_generation),
+            )
+        except NotFound:  # the row outlived what it listened for (a repair moved the task)
+            waits_store.finish(conn, row.id, row.ticket_id, "stale", now, gated=False)
+            continue
         write, _ = task_step(
             app,
             ticket,
@@ -171,6 +191,10 @@ def _receive_once(
                     "message": name,
                     "message_id": message_id,
                     "node": row.node_id,
+                    # what ReceiveMessage was given, so a replay rebuilds the command
+                    "key": key,
+                    "wait": row.id,
+                    "activation": row.activation_id,
                     "changed_fields": changed,
                     "changes": recorded,
                 },
@@ -203,4 +227,33 @@ def _receive_once(
             f"The tickets waiting for message '{name}' with this key have received it already",
             "message_already_received",
         )
-    raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+    return _start_or_404(ctx, conn, actor, name, key, message_id, variables, locale), None
+
+
+def _start_or_404(
+    ctx: ServiceContext,
+    conn: Any,
+    actor: Actor,
+    name: str,
+    key: str,
+    message_id: str,
+    variables: dict[str, Any],
+    locale: str,
+) -> Received:
+    """No ticket waits for the message: the app whose process starts on it files one
+    (a message start event, ADR 0035); none does: 404."""
+    app = starting_app(ctx, conn, name)
+    if app is None:
+        raise NotFound(f"No ticket waits for message '{name}' with this key", "no_waiting_ticket")
+    ticket_id, node_id, status = file_by_message(
+        ctx,
+        conn,
+        actor,
+        app,
+        name=name,
+        key=key,
+        message_id=message_id,
+        variables=variables,
+        locale=locale,
+    )
+    return Received(message_id, ticket_id, node_id, status, started=True)

@@ -58,3 +58,13 @@ class AppRegistry:
         if version_id is None:
             raise NotFound(f"No app {app_key!r}", "app_not_found")
         return self.version(conn, version_id), org_generation
+
+    def called(self, conn: Connection, app_key: str, number: int) -> tuple[PublishedApp, int]:
+        """What a call activity calls (ADR 0033, 0035): the app's current version (`number`
+        0, "latest") or its published version `number` (pinned), with the org generation."""
+        if not number:
+            return self.current_and_org_generation(conn, app_key)
+        version_id, org_generation = apps_store.version_id_by_number(conn, app_key, number)
+        if version_id is None:
+            raise NotFound(f"App {app_key!r} has no version {number}", "app_version_not_found")
+        return self.version(conn, version_id), org_generation

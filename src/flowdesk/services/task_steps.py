@@ -39,6 +39,7 @@ from flowdesk.engines.process import (
     TaskOpened,
     TimerFired,
     TimerSet,
+    WaitCancelled,
     WebhookRequested,
     dump_state,
     load_state,
@@ -55,6 +56,7 @@ from flowdesk.store import calls as calls_store
 from flowdesk.store import org as org_store
 from flowdesk.store import steps as steps_store
 from flowdesk.store import tickets as tickets_store
+from flowdesk.store import waits as waits_store
 from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
 from flowdesk.store.tickets import TaskForStep
 
@@ -62,23 +64,30 @@ RACE_RETRIES = 5
 CALL_CHECK = "flowdesk.call_check"
 CALL_WAITS = "flowdesk.call_waits"
 CALL_KEEP = "flowdesk.call_keep"  # the call wait a step resumes: its row is "received"
-CallCheck = Callable[[str, str, dict[str, Any]], None]
+CallCheck = Callable[[str, str, dict[str, Any], int], None]
 
 
 def check_call_inputs(
-    ctx: ServiceContext, conn: Connection, node_id: str, app_key: str, values: dict[str, Any]
+    ctx: ServiceContext,
+    conn: Connection,
+    node_id: str,
+    app_key: str,
+    values: dict[str, Any],
+    version: int = 0,
 ) -> None:
-    """A call activity's child values pass the called app's form, or the parent's step
-    fails with 422 `call_inputs_invalid` naming the node (no half-made child, ADR 0033).
-    The called app must be published (`unknown_app`)."""
+    """A call activity's child values pass the called app's form (its current version, or
+    the pinned `version`), or the parent's step fails with 422 `call_inputs_invalid`
+    naming the node (no half-made child, ADR 0033). The called app must be published
+    (`unknown_app`)."""
     from flowdesk.engines.forms import validate_submission
     from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 
     try:
-        app, _generation = ctx.apps.current_and_org_generation(conn, app_key)
+        app, _generation = ctx.apps.called(conn, app_key, version)
     except NotFound as exc:
         raise ValidationFailed(
-            f"'{node_id}' calls app '{app_key}', which is not published",
+            f"'{node_id}' calls app '{app_key}'{f' version {version}' if version else ''}, "
+            "which is not published",
             [ErrorDetail(f"call.{node_id}", "unknown_app", exc.message)],
             code="unknown_app",
         ) from exc
@@ -176,10 +185,10 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     for row in write.waits:
         if row["kind"] == "call":  # the child's values, checked by its form now (ADR 0033)
             values = row.pop("values", {})
+            version = row.pop("version", 0)
             if check_call is not None:
-                check_call(
-                    row["node_id"], row["name"], values
-                )  # a timer's due time, with the business calendar (ADR 0023)
+                check_call(row["node_id"], row["name"], values, version)
+        # a timer's due time, with the business calendar (ADR 0023)
         if row["kind"] == "timer" and "delay" in row:
             delay, at, working = row.pop("delay"), row.pop("at"), row.pop("working")
             if due is None:  # every step that can start a timer has a step context
@@ -198,6 +207,10 @@ def write_step(conn: Connection, write: StepWrite) -> steps_store.StepWritten:
     has_calls = conn.info.pop(CALL_WAITS, False)
     keep: list[str] = conn.info.pop(CALL_KEEP, [])
     written = steps_store.write_step(conn, write)
+    for wait_id in write.cancel_waits:  # with the step: gated on its version check
+        waits_store.finish_after_step(
+            conn, written, wait_id, write.ticket_id, "cancelled", write.at
+        )
     if has_calls and write.status == "running" and write.new_ticket is None:
         waits = write.state.get("waits")
         kept = [*(waits if isinstance(waits, dict) else {}), *keep]
@@ -302,6 +315,7 @@ def step_write(
     copies: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     waits: list[dict[str, Any]] = []
+    cancelled_waits: list[str] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
             node = nodes[effect.node_id]
@@ -432,17 +446,33 @@ def step_write(
                     "fire": 1,
                     "due_at": None,
                     "name": effect.app,
-                    "key": "",
+                    "key": effect.item,  # a multi-instance call's item (ADR 0035)
                     "values": dict(effect.values),
+                    "version": effect.version,  # checked at the step, not stored
                 }
             )
-            events.append(event("child_called", node_id=effect.node_id, data={"app": effect.app}))
+            events.append(
+                event(
+                    "child_called",
+                    node_id=effect.node_id,
+                    data={"app": effect.app, "wait_id": effect.wait_id},
+                )
+            )
         elif isinstance(effect, ChildEnded):
             events.append(
                 event(
                     "child_ended",
                     node_id=effect.node_id,
                     data={"outcome": effect.outcome, "caught_by": effect.caught_by or None},
+                )
+            )
+        elif isinstance(effect, WaitCancelled):  # an event-based gateway's loser (ADR 0035)
+            cancelled_waits.append(effect.wait_id)
+            events.append(
+                event(
+                    "wait_cancelled",
+                    node_id=effect.node_id,
+                    data={"by": effect.by, "wait_id": effect.wait_id},
                 )
             )
         elif isinstance(effect, MessageReceived):
@@ -481,6 +511,7 @@ def step_write(
         copies=kept_copies,
         outbox=outbox,
         waits=waits,
+        cancel_waits=cancelled_waits,
         drop_waits=app.spec.process.index.waits,
         new_ticket=new_ticket,
         expected_version=expected_version,
@@ -518,13 +549,21 @@ def _timer_effect(
                 "working": effect.working,
             }
         )
+        # the timer's id in the timeline (hidden on the page): a replay hands it out again
+        events.append(
+            event(
+                "timer_set",
+                node_id=effect.node_id,
+                data={"timer_id": effect.timer_id, "fire": effect.fire},
+            )
+        )
     elif isinstance(effect, MessageAwaited):
         waits.append(
             {
                 "id": effect.wait_id,
                 "kind": "message",
                 "node_id": effect.node_id,
-                "activation_id": "",
+                "activation_id": effect.activation_id,  # a boundary message's (ADR 0035)
                 "fire": 1,
                 "due_at": None,
                 "name": effect.name,
@@ -535,16 +574,17 @@ def _timer_effect(
             event(
                 "message_awaited",
                 node_id=effect.node_id,
-                data={"name": effect.name, "key": effect.key},
+                data={"name": effect.name, "key": effect.key, "wait_id": effect.wait_id},
             )
         )
     elif isinstance(effect, TimerFired):
         events.append(
             event(
                 "timer_fired",
-                node_id=effect.attached or effect.node_id,
+                node_id=effect.node_id,  # the timer's own node; `attached` its task's
                 data={
                     "timer": effect.node_id,
+                    "attached": effect.attached or None,
                     "action": effect.action,
                     "fire": effect.fire,
                     "held": effect.held or None,

@@ -8,7 +8,7 @@ of the same ticket (parallel reviews) is simply re-run on the fresh state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Connection
@@ -42,7 +42,7 @@ from flowdesk.services.task_steps import (
     value_changes,
     write_step,
 )
-from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite
+from flowdesk.store.steps import AuditRecord, SearchTerms, StepWrite, StepWritten
 
 MAX_COMMENT = 2000
 Source = Literal["json", "html"]
@@ -101,10 +101,13 @@ def file_ticket(
     *,
     audit_details: Mapping[str, object] | None = None,
     links: list[dict[str, Any]] | None = None,
+    after: Callable[[StepWritten, str], None] | None = None,
 ) -> StepOutcome:
     """Files one ticket with already validated values inside the caller's transaction:
     `submit`'s work, and each row of an import (services/ticket_import.py), where all the
-    rows commit together or not at all. The caller has checked `ticket.create`."""
+    rows commit together or not at all. The caller has checked `ticket.create`. `after`
+    gets the step's write and the new ticket's id, for a row that goes with it (a
+    message's receipt, ADR 0035)."""
     now = ctx.clock.now()
     ticket_id = new_id()
     app_key = app.spec.key
@@ -149,7 +152,9 @@ def file_ticket(
         search=SearchTerms(document_terms(search_texts(app, "", clean))),
     )
     write.attachments = list(links or ())  # an attachment field's files (ADR 0037)
-    write_step(conn, write)
+    written = write_step(conn, write)
+    if after is not None:
+        after(written, ticket_id)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 
 

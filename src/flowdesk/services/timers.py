@@ -114,6 +114,10 @@ def _fire_once(ctx: ServiceContext, conn: Any, wait_id: str) -> tuple[str, Any]:
         "timer": row.node_id,
         "action": timer.action if timer is not None else "",
         "late": late,
+        # what FireTimer was given, so a replay of the history rebuilds the command
+        "wait": row.id,
+        "activation": row.activation_id,
+        "fire": row.fire + missed,
     }
     write, _ = task_step(app, ticket, result, now, AuditRecord(SYSTEM, "timer.fire", details))
     for entry in write.events:

@@ -30,6 +30,18 @@ def current_version_id(conn: Connection, key: str) -> tuple[str | None, int]:
     return (str(version_id) if version_id else None), int(generation)
 
 
+def version_id_by_number(conn: Connection, key: str, number: int) -> tuple[str | None, int]:
+    """The id of version `number` of the app `key` (None: no such version), and the org
+    generation read in the same transaction (a call activity pinned to it, ADR 0035)."""
+    found = conn.execute(
+        select(versions.c.id)
+        .join(apps, apps.c.id == versions.c.app_id)
+        .where(apps.c.key == key, versions.c.version == number)
+    ).scalar()
+    _, generation = current_version_id(conn, key)
+    return (str(found) if found else None), generation
+
+
 def app_by_key(conn: Connection, key: str) -> Row[Any] | None:
     return conn.execute(_APP_BY_KEY, {"key": key}).first()
 

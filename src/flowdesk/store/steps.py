@@ -82,6 +82,8 @@ class StepWrite:
     # activation_id, fire, due_at, name, key; a finished ticket's pending ones are dropped.
     waits: list[dict[str, Any]] = field(default_factory=list)
     drop_waits: bool = False  # the step finished a ticket that may have pending ones
+    # waits an event-based gateway's winner cancelled (ADR 0035): pending -> cancelled
+    cancel_waits: list[str] = field(default_factory=list)
     # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
     # the ticket only if the step wins its version check.
     attachments: list[dict[str, Any]] = field(default_factory=list)

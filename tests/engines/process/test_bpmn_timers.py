@@ -143,7 +143,7 @@ def test_what_flowdesk_cannot_run_is_refused_by_element_id() -> None:
     assert ("bpmn[Receive]", "message_key_required") in found
 
 
-def test_a_message_boundary_event_is_still_refused() -> None:
+def test_a_boundary_event_with_two_definitions_is_refused() -> None:
     text = MODELER.replace(
         "<timeDuration>P2D</timeDuration>", "<timeDuration>P2D</timeDuration><x/>"
     ).replace(

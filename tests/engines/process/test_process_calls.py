@@ -128,7 +128,7 @@ def test_the_call_round_trips_through_to_dict() -> None:
         ({"id": "check", "type": "call_activity"}, "required"),
         ({"id": "check", "type": "call_activity", "call": {"app": "Bad Key"}}, "invalid_app_key"),
         (
-            {"id": "check", "type": "call_activity", "call": {"app": "a", "version": 3}},
+            {"id": "check", "type": "call_activity", "call": {"app": "a", "version": "v3"}},
             "invalid_version_policy",
         ),
         (
@@ -177,3 +177,83 @@ def test_a_terminate_end_sweeps_the_call_wait() -> None:
     (review,) = started.state.tasks
     ended = step(spec, started.state, CompleteTask(review, "bob", "approve"), ctx)
     assert ended.state.status == "approved" and not ended.state.waits
+
+
+def _each(order: str = "parallel") -> dict[str, Any]:
+    """A multi-instance call (ADR 0035): a credit check per guarantor, then sign (bob)."""
+    return _line(
+        {
+            "id": "check",
+            "type": "call_activity",
+            "call": {
+                "app": "credit_check",
+                "inputs": {"amount": "amount"},
+                "each": "guarantors",
+                "as": "guarantor",
+                "order": order,
+            },
+        },
+        {"id": "sign", "type": "user_task", "assignee": {"kind": "user", "user": "bob"}},
+    )
+
+
+def _saved(state: InstanceState) -> InstanceState:
+    restored = load_state(json.loads(json.dumps(dump_state(state))))
+    assert restored == state
+    return restored
+
+
+def _children(effects: Any) -> list[tuple[str, str]]:
+    return [(c.item, str(c.values["guarantor"])) for c in effects if isinstance(c, ChildCalled)]
+
+
+def test_a_parallel_multi_instance_call_files_a_child_per_item_and_waits_for_all() -> None:
+    values = {"amount": 7, "guarantors": ["li.na", "wang.wei", "li.na"]}
+    spec, ctx, started = _start(_each(), values)
+    assert _children(started.effects) == [("li.na", "li.na"), ("wang.wei", "wang.wei")]
+    state = _saved(started.state)
+    first, second = list(state.waits)
+    one = step(spec, state, FinishCall(first, "approved", values), ctx)
+    assert not [e for e in one.effects if isinstance(e, TaskOpened)]
+    assert list(one.state.waits) == [second]
+    both = step(spec, _saved(one.state), FinishCall(second, "approved", values), ctx)
+    assert [e.node_id for e in both.effects if isinstance(e, TaskOpened)] == ["sign"]
+    assert not both.state.waits
+
+
+def test_a_sequential_multi_instance_call_files_the_next_child_when_one_is_approved() -> None:
+    values = {"amount": 7, "guarantors": "li.na, wang.wei"}  # a users field's text
+    spec, ctx, started = _start(_each("sequential"), values)
+    assert _children(started.effects) == [("li.na", "li.na")]
+    state = _saved(started.state)
+    (first,) = state.waits
+    nxt = step(spec, state, FinishCall(first, "approved", values), ctx)
+    assert _children(nxt.effects) == [("wang.wei", "wang.wei")]
+    (second,) = nxt.state.waits
+    done = step(spec, _saved(nxt.state), FinishCall(second, "approved", values), ctx)
+    assert [e.node_id for e in done.effects if isinstance(e, TaskOpened)] == ["sign"]
+
+
+def test_one_rejected_child_ends_the_parent_and_its_other_children_are_not_awaited() -> None:
+    values = {"amount": 7, "guarantors": ["li.na", "wang.wei"]}
+    spec, ctx, started = _start(_each(), values)
+    first, _second = list(started.state.waits)
+    ended = step(spec, started.state, FinishCall(first, "rejected", values), ctx)
+    assert ended.state.status == "rejected" and not ended.state.waits
+
+
+def test_no_item_no_child_the_token_goes_straight_on() -> None:
+    _spec, _ctx, started = _start(_each(), {"amount": 7, "guarantors": []})
+    assert not _children(started.effects)
+    assert [t.node_id for t in started.state.tasks.values()] == ["sign"]
+
+
+def test_a_multi_instance_call_has_no_outputs_and_names_both_fields() -> None:
+    process = _each()
+    process["nodes"][1]["call"]["outputs"] = {"rating": "r"}
+    process["nodes"][1]["call"].pop("as")
+    with pytest.raises(DefinitionInvalid) as caught:
+        parse_process(process)
+    assert {"outputs_with_each", "invalid_mapping"} <= {e.code for e in caught.value.errors}
+    spec = parse_process(_each("sequential"))
+    assert parse_process(spec.to_dict()) == spec

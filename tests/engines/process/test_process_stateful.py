@@ -3,12 +3,14 @@ engine, with the engine's invariants checked after every step.
 
 The machine starts one ticket on a process picked from hand-written ones (会签, 或签,
 依次, vote nodes; parallel and inclusive gateways; a sub-process; boundary timers and a
-timer catch event) and from every bundled app template, then applies random commands:
-approve, reject, 退回 (to the applicant or to a node passed), 加签 (before, after,
-parallel), 转交, the applicant's 撤回, an approver's 撤回 of their approval, a resubmit,
-the worker firing a timer the steps set (once each, as its row would; a stale one is
-refused), and commands that must be refused (a stranger or the applicant deciding,
-returning, adding signers or transferring). A comment has no engine command (the
+timer catch event; boundary messages and an event-based gateway) and from every bundled
+app template, then applies random commands: approve, reject, 退回 (to the applicant or
+to a node passed), 加签 (before, after, parallel), 转交, the applicant's 撤回, an
+approver's 撤回 of their approval, a resubmit, the worker firing a timer the steps set
+(once each, as its row would; a stale one is refused), a message sent to a wait or a
+boundary message the steps started (once each; a stale one is refused), and commands
+that must be refused (a stranger or the applicant deciding, returning, adding signers
+or transferring). A comment has no engine command (the
 service writes it as a ticket note beside the steps, ADR 0017), so its rule only checks
 that a finished ticket refuses every command. The applicant holds every role the context
 resolves, so maker-checker is exercised at every node; the services refuse transfers
@@ -55,7 +57,9 @@ from flowdesk.engines.process import (
     FireTimer,
     InstanceFinished,
     InstanceState,
+    MessageAwaited,
     ProcessSpec,
+    ReceiveMessage,
     ResolveTask,
     Resubmit,
     RetractDecision,
@@ -66,6 +70,7 @@ from flowdesk.engines.process import (
     TimerFired,
     TimerSet,
     TransferTask,
+    WaitCancelled,
     Withdraw,
     dump_state,
     load_state,
@@ -269,6 +274,58 @@ TIMERS: dict[str, Any] = {
 }
 
 
+# Boundary messages and an event-based gateway (ADR 0035), driven by the machine's
+# receive_message rule (each MessageAwaited sent at most once, as its row would be) and
+# fire_timer: an interrupting message takes the task's token to `refund`, a
+# non-interrupting one starts `note` beside it; after `handle` the first of a message
+# and a timer wins.
+EVENTS: dict[str, Any] = {
+    "nodes": [
+        {"id": "start", "type": "start"},
+        _task("handle", _users("amy", "ben"), approval={"mode": "all"}),
+        {
+            "id": "stop",
+            "type": "boundary_message",
+            "attached_to": "handle",
+            "message": {"name": "order_cancelled", "key": "order_no"},
+        },
+        {
+            "id": "aside",
+            "type": "boundary_message",
+            "attached_to": "handle",
+            "interrupting": False,
+            "message": {"name": "order_noted", "key": "order_no"},
+        },
+        _task("refund", _user("cai")),
+        _task("note", _user("dan")),
+        {"id": "wait", "type": "event_gateway"},
+        {
+            "id": "paid",
+            "type": "message_catch",
+            "message": {"name": "payment_received", "key": "order_no"},
+        },
+        {"id": "expired", "type": "timer_catch", "timer": {"after": "P3D"}},
+        _task("sign", _user("eva")),
+        _task("chase", _user("fay")),
+        {"id": "end", "type": "end"},
+    ],
+    "flows": [
+        {"from": "start", "to": "handle"},
+        {"from": "handle", "to": "wait"},
+        {"from": "stop", "to": "refund"},
+        {"from": "aside", "to": "note"},
+        {"from": "refund", "to": "end"},
+        {"from": "note", "to": "end"},
+        {"from": "wait", "to": "paid"},
+        {"from": "wait", "to": "expired"},
+        {"from": "paid", "to": "sign"},
+        {"from": "expired", "to": "chase"},
+        {"from": "sign", "to": "end"},
+        {"from": "chase", "to": "end"},
+    ],
+}
+
+
 class _TableConditions:
     """The hand-written processes' conditions, from the shared fake table."""
 
@@ -404,6 +461,8 @@ def _cases() -> list[Case]:
             ("timers", TIMERS),
         )
     ]
+    with_key = _HAND_VALUES.map(lambda values: {**values, "order_no": "PO-1"})
+    cases.append(Case("events", parse_process(EVENTS), lambda _a: _TableConditions(), with_key))
     for name in bundled_template_names():
         app = load_bundled_template(name)
         cases.append(
@@ -435,6 +494,7 @@ class ProcessMachine(RuleBasedStateMachine):
         # set and not yet fired (as the worker's rows would be), by (timer id, fire)
         self.opened: set[str] = set()
         self.timers: dict[tuple[str, int], TimerSet] = {}
+        self.messages: dict[str, MessageAwaited] = {}  # by wait id, not yet sent
 
     # --- driving ----------------------------------------------------------------
 
@@ -455,7 +515,10 @@ class ProcessMachine(RuleBasedStateMachine):
         try:
             result = step(self.case.spec, self.state, command, self.ctx)
         except FlowdeskError as exc:
-            assert exc.status in (403, 409, 422), (command, exc.code)
+            allowed = (
+                (403, 404, 409, 422) if isinstance(command, ReceiveMessage) else (403, 409, 422)
+            )
+            assert exc.status in allowed, (command, exc.code)
             assert self.state is kept
             if kept is not None:
                 assert _document(kept) == before, "a refused command changed the state"
@@ -501,6 +564,12 @@ class ProcessMachine(RuleBasedStateMachine):
             elif isinstance(effect, TimerFired):
                 assert self.case is not None
                 assert self.case.spec.nodes[effect.node_id].timer is not None
+            elif isinstance(effect, MessageAwaited):
+                self.messages[effect.wait_id] = effect
+            elif isinstance(effect, WaitCancelled):  # an event-based gateway's loser
+                assert before is not None and effect.wait_id in before.waits
+                assert effect.wait_id not in after.waits
+                assert before.waits[effect.wait_id].group, "only a gateway's waits go"
         assert open_now == set(after.tasks), "the events and the open tasks disagree"
         was_running = before is None or before.status == "running"
         assert finished == (1 if was_running and after.status != "running" else 0)
@@ -642,6 +711,24 @@ class ProcessMachine(RuleBasedStateMachine):
         )
         self._apply(command)
 
+    @precondition(lambda self: self._running() and bool(self.messages))
+    @rule(data=st.data())
+    def receive_message(self, data: st.DataObject) -> None:
+        """A message for a wait or a boundary message the steps started, sent once as its
+        row would be; one whose wait or node instance is gone is refused (404)."""
+        wait_id = data.draw(st.sampled_from(sorted(self.messages)), label="message")
+        awaited = self.messages.pop(wait_id)
+        boundary = awaited.activation_id
+        command = ReceiveMessage(
+            awaited.name,
+            awaited.key,
+            self.values,
+            awaited.wait_id,
+            boundary,
+            awaited.node_id if boundary else "",
+        )
+        self._apply(command)
+
     @precondition(lambda self: self._running())
     @rule(data=st.data(), who=st.sampled_from([STRANGER, APPLICANT]))
     def refused(self, data: st.DataObject, who: str) -> None:
@@ -710,6 +797,23 @@ class ProcessMachine(RuleBasedStateMachine):
             assert not self.state.joins and not self.state.signs
 
     @invariant()
+    def event_gateway_waits_stand_together(self) -> None:
+        """The waits an event-based gateway started are all there until one happens, and
+        then none is (ADR 0035)."""
+        if self.state is None:
+            return
+        assert self.case is not None
+        groups: dict[str, set[str]] = {}
+        catches = ("timer_catch", "message_catch")  # a multi-instance call's group is no gateway's
+        for wait in self.state.waits.values():
+            if wait.group and self.case.spec.nodes[wait.node_id].type in catches:
+                groups.setdefault(wait.group, set()).add(wait.node_id)
+        index = self.case.spec.index
+        for nodes in groups.values():
+            (gateway,) = {index.incoming[n][0].source for n in nodes}
+            assert nodes == {f.target for f in index.outgoing[gateway]}, "a lone wait survived"
+
+    @invariant()
     def applicant_never_approves(self) -> None:
         if self.state is None:
             return
@@ -730,4 +834,4 @@ TestProcessMachine = ProcessMachine.TestCase
 def test_every_bundled_template_is_driven() -> None:
     names = {case.name for case in CASES}
     assert {f"template:{name}" for name in bundled_template_names()} <= names
-    assert {"modes", "parallel", "inclusive", "sub_process", "timers"} <= names
+    assert {"modes", "parallel", "inclusive", "sub_process", "timers", "events"} <= names

@@ -225,7 +225,7 @@ def check_message_fields(form: FormSpec, process: ProcessSpec) -> list[ErrorDeta
     keys = [f.key for f in form.fields]
     errors: list[ErrorDetail] = []
     for i, node in enumerate(process.nodes.values()):
-        if node.message is not None and node.message.key not in keys:
+        if node.message is not None and node.message.key and node.message.key not in keys:
             close = difflib.get_close_matches(node.message.key, keys, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             errors.append(

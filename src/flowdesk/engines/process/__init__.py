@@ -50,6 +50,7 @@ from .effects import (
     TaskOutcome,
     TimerFired,
     TimerSet,
+    WaitCancelled,
 )
 from .parse import SUPPORTED_LOCALES, parse_process
 from .runtime import Context, StepFailed, StepResult, step
@@ -165,6 +166,7 @@ __all__ = [
     "TimerSet",
     "TransferTask",
     "Wait",
+    "WaitCancelled",
     "Webhook",
     "WebhookRequested",
     "Withdraw",

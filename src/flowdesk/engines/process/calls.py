@@ -26,33 +26,61 @@ CallOutcome = Literal["approved", "rejected", "cancelled"]
 CALL_OUTCOMES: tuple[CallOutcome, ...] = ("approved", "rejected", "cancelled")
 # the error code a failed child throws at its call activity, by the child's outcome
 CALL_ERRORS: Mapping[str, str] = {"rejected": "child_rejected", "cancelled": "child_cancelled"}
-VERSION_POLICIES = ("latest",)  # the version published when the call happens
+LATEST = 0  # CallSpec.version: the version current when the call happens (ADR 0033)
+MAX_VERSION = 1_000_000
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _FIELD = re.compile(r"[^\W\d][\w]{0,99}")
-_CALL_KEYS = frozenset({"app", "version", "inputs", "outputs"})
+_CALL_KEYS = frozenset({"app", "version", "inputs", "outputs", "each", "as", "order"})
+CallOrder = Literal["parallel", "sequential"]
+CALL_ORDERS: tuple[CallOrder, ...] = ("parallel", "sequential")
+_ITEM_SEPARATORS = re.compile(r"[\s,，、;；]+")
 AddProblem = Callable[[str, str, str], None]
 
 
 @record
 class CallSpec:
-    """What a call activity calls: app `app` at `version` ("latest" published at the
-    moment of the call); `inputs` (child field, parent field or "=literal") pairs,
-    `outputs` (parent field, child field) pairs, in definition order."""
+    """What a call activity calls: app `app` at `version` (LATEST: the version current at
+    the moment of the call; else that published version number, pinned, ADR 0035);
+    `inputs` (child field, parent field or "=literal") pairs, `outputs` (parent field,
+    child field) pairs, sorted by the field they fill."""
 
     app: str
-    version: str = "latest"
+    version: int = LATEST
     inputs: tuple[tuple[str, str], ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()
+    # multi-instance (ADR 0035): one child per item of the parent's list field `each`, the
+    # item written into the child's field `item_field` (YAML `as`), all at once or in order
+    each: str = ""
+    item_field: str = ""
+    order: CallOrder = "parallel"
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"app": self.app}
-        if self.version != "latest":
+        if self.version != LATEST:
             data["version"] = self.version
         if self.inputs:
             data["inputs"] = dict(self.inputs)
         if self.outputs:
             data["outputs"] = dict(self.outputs)
+        if self.each:
+            data["each"] = self.each
+            data["as"] = self.item_field
+            if self.order != "parallel":
+                data["order"] = self.order
         return data
+
+    def items(self, parent: Mapping[str, object]) -> list[str]:
+        """The items of a multi-instance call: the list field's values (a multi-choice
+        list, or a users field's "a,b"), in order, each once; none: no child at all."""
+        raw = parent.get(self.each)
+        found = (
+            [str(item) for item in raw]
+            if isinstance(raw, list | tuple)
+            else _ITEM_SEPARATORS.split(raw)
+            if isinstance(raw, str)
+            else []
+        )
+        return list(dict.fromkeys(item.strip() for item in found if item.strip()))
 
     def child_values(self, parent: Mapping[str, object]) -> dict[str, object]:
         """The child's submitted values: each input read from the parent's values (a
@@ -90,7 +118,7 @@ def _pairs(value: object, at: str, add: AddProblem) -> tuple[tuple[str, str], ..
             continue
         assert isinstance(target, str) and isinstance(source, str)
         pairs.append((target, source))
-    return tuple(pairs)
+    return tuple(sorted(pairs))  # a mapping's order means nothing: the same in any file
 
 
 def parse_call(
@@ -117,15 +145,62 @@ def parse_call(
         add(f"{at}.app", "invalid_app_key", "The key of the app to call (a-z, 0-9, _)")
         return None
     version = value.get("version", "latest")
-    if version not in VERSION_POLICIES:
-        add(f"{at}.version", "invalid_version_policy", "Only 'latest' is supported")
+    if version == "latest":
+        version = LATEST
+    elif isinstance(version, str) and version.strip().isdigit():
+        version = int(version)
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or not LATEST <= version <= MAX_VERSION
+    ):
+        add(
+            f"{at}.version",
+            "invalid_version_policy",
+            "'latest' (the version current at the call) or a published version number",
+        )
         return None
     inputs = _pairs(value.get("inputs"), f"{at}.inputs", add)
     outputs = _pairs(value.get("outputs"), f"{at}.outputs", add)
     for parent_field, child_field in outputs:
         if child_field.startswith("="):
             add(f"{at}.outputs.{parent_field}", "invalid_mapping", "An output reads a field")
-    return CallSpec(app, "latest", inputs, outputs)
+    each, item_field, order = _multi(value, at, add, bool(outputs))
+    return CallSpec(app, version, inputs, outputs, each, item_field, order)
+
+
+def _multi(
+    value: Mapping[str, object], at: str, add: AddProblem, has_outputs: bool
+) -> tuple[str, str, CallOrder]:
+    """A multi-instance call's `each` (the parent's list field), `as` (the child's field
+    for the item) and `order`; all empty for a single call."""
+    each, item_field, order = value.get("each"), value.get("as"), value.get("order", "parallel")
+    if each is None and item_field is None and "order" not in value:
+        return "", "", "parallel"
+    ok = True
+    for key, given in (("each", each), ("as", item_field)):
+        if not isinstance(given, str) or not _FIELD.fullmatch(given):
+            add(
+                f"{at}.{key}",
+                "invalid_mapping",
+                "each names the parent's list field, as the child's field for the item",
+            )
+            ok = False
+    if order not in CALL_ORDERS:
+        add(f"{at}.order", "invalid_choice", "parallel (all children at once) or sequential")
+        ok = False
+    if has_outputs:
+        add(
+            f"{at}.outputs",
+            "outputs_with_each",
+            "Several children cannot each fill one parent field: a multi-instance call "
+            "has no outputs",
+        )
+        ok = False
+    if not ok:
+        return "", "", "parallel"
+    assert isinstance(each, str) and isinstance(item_field, str)
+    return each, item_field, order  # type: ignore[return-value]
 
 
 @record
@@ -138,6 +213,8 @@ class ChildCalled:
     node_id: str
     app: str
     values: Mapping[str, object]
+    version: int = LATEST  # the pinned version number of `app` (ADR 0035)
+    item: str = ""  # a multi-instance call's item this child is for (ADR 0035)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -146,6 +223,8 @@ class ChildCalled:
             "node_id": self.node_id,
             "app": self.app,
             "values": dict(self.values),
+            "version": self.version,
+            "item": self.item,
         }
 
 

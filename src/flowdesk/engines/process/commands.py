@@ -179,11 +179,16 @@ class FireTimer:
 
 @record
 class ReceiveMessage:
-    """Message `name` with correlation `key` arrived for the ticket (ADR 0023)."""
+    """Message `name` with correlation `key` arrived for the ticket (ADR 0023): for the
+    wait `wait_id` ("": the first that waits for it), or for boundary message `node_id`
+    on node instance `activation_id` (ADR 0035)."""
 
     name: str
     key: str
     values: Mapping[str, object] = field(default_factory=dict, hash=False)
+    wait_id: str = ""
+    activation_id: str = ""
+    node_id: str = ""
 
 
 @record

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CONTROL_TYPES = frozenset({"inclusive_gateway", "terminate_end", "sub_process", "error_end"})
 # every kind of end event: no outgoing flow, consumes the token
 END_TYPES = frozenset({"end", "terminate_end", "error_end"})
-BOUNDARY_TYPES = frozenset({"boundary_error", "boundary_timer"})
+BOUNDARY_TYPES = frozenset({"boundary_error", "boundary_timer", "boundary_message"})
 # where a token waits for a timer or a message (timers.py, ADR 0023)
 WAIT_TYPES = frozenset({"timer_catch", "message_catch", "call_activity"})  # + ADR 0033
 
@@ -85,7 +85,11 @@ def extra_links(nodes: Mapping[str, Node]) -> dict[str, list[str]]:
     task -> the boundary timers on it (a token resting at the task may leave by them)."""
     links: dict[str, list[str]] = {}
     for node in nodes.values():
-        if node.type == "boundary_timer" and node.attached_to and node.attached_to in nodes:
+        if (
+            node.type in ("boundary_timer", "boundary_message")
+            and node.attached_to
+            and node.attached_to in nodes
+        ):
             links.setdefault(node.attached_to, []).append(node.id)
         if (  # a failed child leaves its call activity by the error boundary (ADR 0033)
             node.type == "boundary_error"

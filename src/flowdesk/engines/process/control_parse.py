@@ -105,13 +105,14 @@ def check_control(
                     "scope_cycle",
                     "Sub-processes cannot lie inside each other in a circle",
                 )
-        if node.type == "boundary_timer" and node.attached_to is not None:
+        if node.type in ("boundary_timer", "boundary_message") and node.attached_to is not None:
             target = nodes.get(node.attached_to)
+            kind = "timer" if node.type == "boundary_timer" else "message"
             if target is None or target.type != "user_task":
                 add(
                     f"{path}.attached_to",
                     "boundary_target",
-                    f"A boundary timer is attached to a user task; '{node.attached_to}' is none",
+                    f"A boundary {kind} is attached to a user task; '{node.attached_to}' is none",
                 )
             elif node.scope != target.scope:
                 add(
@@ -139,6 +140,12 @@ def check_control(
                 )
     starts: dict[str, list[str]] = {}
     for node in nodes.values():
+        if node.type == "start" and node.scope and node.message is not None:
+            add(
+                f"{node_paths[node.id]}.message",
+                "message_start_in_scope",
+                "Only the process's own start is started by a message, not a sub-process's",
+            )
         if node.type == "start" and node.scope:
             starts.setdefault(node.scope, []).append(node.id)
     for node_id, node in nodes.items():
@@ -194,6 +201,50 @@ def check_control(
                     node_paths[node_id],
                     "too_many_outgoing",
                     "A boundary event has exactly one outgoing flow; branch with a gateway",
+                )
+
+
+EVENT_TARGETS = frozenset({"timer_catch", "message_catch"})
+
+
+def check_event_gateways(
+    nodes: Mapping[str, Node],
+    node_paths: Mapping[str, str],
+    flows: Sequence[Flow],
+    flow_paths: Sequence[str],
+    add: Add,
+) -> None:
+    """An event-based gateway (ADR 0035) leads to two or more timer or message catch
+    events, each reached by that flow only, so the first to happen can cancel the others."""
+    gateways = [node_id for node_id, node in nodes.items() if node.type == "event_gateway"]
+    if not gateways:
+        return
+    into: dict[str, int] = {}
+    for flow in flows:
+        into[flow.target] = into.get(flow.target, 0) + 1
+    for gateway in gateways:
+        exits = [(f, p) for f, p in zip(flows, flow_paths, strict=True) if f.source == gateway]
+        if len(exits) < 2:
+            add(
+                node_paths[gateway],
+                "event_gateway_exits",
+                "An event-based gateway leads to two or more catch events (timer or message)",
+            )
+        for flow, flow_path in exits:
+            target = nodes[flow.target]
+            if target.type not in EVENT_TARGETS:
+                add(
+                    f"{flow_path}.to",
+                    "event_gateway_target",
+                    f"After an event-based gateway comes a timer or message catch event; "
+                    f"'{target.id}' is a {target.type}",
+                )
+            elif into.get(target.id, 0) != 1:
+                add(
+                    f"{flow_path}.to",
+                    "event_gateway_target_shared",
+                    f"'{target.id}' is reached only from the event-based gateway, so it can "
+                    "be cancelled when another event happens first",
                 )
 
 

@@ -41,6 +41,7 @@ CloseReason = Literal[
     "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
     "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
     "timer_fired",  # a boundary timer decided or left the task (ADR 0023)
+    "message_received",  # an interrupting boundary message took the token away (ADR 0035)
 ]
 NodeOutcome = Literal["approved", "rejected"]
 
@@ -294,13 +295,16 @@ class TaskEscalated:
 
 @record
 class MessageAwaited:
-    """A token waits at message event `node_id` for message `name` with key `key`."""
+    """A token waits at message event `node_id` for message `name` with key `key`; or,
+    for a boundary message (ADR 0035), node instance `activation_id` of the user task it
+    is attached to listens for it."""
 
     kind: ClassVar[str] = "message_awaited"
     wait_id: str
     node_id: str
     name: str
     key: str
+    activation_id: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -309,6 +313,7 @@ class MessageAwaited:
             "node_id": self.node_id,
             "name": self.name,
             "key": self.key,
+            "activation_id": self.activation_id,
         }
 
 
@@ -332,6 +337,20 @@ class MessageReceived:
         }
 
 
+@record
+class WaitCancelled:
+    """After an event-based gateway, the wait at `node_id` lost: the catch event at
+    `by` happened first (ADR 0035); its timer or message subscription is cancelled."""
+
+    kind: ClassVar[str] = "wait_cancelled"
+    wait_id: str
+    node_id: str
+    by: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "wait_id": self.wait_id, "node_id": self.node_id, "by": self.by}
+
+
 from .calls import ChildCalled, ChildEnded  # noqa: E402  (call activities, ADR 0033)
 
 Effect: TypeAlias = (
@@ -350,6 +369,7 @@ Effect: TypeAlias = (
     | TaskEscalated
     | MessageAwaited
     | MessageReceived
+    | WaitCancelled
     | ChildCalled
     | ChildEnded
 )

@@ -18,7 +18,13 @@ from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from .assignees import parse_pick
 from .calls import parse_call
 from .control import BOUNDARY_TYPES, CONTROL_TYPES, END_TYPES
-from .control_parse import CONTROL_KEYS, check_control, control_closures, parse_control_fields
+from .control_parse import (
+    CONTROL_KEYS,
+    check_control,
+    check_event_gateways,
+    control_closures,
+    parse_control_fields,
+)
 from .once import parse_flag, parse_node_flag
 from .policies import parse_auto, parse_on_empty
 from .soundness import check_soundness
@@ -810,6 +816,7 @@ def _check_graph(
                         )
 
     check_control(nodes, node_paths, flows, flow_paths, problems.add)  # ADR 0022
+    check_event_gateways(nodes, node_paths, flows, flow_paths, problems.add)  # ADR 0035
     check_timers(nodes, node_paths, {k: len(v) for k, v in outgoing.items()}, problems.add)
     if not starts or not whole:
         return

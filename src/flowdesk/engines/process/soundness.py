@@ -80,7 +80,7 @@ class _TokenGame:
                 stack.extend(control_game.move(spec, tasks, arrivals, flow, rest, self.problem))
             elif node_type == "end":
                 stack.append((tasks, arrivals, rest))
-            elif node_type == "exclusive_gateway":
+            elif node_type in ("exclusive_gateway", "event_gateway"):  # one exit is taken
                 stack.extend(
                     (tasks, arrivals, (*rest, out)) for out in reversed(spec.outgoing(target))
                 )

@@ -34,6 +34,8 @@ NodeType = Literal[
     "timer_catch",
     "message_catch",
     "call_activity",
+    "boundary_message",
+    "event_gateway",
 ]
 AssigneeKind = Literal[
     "user",
@@ -66,6 +68,10 @@ NODE_TYPES: tuple[NodeType, ...] = (
     "timer_catch",  # the token waits for its timer, then goes on
     "message_catch",  # the token waits for a message correlated by a form field's value
     "call_activity",  # the token waits for a ticket of another app (calls.py, ADR 0033)
+    # ADR 0035: a message on a user task (`attached_to`) takes its flow, interrupting or
+    # not; after an event-based gateway the first of its catch events to happen wins
+    "boundary_message",
+    "event_gateway",
 )
 ASSIGNEE_KINDS: tuple[AssigneeKind, ...] = (
     "user",
@@ -256,7 +262,7 @@ class Node:
     # step is not assigned here; also set for every user task by the process's own flag
     once_per_ticket: bool = False
     timer: Timer | None = None  # boundary_timer, timer_catch (timer_spec.py, ADR 0023)
-    message: MessageWait | None = None  # message_catch
+    message: MessageWait | None = None  # message_catch, boundary_message
     call: CallSpec | None = None  # call_activity: the app called and the mappings
 
     @property
@@ -324,6 +330,14 @@ class Node:
         return data
 
 
+# boundary events that start with their user task's node instance (Walk.arm)
+ARMED_BOUNDARIES = frozenset({"boundary_timer", "boundary_message"})
+# node types whose tickets have rows in ticket_waits (timers, messages, calls)
+WAITING_TYPES = frozenset(
+    {"boundary_timer", "timer_catch", "message_catch", "call_activity", "boundary_message"}
+)
+
+
 def default_flow_id(source: str, target: str) -> str:
     return f"{source}->{target}"
 
@@ -376,7 +390,8 @@ class SpecIndex:
     control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
     # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
     once: frozenset[str] = frozenset()
-    # user task -> the boundary timers attached to it, in definition order (ADR 0023)
+    # user task -> the boundary timers and boundary messages attached to it, in
+    # definition order: they start with each of its node instances (ADR 0023, 0035)
     timers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # whether any node waits for a timer or a message: its tickets have rows to drop
     waits: bool = False
@@ -423,7 +438,7 @@ class ProcessSpec:
         }
         timers: dict[str, list[str]] = {}
         for node_id, node in self.nodes.items():
-            if node.type == "boundary_timer" and node.attached_to is not None:
+            if node.type in ARMED_BOUNDARIES and node.attached_to is not None:
                 timers.setdefault(node.attached_to, []).append(node_id)
         index = SpecIndex(
             start=starts[0],
@@ -438,16 +453,20 @@ class ProcessSpec:
                 if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
             ),
             timers={key: tuple(value) for key, value in timers.items()},
-            waits=any(
-                node.type in ("boundary_timer", "timer_catch", "message_catch", "call_activity")
-                for node in self.nodes.values()
-            ),
+            waits=any(node.type in WAITING_TYPES for node in self.nodes.values()),
         )
         object.__setattr__(self, "index", index)
 
     @property
     def start(self) -> Node:
         return self.index.start
+
+    @property
+    def start_message(self) -> str:
+        """The message whose arrival files a ticket (a message start event, ADR 0035);
+        "" when tickets are only filed by people."""
+        message = self.index.start.message
+        return message.name if message is not None else ""
 
     def outgoing(self, node_id: str) -> tuple[Flow, ...]:
         return self.index.outgoing[node_id]

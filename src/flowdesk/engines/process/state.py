@@ -144,11 +144,13 @@ class ApprovalLog(NamedTuple):
 class Wait(NamedTuple):
     """A token resting at a timer catch event or a message catch event (ADR 0023):
     `wait_id` names its timer row or message subscription, `key` the correlation value
-    a message must carry ("" for a timer)."""
+    a message must carry ("" for a timer). The waits an event-based gateway started share
+    a `group` (the first one's id, ADR 0035): the first to happen cancels the others."""
 
     wait_id: str
     node_id: str
     key: str = ""
+    group: str = ""
 
 
 class InstanceState(NamedTuple):
@@ -261,7 +263,10 @@ def dump_state(state: InstanceState) -> StateDocument:
     if state.signs:
         data["signs"] = {key: _dump_sign(sign) for key, sign in state.signs.items()}
     if state.waits:
-        data["waits"] = {w.wait_id: [w.node_id, w.key] for w in state.waits.values()}
+        data["waits"] = {
+            w.wait_id: [w.node_id, w.key, w.group] if w.group else [w.node_id, w.key]
+            for w in state.waits.values()
+        }
     if state.approvals is not None:
         data["once"] = [
             [list(pair) for pair in state.approvals.counted],
@@ -543,6 +548,8 @@ def _load_waits(raw: object) -> Mapping[str, Wait]:
         raise ValueError("bad waits")
     waits: dict[str, Wait] = {}
     for wait_id, entry in raw.items():
-        node_id, key = _names(entry)
-        waits[str(wait_id)] = Wait(str(wait_id), node_id, key)
+        names = _names(entry)
+        if len(names) not in (2, 3):
+            raise ValueError("bad wait")
+        waits[str(wait_id)] = Wait(str(wait_id), *names)
     return waits

@@ -48,6 +48,10 @@ TIMER_ACTIONS: tuple[TimerAction, ...] = ("", "remind", "escalate", "approve", "
 DECIDING_ACTIONS = frozenset({"approve", "reject", "return"})  # they end the task: interrupting
 NOTICE_ACTIONS = frozenset({"remind", "escalate"})  # the task stays: non-interrupting
 MAX_REPEAT = 100
+MESSAGE_TYPES = frozenset({"message_catch", "boundary_message"})  # ADR 0023, 0035
+# a process's start may name the message that files a ticket (ADR 0035): its `key` is the
+# form field the message's key is written into
+MESSAGE_ALLOWED = MESSAGE_TYPES | {"start"}
 MAX_MESSAGE_NAME = 100
 _TIMER_KEYS = frozenset({"after", "at", "working", "action", "repeat", "every", "to"})
 _MESSAGE_KEYS = frozenset({"name", "key"})
@@ -159,6 +163,8 @@ class MessageWait:
     key: str
 
     def to_dict(self) -> dict[str, object]:
+        if not self.key:  # a message start that keeps no key (ADR 0035)
+            return {"name": self.name}
         return {"name": self.name, "key": self.key}
 
 
@@ -268,10 +274,10 @@ def parse_message(
     raw: Mapping[str, object], node_type: str | None, path: str, add: AddProblem
 ) -> MessageWait | None:
     if "message" not in raw:
-        if node_type == "message_catch":
+        if node_type in MESSAGE_TYPES:
             add(f"{path}.message", "required", "A message event names its message and key")
         return None
-    if node_type is not None and node_type != "message_catch":
+    if node_type is not None and node_type not in MESSAGE_ALLOWED:
         add(f"{path}.message", "message_not_allowed", "Only message events wait for one")
         return None
     value = raw["message"]
@@ -287,7 +293,9 @@ def parse_message(
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_MESSAGE_NAME:
         add(f"{at}.name", "invalid_name", "A message name: letters, digits, _ . - :")
         ok = False
-    if not isinstance(key, str) or not key.strip():
+    if node_type == "start" and key is None:
+        key = ""  # a message start without a key field: the message's key is not kept
+    elif not isinstance(key, str) or not key.strip():
         add(f"{at}.key", "required", "The form field whose value the message's key matches")
         ok = False
     if not ok:

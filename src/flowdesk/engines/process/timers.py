@@ -30,6 +30,7 @@ from flowdesk.kernel.errors import Conflict, NotFound
 
 from .commands import FireTimer, ReceiveMessage, ReturnTask
 from .effects import (
+    CloseReason,
     Effect,
     InstanceFinished,
     MessageReceived,
@@ -37,6 +38,7 @@ from .effects import (
     TaskEscalated,
     TimerFired,
     TimerSet,
+    WaitCancelled,
 )
 from .spec import Node, ProcessSpec
 from .state import Activation, InstanceState, OpenTask, Wait
@@ -80,8 +82,14 @@ def _resume(
     values: Mapping[str, object],
     effects: list[Effect],
 ) -> StepResult:
-    """The token waiting at `wait` goes on along its node's flow."""
+    """The token waiting at `wait` goes on along its node's flow; after an event-based
+    gateway, the other waits of its group are cancelled (ADR 0035)."""
     waits = {k: w for k, w in state.waits.items() if k != wait.wait_id}
+    if wait.group:
+        for other in tuple(waits.values()):
+            if other.group == wait.group:
+                del waits[other.wait_id]
+                effects.append(WaitCancelled(other.wait_id, other.node_id, wait.node_id))
     walk = Walk(
         spec,
         ctx,
@@ -178,15 +186,9 @@ def _boundary(
                 effects.append(TaskEscalated(task.task_id, task.node_id, added))
     else:  # no action of its own: the token leaves by the boundary's flow
         effects.append(TimerFired(node.id, "", attached, fire))
-    activations = dict(state.activations)
-    passed = state.passed
     if node.interrupting:
-        for task in state.tasks.values():
-            if task.activation_id == activation.activation_id:
-                del tasks[task.task_id]
-                effects.append(_timer_closed(task))
-        del activations[activation.activation_id]
-    elif timer.repeat and fire <= timer.repeat:  # the next fire of a repeating timer
+        return _leave_by(spec, state, ctx, node, activation, tasks, effects, command.values)
+    if timer.repeat and fire <= timer.repeat:  # the next fire of a repeating timer
         effects.append(
             TimerSet(
                 ctx.new_id(),
@@ -198,11 +200,35 @@ def _boundary(
                 timer.working,
             )
         )
+    return _leave_by(spec, state, ctx, node, None, tasks, effects, command.values)
+
+
+def _leave_by(
+    spec: ProcessSpec,
+    state: InstanceState,
+    ctx: Context,
+    node: Node,
+    interrupted: Activation | None,
+    tasks: dict[str, OpenTask],
+    effects: list[Effect],
+    values: Mapping[str, object],
+    reason: CloseReason = "timer_fired",
+) -> StepResult:
+    """A boundary event happened: an interrupting one closes the node instance
+    `interrupted` (its tasks with `reason`), and a token leaves by the boundary's own
+    flow (a non-interrupting one's runs beside the task)."""
+    activations = dict(state.activations)
+    if interrupted is not None:
+        for task in state.tasks.values():
+            if task.activation_id == interrupted.activation_id:
+                del tasks[task.task_id]
+                effects.append(_timer_closed(task, reason))
+        del activations[interrupted.activation_id]
     walk = _walk_on(spec, ctx, state, tasks, activations, effects)
     flows = spec.index.outgoing[node.id]
     if flows:
-        walk.advance(command.values, flows)
-    return _kept(state, walk.result(passed))
+        walk.advance(values, flows)
+    return _kept(state, walk.result(state.passed))
 
 
 def _walk_on(
@@ -226,8 +252,8 @@ def _walk_on(
     )
 
 
-def _timer_closed(task: OpenTask) -> TaskClosed:
-    return TaskClosed(task.task_id, task.node_id, "cancelled", None, "", "timer_fired", None)
+def _timer_closed(task: OpenTask, reason: CloseReason = "timer_fired") -> TaskClosed:
+    return TaskClosed(task.task_id, task.node_id, "cancelled", None, "", reason, None)
 
 
 def _auto_approve(
@@ -311,10 +337,15 @@ def _timer_closed_as(effect: TaskClosed) -> TaskClosed:
 def receive_message(
     spec: ProcessSpec, state: InstanceState | None, command: ReceiveMessage, ctx: Context
 ) -> StepResult:
-    """The first token waiting for message `name` with `key` goes on; 404 when none waits."""
+    """The first token waiting for message `name` with `key` goes on (or wait
+    `command.wait_id`, or the boundary message on a node instance); 404 when none waits."""
     if state is None or state.status != "running":
         raise NotFound("No ticket waits for this message", "no_waiting_ticket")
+    if command.activation_id:
+        return _boundary_message(spec, state, command, ctx)
     for wait in state.waits.values():
+        if command.wait_id and wait.wait_id != command.wait_id:
+            continue
         node = spec.nodes.get(wait.node_id)
         message = node.message if node is not None else None
         if message is not None and message.name == command.name and wait.key == command.key:
@@ -323,3 +354,37 @@ def receive_message(
             ]
             return _resume(spec, state, ctx, wait, command.values, effects)
     raise NotFound("No ticket waits for this message", "no_waiting_ticket")
+
+
+def _boundary_message(
+    spec: ProcessSpec, state: InstanceState, command: ReceiveMessage, ctx: Context
+) -> StepResult:
+    """A message for the boundary message `command.node_id` on node instance
+    `command.activation_id` (ADR 0035): interrupting, the task closes ("interrupted by
+    the message", reason message_received) and the token leaves by the boundary's flow;
+    not interrupting, a token starts there and the task stays. 404 when the node
+    instance is gone (decided, returned, withdrawn)."""
+    node = spec.nodes.get(command.node_id)
+    activation = state.activations.get(command.activation_id)
+    if (
+        node is None
+        or node.type != "boundary_message"
+        or node.message is None
+        or node.message.name != command.name
+        or activation is None
+        or activation.node_id != node.attached_to
+    ):
+        raise NotFound("No ticket waits for this message", "no_waiting_ticket")
+    effects: list[Effect] = [MessageReceived(command.wait_id, node.id, command.name, command.key)]
+    interrupted = activation if node.interrupting else None
+    return _leave_by(
+        spec,
+        state,
+        ctx,
+        node,
+        interrupted,
+        dict(state.tasks),
+        effects,
+        command.values,
+        "message_received",
+    )

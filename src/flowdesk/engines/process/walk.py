@@ -34,23 +34,82 @@ from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .webhook import requested
 
 
-def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
-    """A token arrives at a timer or message catch event and waits there (ADR 0023)."""
+def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "") -> str:
+    """A token arrives at a timer or message catch event and waits there (ADR 0023);
+    `group`: the waits an event-based gateway started together (ADR 0035). Returns the
+    wait's id."""
+    if node.call is not None and node.call.each:  # one child per item (ADR 0035)
+        return call_each(walk, node, values)
     wait_id = walk.ctx.new_id()
     if node.call is not None:  # a call activity: the services file the child (ADR 0033)
         walk.waits[wait_id] = Wait(wait_id, node.id, node.call.app)
+        call = node.call
         walk.effects.append(
-            ChildCalled(wait_id, node.id, node.call.app, node.call.child_values(values))
+            ChildCalled(wait_id, node.id, call.app, call.child_values(values), call.version)
         )
-        return
+        return wait_id
     if node.type == "timer_catch":
         timer = node.timer
         assert timer is not None  # parse_process guarantees it
-        walk.waits[wait_id] = Wait(wait_id, node.id)
+        walk.waits[wait_id] = Wait(wait_id, node.id, "", group)
         walk.effects.append(
             TimerSet(wait_id, node.id, "", 1, timer.delay(1), timer.at, timer.working)
         )
-        return
+        return wait_id
+    message = node.message
+    assert message is not None  # parse_process guarantees it
+    key = message_key(walk, node, values)
+    walk.waits[wait_id] = Wait(wait_id, node.id, key, group)
+    walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
+    return wait_id
+
+
+MAX_CHILDREN = 100  # children one multi-instance call activity files (ADR 0035)
+
+
+def call_child(
+    walk: Walk, node: Node, values: Mapping[str, object], item: str, group: str = ""
+) -> str:
+    """One child of a multi-instance call activity, for `item`: its wait keeps the item
+    (the row's key, which the worker writes into the child's field) and the group of its
+    call (the first child's wait id; a sequential call's position instead)."""
+    call = node.call
+    assert call is not None and call.each
+    wait_id = walk.ctx.new_id()
+    child = {**call.child_values(values), call.item_field: item}
+    walk.waits[wait_id] = Wait(wait_id, node.id, item, group or wait_id)
+    walk.effects.append(ChildCalled(wait_id, node.id, call.app, child, call.version, item))
+    return wait_id
+
+
+def call_each(walk: Walk, node: Node, values: Mapping[str, object]) -> str:
+    """A multi-instance call activity (ADR 0035): a child per item of the list field, all
+    at once (parallel, one group) or the first only (sequential, group "#0"); no item: no
+    child, the token goes straight on ("" returned)."""
+    call = node.call
+    assert call is not None
+    items = call.items(values)
+    if not items:
+        return ""
+    if len(items) > MAX_CHILDREN:
+        raise StepFailed(
+            walk.spec,
+            node.id,
+            "too_many_children",
+            f"'{node.id}' would file {len(items)} tickets of '{call.app}', one per item of "
+            f"'{call.each}'; at most {MAX_CHILDREN}",
+        )
+    if call.order == "sequential":
+        return call_child(walk, node, values, items[0], "#0")
+    first = call_child(walk, node, values, items[0])
+    for item in items[1:]:
+        call_child(walk, node, values, item, first)
+    return first
+
+
+def message_key(walk: Walk, node: Node, values: Mapping[str, object]) -> str:
+    """The correlation key a message to `node` must carry: the value of its form field
+    now; empty is the step's error."""
     message = node.message
     assert message is not None  # parse_process guarantees it
     raw = values.get(message.key)
@@ -63,8 +122,18 @@ def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
             f"'{node.id}' waits for message '{message.name}' by the value of form field "
             f"'{message.key}', which is empty",
         )
-    walk.waits[wait_id] = Wait(wait_id, node.id, key)
-    walk.effects.append(MessageAwaited(wait_id, node.id, message.name, key))
+    return key
+
+
+def wait_for_first(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
+    """An event-based gateway (ADR 0035): a token waits at every catch event after it,
+    in one group; the first to happen wins (timers.resume cancels the others)."""
+    walk.effects.append(NodePassed(node.id, node.type))
+    nodes = walk.spec.nodes
+    ids = [wait_at(walk, nodes[out.target], values) for out in walk.spec.index.outgoing[node.id]]
+    group = ids[0]
+    for wait_id in ids:
+        walk.waits[wait_id] = walk.waits[wait_id]._replace(group=group)
 
 
 class Context(Protocol):
@@ -308,10 +377,20 @@ class Walk:
 
     def arm(self, node_id: str, activation_id: str) -> None:
         """Node instance `activation_id` of user task `node_id` started: its boundary
-        timers start with it (the service writes their rows, ADR 0023)."""
+        timers start with it (the service writes their rows, ADR 0023), and its boundary
+        messages listen from now on, keyed by the form's value now (ADR 0035)."""
         nodes = self.spec.nodes
         for boundary in self.spec.index.timers[node_id]:
-            timer = nodes[boundary].timer
+            node = nodes[boundary]
+            if node.message is not None:
+                key = message_key(self, node, self.values)
+                self.effects.append(
+                    MessageAwaited(
+                        self.ctx.new_id(), boundary, node.message.name, key, activation_id
+                    )
+                )
+                continue
+            timer = node.timer
             assert timer is not None  # parse_process guarantees it
             self.effects.append(
                 TimerSet(
@@ -423,7 +502,11 @@ class Walk:
             elif node_type in CONTROL_TYPES:  # OR gateways, sub-processes, terminate and
                 move(self, node, flow, values, queue)  # error ends (control_walk.py)
             elif node_type in WAIT_TYPES:  # a timer or message catch event (ADR 0023)
-                wait_at(self, node, values)
+                if not wait_at(self, node, values):  # a call with no item: nothing waits
+                    effects.append(NodePassed(node_id, node_type))
+                    queue.extend(index.outgoing[node_id])
+            elif node_type == "event_gateway":  # the first event after it wins (ADR 0035)
+                wait_for_first(self, node, values)
             elif node_type == "service_task" and node.webhook is not None:  # ADR 0024
                 effects.append(requested(node_id, node.webhook, values))
                 queue.extend(index.outgoing[node_id])

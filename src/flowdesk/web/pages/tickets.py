@@ -67,13 +67,22 @@ DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped", "error_
 REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"})  # ADR 0026
 # tasks closed by the engine that the timeline shows: by a decision on their step, and
 # swept by an error or terminate end (ADR 0022); the others closed with their ticket
-SHOWN_CANCELLATIONS = frozenset({"node_decided", "error_thrown", "terminated"})
+SHOWN_CANCELLATIONS = frozenset(
+    {"node_decided", "error_thrown", "terminated", "message_received"}  # + a boundary message
+)
 # A service task's webhook: sent, or given up (the worker's notes, ADR 0024).
 WEBHOOK_KINDS = frozenset({"webhook_sent", "webhook_failed"})
 # Timers and messages (ADR 0023): a timer fired (reminded, escalated, decided), a task
 # escalated, a message awaited or received, a timer that could not act.
 TIMER_KINDS = frozenset(
-    {"timer_fired", "task_escalated", "message_awaited", "message_received", "timer_failed"}
+    {
+        "timer_fired",
+        "task_escalated",
+        "message_awaited",
+        "message_received",
+        "timer_failed",
+        "wait_cancelled",  # after an event-based gateway, another event came first (ADR 0035)
+    }
 )
 # Call activities (ADR 0033): a sub-ticket asked for, filed, finished, or not filed.
 CALL_KINDS = frozenset({"child_called", "child_started", "child_ended", "call_failed"})
@@ -125,6 +134,7 @@ class TimelineRow:
     webhook: Mapping[str, Any] | None = None  # a webhook's delivery: host, status or error
     timer: Mapping[str, Any] | None = None  # a timer's or message's event (timer_view)
     attachments: tuple[Mapping[str, Any], ...] = ()  # files the action carried (ADR 0028)
+    interrupted: bool = False  # a task a boundary message closed (ADR 0035)
 
 
 @dataclass(frozen=True)
@@ -285,6 +295,8 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                 webhook=data if entry.kind in WEBHOOK_KINDS else None,
                 timer=timer_view(data) if entry.kind in TIMER_KINDS else None,
                 attachments=tuple(a for a in data.get("attachments") or () if isinstance(a, dict)),
+                interrupted=entry.kind == "task_cancelled"
+                and data.get("reason") == "message_received",
             )
         )
     return rows

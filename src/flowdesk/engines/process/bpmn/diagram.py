@@ -14,7 +14,7 @@ from typing import cast
 
 from flowdesk.kernel.errors import ErrorDetail
 
-from ..spec import ProcessSpec
+from ..spec import Flow, ProcessSpec
 
 Bounds = tuple[float, float, float, float]  # x, y, width, height
 Point = tuple[float, float]
@@ -31,6 +31,11 @@ SIZES: dict[str, tuple[float, float]] = {
     "terminate_end": (36, 36),
     "error_end": (36, 36),
     "boundary_error": (36, 36),
+    "boundary_timer": (36, 36),
+    "boundary_message": (36, 36),
+    "event_gateway": (50, 50),
+    "timer_catch": (36, 36),
+    "message_catch": (36, 36),
 }
 TASK_SIZE = (100.0, 80.0)
 COLUMN = 170.0
@@ -162,13 +167,16 @@ def layout(spec: ProcessSpec, keep: Diagram | None = None) -> Diagram:
         from .scoped_layout import scoped_layout  # it builds on this module
 
         return scoped_layout(spec)  # sub-processes as boxes around their nodes (ADR 0022)
-    layers = _layers(spec)
+    attached = _boundaries(spec)
+    layers = _layers(spec, attached)
     rows: dict[int, int] = {}
     shapes: dict[str, Bounds] = {}
     for node_id, node in spec.nodes.items():
         if node_id in keep.shapes:
             shapes[node_id] = keep.shapes[node_id]
             continue
+        if node.attached_to in spec.nodes:
+            continue  # a boundary event sits on its activity's edge, placed below
         layer = layers.get(node_id, 0)
         row = rows.get(layer, 0)
         rows[layer] = row + 1
@@ -176,6 +184,12 @@ def layout(spec: ProcessSpec, keep: Diagram | None = None) -> Diagram:
         centre_x = ORIGIN[0] + layer * COLUMN
         centre_y = ORIGIN[1] + row * ROW
         shapes[node_id] = (centre_x - width / 2, centre_y - height / 2, width, height)
+    for host, boundaries in attached.items():
+        x, y, w, h = shapes[host]
+        for i, boundary in enumerate(b for b in boundaries if b not in keep.shapes):
+            size = SIZES["boundary_error"][0]
+            left = x + w * max(0.75 - 0.3 * i, 0.1) - size / 2
+            shapes[boundary] = (left, y + h - size / 2, size, size)
     edges: dict[str, tuple[Point, ...]] = {}
     for flow in spec.flows:
         kept = keep.edges.get(flow.id)
@@ -186,7 +200,25 @@ def layout(spec: ProcessSpec, keep: Diagram | None = None) -> Diagram:
     return Diagram(shapes, edges)
 
 
-def _layers(spec: ProcessSpec) -> dict[str, int]:
+def _boundaries(spec: ProcessSpec) -> dict[str, list[str]]:
+    """Activity -> the boundary events attached to it, in definition order."""
+    found: dict[str, list[str]] = {}
+    for node_id, node in spec.nodes.items():
+        if node.attached_to is not None and node.attached_to in spec.nodes:
+            found.setdefault(node.attached_to, []).append(node_id)
+    return found
+
+
+def _exits(spec: ProcessSpec, node_id: str, attached: Mapping[str, list[str]]) -> list[Flow]:
+    """A node's flows and those of the boundary events on it: a boundary's path lies
+    after its activity."""
+    flows = list(spec.outgoing(node_id))
+    for boundary in attached.get(node_id, ()):
+        flows.extend(spec.outgoing(boundary))
+    return flows
+
+
+def _layers(spec: ProcessSpec, attached: Mapping[str, list[str]]) -> dict[str, int]:
     """Longest-path layer of each node over the flows that do not close a loop."""
     back: set[str] = set()
     state: dict[str, int] = {}  # 1 on the DFS stack, 2 done
@@ -195,7 +227,7 @@ def _layers(spec: ProcessSpec) -> dict[str, int]:
     state[spec.start.id] = 1
     while stack:  # iterative DFS: no recursion limit on long processes
         node_id, i = stack.pop()
-        exits = spec.outgoing(node_id)
+        exits = _exits(spec, node_id, attached)
         if i < len(exits):
             stack.append((node_id, i + 1))
             flow = exits[i]
@@ -210,7 +242,7 @@ def _layers(spec: ProcessSpec) -> dict[str, int]:
             order.append(node_id)
     layers = dict.fromkeys(spec.nodes, 0)
     for node_id in reversed(order):  # reverse post-order: a topological order
-        for flow in spec.outgoing(node_id):
+        for flow in _exits(spec, node_id, attached):
             if flow.id not in back:
                 layers[flow.target] = max(layers[flow.target], layers[node_id] + 1)
     return layers

@@ -10,6 +10,7 @@ id); a boundary error event without an errorRef catches any error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
@@ -17,8 +18,9 @@ from xml.etree.ElementTree import Element
 from ..control import scopes_of
 from ..spec import Node, ProcessSpec
 from ..timer_spec import parse_cycle
-from .namespaces import MODEL, XSI, q, split
+from .namespaces import MODEL, XSI, ZEEBE, q, split
 
+_VARIABLE = re.compile(r"[^\W\d]\w{0,99}")  # a form field key, as a Zeebe variable
 # end event definitions flowdesk runs -> node type
 END_DEFINITIONS = {"terminateEventDefinition": "terminate_end", "errorEventDefinition": "error_end"}
 
@@ -208,6 +210,20 @@ def message_name(root: Element, model: str, ref: str) -> str:
     return ref
 
 
+def zeebe_correlation(root: Element, model: str, ref: str) -> str:
+    """The form field a Camunda 8 `<message>` correlates by: its zeebe:subscription's
+    correlationKey when it is a plain variable (`=order_no`); "" for an expression."""
+    ref = ref.strip().rpartition(":")[2]
+    for message in root.iter(q(model, "message") if model else "message"):
+        if message.get("id") != ref:
+            continue
+        for subscription in message.iter(q(ZEEBE, "subscription")):
+            key = (subscription.get("correlationKey") or "").strip().removeprefix("=").strip()
+            if _VARIABLE.fullmatch(key):
+                return key
+    return ""
+
+
 def message_ref(element: Element, local: str) -> str:
     """The messageRef of a receive task or of a message event's definition."""
     if local == "receiveTask":
@@ -229,7 +245,7 @@ def message_ids(spec: ProcessSpec, fresh: Callable[[str], str]) -> dict[str, str
 def write_wait(element: ET.Element, node: Node, messages: Mapping[str, str]) -> None:
     """A boundary timer's attachment and its (or a catch event's) event definition; the
     timer's flowdesk settings, the truth on re-import, are its flowdesk:option."""
-    if node.type == "boundary_timer" and node.attached_to is not None:
+    if node.type in ("boundary_timer", "boundary_message") and node.attached_to is not None:
         element.set("attachedToRef", node.attached_to)
         if not node.interrupting:
             element.set("cancelActivity", "false")

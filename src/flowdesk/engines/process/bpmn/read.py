@@ -25,6 +25,7 @@ from ..parse import parse_process
 from ..spec import ProcessSpec, default_flow_id
 from . import conditions, events
 from .assignees import consumed_attributes, vendor_notation
+from .calls import read_vendor_call
 from .diagram import Bounds, Diagram, Point, coordinate
 from .ids import implicit_flow_element_id
 from .loops import read_loop
@@ -54,6 +55,7 @@ NODE_TYPES: dict[str, str] = {
     "parallelGateway": "parallel_gateway",
     "inclusiveGateway": "inclusive_gateway",  # ADR 0022
     "subProcess": "sub_process",  # embedded: its children are read with its id as scope
+    "eventBasedGateway": "event_gateway",  # ADR 0035: the first catch event after it wins
 }
 # Tasks with no engine behaviour of their own, read as user tasks (with a warning).
 READ_AS_USER_TASK = {"task": "task (no type)", "manualTask": "manual task"}
@@ -69,7 +71,7 @@ REFUSED: dict[str, str] = {
     "transaction": "a transaction sub-process",
     "adHocSubProcess": "an ad-hoc sub-process",
     "complexGateway": "a complex gateway",
-    "eventBasedGateway": "an event-based gateway",
+    "eventBasedGateway": "an event-based gateway that starts the process or waits for all",
     "intermediateCatchEvent": "an intermediate catch event",
     "intermediateThrowEvent": "an intermediate throw event",
     "boundaryEvent": "a boundary event",
@@ -78,6 +80,16 @@ REFUSED: dict[str, str] = {
     "callChoreography": "a call choreography",
     "implicitThrowEvent": "an implicit throw event",
 }
+# What a start event of another kind would need, and what flowdesk offers (ADR 0035).
+_START_EVENTS: dict[str, str] = {
+    kind: f"flowdesk starts a ticket when a person files it (a plain start event) or when a "
+    f"message arrives (a message start event), not on a {kind} start event"
+    for kind in ("signal", "conditional", "escalation", "error", "compensate", "referenced")
+}
+_START_EVENTS["timer"] = (
+    "flowdesk does not file tickets on a schedule (a timer start event): file them from "
+    "the scheduler through POST /api/v1/tickets, or send a message to a message start event"
+)
 # An element of the model namespace not listed above is refused if its name says it is
 # a step (a newer or vendor-specific task, event or gateway), else ignored with a warning.
 _FLOW_NODE_ENDINGS = ("Task", "Event", "Gateway", "Process", "Activity", "Choreography")
@@ -417,7 +429,7 @@ class _Reader:
                 else:
                     nodes.append(node)
                     node_ids.append(element_id)
-            elif local == "callActivity" and element_id and child.get("calledElement"):
+            elif local == "callActivity" and element_id and _called(child):
                 nodes.append(self._call_node(child, path))  # ADR 0033
                 node_ids.append(element_id)
             elif local in REFUSED:
@@ -498,9 +510,25 @@ class _Reader:
                     self.error(
                         path,
                         "unsupported_event",
-                        f"flowdesk runs only plain {event} events, not a {kind} {event} event",
+                        _START_EVENTS.get(
+                            kind, f"flowdesk runs only plain start events, not a {kind} one"
+                        )
+                        if event == "start"
+                        else f"flowdesk runs only plain {event} events, not a {kind} {event} event",
                     )
                     refused = True
+        if local == "eventBasedGateway" and (
+            element.get("instantiate", "").strip() == "true"
+            or element.get("eventGatewayType", "").strip() == "Parallel"
+        ):  # ADR 0035: only the gateway that waits for the first of its events
+            self.error(
+                path,
+                "unsupported_element",
+                "flowdesk runs an event-based gateway that waits inside a ticket for the "
+                "first of its events, not one that starts the process (instantiate) or "
+                "waits for all of them (eventGatewayType Parallel)",
+            )
+            refused = True
         if element.get("isForCompensation", "").strip() == "true":
             self.error(path, "unsupported_element", "flowdesk cannot run compensation")
             refused = True
@@ -574,21 +602,42 @@ class _Reader:
         return node
 
     def _call_node(self, element: Element, path: str) -> dict[str, object]:
-        """A call activity (ADR 0033): `calledElement` names the app by its key; the
-        mappings in and out are <flowdesk:option key="call">{"inputs": {...}, "outputs":
-        {...}}</flowdesk:option> (Camunda's camunda:in/out are not read: warned about)."""
+        """A call activity (ADR 0033): `calledElement` (or Zeebe's calledElement processId)
+        names the app by its key; the version and the mappings in and out come from
+        <flowdesk:option key="call">{"version": …, "inputs": {...}, "outputs": {...}}
+        </flowdesk:option>, else from Camunda's and Zeebe's own notations (bpmn/calls.py)."""
         settings = self._flowdesk_settings(element, path)
         given = settings.pop("name", {})
         names = self._names(element, given if isinstance(given, dict) else {})
         option = settings.pop("call", None)
         call: dict[str, object] = dict(option) if isinstance(option, dict) else {}
-        call["app"] = (element.get("calledElement") or "").strip()
+        extensions = element.find(self.tag("extensionElements"))
+        vendor = read_vendor_call(element, extensions, path, self.error, self.warn)
+        call["app"] = (element.get("calledElement") or "").strip() or vendor.app
+        for key, value in (
+            ("version", vendor.version),
+            ("inputs", vendor.inputs),
+            ("outputs", vendor.outputs),
+        ):
+            if value and key not in call:
+                call[key] = value
+        loop = element.find(self.tag("multiInstanceLoopCharacteristics"))
+        if loop is not None and "each" not in call:  # never dropped in silence (ADR 0035)
+            self.error(
+                path,
+                "unsupported_loop",
+                "A multi-instance call activity names its list and item in flowdesk's "
+                'option: <flowdesk:option key="call">{"each": "<list field>", "as": '
+                '"<child field>", "order": "parallel|sequential"}</flowdesk:option>',
+            )
+        elif loop is not None:
+            self._vendor_warnings(loop, path, set())  # camunda:collection and the like
         node: dict[str, object] = {"id": element.get("id", ""), "type": "call_activity"}
         if names:
             node["name"] = names
         node["call"] = call
         node.update(settings)
-        self._vendor_warnings(element, path, {"calledElement"})
+        self._vendor_warnings(element, path, {"calledElement", *vendor.consumed})
         return node
 
     def _wait_node(self, element: Element, local: str, path: str) -> dict[str, object] | None:
@@ -600,13 +649,13 @@ class _Reader:
         given = settings.pop("name", {})
         names = self._names(element, given if isinstance(given, dict) else {})
         node: dict[str, object] = {"id": element.get("id", "")}
-        if local == "boundaryEvent":
-            node["type"] = "boundary_timer"
+        boundary = local == "boundaryEvent"
+        if boundary:
             node["attached_to"] = (element.get("attachedToRef") or "").strip().rpartition(":")[2]
             if element.get("cancelActivity", "").strip() == "false":
                 node["interrupting"] = False
         if local != "receiveTask" and events.is_timer(element):
-            node.setdefault("type", "timer_catch")
+            node["type"] = "boundary_timer" if boundary else "timer_catch"
             option = settings.pop("timer", None)
             timer, problem = events.read_timer(element)
             if isinstance(option, dict) and ("after" in option or "at" in option):
@@ -617,8 +666,14 @@ class _Reader:
             elif isinstance(option, dict):
                 timer = {**option, **timer}
             node["timer"] = timer
-        else:
-            node["type"] = "message_catch"
+        else:  # a message catch event, a receive task, a message boundary (ADR 0035)
+            node["type"] = (
+                "start"
+                if local == "startEvent"
+                else "boundary_message"
+                if boundary
+                else "message_catch"
+            )
             option = settings.pop("message", None)
             ref = events.message_ref(element, local)
             name = events.message_name(self.root, self.model, ref) if ref else ""
@@ -632,7 +687,16 @@ class _Reader:
                     "A message event or receive task names the <message> it waits for (messageRef)",
                 )
                 return None
-            if "key" not in message:
+            if "key" not in message and ref:  # Camunda 8: the message's zeebe:subscription
+                found = events.zeebe_correlation(self.root, self.model, ref)
+                if found:
+                    message["key"] = found
+                    self.warn(
+                        path,
+                        "message_key_from_zeebe",
+                        f"Correlated by form field '{found}' (zeebe:subscription correlationKey)",
+                    )
+            if "key" not in message and node["type"] != "start":
                 self.error(
                     path,
                     "message_key_required",
@@ -817,6 +881,8 @@ class _Reader:
                     continue
                 if child.tag == q(ZEEBE, "assignmentDefinition") and consumed:
                     continue
+                if child.tag in consumed:  # read by the caller (a call's mappings)
+                    continue
                 ignored.append(_show(child.tag))
         if ignored:
             self.warn(
@@ -954,12 +1020,21 @@ class _Reader:
 
 
 def _is_wait(element: Element, local: str) -> bool:
-    """A timer or message event flowdesk runs, or a receive task (ADR 0023)."""
+    """A timer or message event flowdesk runs, or a receive task (ADR 0023, 0035)."""
     if local == "boundaryEvent":
-        return events.is_timer(element)
+        return events.is_timer(element) or events.is_message(element)
     if local == "intermediateCatchEvent":
         return events.is_timer(element) or events.is_message(element)
+    if local == "startEvent":  # a message start event files a ticket (ADR 0035)
+        return events.is_message(element)
     return local == "receiveTask"
+
+
+def _called(element: Element) -> bool:
+    """A call activity names what it calls: calledElement, or Zeebe's calledElement."""
+    if (element.get("calledElement") or "").strip():
+        return True
+    return any(True for _ in element.iter(q(ZEEBE, "calledElement")))
 
 
 def _cc_send_task(element: Element, local: str) -> bool:

@@ -40,6 +40,9 @@ ELEMENTS: dict[str, str] = {
     "message_catch": "intermediateCatchEvent",
     # ADR 0033: calledElement is the called app's key; flowdesk:option call the mappings
     "call_activity": "callActivity",
+    # ADR 0035: a message boundary event on a user task, an event-based gateway
+    "boundary_message": "boundaryEvent",
+    "event_gateway": "eventBasedGateway",
 }
 # Node types written as a BPMN element that means something else on its own: the
 # flowdesk:option type says what the element is (read.py reads it back).
@@ -167,6 +170,8 @@ def _write_node(
         ET.SubElement(element, q(MODEL, "outgoing")).text = element_ids[flow.id]
     approval = data.get("approval")
     mode = approval.get("mode") if isinstance(approval, Mapping) else None
+    if node.call is not None and node.call.each:  # a multi-instance call (ADR 0035)
+        mode = "sequential" if node.call.order == "sequential" else "all"
     if mode not in (None, "single"):
         # the modeler's marker (||| or ≡); flowdesk:approval above says exactly what it means
         ET.SubElement(

@@ -155,8 +155,13 @@
     $("panel-call-outputs").value = mappingText(call.outputs);
   }
 
-  function callSetting() {
-    var call = { app: $("panel-call-app").value.trim() };
+  function callSetting(bo) {
+    // the keys the panel has no field for (a pinned version, a multi-instance call's
+    // each / as / order: ADR 0035) are kept as the option had them
+    var call = Object.assign({}, optionValue(bo, "call") || {});
+    call.app = $("panel-call-app").value.trim();
+    delete call.inputs;
+    delete call.outputs;
     var inputs = mappingOf($("panel-call-inputs").value);
     var outputs = mappingOf($("panel-call-outputs").value);
     if (Object.keys(inputs).length) { call.inputs = inputs; }
@@ -174,9 +179,11 @@
     return null;
   }
 
-  function isMessageWait(bo) {
+  function isMessageWait(bo) {  // a catch event, a receive task, a boundary message (ADR 0035)
     return bo.$type === "bpmn:ReceiveTask" ||
-      (bo.$type === "bpmn:IntermediateCatchEvent" && !!definitionOf(bo, "bpmn:MessageEventDefinition"));
+      ((bo.$type === "bpmn:IntermediateCatchEvent" || bo.$type === "bpmn:BoundaryEvent" ||
+        bo.$type === "bpmn:StartEvent") &&
+        !!definitionOf(bo, "bpmn:MessageEventDefinition"));
   }
 
   function fillTimer(bo) {
@@ -389,7 +396,7 @@
     }
     if (isCall(bo)) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "call"); });
-      values.push(create("flowdesk:Option", { key: "call", body: JSON.stringify(callSetting()) }));
+      values.push(create("flowdesk:Option", { key: "call", body: JSON.stringify(callSetting(bo)) }));
     }
     if (isMessageWait(bo)) {
       kept = kept.filter(function (v) { return !(v.$type === "flowdesk:Option" && v.key === "message"); });
