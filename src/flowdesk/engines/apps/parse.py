@@ -151,7 +151,7 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
     The check is whole-process rather than "downstream of the gateway" on purpose, so
     a loop back to an earlier gateway cannot reopen the question.
     """
-    fields = field_types(form)  # only form fields are editable
+    fields = form.keys()  # only form fields are editable (a sub-table as a whole)
     readable = condition_types(form)
     routed: set[str] = set()
     for _path, text in process.conditions():

@@ -18,7 +18,7 @@ from .messages import message
 from .parse import KEY_PATTERN
 from .spec import FieldType, FormSpec
 from .validate import validate_submission
-from .values import is_masked_echo
+from .values import is_masked_echo, restore_masked_rows
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def validate_edits(
             )
         elif is_masked_echo(fields[key], value, current.get(key)):
             continue  # shown masked, sent back untouched: the stored number stays
+        elif fields[key].type is FieldType.TABLE:
+            # row by row: a masked cell sent back as shown keeps its stored number
+            wanted[key] = restore_masked_rows(fields[key], value, current.get(key))
         else:
             wanted[key] = value
     clean: dict[str, object] = {}

@@ -44,6 +44,9 @@ class FieldType(StrEnum):
     REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
     # computed on the server from other fields (ADR 0031); never accepted from a client
     FORMULA = "formula"
+    # a sub-table (line items, ADR 0036): rows of typed columns, stored as a list of
+    # objects [{"date": "2026-12-01", "amount": "120.00"}, …]
+    TABLE = "table"
 
 
 NUMERIC_TYPES = frozenset(
@@ -73,6 +76,11 @@ PERSONAL_TYPES = frozenset({FieldType.RESIDENT_ID, FieldType.MOBILE, FieldType.B
 # What a formula may give (`result:`), the expression engine's types; stored as JSON like
 # the field types of the same kind: number "1234.50", text, true/false, date "2026-12-03".
 FORMULA_RESULTS = ("number", "text", "bool", "date")
+# Column types a sub-table may not have: another table, and values that are lists.
+NOT_COLUMN_TYPES = frozenset({FieldType.TABLE, FieldType.MULTI_CHOICE})
+DEFAULT_MAX_ROWS = 200
+MAX_ROWS = 1000
+MAX_COLUMNS = 50
 # The values a resident ID's sex digit gives a derived field (its options must have them).
 SEX_VALUES = ("male", "female")
 
@@ -143,6 +151,14 @@ class FieldSpec:
     visible_when: str | None = None
     required_when: str | None = None
     default: str | None = None
+    # a table's columns (fields of their own, a row's formula reading its row's columns)
+    # and how many rows it takes (ADR 0036)
+    columns: tuple[FieldSpec, ...] = ()
+    min_rows: int = 0
+    max_rows: int | None = None
+
+    def column(self, key: str) -> FieldSpec | None:
+        return next((c for c in self.columns if c.key == key), None)
 
     @property
     def conditional(self) -> bool:
@@ -166,8 +182,9 @@ class FieldSpec:
 
     @property
     def personal(self) -> bool:
-        """Personal data (ID, mobile, bank card): masked on display unless unmasked."""
-        return self.type in PERSONAL_TYPES
+        """Personal data (ID, mobile, bank card): masked on display unless unmasked; a
+        table with a personal column is masked column by column."""
+        return self.type in PERSONAL_TYPES or any(c.personal for c in self.columns)
 
     def option(self, value: str) -> ChoiceOption | None:
         return next((o for o in self.options if o.value == value), None)
@@ -220,6 +237,12 @@ class FieldSpec:
             text = getattr(self, name)
             if text is not None:
                 out[name] = text
+        if self.type is FieldType.TABLE:
+            out["columns"] = [c.to_dict() for c in self.columns]
+            if self.min_rows:
+                out["min_rows"] = self.min_rows
+            if self.max_rows != DEFAULT_MAX_ROWS:
+                out["max_rows"] = self.max_rows
         return out
 
 

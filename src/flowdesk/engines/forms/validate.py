@@ -124,6 +124,14 @@ def validate_submission(
                     ErrorDetail(field.key, "computed_field", message("computed_field", locale))
                 )
             continue
+        if field.type is FieldType.TABLE:
+            rows = clean_table(field, raw.get(field.key), source, locale, errors, timezone)
+            if rows is None and field.required and not partial and not field.conditional:
+                if not any(e.path == field.key for e in errors):
+                    errors.append(ErrorDetail(field.key, "required", message("required", locale)))
+            elif rows is not None:
+                clean[field.key] = rows
+            continue
         try:
             value = _clean_present(field, raw.get(field.key), source, timezone)
             if isinstance(value, _Absent):
@@ -142,6 +150,110 @@ def validate_submission(
     if errors:
         raise ValidationFailed(message("submission_invalid", locale), errors)
     return clean
+
+
+def row_path(table: str, index: int, column: str | None = None) -> str:
+    """Where an error in a sub-table is: `lines[3].amount` for the third row's amount (rows
+    count from 1, as a clerk counts them and as the form's row cards are numbered)."""
+    at = f"{table}[{index + 1}]"
+    return at if column is None else f"{at}.{column}"
+
+
+def clean_table(
+    field: FieldSpec,
+    value: object,
+    source: Source,
+    locale: str,
+    errors: list[ErrorDetail],
+    timezone: str = DEFAULT_TIMEZONE,
+) -> list[dict[str, object]] | None:
+    """A sub-table's rows as stored (each row an object of its columns' clean values, an
+    empty column left out; formula columns are the computer's), or None when it has no
+    rows. Every problem goes to `errors` with its row and column (`row_path`): a JSON
+    client sends a list of objects; an HTML form's rows come grouped by web/forms.py, and
+    a row left wholly blank there is dropped (a card added and not filled in)."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        errors.append(ErrorDetail(field.key, "invalid_type", message("invalid_type_rows", locale)))
+        return None
+    rows: list[dict[str, object]] = []
+    index = 0
+    for raw_row in value:
+        if source == "html" and isinstance(raw_row, Mapping) and _blank_row(raw_row):
+            continue
+        if not isinstance(raw_row, Mapping):
+            errors.append(
+                ErrorDetail(
+                    row_path(field.key, index), "invalid_type", message("invalid_type_row", locale)
+                )
+            )
+            index += 1
+            continue
+        rows.append(_clean_row(field, raw_row, index, source, locale, errors, timezone))
+        index += 1
+    if not index:
+        return None
+    if index > (field.max_rows or index):
+        errors.append(
+            ErrorDetail(
+                field.key, "too_many_rows", message("too_many_rows", locale, field.max_rows)
+            )
+        )
+    elif index < field.min_rows:
+        errors.append(
+            ErrorDetail(field.key, "too_few_rows", message("too_few_rows", locale, field.min_rows))
+        )
+    return rows
+
+
+def _blank_row(row: Mapping[object, object]) -> bool:
+    return all(v is None or (isinstance(v, str) and _is_invisible(v)) for v in row.values())
+
+
+def _clean_row(
+    field: FieldSpec,
+    raw_row: Mapping[object, object],
+    index: int,
+    source: Source,
+    locale: str,
+    errors: list[ErrorDetail],
+    timezone: str,
+) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for column in field.columns:
+        given = raw_row.get(column.key)
+        if column.type is FieldType.FORMULA:
+            if source == "json" and given is not None:
+                errors.append(
+                    ErrorDetail(
+                        row_path(field.key, index, column.key),
+                        "computed_field",
+                        message("computed_field", locale),
+                    )
+                )
+            continue
+        try:
+            cell = _clean_present(column, given, source, timezone)
+            if isinstance(cell, _Absent):
+                cell = _absent_value(column, source, False, present=column.key in raw_row)
+        except _Invalid as exc:
+            path = row_path(field.key, index, column.key)
+            errors.append(ErrorDetail(path, exc.code, exc.message(locale)))
+            continue
+        if not isinstance(cell, _Absent):
+            row[column.key] = cell
+    for key in raw_row:
+        if field.column(key) is None if isinstance(key, str) else True:
+            shown = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
+            errors.append(
+                ErrorDetail(
+                    row_path(field.key, index, shown),
+                    "unknown_field",
+                    message("unknown_field", locale),
+                )
+            )
+    return row
 
 
 def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: bool) -> object:
