@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,10 @@ class FieldView:
     with_capitals: bool = False  # a CNY amount whose 大写 shows under it
     hidden: bool = False  # its visible_when does not hold now (ADR 0031)
     computed: str = ""  # a formula's value as the server computed it, for people
+    # a sub-table (ADR 0036): its rows as cards of cells, each cell a field of its own
+    # named `lines[2].amount`; `max_rows` for the add button
+    rows: tuple[TableRowView, ...] = ()
+    max_rows: int | None = None
 
     @property
     def list_name(self) -> str:
@@ -98,16 +103,36 @@ class FieldView:
 
 
 @dataclass(frozen=True)
+class TableRowView:
+    """One row of a sub-table on a form: its number (from 1, as errors name it) and cells."""
+
+    number: int
+    cells: tuple[FieldView, ...]
+
+
+@dataclass(frozen=True)
+class TableValues:
+    """A stored sub-table as the ticket page shows it: column labels and each row's texts."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    summary: str
+
+
+@dataclass(frozen=True)
 class ValueRow:
     key: str
     label: str
     text: str
     capitals: str
     multiline: bool
+    table: TableValues | None = None
 
 
 def widget_for(field: FieldSpec) -> str:
     kind = field.type
+    if kind is FieldType.TABLE:
+        return "table"
     if kind is FieldType.FORMULA:
         return "formula"
     if kind is FieldType.LONG_TEXT:
@@ -219,7 +244,8 @@ def field_views(
 ) -> list[FieldView]:
     """One widget per field; `raw` is what was typed, `clean` what of it was valid;
     `state` what the form's expressions make of it (hidden and required fields, defaults,
-    formulas), computed by the server."""
+    formulas), computed by the server. A sub-table's cells are typed as `lines[2].amount`
+    in `raw` and found under the same names in `errors`."""
     raw = raw or {}
     errors = errors or {}
     clean = clean or {}
@@ -239,31 +265,179 @@ def field_views(
                 value = str(stored)  # the default, filled in for the person to keep or change
             required = field.key in state.required
             hidden = field.key in state.hidden
-        chosen = _chosen(field, value)
+        rows: tuple[TableRowView, ...] = ()
+        if field.type is FieldType.TABLE:
+            computed_rows = state.values.get(field.key) if state is not None else None
+            rows = _table_rows(field, locale, raw, errors, computed_rows)
         views.append(
-            FieldView(
-                key=field.key,
-                type=field.type.value,
-                widget=widget_for(field),
-                label=field.label.get(locale),
-                help=_help(field, locale),
-                placeholder=field.placeholder.get(locale) if field.placeholder else "",
-                required=required,
-                value=value,
-                checked=value.strip().lower() in ("on", "true", "1", "yes"),
+            _view(
+                field,
+                field.key,
+                value,
+                locale,
                 error=errors.get(field.key, ""),
-                options=_option_views(field, locale, chosen),
-                max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
-                min_length=field.min_length,
-                inputmode=_inputmode(field),
-                capitals=capitals_for(field, clean.get(field.key)),
-                currency=field.currency or "",
-                with_capitals=field.capitals,
+                required=required,
                 hidden=hidden,
                 computed=computed,
+                capitals=capitals_for(field, clean.get(field.key)),
+                rows=rows,
             )
         )
     return views
+
+
+def _view(
+    field: FieldSpec,
+    name: str,
+    value: str,
+    locale: Locale,
+    *,
+    error: str,
+    required: bool,
+    hidden: bool = False,
+    computed: str = "",
+    capitals: str = "",
+    rows: tuple[TableRowView, ...] = (),
+    in_table: bool = False,
+) -> FieldView:
+    return FieldView(
+        key=name,
+        type=field.type.value,
+        widget=widget_for(field),
+        label=field.label.get(locale),
+        help=_help(field, locale),
+        placeholder=field.placeholder.get(locale) if field.placeholder else "",
+        required=required,
+        value=value,
+        checked=value.strip().lower() in ("on", "true", "1", "yes"),
+        error=error,
+        options=_option_views(field, locale, _chosen(field, value)),
+        max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
+        min_length=field.min_length,
+        inputmode=_inputmode(field),
+        capitals=capitals,
+        currency=field.currency or "",
+        with_capitals=field.capitals and not in_table,
+        hidden=hidden,
+        computed=computed,
+        rows=rows,
+        max_rows=field.max_rows,
+    )
+
+
+_CELL_NAME = re.compile(r"([a-z][a-z0-9_]{0,62})\[([0-9]{1,4})\]\.([a-z][a-z0-9_]{0,62})")
+
+
+def table_row_numbers(table: str, raw: Mapping[str, object]) -> list[int]:
+    """The row numbers a sub-table's cells were posted under, in order."""
+    found: set[int] = set()
+    for name in raw:
+        match = _CELL_NAME.fullmatch(name)
+        if match and match[1] == table:
+            found.add(int(match[2]))
+    return sorted(found)
+
+
+def _table_rows(
+    field: FieldSpec,
+    locale: Locale,
+    raw: Mapping[str, str],
+    errors: Mapping[str, str],
+    computed_rows: object,
+) -> tuple[TableRowView, ...]:
+    """The cards of a sub-table: the rows typed so far (renumbered from 1 in their order),
+    or as many empty ones as it needs (one at least) on a fresh form."""
+    numbers = table_row_numbers(field.key, raw) or list(range(1, max(field.min_rows, 1) + 1))
+    listed = computed_rows if isinstance(computed_rows, list) else []
+    views: list[TableRowView] = []
+    for position, number in enumerate(numbers, start=1):
+        row_values = listed[position - 1] if position <= len(listed) else {}
+        cells = []
+        for column in field.columns:
+            name = f"{field.key}[{position}].{column.key}"
+            typed = raw.get(f"{field.key}[{number}].{column.key}", "")
+            computed = ""
+            if column.type is FieldType.FORMULA and isinstance(row_values, dict):
+                computed = engine_display_value(column, row_values.get(column.key), locale)
+            cells.append(
+                _view(
+                    column,
+                    name,
+                    typed,
+                    locale,
+                    error=errors.get(name, ""),
+                    required=column.required,
+                    computed=computed,
+                    in_table=True,
+                )
+            )
+        views.append(TableRowView(position, tuple(cells)))
+    return tuple(views)
+
+
+def with_row_action(form: FormSpec, raw: Mapping[str, str], action: str) -> dict[str, str]:
+    """What was typed with a sub-table's row added ("add:lines") or removed
+    ("remove:lines:2", the rows after it moving up), for the form's server round trip."""
+    verb, _, rest = action.partition(":")
+    table, _, number_text = rest.partition(":")
+    try:
+        field = form.field(table)
+    except KeyError:
+        return dict(raw)
+    if field.type is not FieldType.TABLE:
+        return dict(raw)
+    numbers = table_row_numbers(table, raw) or list(range(1, max(field.min_rows, 1) + 1))
+    kept = [n for n in numbers if not (verb == "remove" and str(n) == number_text)]
+    out = {k: v for k, v in raw.items() if not _in_table(k, table)}
+    for position, number in enumerate(kept, start=1):
+        for column in field.columns:
+            typed = raw.get(f"{table}[{number}].{column.key}")
+            if typed is not None:
+                out[f"{table}[{position}].{column.key}"] = typed
+    if verb == "add" and len(kept) < (field.max_rows or len(kept) + 1):
+        for column in field.columns:
+            out[f"{table}[{len(kept) + 1}].{column.key}"] = ""
+    elif verb == "remove" and not kept:  # the last card goes: an empty one stays
+        for column in field.columns:
+            out[f"{table}[1].{column.key}"] = ""
+    return out
+
+
+def error_labels(form: FormSpec, paths: list[str], locale: Locale) -> dict[str, str]:
+    """What the error summary calls each path: the field's label, or for a sub-table's
+    cell the table, the row and the column ("Expense lines · row 2 · Amount")."""
+    labels = {f.key: f.label.get(locale) for f in form.fields}
+    for path in paths:
+        match = _CELL_NAME.fullmatch(path)
+        if match is None or match[1] not in labels:
+            continue
+        column = form.field(match[1]).column(match[3])
+        if column is None:
+            continue
+        row = f"第 {match[2]} 行" if locale == "zh" else f"row {match[2]}"
+        labels[path] = f"{labels[match[1]]} · {row} · {column.label.get(locale)}"
+    return labels
+
+
+def _in_table(name: str, table: str) -> bool:
+    match = _CELL_NAME.fullmatch(name)
+    return match is not None and match[1] == table
+
+
+def grouped_rows(values: Mapping[str, object]) -> dict[str, object]:
+    """Posted names as the engine reads them: each sub-table's cells (`lines[2].amount`)
+    gathered into its list of rows, in the order of their numbers."""
+    out: dict[str, object] = {}
+    tables: dict[str, dict[int, dict[str, object]]] = {}
+    for name, value in values.items():
+        match = _CELL_NAME.fullmatch(name)
+        if match is None:
+            out[name] = value
+            continue
+        tables.setdefault(match[1], {}).setdefault(int(match[2]), {})[match[3]] = value
+    for table, rows in tables.items():
+        out[table] = [rows[number] for number in sorted(rows)]
+    return out
 
 
 def _chosen(field: FieldSpec, value: str) -> frozenset[str]:
@@ -308,13 +482,19 @@ def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:
                 listed.append(value)
         elif name not in values:
             values[name] = value
-    return values
+    return grouped_rows(values)
 
 
 def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
     """What the person typed, as text, for showing the form again (files are ignored); a
     multi choice's ticked values joined by ","."""
     raw: dict[str, str] = {}
+    tables = {f.key for f in form.fields if f.type is FieldType.TABLE}
+    if tables:
+        for name, cell in data.multi_items():
+            match = _CELL_NAME.fullmatch(name)
+            if match and match[1] in tables and isinstance(cell, str):
+                raw[name] = cell
     for field in form.fields:
         if field.type is FieldType.MULTI_CHOICE:
             ticked = [v for v in data.getlist(field.key + LIST_SUFFIX) if isinstance(v, str)]
@@ -351,16 +531,39 @@ def value_rows(
     unmasked = unmasked or {}
     for field in form.fields:
         stored = unmasked.get(field.key, values.get(field.key))
+        shown = field.key in unmasked
         rows.append(
             ValueRow(
                 key=field.key,
                 label=field.label.get(locale),
-                text=display_text(field, stored, locale, unmasked=field.key in unmasked),
+                text=display_text(field, stored, locale, unmasked=shown),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
+                table=_table_values(field, stored, locale, shown)
+                if field.type is FieldType.TABLE
+                else None,
             )
         )
     return rows
+
+
+def _table_values(field: FieldSpec, stored: object, locale: Locale, unmasked: bool) -> TableValues:
+    """A stored sub-table's cells as people read them (personal columns masked unless
+    `unmasked`), with its one-line summary (row count, money totals)."""
+    listed = stored if isinstance(stored, list) else []
+    return TableValues(
+        columns=tuple(c.label.get(locale) for c in field.columns),
+        rows=tuple(
+            tuple(
+                display_text(
+                    c, row.get(c.key) if isinstance(row, dict) else None, locale, unmasked=unmasked
+                )
+                for c in field.columns
+            )
+            for row in listed
+        ),
+        summary=display_text(field, listed, locale) if listed else "",
+    )
 
 
 class InvalidUtf8(FlowdeskError):

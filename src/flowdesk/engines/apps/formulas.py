@@ -46,7 +46,7 @@ from flowdesk.engines.forms import (
     typed_values,
 )
 from flowdesk.engines.forms.messages import message
-from flowdesk.engines.forms.validate import validate_submission
+from flowdesk.engines.forms.validate import field_of_path, validate_submission
 from flowdesk.engines.forms.values import column_name, expression_type, typed_columns
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
@@ -402,7 +402,7 @@ class FormComputer:
                 if _empty(values.get(key)):
                     errors.append(ErrorDetail(key, "required", message("required", locale)))
         order = {k: i for i, k in enumerate(self._form.keys())}
-        errors.sort(key=lambda detail: order.get(detail.path, len(order)))
+        errors.sort(key=lambda detail: order.get(field_of_path(detail.path), len(order)))
         return FormState(values, frozenset(hidden), frozenset(required_now), tuple(errors))
 
     def _default(self, step: _Step, value: object, locale: str) -> object:

@@ -17,7 +17,7 @@ from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from .messages import message
 from .parse import KEY_PATTERN
 from .spec import FieldType, FormSpec
-from .validate import validate_submission
+from .validate import field_of_path, validate_submission
 from .values import is_masked_echo, restore_masked_rows
 
 
@@ -70,7 +70,7 @@ def validate_edits(
         clean = validate_submission(form, wanted, source=source, locale=locale, partial=True)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
-    failed = {detail.path for detail in errors}
+    failed = {field_of_path(detail.path) for detail in errors}
     for key in wanted:
         if key not in clean and key not in failed and fields[key].required:
             errors.append(ErrorDetail(key, "required", message("required", locale)))
@@ -90,6 +90,6 @@ def _form_order(form: FormSpec) -> Callable[[ErrorDetail], int]:
     order = {key: index for index, key in enumerate(form.keys())}
 
     def position(detail: ErrorDetail) -> int:
-        return order.get(detail.path, len(order))
+        return order.get(field_of_path(detail.path), len(order))
 
     return position

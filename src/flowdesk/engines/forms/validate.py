@@ -127,7 +127,7 @@ def validate_submission(
         if field.type is FieldType.TABLE:
             rows = clean_table(field, raw.get(field.key), source, locale, errors, timezone)
             if rows is None and field.required and not partial and not field.conditional:
-                if not any(e.path == field.key for e in errors):
+                if not any(field_of_path(e.path) == field.key for e in errors):
                     errors.append(ErrorDetail(field.key, "required", message("required", locale)))
             elif rows is not None:
                 clean[field.key] = rows
@@ -150,6 +150,11 @@ def validate_submission(
     if errors:
         raise ValidationFailed(message("submission_invalid", locale), errors)
     return clean
+
+
+def field_of_path(path: str) -> str:
+    """The form field an error path is about: `lines` for `lines[3].amount`."""
+    return path.partition("[")[0]
 
 
 def row_path(table: str, index: int, column: str | None = None) -> str:
@@ -179,8 +184,11 @@ def clean_table(
         return None
     rows: list[dict[str, object]] = []
     index = 0
+    blank = 0
     for raw_row in value:
         if source == "html" and isinstance(raw_row, Mapping) and _blank_row(raw_row):
+            index += 1  # still counted: the next row keeps the number its card shows
+            blank += 1
             continue
         if not isinstance(raw_row, Mapping):
             errors.append(
@@ -192,15 +200,16 @@ def clean_table(
             continue
         rows.append(_clean_row(field, raw_row, index, source, locale, errors, timezone))
         index += 1
-    if not index:
+    count = index - blank
+    if not count:
         return None
-    if index > (field.max_rows or index):
+    if count > (field.max_rows or count):
         errors.append(
             ErrorDetail(
                 field.key, "too_many_rows", message("too_many_rows", locale, field.max_rows)
             )
         )
-    elif index < field.min_rows:
+    elif count < field.min_rows:
         errors.append(
             ErrorDetail(field.key, "too_few_rows", message("too_few_rows", locale, field.min_rows))
         )

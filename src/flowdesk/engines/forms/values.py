@@ -319,7 +319,8 @@ def display_value(
 
 def table_summary(field: FieldSpec, rows: object, locale: str) -> str:
     """A sub-table in one line, for lists and exports: its row count and the total of each
-    money column ("3 行；金额合计 1,234.50 CNY" / "3 rows; Amount total 1,234.50 CNY")."""
+    money column and number formula ("3 rows; Amount total 1,234.50 CNY", in Chinese
+    "3 行；金额合计 1,234.50 CNY")."""
     listed = rows if isinstance(rows, list) else []
     zh = is_zh(locale)
     parts = [
@@ -333,10 +334,14 @@ def table_summary(field: FieldSpec, rows: object, locale: str) -> str:
 
 
 def column_totals(field: FieldSpec, rows: list[object]) -> list[tuple[FieldSpec, Decimal]]:
-    """Each money column of a sub-table with the sum of its rows (exact Decimal)."""
+    """Each money column of a sub-table, and each row formula giving a number, with the
+    sum of its rows (exact Decimal)."""
     totals: list[tuple[FieldSpec, Decimal]] = []
     for column in field.columns:
-        if column.type is not FieldType.MONEY:
+        summed = column.type is FieldType.MONEY or (
+            column.type is FieldType.FORMULA and column.result == "number"
+        )
+        if not summed:
             continue
         total = Decimal(0)
         for row in rows:

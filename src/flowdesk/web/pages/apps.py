@@ -14,13 +14,23 @@ from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, form_values, tickets
 from flowdesk.services.auth import WebSession
-from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
+from flowdesk.web.forms import (
+    capitals_for,
+    error_labels,
+    field_views,
+    grouped_rows,
+    posted_raw,
+    posted_values,
+    with_row_action,
+)
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
 
 router = APIRouter()
 MAX_PREVIEW_INPUT = 64
+# what a sub-table's add and remove buttons post to the fields round trip
+ROW_ACTION = "_row_action"
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ def _raw_values(form: FormSpec, data: FormData) -> dict[str, str]:
 
 def _submission(data: FormData) -> dict[str, object]:
     """Every posted field except the CSRF token: the engine judges the rest."""
-    return posted_values(data, frozenset({CSRF_FIELD}))
+    return posted_values(data, frozenset({CSRF_FIELD, ROW_ACTION}))
 
 
 def _new_ticket_page(
@@ -81,7 +91,7 @@ def _new_ticket_page(
 ) -> HTMLResponse:
     locale = request_locale(request)
     published, state = form_values.form_state(
-        ctx, session.actor, key, raw or {}, defaults=raw is None, locale=locale
+        ctx, session.actor, key, grouped_rows(raw or {}), defaults=raw is None, locale=locale
     )
     form = published.spec.form
     by_field: dict[str, str] = {}
@@ -89,7 +99,7 @@ def _new_ticket_page(
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
     fields = field_views(form, locale, raw, by_field, clean, state)
-    labels = {f.key: f.label.get(locale) for f in form.fields}
+    labels = error_labels(form, [e.path for e in errors or []], locale)
     summary = [
         SummaryError(e.path if e.path in labels else "", labels.get(e.path, ""), e.message)
         for e in errors or []
@@ -140,8 +150,11 @@ def new_ticket_fields(
     locale = request_locale(request)
     published = apps.current(ctx, key)
     raw = _raw_values(published.spec.form, form)
+    action = form.get(ROW_ACTION)
+    if isinstance(action, str):  # a sub-table's add / remove buttons (ADR 0036)
+        raw = with_row_action(published.spec.form, raw, action)
     _app, state = form_values.form_state(
-        ctx, session.actor, key, raw, defaults=False, locale=locale
+        ctx, session.actor, key, grouped_rows(raw), defaults=False, locale=locale
     )
     return render(
         request,

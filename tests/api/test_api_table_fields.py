@@ -1,0 +1,86 @@
+"""Through the API (ADR 0036): a ticket with a sub-table is filed with its rows, its row
+formulas and sums computed by the server and routed on the sum; every bad cell comes back
+in problem+json errors[] as `lines[row].column` (rows from 1), nothing echoed; personal
+columns come back masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from api_client import Api, assert_problem
+
+from flowdesk.services import apps
+from flowdesk.services.context import ServiceContext
+from table_forms import table_app
+
+ID = "11010519491231002X"
+
+
+@pytest.fixture
+def expenses(api: Api, demo_ctx: ServiceContext) -> Api:
+    apps.publish_yaml(demo_ctx, yaml.safe_dump(table_app(), allow_unicode=True))
+    return api
+
+
+def line(**cells: Any) -> dict[str, Any]:
+    return {"date": "2026-12-01", "type": "travel", "qty": 1, "price": "100.00", **cells}
+
+
+def test_a_ticket_with_lines_is_computed_routed_on_the_sum_and_masked(expenses: Api) -> None:
+    values = {"purpose": "Client visit", "lines": [line(qty=2), line(price="4900.00", payee_id=ID)]}
+    filed = expenses.post("zhang.wei", "/apps/expenses/tickets", json={"values": values})
+    assert filed.status_code == 201, filed.text
+    ticket = filed.json()
+    assert [row["amount"] for row in ticket["values"]["lines"]] == ["200.00", "4900.00"]
+    assert ticket["values"]["total"] == "5100.00"
+    assert ticket["values"]["travel_lines"] == "2"
+    assert ticket["values"]["lines"][1]["payee_id"] == "110***********002X"
+    assert ID not in filed.text
+    assert [t["node_id"] for t in ticket["open_tasks"]] == ["finance"]  # 5,100 > 5,000
+    again = expenses.get("zhang.wei", f"/tickets/{ticket['id']}")
+    assert ID not in again.text and again.json()["values"]["total"] == "5100.00"
+
+    small = {"purpose": "Lunch", "lines": [line(type="meal", price="80.00")]}
+    filed = expenses.post("zhang.wei", "/apps/expenses/tickets", json={"values": small})
+    assert [t["node_id"] for t in filed.json()["open_tasks"]] == ["manager"]
+
+
+def test_every_bad_cell_is_named_by_row_and_column_at_once(expenses: Api) -> None:
+    wrong_id = ID[:-1] + "1"
+    values = {
+        "lines": [
+            line(),
+            line(date="2026-13-01", price=12.5),
+            line(qty="3", payee_id=wrong_id, amount="1"),
+        ],
+    }
+    refused = expenses.post(
+        "zhang.wei",
+        "/apps/expenses/tickets",
+        json={"values": values},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    problem = assert_problem(refused, 422, "validation_failed")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [
+        ("purpose", "required"),
+        ("lines[2].date", "invalid_date"),
+        ("lines[2].price", "float_not_allowed"),
+        ("lines[3].qty", "invalid_type"),
+        ("lines[3].amount", "computed_field"),
+        ("lines[3].payee_id", "resident_id_check_digit"),
+    ]
+    assert problem["errors"][5]["message"] == "身份证号校验位错误"
+    assert wrong_id not in refused.text
+    listed = expenses.get("zhang.wei", "/tickets", params={"scope": "mine"}).json()
+    assert all(t["app"] != "expenses" for t in listed["items"])  # nothing half-written
+
+
+def test_too_many_rows_is_refused_at_the_table(expenses: Api) -> None:
+    values = {"purpose": "x", "lines": [line()] * 21}
+    refused = expenses.post("zhang.wei", "/apps/expenses/tickets", json={"values": values})
+    problem = assert_problem(refused, 422, "validation_failed")
+    assert problem["errors"] == [
+        {"path": "lines", "code": "too_many_rows", "message": "At most 20 rows"}
+    ]
