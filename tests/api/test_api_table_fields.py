@@ -5,6 +5,8 @@ columns come back masked."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -84,3 +86,47 @@ def test_too_many_rows_is_refused_at_the_table(expenses: Api) -> None:
     assert problem["errors"] == [
         {"path": "lines", "code": "too_many_rows", "message": "At most 20 rows"}
     ]
+
+
+def test_an_export_shows_a_table_as_its_row_count_and_totals_masked(expenses: Api) -> None:
+    values = {"purpose": "Trip", "lines": [line(qty=2, payee_id=ID), line(price="0.50")]}
+    assert expenses.post("zhang.wei", "/apps/expenses/tickets", json={"values": values}).is_success
+    answer = expenses.get(
+        "zhang.wei",
+        "/tickets/export",
+        params={"scope": "mine", "app": "expenses", "format": "csv"},
+        headers={"Accept-Language": "en"},
+    )
+    assert answer.status_code == 200, answer.text
+    text = answer.content.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))[:2]
+    cell = row[header.index("Expense lines")]
+    # 2 × 100.00 + 1 × 0.50: unit prices 100.50, amounts 200.50
+    assert cell == "2 rows; Unit price total 100.50 CNY; Amount total 200.50"
+    assert ID not in text
+
+
+def test_an_import_refuses_a_sub_table_with_a_clear_message(expenses: Api) -> None:
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows([["Purpose", "Expense lines"], ["Trip", "2 rows"]])
+    answer = expenses.post(
+        "zhang.wei",
+        "/apps/expenses/imports",
+        content=sheet.getvalue().encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    problem = assert_problem(answer, 422, "invalid_mapping")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [
+        ("columns.B", "table_not_importable")
+    ]
+    assert "sub-table" in problem["errors"][0]["message"]
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows([["Purpose"], ["Trip"]])
+    answer = expenses.post(
+        "zhang.wei",
+        "/apps/expenses/imports",
+        content=sheet.getvalue().encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    problem = assert_problem(answer, 422, "table_not_importable")
+    assert [e["path"] for e in problem["errors"]] == ["columns.lines"]
