@@ -47,7 +47,12 @@ from flowdesk.engines.forms import (
 )
 from flowdesk.engines.forms.messages import message
 from flowdesk.engines.forms.validate import field_of_path, validate_submission
-from flowdesk.engines.forms.values import column_name, expression_type, typed_columns
+from flowdesk.engines.forms.values import (
+    column_name,
+    expression_type,
+    typed_columns,
+    typed_value,
+)
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 from .applicant import APPLICANT_FIELDS, NOBODY_KNOWN, Applicant, applicant_values
@@ -316,6 +321,12 @@ class FormComputer:
             if any(compiled.values()) or rows:
                 steps.append(_Step(field, **compiled, rows=rows))
         self._steps = tuple(steps)
+        # a table with row formulas gets its columns typed when its step computes them
+        computed_tables = {step.field.key for step in steps if step.rows}
+        self._typed_first = FormSpec(tuple(f for f in form.fields if f.key not in computed_tables))
+        self._always_required = frozenset(
+            f.key for f in form.fields if f.required and not f.conditional
+        )
         self.active = bool(steps)
         """Whether the form has any expression at all (otherwise `complete` is a no-op)."""
         self.reads_calendar = "WORKDAYS" in calls
@@ -356,11 +367,11 @@ class FormComputer:
             always = frozenset(f.key for f in self._form.fields if f.required)
             return FormState(values, frozenset(), always, ())
         evaluation = context or EvalContext()
-        env: dict[str, object] = typed_values(self._form, values)
+        env: dict[str, object] = typed_values(self._typed_first, values)
         env.update(applicant_values(applicant))
         errors: list[ErrorDetail] = []
         hidden: set[str] = set()
-        required_now = {f.key for f in self._form.fields if f.required and not f.conditional}
+        required_now = set(self._always_required)
         for step in self._steps:
             field = step.field
             key = field.key
@@ -379,11 +390,14 @@ class FormComputer:
                 env[key] = None
                 hidden.add(key)
                 continue
-            listed = values.get(key)
-            if step.rows and isinstance(listed, list):
-                rows = compute_rows(step.field, step.rows, listed, evaluation)
-                values[key] = rows
-                env.update(typed_columns(field, rows))
+            if step.rows:  # the row formulas, then the columns as lists for the readers
+                listed = values.get(key)
+                rows, columns = compute_rows(
+                    step.field, step.rows, listed if isinstance(listed, list) else [], evaluation
+                )
+                if isinstance(listed, list):
+                    values[key] = rows
+                env.update(columns)
             if step.formula is not None:
                 result = stored_result(step.formula.evaluate(env, evaluation))
                 if result is None:
@@ -462,11 +476,13 @@ def compute_rows(
     formulas: Sequence[tuple[FieldSpec, CompiledExpression]],
     rows: Sequence[object],
     context: EvalContext,
-) -> list[dict[str, object]]:
-    """The rows with their formula columns computed from their own other columns; a
-    formula that gives null leaves its cell empty."""
+) -> tuple[list[dict[str, object]], dict[str, tuple[object, ...]]]:
+    """The rows with their formula columns computed from their own other columns (a
+    formula that gives null leaves its cell empty), and the table's columns as the lists
+    of runtime values expressions read (`lines.amount`, as `typed_columns` gives them)."""
     columns = FormSpec(table.columns)
     out: list[dict[str, object]] = []
+    cells: dict[str, list[object]] = {c.key: [] for c in table.columns}
     for raw in rows:
         row = dict(raw) if isinstance(raw, Mapping) else {}
         env = typed_values(columns, row)
@@ -474,14 +490,14 @@ def compute_rows(
             result = stored_result(compiled.evaluate(env, context))
             if result is None:
                 row.pop(column.key, None)
-                env[column.key] = None
             else:
                 row[column.key] = result
-                env[column.key] = typed_values(FormSpec((column,)), {column.key: result})[
-                    column.key
-                ]
+            env[column.key] = typed_value(column, result)
         out.append(row)
-    return out
+        for key, listed in cells.items():
+            listed.append(env[key])
+    typed = {column_name(table.key, key): tuple(listed) for key, listed in cells.items()}
+    return out, typed
 
 
 def _empty(value: object) -> bool:

@@ -38,6 +38,15 @@ LIST_TYPES = frozenset(
 )
 
 
+# the Python class of each scalar type's runtime value, exactly (a datetime is no date)
+_EXACT: dict[ExprType, type] = {
+    ExprType.NUMBER: Decimal,
+    ExprType.TEXT: str,
+    ExprType.BOOL: bool,
+    ExprType.DATE: date,
+}
+
+
 def element_type(kind: ExprType) -> ExprType | None:
     """The type of one value of a list type (NUMBER for NUMBER_LIST); None for a scalar."""
     if kind not in LIST_TYPES:
@@ -91,6 +100,9 @@ def normalize_value(name: str, value: object, declared: ExprType, position: int)
             raise ExprError(f"field '{name}' must hold a list of values", INVALID_VALUE, position)
         element = element_type(declared)
         assert element is not None
+        exact = _EXACT[element]
+        if all(item is None or type(item) is exact for item in value):
+            return tuple(value)  # already runtime values (forms.typed_values gives them)
         return tuple(normalize_value(name, item, element, position) for item in value)
     if isinstance(value, float):
         raise ExprError(

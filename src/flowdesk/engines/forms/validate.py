@@ -185,6 +185,7 @@ def clean_table(
     rows: list[dict[str, object]] = []
     index = 0
     blank = 0
+    keys = frozenset(c.key for c in field.columns)
     for raw_row in value:
         if source == "html" and isinstance(raw_row, Mapping) and _blank_row(raw_row):
             index += 1  # still counted: the next row keeps the number its card shows
@@ -198,7 +199,7 @@ def clean_table(
             )
             index += 1
             continue
-        rows.append(_clean_row(field, raw_row, index, source, locale, errors, timezone))
+        rows.append(_clean_row(field, raw_row, index, source, locale, errors, timezone, keys))
         index += 1
     count = index - blank
     if not count:
@@ -228,6 +229,7 @@ def _clean_row(
     locale: str,
     errors: list[ErrorDetail],
     timezone: str,
+    keys: frozenset[str],
 ) -> dict[str, object]:
     row: dict[str, object] = {}
     for column in field.columns:
@@ -253,7 +255,7 @@ def _clean_row(
         if not isinstance(cell, _Absent):
             row[column.key] = cell
     for key in raw_row:
-        if field.column(key) is None if isinstance(key, str) else True:
+        if key not in keys:
             shown = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
             errors.append(
                 ErrorDetail(
@@ -374,6 +376,8 @@ def _has_bad_characters(text: str) -> bool:
 
 def _is_invisible(text: str) -> bool:
     """Nothing a person can see: whitespace, format (Cf) and separator characters only."""
+    if text.isprintable():  # no Cf, Zl, Zp, nor a space other than " " (the common case)
+        return not text.strip(" ")
     return all(
         char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in text
     )

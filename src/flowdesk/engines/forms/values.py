@@ -118,6 +118,11 @@ def typed_columns(field: FieldSpec, rows: object) -> dict[str, tuple[object, ...
     return out
 
 
+def typed_value(field: FieldSpec, value: object) -> object:
+    """One stored value of a (non-table) field as its runtime value; None stays None."""
+    return None if value is None else _typed(field, value)
+
+
 def _typed(field: FieldSpec, value: object) -> object:
     kind = field.type
     if kind is FieldType.FORMULA:
