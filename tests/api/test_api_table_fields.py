@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
 import yaml
 from api_client import Api, assert_problem
+from sqlalchemy import text
 
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
@@ -130,3 +132,55 @@ def test_an_import_refuses_a_sub_table_with_a_clear_message(expenses: Api) -> No
     )
     problem = assert_problem(answer, 422, "table_not_importable")
     assert [e["path"] for e in problem["errors"]] == ["columns.lines"]
+
+
+def test_lines_a_condition_routes_on_cannot_be_editable(api: Api, demo_ctx: ServiceContext) -> None:
+    definition = table_app()
+    definition["process"]["nodes"][3]["editable"] = ["lines"]
+    answer = api.post(
+        "admin",
+        "/admin/apps",
+        content=yaml.safe_dump(definition, allow_unicode=True).encode(),
+        headers={"content-type": "application/yaml"},
+    )
+    problem = assert_problem(answer, 422, "definition_invalid")
+    assert [e["code"] for e in problem["errors"]] == ["editable_field_routes"]
+
+
+def test_an_approver_edits_lines_row_by_row_and_masked_numbers_stay(
+    api: Api, demo_ctx: ServiceContext
+) -> None:
+    definition = table_app()
+    definition["process"]["flows"][1]["condition"] = "purpose = 'finance'"
+    definition["process"]["nodes"][3]["editable"] = ["lines"]
+    apps.publish_yaml(demo_ctx, yaml.safe_dump(definition, allow_unicode=True))
+    values = {"purpose": "Trip", "lines": [line(payee_id=ID), line(qty=2)]}
+    ticket = api.post("zhang.wei", "/apps/expenses/tickets", json={"values": values}).json()
+    tasks = api.get("li.na", "/tasks", params={"assignee": "me", "state": "open"}).json()
+    (task_id,) = [t["id"] for t in tasks["items"] if t["ticket_id"] == ticket["id"]]
+    shown = api.get("li.na", f"/tickets/{ticket['id']}").json()["values"]["lines"]
+    edited = [{k: v for k, v in row.items() if k != "amount"} for row in shown]
+    edited[1]["qty"] = 3  # the approver corrects the second line; the first comes back masked
+    approved = api.post(
+        "li.na", f"/tasks/{task_id}/approve", json={"comment": "ok", "values": {"lines": edited}}
+    )
+    assert approved.status_code == 200, approved.text
+    after = api.get("zhang.wei", f"/tickets/{ticket['id']}")
+    assert after.json()["values"]["total"] == "400.00"  # 100.00 + 3 × 100.00
+    assert ID not in after.text
+    with demo_ctx.db.read() as conn:
+        stored = conn.execute(
+            text('SELECT t."values" FROM tickets t WHERE t.id = :id'), {"id": ticket["id"]}
+        ).scalar_one()
+        kept = [str(row[0]) for row in conn.execute(text("SELECT a.details FROM audit_log a"))] + [
+            str(row[0])
+            for row in conn.execute(
+                text("SELECT s.events FROM ticket_steps s WHERE s.ticket_id = :id"),
+                {"id": ticket["id"]},
+            )
+        ]
+    stored_values = stored if isinstance(stored, dict) else json.loads(stored)
+    assert stored_values["lines"][0]["payee_id"] == ID  # the masked echo kept the number
+    assert stored_values["lines"][1]["amount"] == "300.00"
+    assert any("values_changed" in entry for entry in kept)
+    assert not any(ID in entry for entry in kept)  # the timeline and audit keep it masked
