@@ -182,6 +182,7 @@ def map_columns(
     errors: list[ErrorDetail] = []
     given = dict(mapping or {})
     keys = set(form.keys())
+    tables = {f.key for f in form.fields if f.type is FieldType.TABLE}
     names = {cell.strip() for cell in header}
     for name, wanted in given.items():
         path = f"mapping.{_shown(name)}"
@@ -208,7 +209,7 @@ def map_columns(
                 )
             )
             key = None
-        if key is not None and form.field(key).type is FieldType.TABLE:
+        if key in tables:
             errors.append(_table_refused(f"columns.{letter}", key))
             key = None
         if key is not None:
