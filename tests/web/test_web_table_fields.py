@@ -5,14 +5,17 @@ page with the personal column masked."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import text
 from web_helpers import Browser, csrf_from
 
-from flowdesk.services import apps
+from flowdesk.services import apps, task_returns, tickets, views
 from flowdesk.services.context import ServiceContext
 from table_forms import table_app
 
@@ -93,3 +96,56 @@ def test_an_error_is_shown_on_its_row_and_the_ticket_page_shows_the_rows(
     table = page.split('data-testid="table-lines"')[1].split("</table>")[0]
     assert "2 rows; Unit price total 20.00 CNY; Amount total 30.00" in table
     assert "110***********002X" in table and ID not in page
+
+
+def test_a_returned_claim_is_resubmitted_with_its_lines_and_the_masked_id_stays(
+    expenses: None,
+    browser: Callable[..., Browser],
+    demo_ctx: ServiceContext,
+    actors: dict[str, Any],
+) -> None:
+    values = {
+        "purpose": "Trip",
+        "lines": [
+            {"date": "2026-12-01", "type": "travel", "qty": 1, "price": "10.00", "payee_id": ID}
+        ],
+    }
+    filed = tickets.submit(
+        demo_ctx, actor=actors["zhang.wei"], app_key="expenses", values=values, source="json"
+    )
+    view = views.ticket(demo_ctx, actors["admin"], filed.ticket_id)
+    (task,) = view.open_tasks
+    task_returns.return_task(
+        demo_ctx,
+        actor=actors["li.na"],
+        task_id=task.id,
+        target=task_returns.APPLICANT,
+        comment="Add the second line",
+    )
+    me = browser("zhang.wei", locale="en")
+    page = me.get(f"/tickets/{filed.ticket_id}/resubmit").text
+    assert re.search(r'name="lines\[1\]\.payee_id"[^>]*value="110\*+002X"', page)
+    assert ID not in page
+    sent = me.post(
+        f"/tickets/{filed.ticket_id}/resubmit",
+        data={
+            "purpose": "Trip",
+            **cells(1, payee_id="110***********002X"),
+            **cells(2, qty="2", price="5.00"),
+            "csrf_token": csrf_from(page),
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    after = views.ticket(demo_ctx, actors["admin"], filed.ticket_id)
+    stored = tickets_store_values(demo_ctx, filed.ticket_id)
+    assert stored["lines"][0]["payee_id"] == ID  # the masked echo kept the number
+    assert after.values["total"] == "20.00"  # 10.00 + 2 × 5.00
+
+
+def tickets_store_values(ctx: ServiceContext, ticket_id: str) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        raw = conn.execute(
+            text('SELECT t."values" FROM tickets t WHERE t.id = :id'), {"id": ticket_id}
+        ).scalar_one()
+    return raw if isinstance(raw, dict) else json.loads(raw)

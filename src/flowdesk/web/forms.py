@@ -419,6 +419,56 @@ def error_labels(form: FormSpec, paths: list[str], locale: Locale) -> dict[str, 
     return labels
 
 
+def stored_as_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
+    """Stored values as a form's inputs show them (a ticked box as "on", a multi choice
+    "a,b", a moment in the person's zone); a sub-table's cells as `lines[2].amount`."""
+    raw: dict[str, str] = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if field.type is FieldType.TABLE and isinstance(value, list):
+            for number, row in enumerate(value, start=1):
+                if not isinstance(row, Mapping):
+                    continue
+                for column in field.columns:
+                    if column.type is not FieldType.FORMULA:
+                        cell = _input_text(column, row.get(column.key))
+                        raw[f"{field.key}[{number}].{column.key}"] = cell or ""
+        elif value is not None:
+            text = _input_text(field, value)
+            if text is not None:
+                raw[field.key] = text
+    return raw
+
+
+def _input_text(field: FieldSpec, value: object) -> str | None:
+    if value is None:
+        return None
+    if field.type is FieldType.BOOLEAN:
+        return "on" if value is True else ""
+    if field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if field.type is FieldType.DATETIME and isinstance(value, str):
+        return datetime_input_value(value)
+    return str(value)
+
+
+def posted_as_raw(values: Mapping[str, object]) -> dict[str, str]:
+    """Posted values (as `posted_values` gives them) back as the text the inputs held."""
+    raw: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            raw[key] = value
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            raw[key] = ",".join(str(item) for item in value)
+        elif isinstance(value, list):
+            for number, row in enumerate(value, start=1):
+                if isinstance(row, Mapping):
+                    for column, cell in row.items():
+                        if isinstance(cell, str):
+                            raw[f"{key}[{number}].{column}"] = cell
+    return raw
+
+
 def _in_table(name: str, table: str) -> bool:
     match = _CELL_NAME.fullmatch(name)
     return match is not None and match[1] == table
