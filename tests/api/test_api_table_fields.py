@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
-from table_forms import table_app
+from table_forms import LINES_COLUMNS, table_app
+from table_forms import text as text_of
 
 ID = "11010519491231002X"
 
@@ -184,3 +185,13 @@ def test_an_approver_edits_lines_row_by_row_and_masked_numbers_stay(
     assert stored_values["lines"][1]["amount"] == "300.00"
     assert any("values_changed" in entry for entry in kept)
     assert not any(ID in entry for entry in kept)  # the timeline and audit keep it masked
+
+
+def test_the_lines_text_is_searched(api: Api, demo_ctx: ServiceContext) -> None:
+    columns = [*LINES_COLUMNS, {"key": "note", "type": "text", "label": text_of("Note")}]
+    apps.publish_yaml(demo_ctx, yaml.safe_dump(table_app(columns=columns), allow_unicode=True))
+    values = {"purpose": "Trip", "lines": [line(), line(note="Hangzhou ferry")]}
+    filed = api.post("zhang.wei", "/apps/expenses/tickets", json={"values": values})
+    assert filed.status_code == 201, filed.text
+    found = api.get("zhang.wei", "/tickets", params={"scope": "mine", "q": "ferry"}).json()
+    assert [t["id"] for t in found["items"]] == [filed.json()["id"]]
