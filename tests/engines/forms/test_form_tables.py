@@ -236,3 +236,19 @@ def test_the_validator_names_exactly_the_bad_cells_and_keeps_every_good_row(
         assert kept["qty"] == given_row["qty"]
         assert Decimal(kept["price"]) == Decimal(given_row["price"])
         assert kept["price"] == f"{Decimal(given_row['price']):.2f}"
+
+
+def test_moving_a_ticket_names_the_columns_the_new_version_drops_or_retypes() -> None:
+    from flowdesk.engines.forms.compat import form_problems
+
+    newer = table_form()
+    columns = newer["fields"][1]["columns"]
+    newer["fields"][1]["columns"] = [c for c in columns if c["key"] != "payee_id"]
+    newer["fields"][1]["columns"][2] = {"key": "qty", "type": "decimal", "label": text("Q")}
+    values = {"purpose": "x", "lines": [line(payee_id=ID), line()]}
+    problems = form_problems(FORM, parse_form(newer), values)
+    assert [(p.field, p.code) for p in problems] == [
+        ("lines.qty", "field_type_changed"),
+        ("lines.payee_id", "field_removed"),
+    ]
+    assert form_problems(FORM, FORM, values) == []
