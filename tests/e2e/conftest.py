@@ -28,6 +28,7 @@ from flowdesk.services.task_steps import StepOutcome
 from flowdesk.settings import Settings
 from flowdesk.store import org as org_store
 from live_server import serving
+from table_forms import table_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -226,6 +227,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Si
     ctx = app.state.ctx
     ctx.hasher = fast_hasher()  # demo passwords only; keeps the set-up quick
     assert demo.load(ctx)
+    # an app whose form has a sub-table (ADR 0036): tests/table_forms.py
+    apps.publish_yaml(ctx, yaml.safe_dump(table_app(), allow_unicode=True))
     with serving(app) as url:
         site = Site(url=url, ticket_path="", task_id="", browser=chromium, ctx=ctx)
         context = site.context(REQUESTER)

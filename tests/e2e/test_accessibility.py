@@ -180,6 +180,48 @@ def _reversed_substitute_period(page: Any) -> None:
     page.wait_for_selector("[data-testid=delegation-error]")
 
 
+def _fill_line(page: Any, row: int, price: str) -> None:
+    """One expense line typed, waiting after each change for the server's re-rendering of
+    the fields (its formulas, ADR 0031) as a person would see it before typing on."""
+    for name, value in (("date", "2026-12-01"), ("qty", "2"), ("price", price)):
+        page.fill(f"[name='lines[{row}].{name}']", value)
+        page.press(f"[name='lines[{row}].{name}']", "Tab")  # the change a person makes
+        settled(page)
+    page.check(f"[name='lines[{row}].type'][value=travel]")
+    settled(page)
+
+
+def settled(page: Any) -> None:
+    """No htmx round trip in flight or being swapped in."""
+    page.wait_for_timeout(50)
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
+def lines_with_a_bad_row(page: Any) -> None:
+    """An expense claim whose second line has a price that is no number: the error is
+    shown on that row's cell, the rows typed are kept (ADR 0036)."""
+    page.fill("#f-purpose", "客户拜访 / Client visit")
+    _fill_line(page, 1, "120.50")
+    page.click("[data-testid=add-lines]")
+    page.wait_for_selector("[data-testid=row-lines-2]")
+    settled(page)
+    _fill_line(page, 2, "12O.00")
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    page.wait_for_selector("[data-testid='error-lines[2].price']")
+
+
+def _file_lines(page: Any) -> None:
+    """An expense claim of two lines filed: the ticket page shows its rows."""
+    lines_with_a_bad_row(page)
+    page.fill("[name='lines[2].price']", "80.00")
+    page.press("[name='lines[2].price']", "Tab")
+    settled(page)
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=table-lines]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -197,6 +239,9 @@ PAGES = [
     Page("new-ticket-reimbursement", REQUESTER, "/apps/reimbursement/new"),
     Page("new-ticket-contract", REQUESTER, "/apps/contract_review/new"),
     Page("new-ticket-complaint", REQUESTER, "/apps/complaint/new"),
+    Page("new-ticket-lines", REQUESTER, "/apps/expenses/new"),
+    Page("new-ticket-lines-errors", REQUESTER, "/apps/expenses/new", lines_with_a_bad_row),
+    Page("ticket-lines", REQUESTER, "/apps/expenses/new", _file_lines),
     Page("app-import", REQUESTER, "/apps/loan/import"),
     Page("ticket-requester", REQUESTER, "{ticket}"),
     Page("ticket-approver", APPROVER, "{ticket}#task-{task}"),

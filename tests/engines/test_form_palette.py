@@ -58,4 +58,4 @@ def test_every_setting_of_the_bundled_forms_has_an_input(name: str) -> None:
 def test_a_setting_the_palette_does_not_know_is_edited_as_json() -> None:
     from flowdesk.engines.forms.palette import _setting
 
-    assert _setting(FieldType.TEXT, "columns").kind == "json"
+    assert _setting(FieldType.TEXT, "a_future_setting").kind == "json"

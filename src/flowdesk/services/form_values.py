@@ -20,6 +20,7 @@ from flowdesk.engines.apps.formulas import FormComputer, FormState
 from flowdesk.engines.expr import EvalContext
 from flowdesk.engines.forms import FieldChange, FieldType, FormSpec, validate_submission
 from flowdesk.engines.forms.messages import message
+from flowdesk.engines.forms.validate import clean_table, field_of_path
 from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services.calendar import calendar_in
 from flowdesk.services.context import ServiceContext
@@ -69,12 +70,12 @@ def submitted_values(
         state = app.formulas.state(
             valid_so_far, context=context, applicant=applicant, locale=locale
         )
-        own = [e for e in exc.errors if e.path not in state.hidden]
+        own = [e for e in exc.errors if field_of_path(e.path) not in state.hidden]
         if own:
-            failed = {e.path for e in own}
+            failed = {field_of_path(e.path) for e in own}
             errors = own + [e for e in state.errors if e.path not in failed]
             order = {key: index for index, key in enumerate(form.keys())}
-            errors.sort(key=lambda e: order.get(e.path, len(order)))
+            errors.sort(key=lambda e: order.get(field_of_path(e.path), len(order)))
             raise ValidationFailed(message("submission_invalid", locale), errors) from None
         # only hidden fields were wrong: their values are dropped, not judged
         kept = {key: value for key, value in raw.items() if key not in state.hidden}
@@ -91,6 +92,12 @@ def _valid_fields(
     clean: dict[str, object] = {}
     for field in form.fields:
         if field.key not in raw or field.type is FieldType.FORMULA:
+            continue
+        if field.type is FieldType.TABLE:
+            # the rows with their valid cells: a sum shows what was typed well so far
+            rows = clean_table(field, raw[field.key], source, locale, [])
+            if rows is not None:
+                clean[field.key] = rows
             continue
         try:
             clean.update(

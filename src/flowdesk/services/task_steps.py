@@ -281,6 +281,15 @@ def _recorded_change(change: FieldChange) -> dict[str, object]:
     or phone number typed into it), numbers, dates and choices as stored."""
 
     def kept(value: object) -> object:
+        if change.type is FieldType.TABLE and isinstance(value, list):
+            # a sub-table's rows (ADR 0036): every text cell masked as free text is, so a
+            # personal column's numbers never reach the timeline or the audit in full
+            return [
+                {k: mask_personal(v) if isinstance(v, str) else v for k, v in row.items()}
+                if isinstance(row, dict)
+                else row
+                for row in value
+            ]
         if isinstance(value, str) and change.type in _FREE_TEXT:
             return mask_personal(value)
         if isinstance(value, str) and change.type in PERSONAL_TYPES:

@@ -182,6 +182,10 @@ def _moment(moment: datetime | None) -> _Cell:
 def _field_cell(field: FieldSpec, stored: object, locale: str) -> _Cell:
     if stored is None:
         return _Cell(None)
+    if field.type is FieldType.TABLE:
+        # a sub-table in one cell: its row count and totals (ADR 0036); the rows are on
+        # the ticket page and in the API
+        return _Cell(display_value(field, stored, locale))
     if field.personal:
         return _Cell(masked_value(field, stored))
     kind = field.type

@@ -182,6 +182,7 @@ def map_columns(
     errors: list[ErrorDetail] = []
     given = dict(mapping or {})
     keys = set(form.keys())
+    tables = {f.key for f in form.fields if f.type is FieldType.TABLE}
     names = {cell.strip() for cell in header}
     for name, wanted in given.items():
         path = f"mapping.{_shown(name)}"
@@ -208,6 +209,9 @@ def map_columns(
                 )
             )
             key = None
+        if key in tables:
+            errors.append(_table_refused(f"columns.{letter}", key))
+            key = None
         if key is not None:
             taken[key] = letter
         columns.append(Column(index, letter, name[:100], key))
@@ -220,6 +224,16 @@ def map_columns(
             "no_matching_columns",
         )
     return tuple(columns)
+
+
+def _table_refused(path: str, key: str) -> ErrorDetail:
+    return ErrorDetail(
+        path,
+        "table_not_importable",
+        f"'{key}' is a sub-table: one row of a sheet cannot hold its rows, so it is not "
+        "imported; file such tickets in the form or through the API / "
+        f"“{key}”是明细子表，表格的一行放不下它的多行，不能导入；请在表单中或通过 API 提交",
+    )
 
 
 def _shown(name: str) -> str:
@@ -270,6 +284,15 @@ class _Run:
         """A required field no column fills would fail every row: said once, up front (a
         422; in a preview the first errors, each row's "required" for it left out)."""
         filled = {c.field for c in columns if c.field}
+        tables = [
+            _table_refused(f"columns.{f.key}", f.key)
+            for f in self.app.spec.form.fields
+            if f.type is FieldType.TABLE and f.required
+        ]
+        if tables:  # a required sub-table would fail every row (ADR 0036)
+            raise ValidationFailed(
+                "The form has a required sub-table", tables, code="table_not_importable"
+            )
         missing = [
             ErrorDetail(f"columns.{f.key}", "required_field_unmapped", "No column fills it")
             for f in self.app.spec.form.fields

@@ -15,7 +15,13 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.apps import start_hidden, start_locked
-from flowdesk.engines.forms import FieldChange, clean_comment, refuse_locked, validate_edits
+from flowdesk.engines.forms import (
+    FieldChange,
+    FieldType,
+    clean_comment,
+    refuse_locked,
+    validate_edits,
+)
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
 from flowdesk.kernel.errors import Forbidden
@@ -335,12 +341,22 @@ def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
 
 
 def search_texts(app: PublishedApp, title: str, values: Mapping[str, object]) -> list[str]:
-    """What `q=` searches besides the serial: the title and every text field's value."""
+    """What `q=` searches besides the serial: the title and every text field's value, a
+    sub-table's text columns in every row included (ADR 0036)."""
     texts = [title]
     for field in app.spec.form.fields:
         value = values.get(field.key)
         if field.type in TEXT_TYPES and isinstance(value, str):
             texts.append(value)
+        elif field.type is FieldType.TABLE and isinstance(value, list):
+            columns = [c.key for c in field.columns if c.type in TEXT_TYPES]
+            texts.extend(
+                cell
+                for row in value
+                if isinstance(row, dict)
+                for key in columns
+                if isinstance(cell := row.get(key), str)
+            )
     return texts
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.services import views
-from flowdesk.web.forms import FieldView, field_views, posted_values, stored_raw
+from flowdesk.web.forms import FieldView, field_views, posted_values, stored_as_raw
 from flowdesk.web.i18n import Locale
 
 EDIT_PREFIX = "edit."
@@ -37,7 +37,7 @@ def edit_fields(
         tuple(f for f in view.form.fields if f.key in keys and f.type is not FieldType.BOOLEAN)
     )
     return field_views(
-        form, locale, stored_raw(form, view.values), errors, view.values, prefix=EDIT_PREFIX
+        form, locale, stored_as_raw(form, view.values), errors, view.values, prefix=EDIT_PREFIX
     )
 
 

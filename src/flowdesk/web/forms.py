@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +85,10 @@ class FieldView:
     # an attachment field (ADR 0037): the extensions the picker offers, how many files
     accept: str = ""
     max_files: int = 1
+    # a sub-table (ADR 0036): its rows as cards of cells, each cell a field of its own
+    # named `lines[2].amount`; `max_rows` for the add button
+    rows: tuple[TableRowView, ...] = ()
+    max_rows: int | None = None
 
     @property
     def name(self) -> str:
@@ -108,6 +113,23 @@ class FieldView:
 
 
 @dataclass(frozen=True)
+class TableRowView:
+    """One row of a sub-table on a form: its number (from 1, as errors name it) and cells."""
+
+    number: int
+    cells: tuple[FieldView, ...]
+
+
+@dataclass(frozen=True)
+class TableValues:
+    """A stored sub-table as the ticket page shows it: column labels and each row's texts."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    summary: str
+
+
+@dataclass(frozen=True)
 class ValueRow:
     key: str
     label: str
@@ -116,6 +138,7 @@ class ValueRow:
     multiline: bool
     # an attachment field's files (ADR 0037): (id, filename, size), each a download link
     files: tuple[tuple[str, str, int], ...] = ()
+    table: TableValues | None = None
 
 
 def _files_hint(field: FieldSpec, locale: Locale) -> str:
@@ -135,6 +158,8 @@ def _files_hint(field: FieldSpec, locale: Locale) -> str:
 
 def widget_for(field: FieldSpec) -> str:
     kind = field.type
+    if kind is FieldType.TABLE:
+        return "table"
     if kind is FieldType.FORMULA:
         return "formula"
     if kind is FieldType.LONG_TEXT:
@@ -253,7 +278,9 @@ def field_views(
     """One widget per field; `raw` is what was typed, `clean` what of it was valid;
     `state` what the form's expressions make of it (hidden and required fields, defaults,
     formulas), computed by the server. `locks`: the start form's permissions (ADR 0037):
-    a `hidden` field has no widget at all, a `read_only` one shows its value as text."""
+    a `hidden` field has no widget at all, a `read_only` one shows its value as text.
+    A sub-table's cells are typed as `lines[2].amount` in `raw` and found under the same
+    names in `errors`."""
     raw = raw or {}
     errors = errors or {}
     clean = clean or {}
@@ -276,38 +303,240 @@ def field_views(
                 value = str(stored)  # the default, filled in for the person to keep or change
             required = field.key in state.required
             hidden = field.key in state.hidden
-        chosen = _chosen(field, value)
         read_only = locks.get(field.key) == "read_only" and field.type is not FieldType.FORMULA
         if read_only:
             shown = state.values.get(field.key) if state is not None else clean.get(field.key)
             computed = display_text(field, shown, locale) if shown is not None else ""
+        rows: tuple[TableRowView, ...] = ()
+        if field.type is FieldType.TABLE:
+            computed_rows = state.values.get(field.key) if state is not None else None
+            rows = _table_rows(field, locale, raw, errors, computed_rows)
         views.append(
-            FieldView(
-                key=field.key,
-                type=field.type.value,
-                widget="read_only" if read_only else widget_for(field),
-                label=field.label.get(locale),
-                help=_help(field, locale),
-                placeholder=field.placeholder.get(locale) if field.placeholder else "",
-                required=required,
-                value=value,
-                checked=value.strip().lower() in ("on", "true", "1", "yes"),
+            _view(
+                field,
+                field.key,
+                value,
+                locale,
                 error=errors.get(field.key, ""),
-                options=_option_views(field, locale, chosen),
-                max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
-                min_length=field.min_length,
-                inputmode=_inputmode(field),
-                capitals=capitals_for(field, clean.get(field.key)),
-                currency=field.currency or "",
-                with_capitals=field.capitals,
+                required=required,
                 hidden=hidden,
                 computed=computed,
+                capitals=capitals_for(field, clean.get(field.key)),
+                rows=rows,
+                read_only=read_only,
                 prefix=prefix,
-                accept=",".join("." + e for e in field.accept),
-                max_files=field.max_files or 1,
             )
         )
     return views
+
+
+def _view(
+    field: FieldSpec,
+    name: str,
+    value: str,
+    locale: Locale,
+    *,
+    error: str,
+    required: bool,
+    hidden: bool = False,
+    computed: str = "",
+    capitals: str = "",
+    rows: tuple[TableRowView, ...] = (),
+    in_table: bool = False,
+    read_only: bool = False,
+    prefix: str = "",
+) -> FieldView:
+    return FieldView(
+        key=name,
+        type=field.type.value,
+        widget="read_only" if read_only else widget_for(field),
+        label=field.label.get(locale),
+        help=_help(field, locale),
+        placeholder=field.placeholder.get(locale) if field.placeholder else "",
+        required=required,
+        value=value,
+        checked=value.strip().lower() in ("on", "true", "1", "yes"),
+        error=error,
+        options=_option_views(field, locale, _chosen(field, value)),
+        max_length=_IDENTITY_MAX_LENGTH.get(field.type, field.max_length),
+        min_length=field.min_length,
+        inputmode=_inputmode(field),
+        capitals=capitals,
+        currency=field.currency or "",
+        with_capitals=field.capitals and not in_table,
+        hidden=hidden,
+        computed=computed,
+        rows=rows,
+        max_rows=field.max_rows,
+        prefix=prefix,
+        accept=",".join("." + e for e in field.accept),
+        max_files=field.max_files or 1,
+    )
+
+
+_CELL_NAME = re.compile(r"([a-z][a-z0-9_]{0,62})\[([0-9]{1,4})\]\.([a-z][a-z0-9_]{0,62})")
+
+
+def table_row_numbers(table: str, raw: Mapping[str, object]) -> list[int]:
+    """The row numbers a sub-table's cells were posted under, in order."""
+    found: set[int] = set()
+    for name in raw:
+        match = _CELL_NAME.fullmatch(name)
+        if match and match[1] == table:
+            found.add(int(match[2]))
+    return sorted(found)
+
+
+def _table_rows(
+    field: FieldSpec,
+    locale: Locale,
+    raw: Mapping[str, str],
+    errors: Mapping[str, str],
+    computed_rows: object,
+) -> tuple[TableRowView, ...]:
+    """The cards of a sub-table: the rows typed so far (renumbered from 1 in their order),
+    or as many empty ones as it needs (one at least) on a fresh form."""
+    numbers = table_row_numbers(field.key, raw) or list(range(1, max(field.min_rows, 1) + 1))
+    listed = computed_rows if isinstance(computed_rows, list) else []
+    views: list[TableRowView] = []
+    for position, number in enumerate(numbers, start=1):
+        row_values = listed[position - 1] if position <= len(listed) else {}
+        cells = []
+        for column in field.columns:
+            name = f"{field.key}[{position}].{column.key}"
+            typed = raw.get(f"{field.key}[{number}].{column.key}", "")
+            computed = ""
+            if column.type is FieldType.FORMULA and isinstance(row_values, dict):
+                computed = engine_display_value(column, row_values.get(column.key), locale)
+            cells.append(
+                _view(
+                    column,
+                    name,
+                    typed,
+                    locale,
+                    error=errors.get(name, ""),
+                    required=column.required,
+                    computed=computed,
+                    in_table=True,
+                )
+            )
+        views.append(TableRowView(position, tuple(cells)))
+    return tuple(views)
+
+
+def with_row_action(form: FormSpec, raw: Mapping[str, str], action: str) -> dict[str, str]:
+    """What was typed with a sub-table's row added ("add:lines") or removed
+    ("remove:lines:2", the rows after it moving up), for the form's server round trip."""
+    verb, _, rest = action.partition(":")
+    table, _, number_text = rest.partition(":")
+    try:
+        field = form.field(table)
+    except KeyError:
+        return dict(raw)
+    if field.type is not FieldType.TABLE:
+        return dict(raw)
+    numbers = table_row_numbers(table, raw) or list(range(1, max(field.min_rows, 1) + 1))
+    kept = [n for n in numbers if not (verb == "remove" and str(n) == number_text)]
+    out = {k: v for k, v in raw.items() if not _in_table(k, table)}
+    for position, number in enumerate(kept, start=1):
+        for column in field.columns:
+            typed = raw.get(f"{table}[{number}].{column.key}")
+            if typed is not None:
+                out[f"{table}[{position}].{column.key}"] = typed
+    if verb == "add" and len(kept) < (field.max_rows or len(kept) + 1):
+        for column in field.columns:
+            out[f"{table}[{len(kept) + 1}].{column.key}"] = ""
+    elif verb == "remove" and not kept:  # the last card goes: an empty one stays
+        for column in field.columns:
+            out[f"{table}[1].{column.key}"] = ""
+    return out
+
+
+def error_labels(form: FormSpec, paths: list[str], locale: Locale) -> dict[str, str]:
+    """What the error summary calls each path: the field's label, or for a sub-table's
+    cell the table, the row and the column ("Expense lines · row 2 · Amount")."""
+    labels = {f.key: f.label.get(locale) for f in form.fields}
+    for path in paths:
+        match = _CELL_NAME.fullmatch(path)
+        if match is None or match[1] not in labels:
+            continue
+        column = form.field(match[1]).column(match[3])
+        if column is None:
+            continue
+        row = f"第 {match[2]} 行" if locale == "zh" else f"row {match[2]}"
+        labels[path] = f"{labels[match[1]]} · {row} · {column.label.get(locale)}"
+    return labels
+
+
+def stored_as_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
+    """Stored values as a form's inputs show them (a ticked box as "on", a multi choice
+    "a,b", a moment in the person's zone); a sub-table's cells as `lines[2].amount`."""
+    raw: dict[str, str] = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if field.type is FieldType.TABLE and isinstance(value, list):
+            for number, row in enumerate(value, start=1):
+                if not isinstance(row, Mapping):
+                    continue
+                for column in field.columns:
+                    if column.type is not FieldType.FORMULA:
+                        cell = _input_text(column, row.get(column.key))
+                        raw[f"{field.key}[{number}].{column.key}"] = cell or ""
+        elif value is not None:
+            text = _input_text(field, value)
+            if text is not None:
+                raw[field.key] = text
+    return raw
+
+
+def _input_text(field: FieldSpec, value: object) -> str | None:
+    if value is None:
+        return None
+    if field.type is FieldType.BOOLEAN:
+        return "on" if value is True else ""
+    if field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if field.type is FieldType.DATETIME and isinstance(value, str):
+        return datetime_input_value(value)
+    return str(value)
+
+
+def posted_as_raw(values: Mapping[str, object]) -> dict[str, str]:
+    """Posted values (as `posted_values` gives them) back as the text the inputs held."""
+    raw: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            raw[key] = value
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            raw[key] = ",".join(str(item) for item in value)
+        elif isinstance(value, list):
+            for number, row in enumerate(value, start=1):
+                if isinstance(row, Mapping):
+                    for column, cell in row.items():
+                        if isinstance(cell, str):
+                            raw[f"{key}[{number}].{column}"] = cell
+    return raw
+
+
+def _in_table(name: str, table: str) -> bool:
+    match = _CELL_NAME.fullmatch(name)
+    return match is not None and match[1] == table
+
+
+def grouped_rows(values: Mapping[str, object]) -> dict[str, object]:
+    """Posted names as the engine reads them: each sub-table's cells (`lines[2].amount`)
+    gathered into its list of rows, in the order of their numbers."""
+    out: dict[str, object] = {}
+    tables: dict[str, dict[int, dict[str, object]]] = {}
+    for name, value in values.items():
+        match = _CELL_NAME.fullmatch(name)
+        if match is None:
+            out[name] = value
+            continue
+        tables.setdefault(match[1], {}).setdefault(int(match[2]), {})[match[3]] = value
+    for table, rows in tables.items():
+        out[table] = [rows[number] for number in sorted(rows)]
+    return out
 
 
 def _chosen(field: FieldSpec, value: str) -> frozenset[str]:
@@ -338,24 +567,6 @@ def datetime_input_value(stored: str, timezone: str = DEFAULT_TIMEZONE) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def stored_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
-    """The stored values as the inputs show them (a ticked box as "on")."""
-    raw = {}
-    for field in form.fields:
-        value = values.get(field.key)
-        if value is None:
-            continue
-        if field.type is FieldType.BOOLEAN:
-            raw[field.key] = "on" if value is True else ""
-        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
-            raw[field.key] = ",".join(str(item) for item in value)
-        elif field.type is FieldType.DATETIME and isinstance(value, str):
-            raw[field.key] = datetime_input_value(value)
-        else:
-            raw[field.key] = str(value)
-    return raw
-
-
 def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:
     """A POSTed form as the engine reads HTML input: the first value of each name (the
     names are unique, `strict_form` saw to it) and, for a multi choice's `key[]` boxes, the
@@ -370,13 +581,19 @@ def posted_values(data: FormData, skip: frozenset[str]) -> dict[str, object]:
                 listed.append(value)
         elif name not in values:
             values[name] = value
-    return values
+    return grouped_rows(values)
 
 
 def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
     """What the person typed, as text, for showing the form again (files are ignored); a
     multi choice's ticked values joined by ","."""
     raw: dict[str, str] = {}
+    tables = {f.key for f in form.fields if f.type is FieldType.TABLE}
+    if tables:
+        for name, cell in data.multi_items():
+            match = _CELL_NAME.fullmatch(name)
+            if match and match[1] in tables and isinstance(cell, str):
+                raw[name] = cell
     for field in form.fields:
         if field.type is FieldType.MULTI_CHOICE:
             ticked = [v for v in data.getlist(field.key + LIST_SUFFIX) if isinstance(v, str)]
@@ -419,17 +636,40 @@ def value_rows(
         listed: tuple[tuple[str, str, int], ...] = ()
         if field.type is FieldType.ATTACHMENT and isinstance(stored, list):
             listed = tuple((i, *files[i]) for i in stored if i in files)
+        shown = field.key in unmasked
         rows.append(
             ValueRow(
                 key=field.key,
                 label=field.label.get(locale),
-                text=display_text(field, stored, locale, unmasked=field.key in unmasked),
+                text=display_text(field, stored, locale, unmasked=shown),
                 capitals=capitals_for(field, stored),
                 multiline=field.type is FieldType.LONG_TEXT,
                 files=listed,
+                table=_table_values(field, stored, locale, shown)
+                if field.type is FieldType.TABLE
+                else None,
             )
         )
     return rows
+
+
+def _table_values(field: FieldSpec, stored: object, locale: Locale, unmasked: bool) -> TableValues:
+    """A stored sub-table's cells as people read them (personal columns masked unless
+    `unmasked`), with its one-line summary (row count, money totals)."""
+    listed = stored if isinstance(stored, list) else []
+    return TableValues(
+        columns=tuple(c.label.get(locale) for c in field.columns),
+        rows=tuple(
+            tuple(
+                display_text(
+                    c, row.get(c.key) if isinstance(row, dict) else None, locale, unmasked=unmasked
+                )
+                for c in field.columns
+            )
+            for row in listed
+        ),
+        summary=display_text(field, listed, locale) if listed else "",
+    )
 
 
 class InvalidUtf8(FlowdeskError):

@@ -123,7 +123,7 @@ def test_a_yaml_diagram_keeps_only_entries_of_the_process(loan: AppSpec) -> None
         ("${execution.getVariable('amount') > 5}", "expr_syntax"),
         ("${a} and ${b}", "expr_syntax"),
         ("amount.compareTo(5) > 0", "expr_syntax"),
-        ("=count(items) > 2", "expr_unknown_function"),
+        ("=size(items) > 2", "expr_unknown_function"),
     ],
 )
 def test_conditions_flowdesk_cannot_express_are_refused_at_the_flow(

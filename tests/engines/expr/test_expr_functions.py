@@ -23,6 +23,8 @@ def run(text: str, **values: object) -> object:
 
 def test_library_contents() -> None:
     assert set(FUNCTIONS) == {
+        "COUNT",
+        "COUNTIF",
         "IF",
         "ABS",
         "ROUND",

@@ -42,7 +42,9 @@ class ConditionEvaluator:
         if compiled is None:
             expression = compile_expression(condition, self._fields, expect=ExprType.BOOL)
             used = expression.fields_used
-            reads = FormSpec(tuple(f for f in self._form.fields if f.key in used))
+            # a sub-table's column (lines.amount) is read from its table (ADR 0036)
+            keys = used | {name.partition(".")[0] for name in used}
+            reads = FormSpec(tuple(f for f in self._form.fields if f.key in keys))
             compiled = self._compiled[condition] = (expression, reads)
             if reads_applicant(used):
                 self._on_applicant.add(condition)

@@ -23,7 +23,7 @@ clock and the business calendar), never the host's clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
@@ -38,10 +38,21 @@ from flowdesk.engines.expr import (
 )
 from flowdesk.engines.expr.nodes import Call, FieldRef, Node
 from flowdesk.engines.expr.parser import parse
-from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, typed_values
+from flowdesk.engines.forms import (
+    FieldSpec,
+    FieldType,
+    FormSpec,
+    expression_types,
+    typed_values,
+)
 from flowdesk.engines.forms.messages import message
-from flowdesk.engines.forms.validate import validate_submission
-from flowdesk.engines.forms.values import expression_type
+from flowdesk.engines.forms.validate import field_of_path, validate_submission
+from flowdesk.engines.forms.values import (
+    column_name,
+    expression_type,
+    typed_columns,
+    typed_value,
+)
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 from .applicant import APPLICANT_FIELDS, NOBODY_KNOWN, Applicant, applicant_values
@@ -78,15 +89,27 @@ def _reads_of(field: FieldSpec) -> set[str]:
     return {name for _attribute, text in field.expressions() for name in _reads(text)}
 
 
+def _owners(fields: Sequence[FieldSpec], names: Iterable[str]) -> set[str]:
+    """The names with each sub-table column (`lines.amount`) also standing for its table
+    (`lines`): reading a column is reading the table (ADR 0036)."""
+    tables = {f.key for f in fields if f.type is FieldType.TABLE}
+    found = set(names)
+    for name in list(found):
+        table, dot, _column = name.partition(".")
+        if dot and table in tables:
+            found.add(table)
+    return found
+
+
 def formula_inputs(form: FormSpec, keys: set[str]) -> set[str]:
     """`keys` and every field the formulas among them read, however deep: what a condition
-    on those fields really depends on."""
+    on those fields really depends on (a sub-table's column counting as its table)."""
     formulas = {f.key: f.formula for f in form.fields if f.formula is not None}
-    found = set(keys)
-    pending = [key for key in keys if key in formulas]
+    found = _owners(form.fields, keys)
+    pending = [key for key in found if key in formulas]
     while pending:
         text = formulas[pending.pop()]
-        for name in _reads(text or "") - found:
+        for name in _owners(form.fields, _reads(text or "")) - found:
             found.add(name)
             if name in formulas:
                 pending.append(name)
@@ -110,13 +133,15 @@ def _calls(text: str) -> frozenset[str]:
 
 def _order(form: FormSpec) -> tuple[list[str], list[list[str]]]:
     """Field keys with every field after those its expressions read, and the cycles found
-    (each as the keys around it, first key repeated last)."""
+    (each as the keys around it, first key repeated last); a formula reading a sub-table's
+    column comes after the table (whose row formulas are computed first)."""
     keys = set(form.keys())
     depends = {
         field.key: sorted(
             name
-            for _attribute, text in field.expressions()
-            for name in _reads(text)
+            for name in _owners(
+                form.fields, (n for _a, text in field.expressions() for n in _reads(text))
+            )
             if name in keys and name != field.key
         )
         for field in form.fields
@@ -159,8 +184,34 @@ def check_form_expressions(
     form: FormSpec, path: str = "form"
 ) -> tuple[FormSpec, list[ErrorDetail]]:
     """The form with every formula's result type filled in, and every problem of its
-    expressions (paths `form.fields[i].formula` …); the form is unchanged where it has
-    none."""
+    expressions (paths `form.fields[i].formula` …, a sub-table's row formulas
+    `form.fields[i].columns[j].formula`); the form is unchanged where it has none."""
+    errors: list[ErrorDetail] = []
+    fields = list(form.fields)
+    unresolved: set[str] = set()  # row formulas whose type their own error hides
+    for index, field in enumerate(fields):
+        if field.type is FieldType.TABLE and any(c.expressions() for c in field.columns):
+            # a row formula reads its own row's columns only, checked (and ordered, and
+            # searched for circles) as a form of its own
+            columns, found = _check_fields(
+                FormSpec(field.columns), f"{path}.fields[{index}].columns", row=True
+            )
+            fields[index] = replace(field, columns=columns.fields)
+            errors.extend(found)
+            unresolved |= {
+                column_name(field.key, c.key)
+                for c in columns.fields
+                if c.type is FieldType.FORMULA and c.result is None
+            }
+    checked, found = _check_fields(
+        FormSpec(tuple(fields)), f"{path}.fields", row=False, skip=unresolved
+    )
+    return checked, errors + found
+
+
+def _check_fields(
+    form: FormSpec, path: str, *, row: bool, skip: set[str] | frozenset[str] = frozenset()
+) -> tuple[FormSpec, list[ErrorDetail]]:
     index_of = {field.key: index for index, field in enumerate(form.fields)}
     errors: list[ErrorDetail] = []
     order, cycles = _order(form)
@@ -172,7 +223,7 @@ def check_form_expressions(
         )
         errors.append(
             ErrorDetail(
-                f"{path}.fields[{index_of[cycle[0]]}].{attribute}",
+                f"{path}[{index_of[cycle[0]]}].{attribute}",
                 "formula_cycle",
                 "These fields are computed from each other in a circle: "
                 + " → ".join(cycle)
@@ -188,9 +239,11 @@ def check_form_expressions(
         field = fields[key]
         if in_cycles and formula_inputs(form, _reads_of(field)) & in_cycles | ({key} & in_cycles):
             continue
-        types = _types(FormSpec(tuple(fields.values())))
+        if skip and _reads_of(field) & skip:
+            continue  # it reads a row formula that has an error of its own
+        types = _types(FormSpec(tuple(fields.values())), row=row)
         for attribute, text in field.expressions():
-            where = f"{path}.fields[{index_of[key]}].{attribute}"
+            where = f"{path}[{index_of[key]}].{attribute}"
             try:
                 compiled = compile_expression(text, types, expect=_expected(field, attribute))
             except ExprError as exc:
@@ -201,7 +254,7 @@ def check_form_expressions(
                 if inferred not in (ExprType.NUMBER, ExprType.TEXT, ExprType.BOOL, ExprType.DATE):
                     errors.append(
                         ErrorDetail(
-                            f"{path}.fields[{index_of[key]}].result",
+                            f"{path}[{index_of[key]}].result",
                             "required",
                             "The formula's type cannot be told; declare result: number, "
                             "text, bool or date",
@@ -212,9 +265,11 @@ def check_form_expressions(
     return FormSpec(tuple(fields.values())), errors
 
 
-def _types(form: FormSpec) -> dict[str, ExprType]:
-    types = {f.key: ExprType(expression_type(f)) for f in form.fields}
-    return {**types, **APPLICANT_FIELDS}
+def _types(form: FormSpec, *, row: bool = False) -> dict[str, ExprType]:
+    """What the form's expressions may read: its fields (a sub-table as its columns) and
+    the applicant; a row formula (`row`) reads its row's columns only."""
+    types = {key: ExprType(kind) for key, kind in expression_types(form).items()}
+    return types if row else {**types, **APPLICANT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -234,6 +289,8 @@ class _Step:
     visible_when: CompiledExpression | None
     formula: CompiledExpression | None
     required_when: CompiledExpression | None
+    # a sub-table's row formulas, in the order they read each other (ADR 0036)
+    rows: tuple[tuple[FieldSpec, CompiledExpression], ...] = ()
 
 
 class FormComputer:
@@ -260,9 +317,16 @@ class FormComputer:
                 calls |= _calls(text)
                 if any(name in APPLICANT_FIELDS for name in expression.fields_used):
                     self.reads_applicant = True
-            if any(compiled.values()):
-                steps.append(_Step(field, **compiled))
+            rows = _row_formulas(field)
+            if any(compiled.values()) or rows:
+                steps.append(_Step(field, **compiled, rows=rows))
         self._steps = tuple(steps)
+        # a table with row formulas gets its columns typed when its step computes them
+        computed_tables = {step.field.key for step in steps if step.rows}
+        self._typed_first = FormSpec(tuple(f for f in form.fields if f.key not in computed_tables))
+        self._always_required = frozenset(
+            f.key for f in form.fields if f.required and not f.conditional
+        )
         self.active = bool(steps)
         """Whether the form has any expression at all (otherwise `complete` is a no-op)."""
         self.reads_calendar = "WORKDAYS" in calls
@@ -303,11 +367,11 @@ class FormComputer:
             always = frozenset(f.key for f in self._form.fields if f.required)
             return FormState(values, frozenset(), always, ())
         evaluation = context or EvalContext()
-        env: dict[str, object] = typed_values(self._form, values)
+        env: dict[str, object] = typed_values(self._typed_first, values)
         env.update(applicant_values(applicant))
         errors: list[ErrorDetail] = []
         hidden: set[str] = set()
-        required_now = {f.key for f in self._form.fields if f.required and not f.conditional}
+        required_now = set(self._always_required)
         for step in self._steps:
             field = step.field
             key = field.key
@@ -321,9 +385,19 @@ class FormComputer:
             visible = step.visible_when
             if visible is not None and visible.evaluate(env, evaluation) is not True:
                 values.pop(key, None)
+                if field.type is FieldType.TABLE:
+                    env.update(typed_columns(field, None))
                 env[key] = None
                 hidden.add(key)
                 continue
+            if step.rows:  # the row formulas, then the columns as lists for the readers
+                listed = values.get(key)
+                rows, columns = compute_rows(
+                    step.field, step.rows, listed if isinstance(listed, list) else [], evaluation
+                )
+                if isinstance(listed, list):
+                    values[key] = rows
+                env.update(columns)
             if step.formula is not None:
                 result = stored_result(step.formula.evaluate(env, evaluation))
                 if result is None:
@@ -342,7 +416,7 @@ class FormComputer:
                 if _empty(values.get(key)):
                     errors.append(ErrorDetail(key, "required", message("required", locale)))
         order = {k: i for i, k in enumerate(self._form.keys())}
-        errors.sort(key=lambda detail: order.get(detail.path, len(order)))
+        errors.sort(key=lambda detail: order.get(field_of_path(detail.path), len(order)))
         return FormState(values, frozenset(hidden), frozenset(required_now), tuple(errors))
 
     def _default(self, step: _Step, value: object, locale: str) -> object:
@@ -377,6 +451,53 @@ class FormComputer:
         except ValidationFailed as exc:
             return exc.errors[0]
         return clean.get(step.field.key)
+
+
+def _row_formulas(table: FieldSpec) -> tuple[tuple[FieldSpec, CompiledExpression], ...]:
+    """A sub-table's formula columns compiled against its other columns, each after the
+    columns it reads (check_form_expressions refused circles at publish)."""
+    if table.type is not FieldType.TABLE or not any(c.formula for c in table.columns):
+        return ()
+    columns = FormSpec(table.columns)
+    order, cycles = _order(columns)
+    if cycles:
+        raise ValueError("a table's row formulas read each other in a circle")
+    types = _types(columns, row=True)
+    by_key = {c.key: c for c in table.columns}
+    return tuple(
+        (by_key[key], compile_expression(by_key[key].formula or "", types))
+        for key in order
+        if by_key[key].formula is not None
+    )
+
+
+def compute_rows(
+    table: FieldSpec,
+    formulas: Sequence[tuple[FieldSpec, CompiledExpression]],
+    rows: Sequence[object],
+    context: EvalContext,
+) -> tuple[list[dict[str, object]], dict[str, tuple[object, ...]]]:
+    """The rows with their formula columns computed from their own other columns (a
+    formula that gives null leaves its cell empty), and the table's columns as the lists
+    of runtime values expressions read (`lines.amount`, as `typed_columns` gives them)."""
+    columns = FormSpec(table.columns)
+    out: list[dict[str, object]] = []
+    cells: dict[str, list[object]] = {c.key: [] for c in table.columns}
+    for raw in rows:
+        row = dict(raw) if isinstance(raw, Mapping) else {}
+        env = typed_values(columns, row)
+        for column, compiled in formulas:
+            result = stored_result(compiled.evaluate(env, context))
+            if result is None:
+                row.pop(column.key, None)
+            else:
+                row[column.key] = result
+            env[column.key] = typed_value(column, result)
+        out.append(row)
+        for key, listed in cells.items():
+            listed.append(env[key])
+    typed = {column_name(table.key, key): tuple(listed) for key, listed in cells.items()}
+    return out, typed
 
 
 def _empty(value: object) -> bool:

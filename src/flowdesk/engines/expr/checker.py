@@ -40,7 +40,7 @@ from flowdesk.engines.expr.nodes import (
     NumberLit,
     TextLit,
 )
-from flowdesk.engines.expr.valuetypes import ExprType, accepts
+from flowdesk.engines.expr.valuetypes import LIST_TYPES, ExprType, accepts, element_type
 
 NUMBER = ExprType.NUMBER
 TEXT = ExprType.TEXT
@@ -146,6 +146,15 @@ class _Checker:
         if not accepts(expected, actual):
             raise ExprError(f"{what}, but this is {actual.value}", TYPE_MISMATCH, node.start)
 
+    def _no_list(self, node: Node, actual: ExprType) -> None:
+        if actual in LIST_TYPES:
+            raise ExprError(
+                "a sub-table's column holds one value per row; use SUM, COUNT, AVERAGE, MIN, "
+                "MAX or COUNTIF on it",
+                TYPE_MISMATCH,
+                node.start,
+            )
+
     def _field(self, node: FieldRef) -> ExprType:
         declared = self.fields.get(node.name)
         if declared is None:
@@ -160,6 +169,8 @@ class _Checker:
     def _arithmetic(self, node: Arithmetic) -> ExprType:
         left = self.visit(node.left)
         right = self.visit(node.right)
+        self._no_list(node.left, left)
+        self._no_list(node.right, right)
         if node.op == "&":
             return TEXT
         if node.op == "+":
@@ -188,6 +199,8 @@ class _Checker:
     def _compare(self, node: Compare) -> None:
         left = self.visit(node.left)
         right = self.visit(node.right)
+        self._no_list(node.left, left)
+        self._no_list(node.right, right)
         self._comparable(node.op, left, right, node.position)
 
     def _comparable(self, op: str, left: ExprType, right: ExprType, position: int) -> None:
@@ -215,6 +228,7 @@ class _Checker:
 
     def _in_list(self, node: InList) -> None:
         subject = self.visit(node.subject)
+        self._no_list(node.subject, subject)
         for item in node.items:
             item_type = self.visit(item)
             if NULL in (subject, item_type) or ANY in (subject, item_type):
@@ -245,7 +259,13 @@ class _Checker:
         for index, arg in enumerate(node.args):
             expected = spec.param_type(index)
             actual = self.visit(arg)
+            element = element_type(actual)
+            if spec.lists and element is not None and accepts(expected, element):
+                types.append(actual)  # a column where its values are wanted: SUM(lines.amount)
+                continue
             if not accepts(expected, actual):
+                if not spec.lists:
+                    self._no_list(arg, actual)
                 raise ExprError(
                     f"argument {index + 1} of {spec.name} must be {expected.value}, "
                     f"but this is {actual.value}",

@@ -13,8 +13,9 @@ Functions that read the time or the calendar (TODAY, NOW, WORKDAYS) are `context
 entries: they get the `EvalContext` the caller passed to `evaluate` (context.py) and give
 null without one, so no function ever reads the host's clock.
 
-SUM, AVERAGE, MIN and MAX take any number of numbers and ignore nulls; a list argument
-(a sub-table's column, later) will be one more accepted parameter type, not a new meaning.
+SUM, AVERAGE, MIN, MAX and COUNT take any number of values and ignore nulls; a sub-table's
+column (`lines.amount`, a NUMBER_LIST) stands for its rows' values (`lists="flatten"`), so
+SUM(lines.amount, shipping) adds the rows and one more field (ADR 0036).
 
 Library (names are case-insensitive):
   IF(cond, a, b)        a when cond is true, else b (null cond counts as false); lazy
@@ -23,6 +24,9 @@ Library (names are case-insensitive):
   NOT(c)                true unless c is true
   SUM(n, …)             exact Decimal sum; nulls ignored; 0 when all are null
   AVERAGE(n, …)         mean of the non-null numbers; null when none
+  COUNT(x, …)           how many values are not null (a column: its filled rows)
+  COUNTIF(col, crit)    rows of a sub-table's column matching crit: a value, or text
+                        with an operator ('>1000', '<>travel', 'tr*'): criteria.py
   TODAY()               the context's date in its timezone (Asia/Shanghai by default)
   NOW()                 the context's instant as UTC text 'YYYY-MM-DDTHH:MM:SSZ'
   DATEDIF(s, e, unit)   whole days 'D', months 'M' or years 'Y' from s to e, as Excel
@@ -67,6 +71,7 @@ from types import MappingProxyType
 import regex
 
 from flowdesk.engines.expr.context import NO_CONTEXT, EvalContext
+from flowdesk.engines.expr.criteria import count_matching, criterion_problem
 from flowdesk.engines.expr.errors import (
     ARGUMENT_COUNT,
     INVALID_ARGUMENT,
@@ -78,7 +83,14 @@ from flowdesk.engines.expr.errors import (
 from flowdesk.engines.expr.nodes import Node, TextLit
 from flowdesk.engines.expr.runtime import DECIMAL_CONTEXT, to_text
 from flowdesk.engines.expr.textformat import format_value, parse_format
-from flowdesk.engines.expr.valuetypes import ExprType, accepts, matches
+from flowdesk.engines.expr.valuetypes import (
+    LIST_TYPES,
+    ExprType,
+    accepts,
+    element_type,
+    matches,
+    runtime_type,
+)
 from flowdesk.kernel.errors import FlowdeskError
 from flowdesk.kernel.patterns import PatternError, check_pattern, search
 
@@ -121,6 +133,10 @@ class FunctionSpec:
     context_impl: ContextImpl | None = None
     nulls_give_null: bool = True
     refine: Refine | None = None
+    # a sub-table's column may stand where its values are wanted (ADR 0036): "flatten"
+    # spreads its values into the arguments (SUM(lines.amount) = SUM(row 1, row 2, …)),
+    # "keep" hands the implementation the tuple (COUNTIF)
+    lists: str = ""
 
     def __post_init__(self) -> None:
         given = [self.impl, self.lazy_impl, self.context_impl]
@@ -152,6 +168,10 @@ class FunctionSpec:
 
     def apply(self, args: Sequence[object], context: EvalContext = NO_CONTEXT) -> object:
         """Run the eager implementation under the null and run-time type rules."""
+        if self.lists == "flatten":
+            args = [item for arg in args for item in (arg if isinstance(arg, tuple) else (arg,))]
+            if not args and self.min_args:
+                args = [None]  # an empty column: as if every value were empty
         for index, value in enumerate(args):
             if value is None:
                 if self.nulls_give_null:
@@ -367,6 +387,43 @@ def _average(args: Sequence[object]) -> object:
         return DECIMAL_CONTEXT.divide(total, Decimal(len(numbers)))
     except DecimalException:
         return None
+
+
+def _count_filled(args: Sequence[object]) -> object:
+    return Decimal(sum(1 for value in args if value is not None))
+
+
+def _countif(args: Sequence[object]) -> object:
+    values, criterion = args
+    assert isinstance(values, tuple)
+    sample = next((value for value in values if value is not None), "")
+    element = runtime_type(sample) or TEXT
+    return count_matching(values, criterion, element)
+
+
+def _countif_result(types: Sequence[ExprType], args: Sequence[Node]) -> ExprType:
+    element = element_type(types[0])
+    if element is None:
+        raise ExprError(
+            "COUNTIF counts the rows of a sub-table's column, such as COUNTIF(lines.type, "
+            "'travel')",
+            TYPE_MISMATCH,
+            args[0].start,
+        )
+    given = types[1]
+    if given in LIST_TYPES or given not in (TEXT, element, NULL, ANY):
+        raise ExprError(
+            f"the criterion of COUNTIF is text such as '>1000' or a {element.value} value, "
+            f"but this is {given.value}",
+            TYPE_MISMATCH,
+            args[1].start,
+        )
+    literal = args[1]
+    if isinstance(literal, TextLit):
+        problem = criterion_problem(literal.value, element)
+        if problem is not None:
+            raise ExprError(problem, INVALID_ARGUMENT, literal.position)
+    return NUMBER
 
 
 def _today(args: Sequence[object], context: EvalContext) -> object:
@@ -587,6 +644,7 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         name="MIN",
         params=(NUMBER,),
         rest=NUMBER,
+        lists="flatten",
         result=NUMBER,
         impl=_min,
         nulls_give_null=False,
@@ -596,6 +654,7 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         name="MAX",
         params=(NUMBER,),
         rest=NUMBER,
+        lists="flatten",
         result=NUMBER,
         impl=_max,
         nulls_give_null=False,
@@ -674,6 +733,7 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         name="SUM",
         params=(NUMBER,),
         rest=NUMBER,
+        lists="flatten",
         result=NUMBER,
         impl=_sum,
         nulls_give_null=False,
@@ -683,10 +743,30 @@ _BUILTINS: tuple[FunctionSpec, ...] = (
         name="AVERAGE",
         params=(NUMBER,),
         rest=NUMBER,
+        lists="flatten",
         result=NUMBER,
         impl=_average,
         nulls_give_null=False,
         summary="AVERAGE(number, ...): nulls are ignored; null if all are null",
+    ),
+    FunctionSpec(
+        name="COUNT",
+        params=(ANY,),
+        rest=ANY,
+        result=NUMBER,
+        impl=_count_filled,
+        nulls_give_null=False,
+        lists="flatten",
+        summary="COUNT(value, ...): how many are not empty; a column counts its filled rows",
+    ),
+    FunctionSpec(
+        name="COUNTIF",
+        params=(ANY, ANY),
+        result=NUMBER,
+        refine=_countif_result,
+        impl=_countif,
+        lists="keep",
+        summary="COUNTIF(column, criterion): rows matching, e.g. COUNTIF(lines.amount, '>1000')",
     ),
     FunctionSpec(
         name="TODAY",

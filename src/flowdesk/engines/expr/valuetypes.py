@@ -25,13 +25,44 @@ class ExprType(enum.Enum):
     DATE = "date"
     NULL = "null"
     ANY = "any"
+    # a sub-table's column (ADR 0036): its rows' values, read only by the functions that
+    # take a list (SUM, AVERAGE, MIN, MAX, COUNT, COUNTIF); the runtime value is a tuple
+    NUMBER_LIST = "number_list"
+    TEXT_LIST = "text_list"
+    BOOL_LIST = "bool_list"
+    DATE_LIST = "date_list"
+
+
+LIST_TYPES = frozenset(
+    {ExprType.NUMBER_LIST, ExprType.TEXT_LIST, ExprType.BOOL_LIST, ExprType.DATE_LIST}
+)
+
+
+# the Python class of each scalar type's runtime value, exactly (a datetime is no date)
+_EXACT: dict[ExprType, type] = {
+    ExprType.NUMBER: Decimal,
+    ExprType.TEXT: str,
+    ExprType.BOOL: bool,
+    ExprType.DATE: date,
+}
+
+
+def element_type(kind: ExprType) -> ExprType | None:
+    """The type of one value of a list type (NUMBER for NUMBER_LIST); None for a scalar."""
+    if kind not in LIST_TYPES:
+        return None
+    return ExprType(kind.value.removesuffix("_list"))
 
 
 def accepts(expected: ExprType, actual: ExprType) -> bool:
     """True when a value of static type `actual` may stand where `expected` is wanted.
 
-    ANY on either side defers the question to run time; null fits every type.
+    ANY on either side defers the question to run time; null fits every type. A list
+    (a sub-table's column) fits only where that very list type is wanted, never ANY: a
+    column is no one value.
     """
+    if actual in LIST_TYPES or expected in LIST_TYPES:
+        return expected is actual
     return expected is ExprType.ANY or actual in (expected, ExprType.ANY, ExprType.NULL)
 
 
@@ -63,7 +94,16 @@ def normalize_value(name: str, value: object, declared: ExprType, position: int)
     `position` is where the field is first used, so the error points into the text.
     """
     if value is None:
-        return None
+        return () if declared in LIST_TYPES else None
+    if declared in LIST_TYPES:
+        if not isinstance(value, tuple | list):
+            raise ExprError(f"field '{name}' must hold a list of values", INVALID_VALUE, position)
+        element = element_type(declared)
+        assert element is not None
+        exact = _EXACT[element]
+        if all(item is None or type(item) is exact for item in value):
+            return tuple(value)  # already runtime values (forms.typed_values gives them)
+        return tuple(normalize_value(name, item, element, position) for item in value)
     if isinstance(value, float):
         raise ExprError(
             f"field '{name}' holds a float; pass numbers as Decimal or int so they stay exact",

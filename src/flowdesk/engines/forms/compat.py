@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .spec import FormSpec
+from .spec import FieldSpec, FieldType, FormSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,8 @@ def form_problems(old: FormSpec, new: FormSpec, values: Mapping[str, object]) ->
                     f"{now.type.value} field in the new version",
                 )
             )
+        elif now.type is FieldType.TABLE:
+            problems.extend(_column_problems(field, now, value))
         elif now.options:
             chosen = value if isinstance(value, list) else [value]
             missing = [str(v) for v in chosen if now.option(str(v)) is None]
@@ -67,6 +69,38 @@ def form_problems(old: FormSpec, new: FormSpec, values: Mapping[str, object]) ->
                     key,
                     "field_required",
                     f"The new version requires '{key}', which the ticket has no value for",
+                )
+            )
+    return problems
+
+
+def _column_problems(old: FieldSpec, new: FieldSpec, rows: object) -> list[FieldProblem]:
+    """A sub-table's columns with values in some row that the new version drops or
+    retypes (ADR 0036), named `lines.amount`; a formula column is recomputed, not kept."""
+    listed = rows if isinstance(rows, list) else []
+    problems: list[FieldProblem] = []
+    for column in old.columns:
+        if column.type is FieldType.FORMULA:
+            continue
+        if not any(isinstance(r, dict) and not _empty(r.get(column.key)) for r in listed):
+            continue
+        now = new.column(column.key)
+        name = f"{old.key}.{column.key}"
+        if now is None:
+            problems.append(
+                FieldProblem(
+                    name,
+                    "field_removed",
+                    f"'{name}' has values but the new version has no such column",
+                )
+            )
+        elif now.type != column.type:
+            problems.append(
+                FieldProblem(
+                    name,
+                    "field_type_changed",
+                    f"'{name}' is a {column.type.value} column here and a "
+                    f"{now.type.value} column in the new version",
                 )
             )
     return problems

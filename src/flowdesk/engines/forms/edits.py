@@ -19,8 +19,8 @@ from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from .messages import message
 from .parse import KEY_PATTERN
 from .spec import FieldType, FormSpec
-from .validate import validate_submission
-from .values import is_masked_echo
+from .validate import field_of_path, validate_submission
+from .values import is_masked_echo, restore_masked_rows
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ def validate_edits(
             errors.append(_locked(key, hidden, locale))
         elif is_masked_echo(fields[key], value, current.get(key)):
             continue  # shown masked, sent back untouched: the stored number stays
+        elif fields[key].type is FieldType.TABLE:
+            # row by row: a masked cell sent back as shown keeps its stored number
+            wanted[key] = restore_masked_rows(fields[key], value, current.get(key))
         else:
             wanted[key] = value
     clean: dict[str, object] = {}
@@ -68,7 +71,7 @@ def validate_edits(
         clean = validate_submission(form, wanted, source=source, locale=locale, partial=True)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
-    failed = {detail.path for detail in errors}
+    failed = {field_of_path(detail.path) for detail in errors}
     for key in wanted:
         if key not in clean and key not in failed and fields[key].required:
             errors.append(ErrorDetail(key, "required", message("required", locale)))
@@ -115,6 +118,6 @@ def _form_order(form: FormSpec) -> Callable[[ErrorDetail], int]:
     order = {key: index for index, key in enumerate(form.keys())}
 
     def position(detail: ErrorDetail) -> int:
-        return order.get(detail.path, len(order))
+        return order.get(field_of_path(detail.path), len(order))
 
     return position

@@ -16,6 +16,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "此项由公式计算得出，不能填写",
     ),
     "unknown_field": ("Unknown field", "未知字段"),
+    # a sub-table (ADR 0036)
+    "invalid_type_rows": ("Must be a list of rows", "必须是若干行组成的列表"),
+    "invalid_type_row": (
+        "Each row must be an object of its columns",
+        "每一行必须是由各列组成的对象",
+    ),
+    "too_many_rows": ("At most {limit} rows", "最多 {limit} 行"),
+    "too_few_rows": ("At least {limit} rows", "至少 {limit} 行"),
     "invalid_type_text": ("Must be text", "必须是文本"),
     "invalid_type_integer": ("Must be a whole number such as 12", "必须是整数，例如 12"),
     "invalid_type_number": (

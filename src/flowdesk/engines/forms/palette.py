@@ -20,7 +20,7 @@ from .spec import FORMULA_RESULTS, FieldType, LocalText
 # how each setting is edited: text, local_text ({en, zh}), bool, integer, number (exact,
 # sent as text), choice (one of `choices`), field (another field's key), expression,
 # options (a list of {value, label}), words (a list of short texts, typed comma-separated),
-# json (anything else, as JSON)
+# columns (a sub-table's columns: fields of their own), json (anything else, as JSON)
 SETTING_KINDS: dict[str, str] = {
     "label": "local_text",
     "help": "local_text",
@@ -37,6 +37,9 @@ SETTING_KINDS: dict[str, str] = {
     "max_files": "integer",
     "max_size_mb": "integer",
     "accept": "words",
+    "columns": "columns",
+    "min_rows": "integer",
+    "max_rows": "integer",
     "pattern": "text",
     "currency": "choice",
     "result": "choice",
@@ -56,7 +59,12 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
 }
 # the panel's sections: what the field is, what a value must be, when and how it is computed
 GROUPS = ("basic", "validation", "rules")
-_GROUP_OF_KIND = {"local_text": "basic", "expression": "rules", "options": "basic"}
+_GROUP_OF_KIND = {
+    "local_text": "basic",
+    "expression": "rules",
+    "options": "basic",
+    "columns": "basic",
+}
 
 _ = LocalText
 TYPE_LABELS: dict[str, LocalText] = {
@@ -85,6 +93,7 @@ TYPE_LABELS: dict[str, LocalText] = {
     "region": _("Region", "省市区"),
     "formula": _("Formula", "公式"),
     "attachment": _("Attachment", "附件"),
+    "table": _("Sub-table (line items)", "子表（明细）"),
 }
 SETTING_LABELS: dict[str, LocalText] = {
     "label": _("Label", "标题"),

@@ -24,11 +24,15 @@ from .spec import (
     DEFAULT_DECIMALS,
     DEFAULT_MAX_FILES,
     DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_ROWS,
     DEFAULT_RATING_MAX,
     EMAIL_MAX_LENGTH,
     FORMULA_RESULTS,
+    MAX_COLUMNS,
     MAX_FILES_LIMIT,
     MAX_RATING,
+    MAX_ROWS,
+    NOT_COLUMN_TYPES,
     NUMERIC_TYPES,
     SEX_VALUES,
     URL_MAX_LENGTH,
@@ -91,6 +95,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.REGION: (),
     FieldType.FORMULA: ("formula", "result"),
     FieldType.ATTACHMENT: ("max_files", "max_size_mb", "accept"),
+    FieldType.TABLE: ("columns", "min_rows", "max_rows"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -232,6 +237,9 @@ class _Extras:
     max_files: int | None = None
     max_size_mb: int | None = None
     accept: tuple[str, ...] = ()
+    columns: tuple[FieldSpec, ...] = ()
+    min_rows: int = 0
+    max_rows: int | None = None
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -288,6 +296,9 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         max_files=extras.max_files,
         max_size_mb=extras.max_size_mb,
         accept=extras.accept,
+        columns=extras.columns,
+        min_rows=extras.min_rows,
+        max_rows=extras.max_rows,
     )
 
 
@@ -424,6 +435,8 @@ def _parse_extras(
         extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
     elif field_type is FieldType.ATTACHMENT:
         _parse_attachment(raw, path, errors, extras)
+    elif field_type is FieldType.TABLE:
+        _parse_table(raw, path, errors, extras)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):
@@ -483,6 +496,71 @@ def _parse_attachment(
             )
         else:
             extras.accept = tuple(dict.fromkeys(accept))
+
+
+# what a column cannot carry: its row is filled as a whole, the table is shown or not
+_NOT_COLUMN_KEYS = ("visible_when", "required_when", "default", "birth_date_field", "sex_field")
+
+
+def _parse_table(raw: Mapping[str, object], path: str, errors: Problems, out: _Extras) -> None:
+    """A sub-table's columns (fields of any scalar type, a formula reading its own row's
+    columns) and its bounds on rows: 0 <= min_rows <= max_rows <= MAX_ROWS."""
+    if "default" in raw:
+        errors.add(f"{path}.default", "invalid_rule", "A table has no default value")
+    columns_path = f"{path}.columns"
+    listed = raw.get("columns")
+    if not isinstance(listed, list) or not listed:
+        errors.add(columns_path, "required", "A table needs a non-empty 'columns' list")
+        listed = []
+    if len(listed) > MAX_COLUMNS:
+        errors.add(columns_path, "too_many", f"A table may have at most {MAX_COLUMNS} columns")
+        listed = []
+    columns: list[FieldSpec] = []
+    seen: set[str] = set()
+    for j, item in enumerate(listed):
+        at = f"{columns_path}[{j}]"
+        if isinstance(item, Mapping):
+            kind, key = item.get("type"), item.get("key")
+            if kind in {t.value for t in NOT_COLUMN_TYPES}:
+                errors.add(
+                    f"{at}.type", "invalid_column_type", f"A table column cannot be a {kind} field"
+                )
+                continue
+            for name in _NOT_COLUMN_KEYS:
+                if name in item:
+                    errors.add(
+                        f"{at}.{name}", "unknown_key", f"'{name}' does not apply to a table column"
+                    )
+            if isinstance(key, str) and key in seen:
+                errors.add(
+                    f"{at}.key", "duplicate_key", f"Another column already uses the key '{key}'"
+                )
+            elif isinstance(key, str):
+                seen.add(key)
+        column = _parse_field(item, at, errors)
+        if column is not None:
+            columns.append(column)
+    out.columns = tuple(columns)
+    out.min_rows = _parse_rows(raw, "min_rows", 0, path, errors)
+    out.max_rows = _parse_rows(raw, "max_rows", DEFAULT_MAX_ROWS, path, errors)
+    if out.min_rows > out.max_rows:
+        errors.add(
+            f"{path}.min_rows", "min_greater_than_max", "'min_rows' is greater than 'max_rows'"
+        )
+
+
+def _parse_rows(
+    raw: Mapping[str, object], name: str, default: int, path: str, errors: Problems
+) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ROWS:
+        errors.add(
+            f"{path}.{name}",
+            "invalid_number",
+            f"'{name}' must be a whole number from 0 to {MAX_ROWS}",
+        )
+        return default
+    return value
 
 
 def _parse_field_ref(

@@ -47,6 +47,9 @@ class FieldType(StrEnum):
     # files uploaded first (POST /attachments, ADR 0028), stored as the list of their ids;
     # the service checks each id, the field's types, size and count (ADR 0037)
     ATTACHMENT = "attachment"
+    # a sub-table (line items, ADR 0036): rows of typed columns, stored as a list of
+    # objects [{"date": "2026-12-01", "amount": "120.00"}, …]
+    TABLE = "table"
 
 
 NUMERIC_TYPES = frozenset(
@@ -79,6 +82,11 @@ FORMULA_RESULTS = ("number", "text", "bool", "date")
 # An attachment field's files: at most this many, MAX_FILES_LIMIT at most (ADR 0037).
 DEFAULT_MAX_FILES = 5
 MAX_FILES_LIMIT = 20
+# Column types a sub-table may not have: another table, and values that are lists.
+NOT_COLUMN_TYPES = frozenset({FieldType.TABLE, FieldType.MULTI_CHOICE})
+DEFAULT_MAX_ROWS = 200
+MAX_ROWS = 1000
+MAX_COLUMNS = 50
 # The values a resident ID's sex digit gives a derived field (its options must have them).
 SEX_VALUES = ("male", "female")
 
@@ -154,6 +162,14 @@ class FieldSpec:
     max_files: int | None = None
     max_size_mb: int | None = None
     accept: tuple[str, ...] = ()
+    # a table's columns (fields of their own, a row's formula reading its row's columns)
+    # and how many rows it takes (ADR 0036)
+    columns: tuple[FieldSpec, ...] = ()
+    min_rows: int = 0
+    max_rows: int | None = None
+
+    def column(self, key: str) -> FieldSpec | None:
+        return next((c for c in self.columns if c.key == key), None)
 
     @property
     def conditional(self) -> bool:
@@ -177,8 +193,9 @@ class FieldSpec:
 
     @property
     def personal(self) -> bool:
-        """Personal data (ID, mobile, bank card): masked on display unless unmasked."""
-        return self.type in PERSONAL_TYPES
+        """Personal data (ID, mobile, bank card): masked on display unless unmasked; a
+        table with a personal column is masked column by column."""
+        return self.type in PERSONAL_TYPES or any(c.personal for c in self.columns)
 
     def option(self, value: str) -> ChoiceOption | None:
         return next((o for o in self.options if o.value == value), None)
@@ -238,6 +255,12 @@ class FieldSpec:
                 out["max_size_mb"] = self.max_size_mb
             if self.accept:
                 out["accept"] = list(self.accept)
+        if self.type is FieldType.TABLE:
+            out["columns"] = [c.to_dict() for c in self.columns]
+            if self.min_rows:
+                out["min_rows"] = self.min_rows
+            if self.max_rows != DEFAULT_MAX_ROWS:
+                out["max_rows"] = self.max_rows
         return out
 
 

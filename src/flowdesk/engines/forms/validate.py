@@ -125,6 +125,14 @@ def validate_submission(
                     ErrorDetail(field.key, "computed_field", message("computed_field", locale))
                 )
             continue
+        if field.type is FieldType.TABLE:
+            rows = clean_table(field, raw.get(field.key), source, locale, errors, timezone)
+            if rows is None and field.required and not partial and not field.conditional:
+                if not any(field_of_path(e.path) == field.key for e in errors):
+                    errors.append(ErrorDetail(field.key, "required", message("required", locale)))
+            elif rows is not None:
+                clean[field.key] = rows
+            continue
         try:
             value = _clean_present(field, raw.get(field.key), source, timezone)
             if isinstance(value, _Absent):
@@ -143,6 +151,121 @@ def validate_submission(
     if errors:
         raise ValidationFailed(message("submission_invalid", locale), errors)
     return clean
+
+
+def field_of_path(path: str) -> str:
+    """The form field an error path is about: `lines` for `lines[3].amount`."""
+    return path.partition("[")[0]
+
+
+def row_path(table: str, index: int, column: str | None = None) -> str:
+    """Where an error in a sub-table is: `lines[3].amount` for the third row's amount (rows
+    count from 1, as a clerk counts them and as the form's row cards are numbered)."""
+    at = f"{table}[{index + 1}]"
+    return at if column is None else f"{at}.{column}"
+
+
+def clean_table(
+    field: FieldSpec,
+    value: object,
+    source: Source,
+    locale: str,
+    errors: list[ErrorDetail],
+    timezone: str = DEFAULT_TIMEZONE,
+) -> list[dict[str, object]] | None:
+    """A sub-table's rows as stored (each row an object of its columns' clean values, an
+    empty column left out; formula columns are the computer's), or None when it has no
+    rows. Every problem goes to `errors` with its row and column (`row_path`): a JSON
+    client sends a list of objects; an HTML form's rows come grouped by web/forms.py, and
+    a row left wholly blank there is dropped (a card added and not filled in)."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        errors.append(ErrorDetail(field.key, "invalid_type", message("invalid_type_rows", locale)))
+        return None
+    rows: list[dict[str, object]] = []
+    index = 0
+    blank = 0
+    keys = frozenset(c.key for c in field.columns)
+    for raw_row in value:
+        if source == "html" and isinstance(raw_row, Mapping) and _blank_row(raw_row):
+            index += 1  # still counted: the next row keeps the number its card shows
+            blank += 1
+            continue
+        if not isinstance(raw_row, Mapping):
+            errors.append(
+                ErrorDetail(
+                    row_path(field.key, index), "invalid_type", message("invalid_type_row", locale)
+                )
+            )
+            index += 1
+            continue
+        rows.append(_clean_row(field, raw_row, index, source, locale, errors, timezone, keys))
+        index += 1
+    count = index - blank
+    if not count:
+        return None
+    if count > (field.max_rows or count):
+        errors.append(
+            ErrorDetail(
+                field.key, "too_many_rows", message("too_many_rows", locale, field.max_rows)
+            )
+        )
+    elif count < field.min_rows:
+        errors.append(
+            ErrorDetail(field.key, "too_few_rows", message("too_few_rows", locale, field.min_rows))
+        )
+    return rows
+
+
+def _blank_row(row: Mapping[object, object]) -> bool:
+    return all(v is None or (isinstance(v, str) and _is_invisible(v)) for v in row.values())
+
+
+def _clean_row(
+    field: FieldSpec,
+    raw_row: Mapping[object, object],
+    index: int,
+    source: Source,
+    locale: str,
+    errors: list[ErrorDetail],
+    timezone: str,
+    keys: frozenset[str],
+) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for column in field.columns:
+        given = raw_row.get(column.key)
+        if column.type is FieldType.FORMULA:
+            if source == "json" and given is not None:
+                errors.append(
+                    ErrorDetail(
+                        row_path(field.key, index, column.key),
+                        "computed_field",
+                        message("computed_field", locale),
+                    )
+                )
+            continue
+        try:
+            cell = _clean_present(column, given, source, timezone)
+            if isinstance(cell, _Absent):
+                cell = _absent_value(column, source, False, present=column.key in raw_row)
+        except _Invalid as exc:
+            path = row_path(field.key, index, column.key)
+            errors.append(ErrorDetail(path, exc.code, exc.message(locale)))
+            continue
+        if not isinstance(cell, _Absent):
+            row[column.key] = cell
+    for key in raw_row:
+        if key not in keys:
+            shown = key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else "(unknown)"
+            errors.append(
+                ErrorDetail(
+                    row_path(field.key, index, shown),
+                    "unknown_field",
+                    message("unknown_field", locale),
+                )
+            )
+    return row
 
 
 def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: bool) -> object:
@@ -256,6 +379,8 @@ def _has_bad_characters(text: str) -> bool:
 
 def _is_invisible(text: str) -> bool:
     """Nothing a person can see: whitespace, format (Cf) and separator characters only."""
+    if text.isprintable():  # no Cf, Zl, Zp, nor a space other than " " (the common case)
+        return not text.strip(" ")
     return all(
         char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in text
     )

@@ -55,15 +55,34 @@ NUMBER_TYPES = frozenset(
 )
 
 
+# what a sub-table's column is to expressions: the list of its rows' values (ADR 0036)
+LIST_SUFFIX = "_list"
+
+
 def expression_types(form: FormSpec) -> dict[str, str]:
     """Field key → "number", "text", "bool" or "date", the types expressions see; a formula
-    field's is its `result` (inferred when the app is published, ADR 0031)."""
-    return {f.key: expression_type(f) for f in form.fields}
+    field's is its `result` (inferred when the app is published, ADR 0031). A sub-table is
+    its columns, `lines.amount` → "number_list" (the column's type + "_list")."""
+    types: dict[str, str] = {}
+    for f in form.fields:
+        if f.type is FieldType.TABLE:
+            for column in f.columns:
+                types[column_name(f.key, column.key)] = expression_type(column) + LIST_SUFFIX
+        else:
+            types[f.key] = expression_type(f)
+    return types
+
+
+def column_name(table: str, column: str) -> str:
+    """How an expression names a sub-table's column: `lines.amount`."""
+    return f"{table}.{column}"
 
 
 def expression_type(field: FieldSpec) -> str:
     if field.type is FieldType.FORMULA:
         return field.result or "text"
+    if field.type is FieldType.TABLE:
+        raise ValueError("a table is its columns to expressions: see expression_types")
     return _EXPRESSION_TYPES[field.type]
 
 
@@ -77,8 +96,32 @@ def typed_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, obje
     out: dict[str, object] = {}
     for field in form.fields:
         value = stored.get(field.key)
-        out[field.key] = None if value is None else _typed(field, value)
+        if field.type is FieldType.TABLE:
+            out.update(typed_columns(field, value))
+        else:
+            out[field.key] = None if value is None else _typed(field, value)
     return out
+
+
+def typed_columns(field: FieldSpec, rows: object) -> dict[str, tuple[object, ...]]:
+    """A stored sub-table as its columns' runtime values, one per row (None where empty):
+    `{"lines.amount": (Decimal("12.50"), None, …)}`; no rows give empty columns."""
+    listed = rows if isinstance(rows, list) else []
+    if rows is not None and not isinstance(rows, list):
+        raise ValueError(f"stored value of field {field.key!r} has the wrong shape")
+    out: dict[str, tuple[object, ...]] = {}
+    for column in field.columns:
+        cells: list[object] = []
+        for row in listed:
+            cell = row.get(column.key) if isinstance(row, dict) else None
+            cells.append(None if cell is None else _typed(column, cell))
+        out[column_name(field.key, column.key)] = tuple(cells)
+    return out
+
+
+def typed_value(field: FieldSpec, value: object) -> object:
+    """One stored value of a (non-table) field as its runtime value; None stays None."""
+    return None if value is None else _typed(field, value)
 
 
 def _typed(field: FieldSpec, value: object) -> object:
@@ -125,9 +168,23 @@ def masked_value(field: FieldSpec, stored_value: object) -> object:
     """A personal field's stored value as everyone sees it by default (RELIABILITY promise
     8): resident ID first 3 + last 4, mobile first 3 + last 4 of the national number, bank
     card first 6 + last 4; other fields' values unchanged."""
+    if field.type is FieldType.TABLE:
+        return _masked_rows(field, stored_value)
     if not field.personal or not isinstance(stored_value, str):
         return stored_value
     return mask_number(field.type, stored_value)
+
+
+def _masked_rows(field: FieldSpec, rows: object) -> object:
+    """Each row of a sub-table with its personal columns masked."""
+    if not field.personal or not isinstance(rows, list):
+        return rows
+    return [
+        {k: masked_value(c, v) if (c := field.column(k)) else v for k, v in row.items()}
+        if isinstance(row, dict)
+        else row
+        for row in rows
+    ]
 
 
 def mask_number(kind: FieldType, stored_value: str) -> str:
@@ -153,9 +210,35 @@ def masked_values(form: FormSpec, stored: Mapping[str, object]) -> dict[str, obj
 def is_masked_echo(field: FieldSpec, posted: object, stored_value: object) -> bool:
     """True when `posted` is the masked form of the stored value, sent back unchanged by a
     form that showed it masked: it must keep the stored value, never replace it."""
+    if field.type is FieldType.TABLE:
+        return posted == masked_value(field, stored_value) and stored_value is not None
     if not field.personal or not isinstance(posted, str) or stored_value is None:
         return False
     return posted.strip() == masked_value(field, stored_value)
+
+
+def restore_masked_rows(field: FieldSpec, posted: object, stored_value: object) -> object:
+    """A sub-table sent back with each personal cell that is the mask of the stored cell
+    of the same row (rows by position) replaced by the stored number; other cells as
+    posted (a changed or moved row's masked text is refused by validation)."""
+    if not field.personal or not isinstance(posted, list) or not isinstance(stored_value, list):
+        return posted
+    restored: list[object] = []
+    for index, row in enumerate(posted):
+        before = stored_value[index] if index < len(stored_value) else None
+        if not isinstance(row, dict) or not isinstance(before, dict):
+            restored.append(row)
+            continue
+        restored.append(
+            {
+                key: before[key]
+                if (column := field.column(key)) is not None
+                and is_masked_echo(column, value, before.get(key))
+                else value
+                for key, value in row.items()
+            }
+        )
+    return restored
 
 
 def restore_masked(
@@ -165,12 +248,16 @@ def restore_masked(
     by the stored value, so resubmitting a whole form never overwrites a number with its
     mask; any other masked text is left for validation to refuse (`masked_value`)."""
     fields = {f.key: f for f in form.fields}
-    return {
-        key: stored[key]
-        if key in fields and is_masked_echo(fields[key], value, stored.get(key))
-        else value
-        for key, value in posted.items()
-    }
+    restored: dict[str, object] = {}
+    for key, value in posted.items():
+        field = fields.get(key)
+        if field is not None and field.type is FieldType.TABLE:
+            restored[key] = restore_masked_rows(field, value, stored.get(key))
+        elif field is not None and is_masked_echo(field, value, stored.get(key)):
+            restored[key] = stored[key]
+        else:
+            restored[key] = value
+    return restored
 
 
 def display_value(
@@ -187,6 +274,8 @@ def display_value(
     if stored_value is None:
         return ""
     kind = field.type
+    if kind is FieldType.TABLE:
+        return table_summary(field, stored_value, locale)
     if field.personal and not unmasked:
         return str(masked_value(field, stored_value))
     if kind is FieldType.FORMULA:
@@ -235,6 +324,41 @@ def display_value(
     if kind is FieldType.CHOICE:
         return _option_label(field, str(stored_value), locale)
     return str(stored_value)
+
+
+def table_summary(field: FieldSpec, rows: object, locale: str) -> str:
+    """A sub-table in one line, for lists and exports: its row count and the total of each
+    money column and number formula ("3 rows; Amount total 1,234.50 CNY", in Chinese
+    "3 行；金额合计 1,234.50 CNY")."""
+    listed = rows if isinstance(rows, list) else []
+    zh = is_zh(locale)
+    parts = [
+        f"{len(listed)} 行" if zh else f"{len(listed)} row" + ("" if len(listed) == 1 else "s")
+    ]
+    for column, total in column_totals(field, listed):
+        text = display_value(column, format(total, "f"), locale)
+        label = column.label.get(locale)
+        parts.append(f"{label}合计 {text}" if zh else f"{label} total {text}")
+    return ("；" if zh else "; ").join(parts)
+
+
+def column_totals(field: FieldSpec, rows: list[object]) -> list[tuple[FieldSpec, Decimal]]:
+    """Each money column of a sub-table, and each row formula giving a number, with the
+    sum of its rows (exact Decimal)."""
+    totals: list[tuple[FieldSpec, Decimal]] = []
+    for column in field.columns:
+        summed = column.type is FieldType.MONEY or (
+            column.type is FieldType.FORMULA and column.result == "number"
+        )
+        if not summed:
+            continue
+        total = Decimal(0)
+        for row in rows:
+            cell = row.get(column.key) if isinstance(row, dict) else None
+            if isinstance(cell, str | int) and not isinstance(cell, bool):
+                total += Decimal(cell)
+        totals.append((column, total))
+    return totals
 
 
 def _option_label(field: FieldSpec, value: str, locale: str) -> str:

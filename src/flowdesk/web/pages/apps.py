@@ -15,7 +15,15 @@ from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, form_values, tickets
 from flowdesk.services.auth import WebSession
-from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
+from flowdesk.web.forms import (
+    capitals_for,
+    error_labels,
+    field_views,
+    grouped_rows,
+    posted_raw,
+    posted_values,
+    with_row_action,
+)
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
@@ -23,6 +31,8 @@ from flowdesk.web.uploads import field_uploads
 
 router = APIRouter()
 MAX_PREVIEW_INPUT = 64
+# what a sub-table's add and remove buttons post to the fields round trip
+ROW_ACTION = "_row_action"
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def _raw_values(form: FormSpec, data: FormData) -> dict[str, str]:
 
 def _submission(data: FormData) -> dict[str, object]:
     """Every posted field except the CSRF token: the engine judges the rest."""
-    return posted_values(data, frozenset({CSRF_FIELD}))
+    return posted_values(data, frozenset({CSRF_FIELD, ROW_ACTION}))
 
 
 def _new_ticket_page(
@@ -83,22 +93,31 @@ def _new_ticket_page(
 ) -> HTMLResponse:
     locale = request_locale(request)
     published, state = form_values.form_state(
-        ctx, session.actor, key, raw or {}, defaults=raw is None, locale=locale
+        ctx, session.actor, key, grouped_rows(raw or {}), defaults=raw is None, locale=locale
     )
     form = published.spec.form
     # an attachment field's file errors name the file (`licence[1]`): shown at the field
-    errors = [replace(e, path=e.path.split("[", 1)[0]) for e in errors or []]
+    attachments = {f.key for f in form.fields if f.type is FieldType.ATTACHMENT}
+    errors = [
+        replace(e, path=e.path.split("[", 1)[0]) if e.path.split("[", 1)[0] in attachments else e
+        for e in errors or []
+    ]
     by_field: dict[str, str] = {}
     for error in errors:
         by_field.setdefault(error.path, error.message)
     clean = _clean_subset(form, raw or {}, by_field, locale)
     locks = start_locks(published.spec.process)
     fields = field_views(form, locale, raw, by_field, clean, state, locks)
-    labels = {f.key: f.label.get(locale) for f in form.fields}
-    shown = {f.key for f in fields}  # a field the start hides has no input to link to
+    labels = error_labels(form, [e.path for e in errors], locale)
+    # a field the start hides has no input to link to; a sub-table's cell links to its cell
+    shown = {f.key for f in fields}
     summary = [
-        SummaryError(e.path if e.path in shown else "", labels.get(e.path, ""), e.message)
-        for e in errors or []
+        SummaryError(
+            e.path if e.path in labels and e.path.split("[", 1)[0] in shown else "",
+            labels.get(e.path, ""),
+            e.message,
+        )
+        for e in errors
     ]
     return render(
         request,
@@ -146,8 +165,11 @@ def new_ticket_fields(
     locale = request_locale(request)
     published = apps.current(ctx, key)
     raw = _raw_values(published.spec.form, form)
+    action = form.get(ROW_ACTION)
+    if isinstance(action, str):  # a sub-table's add / remove buttons (ADR 0036)
+        raw = with_row_action(published.spec.form, raw, action)
     _app, state = form_values.form_state(
-        ctx, session.actor, key, raw, defaults=False, locale=locale
+        ctx, session.actor, key, grouped_rows(raw), defaults=False, locale=locale
     )
     return render(
         request,

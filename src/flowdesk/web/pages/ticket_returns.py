@@ -17,8 +17,9 @@ from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.web.forms import (
     field_views,
+    posted_as_raw,
     posted_values,
-    stored_raw,
+    stored_as_raw,
     value_rows,
 )
 from flowdesk.web.i18n import Locale
@@ -117,7 +118,7 @@ def _resubmit_page(
     by_field: dict[str, str] = {}
     for error in errors or []:
         by_field.setdefault(error.path, error.message)
-    shown = raw if raw is not None else stored_raw(view.form, view.values)
+    shown = raw if raw is not None else stored_as_raw(view.form, view.values)
     labels = {f.key: f.label.get(locale) for f in view.form.fields}
     # an app that keeps a resubmitted ticket as filed shows its values, not a form (ADR 0034)
     editable = view.published is None or view.published.spec.edit_on_resubmit
@@ -175,11 +176,7 @@ def resubmit(
             locale=locale,
         )
     except ValidationFailed as exc:
-        raw = {
-            k: v if isinstance(v, str) else ",".join(str(item) for item in v)
-            for k, v in values.items()
-            if isinstance(v, str | list)
-        }
+        raw = posted_as_raw(values)
         return _resubmit_page(
             request,
             ctx,

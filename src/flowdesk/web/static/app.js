@@ -127,6 +127,30 @@
     if (link) { stashForms(); }
   });
 
+  // The form's fields are re-rendered by the server when a value changes (ADR 0031, 0036).
+  // A person already typing in the next field would lose what they typed since the
+  // request left: the text field they are in keeps its value and its focus across the swap.
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var el = document.activeElement;
+    typing = null;
+    if (el && el.name && event.detail.target && event.detail.target.contains(el) &&
+        (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && !SKIPPED[el.type] &&
+         el.type !== "radio" && el.type !== "checkbox"))) {
+      typing = { name: el.name, value: el.value, start: el.selectionStart, end: el.selectionEnd };
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!typing) { return; }
+    var saved = typing;
+    typing = null;
+    var el = document.getElementsByName(saved.name)[0];
+    if (!el || el.value === saved.value) { return; }
+    el.value = saved.value;
+    el.focus();
+    try { el.setSelectionRange(saved.start, saved.end); } catch (e) { /* date inputs */ }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreForms();
     // Bring the error summary of a re-shown form into view for keyboard and screen-reader users.
