@@ -232,7 +232,9 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
         source="json",
         locale=request_locale(request),
     )
-    filed = await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, request_locale(request))
+    filed = await run_in_threadpool(
+        ticket_body, ctx, actor, outcome.ticket_id, request_locale(request)
+    )
     return answer(filed, status_code=201)
 
 
@@ -431,7 +433,7 @@ def export_tickets(
     )
 
 
-def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
+def ticket_body(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
     view = views.ticket(ctx, actor, ticket_id, locale=locale, with_attachments=True)
     return {
         "id": view.id,
@@ -505,7 +507,7 @@ def _linked(link: Any) -> dict[str, Any]:
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
 def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
-    return answer(_ticket(ctx, actor, ticket_id, request_locale(request)))
+    return answer(ticket_body(ctx, actor, ticket_id, request_locale(request)))
 
 
 @router.get(

@@ -112,7 +112,7 @@ def write_step(conn: Connection, step: StepWrite) -> StepWritten:
     return _write_sqlite(conn, step)
 
 
-def _audit_entry(step: StepWrite) -> dict[str, Any]:
+def audit_entry(step: StepWrite) -> dict[str, Any]:
     return {
         "at": step.at,
         "target_type": "ticket",
@@ -189,7 +189,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
     _write_waits(conn, step)
     attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
-    audit_store.append(conn, **_audit_entry(step))
+    audit_store.append(conn, **audit_entry(step))
     return StepWritten(applied=True)
 
 
@@ -424,5 +424,5 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         )
     _write_waits(conn, step)
     attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
-    queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
+    queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **audit_entry(step)))
     return written

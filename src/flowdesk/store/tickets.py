@@ -120,6 +120,56 @@ def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
     )
 
 
+_RESERVE_SERIALS = Sql(
+    "INSERT INTO ticket_serials (app_id, year, last) VALUES (:app_id, :year, :count)"
+    " ON CONFLICT (app_id, year) DO UPDATE SET last = ticket_serials.last + :count"
+    " RETURNING last"
+)
+
+
+def reserve_serials(conn: Connection, app_id: str, year: int, count: int) -> int:
+    """Takes `count` numbers of the app's sequence for `year` at once; returns the first.
+    The counter row is held until the transaction ends (a rollback gives them back)."""
+    last = int(
+        _RESERVE_SERIALS.run(conn, {"app_id": app_id, "year": year, "count": count}).fetchone()[0]
+    )
+    return last - count + 1
+
+
+def insert_tickets(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_ticket` for many rows in one executemany."""
+    _INSERT_TICKET.run_many(
+        conn,
+        [
+            {
+                **row,
+                "values": document(conn, row["values"]),
+                "state": document(conn, row["state"]),
+                "created_at": when(conn, row["created_at"]),
+                "updated_at": when(conn, row["updated_at"]),
+                "finished_at": when(conn, row["finished_at"]),
+            }
+            for row in rows
+        ],
+    )
+
+
+def insert_steps(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_step` for many: rows of ticket_id, version, at, events."""
+    _INSERT_STEP.run_many(
+        conn,
+        [
+            {**row, "at": when(conn, row["at"]), "events": document(conn, row["events"])}
+            for row in rows
+        ],
+    )
+
+
+def insert_many_terms(conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+    """Search terms of many tickets: rows of term, ticket_id."""
+    _INSERT_TERM.run_many(conn, rows)
+
+
 def next_serial(conn: Connection, app_id: str, year: int) -> int:
     """The next number of the app's sequence for `year`, counted in this transaction."""
     return int(_NEXT_SERIAL.run(conn, {"app_id": app_id, "year": year}).fetchone()[0])
