@@ -450,3 +450,22 @@ def _refuse_duplicates(form: FormData, repeatable: frozenset[str]) -> None:
             ],
             "duplicate_fields",
         )
+
+
+def raw_from_stored(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
+    """The stored values as the inputs show them (a ticked box as "on"): the resubmit form
+    and a record's edit form start from them."""
+    raw = {}
+    for field in form.fields:
+        value = values.get(field.key)
+        if value is None:
+            continue
+        if field.type is FieldType.BOOLEAN:
+            raw[field.key] = "on" if value is True else ""
+        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+            raw[field.key] = ",".join(str(item) for item in value)
+        elif field.type is FieldType.DATETIME and isinstance(value, str):
+            raw[field.key] = datetime_input_value(value)
+        else:
+            raw[field.key] = str(value)
+    return raw

@@ -10,12 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from flowdesk.engines.files import AttachmentRefused
-from flowdesk.engines.forms import FieldType, FormSpec
 from flowdesk.kernel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import task_returns, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
-from flowdesk.web.forms import datetime_input_value, field_views, posted_values
+from flowdesk.web.forms import field_views, posted_values, raw_from_stored
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.apps import SummaryError
 from flowdesk.web.pages.common import checked_id, form_text
@@ -81,24 +80,6 @@ def return_task(
     return redirect(f"/tickets/{result.ticket_id}", flash="returned")
 
 
-def _raw_from_stored(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
-    """The stored values as the inputs show them (a ticked box as "on")."""
-    raw = {}
-    for field in form.fields:
-        value = values.get(field.key)
-        if value is None:
-            continue
-        if field.type is FieldType.BOOLEAN:
-            raw[field.key] = "on" if value is True else ""
-        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
-            raw[field.key] = ",".join(str(item) for item in value)
-        elif field.type is FieldType.DATETIME and isinstance(value, str):
-            raw[field.key] = datetime_input_value(value)
-        else:
-            raw[field.key] = str(value)
-    return raw
-
-
 def _returned_by(view: views.TicketView, locale: Locale) -> ReturnedBy | None:
     for entry in reversed(view.timeline):
         if entry.kind == "task_returned":
@@ -129,7 +110,7 @@ def _resubmit_page(
     by_field: dict[str, str] = {}
     for error in errors or []:
         by_field.setdefault(error.path, error.message)
-    shown = raw if raw is not None else _raw_from_stored(view.form, view.values)
+    shown = raw if raw is not None else raw_from_stored(view.form, view.values)
     labels = {f.key: f.label.get(locale) for f in view.form.fields}
     return render(
         request,

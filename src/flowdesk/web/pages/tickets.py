@@ -35,6 +35,7 @@ from flowdesk.services import (
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import parse_list_query
+from flowdesk.services.record_access import may_write
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
@@ -374,6 +375,10 @@ def ticket_page(
         "ticket.html",
         {
             "ticket": view,
+            # a record app's record (ADR 0038): its editors edit and delete it here
+            "record_app": view.published is not None and view.published.spec.is_records,
+            "record_writable": view.published is not None
+            and may_write(session.actor, view.published),
             "rows": value_rows(view.form, view.values, locale, unmasked),
             # personal numbers in full (ADR 0027): offered to holders of the role
             "unmask_offered": _unmask_offered(session, view) and unmasked is None,
