@@ -51,11 +51,16 @@ def test_an_editor_creates_a_record_with_serial_timeline_and_audit(
     record_id = _create(demo_ctx, actors)
     view = views.ticket(demo_ctx, actors["sun.li"], record_id)  # an auditor reads it
     assert view.status == "record" and view.serial.startswith("CUS-")
+    number = view.values.pop("customer_no")
     assert view.values == {
         "customer_name": "深圳前海贸易有限公司",
         "manager": "zhang.wei",
         "segment": "sme",
     }
+    # the auto-number is the serial's sequence in the app's format (ADR 0038)
+    year, sequence = view.serial.split("-")[1:]
+    assert number == f"KH{year}{int(sequence):05d}"
+    assert _grid(demo_ctx, actors["sun.li"], q=number) == ["深圳前海贸易有限公司"]
     assert view.tasks == () and [e.kind for e in view.timeline] == ["record_created"]
     assert [a for a, _ in _audit(demo_ctx, record_id)] == ["record.create"]
     # the credit committee reads the table too; the record is in their grid

@@ -36,3 +36,53 @@ def default_prefix(app_key: str) -> str:
 
 def format_serial(prefix: str, year: int, sequence: int) -> str:
     return f"{prefix}-{year}-{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+# Auto-number fields (ADR 0038): a format such as LN-{YYYY}-{seq:6}, numbered by the
+# ticket's own serial sequence (per app and year in the bank's zone), so the number is as
+# gap-free and as safe under concurrency as the serial is.
+_NUMBER_TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|seq(?::(\d{1,2}))?)\}")
+NUMBER_FORMAT_MAX = 40
+_NUMBER_LITERAL = re.compile(r"[A-Za-z0-9\-_/.#\u4e00-\u9fff]*")
+MAX_SEQ_DIGITS = 12
+
+
+def number_format_problem(text: str) -> str | None:
+    """Why `text` is not an auto-number format, or None: it holds one {seq} or {seq:N}
+    (N from 1 to 12 digits) and the year ({YYYY} or {YY}), since the sequence restarts
+    each year; besides {MM} and {DD}, only letters, digits, CJK and - _ / . #."""
+    if len(text) > NUMBER_FORMAT_MAX:
+        return f"At most {NUMBER_FORMAT_MAX} characters"
+    tokens = [m.group(1) for m in _NUMBER_TOKEN.finditer(text)]
+    literal = _NUMBER_TOKEN.sub("", text)
+    if not _NUMBER_LITERAL.fullmatch(literal):
+        return "Only {YYYY} {YY} {MM} {DD} {seq:N}, letters, digits, CJK and - _ / . #"
+    seqs = [t for t in tokens if t.startswith("seq")]
+    if len(seqs) != 1:
+        return "Give the sequence once, as {seq} or {seq:6}"
+    digits = seqs[0].partition(":")[2]
+    if digits and not 1 <= int(digits) <= MAX_SEQ_DIGITS:
+        return f"{{seq:N}} pads to 1 to {MAX_SEQ_DIGITS} digits"
+    if "YYYY" not in tokens and "YY" not in tokens:
+        return "Give the year ({YYYY} or {YY}): the sequence restarts each year"
+    return None
+
+
+def format_number(text: str, year: int, moment: datetime, sequence: int) -> str:
+    """The auto-number `text` for the serial's `year` and `sequence`, the month and day of
+    `moment` in the bank's zone: LN-{YYYY}-{seq:6} → LN-2026-000123."""
+    local = moment.astimezone(BANK_ZONE)
+
+    def token(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "YYYY":
+            return f"{year:04d}"
+        if name == "YY":
+            return f"{year % 100:02d}"
+        if name == "MM":
+            return f"{local.month:02d}"
+        if name == "DD":
+            return f"{local.day:02d}"
+        return f"{sequence:0{int(match.group(2) or 1)}d}"
+
+    return _NUMBER_TOKEN.sub(token, text)

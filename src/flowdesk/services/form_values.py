@@ -18,7 +18,7 @@ from flowdesk.engines.access import Actor
 from flowdesk.engines.apps.applicant import NOBODY_KNOWN, Applicant
 from flowdesk.engines.apps.formulas import FormState
 from flowdesk.engines.expr import EvalContext
-from flowdesk.engines.forms import FieldChange, FieldType, FormSpec, validate_submission
+from flowdesk.engines.forms import FieldChange, FormSpec, validate_submission
 from flowdesk.engines.forms.messages import message
 from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services.calendar import calendar_in
@@ -90,7 +90,7 @@ def _valid_fields(
     """The values among `raw` that are valid on their own, each field judged alone."""
     clean: dict[str, object] = {}
     for field in form.fields:
-        if field.key not in raw or field.type is FieldType.FORMULA:
+        if field.key not in raw or field.computed:
             continue
         try:
             clean.update(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.apps.records import DELETED_STATUS, RECORD_STATUS
-from flowdesk.engines.forms import validate_edits
+from flowdesk.engines.forms import auto_number_formats, validate_edits
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
@@ -117,6 +117,7 @@ def record_write(
         },
         events=[event("record_created", actor_id=actor.user_id, data={"app": app.spec.key})],
         search=SearchTerms(document_terms(search_texts(app, "", values))),
+        numbered=auto_number_formats(app.spec.form),
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from flowdesk.engines.access import Actor
 from flowdesk.engines.forms import (
     FieldChange,
-    FieldType,
+    auto_numbers,
     clean_comment,
     restore_masked,
 )
@@ -269,7 +269,7 @@ def _resubmit_once(
         # A web form posts the whole start form, as a new ticket does (an unticked box
         # posts nothing); an API client sends only the fields it changes.
         # formula fields are the server's to compute (ADR 0031): never sent back
-        computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
+        computed = {f.key for f in app.spec.form.fields if f.computed}
         kept = {key: value for key, value in current.items() if key not in computed}
         given = values if source == "html" else {**kept, **values}
         # the form showed personal numbers masked: sent back as shown, they stay as stored
@@ -277,6 +277,8 @@ def _resubmit_once(
         clean = submitted_values(
             ctx, conn, app, given, source=source, requester_id=row.requester_id, locale=locale
         )
+    # an auto-number was given when the ticket was filed (ADR 0038): it stays
+    clean = {**clean, **auto_numbers(app.spec.form, current)}
     first_event, changed, recorded = value_changes(
         actor.user_id, row, task_id, _changes(app, current, clean)
     )

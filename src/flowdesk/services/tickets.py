@@ -14,7 +14,12 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from flowdesk.engines.access import Actor, decide
-from flowdesk.engines.forms import FieldChange, clean_comment, validate_edits
+from flowdesk.engines.forms import (
+    FieldChange,
+    auto_number_formats,
+    clean_comment,
+    validate_edits,
+)
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
 from flowdesk.kernel.errors import Conflict, Forbidden
@@ -127,6 +132,7 @@ def file_ticket(
         },
         search=SearchTerms(document_terms(search_texts(app, "", clean))),
     )
+    write.numbered = auto_number_formats(app.spec.form)  # ADR 0038
     write_step(conn, write)
     return StepOutcome(ticket_id, result.state.status, opened_tasks(result))
 

@@ -20,7 +20,7 @@ from flowdesk.kernel.serials import format_serial
 from flowdesk.store import audit as audit_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.sql import is_postgres
-from flowdesk.store.steps import StepWrite, audit_entry, write_step
+from flowdesk.store.steps import StepWrite, audit_entry, numbered_values, write_step
 
 
 def write_new_records(conn: Connection, writes: Sequence[StepWrite]) -> None:
@@ -44,7 +44,7 @@ def write_new_records(conn: Connection, writes: Sequence[StepWrite]) -> None:
                     **row,
                     "id": write.ticket_id,
                     "serial": serial,
-                    "values": write.values,
+                    "values": numbered_values(write, year, number),
                     "state": write.state,
                     "status": write.status,
                     "version": 1,

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
 from flowdesk.kernel.search_terms import document_terms
-from flowdesk.kernel.serials import format_serial
+from flowdesk.kernel.serials import SEQUENCE_DIGITS, format_number, format_serial
 from flowdesk.store import attachments as attachments_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
@@ -85,6 +85,9 @@ class StepWrite:
     # Attachments the step's action carries (ADR 0028): id, task_id, action; linked to
     # the ticket only if the step wins its version check.
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A submit's auto-number fields (ADR 0038): (field key, format), filled in from the
+    # serial's year and sequence when the store numbers the ticket.
+    numbered: tuple[tuple[str, str], ...] = ()
 
     @property
     def version(self) -> int:
@@ -123,23 +126,37 @@ def audit_entry(step: StepWrite) -> dict[str, Any]:
     }
 
 
+def numbered_values(step: StepWrite, year: int, sequence: int) -> dict[str, Any] | None:
+    """The submit's values with its auto-numbers given (ADR 0038), and their search terms
+    added to the step's."""
+    if not step.numbered or step.values is None:
+        return step.values
+    numbers = {key: format_number(text, year, step.at, sequence) for key, text in step.numbered}
+    if step.search is not None:
+        step.search = SearchTerms(
+            step.search.added | document_terms(list(numbers.values())), step.search.removed
+        )
+    return {**step.values, **numbers}
+
+
 def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
     serial: str | None = None
+    values = step.values
     if step.new_ticket is not None:
         ticket = dict(step.new_ticket)
         prefix, year = ticket.pop("serial_prefix"), ticket.pop("serial_year")
         # One writer at a time on SQLite: the counter row cannot be raced, and the
         # submit's rollback takes the number back with everything else.
-        serial = format_serial(
-            prefix, year, tickets_store.next_serial(conn, ticket["app_id"], year)
-        )
+        number = tickets_store.next_serial(conn, ticket["app_id"], year)
+        serial = format_serial(prefix, year, number)
+        values = numbered_values(step, year, number)
         tickets_store.insert_ticket(
             conn,
             {
                 **ticket,
                 "serial": serial,
                 "id": step.ticket_id,
-                "values": step.values,
+                "values": values,
                 "state": step.state,
                 "status": step.status,
                 "version": 1,
@@ -291,6 +308,13 @@ _PG_TERMS_CHANGE = (
     " FROM ticket, unnest(CAST(:terms_added AS text[])) u ON CONFLICT DO NOTHING),"
 )
 _PG_SUBMIT = Sql(f"WITH {_PG_TICKET_INSERT},{_PG_STEP_REST}")
+# A submit with auto-number fields (ADR 0038) took its number before, in this transaction
+# (tickets_store.next_serial: the counter row stays locked until COMMIT), to fill them in.
+_PG_SUBMIT_NUMBERED = Sql(
+    "WITH serial_no AS (SELECT CAST(:serial_seq AS text) AS seq),"
+    + _PG_TICKET_INSERT[_PG_TICKET_INSERT.index(" ticket AS (") :]
+    + f",{_PG_STEP_REST}"
+)
 _PG_COMPLETE = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_STEP_REST}")
 _PG_COMPLETE_SEARCH = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_TERMS_CHANGE}{_PG_STEP_REST}")
 
@@ -391,6 +415,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     if step.new_ticket is not None:
         statement = _PG_SUBMIT
         params.update(step.new_ticket)
+        if step.numbered:
+            year = int(params["serial_year"])
+            number = tickets_store.next_serial(conn, params["app_id"], year)
+            params["serial_seq"] = f"{number:0{SEQUENCE_DIGITS}d}"
+            params["values"] = Jsonb(numbered_values(step, year, number))
+            statement = _PG_SUBMIT_NUMBERED
         params["serial_year"] = str(params["serial_year"])
         added = step.search.added if step.search is not None else frozenset()
         params["terms_added"] = sorted(

@@ -110,6 +110,8 @@ def widget_for(field: FieldSpec) -> str:
     kind = field.type
     if kind is FieldType.FORMULA:
         return "formula"
+    if kind is FieldType.AUTO_NUMBER:
+        return "auto_number"
     if kind is FieldType.LONG_TEXT:
         return "textarea"
     if kind is FieldType.MONEY:
@@ -227,7 +229,7 @@ def field_views(
     for field in form.fields:
         value = raw.get(field.key, "")
         computed = ""
-        if field.type is FieldType.FORMULA and field.key in clean:  # a filed ticket's
+        if field.computed and field.key in clean:  # a filed ticket's
             computed = engine_display_value(field, clean[field.key], locale)
         required = field.required
         hidden = False

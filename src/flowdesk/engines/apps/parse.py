@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from flowdesk.engines.expr import ExprError, ExprType, compile_expression
-from flowdesk.engines.forms import FieldType, FormSpec, LocalText, expression_types, parse_form
+from flowdesk.engines.forms import FormSpec, LocalText, expression_types, parse_form
 from flowdesk.engines.process import ProcessSpec, parse_process
 from flowdesk.engines.process.bpmn import Diagram, parse_diagram
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
@@ -182,7 +182,7 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
             continue  # reported by check_conditions
     # a condition on a formula routes on what the formula reads, too (ADR 0031)
     routed = formula_inputs(form, routed)
-    computed = {f.key for f in form.fields if f.type is FieldType.FORMULA}
+    computed = {f.key for f in form.fields if f.computed}
     errors: list[ErrorDetail] = []
     for i, node in enumerate(process.nodes.values()):
         for j, key in enumerate(node.editable):

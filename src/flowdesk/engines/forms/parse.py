@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
+from flowdesk.kernel.serials import number_format_problem
 
 from .patterns import PatternError, check_pattern
 from .spec import (
@@ -88,6 +89,7 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.URL: (),
     FieldType.REGION: (),
     FieldType.FORMULA: ("formula", "result"),
+    FieldType.AUTO_NUMBER: ("format",),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -226,6 +228,7 @@ class _Extras:
     pattern: str | None = None
     pattern_message: LocalText | None = None
     capitals: bool = False
+    number_format: str | None = None
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -274,6 +277,7 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         pattern=extras.pattern,
         pattern_message=extras.pattern_message,
         capitals=extras.capitals,
+        number_format=extras.number_format,
         formula=expressions["formula"],
         result=result,
         visible_when=expressions["visible_when"],
@@ -413,12 +417,35 @@ def _parse_extras(
     elif field_type is FieldType.RESIDENT_ID:
         extras.birth_date_field = _parse_field_ref(raw, "birth_date_field", path, errors)
         extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
+    elif field_type is FieldType.AUTO_NUMBER:
+        extras.number_format = _parse_number_format(raw, path, errors)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):
             errors.add(f"{path}.luhn", "invalid_type", "'luhn' must be true or false")
         extras.luhn = luhn is not False
     return extras
+
+
+def _parse_number_format(raw: Mapping[str, object], path: str, errors: Problems) -> str | None:
+    """An auto_number field's `format` (ADR 0038), numbered by the server: never required,
+    defaulted or shown on a condition, since nobody fills it in."""
+    text = raw.get("format")
+    if not isinstance(text, str):
+        errors.add(f"{path}.format", "required", "Give the format, such as LN-{YYYY}-{seq:6}")
+        return None
+    problem = number_format_problem(text)
+    if problem is not None:
+        errors.add(f"{path}.format", "invalid_number_format", problem)
+        return None
+    for rule in ("required", "default", "visible_when", "required_when"):
+        if raw.get(rule) not in (None, False):
+            errors.add(
+                f"{path}.{rule}",
+                "invalid_rule",
+                "An auto-number is given by the server when the form is filed",
+            )
+    return text
 
 
 def _parse_field_ref(

@@ -44,6 +44,8 @@ class FieldType(StrEnum):
     REGION = "region"  # a division code of GB/T 2260 (regions.py): "440305"
     # computed on the server from other fields (ADR 0031); never accepted from a client
     FORMULA = "formula"
+    # numbered by the server when the ticket or record is filed (ADR 0038): LN-2026-000123
+    AUTO_NUMBER = "auto_number"
 
 
 NUMERIC_TYPES = frozenset(
@@ -143,6 +145,13 @@ class FieldSpec:
     visible_when: str | None = None
     required_when: str | None = None
     default: str | None = None
+    # an auto_number field's format (kernel/serials.py): LN-{YYYY}-{seq:6}
+    number_format: str | None = None
+
+    @property
+    def computed(self) -> bool:
+        """Filled by the server, never by a person: formulas and auto-numbers."""
+        return self.type in (FieldType.FORMULA, FieldType.AUTO_NUMBER)
 
     @property
     def conditional(self) -> bool:
@@ -216,6 +225,8 @@ class FieldSpec:
             out["formula"] = self.formula
         if self.result is not None:
             out["result"] = self.result
+        if self.number_format is not None:
+            out["format"] = self.number_format
         for name in ("visible_when", "required_when", "default"):
             text = getattr(self, name)
             if text is not None:

@@ -116,9 +116,9 @@ def validate_submission(
     clean: dict[str, object] = {}
     errors: list[ErrorDetail] = []
     for field in form.fields:
-        if field.type is FieldType.FORMULA:
-            # computed by the server (ADR 0031): a JSON client is told, a web form's stray
-            # input is ignored
+        if field.computed:
+            # computed by the server (ADR 0031, auto-numbers ADR 0038): a JSON client is
+            # told, a web form's stray input is ignored
             if source == "json" and raw.get(field.key) is not None:
                 errors.append(
                     ErrorDetail(field.key, "computed_field", message("computed_field", locale))

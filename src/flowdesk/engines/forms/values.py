@@ -40,6 +40,7 @@ _EXPRESSION_TYPES = {
     FieldType.MULTI_CHOICE: "text",  # the chosen values joined by "," in option order
     FieldType.URL: "text",
     FieldType.REGION: "text",
+    FieldType.AUTO_NUMBER: "text",  # LN-2026-000123, given when the form is filed
 }
 
 
