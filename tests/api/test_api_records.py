@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from api_client import Api, assert_problem
 
+from flowdesk.services.context import ServiceContext
+from link_apps import publish_link_apps
+
 CUSTOMER = {"customer_name": "杭州西湖茶业有限公司", "manager": "zhang.wei", "segment": "micro"}
 
 
@@ -18,7 +21,9 @@ def _create(api: Api, who: str = "zhang.wei", **values: object) -> dict[str, obj
 def test_create_read_edit_delete_a_record(api: Api) -> None:
     made = _create(api)
     assert made["status"] == "record" and str(made["serial"]).startswith("CUS-")
+    number = made["values"].pop("customer_no")  # type: ignore[attr-defined]
     assert made["open_tasks"] == [] and made["values"] == CUSTOMER
+    assert number == "KH" + str(made["serial"]).replace("CUS-", "").replace("-0", "")
     record = f"/records/{made['id']}"
     edited = api.client.patch(
         f"/api/v1{record}", headers=api.headers("xie.ting"), json={"values": {"segment": "sme"}}
@@ -94,3 +99,46 @@ def test_refusals_are_precise_and_write_nothing(api: Api) -> None:
     assert_problem(refused, 422, "validation_failed")
     after = api.get("zhang.wei", f"/tickets/{made['id']}").json()
     assert after["values"] == made["values"] and len(after["timeline"]) == 1
+    assert_problem(  # nobody sends an auto-number
+        api.post(
+            "zhang.wei",
+            "/apps/customers/records",
+            json={"values": {**CUSTOMER, "customer_no": "KH202699999"}},
+        ),
+        422,
+        "validation_failed",
+    )
+
+
+def test_link_search_and_look_ups_in_the_answer(api: Api, demo_ctx: ServiceContext) -> None:
+    publish_link_apps(demo_ctx)
+    found = api.get("zhang.wei", "/apps/credit_lines/links/customer", params={"q": "珠江"})
+    assert found.status_code == 200, found.text
+    (customer,) = found.json()
+    assert customer["title"] == "广州珠江纺织有限公司"
+    assert [v["key"] for v in customer["lookup"]] == ["manager", "segment"]
+    made = api.post(
+        "zhang.wei",
+        "/apps/credit_lines/records",
+        json={
+            "values": {
+                "line_name": "贸易融资",
+                "customer": customer["id"],
+                "credit_limit": "800000",
+            }
+        },
+    )
+    assert made.status_code == 201, made.text
+    (linked,) = made.json()["links"]["customer"]
+    assert linked["id"] == customer["id"] and linked["lookup"][0]["text"] == "pan.yue"
+    bad = api.post(
+        "zhang.wei",
+        "/apps/credit_lines/records",
+        json={"values": {"line_name": "x", "customer": "0" * 32}},
+    )
+    problem = assert_problem(bad, 422, "validation_failed")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [("customer", "link_not_found")]
+    assert api.get("wu.min", "/apps/credit_lines/links/customer").json() == []
+    assert_problem(
+        api.get("zhang.wei", "/apps/credit_lines/links/nope"), 404, "link_field_not_found"
+    )

@@ -50,6 +50,7 @@ ROUTES = {
     ("post", "/apps/{key}/records"),
     ("patch", "/records/{record_id}"),
     ("delete", "/records/{record_id}"),
+    ("get", "/apps/{key}/links/{field}"),
 }
 # POSTs whose body is a file (multipart/form-data), checked in test_uploads_are_multipart.
 UPLOAD_ROUTES = {("post", "/attachments")}
@@ -115,6 +116,7 @@ OPERATION_IDS = {
     ("post", "/apps/{key}/records"): "createRecord",
     ("patch", "/records/{record_id}"): "editRecord",
     ("delete", "/records/{record_id}"): "deleteRecord",
+    ("get", "/apps/{key}/links/{field}"): "linkOptions",
     ("get", "/tickets"): "listTickets",
     ("get", "/tickets/export"): "exportTickets",
     ("get", "/tickets/{ticket_id}"): "getTicket",

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 
-from conftest import LOCALES, REQUESTER, VIEWPORTS, Site
+from conftest import ADMIN, LOCALES, REQUESTER, VIEWPORTS, Site
+from flowdesk.services import demo
+from link_apps import GROUPS, LINES
 
 pytestmark = pytest.mark.e2e
+BLOCKING = ("serious", "critical")
 
 
 def test_a_customer_manager_works_the_customer_table(site: Site, shots: Path) -> None:
@@ -50,3 +54,55 @@ def test_a_customer_manager_works_the_customer_table(site: Site, shots: Path) ->
                 page.screenshot(path=str(shots / f"records-{locale}-{width}.png"), full_page=True)
             finally:
                 context.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+
+
+def _publish_link_apps(site: Site) -> None:
+    """The credit-lines record app, linking to the demo's customers, published as an
+    administrator would, through the API (once per server)."""
+    with httpx.Client(base_url=f"{site.url}/api/v1") as api:
+        token = api.post(
+            "/auth/token",
+            json={"username": ADMIN, "password": demo.DEMO_PASSWORD, "name": "e2e"},
+        ).json()["token"]
+        for text in (LINES, GROUPS):
+            published = api.post(
+                "/admin/apps",
+                content=text.encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/yaml"},
+            )
+            assert published.status_code in (200, 201), published.text
+
+
+def test_a_link_is_picked_by_search_on_a_phone(site: Site, shots: Path) -> None:
+    _publish_link_apps(site)
+    for locale, width in (("zh", "375"), ("en", "1280")):
+        context = site.context(REQUESTER, locale=locale, width=width, bypass_csp=True)
+        try:
+            page = context.new_page()
+            page.goto("/apps/credit_lines/records/new")
+            page.fill("[data-testid=link-search-customer]", "华信")
+            option = page.locator("[data-testid=link-option]", has_text="北京华信科技有限公司")
+            option.wait_for()
+            # the search's answer replaces the newest records the picker opened with
+            page.wait_for_function(
+                "document.querySelectorAll('[data-testid=link-option]').length === 1"
+            )
+            assert option.bounding_box()["height"] >= 44  # type: ignore[index]  # a tap target
+            page.screenshot(path=str(shots / f"link-picker-{locale}-{width}.png"), full_page=True)
+            page.add_script_tag(path=str(AXE))
+            found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            serious = [v["id"] for v in found["violations"] if v["impact"] in BLOCKING]
+            assert serious == []
+            option.locator("input").check()
+            page.fill("#f-line_name", f"流动资金额度 {locale}")
+            page.fill("#f-credit_limit", "2000000.00")
+            page.click("[data-testid=save-record]")
+            page.wait_for_selector("[data-testid=record-card]")
+            details = page.inner_text("[data-field=customer]")
+            assert "北京华信科技有限公司" in details and "zhang.wei" in details
+            page.screenshot(path=str(shots / f"linked-record-{locale}-{width}.png"), full_page=True)
+        finally:
+            context.close()

@@ -3,9 +3,13 @@ new / edit / delete for editors, and nothing of it for others."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from web_helpers import Browser, csrf_from
+
+from flowdesk.services.context import ServiceContext
+from link_apps import publish_link_apps
 
 NEW = {"customer_name": "成都天府软件有限公司", "manager": "zhang.wei", "segment": "sme"}
 
@@ -73,3 +77,39 @@ def test_others_neither_see_nor_write_the_table(browser: Callable[..., Browser])
     assert outsider.get("/apps/customers/records/new").status_code == 404
     reader = browser("sun.li")
     assert reader.get("/apps/customers/records/new").status_code == 403
+
+
+def test_a_link_is_picked_by_search_and_shown_with_its_look_ups(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
+    publish_link_apps(demo_ctx)
+    editor = browser("zhang.wei")
+    form = editor.get("/apps/credit_lines/records/new")
+    assert 'data-testid="link-search-customer"' in form.text
+    options = editor.get("/apps/credit_lines/links/customer/options", params={"q": "华信"})
+    assert options.status_code == 200
+    assert options.text.count('data-testid="link-option"') == 1
+    assert "北京华信科技有限公司" in options.text and "大型企业" in options.text
+    customer = re.search(r'name="customer" value="([0-9a-f]{32})"', options.text)
+    assert customer is not None
+    # the chosen record stays offered, checked, whatever is searched next
+    again = editor.get(
+        "/apps/credit_lines/links/customer/options",
+        params={"q": "珠江", "customer": customer.group(1)},
+    )
+    assert "北京华信科技有限公司" in again.text and "checked" in again.text
+    saved = editor.post(
+        "/apps/credit_lines/records/new",
+        data={
+            "line_name": "项目贷款额度",
+            "customer": customer.group(1),
+            "credit_limit": "1,000,000.00",
+            "csrf_token": csrf_from(form.text),
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    page = editor.get(saved.headers["location"]).text
+    assert "北京华信科技有限公司（客户经理 zhang.wei，客户分层 大型企业）" in page
+    grid = editor.get("/apps/credit_lines/records").text
+    assert "北京华信科技有限公司" in grid

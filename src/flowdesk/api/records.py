@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -17,11 +17,11 @@ from flowdesk.api.answers import answer
 from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.query_models import query_model, query_parameters
-from flowdesk.api.routes import ticket_body
-from flowdesk.api.schemas import PersonOut, SubmitTicket, TicketOut, list_text
+from flowdesk.api.routes import linked_record, ticket_body
+from flowdesk.api.schemas import LinkedRecordOut, PersonOut, SubmitTicket, TicketOut, list_text
 from flowdesk.engines.forms import masked_values
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
-from flowdesk.services import records, views
+from flowdesk.services import links, records, views
 from flowdesk.services.list_query import parse_list_query
 
 router = APIRouter(generate_unique_id_function=operation_id)
@@ -190,3 +190,24 @@ def delete_record(record_id: str, request: Request, actor: CurrentActor, ctx: Ct
     `record_deleted`."""
     records.delete(ctx, actor=actor, record_id=record_id, locale=request_locale(request))
     return Response(status_code=204)
+
+
+@router.get(
+    "/apps/{key}/links/{field}",
+    response_model=list[LinkedRecordOut],
+    tags=["records"],
+)
+def link_options(
+    key: str,
+    field: str,
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """What the link field `field` of app `key` may hold (ADR 0038): the linked app's live
+    records or tickets the caller may see, matching `q` (the lists' search; empty: the
+    newest), at most 20, each with the field's look-ups. Pick one and send its id as the
+    field's value (a list of ids for a field with `multiple`)."""
+    found = links.options(ctx, actor, key, field, q, locale=request_locale(request))
+    return answer([linked_record(r) for r in found])

@@ -492,6 +492,19 @@ def ticket_body(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> d
         # call activities (ADR 0033): the parent that called it, the children it called
         "parent": _linked(view.parent) if view.parent is not None else None,
         "children": [_linked(c) for c in view.children],
+        "links": {key: [linked_record(r) for r in found] for key, found in view.links.items()},
+        "rollups": dict(view.rollups),
+    }
+
+
+def linked_record(record: Any) -> dict[str, Any]:
+    """A linked record as LinkedRecordOut (ADR 0038)."""
+    return {
+        "id": record.id,
+        "serial": record.serial,
+        "title": record.title,
+        "status": record.status,
+        "lookup": [{"key": v.key, "label": v.label, "text": v.text} for v in record.lookup],
     }
 
 

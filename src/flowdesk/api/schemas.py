@@ -232,6 +232,20 @@ class LinkedTicketOut(BaseModel):
     node_id: str = Field(description="The parent's call activity")
 
 
+class LookupOut(BaseModel):
+    key: str
+    label: dict[str, str]
+    text: str = Field(description="As shown (personal numbers masked)")
+
+
+class LinkedRecordOut(BaseModel):
+    id: str
+    serial: str
+    title: str
+    status: str
+    lookup: list[LookupOut] = Field(description="The link field's look-up fields, read live")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -264,6 +278,15 @@ class TicketOut(BaseModel):
     )
     children: list[LinkedTicketOut] = Field(
         default_factory=list, description="The tickets its call activities filed, in order"
+    )
+    links: dict[str, list[LinkedRecordOut]] = Field(
+        default_factory=dict,
+        description="Each link field's records (ADR 0038) with their look-ups, as they are now",
+    )
+    rollups: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Each roll-up field's value over its linked records now, as a decimal"
+        " string (count: a whole number); null when there is nothing to aggregate",
     )
 
 

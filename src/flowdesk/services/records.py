@@ -23,7 +23,7 @@ from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
-from flowdesk.services import views
+from flowdesk.services import link_values, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.list_query import ListQuery
@@ -235,3 +235,18 @@ def record_list(
     record_app(ctx, actor, app_key)
     query = replace(query, app=app_key, status=RECORD_STATUS)
     return views.ticket_list(ctx, actor, query, scope="app", locale=locale)
+
+
+def grid_links(
+    ctx: ServiceContext,
+    app: PublishedApp,
+    items: list[views.TicketSummary],
+    *,
+    locale: str = "en",
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """Each grid row's linked records and roll-ups, read live (ADR 0038), in one snapshot;
+    nothing is read for an app without link fields."""
+    if not link_values.link_fields(app.spec.form):
+        return [({}, {}) for _ in items]
+    with ctx.db.read() as conn:
+        return [link_values.resolve(ctx, conn, app, item.stored_values, locale) for item in items]

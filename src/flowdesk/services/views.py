@@ -22,8 +22,10 @@ from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
+from flowdesk.services import link_values
 from flowdesk.services.attachments import AttachmentView
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.link_values import LinkedRecord
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
 from flowdesk.services.record_access import record_facts
 from flowdesk.services.registry import PublishedApp
@@ -142,6 +144,10 @@ class TicketView:
     parent: Linked | None = None
     children: tuple[Linked, ...] = ()
 
+    # linked records with their look-ups, and roll-ups, read live (ADR 0038)
+    links: Mapping[str, tuple[LinkedRecord, ...]] = field(default_factory=dict)
+    rollups: Mapping[str, Any] = field(default_factory=dict)
+
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
         return tuple(t for t in self.tasks if t.state == "open")
@@ -251,6 +257,7 @@ def ticket(
         )
         files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_attachments else ()
         parent, children = calls_store.linked(conn, ticket_id)
+        links, rollups = link_values.resolve(ctx, conn, app, row.values, locale)
         people = org_store.display_names(
             conn,
             [
@@ -324,6 +331,8 @@ def ticket(
         files,
         parent,
         tuple(children),
+        links,
+        rollups,
     )
 
 

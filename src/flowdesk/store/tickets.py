@@ -214,6 +214,25 @@ _TASKS_WITH_ASSIGNEES = DriverSelect(
 )
 
 
+def tickets_by_ids(conn: Connection, ticket_ids: Sequence[str]) -> list[Any]:
+    """The tickets (or records) with these ids, any app, in no particular order."""
+    if not ticket_ids:
+        return []
+    return list(
+        conn.execute(
+            select(
+                tickets.c.id,
+                tickets.c.app_id,
+                tickets.c.app_version_id,
+                tickets.c.serial,
+                tickets.c.title,
+                tickets.c.status,
+                tickets.c["values"],
+            ).where(tickets.c.id.in_(list(ticket_ids)))
+        )
+    )
+
+
 def ticket_by_id(conn: Connection, ticket_id: str) -> Any | None:
     return _TICKET_BY_ID.first(conn, {"ticket_id": ticket_id})
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,7 @@ class FieldView:
     with_capitals: bool = False  # a CNY amount whose 大写 shows under it
     hidden: bool = False  # its visible_when does not hold now (ADR 0031)
     computed: str = ""  # a formula's value as the server computed it, for people
+    multiple: bool = False  # a link field holding several records (ADR 0038)
 
     @property
     def list_name(self) -> str:
@@ -112,6 +114,10 @@ def widget_for(field: FieldSpec) -> str:
         return "formula"
     if kind is FieldType.AUTO_NUMBER:
         return "auto_number"
+    if kind is FieldType.LINK:
+        return "link"
+    if kind is FieldType.ROLLUP:
+        return "formula"  # read live from the linked records once saved (ADR 0038)
     if kind is FieldType.LONG_TEXT:
         return "textarea"
     if kind is FieldType.MONEY:
@@ -263,6 +269,7 @@ def field_views(
                 with_capitals=field.capitals,
                 hidden=hidden,
                 computed=computed,
+                multiple=field.multiple,
             )
         )
     return views
@@ -318,7 +325,8 @@ def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
     multi choice's ticked values joined by ","."""
     raw: dict[str, str] = {}
     for field in form.fields:
-        if field.type is FieldType.MULTI_CHOICE:
+        listed = field.type is FieldType.LINK and field.multiple  # a link's ticked records
+        if field.type is FieldType.MULTI_CHOICE or listed:
             ticked = [v for v in data.getlist(field.key + LIST_SUFFIX) if isinstance(v, str)]
             if ticked:
                 raw[field.key] = ",".join(ticked)
@@ -464,10 +472,48 @@ def raw_from_stored(form: FormSpec, values: Mapping[str, object]) -> dict[str, s
             continue
         if field.type is FieldType.BOOLEAN:
             raw[field.key] = "on" if value is True else ""
-        elif field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+        elif field.type in (FieldType.MULTI_CHOICE, FieldType.LINK) and isinstance(value, list):
             raw[field.key] = ",".join(str(item) for item in value)
         elif field.type is FieldType.DATETIME and isinstance(value, str):
             raw[field.key] = datetime_input_value(value)
         else:
             raw[field.key] = str(value)
     return raw
+
+
+def with_links(
+    rows: list[ValueRow],
+    links: Mapping[str, Sequence[Any]],
+    rollups: Mapping[str, Any],
+    locale: Locale,
+) -> list[ValueRow]:
+    """The value rows with each link field's records (serial, title, look-ups) and each
+    roll-up's value as read live (ADR 0038), in place of the stored ids."""
+    out = []
+    for row in rows:
+        if row.key in links:
+            texts = []
+            for record in links[row.key]:
+                looked = "，".join(
+                    f"{v.label.get(locale) or v.label.get('en', '')} {v.text}"
+                    for v in record.lookup
+                    if v.text
+                )
+                texts.append(
+                    f"{record.serial} {record.title}" + (f"（{looked}）" if looked else "")
+                )
+            row = replace(row, text="\n".join(texts), multiline=len(texts) > 1)
+        elif row.key in rollups:
+            value = rollups[row.key]
+            row = replace(row, text="" if value is None else _grouped(str(value)))
+        out.append(row)
+    return out
+
+
+def _grouped(number: str) -> str:
+    """1234567.50 as 1,234,567.50 (a roll-up's sum)."""
+    whole, dot, fraction = number.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups = f"{int(digits):,}" if digits.isdigit() else digits
+    return f"{sign}{groups}{dot}{fraction}"

@@ -18,6 +18,7 @@ from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
 from flowdesk.kernel.serials import number_format_problem
 
+from .links import LinkRules, check_rollup_links, parse_link_rules
 from .patterns import PatternError, check_pattern
 from .spec import (
     CAPITALS_CURRENCY,
@@ -90,6 +91,8 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.REGION: (),
     FieldType.FORMULA: ("formula", "result"),
     FieldType.AUTO_NUMBER: ("format",),
+    FieldType.LINK: ("app", "multiple", "lookup"),
+    FieldType.ROLLUP: ("link", "field", "aggregate"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -150,6 +153,7 @@ def _parse_form(data: object, path: str, errors: Problems) -> tuple[FieldSpec, .
         if spec is not None:
             parsed.append(spec)
     _check_derived_fields(raw_fields, parsed, fields_path, errors)
+    check_rollup_links(raw_fields, parsed, fields_path, errors)
     return tuple(parsed)
 
 
@@ -229,6 +233,7 @@ class _Extras:
     pattern_message: LocalText | None = None
     capitals: bool = False
     number_format: str | None = None
+    link: LinkRules | None = None
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -278,6 +283,7 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         pattern_message=extras.pattern_message,
         capitals=extras.capitals,
         number_format=extras.number_format,
+        **(extras.link.as_field() if extras.link is not None else {}),
         formula=expressions["formula"],
         result=result,
         visible_when=expressions["visible_when"],
@@ -419,6 +425,8 @@ def _parse_extras(
         extras.sex_field = _parse_field_ref(raw, "sex_field", path, errors)
     elif field_type is FieldType.AUTO_NUMBER:
         extras.number_format = _parse_number_format(raw, path, errors)
+    elif field_type in (FieldType.LINK, FieldType.ROLLUP):
+        extras.link = parse_link_rules(raw, field_type, path, errors)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):

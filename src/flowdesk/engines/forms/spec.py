@@ -46,6 +46,10 @@ class FieldType(StrEnum):
     FORMULA = "formula"
     # numbered by the server when the ticket or record is filed (ADR 0038): LN-2026-000123
     AUTO_NUMBER = "auto_number"
+    # linked records (ADR 0038): ids of another app's records or tickets, and a roll-up
+    # (sum, count, min, max) over a field of the records a link field holds, read live
+    LINK = "link"
+    ROLLUP = "rollup"
 
 
 NUMERIC_TYPES = frozenset(
@@ -147,11 +151,20 @@ class FieldSpec:
     default: str | None = None
     # an auto_number field's format (kernel/serials.py): LN-{YYYY}-{seq:6}
     number_format: str | None = None
+    # a link field's app (its key), whether it holds several records, and the linked
+    # app's fields shown beside each (look-up); a roll-up's link field, the linked app's
+    # field it aggregates and how (ADR 0038)
+    link_app: str | None = None
+    multiple: bool = False
+    lookup: tuple[str, ...] = ()
+    link_field: str | None = None
+    rollup_field: str | None = None
+    aggregate: str | None = None
 
     @property
     def computed(self) -> bool:
-        """Filled by the server, never by a person: formulas and auto-numbers."""
-        return self.type in (FieldType.FORMULA, FieldType.AUTO_NUMBER)
+        """Filled by the server, never by a person: formulas, auto-numbers, roll-ups."""
+        return self.type in (FieldType.FORMULA, FieldType.AUTO_NUMBER, FieldType.ROLLUP)
 
     @property
     def conditional(self) -> bool:
@@ -227,6 +240,16 @@ class FieldSpec:
             out["result"] = self.result
         if self.number_format is not None:
             out["format"] = self.number_format
+        if self.link_app is not None:
+            out["app"] = self.link_app
+            if self.multiple:
+                out["multiple"] = True
+            if self.lookup:
+                out["lookup"] = list(self.lookup)
+        if self.link_field is not None:
+            out["link"] = self.link_field
+            out["field"] = self.rollup_field
+            out["aggregate"] = self.aggregate
         for name in ("visible_when", "required_when", "default"):
             text = getattr(self, name)
             if text is not None:

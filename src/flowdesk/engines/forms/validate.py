@@ -30,6 +30,7 @@ import email_validator
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 from . import identity, patterns, regions
+from .links import MAX_LINKS
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
 from .spec import (
@@ -154,6 +155,9 @@ def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: b
     return _ABSENT
 
 
+LINK_ID = re.compile(r"[0-9a-f]{32}")  # a ticket or record id
+
+
 def _clean_present(field: FieldSpec, value: object, source: Source, timezone: str) -> object:
     if value is None:
         return _ABSENT
@@ -167,6 +171,8 @@ def _clean_present(field: FieldSpec, value: object, source: Source, timezone: st
     kind = field.type
     if kind is FieldType.MULTI_CHOICE:
         return _clean_multi_choice(field, value, source)
+    if kind is FieldType.LINK:
+        return _clean_link(field, value)
     if source == "html" and not isinstance(value, str):
         raise _Invalid("invalid_type", _type_message(field))
     if kind in TEXT_TYPES:
@@ -198,6 +204,25 @@ def _clean_present(field: FieldSpec, value: object, source: Source, timezone: st
     if kind is FieldType.CHOICE:
         return _clean_choice(field, value, source)
     return _clean_boolean(value, source)
+
+
+def _clean_link(field: FieldSpec, value: object) -> object:
+    """A link's ids (ADR 0038): one id, a list of them, or (a web form) ids joined by
+    commas; stored as a list in the order given. Whether they are records of the linked
+    app is the service's question (services/links.py)."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid("invalid_link")
+    ids = list(dict.fromkeys(value))
+    if not ids:
+        return _ABSENT
+    if not all(LINK_ID.fullmatch(v) for v in ids):
+        raise _Invalid("invalid_link")
+    limit = MAX_LINKS if field.multiple else 1
+    if len(ids) > limit:
+        raise _Invalid("too_many_links", limit=limit)
+    return ids
 
 
 def _type_message(field: FieldSpec) -> str:

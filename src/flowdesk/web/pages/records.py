@@ -11,17 +11,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
-from flowdesk.services import records, views
+from flowdesk.services import apps, links, records, views
 from flowdesk.services.auth import WebSession
 from flowdesk.services.record_access import may_write
 from flowdesk.services.registry import PublishedApp
 from flowdesk.web.forms import (
+    LIST_SUFFIX,
     ValueRow,
     field_views,
     posted_raw,
     posted_values,
     raw_from_stored,
     value_rows,
+    with_links,
 )
 from flowdesk.web.pages.apps import SummaryError
 from flowdesk.web.pages.common import checked_id
@@ -55,13 +57,21 @@ def record_grid(request: Request, ctx: Ctx, session: CurrentSession, key: str) -
         errors, lambda: records.record_list(ctx, session.actor, key, query, locale=locale)
     )
     fields = app.spec.form.fields[:MAX_GRID_COLUMNS]
+    items = page.items if page else []
     rows = [
         GridRow(
             item.id,
             item.serial,
-            value_rows(app.spec.form, item.stored_values, locale)[:MAX_GRID_COLUMNS],
+            with_links(
+                value_rows(app.spec.form, item.stored_values, locale)[:MAX_GRID_COLUMNS],
+                linked,
+                rolled,
+                locale,
+            ),
         )
-        for item in (page.items if page else [])
+        for item, (linked, rolled) in zip(
+            items, records.grid_links(ctx, app, items, locale=locale), strict=True
+        )
     ]
     return list_page(
         request,
@@ -209,3 +219,41 @@ def delete_record(
     view, _app = _record(ctx, session, record_id, locale)
     records.delete(ctx, actor=session.actor, record_id=record_id, locale=locale)
     return redirect(f"/apps/{view.app_key}/records", flash="record_deleted")
+
+
+@router.get("/apps/{key}/links/{field}/options")
+def link_options(
+    request: Request,
+    ctx: Ctx,
+    session: CurrentSession,
+    key: str,
+    field: str,
+    q: str = "",
+    chosen: str = "",
+) -> Response:
+    """HTMX: a link field's picker (ADR 0038): the records chosen so far, then what the
+    search finds, as radios or boxes named as the form posts them."""
+    locale = request_locale(request)
+    app = apps.current(ctx, key)
+    spec = next((f for f in app.spec.form.fields if f.key == field), None)
+    if spec is None:
+        raise NotFound(f"No link field {field!r}", "link_field_not_found")
+    name = spec.key + LIST_SUFFIX if spec.multiple else spec.key
+    given = [i for i in chosen.split(",") if i] + [
+        str(v) for v in request.query_params.getlist(name)
+    ]
+    picked = links.chosen(ctx, session.actor, key, field, given, locale=locale)
+    found = links.options(ctx, session.actor, key, field, q, locale=locale)
+    ids = {r.id for r in picked}
+    return render(
+        request,
+        "_link_options.html",
+        {
+            "options": [*picked, *(r for r in found if r.id not in ids)],
+            "chosen": ids,
+            "name": name,
+            "multiple": spec.multiple,
+        },
+        fragment=True,
+        session=session,
+    )

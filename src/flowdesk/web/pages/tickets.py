@@ -39,7 +39,7 @@ from flowdesk.services.record_access import may_write
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
-from flowdesk.web.forms import display_text, value_rows
+from flowdesk.web.forms import display_text, value_rows, with_links
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
@@ -379,7 +379,12 @@ def ticket_page(
             "record_app": view.published is not None and view.published.spec.is_records,
             "record_writable": view.published is not None
             and may_write(session.actor, view.published),
-            "rows": value_rows(view.form, view.values, locale, unmasked),
+            "rows": with_links(
+                value_rows(view.form, view.values, locale, unmasked),
+                view.links,
+                view.rollups,
+                locale,
+            ),
             # personal numbers in full (ADR 0027): offered to holders of the role
             "unmask_offered": _unmask_offered(session, view) and unmasked is None,
             "unmasked": unmasked is not None,
