@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from flowdesk.engines.access import Actor
 from flowdesk.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from flowdesk.services import records, ticket_import, tickets, views
+from flowdesk.services import audit, records, ticket_import, tickets, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import parse_list_query
 from flowdesk.store import audit as audit_store
@@ -188,6 +188,10 @@ def test_import_rows_into_the_record_app(demo_ctx: ServiceContext, actors: Actor
     ]
     made = views.ticket(demo_ctx, actors["sun.li"], report.ticket_ids[0])
     assert made.status == "record" and made.values["segment"] == "sme"
+    assert [e.kind for e in made.timeline] == ["record_created"]
+    # the batched writes extend the audit chain entry by entry, as single creates do
+    assert audit.verify(demo_ctx).ok
+    assert [a for a, _ in _audit(demo_ctx, made.id)] == ["record.create"]
     with pytest.raises(Forbidden):  # importing is writing: editors only
         ticket_import.import_rows(
             demo_ctx, actors["sun.li"], "customers", filename="c.xlsx", content=_workbook(good)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,11}")
@@ -72,17 +73,29 @@ def format_number(text: str, year: int, moment: datetime, sequence: int) -> str:
     """The auto-number `text` for the serial's `year` and `sequence`, the month and day of
     `moment` in the bank's zone: LN-{YYYY}-{seq:6} → LN-2026-000123."""
     local = moment.astimezone(BANK_ZONE)
+    head, digits, tail = _number_template(text, year, local.month, local.day)
+    return f"{head}{sequence:0{digits}d}{tail}"
 
-    def token(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "YYYY":
-            return f"{year:04d}"
-        if name == "YY":
-            return f"{year % 100:02d}"
-        if name == "MM":
-            return f"{local.month:02d}"
-        if name == "DD":
-            return f"{local.day:02d}"
-        return f"{sequence:0{int(match.group(2) or 1)}d}"
 
-    return _NUMBER_TOKEN.sub(token, text)
+@lru_cache(maxsize=256)
+def _number_template(text: str, year: int, month: int, day: int) -> tuple[str, int, str]:
+    """The format with its date filled in, split around the sequence (an import numbers
+    thousands of records of one day with one template)."""
+    dates = {"YYYY": f"{year:04d}", "YY": f"{year % 100:02d}", "MM": f"{month:02d}"}
+    dates["DD"] = f"{day:02d}"
+    parts: list[str] = []
+    digits = 1
+    for piece in _NUMBER_TOKEN.split(text)[::3]:
+        parts.append(piece)
+    tokens = _NUMBER_TOKEN.findall(text)
+    out = [parts[0]]
+    split_at = 0
+    for i, (name, width) in enumerate(tokens):
+        if name.startswith("seq"):
+            digits = int(width or 1)
+            split_at = len(out)
+            out.append("")
+        else:
+            out.append(dates[name])
+        out.append(parts[i + 1])
+    return "".join(out[:split_at]), digits, "".join(out[split_at + 1 :])

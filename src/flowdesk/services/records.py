@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -90,8 +91,10 @@ def record_write(
     *,
     audit_details: Mapping[str, object] | None = None,
     record_id: str | None = None,
+    at: datetime | None = None,
 ) -> StepWrite:
-    now = ctx.clock.now()
+    """A new record's write; `at` (an import's one instant for all its rows) or now."""
+    now = at or ctx.clock.now()
     values = dict(clean)
     return StepWrite(
         ticket_id=record_id or new_id(),

@@ -81,15 +81,25 @@ def check_archive(content: bytes) -> None:
 # A formula element in a worksheet part (<f>, <f t="shared" …/>, a prefixed <x:f>)
 _FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z0-9_]+:)?f[\s>/]")
 _SCAN_CHUNK = 1 << 20
+# calamine holds the whole sheet in memory (~5× its XML): sheets above this are streamed
+# by openpyxl instead, so an import's memory stays bounded however wide the file
+CALAMINE_MAX_SHEET_BYTES = 40_000_000
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [
+        entry
+        for entry in archive.infolist()
+        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+    ]
 
 
 def has_formulas(content: bytes) -> bool:
     """Whether any worksheet of the (already checked) XLSX holds a formula, read as a
     stream of its XML parts (the zip was checked by open_workbook or fast_xlsx_rows)."""
     archive = zipfile.ZipFile(io.BytesIO(content))
-    for name in archive.namelist():
-        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-            continue
+    for entry in _sheet_parts(archive):
+        name = entry.filename
         tail = b""
         with archive.open(name) as part:
             while chunk := part.read(_SCAN_CHUNK):
@@ -102,9 +112,11 @@ def has_formulas(content: bytes) -> bool:
 def fast_xlsx_rows(content: bytes, *, max_columns: int, max_cell: int) -> Iterator[Row] | None:
     """The first sheet's rows read by python-calamine (Rust; ~19× openpyxl's read-only
     mode, ADR 0038), after the zip checks of `open_workbook`; None when a worksheet holds
-    a formula, so the caller reads it with openpyxl, which names the cell it refuses."""
+    a formula (the caller reads it with openpyxl, which names the cell it refuses) or the
+    sheets are too large to hold in memory (openpyxl streams them)."""
     check_archive(content)
-    if has_formulas(content):
+    sheets = _sheet_parts(zipfile.ZipFile(io.BytesIO(content)))
+    if sum(e.file_size for e in sheets) > CALAMINE_MAX_SHEET_BYTES or has_formulas(content):
         return None
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))

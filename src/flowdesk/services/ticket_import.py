@@ -271,6 +271,7 @@ class _Run:
         self.fields = {f.key: f for f in app.spec.form.fields}
         self.unmapped: set[str] = set()  # required fields no column fills (a preview)
         self.batch: list[StepWrite] = []  # a record app's rows not written yet
+        self.at = ctx.clock.now()  # one instant for the import's records: one transaction
 
     def check_columns(self, columns: tuple[Column, ...]) -> None:
         """A required field no column fills would fail every row: said once, up front (a
@@ -321,7 +322,7 @@ class _Run:
             if self.app.spec.is_records:
                 # written in batches (store/record_steps.py), numbered in row order
                 write = records.record_write(
-                    self.ctx, self.actor, self.app, clean, audit_details=details
+                    self.ctx, self.actor, self.app, clean, audit_details=details, at=self.at
                 )
                 self.batch.append(write)
                 if len(self.batch) >= RECORD_BATCH:

@@ -44,7 +44,7 @@ def write_new_records(conn: Connection, writes: Sequence[StepWrite]) -> None:
                     **row,
                     "id": write.ticket_id,
                     "serial": serial,
-                    "values": numbered_values(write, year, number),
+                    "values": numbered_values(write, year, number, serial),
                     "state": write.state,
                     "status": write.status,
                     "version": 1,
@@ -53,11 +53,8 @@ def write_new_records(conn: Connection, writes: Sequence[StepWrite]) -> None:
                     "finished_at": write.finished_at,
                 }
             )
-            added = write.search.added if write.search is not None else frozenset()
-            terms.extend(
-                {"term": term, "ticket_id": write.ticket_id}
-                for term in sorted(added | document_terms([serial]))
-            )
+            added = write.search.added if write.search is not None else document_terms([serial])
+            terms.extend({"term": term, "ticket_id": write.ticket_id} for term in sorted(added))
             timeline.append(
                 {"ticket_id": write.ticket_id, "version": 1, "at": write.at, "events": write.events}
             )

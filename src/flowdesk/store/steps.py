@@ -126,16 +126,17 @@ def audit_entry(step: StepWrite) -> dict[str, Any]:
     }
 
 
-def numbered_values(step: StepWrite, year: int, sequence: int) -> dict[str, Any] | None:
-    """The submit's values with its auto-numbers given (ADR 0038), and their search terms
-    added to the step's."""
-    if not step.numbered or step.values is None:
-        return step.values
+def numbered_values(
+    step: StepWrite, year: int, sequence: int, serial: str | None = None
+) -> dict[str, Any] | None:
+    """The submit's values with its auto-numbers given (ADR 0038); their search terms (and
+    the `serial`'s, when given) added to the step's."""
     numbers = {key: format_number(text, year, step.at, sequence) for key, text in step.numbered}
-    if step.search is not None:
-        step.search = SearchTerms(
-            step.search.added | document_terms(list(numbers.values())), step.search.removed
-        )
+    texts = [*numbers.values(), *([serial] if serial else [])]
+    if texts and step.search is not None:
+        step.search = SearchTerms(step.search.added | document_terms(texts), step.search.removed)
+    if not numbers or step.values is None:
+        return step.values
     return {**step.values, **numbers}
 
 
