@@ -142,3 +142,20 @@ def test_link_search_and_look_ups_in_the_answer(api: Api, demo_ctx: ServiceConte
     assert_problem(
         api.get("zhang.wei", "/apps/credit_lines/links/nope"), 404, "link_field_not_found"
     )
+
+
+def test_the_grid_exports_as_csv_and_xlsx(api: Api) -> None:
+    _create(api, customer_name="导出测试有限公司")
+    csv = api.get("sun.li", "/apps/customers/records/export", params={"format": "csv", "q": "导出"})
+    assert csv.status_code == 200, csv.text
+    text = csv.content.decode("utf-8-sig")
+    assert "客户名称" in text.splitlines()[0] or "Customer name" in text.splitlines()[0]
+    assert "导出测试有限公司" in text and "北京华信科技有限公司" not in text
+    xlsx = api.get("sun.li", "/apps/customers/records/export")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert_problem(api.get("wu.min", "/apps/customers/records/export"), 404, "record_app_not_found")
+    assert_problem(
+        api.get("sun.li", "/apps/customers/records/export", params={"status": "running"}),
+        422,
+        "invalid_query",
+    )

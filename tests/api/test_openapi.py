@@ -51,6 +51,7 @@ ROUTES = {
     ("patch", "/records/{record_id}"),
     ("delete", "/records/{record_id}"),
     ("get", "/apps/{key}/links/{field}"),
+    ("get", "/apps/{key}/records/export"),
 }
 # POSTs whose body is a file (multipart/form-data), checked in test_uploads_are_multipart.
 UPLOAD_ROUTES = {("post", "/attachments")}
@@ -117,6 +118,7 @@ OPERATION_IDS = {
     ("patch", "/records/{record_id}"): "editRecord",
     ("delete", "/records/{record_id}"): "deleteRecord",
     ("get", "/apps/{key}/links/{field}"): "linkOptions",
+    ("get", "/apps/{key}/records/export"): "exportRecords",
     ("get", "/tickets"): "listTickets",
     ("get", "/tickets/export"): "exportTickets",
     ("get", "/tickets/{ticket_id}"): "getTicket",

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from flowdesk.api import body
@@ -23,6 +24,7 @@ from flowdesk.engines.forms import masked_values
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 from flowdesk.services import links, records, views
 from flowdesk.services.list_query import parse_list_query
+from flowdesk.services.spreadsheets import XLSX_MEDIA_TYPE
 
 router = APIRouter(generate_unique_id_function=operation_id)
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": DESCRIPTIONS[409]}}
@@ -79,9 +81,9 @@ class RecordEdit(BaseModel):
 Sort = Literal["created", "updated"]
 
 
-def grid_query(request: Request) -> Any:
+def grid_query(request: Request, own: tuple[str, ...] = ()) -> Any:
     """The grid's parameters read once, as every list reads them: unknown, repeated and
-    bad ones refused together (422 `invalid_query`)."""
+    bad ones refused together (422 `invalid_query`); `own` are the route's own ones."""
     params = request.query_params
     errors = [
         ErrorDetail(k, "repeated_parameter", "Give this parameter once")
@@ -90,13 +92,13 @@ def grid_query(request: Request) -> Any:
     errors += [
         ErrorDetail(k, "unknown_parameter", f"Unknown parameter '{k}'")
         for k in params
-        if k not in GRID_PARAMS
+        if k not in GRID_PARAMS and k not in own
     ]
     if params.get("sort") == "waiting":
         errors.append(ErrorDetail("sort", "invalid_sort", "One of: created, updated"))
     if errors:
         raise ValidationFailed("The list's parameters are invalid", errors, code="invalid_query")
-    return parse_list_query(dict(params), default_limit=50)
+    return parse_list_query({k: v for k, v in params.items() if k not in own}, default_limit=50)
 
 
 def page_body(page: views.Page[views.TicketSummary]) -> dict[str, Any]:
@@ -142,6 +144,46 @@ def list_records(
     query = grid_query(request)
     page = records.record_list(ctx, actor, key, query, locale=request_locale(request))
     return answer(page_body(page))
+
+
+class RecordExportParams(RecordListParams):
+    format: Literal["xlsx", "csv"] = Field(default="xlsx", description="xlsx or csv")
+
+
+@router.get(
+    "/apps/{key}/records/export",
+    tags=["records"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The grid as a spreadsheet",
+            "content": {
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    openapi_extra=query_parameters(RecordExportParams),
+)
+def export_records(
+    key: str,
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    params: Annotated[RecordExportParams, Depends(query_model(RecordExportParams))],
+) -> Response:
+    """The grid (`GET /apps/{key}/records`'s filters, sort and permission) as an XLSX or
+    CSV file: the form's fields as typed columns, personal numbers masked; at most
+    100,000 rows (more is a 422 `export_too_large`)."""
+    query = grid_query(request, own=("format",))
+    made = records.export(
+        ctx, actor, key, query, format=params.format, locale=request_locale(request)
+    )
+    return StreamingResponse(
+        made.chunks,
+        media_type=made.media_type,
+        headers={"Content-Disposition": made.content_disposition},
+    )
 
 
 @router.post(

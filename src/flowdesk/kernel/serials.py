@@ -25,7 +25,9 @@ def _bank_zone() -> tzinfo:
 BANK_ZONE = _bank_zone()
 
 
+@lru_cache(maxsize=1024)
 def serial_year(moment: datetime) -> int:
+    """Cached: an import numbers its thousands of records at one instant."""
     return moment.astimezone(BANK_ZONE).year
 
 
@@ -72,17 +74,17 @@ def number_format_problem(text: str) -> str | None:
 def format_number(text: str, year: int, moment: datetime, sequence: int) -> str:
     """The auto-number `text` for the serial's `year` and `sequence`, the month and day of
     `moment` in the bank's zone: LN-{YYYY}-{seq:6} → LN-2026-000123."""
-    local = moment.astimezone(BANK_ZONE)
-    head, digits, tail = _number_template(text, year, local.month, local.day)
+    head, digits, tail = _number_template(text, year, moment)
     return f"{head}{sequence:0{digits}d}{tail}"
 
 
 @lru_cache(maxsize=256)
-def _number_template(text: str, year: int, month: int, day: int) -> tuple[str, int, str]:
+def _number_template(text: str, year: int, moment: datetime) -> tuple[str, int, str]:
     """The format with its date filled in, split around the sequence (an import numbers
-    thousands of records of one day with one template)."""
-    dates = {"YYYY": f"{year:04d}", "YY": f"{year % 100:02d}", "MM": f"{month:02d}"}
-    dates["DD"] = f"{day:02d}"
+    thousands of records at one instant with one template)."""
+    local = moment.astimezone(BANK_ZONE)
+    dates = {"YYYY": f"{year:04d}", "YY": f"{year % 100:02d}", "MM": f"{local.month:02d}"}
+    dates["DD"] = f"{local.day:02d}"
     parts: list[str] = []
     digits = 1
     for piece in _NUMBER_TOKEN.split(text)[::3]:

@@ -24,7 +24,7 @@ from flowdesk.kernel.errors import Conflict, Forbidden, NotFound
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
-from flowdesk.services import link_values, views
+from flowdesk.services import link_values, ticket_export, views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import recomputed_changes, submitted_values
 from flowdesk.services.list_query import ListQuery
@@ -253,3 +253,21 @@ def grid_links(
         return [({}, {}) for _ in items]
     with ctx.db.read() as conn:
         return [link_values.resolve(ctx, conn, app, item.stored_values, locale) for item in items]
+
+
+def export(
+    ctx: ServiceContext,
+    actor: Actor,
+    app_key: str,
+    query: ListQuery,
+    *,
+    format: ticket_export.Format = "xlsx",
+    locale: str = "en",
+) -> ticket_export.Export:
+    """The grid (its filters and sort) as XLSX or CSV, the form's fields as typed columns,
+    personal numbers masked: the tickets' export of the app's live records."""
+    record_app(ctx, actor, app_key)
+    query = replace(query, app=app_key, status=RECORD_STATUS)
+    return ticket_export.export_tickets(
+        ctx, actor, query, scope="app", format=format, locale=locale
+    )

@@ -106,18 +106,19 @@ class TaskForStep(NamedTuple):
     org_generation: int
 
 
+def _ticket_params(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "values": document(conn, row["values"]),
+        "state": document(conn, row["state"]),
+        "created_at": when(conn, row["created_at"]),
+        "updated_at": when(conn, row["updated_at"]),
+        "finished_at": when(conn, row["finished_at"]),
+    }
+
+
 def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
-    _INSERT_TICKET.run(
-        conn,
-        {
-            **row,
-            "values": document(conn, row["values"]),
-            "state": document(conn, row["state"]),
-            "created_at": when(conn, row["created_at"]),
-            "updated_at": when(conn, row["updated_at"]),
-            "finished_at": when(conn, row["finished_at"]),
-        },
-    )
+    _INSERT_TICKET.run(conn, _ticket_params(conn, row))
 
 
 _RESERVE_SERIALS = Sql(
@@ -138,20 +139,7 @@ def reserve_serials(conn: Connection, app_id: str, year: int, count: int) -> int
 
 def insert_tickets(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """`insert_ticket` for many rows in one executemany."""
-    _INSERT_TICKET.run_many(
-        conn,
-        [
-            {
-                **row,
-                "values": document(conn, row["values"]),
-                "state": document(conn, row["state"]),
-                "created_at": when(conn, row["created_at"]),
-                "updated_at": when(conn, row["updated_at"]),
-                "finished_at": when(conn, row["finished_at"]),
-            }
-            for row in rows
-        ],
-    )
+    _INSERT_TICKET.run_many(conn, [_ticket_params(conn, row) for row in rows])
 
 
 def insert_steps(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -4,15 +4,16 @@ page is the ticket page (timeline, attachments), with Edit and Delete for editor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, links, records, views
 from flowdesk.services.auth import WebSession
+from flowdesk.services.list_query import parse_list_query
 from flowdesk.services.record_access import may_write
 from flowdesk.services.registry import PublishedApp
 from flowdesk.web.forms import (
@@ -127,6 +128,27 @@ def _form_page(
     )
 
 
+@router.get("/apps/{key}/records/export")
+def record_export_file(
+    request: Request, ctx: Ctx, session: CurrentSession, key: str, format: str = "xlsx"
+) -> Response:
+    """The table as shown (the URL's search, filters and sort) as XLSX or CSV."""
+    params = {k: v for k, v in request.query_params.items() if k != "format" and v != ""}
+    made = records.export(
+        ctx,
+        session.actor,
+        key,
+        parse_list_query(params),
+        format="csv" if format == "csv" else "xlsx",
+        locale=request_locale(request),
+    )
+    return StreamingResponse(
+        made.chunks,
+        media_type=made.media_type,
+        headers={"Content-Disposition": made.content_disposition},
+    )
+
+
 @router.get("/apps/{key}/records/new")
 def new_record_form(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> Response:
     app = records.record_app(ctx, session.actor, key)
@@ -140,15 +162,26 @@ def create_record(
 ) -> Response:
     locale = request_locale(request)
     app = records.record_app(ctx, session.actor, key)
+
+    def save(values: dict[str, object]) -> str:
+        return records.create(
+            ctx, actor=session.actor, app_key=key, values=values, source="html", locale=locale
+        ).ticket_id
+
+    return _saved(request, session, app, form, save)
+
+
+def _saved(
+    request: Request,
+    session: WebSession,
+    app: PublishedApp,
+    form: CheckedForm,
+    save: Callable[[dict[str, object]], str],
+    record: views.TicketView | None = None,
+) -> Response:
+    """The form's values saved (to the record's page), or the form again with every error."""
     try:
-        outcome = records.create(
-            ctx,
-            actor=session.actor,
-            app_key=key,
-            values=posted_values(form, frozenset({CSRF_FIELD})),
-            source="html",
-            locale=locale,
-        )
+        record_id = save(posted_values(form, frozenset({CSRF_FIELD})))
     except ValidationFailed as exc:
         return _form_page(
             request,
@@ -156,9 +189,10 @@ def create_record(
             app,
             raw=posted_raw(app.spec.form, form),
             errors=exc.errors or [ErrorDetail("", exc.code, exc.message)],
+            record=record,
             status=422,
         )
-    return redirect(f"/tickets/{outcome.ticket_id}", flash="record_saved")
+    return redirect(f"/tickets/{record_id}", flash="record_saved")
 
 
 def _record(
@@ -189,26 +223,19 @@ def edit_record(
 ) -> Response:
     locale = request_locale(request)
     view, app = _record(ctx, session, record_id, locale)
-    try:
+
+    def save(values: dict[str, object]) -> str:
         records.update(
             ctx,
             actor=session.actor,
             record_id=record_id,
-            values=posted_values(form, frozenset({CSRF_FIELD})),
+            values=values,
             source="html",
             locale=locale,
         )
-    except ValidationFailed as exc:
-        return _form_page(
-            request,
-            session,
-            app,
-            raw=posted_raw(view.form, form),
-            errors=exc.errors or [ErrorDetail("", exc.code, exc.message)],
-            record=view,
-            status=422,
-        )
-    return redirect(f"/tickets/{record_id}", flash="record_saved")
+        return record_id
+
+    return _saved(request, session, app, form, save, view)
 
 
 @router.post("/records/{record_id}/delete")
