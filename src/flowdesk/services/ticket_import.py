@@ -84,6 +84,7 @@ class ImportReport:
     errors: tuple[ErrorDetail, ...]  # at most MAX_ERRORS
     created: int
     ticket_ids: tuple[str, ...]  # the first MAX_TICKET_IDS filed
+    records: bool = False  # the rows became records of a record app (ADR 0038)
 
     @property
     def errors_truncated(self) -> bool:
@@ -149,6 +150,7 @@ def import_rows(
         tuple(run.errors),
         run.created,
         tuple(run.ticket_ids),
+        app.spec.is_records,
     )
     if not dry_run and mode == "all" and run.invalid:
         zh = locale.lower().startswith("zh")
