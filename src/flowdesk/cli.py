@@ -303,8 +303,8 @@ def app_import_rows(
     dev: bool,
 ) -> None:
     """File a ticket of app KEY (a record of a record app) for each row of FILE (.xlsx or
-    .csv; the first row names the fields). All or nothing (exit 1 with every bad row's errors) unless --valid-rows,
-    which files the good rows and prints the others' errors."""
+    .csv; the first row names the fields). All or nothing (exit 1 with every bad row's
+    errors) unless --valid-rows, which files the good rows and prints the others' errors."""
     from flowdesk.services import ticket_import
 
     if path.stat().st_size > ticket_import.MAX_FILE_BYTES:

@@ -19,6 +19,9 @@ def _create(api: Api, who: str = "zhang.wei", **values: object) -> dict[str, obj
 
 
 def test_create_read_edit_delete_a_record(api: Api) -> None:
+    app = api.get("zhang.wei", "/apps/customers").json()
+    assert app["nodes"] == [] and app["records"]["editors"] == ["customer_manager"]
+    assert api.get("zhang.wei", "/apps/loan").json()["records"] is None
     made = _create(api)
     assert made["status"] == "record" and str(made["serial"]).startswith("CUS-")
     number = made["values"].pop("customer_no")  # type: ignore[attr-defined]

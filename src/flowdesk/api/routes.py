@@ -208,7 +208,12 @@ def get_app(key: str, actor: CurrentActor, ctx: Ctx) -> Response:
                 }
                 for f in spec.form.fields
             ],
-            "nodes": [node.to_dict() for node in spec.process.nodes.values()],
+            "nodes": []
+            if spec.is_records
+            else [node.to_dict() for node in spec.process.nodes.values()],
+            "records": None
+            if spec.records is None
+            else {"editors": list(spec.records.editors), "readers": list(spec.records.readers)},
         }
     )
 

@@ -138,7 +138,12 @@ class AppOut(BaseModel):
 
 class AppDetailOut(AppOut):
     fields: list[FieldOut]
-    nodes: list[dict[str, Any]]
+    nodes: list[dict[str, Any]] = Field(description="The process's nodes (none: a record app)")
+    records: dict[str, list[str]] | None = Field(
+        default=None,
+        description="A record app's roles (ADR 0038): editors and readers; null for an app"
+        " with a process",
+    )
 
 
 SERIAL = "The ticket's serial number, such as LN-2026-000123 (prefix, year, sequence)"
