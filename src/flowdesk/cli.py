@@ -302,9 +302,9 @@ def app_import_rows(
     encoding: str,
     dev: bool,
 ) -> None:
-    """File a ticket of app KEY for each row of FILE (.xlsx or .csv; the first row names
-    the fields). All or nothing (exit 1 with every bad row's errors) unless --valid-rows,
-    which files the good rows and prints the others' errors."""
+    """File a ticket of app KEY (a record of a record app) for each row of FILE (.xlsx or
+    .csv; the first row names the fields). All or nothing (exit 1 with every bad row's
+    errors) unless --valid-rows, which files the good rows and prints the others' errors."""
     from flowdesk.services import ticket_import
 
     if path.stat().st_size > ticket_import.MAX_FILE_BYTES:
@@ -331,7 +331,8 @@ def app_import_rows(
     for error in report.errors:
         click.echo(f"  {error.path}: {error.message} [{error.code}]", err=True)
     click.echo(f"{report.rows} rows: {report.valid} valid, {report.invalid} with errors")
-    click.echo("dry run: nothing was filed" if dry_run else f"{report.created} tickets filed")
+    made = "records created" if report.records else "tickets filed"
+    click.echo("dry run: nothing was filed" if dry_run else f"{report.created} {made}")
     if report.invalid and dry_run:
         sys.exit(1)  # a check that found bad rows; with --valid-rows the good ones were filed
 

@@ -28,6 +28,7 @@ from flowdesk.api.delegations import router as delegations_router
 from flowdesk.api.limits import BodyLimit, NulGuard
 from flowdesk.api.messages import router as messages_router
 from flowdesk.api.personal_data import router as personal_data_router
+from flowdesk.api.records import router as records_router
 from flowdesk.api.routes import router as api_router
 from flowdesk.api.task_returns import router as task_returns_router
 from flowdesk.api.ticket_actions import router as ticket_actions_router
@@ -116,6 +117,7 @@ def create_app(
     api.include_router(delegations_router)
     api.include_router(ticket_copies_router)
     api.include_router(withdrawals_router)
+    api.include_router(records_router)
     api.include_router(personal_data_router)
     api.include_router(attachments_router)
     api.include_router(admin_router)

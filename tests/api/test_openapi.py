@@ -47,6 +47,13 @@ ROUTES = {
     ("post", "/notifications/read"),
     ("post", "/messages"),
     ("get", "/attachments/{attachment_id}"),
+    # a record app's records (ADR 0038)
+    ("get", "/apps/{key}/records"),
+    ("post", "/apps/{key}/records"),
+    ("patch", "/records/{record_id}"),
+    ("delete", "/records/{record_id}"),
+    ("get", "/apps/{key}/links/{field}"),
+    ("get", "/apps/{key}/records/export"),
 }
 # POSTs whose body is a file (multipart/form-data), checked in test_uploads_are_multipart.
 UPLOAD_ROUTES = {("post", "/attachments")}
@@ -110,6 +117,12 @@ OPERATION_IDS = {
     ("get", "/apps/{key}"): "getApp",
     ("post", "/apps/{key}/tickets"): "submitTicket",
     ("post", "/apps/{key}/imports"): "importTickets",
+    ("get", "/apps/{key}/records"): "listRecords",
+    ("post", "/apps/{key}/records"): "createRecord",
+    ("patch", "/records/{record_id}"): "editRecord",
+    ("delete", "/records/{record_id}"): "deleteRecord",
+    ("get", "/apps/{key}/links/{field}"): "linkOptions",
+    ("get", "/apps/{key}/records/export"): "exportRecords",
     ("get", "/tickets"): "listTickets",
     ("get", "/tickets/export"): "exportTickets",
     ("get", "/tickets/{ticket_id}"): "getTicket",

@@ -45,3 +45,19 @@ def test_all_or_nothing_then_valid_rows(
     assert _tickets(demo_ctx) == before + 1
     nobody = runner.invoke(main, ["app", "import-rows", "loan", str(file), "--as", "nobody"])
     assert nobody.exit_code == 1 and "No active user" in nobody.output
+
+
+def test_rows_become_records_of_a_record_app(
+    demo_ctx: ServiceContext, db_url: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "customers.csv"
+    file.write_text("客户名称,客户经理,客户分层\r\n成都锦江贸易有限公司,zhang.wei,中小企业\r\n")
+    runner = _runner(db_url)
+    before = _tickets(demo_ctx)
+    done = runner.invoke(main, ["app", "import-rows", "customers", str(file), "--as", "xie.ting"])
+    assert done.exit_code == 0, done.output
+    assert "1 records created" in done.output
+    assert _tickets(demo_ctx) == before + 1
+    refused = runner.invoke(main, ["app", "import-rows", "customers", str(file), "--as", "wu.min"])
+    assert refused.exit_code == 1 and "editors" in refused.output
+    assert _tickets(demo_ctx) == before + 1

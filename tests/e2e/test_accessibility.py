@@ -222,6 +222,18 @@ def _file_lines(page: Any) -> None:
     page.wait_for_selector("[data-testid=table-lines]")
 
 
+def _save_empty_record(page: Any) -> None:
+    """A new customer record saved blank: every required field shows its error."""
+    page.click("[data-testid=save-record]")
+    page.wait_for_selector("[data-testid=error-summary]")
+
+
+def _open_first_record(page: Any) -> None:
+    """A record's own page (ADR 0038), from the grid's first row."""
+    page.click("[data-testid=record-row] a")
+    page.wait_for_selector("[data-testid=record-card]")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -260,6 +272,11 @@ PAGES = [
     Page("delegations", REQUESTER, "/delegations", _set_a_substitute),
     Page("delegations-errors", REQUESTER, "/delegations", _reversed_substitute_period),
     Page("tickets", REQUESTER, "/tickets"),
+    # a record app's table (ADR 0038): the grid, a record, the new-record form's errors
+    Page("records-grid", REQUESTER, "/apps/customers/records"),
+    Page("records-search", AUDITOR, "/apps/customers/records?q=%E4%B8%8A%E6%B5%B7"),
+    Page("record", REQUESTER, "/apps/customers/records", _open_first_record),
+    Page("record-new-errors", REQUESTER, "/apps/customers/records/new", _save_empty_record),
     Page("notifications", APPROVER, "/notifications?show=all"),
     Page("tasks-done", APPROVER, "/tasks?tab=done"),
     Page("tickets-all", AUDITOR, "/tickets?scope=all"),

@@ -20,8 +20,11 @@ def test_every_field_type_is_offered_with_the_settings_the_parser_accepts() -> N
         accepted = set(COMMON_KEYS) | set(TYPE_KEYS[field_type])
         assert set(names) <= accepted - {"key", "type"}
         assert "label" in names
-        if field_type is not FieldType.FORMULA:
+        computed = field_type in (FieldType.FORMULA, FieldType.AUTO_NUMBER, FieldType.ROLLUP)
+        if not computed:
             assert set(names) == accepted - {"key", "type"}
+        else:  # the server fills it: nothing a person's input would need
+            assert not set(names) & {"required", "required_when", "default"}
 
 
 def test_each_setting_has_an_input_a_group_and_both_languages() -> None:

@@ -30,6 +30,7 @@ def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
     assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [
         ("complaint", 1),
         ("contract_review", 1),
+        ("customers", 1),
         ("loan", 1),
         ("reimbursement", 1),
     ]

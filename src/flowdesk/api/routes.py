@@ -211,7 +211,12 @@ def get_app(key: str, actor: CurrentActor, ctx: Ctx) -> Response:
                 }
                 for f in spec.form.fields
             ],
-            "nodes": [node.to_dict() for node in spec.process.nodes.values()],
+            "nodes": []
+            if spec.is_records
+            else [node.to_dict() for node in spec.process.nodes.values()],
+            "records": None
+            if spec.records is None
+            else {"editors": list(spec.records.editors), "readers": list(spec.records.readers)},
         }
     )
 
@@ -235,7 +240,9 @@ async def submit_ticket(key: str, request: Request, actor: CurrentActor, ctx: Ct
         source="json",
         locale=request_locale(request),
     )
-    filed = await run_in_threadpool(_ticket, ctx, actor, outcome.ticket_id, request_locale(request))
+    filed = await run_in_threadpool(
+        ticket_body, ctx, actor, outcome.ticket_id, request_locale(request)
+    )
     return answer(filed, status_code=201)
 
 
@@ -434,7 +441,7 @@ def export_tickets(
     )
 
 
-def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
+def ticket_body(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[str, Any]:
     view = views.ticket(
         ctx, actor, ticket_id, locale=locale, with_attachments=True, with_decided_values=True
     )
@@ -495,6 +502,19 @@ def _ticket(ctx: Ctx, actor: CurrentActor, ticket_id: str, locale: str) -> dict[
         # call activities (ADR 0033): the parent that called it, the children it called
         "parent": _linked(view.parent) if view.parent is not None else None,
         "children": [_linked(c) for c in view.children],
+        "links": {key: [linked_record(r) for r in found] for key, found in view.links.items()},
+        "rollups": dict(view.rollups),
+    }
+
+
+def linked_record(record: Any) -> dict[str, Any]:
+    """A linked record as LinkedRecordOut (ADR 0038)."""
+    return {
+        "id": record.id,
+        "serial": record.serial,
+        "title": record.title,
+        "status": record.status,
+        "lookup": [{"key": v.key, "label": v.label, "text": v.text} for v in record.lookup],
     }
 
 
@@ -510,7 +530,7 @@ def _linked(link: Any) -> dict[str, Any]:
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"])
 def get_ticket(ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx) -> Response:
-    return answer(_ticket(ctx, actor, ticket_id, request_locale(request)))
+    return answer(ticket_body(ctx, actor, ticket_id, request_locale(request)))
 
 
 @router.get(

@@ -12,7 +12,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _list_text(description: str) -> Any:
+def list_text(description: str) -> Any:
     # Text only, read and checked together by services/list_query.py: a bad value is a
     # 422 invalid_query naming every bad parameter, never a framework error per type.
     return Field(default=None, max_length=200, description=description)
@@ -22,30 +22,30 @@ class ListParams(BaseModel):
     """The query parameters of every list (/tickets, /tasks): filters, search, sort and
     page, declared once. Unknown and repeated parameters are refused (422)."""
 
-    app: str | None = _list_text("The ticket's app (its key), e.g. loan")
-    status: str | None = _list_text("The ticket's status: running, approved, rejected or cancelled")
-    node: str | None = _list_text("The step the ticket is at (its id), e.g. legal_review")
-    assignee: str | None = _list_text(
+    app: str | None = list_text("The ticket's app (its key), e.g. loan")
+    status: str | None = list_text("The ticket's status: running, approved, rejected or cancelled")
+    node: str | None = list_text("The step the ticket is at (its id), e.g. legal_review")
+    assignee: str | None = list_text(
         "An open task of the ticket is held by this person: me or a username"
     )
-    requester: str | None = _list_text("The ticket was filed by this person: me or a username")
-    department: str | None = _list_text("The ticket was filed from this department (its code)")
-    created_from: str | None = _list_text("Filed on or after this day (YYYY-MM-DD, China time)")
-    created_to: str | None = _list_text("Filed on or before this day (YYYY-MM-DD, China time)")
-    finished_from: str | None = _list_text("Finished on or after this day (YYYY-MM-DD, China time)")
-    finished_to: str | None = _list_text("Finished on or before this day (YYYY-MM-DD, China time)")
-    q: str | None = _list_text(
+    requester: str | None = list_text("The ticket was filed by this person: me or a username")
+    department: str | None = list_text("The ticket was filed from this department (its code)")
+    created_from: str | None = list_text("Filed on or after this day (YYYY-MM-DD, China time)")
+    created_to: str | None = list_text("Filed on or before this day (YYYY-MM-DD, China time)")
+    finished_from: str | None = list_text("Finished on or after this day (YYYY-MM-DD, China time)")
+    finished_to: str | None = list_text("Finished on or before this day (YYYY-MM-DD, China time)")
+    q: str | None = list_text(
         "Search the serial (or its start, e.g. LN-2026), the title and the text fields;"
         " Chinese words of two characters are found too"
     )
-    sort: str | None = _list_text(
+    sort: str | None = list_text(
         "created, updated or waiting (how long the current step has waited)"
     )
-    order: str | None = _list_text("desc (the default: newest or longest waiting first) or asc")
-    cursor: str | None = _list_text(
+    order: str | None = list_text("desc (the default: newest or longest waiting first) or asc")
+    cursor: str | None = list_text(
         "The next_cursor of the previous page; only valid with the sort and order it came with"
     )
-    limit: str | None = _list_text("Rows per page, 1 to 100 (default 50)")
+    limit: str | None = list_text("Rows per page, 1 to 100 (default 50)")
 
 
 class TicketListParams(ListParams):
@@ -66,7 +66,7 @@ class TicketExportParams(TicketListParams):
 
 
 class TaskListParams(ListParams):
-    assignee: str | None = _list_text(
+    assignee: str | None = list_text(
         "Whose tasks: me (the default), or the username of another person: for"
         " administrators and auditors only (others get 403), e.g. to cover for someone on leave"
     )
@@ -139,7 +139,12 @@ class AppOut(BaseModel):
 
 class AppDetailOut(AppOut):
     fields: list[FieldOut]
-    nodes: list[dict[str, Any]]
+    nodes: list[dict[str, Any]] = Field(description="The process's nodes (none: a record app)")
+    records: dict[str, list[str]] | None = Field(
+        default=None,
+        description="A record app's roles (ADR 0038): editors and readers; null for an app"
+        " with a process",
+    )
 
 
 SERIAL = "The ticket's serial number, such as LN-2026-000123 (prefix, year, sequence)"
@@ -250,6 +255,20 @@ class LinkedTicketOut(BaseModel):
     node_id: str = Field(description="The parent's call activity")
 
 
+class LookupOut(BaseModel):
+    key: str
+    label: dict[str, str]
+    text: str = Field(description="As shown (personal numbers masked)")
+
+
+class LinkedRecordOut(BaseModel):
+    id: str
+    serial: str
+    title: str
+    status: str
+    lookup: list[LookupOut] = Field(description="The link field's look-up fields, read live")
+
+
 class TicketOut(BaseModel):
     id: str
     serial: str = Field(description=SERIAL)
@@ -282,6 +301,15 @@ class TicketOut(BaseModel):
     )
     children: list[LinkedTicketOut] = Field(
         default_factory=list, description="The tickets its call activities filed, in order"
+    )
+    links: dict[str, list[LinkedRecordOut]] = Field(
+        default_factory=dict,
+        description="Each link field's records (ADR 0038) with their look-ups, as they are now",
+    )
+    rollups: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Each roll-up field's value over its linked records now, as a decimal"
+        " string (count: a whole number); null when there is nothing to aggregate",
     )
 
 

@@ -28,6 +28,7 @@ from flowdesk.kernel.ids import new_id
 from flowdesk.services import webhooks
 from flowdesk.services.call_checks import check_calls
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.link_values import check_link_targets
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import apps as apps_store
 from flowdesk.store import audit as audit_store
@@ -78,6 +79,7 @@ def publish(ctx: ServiceContext, spec: AppSpec, *, actor: Actor | None = None) -
     with ctx.db.write() as conn:
         _check_serial_prefix(ctx, conn, spec)
         check_calls(ctx, conn, spec)  # the apps it calls, their fields, no cycle (ADR 0033)
+        check_link_targets(ctx, conn, spec)  # linked apps and their fields (ADR 0038)
         app = apps_store.app_by_key(conn, spec.key)
         if app is None:
             app_id = new_id()

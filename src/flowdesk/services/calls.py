@@ -170,7 +170,7 @@ def _start_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> str:
             {"node_id": row.node_id, "app": call.app, "code": exc.code, "error": exc.message[:300]},
         )
         return "failed"
-    from flowdesk.services.tickets import _title, search_texts  # tickets imports task_steps
+    from flowdesk.services.tickets import search_texts, ticket_subject  # tickets imports task_steps
 
     parent_serial = tickets_store.ticket_by_id(conn, row.ticket_id)
     write = step_write(
@@ -207,7 +207,7 @@ def _start_once(ctx: ServiceContext, conn: Connection, wait_id: str) -> str:
             "app_version_id": app.version_id,
             "serial_prefix": app.spec.serial_prefix,
             "serial_year": serial_year(now),
-            "title": _title(app, values),
+            "title": ticket_subject(app, values),
             "requester_id": parent.requester_id,
             "department_id": calls_store.department_of(conn, row.ticket_id),
         },

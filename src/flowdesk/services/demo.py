@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowdesk.engines.apps import bundled_template_names, load_bundled_template
-from flowdesk.services import apps, org
+from flowdesk.services import apps, org, records
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.ticket_import import importing_user
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -49,6 +50,8 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("deputy_head", "Deputy head", "分管副行长"),
     # sends the messages that resume waiting tickets (POST /api/v1/messages, ADR 0023)
     ("message_sender", "Message sender", "消息发送方"),
+    # keep the customers record app's table (ADR 0038): the branches' loan officers
+    ("customer_manager", "Customer manager", "客户经理"),
 )
 
 HEAD_OFFICE: tuple[Person, ...] = (
@@ -139,14 +142,31 @@ BRANCHES: tuple[Person, ...] = tuple(
     for person in (
         Person(head, head_name, code, "zhou.hang", head=True, job_level="M3"),
         *(
-            Person(user, name, code, head, job_level=level)
+            Person(
+                user,
+                name,
+                code,
+                head,
+                ("customer_manager",) if level == "P6" else (),
+                job_level=level,
+            )
             for (user, name), level in zip(staff, _BRANCH_LEVELS, strict=True)
         ),
     )
 )
 
 PEOPLE = HEAD_OFFICE + BRANCHES
-TEMPLATES = ("loan", "contract_review", "reimbursement", "complaint")
+TEMPLATES = ("loan", "contract_review", "reimbursement", "complaint", "customers")
+# The customers record app's demo rows: (customer name, manager, segment), each filed by
+# its manager (a customer manager, demo role customer_manager).
+CUSTOMERS: tuple[tuple[str, str, str], ...] = (
+    ("北京华信科技有限公司", "zhang.wei", "large"),
+    ("北京京西建材有限公司", "zhang.wei", "sme"),
+    ("上海浦江物流有限公司", "xie.ting", "large"),
+    ("上海申美餐饮管理有限公司", "xie.ting", "micro"),
+    ("广州南粤电子有限公司", "pan.yue", "sme"),
+    ("广州珠江纺织有限公司", "pan.yue", "micro"),
+)
 
 
 def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
@@ -176,4 +196,15 @@ def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
     for name in bundled_template_names():
         if name in TEMPLATES:
             apps.publish(ctx, load_bundled_template(name))
+    _load_customers(ctx)
     return True
+
+
+def _load_customers(ctx: ServiceContext) -> None:
+    for customer, manager, segment in CUSTOMERS:
+        records.create(
+            ctx,
+            actor=importing_user(ctx, manager),
+            app_key="customers",
+            values={"customer_name": customer, "manager": manager, "segment": segment},
+        )

@@ -24,6 +24,7 @@ from flowdesk.engines.forms.validate import clean_table, field_of_path
 from flowdesk.kernel.errors import ValidationFailed
 from flowdesk.services.calendar import calendar_in
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.link_values import check_links
 from flowdesk.services.registry import PublishedApp
 from flowdesk.store import org as org_store
 
@@ -80,6 +81,7 @@ def submitted_values(
         # only hidden fields were wrong: their values are dropped, not judged
         kept = {key: value for key, value in raw.items() if key not in state.hidden}
         clean = validate_submission(form, kept, source=source, locale=locale)
+    check_links(ctx, conn, app, clean, locale)  # live records of the linked app (ADR 0038)
     return complete_values(
         ctx, conn, app, clean, requester_id=requester_id, defaults=True, locale=locale
     )
@@ -91,7 +93,7 @@ def _valid_fields(
     """The values among `raw` that are valid on their own, each field judged alone."""
     clean: dict[str, object] = {}
     for field in form.fields:
-        if field.key not in raw or field.type is FieldType.FORMULA:
+        if field.key not in raw or field.computed:
             continue
         if field.type is FieldType.TABLE:
             # the rows with their valid cells: a sum shows what was typed well so far
@@ -148,6 +150,7 @@ def recomputed_changes(
     """An approver's changes plus what they make the formulas and visibility rules change
     (a recomputed formula, a field hidden now), each with its old and new value, so the
     timeline and audit keep them all."""
+    check_links(ctx, conn, app, {c.field: c.new for c in changes}, locale)  # ADR 0038
     if not changes or not app.formulas.active:
         return changes
     after = dict(before)

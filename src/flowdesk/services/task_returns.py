@@ -23,7 +23,7 @@ from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import start_locked
 from flowdesk.engines.forms import (
     FieldChange,
-    FieldType,
+    auto_numbers,
     clean_comment,
     restore_masked,
 )
@@ -271,7 +271,7 @@ def _resubmit_once(
         # A web form posts the whole start form, as a new ticket does (an unticked box
         # posts nothing); an API client sends only the fields it changes.
         # formula fields are the server's to compute (ADR 0031): never sent back
-        computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
+        computed = {f.key for f in app.spec.form.fields if f.computed}
         kept = {key: value for key, value in current.items() if key not in computed}
         # the start form's hidden and read-only fields (ADR 0037) are not the applicant's
         # to change: refused when sent, kept as they are when the web form leaves them out
@@ -292,6 +292,8 @@ def _resubmit_once(
             ctx, conn, actor, app.spec.form, clean, before=current, locale=locale
         )
 
+    # an auto-number was given when the ticket was filed (ADR 0038): it stays
+    clean = {**clean, **auto_numbers(app.spec.form, current)}
     changes = _changes(app, current, clean)
     if not app.spec.edit_on_resubmit:
         _refuse_edits(app, changes, locale)
@@ -333,9 +335,9 @@ def _start_task(ctx: ServiceContext, conn: Connection, ticket_id: str) -> str | 
 
 def _refuse_edits(app: PublishedApp, changes: tuple[FieldChange, ...], locale: str) -> None:
     """An app with `edit_on_resubmit: false` takes a ticket back only as it was filed: a
-    change to any field but a formula's (the server recomputes those) is 422
+    change to any field but a computed one's (formulas, auto-numbers: the server's) is 422
     `resubmit_edits_not_allowed`, naming each field (ADR 0034)."""
-    computed = {f.key for f in app.spec.form.fields if f.type is FieldType.FORMULA}
+    computed = {f.key for f in app.spec.form.fields if f.computed}
     edited = [change.field for change in changes if change.field not in computed]
     if edited:
         zh = locale.lower().startswith("zh")

@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 from flowdesk.engines.access import Actor, decide
 from flowdesk.engines.forms import FieldSpec, FieldType, FormSpec, validate_submission
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
-from flowdesk.services import auth, spreadsheets
+from flowdesk.services import auth, records, spreadsheets
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.form_values import submitted_values
 from flowdesk.services.registry import PublishedApp
@@ -41,6 +41,8 @@ from flowdesk.services.spreadsheets import Encoding, FileRefused, Row
 from flowdesk.services.tickets import file_ticket, refuse_start_locked
 from flowdesk.store import audit as audit_store
 from flowdesk.store import org as org_store
+from flowdesk.store.record_steps import write_new_records
+from flowdesk.store.steps import StepWrite
 
 Mode = Literal["all", "valid_rows"]
 MODES: tuple[Mode, ...] = ("all", "valid_rows")
@@ -50,6 +52,7 @@ MAX_COLUMNS = 100
 MAX_CELL = 4000  # the longest text a field holds (long_text)
 MAX_ERRORS = 1000  # reported; the count of bad rows is always exact
 MAX_TICKET_IDS = 1000
+RECORD_BATCH = 1000  # a record app's rows written per executemany (ADR 0038)
 _HEADER_SPLIT = re.compile(r"[\s()（）/|]+")
 _LIST_SPLIT = re.compile(r"[,，、;；]+")
 _TRUE_CELLS = frozenset({"是", "y", "√", "✓"})
@@ -81,6 +84,7 @@ class ImportReport:
     errors: tuple[ErrorDetail, ...]  # at most MAX_ERRORS
     created: int
     ticket_ids: tuple[str, ...]  # the first MAX_TICKET_IDS filed
+    records: bool = False  # the rows became records of a record app (ADR 0038)
 
     @property
     def errors_truncated(self) -> bool:
@@ -102,8 +106,6 @@ def import_rows(
 ) -> ImportReport:
     """Checks every row and (unless `dry_run`, the preview) files them. With `mode="all"`
     a bad row is a 422 `import_rows_invalid` listing every error, and nothing is filed."""
-    if not decide(actor, "ticket.create"):
-        raise Forbidden("You may not file tickets in this app")
     if mode not in MODES:
         raise ValidationFailed(
             "Unknown import mode",
@@ -114,6 +116,10 @@ def import_rows(
         raise FileRefused(f"The file is larger than {MAX_FILE_BYTES} bytes", "file_too_large")
     with ctx.db.read() as conn:
         app, _ = ctx.apps.current_and_org_generation(conn, app_key)
+    if app.spec.is_records:  # rows become records (ADR 0038): the app's editors only
+        records.check_writer(actor, app, locale)
+    elif not decide(actor, "ticket.create"):
+        raise Forbidden("You may not file tickets in this app")
     digest = hashlib.sha256(content).hexdigest()
     run = _Run(ctx, actor, app, digest, mode, dry_run, locale)
     with _sheet(filename, content, encoding) as rows:
@@ -144,6 +150,7 @@ def import_rows(
         tuple(run.errors),
         run.created,
         tuple(run.ticket_ids),
+        app.spec.is_records,
     )
     if not dry_run and mode == "all" and run.invalid:
         zh = locale.lower().startswith("zh")
@@ -279,6 +286,8 @@ class _Run:
         self.ticket_ids: list[str] = []
         self.fields = {f.key: f for f in app.spec.form.fields}
         self.unmapped: set[str] = set()  # required fields no column fills (a preview)
+        self.batch: list[StepWrite] = []  # a record app's rows not written yet
+        self.at = ctx.clock.now()  # one instant for the import's records: one transaction
 
     def check_columns(self, columns: tuple[Column, ...]) -> None:
         """A required field no column fills would fail every row: said once, up front (a
@@ -334,18 +343,35 @@ class _Run:
                 continue
             if conn is None or (self.invalid and self.mode == "all"):
                 continue  # a preview, or a bad row already dooms the import: only check
-            outcome = file_ticket(
-                self.ctx,
-                conn,
-                self.actor,
-                self.app,
-                org_generation,
-                clean,
-                audit_details={"import": self.digest[:16], "row": number},
-            )
+            details = {"import": self.digest[:16], "row": number}
+            if self.app.spec.is_records:
+                # written in batches (store/record_steps.py), numbered in row order
+                write = records.record_write(
+                    self.ctx, self.actor, self.app, clean, audit_details=details, at=self.at
+                )
+                self.batch.append(write)
+                if len(self.batch) >= RECORD_BATCH:
+                    self.flush(conn)
+                ticket_id = write.ticket_id
+            else:
+                ticket_id = file_ticket(
+                    self.ctx,
+                    conn,
+                    self.actor,
+                    self.app,
+                    org_generation,
+                    clean,
+                    audit_details=details,
+                ).ticket_id
             self.created += 1
             if len(self.ticket_ids) < MAX_TICKET_IDS:
-                self.ticket_ids.append(outcome.ticket_id)
+                self.ticket_ids.append(ticket_id)
+        if conn is not None:
+            self.flush(conn)
+
+    def flush(self, conn: Connection) -> None:
+        write_new_records(conn, self.batch)
+        self.batch.clear()
 
     def _clean(self, conn: Connection | None, raw: dict[str, object]) -> dict[str, object]:
         """A row's values as a submit would file them: with the database at hand, completed
@@ -445,6 +471,10 @@ def _sheet(filename: str, content: bytes, encoding: Encoding) -> Iterator[Iterat
         spreadsheets.refuse_old_excel(content)
         text = spreadsheets.decode_text(content, encoding)
         yield spreadsheets.csv_rows(filename, text, max_columns=MAX_COLUMNS + 1, max_cell=MAX_CELL)
+        return
+    fast = spreadsheets.fast_xlsx_rows(content, max_columns=MAX_COLUMNS + 1, max_cell=MAX_CELL)
+    if fast is not None:
+        yield fast
         return
     book = spreadsheets.open_workbook(content)
     try:

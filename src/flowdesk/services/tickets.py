@@ -18,13 +18,14 @@ from flowdesk.engines.apps import start_hidden, start_locked
 from flowdesk.engines.forms import (
     FieldChange,
     FieldType,
+    auto_number_formats,
     clean_comment,
     refuse_locked,
     validate_edits,
 )
 from flowdesk.engines.forms.spec import TEXT_TYPES
 from flowdesk.engines.process import CompleteTask, Start, step
-from flowdesk.kernel.errors import Forbidden
+from flowdesk.kernel.errors import Conflict, Forbidden
 from flowdesk.kernel.ids import new_id
 from flowdesk.kernel.search_terms import document_terms
 from flowdesk.kernel.serials import serial_year
@@ -67,6 +68,12 @@ def submit(
         raise Forbidden("You may not file tickets in this app")
     with ctx.db.write() as conn:
         app, org_generation = ctx.apps.current_and_org_generation(conn, app_key)
+        if app.spec.is_records:  # ADR 0038: its records are written through /records
+            raise Conflict(
+                f"{app_key!r} is a record app: create its records with"
+                f" POST /api/v1/apps/{app_key}/records",
+                "record_app",
+            )
         refuse_start_locked(app, values, locale)
         clean = submitted_values(
             ctx, conn, app, values, source=source, requester_id=actor.user_id, locale=locale
@@ -151,13 +158,14 @@ def file_ticket(
             "app_version_id": app.version_id,
             "serial_prefix": app.spec.serial_prefix,
             "serial_year": serial_year(now),  # the store numbers it in this transaction
-            "title": _title(app, clean),
+            "title": ticket_subject(app, clean),
             "requester_id": actor.user_id,
             "department_id": actor.department_id,
         },
         search=SearchTerms(document_terms(search_texts(app, "", clean))),
     )
     write.attachments = list(links or ())  # an attachment field's files (ADR 0037)
+    write.numbered = auto_number_formats(app.spec.form)  # ADR 0038
     written = write_step(conn, write)
     if after is not None:
         after(written, ticket_id)
@@ -331,7 +339,7 @@ def _value_changes(
     )
 
 
-def _title(app: PublishedApp, values: Mapping[str, object]) -> str:
+def ticket_subject(app: PublishedApp, values: Mapping[str, object]) -> str:
     """Only the subject, for the `title` column: the first filled text field, or "". The
     title people see adds the app's name in their language at read time (views.ticket_title)."""
     for field in app.spec.form.fields:

@@ -23,10 +23,12 @@ from flowdesk.engines.process.add_sign import waiting
 from flowdesk.engines.process.delegate_task import delegations
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
-from flowdesk.services import field_visibility
+from flowdesk.services import field_visibility, link_values
 from flowdesk.services.attachments import AttachmentView
 from flowdesk.services.context import ServiceContext
+from flowdesk.services.link_values import LinkedRecord
 from flowdesk.services.list_query import ListQuery, Sort, encode_cursor, parse_list_query
+from flowdesk.services.record_access import record_facts
 from flowdesk.services.registry import PublishedApp
 from flowdesk.services.tickets import can_read
 from flowdesk.services.timers import PendingTimer
@@ -149,6 +151,10 @@ class TicketView:
     parent: Linked | None = None
     children: tuple[Linked, ...] = ()
 
+    # linked records with their look-ups, and roll-ups, read live (ADR 0038)
+    links: Mapping[str, tuple[LinkedRecord, ...]] = field(default_factory=dict)
+    rollups: Mapping[str, Any] = field(default_factory=dict)
+
     @property
     def open_tasks(self) -> tuple[TaskView, ...]:
         return tuple(t for t in self.tasks if t.state == "open")
@@ -245,12 +251,12 @@ def ticket(
         # The tasks' assignees are the participants who may read it: one statement for both.
         task_rows, assigned = tickets_store.tasks_with_assignees(conn, ticket_id)
         participants = frozenset(u for users in assigned.values() for u in users)
-        facts = ResourceFacts(requester_id=row.requester_id, participant_ids=participants)
+        app = ctx.apps.version(conn, row.app_version_id)
+        facts = record_facts(app, row.requester_id, participants)
         if not decide(actor, "ticket.read", facts) and not _copied_reader(
             conn, actor, ticket_id, facts
         ):
             raise NotFound("Ticket not found", "ticket_not_found")
-        app = ctx.apps.version(conn, row.app_version_id)
         # Urges and comments live beside the steps (ADR 0017), merged here by time.
         events = notes_store.timeline_with_notes(conn, ticket_id)
         timers = (
@@ -263,6 +269,7 @@ def ticket(
         files = tuple(attachments_service.for_ticket(conn, ticket_id)) if with_files else ()
         seen = _decided_values(conn, ticket_id) if with_decided_values else {}
         parent, children = calls_store.linked(conn, ticket_id)
+        links, rollups = link_values.resolve(ctx, conn, app, row.values, locale)
         people = org_store.display_names(
             conn,
             [
@@ -352,6 +359,8 @@ def ticket(
         tuple(f for f in files if f.field_key is None or f.field_key not in hidden),
         parent,
         tuple(children),
+        links,
+        rollups,
     )
 
 
@@ -419,7 +428,9 @@ def _waiting_tasks(document: Any) -> frozenset[str]:
     return _sign_flags(document)[0]
 
 
-TicketScope = Literal["mine", "visible", "all"]
+# "app": every ticket of `query.app`, for a caller that checked the app's own rule
+# (a record app's grid, services/records.py)
+TicketScope = Literal["mine", "visible", "all", "app"]
 
 
 def tickets(
@@ -516,6 +527,8 @@ def count_tickets(
 def _check_scope(actor: Actor, query: ListQuery, scope: TicketScope) -> None:
     if scope == "all" and not sees_all_tickets(actor):
         raise Forbidden("Only administrators and auditors list all tickets")
+    if scope == "app" and query.app is None:
+        raise ValueError("the app scope lists one app")
     if scope == "mine" and query.requester not in (None, "me"):
         raise ValidationFailed(
             "These are the tickets you filed",
@@ -528,6 +541,8 @@ def _scoped_filter(
     conn: Connection, actor: Actor, query: ListQuery, scope: TicketScope
 ) -> lists_store.ListFilter:
     found = _resolve(conn, actor, query)
+    if scope != "app" and query.status is None:  # records live in their grid (ADR 0038)
+        found = replace(found, no_records=True)
     if scope == "mine":
         found = replace(found, requester_id=actor.user_id)
     return found

@@ -78,6 +78,35 @@ def append(
         _SQLITE_MOVE_HEAD.run(conn, {})
 
 
+_SQLITE_HEAD = Sql("SELECT seq, hash, algorithm FROM audit_head WHERE id = 1")
+_SQLITE_INSERT = Sql(
+    "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details,"
+    " prev_hash, hash) VALUES (:seq, :audit_at, :audit_actor, :audit_action,"
+    " :audit_target_type, :audit_target_id, :audit_details, :prev_hash, :hash)"
+)
+_SQLITE_SET_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+
+
+def append_many_sqlite(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """SQLite: appends many entries (each the keyword arguments of `append`) in one
+    executemany, hashed here exactly as `flowdesk_digest` hashes them in SQL, and moves the
+    head once. BEGIN IMMEDIATE serialises writers, so the head cannot move meanwhile."""
+    if not entries:
+        return
+    seq, digest, algorithm = _SQLITE_HEAD.run(conn, {}).fetchone()
+    rows = []
+    for entry in entries:
+        params = entry_params(conn, **entry)
+        seq += 1
+        new = text_digest(
+            f"{digest}{params['audit_before_seq']}{seq}{params['audit_after_seq']}", algorithm
+        )
+        rows.append({**params, "seq": seq, "prev_hash": digest, "hash": new})
+        digest = new
+    _SQLITE_INSERT.run_many(conn, rows)
+    _SQLITE_SET_HEAD.run(conn, {"seq": seq, "hash": digest})
+
+
 def register_sqlite_functions(dbapi_connection: Any) -> None:
     """`flowdesk_digest(text, algorithm)`: the hex digest of the text's UTF-8 bytes."""
     dbapi_connection.create_function("flowdesk_digest", 2, text_digest, deterministic=True)

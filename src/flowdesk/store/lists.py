@@ -57,6 +57,8 @@ class ListFilter:
     finished_before: datetime | None = None
     terms: tuple[QueryTerm, ...] = ()
     serial_prefix: str | None = None  # LN-2026-0001…: through the serial's unique index
+    # True: leave out record apps' records (ADR 0038), which live in their app's grid
+    no_records: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,10 @@ _FILTER_FIELDS = (
     "finished_before",
     "node_id",
     "assignee_id",
+    "no_records",
 )
+# statuses of records, not tickets (engines/apps/records.py)
+_RECORD_STATUSES = ("record", "deleted")
 _SHAPES_KEPT = 512
 
 
@@ -114,7 +119,7 @@ def _params(f: ListFilter, order: Order, limit: int) -> dict[str, Any]:
     values: dict[str, Any] = {"limit": limit}
     for name in _FILTER_FIELDS:
         value = getattr(f, name)
-        if value is not None:
+        if value is not None and name != "no_records":
             values[name] = value
     if f.serial_prefix is not None:
         values["serial_end"] = f.serial_prefix + _AFTER_ALL
@@ -174,6 +179,8 @@ def _ticket_conditions(shape: _Shape, ticket_id: Any = None) -> list[ColumnEleme
     ):
         if name in fields:
             where.append(column == bindparam(name))
+    if "no_records" in fields:
+        where.append(tickets.c.status.not_in(_RECORD_STATUSES))
     if "created_from" in fields:
         where.append(tickets.c.created_at >= bindparam("created_from"))
     if "created_before" in fields:

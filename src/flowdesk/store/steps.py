@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection
 
 from flowdesk.kernel.search_terms import document_terms
-from flowdesk.kernel.serials import format_serial
+from flowdesk.kernel.serials import SEQUENCE_DIGITS, format_number, format_serial
 from flowdesk.store import attachments as attachments_store
 from flowdesk.store import audit as audit_store
 from flowdesk.store import copies as copies_store
@@ -89,6 +89,9 @@ class StepWrite:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     # A hand-over gives the ticket to a new owner (ADR 0034): its new requester's id.
     requester_id: str | None = None
+    # A submit's auto-number fields (ADR 0038): (field key, format), filled in from the
+    # serial's year and sequence when the store numbers the ticket.
+    numbered: tuple[tuple[str, str], ...] = ()
 
     @property
     def version(self) -> int:
@@ -116,7 +119,7 @@ def write_step(conn: Connection, step: StepWrite) -> StepWritten:
     return _write_sqlite(conn, step)
 
 
-def _audit_entry(step: StepWrite) -> dict[str, Any]:
+def audit_entry(step: StepWrite) -> dict[str, Any]:
     return {
         "at": step.at,
         "target_type": "ticket",
@@ -127,23 +130,38 @@ def _audit_entry(step: StepWrite) -> dict[str, Any]:
     }
 
 
+def numbered_values(
+    step: StepWrite, year: int, sequence: int, serial: str | None = None
+) -> dict[str, Any] | None:
+    """The submit's values with its auto-numbers given (ADR 0038); their search terms (and
+    the `serial`'s, when given) added to the step's."""
+    numbers = {key: format_number(text, year, step.at, sequence) for key, text in step.numbered}
+    texts = [*numbers.values(), *([serial] if serial else [])]
+    if texts and step.search is not None:
+        step.search = SearchTerms(step.search.added | document_terms(texts), step.search.removed)
+    if not numbers or step.values is None:
+        return step.values
+    return {**step.values, **numbers}
+
+
 def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
     serial: str | None = None
+    values = step.values
     if step.new_ticket is not None:
         ticket = dict(step.new_ticket)
         prefix, year = ticket.pop("serial_prefix"), ticket.pop("serial_year")
         # One writer at a time on SQLite: the counter row cannot be raced, and the
         # submit's rollback takes the number back with everything else.
-        serial = format_serial(
-            prefix, year, tickets_store.next_serial(conn, ticket["app_id"], year)
-        )
+        number = tickets_store.next_serial(conn, ticket["app_id"], year)
+        serial = format_serial(prefix, year, number)
+        values = numbered_values(step, year, number)
         tickets_store.insert_ticket(
             conn,
             {
                 **ticket,
                 "serial": serial,
                 "id": step.ticket_id,
-                "values": step.values,
+                "values": values,
                 "state": step.state,
                 "status": step.status,
                 "version": 1,
@@ -196,7 +214,7 @@ def _write_sqlite(conn: Connection, step: StepWrite) -> StepWritten:
         jobs_store.enqueue(conn, **job, due_at=step.at, now=step.at)
     _write_waits(conn, step)
     attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
-    audit_store.append(conn, **_audit_entry(step))
+    audit_store.append(conn, **audit_entry(step))
     return StepWritten(applied=True)
 
 
@@ -299,6 +317,13 @@ _PG_TERMS_CHANGE = (
     " FROM ticket, unnest(CAST(:terms_added AS text[])) u ON CONFLICT DO NOTHING),"
 )
 _PG_SUBMIT = Sql(f"WITH {_PG_TICKET_INSERT},{_PG_STEP_REST}")
+# A submit with auto-number fields (ADR 0038) took its number before, in this transaction
+# (tickets_store.next_serial: the counter row stays locked until COMMIT), to fill them in.
+_PG_SUBMIT_NUMBERED = Sql(
+    "WITH serial_no AS (SELECT CAST(:serial_seq AS text) AS seq),"
+    + _PG_TICKET_INSERT[_PG_TICKET_INSERT.index(" ticket AS (") :]
+    + f",{_PG_STEP_REST}"
+)
 _PG_COMPLETE = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_STEP_REST}")
 _PG_COMPLETE_SEARCH = Sql(f"WITH {_PG_TICKET_UPDATE},{_PG_TERMS_CHANGE}{_PG_STEP_REST}")
 
@@ -407,6 +432,12 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
     if step.new_ticket is not None:
         statement = _PG_SUBMIT
         params.update(step.new_ticket)
+        if step.numbered:
+            year = int(params["serial_year"])
+            number = tickets_store.next_serial(conn, params["app_id"], year)
+            params["serial_seq"] = f"{number:0{SEQUENCE_DIGITS}d}"
+            params["values"] = Jsonb(numbered_values(step, year, number))
+            statement = _PG_SUBMIT_NUMBERED
         params["serial_year"] = str(params["serial_year"])
         added = step.search.added if step.search is not None else frozenset()
         params["terms_added"] = sorted(
@@ -446,5 +477,5 @@ def _write_postgresql(conn: Connection, step: StepWrite) -> StepWritten:
         )
     _write_waits(conn, step)
     attachments_store.link_step(conn, step.ticket_id, step.at, step.attachments)
-    queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **_audit_entry(step)))
+    queue_before_commit(conn, _PG_AUDIT, audit_store.entry_params(conn, **audit_entry(step)))
     return written

@@ -106,18 +106,62 @@ class TaskForStep(NamedTuple):
     org_generation: int
 
 
+def _ticket_params(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "values": document(conn, row["values"]),
+        "state": document(conn, row["state"]),
+        "created_at": when(conn, row["created_at"]),
+        "updated_at": when(conn, row["updated_at"]),
+        "finished_at": when(conn, row["finished_at"]),
+    }
+
+
 def insert_ticket(conn: Connection, row: dict[str, Any]) -> None:
-    _INSERT_TICKET.run(
-        conn,
-        {
-            **row,
-            "values": document(conn, row["values"]),
-            "state": document(conn, row["state"]),
-            "created_at": when(conn, row["created_at"]),
-            "updated_at": when(conn, row["updated_at"]),
-            "finished_at": when(conn, row["finished_at"]),
-        },
+    _INSERT_TICKET.run(conn, _ticket_params(conn, row))
+
+
+_RESERVE_SERIALS = Sql(
+    "INSERT INTO ticket_serials (app_id, year, last) VALUES (:app_id, :year, :count)"
+    " ON CONFLICT (app_id, year) DO UPDATE SET last = ticket_serials.last + :count"
+    " RETURNING last"
+)
+
+
+def reserve_serials(conn: Connection, app_id: str, year: int, count: int) -> int:
+    """Takes `count` numbers of the app's sequence for `year` at once; returns the first.
+    The counter row is held until the transaction ends (a rollback gives them back)."""
+    last = int(
+        _RESERVE_SERIALS.run(conn, {"app_id": app_id, "year": year, "count": count}).fetchone()[0]
     )
+    return last - count + 1
+
+
+def insert_tickets(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_ticket` for many rows in one executemany."""
+    _INSERT_TICKET.run_many(conn, [_ticket_params(conn, row) for row in rows])
+
+
+def insert_steps(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_step` for many: rows of ticket_id, version, at, events and, optionally,
+    values (the form values the step set)."""
+    _INSERT_STEP.run_many(
+        conn,
+        [
+            {
+                **row,
+                "at": when(conn, row["at"]),
+                "events": document(conn, row["events"]),
+                "values": None if row.get("values") is None else document(conn, row["values"]),
+            }
+            for row in rows
+        ],
+    )
+
+
+def insert_many_terms(conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+    """Search terms of many tickets: rows of term, ticket_id."""
+    _INSERT_TERM.run_many(conn, rows)
 
 
 def next_serial(conn: Connection, app_id: str, year: int) -> int:
@@ -167,6 +211,25 @@ _TASKS_WITH_ASSIGNEES = DriverSelect(
     .where(tasks.c.ticket_id == bindparam("ticket_id"))
     .order_by(tasks.c.created_at, tasks.c.id)
 )
+
+
+def tickets_by_ids(conn: Connection, ticket_ids: Sequence[str]) -> list[Any]:
+    """The tickets (or records) with these ids, any app, in no particular order."""
+    if not ticket_ids:
+        return []
+    return list(
+        conn.execute(
+            select(
+                tickets.c.id,
+                tickets.c.app_id,
+                tickets.c.app_version_id,
+                tickets.c.serial,
+                tickets.c.title,
+                tickets.c.status,
+                tickets.c["values"],
+            ).where(tickets.c.id.in_(list(ticket_ids)))
+        )
+    )
 
 
 def ticket_by_id(conn: Connection, ticket_id: str) -> Any | None:

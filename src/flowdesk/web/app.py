@@ -30,6 +30,7 @@ from flowdesk.web.pages import (
     delegations,
     home,
     notifications,
+    records,
     repairs,
     tasks,
     ticket_diagram,
@@ -73,6 +74,7 @@ def mount_web(app: FastAPI, ctx: ServiceContext, settings: Settings) -> None:
         admin,
         ticket_diagram,
         attachments,
+        records,
     ):
         app.include_router(module.router, include_in_schema=False)
     errors.install(app)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -89,6 +90,7 @@ class FieldView:
     # named `lines[2].amount`; `max_rows` for the add button
     rows: tuple[TableRowView, ...] = ()
     max_rows: int | None = None
+    multiple: bool = False  # a link field holding several records (ADR 0038)
 
     @property
     def name(self) -> str:
@@ -162,6 +164,12 @@ def widget_for(field: FieldSpec) -> str:
         return "table"
     if kind is FieldType.FORMULA:
         return "formula"
+    if kind is FieldType.AUTO_NUMBER:
+        return "auto_number"
+    if kind is FieldType.LINK:
+        return "link"
+    if kind is FieldType.ROLLUP:
+        return "formula"  # read live from the linked records once saved (ADR 0038)
     if kind is FieldType.LONG_TEXT:
         return "textarea"
     if kind is FieldType.MONEY:
@@ -291,7 +299,7 @@ def field_views(
             continue
         value = raw.get(field.key, "")
         computed = ""
-        if field.type is FieldType.FORMULA and field.key in clean:  # a filed ticket's
+        if field.computed and field.key in clean:  # a filed ticket's
             computed = engine_display_value(field, clean[field.key], locale)
         required = field.required
         hidden = False
@@ -371,6 +379,7 @@ def _view(
         prefix=prefix,
         accept=",".join("." + e for e in field.accept),
         max_files=field.max_files or 1,
+        multiple=field.multiple,
     )
 
 
@@ -494,7 +503,7 @@ def _input_text(field: FieldSpec, value: object) -> str | None:
         return None
     if field.type is FieldType.BOOLEAN:
         return "on" if value is True else ""
-    if field.type is FieldType.MULTI_CHOICE and isinstance(value, list):
+    if field.type in (FieldType.MULTI_CHOICE, FieldType.LINK) and isinstance(value, list):
         return ",".join(str(item) for item in value)
     if field.type is FieldType.DATETIME and isinstance(value, str):
         return datetime_input_value(value)
@@ -595,7 +604,8 @@ def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
             if match and match[1] in tables and isinstance(cell, str):
                 raw[name] = cell
     for field in form.fields:
-        if field.type is FieldType.MULTI_CHOICE:
+        listed = field.type is FieldType.LINK and field.multiple  # a link's ticked records
+        if field.type is FieldType.MULTI_CHOICE or listed:
             ticked = [v for v in data.getlist(field.key + LIST_SUFFIX) if isinstance(v, str)]
             if ticked:
                 raw[field.key] = ",".join(ticked)
@@ -759,3 +769,41 @@ def _refuse_duplicates(form: FormData, repeatable: frozenset[str]) -> None:
             ],
             "duplicate_fields",
         )
+
+
+def with_links(
+    rows: list[ValueRow],
+    links: Mapping[str, Sequence[Any]],
+    rollups: Mapping[str, Any],
+    locale: Locale,
+) -> list[ValueRow]:
+    """The value rows with each link field's records (serial, title, look-ups) and each
+    roll-up's value as read live (ADR 0038), in place of the stored ids."""
+    out = []
+    for row in rows:
+        if row.key in links:
+            texts = []
+            for record in links[row.key]:
+                looked = "，".join(
+                    f"{v.label.get(locale) or v.label.get('en', '')} {v.text}"
+                    for v in record.lookup
+                    if v.text
+                )
+                texts.append(
+                    f"{record.serial} {record.title}" + (f"（{looked}）" if looked else "")
+                )
+            row = replace(row, text="\n".join(texts), multiline=len(texts) > 1)
+        elif row.key in rollups:
+            value = rollups[row.key]
+            row = replace(row, text="" if value is None else _grouped(str(value)))
+        out.append(row)
+    return out
+
+
+def _grouped(number: str) -> str:
+    """1234567.50 as 1,234,567.50 (a roll-up's sum)."""
+    whole, dot, fraction = number.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups = f"{int(digits):,}" if digits.isdigit() else digits
+    return f"{sign}{groups}{dot}{fraction}"

@@ -60,6 +60,8 @@ FLASH_CODES = frozenset(
         "task_reassigned",
         "ticket_admin_cancelled",
         "ticket_migrated",
+        "record_saved",  # record apps (ADR 0038)
+        "record_deleted",
     }
 )
 

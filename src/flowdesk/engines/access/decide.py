@@ -20,6 +20,7 @@ Action = Literal[
     "ticket.repair",
     "jobs.manage",  # background jobs: list the failed and dead ones, retry one
     "message.send",  # POST /api/v1/messages: resume tickets waiting for a message (ADR 0023)
+    "record.write",  # create, edit, delete a record app's records (ADR 0038)
 ]
 
 AUDITOR_ROLE = "auditor"
@@ -51,6 +52,9 @@ class ResourceFacts:
     participant_ids: frozenset[str] = field(default_factory=frozenset)
     assignee_ids: frozenset[str] = field(default_factory=frozenset)
     is_open: bool = True
+    # a record app's roles (ADR 0038): editors write its records, readers and editors read
+    editor_roles: frozenset[str] = field(default_factory=frozenset)
+    reader_roles: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +109,18 @@ def decide(actor: Actor, action: Action, resource: ResourceFacts | None = None) 
             return Decision(True, "the requester")
         if actor.user_id in facts.participant_ids:
             return Decision(True, "an assignee of one of its tasks")
+        if actor.roles & (facts.reader_roles | facts.editor_roles):
+            return Decision(True, "a reader or editor of the record app")
         return Decision(False, "neither requester nor assignee")
     if action == "ticket.read_hidden":  # per-node hidden fields (ADR 0037)
         if actor.is_admin or AUDITOR_ROLE in actor.roles or PROCESS_ADMIN_ROLE in actor.roles:
             return Decision(True, "administrators, auditors and process admins see every field")
         return Decision(actor.user_id == facts.requester_id, "the applicant sees their own data")
+    if action == "record.write":
+        return Decision(
+            actor.is_admin or bool(actor.roles & facts.editor_roles),
+            "administrators and the record app's editors",
+        )
     if action == "task.act":
         if not facts.is_open:
             return Decision(False, "the task is closed")

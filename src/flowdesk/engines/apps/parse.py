@@ -22,6 +22,7 @@ from flowdesk.kernel.serials import PREFIX_PATTERN
 from .applicant import APPLICANT_FIELDS
 from .assignee_fields import check_assignee_fields
 from .formulas import check_form_expressions, formula_inputs
+from .records import RECORD_PROCESS, RecordSettings, parse_records
 from .spec import AppSpec, WithdrawSettings
 from .webhooks import check_webhook_fields
 
@@ -38,6 +39,7 @@ APP_KEYS = (
     "diagram",
     "withdraw",
     "edit_on_resubmit",
+    "records",
 )
 MAX_SUMMARY_FIELDS = 4
 MAX_CATEGORY_LENGTH = 50
@@ -59,7 +61,7 @@ def parse_app(data: object) -> AppSpec:
     category = _parse_category(data.get("category"), errors)
     prefix = _parse_prefix(data.get("serial_prefix"), errors)
     form = _parse_form(data.get("form"), errors)
-    process = _parse_process(data.get("process"), errors)
+    records, process = _parse_records_or_process(data, errors)
     if isinstance(form, FormSpec):
         # formulas, visibility, requiredness, defaults (ADR 0031); a formula's result type
         # is inferred here, so conditions can read it
@@ -97,7 +99,26 @@ def parse_app(data: object) -> AppSpec:
         diagram=diagram,
         withdraw=withdraw,
         edit_on_resubmit=edit_on_resubmit,
+        records=records,
     )
+
+
+def _parse_records_or_process(
+    data: Mapping[object, object], errors: list[ErrorDetail]
+) -> tuple[RecordSettings | None, ProcessSpec | None]:
+    """A record app (`records:`, ADR 0038) has no process; any other app needs one."""
+    if "records" not in data:
+        return None, _parse_process(data.get("process"), errors)
+    records = parse_records(data.get("records"), errors)
+    if data.get("process") is not None:
+        errors.append(
+            ErrorDetail(
+                "process",
+                "records_with_process",
+                "A record app (records:) has no process: remove one or the other",
+            )
+        )
+    return records, RECORD_PROCESS
 
 
 def _parse_withdraw(raw: object, errors: list[ErrorDetail]) -> WithdrawSettings:
@@ -179,9 +200,9 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
                 close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 errors.append(ErrorDetail(path, "unknown_field", f"No form field '{key}'{hint}"))
-            elif access == "editable" and field.type is FieldType.FORMULA:
+            elif access == "editable" and field.computed:  # formulas, auto-numbers, roll-ups
                 errors.append(
-                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by its formula")
+                    ErrorDetail(path, "editable_formula", f"'{key}' is computed by the server")
                 )
             elif (
                 access == "editable" and node.type != "start" and field.type is FieldType.ATTACHMENT
@@ -206,7 +227,7 @@ def check_editable(form: FormSpec, process: ProcessSpec) -> list[ErrorDetail]:
                 access != "editable"
                 and node.type == "start"
                 and field.required
-                and field.type is not FieldType.FORMULA
+                and not field.computed
                 and field.default is None
             ):
                 errors.append(
@@ -288,7 +309,13 @@ def _parse_form(raw: object, errors: list[ErrorDetail]) -> FormSpec | None:
 
 def _parse_process(raw: object, errors: list[ErrorDetail]) -> ProcessSpec | None:
     if raw is None:
-        errors.append(ErrorDetail("process", "required", "An app needs a process"))
+        errors.append(
+            ErrorDetail(
+                "process",
+                "required",
+                "An app needs a process (or a records: block for a record app)",
+            )
+        )
         return None
     try:
         return parse_process(raw, "process")  # type: ignore[arg-type]  # checks the type too

@@ -13,6 +13,8 @@ from flowdesk.engines.process import ProcessSpec
 from flowdesk.engines.process.bpmn import Diagram
 from flowdesk.kernel.serials import default_prefix
 
+from .records import RecordSettings
+
 
 @dataclass(frozen=True)
 class WithdrawSettings:
@@ -46,6 +48,12 @@ class AppSpec:
     # A returned (or withdrawn) ticket's values may be changed when its applicant
     # resubmits it; `edit_on_resubmit: false` has it go back exactly as filed (ADR 0034).
     edit_on_resubmit: bool = True
+    # A record app (ADR 0038): no process of its own (`process` is records.RECORD_PROCESS)
+    records: RecordSettings | None = None
+
+    @property
+    def is_records(self) -> bool:
+        return self.records is not None
 
     @property
     def serial_prefix(self) -> str:
@@ -62,7 +70,10 @@ class AppSpec:
         if self.summary:
             data["summary"] = list(self.summary)
         data["form"] = self.form.to_dict()
-        data["process"] = self.process.to_dict()
+        if self.records is not None:
+            data["records"] = self.records.to_dict()
+        else:
+            data["process"] = self.process.to_dict()
         if self.diagram:
             data["diagram"] = self.diagram.to_dict()
         if self.withdraw != WithdrawSettings():

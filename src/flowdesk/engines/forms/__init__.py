@@ -10,6 +10,7 @@ hide personal numbers (resident ID, mobile, bank card) from those not allowed to
 them, and `is_masked_echo` tells a masked value posted back from a real change.
 """
 
+from .auto_numbers import auto_number_formats, auto_numbers
 from .capitals import amount_in_capitals
 from .edits import FieldChange, refuse_locked, validate_edits
 from .parse import parse_form
@@ -35,6 +36,8 @@ __all__ = [
     "FormSpec",
     "LocalText",
     "amount_in_capitals",
+    "auto_number_formats",
+    "auto_numbers",
     "clean_comment",
     "display_value",
     "expression_types",

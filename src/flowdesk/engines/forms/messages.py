@@ -24,6 +24,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "too_many_rows": ("At most {limit} rows", "最多 {limit} 行"),
     "too_few_rows": ("At least {limit} rows", "至少 {limit} 行"),
+    "invalid_link": ("Choose records of the linked table", "请选择关联表中的记录"),
+    "too_many_links": ("Link at most {limit} records", "最多关联 {limit} 条记录"),
+    "link_not_found": (
+        "A chosen record is not in the linked table (deleted, or never there)",
+        "所选记录不在关联表中（已删除或不存在）",
+    ),
     "invalid_type_text": ("Must be text", "必须是文本"),
     "invalid_type_integer": ("Must be a whole number such as 12", "必须是整数，例如 12"),
     "invalid_type_number": (

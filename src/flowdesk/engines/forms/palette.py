@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flowdesk.kernel.money import CURRENCY_EXPONENTS
 
+from .links import AGGREGATES
 from .parse import COMMON_KEYS, TYPE_KEYS
 from .spec import FORMULA_RESULTS, FieldType, LocalText
 
@@ -38,6 +39,13 @@ SETTING_KINDS: dict[str, str] = {
     "max_size_mb": "integer",
     "accept": "words",
     "columns": "columns",
+    "format": "text",
+    "app": "text",
+    "multiple": "bool",
+    "lookup": "words",
+    "link": "field",
+    "field": "text",
+    "aggregate": "choice",
     "min_rows": "integer",
     "max_rows": "integer",
     "pattern": "text",
@@ -56,6 +64,7 @@ TYPE_SETTING_KINDS: dict[tuple[FieldType, str], str] = {(FieldType.RATING, "max"
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "currency": tuple(CURRENCY_EXPONENTS),
     "result": FORMULA_RESULTS,
+    "aggregate": AGGREGATES,
 }
 # the panel's sections: what the field is, what a value must be, when and how it is computed
 GROUPS = ("basic", "validation", "rules")
@@ -94,6 +103,9 @@ TYPE_LABELS: dict[str, LocalText] = {
     "formula": _("Formula", "公式"),
     "attachment": _("Attachment", "附件"),
     "table": _("Sub-table (line items)", "子表（明细）"),
+    "auto_number": _("Auto-number", "自动编号"),
+    "link": _("Linked record", "关联记录"),
+    "rollup": _("Roll-up of linked records", "关联汇总"),
 }
 SETTING_LABELS: dict[str, LocalText] = {
     "label": _("Label", "标题"),
@@ -168,14 +180,24 @@ def _setting(field_type: FieldType, name: str) -> Setting:
     return Setting(name, kind, group, label, SETTING_CHOICES.get(name, ()))
 
 
+# computed on the server (FieldSpec.computed), so without the settings of what people fill
+_NOT_FILLED = ("required", "required_when", "default")
+_NOT_FOR_COMPUTED: dict[FieldType, tuple[str, ...]] = {
+    FieldType.FORMULA: _NOT_FILLED,
+    FieldType.ROLLUP: _NOT_FILLED,
+    FieldType.AUTO_NUMBER: (*_NOT_FILLED, "visible_when"),  # numbered when filed (ADR 0038)
+}
+_COMPUTED = frozenset(_NOT_FOR_COMPUTED)
+
+
 def palette() -> tuple[FieldKind, ...]:
     """Every field type in `FieldType` order, each with the settings parse.py accepts."""
     kinds = []
     for field_type in FieldType:
         names = tuple(n for n in COMMON_KEYS if n not in ("key", "type"))
         names += TYPE_KEYS.get(field_type, ())
-        if field_type is FieldType.FORMULA:  # computed: nobody fills it, it has no default
-            names = tuple(n for n in names if n not in ("required", "required_when", "default"))
+        if field_type in _COMPUTED:  # nobody fills it in: no requiredness, no default
+            names = tuple(n for n in names if n not in _NOT_FOR_COMPUTED[field_type])
         label = TYPE_LABELS.get(field_type.value, LocalText(field_type.value, field_type.value))
         kinds.append(
             FieldKind(field_type.value, label, tuple(_setting(field_type, name) for name in names))

@@ -16,7 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 from flowdesk.kernel.errors import DefinitionInvalid, ErrorDetail
 from flowdesk.kernel.money import CURRENCY_EXPONENTS, DEFAULT_CURRENCY
+from flowdesk.kernel.serials import number_format_problem
 
+from .links import LinkRules, check_rollup_links, parse_link_rules
 from .patterns import PatternError, check_pattern
 from .spec import (
     CAPITALS_CURRENCY,
@@ -96,6 +98,9 @@ TYPE_KEYS: dict[FieldType, tuple[str, ...]] = {
     FieldType.FORMULA: ("formula", "result"),
     FieldType.ATTACHMENT: ("max_files", "max_size_mb", "accept"),
     FieldType.TABLE: ("columns", "min_rows", "max_rows"),
+    FieldType.AUTO_NUMBER: ("format",),
+    FieldType.LINK: ("app", "multiple", "lookup"),
+    FieldType.ROLLUP: ("link", "field", "aggregate"),
 }
 ALL_FIELD_KEYS = tuple(dict.fromkeys(itertools.chain(COMMON_KEYS, *TYPE_KEYS.values())))
 OPTION_KEYS = ("value", "label")
@@ -156,6 +161,7 @@ def _parse_form(data: object, path: str, errors: Problems) -> tuple[FieldSpec, .
         if spec is not None:
             parsed.append(spec)
     _check_derived_fields(raw_fields, parsed, fields_path, errors)
+    check_rollup_links(raw_fields, parsed, fields_path, errors)
     return tuple(parsed)
 
 
@@ -240,6 +246,8 @@ class _Extras:
     columns: tuple[FieldSpec, ...] = ()
     min_rows: int = 0
     max_rows: int | None = None
+    number_format: str | None = None
+    link: LinkRules | None = None
 
 
 def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
@@ -288,6 +296,8 @@ def _parse_field(raw: object, path: str, errors: Problems) -> FieldSpec | None:
         pattern=extras.pattern,
         pattern_message=extras.pattern_message,
         capitals=extras.capitals,
+        number_format=extras.number_format,
+        **(extras.link.as_field() if extras.link is not None else {}),
         formula=expressions["formula"],
         result=result,
         visible_when=expressions["visible_when"],
@@ -437,6 +447,10 @@ def _parse_extras(
         _parse_attachment(raw, path, errors, extras)
     elif field_type is FieldType.TABLE:
         _parse_table(raw, path, errors, extras)
+    elif field_type is FieldType.AUTO_NUMBER:
+        extras.number_format = _parse_number_format(raw, path, errors)
+    elif field_type in (FieldType.LINK, FieldType.ROLLUP):
+        extras.link = parse_link_rules(raw, field_type, path, errors)
     elif field_type is FieldType.BANK_CARD:
         luhn = raw.get("luhn", True)
         if not isinstance(luhn, bool):
@@ -561,6 +575,27 @@ def _parse_rows(
         )
         return default
     return value
+
+
+def _parse_number_format(raw: Mapping[str, object], path: str, errors: Problems) -> str | None:
+    """An auto_number field's `format` (ADR 0038), numbered by the server: never required,
+    defaulted or shown on a condition, since nobody fills it in."""
+    text = raw.get("format")
+    if not isinstance(text, str):
+        errors.add(f"{path}.format", "required", "Give the format, such as LN-{YYYY}-{seq:6}")
+        return None
+    problem = number_format_problem(text)
+    if problem is not None:
+        errors.add(f"{path}.format", "invalid_number_format", problem)
+        return None
+    for rule in ("required", "default", "visible_when", "required_when"):
+        if raw.get(rule) not in (None, False):
+            errors.add(
+                f"{path}.{rule}",
+                "invalid_rule",
+                "An auto-number is given by the server when the form is filed",
+            )
+    return text
 
 
 def _parse_field_ref(

@@ -50,6 +50,12 @@ class FieldType(StrEnum):
     # a sub-table (line items, ADR 0036): rows of typed columns, stored as a list of
     # objects [{"date": "2026-12-01", "amount": "120.00"}, …]
     TABLE = "table"
+    # numbered by the server when the ticket or record is filed (ADR 0038): LN-2026-000123
+    AUTO_NUMBER = "auto_number"
+    # linked records (ADR 0038): ids of another app's records or tickets, and a roll-up
+    # (sum, count, min, max) over a field of the records a link field holds, read live
+    LINK = "link"
+    ROLLUP = "rollup"
 
 
 NUMERIC_TYPES = frozenset(
@@ -171,6 +177,23 @@ class FieldSpec:
     def column(self, key: str) -> FieldSpec | None:
         return next((c for c in self.columns if c.key == key), None)
 
+    # an auto_number field's format (kernel/serials.py): LN-{YYYY}-{seq:6}
+    number_format: str | None = None
+    # a link field's app (its key), whether it holds several records, and the linked
+    # app's fields shown beside each (look-up); a roll-up's link field, the linked app's
+    # field it aggregates and how (ADR 0038)
+    link_app: str | None = None
+    multiple: bool = False
+    lookup: tuple[str, ...] = ()
+    link_field: str | None = None
+    rollup_field: str | None = None
+    aggregate: str | None = None
+
+    @property
+    def computed(self) -> bool:
+        """Filled by the server, never by a person: formulas, auto-numbers, roll-ups."""
+        return self.type in (FieldType.FORMULA, FieldType.AUTO_NUMBER, FieldType.ROLLUP)
+
     @property
     def conditional(self) -> bool:
         """Whether being required depends on other values (visible_when, required_when,
@@ -244,6 +267,18 @@ class FieldSpec:
             out["formula"] = self.formula
         if self.result is not None:
             out["result"] = self.result
+        if self.number_format is not None:
+            out["format"] = self.number_format
+        if self.link_app is not None:
+            out["app"] = self.link_app
+            if self.multiple:
+                out["multiple"] = True
+            if self.lookup:
+                out["lookup"] = list(self.lookup)
+        if self.link_field is not None:
+            out["link"] = self.link_field
+            out["field"] = self.rollup_field
+            out["aggregate"] = self.aggregate
         for name in ("visible_when", "required_when", "default"):
             text = getattr(self, name)
             if text is not None:

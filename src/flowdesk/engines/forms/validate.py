@@ -30,6 +30,7 @@ import email_validator
 from flowdesk.kernel.errors import ErrorDetail, ValidationFailed
 
 from . import identity, patterns, regions
+from .links import MAX_LINKS
 from .messages import message
 from .parse import KEY_PATTERN, NUMBER_LIMIT, decimal_places
 from .spec import (
@@ -117,9 +118,9 @@ def validate_submission(
     clean: dict[str, object] = {}
     errors: list[ErrorDetail] = []
     for field in form.fields:
-        if field.type is FieldType.FORMULA:
-            # computed by the server (ADR 0031): a JSON client is told, a web form's stray
-            # input is ignored
+        if field.computed:
+            # computed by the server (ADR 0031, auto-numbers ADR 0038): a JSON client is
+            # told, a web form's stray input is ignored
             if source == "json" and raw.get(field.key) is not None:
                 errors.append(
                     ErrorDetail(field.key, "computed_field", message("computed_field", locale))
@@ -278,6 +279,9 @@ def _absent_value(field: FieldSpec, source: Source, partial: bool, *, present: b
     return _ABSENT
 
 
+LINK_ID = re.compile(r"[0-9a-f]{32}")  # a ticket or record id
+
+
 def _clean_present(field: FieldSpec, value: object, source: Source, timezone: str) -> object:
     if value is None:
         return _ABSENT
@@ -293,6 +297,8 @@ def _clean_present(field: FieldSpec, value: object, source: Source, timezone: st
         return _clean_multi_choice(field, value, source)
     if kind is FieldType.ATTACHMENT:
         return _clean_attachments(field, value)
+    if kind is FieldType.LINK:
+        return _clean_link(field, value)
     if source == "html" and not isinstance(value, str):
         raise _Invalid("invalid_type", _type_message(field))
     if kind in TEXT_TYPES:
@@ -324,6 +330,25 @@ def _clean_present(field: FieldSpec, value: object, source: Source, timezone: st
     if kind is FieldType.CHOICE:
         return _clean_choice(field, value, source)
     return _clean_boolean(value, source)
+
+
+def _clean_link(field: FieldSpec, value: object) -> object:
+    """A link's ids (ADR 0038): one id, a list of them, or (a web form) ids joined by
+    commas; stored as a list in the order given. Whether they are records of the linked
+    app is the service's question (services/links.py)."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid("invalid_link")
+    ids = list(dict.fromkeys(value))
+    if not ids:
+        return _ABSENT
+    if not all(LINK_ID.fullmatch(v) for v in ids):
+        raise _Invalid("invalid_link")
+    limit = MAX_LINKS if field.multiple else 1
+    if len(ids) > limit:
+        raise _Invalid("too_many_links", limit=limit)
+    return ids
 
 
 def _type_message(field: FieldSpec) -> str:

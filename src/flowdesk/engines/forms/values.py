@@ -41,6 +41,9 @@ _EXPRESSION_TYPES = {
     FieldType.URL: "text",
     FieldType.REGION: "text",
     FieldType.ATTACHMENT: "text",  # the file ids joined by ",": ISBLANK tells none
+    FieldType.AUTO_NUMBER: "text",  # LN-2026-000123, given when the form is filed
+    FieldType.LINK: "text",  # the linked ids joined by ","
+    FieldType.ROLLUP: "number",  # read live (ADR 0038): not an input of formulas yet
 }
 
 

@@ -15,6 +15,7 @@ from flowdesk.engines.forms.regions import search_divisions
 from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, form_values, tickets
 from flowdesk.services.auth import WebSession
+from flowdesk.services.record_access import may_list
 from flowdesk.web.forms import (
     capitals_for,
     error_labels,
@@ -43,6 +44,7 @@ class AppCard:
     category: str | None
     version: int
     field_count: int
+    is_records: bool = False  # a record app (ADR 0038): its card opens the table
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ def app_list(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
     locale = request_locale(request)
     cards = []
     for summary in apps.list_apps(ctx):
-        spec = apps.current(ctx, summary.key).spec
+        published = apps.current(ctx, summary.key)
+        spec = published.spec
+        if spec.is_records and not may_list(session.actor, published):
+            continue  # a table the person may not open (ADR 0038)
         cards.append(
             AppCard(
                 summary.key,
@@ -66,6 +71,7 @@ def app_list(request: Request, ctx: Ctx, session: CurrentSession) -> Response:
                 summary.category,
                 summary.version,
                 len(spec.form.fields),
+                spec.is_records,
             )
         )
     return render(request, "apps.html", {"cards": cards}, session=session)

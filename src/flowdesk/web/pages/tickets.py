@@ -36,11 +36,12 @@ from flowdesk.services import (
 from flowdesk.services.auth import WebSession
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.list_query import parse_list_query
+from flowdesk.services.record_access import may_write
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web import bpmn_assets
 from flowdesk.web.copy_form import COPY_KINDS, mark_copy_read, may_copy
 from flowdesk.web.decision_edits import edit_fields, is_edit, posted_edits
-from flowdesk.web.forms import display_text, value_rows
+from flowdesk.web.forms import display_text, value_rows, with_links
 from flowdesk.web.i18n import Locale
 from flowdesk.web.pages.common import checked_id
 from flowdesk.web.pages.list_page import fetch_page, list_page, read_query
@@ -426,12 +427,21 @@ def ticket_page(
         "ticket.html",
         {
             "ticket": view,
-            "rows": value_rows(
-                view.form,
-                view.values,
+            # a record app's record (ADR 0038): its editors edit and delete it here
+            "record_app": view.published is not None and view.published.spec.is_records,
+            "record_writable": view.published is not None
+            and may_write(session.actor, view.published),
+            "rows": with_links(
+                value_rows(
+                    view.form,
+                    view.values,
+                    locale,
+                    unmasked,
+                    {a.id: (a.filename, a.size) for a in view.attachments if a.field_key},
+                ),
+                view.links,
+                view.rollups,
                 locale,
-                unmasked,
-                {a.id: (a.filename, a.size) for a in view.attachments if a.field_key},
             ),
             # personal numbers in full (ADR 0027): offered to holders of the role
             "unmask_offered": _unmask_offered(session, view) and unmasked is None,
