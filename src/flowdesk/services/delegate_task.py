@@ -100,6 +100,8 @@ def _delegate_once(
     for opened in write.events:
         if opened["kind"] == "task_opened":  # the delegate's task: whose it works on
             opened["data"]["delegated_by"] = actor.user_id
+    for task_row in write.tasks:  # and its row, for 待办's mark
+        task_row["delegated_by"] = actor.user_id
     for notice in write.notices:
         if notice["kind"] == "task_assigned":
             notice["kind"] = DELEGATED_NOTICE

@@ -703,13 +703,9 @@ def task_list(
 
 
 def _delegate_owners(ctx: ServiceContext, rows: list[Any]) -> dict[str, Person]:
-    """委派: the owners of the delegates' tasks among 待办's `rows` (read from their tickets'
-    states; a name look-up only when there is one)."""
-    owners: dict[str, str] = {}
-    for r in rows:
-        entry = _delegations(r.ticket_state).get(r.id)
-        if entry is not None and entry[0] == "by":
-            owners[r.id] = entry[1]
+    """委派: the owners of the delegates' tasks among 待办's `rows` (their rows say whose
+    task they work on); a name look-up only when there is one."""
+    owners = {r.id: r.delegated_by for r in rows if r.delegated_by}
     if not owners:
         return {}
     with ctx.db.read(snapshot=False) as conn:

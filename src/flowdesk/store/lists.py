@@ -318,7 +318,7 @@ DONE_STATES = ("approved", "rejected", "returned", "resubmitted", "transferred",
 
 @lru_cache(maxsize=_SHAPES_KEPT)
 def _task_statement(shape: _Shape, done: bool) -> DriverSelect:
-    columns: tuple[Any, ...] = (
+    columns = (
         tasks,
         tickets.c.serial,
         tickets.c.title,
@@ -330,8 +330,6 @@ def _task_statement(shape: _Shape, done: bool) -> DriverSelect:
         tickets.c.created_at.label("ticket_created_at"),
         tickets.c.updated_at.label("ticket_updated_at"),
     )
-    if not done:  # 待办 marks a delegate's task (委派, ADR 0034) from the ticket's state
-        columns = (*columns, tickets.c.state.label("ticket_state"))
     row_id: Any = tasks.c.id
     user_id: Any = bindparam("user_id")
     if done:

@@ -279,9 +279,9 @@ _PG_TICKET_UPDATE = (
 )
 _PG_STEP_REST = (
     " new_tasks AS (INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state,"
-    " created_at) SELECT r.id, ticket.id, r.node_id, r.name_en, r.name_zh, 'open', :at"
-    " FROM ticket, jsonb_to_recordset(:tasks) AS r(id text, node_id text, name_en text,"
-    " name_zh text)),"
+    " created_at, delegated_by) SELECT r.id, ticket.id, r.node_id, r.name_en, r.name_zh,"
+    " 'open', :at, r.delegated_by FROM ticket, jsonb_to_recordset(:tasks) AS r(id text,"
+    " node_id text, name_en text, name_zh text, delegated_by text)),"
     " new_assignees AS (INSERT INTO task_assignees (task_id, user_id, is_open)"
     " SELECT r.task_id, r.user_id, true FROM ticket,"
     " jsonb_to_recordset(:assignees) AS r(task_id text, user_id text)),"

@@ -264,6 +264,9 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     comment: Mapped[str | None] = mapped_column(Text)
+    # 委派 (ADR 0034): a delegate's task names whose task it works on (a user id, as the
+    # timeline keeps people; no foreign key, so no index to keep up), for 待办's mark
+    delegated_by: Mapped[str | None] = mapped_column(Id)
 
 
 class TaskAssignee(Base):

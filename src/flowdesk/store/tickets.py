@@ -61,8 +61,8 @@ _UPDATE_TICKET = Sql(_UPDATE_TICKET_SET.format(status=" status = :status,"))
 _UPDATE_TICKET_KEEP_STATUS = Sql(_UPDATE_TICKET_SET.format(status=""))
 _INSERT_TASK = Sql(
     "INSERT INTO tasks (id, ticket_id, node_id, name_en, name_zh, state, created_at,"
-    " completed_at, completed_by, comment) VALUES (:id, :ticket_id, :node_id, :name_en,"
-    " :name_zh, 'open', :created_at, NULL, NULL, NULL)"
+    " completed_at, completed_by, comment, delegated_by) VALUES (:id, :ticket_id, :node_id,"
+    " :name_en, :name_zh, 'open', :created_at, NULL, NULL, NULL, :delegated_by)"
 )
 _INSERT_ASSIGNEE = Sql(
     "INSERT INTO task_assignees (task_id, user_id, is_open) VALUES (:task_id, :user_id, :is_open)"
@@ -293,8 +293,12 @@ def update_ticket(
 def insert_tasks(
     conn: Connection, rows: Sequence[dict[str, Any]], assignee_rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Opens tasks: rows need id, ticket_id, node_id, name_en, name_zh, created_at."""
-    _INSERT_TASK.run_many(conn, [{**r, "created_at": when(conn, r["created_at"])} for r in rows])
+    """Opens tasks: rows need id, ticket_id, node_id, name_en, name_zh, created_at, and
+    may say `delegated_by` (委派)."""
+    _INSERT_TASK.run_many(
+        conn,
+        [{"delegated_by": None, **r, "created_at": when(conn, r["created_at"])} for r in rows],
+    )
     _INSERT_ASSIGNEE.run_many(conn, assignee_rows)
 
 

@@ -6,6 +6,9 @@ resubmit, an approver's edit) and is null for the others, so a decision's values
 nearest snapshot at or before its step. Existing tickets get their current values on
 their latest step (what they are after it); decisions before that were not recorded.
 
+`tasks.delegated_by` marks a delegate's task (委派, ADR 0034) with whose task it works on,
+so 待办 says "delegated by …" from the row it reads anyway.
+
 Revision ID: 0021
 Revises: 0019
 Create Date: 2026-12-03 17:00:00
@@ -32,6 +35,7 @@ def upgrade() -> None:
             nullable=True,
         ),
     )
+    op.add_column("tasks", sa.Column("delegated_by", sa.String(length=32), nullable=True))
     op.execute(
         'UPDATE ticket_steps SET "values" = (SELECT t."values" FROM tickets t'
         " WHERE t.id = ticket_steps.ticket_id AND t.version = ticket_steps.version)"
@@ -43,3 +47,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     # a plain DROP COLUMN (SQLite 3.35+): no table rebuild, so WITHOUT ROWID stays
     op.execute('ALTER TABLE ticket_steps DROP COLUMN "values"')
+    op.execute("ALTER TABLE tasks DROP COLUMN delegated_by")
