@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,6 +30,7 @@ from flowdesk.engines.forms.parse import KEY_PATTERN
 from flowdesk.engines.forms.spec import DEFAULT_TIMEZONE, IDENTITY_TYPES
 from flowdesk.kernel.errors import ErrorDetail, FlowdeskError, ValidationFailed
 from flowdesk.web.i18n import Locale
+from flowdesk.web.table_names import CELL_NAME, grouped_rows, table_row_numbers
 
 # As many fields as Starlette's own form parser allows.
 MAX_FORM_FIELDS = 1000
@@ -383,19 +383,6 @@ def _view(
     )
 
 
-_CELL_NAME = re.compile(r"([a-z][a-z0-9_]{0,62})\[([0-9]{1,4})\]\.([a-z][a-z0-9_]{0,62})")
-
-
-def table_row_numbers(table: str, raw: Mapping[str, object]) -> list[int]:
-    """The row numbers a sub-table's cells were posted under, in order."""
-    found: set[int] = set()
-    for name in raw:
-        match = _CELL_NAME.fullmatch(name)
-        if match and match[1] == table:
-            found.add(int(match[2]))
-    return sorted(found)
-
-
 def _table_rows(
     field: FieldSpec,
     locale: Locale,
@@ -431,50 +418,6 @@ def _table_rows(
             )
         views.append(TableRowView(position, tuple(cells)))
     return tuple(views)
-
-
-def with_row_action(form: FormSpec, raw: Mapping[str, str], action: str) -> dict[str, str]:
-    """What was typed with a sub-table's row added ("add:lines") or removed
-    ("remove:lines:2", the rows after it moving up), for the form's server round trip."""
-    verb, _, rest = action.partition(":")
-    table, _, number_text = rest.partition(":")
-    try:
-        field = form.field(table)
-    except KeyError:
-        return dict(raw)
-    if field.type is not FieldType.TABLE:
-        return dict(raw)
-    numbers = table_row_numbers(table, raw) or list(range(1, max(field.min_rows, 1) + 1))
-    kept = [n for n in numbers if not (verb == "remove" and str(n) == number_text)]
-    out = {k: v for k, v in raw.items() if not _in_table(k, table)}
-    for position, number in enumerate(kept, start=1):
-        for column in field.columns:
-            typed = raw.get(f"{table}[{number}].{column.key}")
-            if typed is not None:
-                out[f"{table}[{position}].{column.key}"] = typed
-    if verb == "add" and len(kept) < (field.max_rows or len(kept) + 1):
-        for column in field.columns:
-            out[f"{table}[{len(kept) + 1}].{column.key}"] = ""
-    elif verb == "remove" and not kept:  # the last card goes: an empty one stays
-        for column in field.columns:
-            out[f"{table}[1].{column.key}"] = ""
-    return out
-
-
-def error_labels(form: FormSpec, paths: list[str], locale: Locale) -> dict[str, str]:
-    """What the error summary calls each path: the field's label, or for a sub-table's
-    cell the table, the row and the column ("Expense lines · row 2 · Amount")."""
-    labels = {f.key: f.label.get(locale) for f in form.fields}
-    for path in paths:
-        match = _CELL_NAME.fullmatch(path)
-        if match is None or match[1] not in labels:
-            continue
-        column = form.field(match[1]).column(match[3])
-        if column is None:
-            continue
-        row = f"第 {match[2]} 行" if locale == "zh" else f"row {match[2]}"
-        labels[path] = f"{labels[match[1]]} · {row} · {column.label.get(locale)}"
-    return labels
 
 
 def stored_as_raw(form: FormSpec, values: Mapping[str, object]) -> dict[str, str]:
@@ -525,27 +468,6 @@ def posted_as_raw(values: Mapping[str, object]) -> dict[str, str]:
                         if isinstance(cell, str):
                             raw[f"{key}[{number}].{column}"] = cell
     return raw
-
-
-def _in_table(name: str, table: str) -> bool:
-    match = _CELL_NAME.fullmatch(name)
-    return match is not None and match[1] == table
-
-
-def grouped_rows(values: Mapping[str, object]) -> dict[str, object]:
-    """Posted names as the engine reads them: each sub-table's cells (`lines[2].amount`)
-    gathered into its list of rows, in the order of their numbers."""
-    out: dict[str, object] = {}
-    tables: dict[str, dict[int, dict[str, object]]] = {}
-    for name, value in values.items():
-        match = _CELL_NAME.fullmatch(name)
-        if match is None:
-            out[name] = value
-            continue
-        tables.setdefault(match[1], {}).setdefault(int(match[2]), {})[match[3]] = value
-    for table, rows in tables.items():
-        out[table] = [rows[number] for number in sorted(rows)]
-    return out
 
 
 def _chosen(field: FieldSpec, value: str) -> frozenset[str]:
@@ -600,7 +522,7 @@ def posted_raw(form: FormSpec, data: FormData) -> dict[str, str]:
     tables = {f.key for f in form.fields if f.type is FieldType.TABLE}
     if tables:
         for name, cell in data.multi_items():
-            match = _CELL_NAME.fullmatch(name)
+            match = CELL_NAME.fullmatch(name)
             if match and match[1] in tables and isinstance(cell, str):
                 raw[name] = cell
     for field in form.fields:

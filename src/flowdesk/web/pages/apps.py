@@ -16,18 +16,11 @@ from flowdesk.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from flowdesk.services import apps, form_values, tickets
 from flowdesk.services.auth import WebSession
 from flowdesk.services.record_access import may_list
-from flowdesk.web.forms import (
-    capitals_for,
-    error_labels,
-    field_views,
-    grouped_rows,
-    posted_raw,
-    posted_values,
-    with_row_action,
-)
+from flowdesk.web.forms import capitals_for, field_views, posted_raw, posted_values
 from flowdesk.web.i18n import Locale
 from flowdesk.web.render import redirect, render, request_locale
 from flowdesk.web.session import CSRF_FIELD, CheckedForm, Ctx, CurrentSession
+from flowdesk.web.table_names import error_labels, grouped_rows, with_row_action
 from flowdesk.web.uploads import field_uploads
 
 router = APIRouter()
