@@ -7,7 +7,7 @@ from __future__ import annotations
 from api_client import Api, assert_problem, loan_values, publish_yaml
 
 from field_permission_app import attachment_yaml
-from file_samples import JPEG, PDF
+from file_samples import JPEG, PDF, png
 
 
 def _publish(api: Api) -> None:
@@ -81,3 +81,29 @@ def test_the_field_checks_required_type_count_and_whose_upload(api: Api) -> None
     assert [(e["path"], e["code"]) for e in not_an_id.json()["errors"]] == [
         ("licence", "invalid_attachment")
     ]
+
+
+def test_a_resubmission_adds_a_file_and_keeps_the_first(api: Api) -> None:
+    _publish(api)
+    first = _uploaded(api, "zhang.wei", "a.pdf", PDF)
+    created = api.post(
+        "zhang.wei", "/apps/loan/tickets", json={"values": loan_values("1000", licence=[first])}
+    )
+    ticket_id = created.json()["id"]
+    tasks = api.get("li.na", "/tasks", params={"assignee": "me", "state": "open"}).json()
+    (task,) = [t for t in tasks["items"] if t["ticket_id"] == ticket_id]
+    returned = api.post(
+        "li.na", f"/tasks/{task['id']}/return", json={"target": "applicant", "comment": "补材料"}
+    )
+    assert returned.status_code == 200, returned.text
+    second = _uploaded(api, "zhang.wei", "b.png", png())
+    done = api.post(
+        "zhang.wei",
+        f"/tickets/{ticket_id}/resubmit",
+        json={"values": {"licence": [first, second]}, "comment": "已补充"},
+    )
+    assert done.status_code == 200, done.text
+    ticket = api.get("li.na", f"/tickets/{ticket_id}").json()
+    assert ticket["values"]["licence"] == [first, second]
+    assert {a["id"] for a in ticket["attachments"]} >= {first, second}
+    assert api.get("li.na", f"/attachments/{second}").status_code == 200

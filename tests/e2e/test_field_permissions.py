@@ -186,3 +186,34 @@ def test_the_attachment_form_passes_axe(attachment_site: Site, locale: str, widt
         assert not blocking, describe(blocking)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_designer_shows_each_fields_permission_at_a_step(
+    permissions_site: tuple[Site, str], locale: str
+) -> None:
+    """The permission editor of the published map: branch review hides the note and
+    opens the approved amount; the start hides the approved amount. Desktop only: a
+    phone gets the read-only viewer."""
+    site, _ticket = permissions_site
+    context = site.context("admin", locale=locale, width="1280", bypass_csp=True)
+    try:
+        tab = context.new_page()
+        tab.goto("/admin/apps/loan/designer")
+        tab.wait_for_selector("[data-testid=designer][data-ready]")
+        for element, shown in (
+            ("branch_review", {"private_note": "hidden", "approved_amount": "editable"}),
+            ("start", {"approved_amount": "hidden", "private_note": ""}),
+        ):
+            tab.locator(f'.djs-element[data-element-id="{element}"]').first.click(
+                position={"x": 6, "y": 6}
+            )
+            sync_api.expect(tab.get_by_test_id("panel-id")).to_have_text(element)
+            for key, access in shown.items():
+                sync_api.expect(tab.locator(f'[data-field-access="{key}"]')).to_have_value(access)
+        tab.locator('[data-section="fields"]').scroll_into_view_if_needed()
+        tab.screenshot(path=str(SHOTS / f"h4-designer-fields-{locale}-1280.png"))
+        blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+        assert not blocking, describe(blocking)
+    finally:
+        context.close()
