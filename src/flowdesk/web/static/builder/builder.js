@@ -176,7 +176,9 @@
     els.empty.hidden = !!field;
     if (!field) return;
     var kind = kinds[field.data.type] || { settings: [] };
-    var general = field.problems.filter(function (p) { return !p.setting || p.setting === "key" || p.setting === "type"; });
+    var names = kind.settings.map(function (st) { return st.name; });
+    // problems at the field itself, its key or type, or a setting its type does not take
+    var general = field.problems.filter(function (p) { return !p.setting || names.indexOf(p.setting) < 0; });
     var head = el("fieldset", { className: "builder-group" }, [el("legend", { text: msg.msgBasic })]);
     head.appendChild(el("p", { className: "small", text: msg.msgType + (zh ? "：" : ": ") + local(kind.label || { en: field.data.type, zh: field.data.type }) }));
     head.appendChild(textInput(field, "key", msg.msgKey, field.data.key || "", function (v) { field.data.key = v.trim(); }));
