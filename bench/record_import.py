@@ -47,6 +47,7 @@ def child(path: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     import http_load
 
+    from flowdesk.kernel.heap import freeze_long_lived
     from flowdesk.services import demo, ticket_import
     from flowdesk.services.bootstrap import build_context, migrate_database
     from flowdesk.services.context import fast_hasher
@@ -58,6 +59,7 @@ def child(path: Path) -> None:
         ctx.hasher = fast_hasher()
         demo.load(ctx)
         actor = ticket_import.importing_user(ctx, "zhang.wei")
+        freeze_long_lived()  # as `flowdesk app import-rows` does before it imports
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         start, cpu = time.perf_counter(), time.process_time()
         report = ticket_import.import_rows(

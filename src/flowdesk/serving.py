@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI
 
+from flowdesk.kernel.heap import freeze_long_lived
 from flowdesk.settings import Settings
 
 FACTORY = "flowdesk.serving:worker_app"
@@ -52,4 +53,6 @@ def worker_app() -> FastAPI:
     from flowdesk.main import create_app
 
     settings = Settings(dev=os.environ.get("FLOWDESK_DEV") == "1")
-    return create_app(settings, migrate=False)
+    app = create_app(settings, migrate=False)
+    freeze_long_lived()  # its routes, templates and caches: never walked by the collector
+    return app
