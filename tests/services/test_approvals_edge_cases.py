@@ -239,24 +239,55 @@ def test_edge_case_30_the_applicant_never_stands_in_on_their_own_ticket(desk: De
     }
 
 
-def test_edge_case_30_de_duplication_compares_who_acted_not_the_principal(desk: Desk) -> None:
-    """Where flowdesk differs: li.na is away with huang.lei as her substitute. huang.lei
-    approves step one on li.na's behalf; step two is huang.lei's own, with approve_once:
-    it passes by itself, because approve_once compares the person who acted
-    (huang.lei). APPROVALS.md would compare the principal (li.na) and have huang.lei
-    decide step two in person."""
+def test_edge_case_30_de_duplication_compares_the_principal(desk: Desk) -> None:
+    """li.na is away with huang.lei as her substitute. huang.lei approves step one on
+    li.na's behalf: that approval is li.na's. Step two is huang.lei's own, with
+    approve_once: huang.lei decides it in person (he approved nothing as himself).
+    Step three is li.na's, with approve_once: it passes by itself, naming li.na."""
     _li_na_away(desk)
     steps = (
         Step("first", ("li.na",)),
         Step("second", ("huang.lei",), extra={"approve_once": True}),
+        Step("third", ("li.na",), extra={"approve_once": True}),
         Step("pay", ("zhao.lei",)),
     )
     apps.publish_yaml(desk.ctx, yaml_of(line_app("audit", steps)))
     ticket_id = _submit(desk, "zhang.wei")
     assert _open(desk, ticket_id) == [("first", ["huang.lei"])]
     _decide(desk, ticket_id, "huang.lei")
-    assert _skipped(desk, ticket_id) == [("second", "same_approver")]
+    assert _skipped(desk, ticket_id) == []
+    assert _open(desk, ticket_id) == [("second", ["huang.lei"])]
+    _decide(desk, ticket_id, "huang.lei")
+    assert _skipped(desk, ticket_id) == [("third", "same_approver")]
     assert _open(desk, ticket_id) == [("pay", ["zhao.lei"])]
+    [skipped] = [e for e in desk.view(ticket_id).timeline if e.kind == "node_skipped"]
+    assert skipped.data is not None
+    assert skipped.data["approvers"] == [desk.actors["huang.lei"].user_id]
+
+
+def test_edge_case_31_any_earlier_step_and_only_their_countersign_task(desk: Desk) -> None:
+    """li.na approved step one and sits in the 会签 of step three (approve_once) with
+    huang.lei: her task there is approved at once (reason same_approver, in the
+    timeline), huang.lei still decides, and the ticket goes on when he approves. An
+    edit of the form in between turns de-duplication off for the approvals before it."""
+    steps = (
+        Step("first", ("li.na",)),
+        Step("second", ("zhao.lei",)),
+        Step("third", ("li.na", "huang.lei"), "all", extra={"approve_once": True}),
+        Step("pay", ("sun.li",)),
+    )
+    apps.publish_yaml(desk.ctx, yaml_of(line_app("audit", steps)))
+    ticket_id = _submit(desk, "zhang.wei")
+    _decide(desk, ticket_id, "li.na")
+    _decide(desk, ticket_id, "zhao.lei")
+    assert _open(desk, ticket_id) == [("third", ["huang.lei"])]
+    view = desk.view(ticket_id)
+    li_na = desk.actors["li.na"].user_id
+    [auto] = [e for e in view.timeline if e.kind == "task_approved" and e.node_id == "third"]
+    assert auto.actor is not None and auto.actor.id == li_na
+    assert auto.data == {"reason": "same_approver", "decided_by": li_na}
+    _decide(desk, ticket_id, "huang.lei")
+    assert _open(desk, ticket_id) == [("pay", ["sun.li"])]
 
 
 def test_edge_case_32_a_role_naming_only_the_requester_is_skipped_or_goes_to_the_leader(

@@ -85,6 +85,11 @@ class StepContext:
     def new_id(self) -> str:
         return new_id()
 
+    def principal_of(self, person: str) -> str:
+        """Whom `person` stands in for at a task this step opened (de-duplication compares
+        the principal, APPROVALS.md edge case 30); themself when nobody."""
+        return self.on_behalf.get(person, person)
+
     def resolve_assignees(
         self,
         rule: AssigneeRule,

@@ -132,6 +132,8 @@ class Tracer:
             }
             if effect.condition:
                 skipped["condition"] = effect.condition
+            if effect.approvers:
+                skipped["approvers"] = list(effect.approvers)
             return skipped
         if isinstance(effect, ErrorThrown):
             return {

@@ -30,6 +30,7 @@ CloseReason = Literal[
     "moved",  # an admin jumped the ticket to another step (ADR 0026)
     "reassigned",  # an admin gave the task to other people (ADR 0026)
     "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
+    "same_approver",  # de-duplication: approved at an earlier step (dedup.py, ADR 0041)
     "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
     "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
     "timer_fired",  # a boundary timer decided or left the task (ADR 0023)
@@ -142,20 +143,25 @@ SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee", "same_appro
 @record
 class NodeSkipped:
     """A user task passed without a person deciding it: by its `auto` condition
-    (`condition` is why), or because its rule named nobody and it says skip."""
+    (`condition` is why), because its rule named nobody and it says skip, or because
+    its approvers approved an earlier step (`approvers`, de-duplication, dedup.py)."""
 
     kind: ClassVar[str] = "node_skipped"
     node_id: str
     reason: SkipReason
     condition: str = ""
+    approvers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "kind": self.kind,
             "node_id": self.node_id,
             "reason": self.reason,
             "condition": self.condition,
         }
+        if self.approvers:
+            data["approvers"] = list(self.approvers)
+        return data
 
 
 @record

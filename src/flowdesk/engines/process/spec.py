@@ -235,8 +235,8 @@ class Node:
     add_sign_depth: int = 0
     auto: AutoDecision | None = None  # decided by condition, without a person (policies.py)
     on_empty: EmptyPolicy | None = None  # None: a rule naming nobody is the step's error
-    # the person whose approval led here approves this step once: it passes when they are
-    # its only approver (consecutive steps of one person, issue 8)
+    # de-duplication (dedup.py, ADR 0041): whoever approved an earlier step of the ticket
+    # (the principal, for a substitute) is approved here without deciding again
     approve_once: bool = False
     # control flow (ADR 0022): the sub_process a node lies in ("" top level), the activity
     # a boundary event is attached to and whether it interrupts it, and the error code an
@@ -352,6 +352,8 @@ class SpecIndex:
     control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
     # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
     once: frozenset[str] = frozenset()
+    # user tasks an earlier approval can de-duplicate (approve_once, dedup.py)
+    dedup: frozenset[str] = frozenset()
     # user task -> the boundary timers attached to it, in definition order (ADR 0023)
     timers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # whether any node waits for a timer or a message: its tickets have rows to drop
@@ -412,6 +414,11 @@ class ProcessSpec:
                 node_id
                 for node_id, node in self.nodes.items()
                 if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
+            ),
+            dedup=frozenset(
+                node_id
+                for node_id, node in self.nodes.items()
+                if node.type == "user_task" and node.approve_once
             ),
             timers={key: tuple(value) for key, value in timers.items()},
             waits=any(

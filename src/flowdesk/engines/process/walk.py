@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
-from . import once
+from . import dedup, once
 from .assignees import STEP_KINDS
 from .calls import ChildCalled
 from .cc import copies
@@ -201,7 +201,7 @@ class Walk:
         self.joins = joins
         self.activations = activations
         self.effects = effects
-        self.approver = ""  # whose approval moves the tokens of this step (approve_once)
+        self.approver = ""  # whose approval moves the tokens of this step
         self.pending: Pending | None = None  # OR-joins, scopes, sweeps to settle (ADR 0022)
         self.ended = ""  # "approved"/"rejected": a terminate or uncaught error end ended it
         self.values: Mapping[str, object] = {}  # the form's values, for rules that read them
@@ -256,14 +256,21 @@ class Walk:
         self.effects.append(TaskOpened(task_id, node_id, assignees))
         return task_id
 
-    def activate(self, node: Node, returned_from: str = "", resubmit: str = "") -> None:
+    def activate(
+        self, node: Node, returned_from: str = "", resubmit: str = "", forward: bool = False
+    ) -> None:
         """A token arrives at user task `node`: resolve its approvers once, open its tasks.
-        A return (退回) to `node` names the node it came from and the resubmit mode."""
+        A return (退回) to `node` names the node it came from and the resubmit mode;
+        `forward`: reached going forward, where approve_once applies (dedup.py)."""
         spec = self.spec
         node_id = node.id
         rule = node.assignee
         assert rule is not None  # parse_process guarantees it
         assignees = self.resolve(node, rule)
+        repeats: tuple[str, ...] = ()
+        if assignees and forward and node.approve_once:
+            seen = once.seen(self.ctx)
+            repeats = dedup.repeated(seen, self.ctx, node_id, assignees, self.values)
         if not assignees and node.on_empty is not None and node.on_empty.fallback is not None:
             assignees = self.resolve(node, node.on_empty.fallback)
         if not assignees:
@@ -287,10 +294,16 @@ class Walk:
                 f"'{node_id}' needs {required} approvals but only {len(assignees)} "
                 f"people can be assigned ({rule.kind})",
             )
-        people = assignees[:1] if mode == "sequential" else assignees
+        if repeats and mode == "sequential":  # the de-duplicated take their turns first
+            assignees = (*repeats, *(p for p in assignees if p not in repeats))
+        people = assignees[: len(repeats) + 1] if mode == "sequential" else assignees
         first = self.open_task(node_id, (people[0],), "")
+        opened = {people[0]: first}
         for person in people[1:]:
-            self.open_task(node_id, (person,), first)
+            opened[person] = self.open_task(node_id, (person,), first)
+        for person in repeats:  # approved at an earlier step: approved here at once
+            del self.tasks[opened[person]]
+            self.effects.append(dedup.approved_at_once(opened[person], node_id, person, self.ctx))
         self.activations[first] = Activation(
             first,
             node_id,
@@ -298,7 +311,7 @@ class Walk:
             assignees,
             required,
             approval.veto,
-            (),
+            repeats,
             (),
             returned_from,
             resubmit,
@@ -332,10 +345,12 @@ class Walk:
         if auto is not None and self.ctx.evaluate(auto.when, values):
             reason: SkipReason = "auto_approved" if auto.action == "approve" else "auto_skipped"
             return NodeSkipped(node.id, reason, auto.when)
-        if node.approve_once and self.approver and node.assignee is not None:
+        if node.approve_once and node.assignee is not None:  # de-duplication (dedup.py)
             found = self.resolve(node, node.assignee)
-            if found == (self.approver,):  # the same person, just now: once is enough
-                return NodeSkipped(node.id, "same_approver")
+            seen = once.seen(self.ctx)
+            repeats = dedup.repeated(seen, self.ctx, node.id, found, values)
+            if repeats and len(repeats) >= node.approval.required(len(found)):
+                return NodeSkipped(node.id, "same_approver", approvers=repeats)
         policy = node.on_empty
         rule = node.assignee
         if policy is None or policy.fallback is not None or rule is None:
@@ -376,7 +391,7 @@ class Walk:
                         effects.append(skipped)
                         queue.extend(index.outgoing[node_id])
                         continue
-                    self.activate(node)
+                    self.activate(node, forward=True)
                     continue
                 if node.approval.mode != "single" or rule is None or rule.kind in STEP_KINDS:
                     self.activate(node)

@@ -177,6 +177,11 @@ def _node_name(name: Mapping[str, str] | None, node_id: str | None, locale: Loca
     return node_id or ""
 
 
+def _approved_at_once(kind: str, data: Mapping[str, object]) -> bool:
+    """A task approved without its holder deciding: de-duplicated, or timed out (ADR 0041)."""
+    return kind == "task_approved" and data.get("reason") in ("same_approver", "timer_fired")
+
+
 def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
     people: dict[str, str] = {view.requester.id: view.requester.name}
     for task in view.tasks:
@@ -248,7 +253,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                     "reason": str(data.get("reason") or ""),
                     "condition": str(data.get("condition") or ""),
                 }
-                if entry.kind == "node_skipped"
+                if entry.kind == "node_skipped" or _approved_at_once(entry.kind, data)
                 else None,
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",
