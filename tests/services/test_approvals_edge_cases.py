@@ -308,38 +308,77 @@ def test_edge_case_32_a_role_naming_only_the_requester_is_skipped_or_goes_to_the
     assert _open(desk, _submit(desk, "sun.li")) == [("check", ["lin.tao"])]
 
 
-def test_edge_case_32_no_leader_goes_up_the_chain_then_is_refused_not_approved(
-    desk: Desk,
-) -> None:
-    """An inactive department head is passed over for the next manager up (zhou.hang).
-    Where flowdesk differs: with no active manager at all the fallback names nobody and
-    the submit is refused with no_assignee (nothing filed); APPROVALS.md (after yudao's
-    TRANSFER_DEPT_LEADER) would auto-approve the step."""
-    leader = {"action": "assign", "assignee": {"kind": "applicant_manager"}}
-    _publish(desk, assignee=AUDITORS, on_empty=leader)
+def test_edge_case_32_the_requester_rule_first_then_the_empty_rule(desk: Desk) -> None:
+    """The requester rule comes before the empty rule: requester skip passes the step
+    (node_skipped requester); requester leader goes to the department head lin.tao, and
+    past her when inactive to the next manager up (zhou.hang). With no active manager
+    at all the empty rule decides, per step: approve passes it, admin gives it to the
+    administrators; the submit is never refused."""
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "admin", "requester": "skip"})
+    own = _submit(desk, "sun.li")
+    assert _skipped(desk, own) == [("check", "requester")]
+    assert _open(desk, own) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "approve", "requester": "leader"})
+    assert _open(desk, _submit(desk, "sun.li")) == [("check", ["lin.tao"])]
     org.set_active(desk.ctx, desk.actors["admin"], "lin.tao", False)
     assert _open(desk, _submit(desk, "sun.li")) == [("check", ["zhou.hang"])]
     org.set_active(desk.ctx, desk.actors["admin"], "zhou.hang", False)
-    _refused_nothing_filed(desk, "sun.li")
+    passed = _submit(desk, "sun.li")
+    assert _skipped(desk, passed) == [("check", "no_assignee")]
+    assert _open(desk, passed) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "admin", "requester": "leader"})
+    to_admin = _submit(desk, "sun.li")
+    assert _open(desk, to_admin) == [("check", ["admin"])]
+    assert _via(desk, to_admin) == ["admin"]
 
 
-def test_edge_case_33_everyone_left_goes_to_the_fallback_and_never_hangs(desk: Desk) -> None:
+def _via(desk: Desk, ticket_id: str) -> list[object]:
+    """How the empty rule found each opened task's people (task_opened's via)."""
+    return [
+        (e.data or {}).get("via", "")
+        for e in desk.view(ticket_id).timeline
+        if e.kind == "task_opened" and e.node_id == "check"
+    ]
+
+
+def test_edge_case_33_everyone_left_goes_to_the_fallback_then_the_admin(desk: Desk) -> None:
     """Every contract reviewer has left: the empty rule gives the step to the fallback
-    person. When the fallback person has left too the submit is refused with
-    no_assignee and nothing is filed, never a task nobody holds. APPROVALS.md would
-    then go to the process admin; flowdesk goes there only when the fallback rule
-    names that role (on_empty assign role process_admin)."""
+    person (via fallback). When the fallback person has left too the step goes to the
+    process admins, here the administrators (via admin): never a task nobody holds,
+    never a refused submit. The empty rule can also approve (the step passes) or reject
+    (the ticket ends rejected), the reason in the timeline."""
     for person in ("xu.ming", "liu.yang", "hu.bin"):
         org.set_active(desk.ctx, desk.actors["admin"], person, False)
     fallback = {"action": "assign", "assignee": {"kind": "user", "user": "qian.yu"}}
     _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty=fallback)
-    assert _open(desk, _submit(desk, "zhang.wei")) == [("check", ["qian.yu"])]
+    to_fallback = _submit(desk, "zhang.wei")
+    assert _open(desk, to_fallback) == [("check", ["qian.yu"])]
+    assert _via(desk, to_fallback) == ["fallback"]
 
     org.set_active(desk.ctx, desk.actors["admin"], "qian.yu", False)
-    _refused_nothing_filed(desk, "zhang.wei")
+    to_admin = _submit(desk, "zhang.wei")
+    assert _open(desk, to_admin) == [("check", ["admin"])]
+    assert _via(desk, to_admin) == ["admin"]
+    _decide(desk, to_admin, "admin")
+    assert _open(desk, to_admin) == [("pay", ["zhao.lei"])]
 
-    skip = {"action": "skip"}  # or the empty rule's "auto-approve": the step passes
-    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty=skip)
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty={"action": "approve"})
     passed = _submit(desk, "zhang.wei")
     assert _skipped(desk, passed) == [("check", "no_assignee")]
     assert _open(desk, passed) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty={"action": "reject"})
+    rejected = _submit(desk, "zhang.wei")
+    assert desk.view(rejected).status == "rejected"
+    assert _skipped(desk, rejected) == [("check", "no_assignee_rejected")]
+    assert audit.verify(desk.ctx).ok
+
+
+def test_a_step_without_an_empty_rule_is_refused_not_filed(desk: Desk) -> None:
+    """A step with no on_empty whose rule names nobody: 422 no_assignee, nothing filed."""
+    for person in ("xu.ming", "liu.yang", "hu.bin"):
+        org.set_active(desk.ctx, desk.actors["admin"], person, False)
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"})
+    _refused_nothing_filed(desk, "zhang.wei")

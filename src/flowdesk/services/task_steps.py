@@ -325,7 +325,9 @@ def step_write(
                     "task_opened",
                     node_id=effect.node_id,
                     task_id=effect.task_id,
-                    data={"assignees": list(effect.assignees)},
+                    data={"assignees": list(effect.assignees), "via": effect.via}
+                    if effect.via  # the empty rule found them (fallback, leader, admin)
+                    else {"assignees": list(effect.assignees)},
                 )
             )
         elif isinstance(effect, TaskClosed):

@@ -40,18 +40,25 @@ NodeOutcome = Literal["approved", "rejected"]
 
 @record
 class TaskOpened:
+    """`via`: how the empty rule found the assignees when the step's rule named nobody
+    ("fallback", "leader", "admin"; policies.py), "" otherwise."""
+
     kind: ClassVar[str] = "task_opened"
     task_id: str
     node_id: str
     assignees: tuple[str, ...]
+    via: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "kind": self.kind,
             "task_id": self.task_id,
             "node_id": self.node_id,
             "assignees": list(self.assignees),
         }
+        if self.via:
+            data["via"] = self.via
+        return data
 
 
 @record
@@ -137,7 +144,14 @@ class CopiesSent:
         return {"kind": self.kind, "node_id": self.node_id, "users": list(self.users)}
 
 
-SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee", "same_approver"]
+SkipReason = Literal[
+    "auto_approved",
+    "auto_skipped",
+    "no_assignee",  # the rule named nobody and the empty rule passes the step
+    "no_assignee_rejected",  # … and the empty rule rejects the ticket (ADR 0041)
+    "requester",  # the rule named only the applicant, and the step passes (ADR 0041)
+    "same_approver",  # de-duplication (dedup.py)
+]
 
 
 @record

@@ -90,6 +90,12 @@ class OnceContext:
     def principal_of(self, person: str) -> str:
         return dedup.principal_of(self.inner, person)
 
+    def names_only_applicant(
+        self, rule: AssigneeRule, starter: str, values: Mapping[str, object], previous: str
+    ) -> bool:
+        ask = getattr(self.inner, "names_only_applicant", None)
+        return ask is not None and bool(ask(rule, starter, values, previous))
+
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
         return self.inner.evaluate(condition, values)
 

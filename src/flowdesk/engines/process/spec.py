@@ -45,6 +45,7 @@ AssigneeKind = Literal[
     "field_department_head",
     "field_user",
     "previous_approver_manager",
+    "process_admin",  # internal: the last resort of a rule naming nobody (ADR 0041)
 ]
 
 NODE_TYPES: tuple[NodeType, ...] = (
@@ -199,16 +200,43 @@ class AutoDecision:
         return data
 
 
+# What a user task does when its rule names nobody (policies.py, ADR 0041): pass
+# (skip, or approve: the same), reject the ticket, give it to a fallback rule's people
+# (assign; nobody there: the process admins), or straight to the process admins.
+EmptyAction = Literal["skip", "approve", "reject", "assign", "admin"]
+EMPTY_ACTIONS: tuple[EmptyAction, ...] = ("skip", "approve", "reject", "assign", "admin")
+# When the rule names only the applicant (edge case 32), first: pass the step, or give
+# it to the applicant's manager (up the chain past inactive ones); "" goes to `action`.
+RequesterAction = Literal["", "skip", "leader"]
+REQUESTER_ACTIONS: tuple[RequesterAction, ...] = ("skip", "leader")
+# the last resort of a rule naming nobody: the process admins, else the administrators
+PROCESS_ADMINS = AssigneeRule(kind="process_admin")
+APPLICANT_LEADER = AssigneeRule(kind="applicant_manager")
+
+
 @dataclass(frozen=True, slots=True)
 class EmptyPolicy:
-    """`fallback` None: skip the task; else assign it to the people that rule names."""
+    """`fallback` set: assign the task to the people that rule names (the action is
+    "assign"); else `action` says what happens. `requester`: what comes first when the
+    rule named only the applicant."""
 
     fallback: AssigneeRule | None = None
+    action: EmptyAction = "skip"
+    requester: RequesterAction = ""
+
+    @property
+    def passes(self) -> bool:
+        return self.fallback is None and self.action in ("skip", "approve")
 
     def to_dict(self) -> dict[str, object]:
+        data: dict[str, object]
         if self.fallback is None:
-            return {"action": "skip"}
-        return {"action": "assign", "assignee": self.fallback.to_dict()}
+            data = {"action": self.action}
+        else:
+            data = {"action": "assign", "assignee": self.fallback.to_dict()}
+        if self.requester:
+            data["requester"] = self.requester
+        return data
 
 
 @dataclass(frozen=True, slots=True)
