@@ -33,6 +33,9 @@ from .spec import APPLICANT_LEADER, PROCESS_ADMINS, AssigneeRule, Flow, Node, Pr
 from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .webhook import requested
 
+# the modes whose auto-approve timeout approves one approver's task at a time (ADR 0041)
+PER_TASK_MODES = frozenset({"all", "vote"})
+
 
 def wait_at(walk: Walk, node: Node, values: Mapping[str, object]) -> None:
     """A token arrives at a timer or message catch event and waits there (ADR 0023)."""
@@ -360,20 +363,29 @@ class Walk:
         """Node instance `activation_id` of user task `node_id` started: its boundary
         timers start with it (the service writes their rows, ADR 0023)."""
         nodes = self.spec.nodes
+        each = nodes[node_id].approval.mode in PER_TASK_MODES
         for boundary in self.spec.index.timers[node_id]:
             timer = nodes[boundary].timer
             assert timer is not None  # parse_process guarantees it
-            self.effects.append(
-                TimerSet(
-                    self.ctx.new_id(),
-                    boundary,
-                    activation_id,
-                    1,
-                    timer.delay(1),
-                    timer.at,
-                    timer.working,
+            # a 会签 or vote's auto-approve times out each approver's task on its own
+            # (APPROVALS.md edge case 35, ADR 0041): its timers name the tasks
+            names: tuple[str, ...] = (activation_id,)
+            if each and timer.action == "approve":
+                names = tuple(
+                    t.task_id for t in self.tasks.values() if t.activation_id == activation_id
                 )
-            )
+            for name in names:
+                self.effects.append(
+                    TimerSet(
+                        self.ctx.new_id(),
+                        boundary,
+                        name,
+                        1,
+                        timer.delay(1),
+                        timer.at,
+                        timer.working,
+                    )
+                )
 
     def _decides_itself(self, node: Node, values: Mapping[str, object]) -> NodeSkipped | None:
         """A user task reached going forward that is decided without a person: its
