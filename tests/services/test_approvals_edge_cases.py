@@ -2,8 +2,9 @@
 rejection and the other holder's 已办 (edge case 2), a role that gains a member while
 its 会签 is open (edge case 4), an added signer's transfer in the history (edge case
 10), a rejection while a branch's child ticket runs (edge case
-23), an out-of-office substitute who is the applicant (edge case 30), the approver who
-is the requester (edge case 32) and approvers who all left (edge case 33).
+23), an out-of-office substitute and de-duplication by the principal (edge case 30),
+de-duplication at any earlier step and on a 会签 (edge case 31), the approver who is
+the requester (edge case 32) and approvers who all left (edge case 33).
 docs/approvals-coverage.md maps every edge case to its tests."""
 
 from __future__ import annotations
