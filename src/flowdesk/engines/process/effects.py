@@ -30,6 +30,7 @@ CloseReason = Literal[
     "moved",  # an admin jumped the ticket to another step (ADR 0026)
     "reassigned",  # an admin gave the task to other people (ADR 0026)
     "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
+    "approver_removed",  # an admin removed a pending 会签 approver (ADR 0041)
     "same_approver",  # de-duplication: approved at an earlier step (dedup.py, ADR 0041)
     "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
     "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
