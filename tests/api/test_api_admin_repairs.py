@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from api_client import Api, assert_problem, loan_values
 
+from approval_apps import CONTRACT_STEPS, line_app, yaml_of
+from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import load_bundled_template
 from flowdesk.services import apps
 from flowdesk.services.context import ServiceContext
@@ -199,3 +201,32 @@ def test_the_repairs_are_declared_in_the_openapi_document(api: Api) -> None:
         operation = paths[path]["post"]
         for status in ("403", "409", "422"):
             assert "application/problem+json" in operation["responses"][status]["content"]
+
+
+def test_an_admin_removes_a_pending_countersigner(
+    api: Api, demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    """APPROVALS.md edge case 12 (ADR 0041): POST /admin/tasks/{id}/remove-approver."""
+    apps.publish_yaml(demo_ctx, yaml_of(line_app("contract", CONTRACT_STEPS)))
+    filed = api.post("zhang.wei", "/apps/contract/tickets", json={"values": loan_values()})
+    assert filed.status_code == 201, filed.text
+    ticket_id = filed.json()["id"]
+    names = {a.user_id: name for name, a in actors.items()}
+    tasks = {names[t["assignees"][0]["id"]]: t["id"] for t in filed.json()["tasks"]}
+    for who in ("wang.fang", "liu.yang"):
+        assert api.post(who, f"/tasks/{tasks[who]}/approve", json={}).status_code == 200
+    url = f"/admin/tasks/{tasks['ma.li']}/remove-approver"
+    assert_problem(api.post("li.na", url, json={}), 403, "not_repair_admin")
+    removed = api.post("admin", url, json={"comment": "已离职"})
+    assert removed.status_code == 200, removed.text
+    assert _open(api, ticket_id) == ["deputies", "deputies"]
+    deputy = next(
+        t["id"]
+        for t in api.get("admin", f"/tickets/{ticket_id}").json()["tasks"]
+        if t["state"] == "open"
+    )
+    assert_problem(
+        api.post("admin", f"/admin/tasks/{deputy}/remove-approver", json={}),
+        409,
+        "not_a_countersign",
+    )

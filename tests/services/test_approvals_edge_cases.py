@@ -2,8 +2,9 @@
 rejection and the other holder's 已办 (edge case 2), a role that gains a member while
 its 会签 is open (edge case 4), an added signer's transfer in the history (edge case
 10), a rejection while a branch's child ticket runs (edge case
-23), an out-of-office substitute who is the applicant (edge case 30), the approver who
-is the requester (edge case 32) and approvers who all left (edge case 33).
+23), an out-of-office substitute and de-duplication by the principal (edge case 30),
+de-duplication at any earlier step and on a 会签 (edge case 31), the approver who is
+the requester (edge case 32) and approvers who all left (edge case 33).
 docs/approvals-coverage.md maps every edge case to its tests."""
 
 from __future__ import annotations
@@ -239,24 +240,55 @@ def test_edge_case_30_the_applicant_never_stands_in_on_their_own_ticket(desk: De
     }
 
 
-def test_edge_case_30_de_duplication_compares_who_acted_not_the_principal(desk: Desk) -> None:
-    """Where flowdesk differs: li.na is away with huang.lei as her substitute. huang.lei
-    approves step one on li.na's behalf; step two is huang.lei's own, with approve_once:
-    it passes by itself, because approve_once compares the person who acted
-    (huang.lei). APPROVALS.md would compare the principal (li.na) and have huang.lei
-    decide step two in person."""
+def test_edge_case_30_de_duplication_compares_the_principal(desk: Desk) -> None:
+    """li.na is away with huang.lei as her substitute. huang.lei approves step one on
+    li.na's behalf: that approval is li.na's. Step two is huang.lei's own, with
+    approve_once: huang.lei decides it in person (he approved nothing as himself).
+    Step three is li.na's, with approve_once: it passes by itself, naming li.na."""
     _li_na_away(desk)
     steps = (
         Step("first", ("li.na",)),
         Step("second", ("huang.lei",), extra={"approve_once": True}),
+        Step("third", ("li.na",), extra={"approve_once": True}),
         Step("pay", ("zhao.lei",)),
     )
     apps.publish_yaml(desk.ctx, yaml_of(line_app("audit", steps)))
     ticket_id = _submit(desk, "zhang.wei")
     assert _open(desk, ticket_id) == [("first", ["huang.lei"])]
     _decide(desk, ticket_id, "huang.lei")
-    assert _skipped(desk, ticket_id) == [("second", "same_approver")]
+    assert _skipped(desk, ticket_id) == []
+    assert _open(desk, ticket_id) == [("second", ["huang.lei"])]
+    _decide(desk, ticket_id, "huang.lei")
+    assert _skipped(desk, ticket_id) == [("third", "same_approver")]
     assert _open(desk, ticket_id) == [("pay", ["zhao.lei"])]
+    [skipped] = [e for e in desk.view(ticket_id).timeline if e.kind == "node_skipped"]
+    assert skipped.data is not None
+    assert skipped.data["approvers"] == [desk.actors["huang.lei"].user_id]
+
+
+def test_edge_case_31_any_earlier_step_and_only_their_countersign_task(desk: Desk) -> None:
+    """li.na approved step one and sits in the 会签 of step three (approve_once) with
+    huang.lei: her task there is approved at once (reason same_approver, in the
+    timeline), huang.lei still decides, and the ticket goes on when he approves. An
+    edit of the form in between turns de-duplication off for the approvals before it."""
+    steps = (
+        Step("first", ("li.na",)),
+        Step("second", ("zhao.lei",)),
+        Step("third", ("li.na", "huang.lei"), "all", extra={"approve_once": True}),
+        Step("pay", ("sun.li",)),
+    )
+    apps.publish_yaml(desk.ctx, yaml_of(line_app("audit", steps)))
+    ticket_id = _submit(desk, "zhang.wei")
+    _decide(desk, ticket_id, "li.na")
+    _decide(desk, ticket_id, "zhao.lei")
+    assert _open(desk, ticket_id) == [("third", ["huang.lei"])]
+    view = desk.view(ticket_id)
+    li_na = desk.actors["li.na"].user_id
+    [auto] = [e for e in view.timeline if e.kind == "task_approved" and e.node_id == "third"]
+    assert auto.actor is not None and auto.actor.id == li_na
+    assert auto.data == {"reason": "same_approver", "decided_by": li_na}
+    _decide(desk, ticket_id, "huang.lei")
+    assert _open(desk, ticket_id) == [("pay", ["sun.li"])]
 
 
 def test_edge_case_32_a_role_naming_only_the_requester_is_skipped_or_goes_to_the_leader(
@@ -277,38 +309,77 @@ def test_edge_case_32_a_role_naming_only_the_requester_is_skipped_or_goes_to_the
     assert _open(desk, _submit(desk, "sun.li")) == [("check", ["lin.tao"])]
 
 
-def test_edge_case_32_no_leader_goes_up_the_chain_then_is_refused_not_approved(
-    desk: Desk,
-) -> None:
-    """An inactive department head is passed over for the next manager up (zhou.hang).
-    Where flowdesk differs: with no active manager at all the fallback names nobody and
-    the submit is refused with no_assignee (nothing filed); APPROVALS.md (after yudao's
-    TRANSFER_DEPT_LEADER) would auto-approve the step."""
-    leader = {"action": "assign", "assignee": {"kind": "applicant_manager"}}
-    _publish(desk, assignee=AUDITORS, on_empty=leader)
+def test_edge_case_32_the_requester_rule_first_then_the_empty_rule(desk: Desk) -> None:
+    """The requester rule comes before the empty rule: requester skip passes the step
+    (node_skipped requester); requester leader goes to the department head lin.tao, and
+    past her when inactive to the next manager up (zhou.hang). With no active manager
+    at all the empty rule decides, per step: approve passes it, admin gives it to the
+    administrators; the submit is never refused."""
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "admin", "requester": "skip"})
+    own = _submit(desk, "sun.li")
+    assert _skipped(desk, own) == [("check", "requester")]
+    assert _open(desk, own) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "approve", "requester": "leader"})
+    assert _open(desk, _submit(desk, "sun.li")) == [("check", ["lin.tao"])]
     org.set_active(desk.ctx, desk.actors["admin"], "lin.tao", False)
     assert _open(desk, _submit(desk, "sun.li")) == [("check", ["zhou.hang"])]
     org.set_active(desk.ctx, desk.actors["admin"], "zhou.hang", False)
-    _refused_nothing_filed(desk, "sun.li")
+    passed = _submit(desk, "sun.li")
+    assert _skipped(desk, passed) == [("check", "no_assignee")]
+    assert _open(desk, passed) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=AUDITORS, on_empty={"action": "admin", "requester": "leader"})
+    to_admin = _submit(desk, "sun.li")
+    assert _open(desk, to_admin) == [("check", ["admin"])]
+    assert _via(desk, to_admin) == ["admin"]
 
 
-def test_edge_case_33_everyone_left_goes_to_the_fallback_and_never_hangs(desk: Desk) -> None:
+def _via(desk: Desk, ticket_id: str) -> list[object]:
+    """How the empty rule found each opened task's people (task_opened's via)."""
+    return [
+        (e.data or {}).get("via", "")
+        for e in desk.view(ticket_id).timeline
+        if e.kind == "task_opened" and e.node_id == "check"
+    ]
+
+
+def test_edge_case_33_everyone_left_goes_to_the_fallback_then_the_admin(desk: Desk) -> None:
     """Every contract reviewer has left: the empty rule gives the step to the fallback
-    person. When the fallback person has left too the submit is refused with
-    no_assignee and nothing is filed, never a task nobody holds. APPROVALS.md would
-    then go to the process admin; flowdesk goes there only when the fallback rule
-    names that role (on_empty assign role process_admin)."""
+    person (via fallback). When the fallback person has left too the step goes to the
+    process admins, here the administrators (via admin): never a task nobody holds,
+    never a refused submit. The empty rule can also approve (the step passes) or reject
+    (the ticket ends rejected), the reason in the timeline."""
     for person in ("xu.ming", "liu.yang", "hu.bin"):
         org.set_active(desk.ctx, desk.actors["admin"], person, False)
     fallback = {"action": "assign", "assignee": {"kind": "user", "user": "qian.yu"}}
     _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty=fallback)
-    assert _open(desk, _submit(desk, "zhang.wei")) == [("check", ["qian.yu"])]
+    to_fallback = _submit(desk, "zhang.wei")
+    assert _open(desk, to_fallback) == [("check", ["qian.yu"])]
+    assert _via(desk, to_fallback) == ["fallback"]
 
     org.set_active(desk.ctx, desk.actors["admin"], "qian.yu", False)
-    _refused_nothing_filed(desk, "zhang.wei")
+    to_admin = _submit(desk, "zhang.wei")
+    assert _open(desk, to_admin) == [("check", ["admin"])]
+    assert _via(desk, to_admin) == ["admin"]
+    _decide(desk, to_admin, "admin")
+    assert _open(desk, to_admin) == [("pay", ["zhao.lei"])]
 
-    skip = {"action": "skip"}  # or the empty rule's "auto-approve": the step passes
-    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty=skip)
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty={"action": "approve"})
     passed = _submit(desk, "zhang.wei")
     assert _skipped(desk, passed) == [("check", "no_assignee")]
     assert _open(desk, passed) == [("pay", ["zhao.lei"])]
+
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"}, on_empty={"action": "reject"})
+    rejected = _submit(desk, "zhang.wei")
+    assert desk.view(rejected).status == "rejected"
+    assert _skipped(desk, rejected) == [("check", "no_assignee_rejected")]
+    assert audit.verify(desk.ctx).ok
+
+
+def test_a_step_without_an_empty_rule_is_refused_not_filed(desk: Desk) -> None:
+    """A step with no on_empty whose rule names nobody: 422 no_assignee, nothing filed."""
+    for person in ("xu.ming", "liu.yang", "hu.bin"):
+        org.set_active(desk.ctx, desk.actors["admin"], person, False)
+    _publish(desk, assignee=REVIEWERS, approval={"mode": "all"})
+    _refused_nothing_filed(desk, "zhang.wei")

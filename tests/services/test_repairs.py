@@ -393,3 +393,38 @@ def test_a_ticket_resting_with_its_applicant_can_be_jumped_but_not_reassigned(
     _jump(desk, ticket_id, "branch_review", comment="材料已线下补齐")
     assert _open(desk, ticket_id) == [("branch_review", "li.na")]
     assert ("start", "moved") in _reasons(desk, ticket_id)
+
+
+def test_edge_case_12_an_admin_removes_a_pending_countersigner_and_the_step_completes(
+    desk: Desk,
+) -> None:
+    """APPROVALS.md edge case 12 (ADR 0041): wang.fang and liu.yang approved the 会签,
+    ma.li is pending. An administrator removes ma.li: her task closes (approver_removed),
+    she is told, the step is decided as approved with the two approvals, and the ticket
+    goes on to the deputies; audited with the reason. A 或签 step's task is refused."""
+    ticket_id = _contract(desk)
+
+    def task_of(who: str) -> str:
+        return next(
+            t.id
+            for t in desk.view(ticket_id).open_tasks
+            if t.assignees[0].id == desk.actors[who].user_id
+        )
+
+    for who in ("wang.fang", "liu.yang"):
+        tickets.approve(desk.ctx, actor=desk.actors[who], task_id=task_of(who))
+    repairs.remove_approver(
+        desk.ctx, actor=desk.actors["admin"], task_id=task_of("ma.li"), comment="已离职"
+    )
+    assert ("review", "approver_removed") in _reasons(desk, ticket_id)
+    assert [n for n, _ in _open(desk, ticket_id)] == ["deputies", "deputies"]
+    [decided] = [e for e in desk.view(ticket_id).timeline if e.kind == "node_decided"]
+    assert decided.data is not None and decided.data["outcome"] == "approved"
+    assert _audit(desk, "task.remove_approver")[0]["reason"] == "已离职"
+    assert _notices(desk, "task_moved") == ["ma.li"]
+    deputy = desk.view(ticket_id).open_tasks[0].id
+    with pytest.raises(Conflict) as refused:
+        repairs.remove_approver(desk.ctx, actor=desk.actors["admin"], task_id=deputy)
+    assert refused.value.code == "not_a_countersign"
+    with pytest.raises(Forbidden):
+        repairs.remove_approver(desk.ctx, actor=desk.actors["zhang.wei"], task_id=deputy)

@@ -19,7 +19,7 @@ from approval_apps import line_app, yaml_of
 from flowdesk.engines.process import dump_state
 from flowdesk.kernel.clock import FrozenClock
 from flowdesk.kernel.errors import FlowdeskError
-from flowdesk.services import apps, jobs, notifications, repairs, tickets, timers
+from flowdesk.services import apps, jobs, notifications, repairs, tickets, timers, transfers
 from flowdesk.services.context import ServiceContext
 from flowdesk.store.tables import Ticket
 
@@ -335,3 +335,67 @@ def test_the_complaint_template_escalates_to_the_handlers_manager(
     clock.advance(timedelta(days=5))  # nobody answered for 3 working days: back to them
     assert timers.fire_due(demo_ctx).fired == 1
     assert [t.node_id for t in desk.view(ticket_id).open_tasks] == ["start"]
+
+
+COUNTERSIGN = ("xu.ming", "liu.yang", "hu.bin")
+
+
+def test_edge_case_35_a_countersign_timeout_approves_only_the_overdue_tasks(
+    desk: Desk, clock: FrozenClock
+) -> None:
+    """APPROVALS.md edge case 35 (ADR 0041): a 会签 of three with a two-day auto-approve
+    timer runs one timer per approver's task. xu.ming approves and hu.bin hands his task
+    to sun.li (a new task, with no timer of its own). Four days on only liu.yang's task
+    times out: it closes approved by nobody (timer_fired); sun.li still decides, and
+    her approval completes the step."""
+    definition = line_app("cs35", (), name={"en": "cs35", "zh": "cs35"}, serial_prefix="CS35")
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "handle",
+                "type": "user_task",
+                "assignee": {"kind": "users", "users": list(COUNTERSIGN)},
+                "approval": {"mode": "all"},
+            },
+            {
+                "id": "approve_late",
+                "type": "boundary_timer",
+                "attached_to": "handle",
+                "timer": {"after": "P2D", "working": True, "action": "approve"},
+            },
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [{"from": "start", "to": "handle"}, {"from": "handle", "to": "end"}],
+    }
+    apps.publish_yaml(desk.ctx, yaml_of(definition))
+    ticket_id = _submit(desk, "cs35")
+    assert len(desk.view(ticket_id).timers) == 3  # one per approver's task
+    ids = {desk.actors[p].user_id: p for p in (*COUNTERSIGN, "sun.li")}
+
+    def task_of(who: str) -> str:
+        user_id = desk.actors[who].user_id
+        return next(
+            t.id
+            for t in desk.view(ticket_id).open_tasks
+            if any(p.id == user_id for p in t.assignees)
+        )
+
+    tickets.approve(desk.ctx, actor=desk.actors["xu.ming"], task_id=task_of("xu.ming"))
+    transfers.transfer(
+        desk.ctx, actor=desk.actors["hu.bin"], task_id=task_of("hu.bin"), to="sun.li"
+    )
+    clock.advance(timedelta(days=4))
+    timers.fire_due(desk.ctx)
+    view = desk.view(ticket_id)
+    assert view.status == "running"
+    assert [sorted(ids[p.id] for p in t.assignees) for t in view.open_tasks] == [["sun.li"]]
+    (timed_out,) = [
+        e for e in view.timeline if e.kind == "task_approved" and (e.data or {}).get("reason")
+    ]
+    assert timed_out.actor is None and timed_out.data == {
+        "reason": "timer_fired",
+        "decided_by": None,
+    }
+    outcome = tickets.approve(desk.ctx, actor=desk.actors["sun.li"], task_id=task_of("sun.li"))
+    assert outcome.status == "approved"

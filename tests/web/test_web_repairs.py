@@ -11,9 +11,20 @@ from typing import Any
 import yaml
 from web_helpers import Browser, csrf_from
 
+from approval_apps import CONTRACT_STEPS, line_app, yaml_of
+from flowdesk.engines.access import Actor
 from flowdesk.engines.apps import load_bundled_template
-from flowdesk.services import apps
+from flowdesk.services import apps, tickets, views
 from flowdesk.services.context import ServiceContext
+
+LOAN_VALUES: dict[str, object] = {
+    "applicant_name": "张三",
+    "amount": "120000.00",
+    "term_months": 36,
+    "credit_rating": "A",
+    "region": "north",
+    "purpose": "Working capital for a bakery",
+}
 
 
 def _open_tasks(page: str) -> str:
@@ -184,3 +195,42 @@ def test_an_administrator_moves_a_ticket_to_the_newer_version(
     assert "申请已迁移到新版本。" in after and f"版本 {version}" in after
     assert 'data-testid="migrated"' in _timeline(after)
     assert 'data-testid="migrate-form"' not in after  # it runs the newest version now
+
+
+def test_an_administrator_removes_a_pending_countersigner(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    """APPROVALS.md edge case 12 (ADR 0041): the card offers to remove each pending 会签
+    approver; removing ma.li after the others approved completes the step."""
+    apps.publish_yaml(demo_ctx, yaml_of(line_app("contract", CONTRACT_STEPS)))
+    filed = tickets.submit(
+        demo_ctx, actor=actors["zhang.wei"], app_key="contract", values=LOAN_VALUES
+    )
+    ticket_id = filed.ticket_id
+    for task in tickets_view(demo_ctx, actors, ticket_id):
+        if task.assignees[0].id != actors["ma.li"].user_id:
+            tickets.approve(demo_ctx, actor=actors[_name(actors, task)], task_id=task.id)
+    admin = browser("admin", locale="en")
+    page = admin.get(f"/tickets/{ticket_id}").text
+    found = re.search(r"/tasks/([0-9a-f]+)/admin/remove-approver", page)
+    assert found is not None and page.count('data-testid="remove-approver-form"') == 1
+    removed = admin.post(
+        f"/tasks/{found.group(1)}/admin/remove-approver",
+        data={"csrf_token": csrf_from(page), "ticket_id": ticket_id},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303, removed.text
+    after = admin.get(removed.headers["location"]).text
+    assert "The approver was removed from the step." in after
+    assert 'data-testid="approver-removed"' in _timeline(after)
+    assert 'data-testid="remove-approver-form"' not in after  # the 或签 step is next
+
+
+def tickets_view(
+    ctx: ServiceContext, actors: dict[str, Actor], ticket_id: str
+) -> tuple[views.TaskView, ...]:
+    return views.ticket(ctx, actors["admin"], ticket_id).open_tasks
+
+
+def _name(actors: dict[str, Actor], task: views.TaskView) -> str:
+    return next(n for n, a in actors.items() if a.user_id == task.assignees[0].id)

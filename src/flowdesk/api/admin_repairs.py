@@ -1,5 +1,6 @@
 """REST API v1 /admin/…: repairs of running tickets (ADR 0026): jump a ticket to a step,
-reassign any open task, cancel a ticket, migrate tickets to a newer version of their app.
+reassign any open task, remove a pending 会签 approver, cancel a ticket, migrate tickets
+to a newer version of their app.
 Administrators and process admins only (403 `not_repair_admin`); each repair is audited
 in its own step's transaction. Handlers call services only and write their answers with
 `answer` (ADR 0018)."""
@@ -45,6 +46,10 @@ class ReassignIn(Strict):
         max_length=20,
         description="Usernames of the active people who hold the task instead",
     )
+    comment: str = Field(default="", max_length=MAX_COMMENT, description=REASON)
+
+
+class RemoveApproverIn(Strict):
     comment: str = Field(default="", max_length=MAX_COMMENT, description=REASON)
 
 
@@ -129,6 +134,33 @@ async def reassign_task(task_id: str, request: Request, actor: CurrentActor, ctx
         actor=actor,
         task_id=task_id,
         to=data.to,
+        comment=data.comment,
+        locale=request_locale(request),
+    )
+    return step_answer(result)
+
+
+@router.post(
+    "/tasks/{task_id}/remove-approver",
+    response_model=StepOut,
+    openapi_extra=body.openapi_body(RemoveApproverIn),
+    responses=_CONFLICT,
+)
+async def remove_approver(
+    task_id: str, request: Request, actor: CurrentActor, ctx: Ctx
+) -> Response:
+    """Removes the pending approver of an open task from its 会签 or vote (APPROVALS.md
+    edge case 12, ADR 0041): the task closes (reason `approver_removed`) and a 会签 needs
+    one approval fewer; when the approvals given are then enough, the step is decided
+    as approved and the ticket goes on (`opened_task_ids`). A vote keeps its count (409
+    `too_few_approvers` when it could no longer be reached). 409 `task_not_open`,
+    `not_a_countersign` (single, 或签, 依次: jump or reassign), `task_in_add_sign`."""
+    data = await body.parse(request, RemoveApproverIn)
+    result = await run_in_threadpool(
+        repairs.remove_approver,
+        ctx,
+        actor=actor,
+        task_id=task_id,
         comment=data.comment,
         locale=request_locale(request),
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from flowdesk.engines.access.decide import PROCESS_ADMIN_ROLE
 from flowdesk.engines.apps.applicant import Applicant
 from flowdesk.engines.process import AssigneeRule
 from flowdesk.engines.process.assignees import STEP_KINDS
@@ -85,6 +86,23 @@ class StepContext:
     def new_id(self) -> str:
         return new_id()
 
+    def names_only_applicant(
+        self,
+        rule: AssigneeRule,
+        starter: str,
+        values: Mapping[str, object] | None,
+        previous: str,
+    ) -> bool:
+        """Whether `rule` names the applicant and nobody else, before maker-checker
+        leaves them out (APPROVALS.md edge case 32)."""
+        found = set(self._principals(rule, starter, values, previous))
+        return found == {starter}
+
+    def principal_of(self, person: str) -> str:
+        """Whom `person` stands in for at a task this step opened (de-duplication compares
+        the principal, APPROVALS.md edge case 30); themself when nobody."""
+        return self.on_behalf.get(person, person)
+
     def resolve_assignees(
         self,
         rule: AssigneeRule,
@@ -150,6 +168,8 @@ class StepContext:
             return _listed(org_store.department_head(conn, rule.department))
         if rule.kind == "applicant_department_head":
             return _listed(org_store.head_of_users_department(conn, starter))
+        if rule.kind == "process_admin":  # a rule naming nobody, last (ADR 0041)
+            return org_store.users_with_role(conn, PROCESS_ADMIN_ROLE) or org_store.admins(conn)
         if rule.kind == "applicant_manager":
             chain = org_store.manager_chain(conn, starter, rule.level)
             return [chain[rule.level - 1]] if len(chain) >= rule.level else []

@@ -30,6 +30,8 @@ from flowdesk.engines.process import (
     load_state,
 )
 from flowdesk.engines.process import repair as engine
+from flowdesk.engines.process.repair_remove import REMOVABLE_MODES
+from flowdesk.engines.process.repair_remove import remove_approver as remove_approver_step
 from flowdesk.kernel.errors import (
     Conflict,
     ErrorDetail,
@@ -264,6 +266,53 @@ def _reassign_once(
         "task_reassigned",
         comment=comment,
         data={"users": list(ids), "from": list(before.assignees) if before else []},
+        node_id=row.node_id,
+        task_id=task_id,
+    )
+    _tell_holders(conn, write, _closed(result), actor, MOVED_NOTICE)
+    return write, outcome
+
+
+# --- remove a pending 会签 approver (APPROVALS.md edge case 12, ADR 0041) -------------------
+
+
+def remove_approver(
+    ctx: ServiceContext, *, actor: Actor, task_id: str, comment: str = "", locale: str = "en"
+) -> StepOutcome:
+    """Removes the pending approver of open task `task_id` from its 会签 or vote; the node
+    is decided at once when the approvals given are then enough."""
+    _check(actor)
+    comment = _reason(comment, locale)
+    return raced(ctx, lambda conn: _remove_once(ctx, conn, actor, task_id, comment))
+
+
+def _remove_once(
+    ctx: ServiceContext, conn: Connection, actor: Actor, task_id: str, comment: str
+) -> tuple[StepWrite, StepOutcome]:
+    row = tickets_store.task_for_step(conn, task_id)
+    if row is None:
+        raise NotFound("Task not found", "task_not_found")
+    if row.state != "open" or row.ticket_status != "running":
+        raise Conflict("The task is no longer open", "task_not_open")
+    app = ctx.apps.version(conn, row.app_version_id)
+    state = load_state(row.ticket_state)
+    before = state.tasks.get(task_id)
+    step_ctx = step_context(ctx, conn, app, row)
+    result = remove_approver_step(
+        app.spec.process, state, task_id, actor.user_id, dict(row.values), step_ctx
+    )
+    removed = list(before.assignees) if before else []
+    write, outcome = _admin_step(
+        ctx,
+        app,
+        row,
+        result,
+        actor,
+        "task.remove_approver",
+        {"task": task_id, "node": row.node_id, "removed": removed},
+        "task_approver_removed",
+        comment=comment,
+        data={"users": removed},
         node_id=row.node_id,
         task_id=task_id,
     )
@@ -565,6 +614,8 @@ class RepairOptions:
     targets: tuple[JumpTarget, ...]
     tasks: tuple[views.TaskView, ...]
     migration: MigrationOffer | None = None
+    # the open tasks whose approver can be removed from a 会签 or vote (ADR 0041)
+    removable: frozenset[str] = frozenset()
 
 
 def _names(process: ProcessSpec, node_id: str) -> dict[str, str]:
@@ -585,7 +636,16 @@ def options(ctx: ServiceContext, actor: Actor, view: views.TicketView) -> Repair
     )
     start = process.index.start.id
     tasks = tuple(t for t in view.open_tasks if t.node_id != start)
-    return RepairOptions(targets, tasks, _offer(ctx, view.published, here - {start}))
+    removable = frozenset(
+        task_id
+        for task_id, task in (state.tasks.items() if state is not None else ())
+        if state is not None
+        and state.activations[task.activation_id].mode in REMOVABLE_MODES
+        and task_id not in state.signs
+        and not any(task_id in sign.children for sign in state.signs.values())
+    )
+    offer = _offer(ctx, view.published, here - {start})
+    return RepairOptions(targets, tasks, offer, removable)
 
 
 def _offer(ctx: ServiceContext, app: PublishedApp, here: set[str]) -> MigrationOffer | None:

@@ -348,7 +348,9 @@ def step_write(
                     "task_opened",
                     node_id=effect.node_id,
                     task_id=effect.task_id,
-                    data={"assignees": list(effect.assignees)},
+                    data={"assignees": list(effect.assignees), "via": effect.via}
+                    if effect.via  # the empty rule found them (fallback, leader, admin)
+                    else {"assignees": list(effect.assignees)},
                 )
             )
         elif isinstance(effect, TaskClosed):
@@ -393,13 +395,13 @@ def step_write(
                 event("node_passed", node_id=effect.node_id, data={"type": effect.node_type})
             )
         elif isinstance(effect, NodeSkipped):  # decided by its condition, or nobody to ask
-            events.append(
-                event(
-                    "node_skipped",
-                    node_id=effect.node_id,
-                    data={"reason": effect.reason, "condition": effect.condition or None},
-                )
-            )
+            skipped: dict[str, Any] = {
+                "reason": effect.reason,
+                "condition": effect.condition or None,
+            }
+            if effect.approvers:  # de-duplication: whose earlier approvals stand for it
+                skipped["approvers"] = list(effect.approvers)
+            events.append(event("node_skipped", node_id=effect.node_id, data=skipped))
         elif isinstance(effect, ApprovalHeld):  # 并加签: counts once the signers approved
             events.append(
                 event(
@@ -498,6 +500,13 @@ def step_write(
             )
             events.append(event(f"ticket_{effect.status}"))
     kept_copies = [c for i, c in enumerate(copies) if c["user_id"] not in _earlier(copies, i)]
+    decided_at_once = {c["id"] for c in closings if c["state"] == "approved"}
+    if decided_at_once:  # de-duplicated tasks (ADR 0041): approved as opened, nothing to do
+        notices = [
+            n
+            for n in notices
+            if n["kind"] != "task_assigned" or n["task_id"] not in decided_at_once
+        ]
     if copies:  # the audit names whom the step's CC nodes copied (抄送), node by node
         copied: dict[str, list[str]] = {}
         for c in copies:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flowdesk.engines.process import FireTimer, load_state, parse_delay, step
+from flowdesk.engines.process.timer_task import times_out_alone
 from flowdesk.kernel.errors import Conflict, FlowdeskError
 from flowdesk.kernel.ids import new_id
 from flowdesk.services.context import ServiceContext
@@ -174,9 +175,12 @@ def pending(conn: Any, ticket_id: str, process: Any) -> list[PendingTimer]:
             if ticket is None:
                 return []
             state = load_state(ticket.ticket_state)
-        live = (
-            row.activation_id in state.activations if row.activation_id else row.id in state.waits
-        )
+        if not row.activation_id:
+            live = row.id in state.waits
+        elif times_out_alone(process, node):  # one timer per task (ADR 0041)
+            live = row.activation_id in state.tasks
+        else:
+            live = row.activation_id in state.activations
         if live:
             found.append(
                 PendingTimer(

@@ -31,6 +31,7 @@ _USERS_WITH_ROLE = Sql(
     " JOIN users u ON u.id = ur.user_id WHERE r.key = :role AND u.is_active = :yes"
     " ORDER BY ur.user_id"
 )
+_ADMINS = Sql("SELECT id FROM users WHERE is_admin = :yes AND is_active = :yes ORDER BY id")
 # An inactive person is never newly assigned: heads and managers join their user row.
 _DEPARTMENT_HEAD = Sql(
     "SELECT d.head_user_id FROM departments d JOIN users h ON h.id = d.head_user_id"
@@ -146,6 +147,11 @@ def role_keys(conn: Connection, user_id: str) -> frozenset[str]:
 
 def users_with_role(conn: Connection, role_key: str) -> list[str]:
     return [row[0] for row in _USERS_WITH_ROLE.run(conn, {"role": role_key, "yes": True})]
+
+
+def admins(conn: Connection) -> list[str]:
+    """The active administrators, by id."""
+    return [row[0] for row in _ADMINS.run(conn, {"yes": True})]
 
 
 def active_user_id(conn: Connection, username: str) -> str | None:

@@ -58,6 +58,7 @@ FLASH_CODES = frozenset(
         "decision_withdrawn",
         "ticket_moved",  # admin repairs (ADR 0026)
         "task_reassigned",
+        "task_approver_removed",  # ADR 0041
         "ticket_admin_cancelled",
         "ticket_migrated",
         "record_saved",  # record apps (ADR 0038)

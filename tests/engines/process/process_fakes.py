@@ -36,6 +36,9 @@ ASSIGNEES: dict[tuple[str, str | None], list[str]] = {
     ("role", "travel_desk"): ["tina"],
     ("role", "it_desk"): ["ivan"],
     ("role", "vacant_role"): [],
+    ("role", "applicant_only"): ["alice"],  # the applicant of the scenarios, alone
+    ("applicant_manager", "erin@1"): [],  # erin has no manager
+    ("process_admin", None): ["root"],
     ("role", "risk_committee"): ["amy", "ben", "cai", "dan", "eva"],
 }
 # a person's manager, for previous_approver_manager
@@ -69,7 +72,7 @@ class FakeContext:
         exclude: AbstractSet[str] = frozenset(),
     ) -> Sequence[str]:
         found = self._named(rule, starter, values or {}, previous)
-        found = [person for person in found if person not in exclude]
+        found = [person for person in found if person not in exclude and person != starter]
         if rule.pick is not None:  # the services pick by load or turn; here the first
             return found[:1]
         return found
@@ -96,6 +99,12 @@ class FakeContext:
         if rule.kind == "applicant_department_head":
             return ASSIGNEES[(rule.kind, starter)]
         return ASSIGNEES[(rule.kind, rule.role or rule.department)]
+
+    def names_only_applicant(
+        self, rule: AssigneeRule, starter: str, values: Mapping[str, object], previous: str
+    ) -> bool:
+        """Maker-checker (the services' rule): the rule named the applicant alone."""
+        return list(self._named(rule, starter, values, previous)) == [starter]
 
     def new_id(self) -> str:
         self.issued += 1

@@ -18,6 +18,7 @@ from flowdesk.engines.process import (
     CancelInstance,
     CompleteTask,
     InstanceState,
+    NodeDecided,
     ProcessSpec,
     RemoveSigner,
     ReturnTask,
@@ -33,7 +34,7 @@ from flowdesk.engines.process import (
 )
 from flowdesk.engines.process.add_sign import MAX_SIGNERS, waiting
 from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
-from flowdesk.engines.process.repair import jump
+from flowdesk.engines.process.repair_remove import remove_approver
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
 
@@ -313,24 +314,46 @@ def test_edge_12_removal_never_leaves_the_node_hanging() -> None:
     assert run.holders("next") == ["ops"]
 
 
-def test_edge_12_a_base_approver_is_not_removed_an_admin_jump_moves_on() -> None:
-    """APPROVALS.md edge case 12, where flowdesk differs: A and B approved, C is pending.
-    减签 removes added signers only, so C's task cannot be removed (409
-    no_added_signers), by C's peers or anyone; the 会签 still needs C. An administrator
-    moves the ticket on with a jump (ADR 0026): C's task closes as moved, A's and B's
-    approvals stay, and the next step opens. APPROVALS.md would let an admin remove C
-    and complete the node as approved."""
+def test_edge_12_an_admin_removes_a_pending_base_approver_and_the_node_completes() -> None:
+    """APPROVALS.md edge case 12 (ADR 0041): A and B approved, C is pending. 减签 is for
+    added signers (409 no_added_signers), but an administrator's repair removes C: C's
+    task closes cancelled (approver_removed, decided by the admin), the 会签 is decided
+    as approved at once with A's and B's approvals, and the next step opens."""
     run = Run(COUNTERSIGN)
     cai = run.task("cai")
     run.decide("amy")
     run.decide("ben")
     assert run.refused(RemoveSigner(cai, "cai", ("cai",))) == (409, "no_added_signers")
-    assert run.holders() == ["cai"]
-    result = jump(run.spec, run.state, "next", "root", run.ctx)
+    result = remove_approver(run.spec, run.state, cai, "root", {}, run.ctx)
     assert [
-        (c.task_id, c.outcome, c.reason) for c in result.effects if isinstance(c, TaskClosed)
-    ] == [(cai, "cancelled", "moved")]
+        (c.task_id, c.outcome, c.reason, c.decided_by)
+        for c in result.effects
+        if isinstance(c, TaskClosed)
+    ] == [(cai, "cancelled", "approver_removed", "root")]
+    (node,) = [e for e in result.effects if isinstance(e, NodeDecided)]
+    assert (node.outcome, node.approved, node.required, node.approvers) == ("approved", 2, 2, 2)
     assert [t.node_id for t in result.state.tasks.values()] == ["next"]
+
+
+def test_edge_12_removing_one_of_two_pending_leaves_the_other_deciding() -> None:
+    """With B still pending the removal of C decides nothing: B decides, and B's approval
+    completes the node. A removal that leaves a vote unable to reach its count is
+    refused."""
+    run = Run(COUNTERSIGN)
+    cai = run.task("cai")
+    run.decide("amy")
+    result = remove_approver(run.spec, run.state, cai, "root", {}, run.ctx)
+    run.state = result.state
+    assert run.holders() == ["ben"]
+    run.decide("ben")
+    assert run.holders("next") == ["ops"]
+    vote = Run(VOTE)  # 2 of amy, ben, cai: without two of them it cannot pass
+    vote.state = remove_approver(
+        vote.spec, vote.state, vote.task("cai"), "root", {}, vote.ctx
+    ).state
+    with pytest.raises(FlowdeskError) as few:
+        remove_approver(vote.spec, vote.state, vote.task("ben"), "root", {}, vote.ctx)
+    assert (few.value.status, few.value.code) == (409, "too_few_approvers")
 
 
 def test_edge_13_parallel_on_a_vote_keeps_the_threshold() -> None:

@@ -47,6 +47,16 @@ def _process(**node: Any) -> dict[str, Any]:
         ),
         ({"approve_once": "yes"}, "process.nodes[1].approve_once", "wrong_type"),
         (
+            {"on_empty": {"action": "admin", "requester": "boss"}},
+            "process.nodes[1].on_empty.requester",
+            "invalid_choice",
+        ),
+        (
+            {"on_empty": {"action": "reject", "assignee": {"kind": "user", "user": "x"}}},
+            "process.nodes[1].on_empty.assignee",
+            "assignee_not_allowed",
+        ),
+        (
             {"on_empty": {"action": "skip", "assignee": {"kind": "user", "user": "x"}}},
             "process.nodes[1].on_empty.assignee",
             "assignee_not_allowed",
@@ -80,6 +90,10 @@ def test_policies_survive_yaml_and_bpmn_and_their_conditions_are_listed() -> Non
     assert parse_process(spec.to_dict()) == spec
     again, _ = round_trip(spec)
     assert again == spec
+    for on_empty in ({"action": "reject"}, {"action": "admin", "requester": "leader"}):
+        other = parse_process(_process(on_empty=on_empty))
+        assert other.nodes["n1"].to_dict()["on_empty"] == on_empty
+        assert round_trip(other)[0] == other
     # the app layer type-checks the automatic decision's condition like a branch's
     assert ("process.nodes[1].auto.when", "amount <= 50000") in spec.conditions()
 

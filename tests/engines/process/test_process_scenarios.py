@@ -102,11 +102,14 @@ class Tracer:
             assert effect.task_id not in self.task_nodes, "task ids must be fresh"
             self.task_nodes[effect.task_id] = effect.node_id
             self.task_assignees[effect.task_id] = effect.assignees
-            return {
+            opened: dict[str, object] = {
                 "kind": effect.kind,
                 "task": effect.node_id,
                 "assignees": list(effect.assignees),
             }
+            if effect.via:
+                opened["via"] = effect.via
+            return opened
         if isinstance(effect, TaskClosed):
             assert self.task_nodes[effect.task_id] == effect.node_id
             entry: dict[str, object] = {
@@ -140,6 +143,8 @@ class Tracer:
             }
             if effect.condition:
                 skipped["condition"] = effect.condition
+            if effect.approvers:
+                skipped["approvers"] = list(effect.approvers)
             return skipped
         if isinstance(effect, ErrorThrown):
             return {

@@ -20,6 +20,7 @@ from flowdesk.engines.process import (
     InstanceState,
     MessageAwaited,
     MessageReceived,
+    NodeDecided,
     ReceiveMessage,
     ReturnTask,
     Start,
@@ -498,19 +499,45 @@ def test_edge_case_34_a_return_gives_the_reopened_task_a_fresh_timer(persist: bo
 
 
 @PERSIST
-def test_edge_case_35_a_timeout_on_a_countersign_decides_the_node(persist: bool) -> None:
-    """APPROVALS.md edge case 35, where flowdesk differs (ADR 0023): a boundary timer
-    belongs to the node instance, not to one approver's task. In a 会签 of amy, ben and
-    cai where amy approved, the auto-approve timeout passes the node as a whole: ben's and
-    cai's tasks close cancelled (reason timer_fired) and the ticket goes on to check.
-    APPROVALS.md would auto-approve only the overdue task and let the others decide."""
+def test_edge_case_35_a_timeout_on_a_countersign_approves_only_that_task(persist: bool) -> None:
+    """APPROVALS.md edge case 35 (ADR 0041): in a 会签 of amy, ben and cai the
+    auto-approve timer runs per approver's task. amy approves; ben's timer fires: only
+    ben's task closes approved by nobody (reason timer_fired) and counts, and cai still
+    decides. When cai approves the node is decided and the ticket goes on; cai's and
+    amy's timers are stale then."""
     run = Run(_review_then_check({"mode": "all"}), persist)
     run.do(Start("alice"))
-    (timer,) = run.timers  # one timer for the node, not one per approver
-    assert timer.activation_id == run.task("review")
-    amy = next(t for t in run.state.tasks.values() if t.assignees == ("amy",))  # type: ignore[union-attr]
-    run.do(CompleteTask(amy.task_id, "amy", "approve"))
-    fired = run.fire("approve_late")
-    closed = [(c.outcome, c.reason) for c in fired.effects if isinstance(c, TaskClosed)]
-    assert closed == [("cancelled", "timer_fired"), ("cancelled", "timer_fired")]
-    assert [t.node_id for t in fired.state.tasks.values()] == ["check"]
+    assert run.state is not None
+    tasks = {t.assignees[0]: t.task_id for t in run.state.tasks.values()}
+    assert sorted(t.activation_id for t in run.timers) == sorted(tasks.values())
+    run.do(CompleteTask(tasks["amy"], "amy", "approve"))
+    (ben_timer,) = [t for t in run.timers if t.activation_id == tasks["ben"]]
+    fired = run.do(FireTimer(ben_timer.timer_id, "approve_late", tasks["ben"], 1))
+    closed = [
+        (c.task_id, c.outcome, c.actor, c.reason)
+        for c in fired.effects
+        if isinstance(c, TaskClosed)
+    ]
+    assert closed == [(tasks["ben"], "approved", None, "timer_fired")]
+    assert [t.assignees for t in fired.state.tasks.values()] == [("cai",)]
+    done = run.do(CompleteTask(tasks["cai"], "cai", "approve"))
+    assert [t.node_id for t in done.state.tasks.values()] == ["check"]
+    for person in ("amy", "cai"):
+        (timer,) = [t for t in run.timers if t.activation_id == tasks[person]]
+        with pytest.raises(FlowdeskError) as stale:
+            run.do(FireTimer(timer.timer_id, "approve_late", tasks[person], 1))
+        assert stale.value.code == "timer_stale"
+
+
+@PERSIST
+def test_edge_case_35_the_last_timeout_decides_the_countersign(persist: bool) -> None:
+    """When every approver's task times out, the last timeout decides the node."""
+    run = Run(_review_then_check({"mode": "all"}), persist)
+    run.do(Start("alice"))
+    result = None
+    for timer in list(run.timers):
+        result = run.do(FireTimer(timer.timer_id, "approve_late", timer.activation_id, 1))
+    assert result is not None
+    decided = [e for e in result.effects if isinstance(e, NodeDecided)]
+    assert [(d.outcome, d.approved) for d in decided] == [("approved", 3)]
+    assert [t.node_id for t in result.state.tasks.values()] == ["check"]

@@ -38,6 +38,8 @@ CloseReason = Literal[
     "moved",  # an admin jumped the ticket to another step (ADR 0026)
     "reassigned",  # an admin gave the task to other people (ADR 0026)
     "migrated",  # an admin moved the ticket to a newer version (ADR 0026)
+    "approver_removed",  # an admin removed a pending 会签 approver (ADR 0041)
+    "same_approver",  # de-duplication: approved at an earlier step (dedup.py, ADR 0041)
     "terminated",  # a terminate end event ended the ticket or its sub-process (ADR 0022)
     "error_thrown",  # an error end event ended the sub-process it lay in (ADR 0022)
     "timer_fired",  # a boundary timer decided or left the task (ADR 0023)
@@ -48,18 +50,25 @@ NodeOutcome = Literal["approved", "rejected"]
 
 @record
 class TaskOpened:
+    """`via`: how the empty rule found the assignees when the step's rule named nobody
+    ("fallback", "leader", "admin"; policies.py), "" otherwise."""
+
     kind: ClassVar[str] = "task_opened"
     task_id: str
     node_id: str
     assignees: tuple[str, ...]
+    via: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "kind": self.kind,
             "task_id": self.task_id,
             "node_id": self.node_id,
             "assignees": list(self.assignees),
         }
+        if self.via:
+            data["via"] = self.via
+        return data
 
 
 @record
@@ -145,26 +154,38 @@ class CopiesSent:
         return {"kind": self.kind, "node_id": self.node_id, "users": list(self.users)}
 
 
-SkipReason = Literal["auto_approved", "auto_skipped", "no_assignee", "same_approver"]
+SkipReason = Literal[
+    "auto_approved",
+    "auto_skipped",
+    "no_assignee",  # the rule named nobody and the empty rule passes the step
+    "no_assignee_rejected",  # … and the empty rule rejects the ticket (ADR 0041)
+    "requester",  # the rule named only the applicant, and the step passes (ADR 0041)
+    "same_approver",  # de-duplication (dedup.py)
+]
 
 
 @record
 class NodeSkipped:
     """A user task passed without a person deciding it: by its `auto` condition
-    (`condition` is why), or because its rule named nobody and it says skip."""
+    (`condition` is why), because its rule named nobody and it says skip, or because
+    its approvers approved an earlier step (`approvers`, de-duplication, dedup.py)."""
 
     kind: ClassVar[str] = "node_skipped"
     node_id: str
     reason: SkipReason
     condition: str = ""
+    approvers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "kind": self.kind,
             "node_id": self.node_id,
             "reason": self.reason,
             "condition": self.condition,
         }
+        if self.approvers:
+            data["approvers"] = list(self.approvers)
+        return data
 
 
 @record

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from flowdesk.kernel.errors import Forbidden
 
+from . import dedup
 from .commands import (
     AddSigners,
     Command,
@@ -74,13 +75,26 @@ def parse_node_flag(
 
 class OnceContext:
     """The step's Context with the people whose approvals count in this ticket, which the
-    walk leaves out of the steps where no one approves twice (walk.Walk.resolve)."""
+    walk leaves out of the steps where no one approves twice (walk.Walk.resolve), and
+    the approvals de-duplication may use (`seen`, dedup.py)."""
 
-    __slots__ = ("approved", "inner")
+    __slots__ = ("approved", "inner", "seen")
 
-    def __init__(self, inner: Context, approved: frozenset[str]) -> None:
+    def __init__(
+        self, inner: Context, approved: frozenset[str], seen: dedup.Seen | None = None
+    ) -> None:
         self.inner = inner
         self.approved = approved
+        self.seen = seen
+
+    def principal_of(self, person: str) -> str:
+        return dedup.principal_of(self.inner, person)
+
+    def names_only_applicant(
+        self, rule: AssigneeRule, starter: str, values: Mapping[str, object], previous: str
+    ) -> bool:
+        ask = getattr(self.inner, "names_only_applicant", None)
+        return ask is not None and bool(ask(rule, starter, values, previous))
 
     def evaluate(self, condition: str, values: Mapping[str, object]) -> bool:
         return self.inner.evaluate(condition, values)
@@ -104,6 +118,11 @@ class OnceContext:
         return self.inner.new_id()
 
 
+def seen(ctx: object) -> dedup.Seen | None:
+    """The approvals de-duplication may use in the step (none outside such a process)."""
+    return ctx.seen if isinstance(ctx, OnceContext) else None
+
+
 def approved(ctx: object) -> frozenset[str]:
     """Whose approvals count in the ticket being stepped (none outside such a process)."""
     return ctx.approved if isinstance(ctx, OnceContext) else NOBODY
@@ -115,22 +134,24 @@ def counted(
     """`inner` (the whole step) with the refusals of a second approval before it and the
     state's approvals that count brought up to date after it."""
     log = state.approvals if state is not None and state.approvals is not None else EMPTY_LOG
-    if state is not None:
+    repeats, looked = dedup.before(log.repeats, command)
+    if state is not None and spec.index.once:
         _refuse(spec, state, log, command)
         log = _taken_back(spec, state, log, command)
-    people = log.people()
-    if isinstance(command, CompleteTask) and command.outcome == "approve":
+    people = log.people() if spec.index.once else NOBODY
+    if spec.index.once and isinstance(command, CompleteTask) and command.outcome == "approve":
         people |= {command.actor}  # this very approval counts for the steps it leads to
-    result = inner(spec, state, command, OnceContext(ctx, people))
+    result = inner(spec, state, command, OnceContext(ctx, people, looked))
     if result.state.status != "running":
         return result  # a finished ticket keeps no log
-    new_log = _update(state, log, result)
+    new_log = _update(state, log, result) if spec.index.once else EMPTY_LOG
     jumped = new_log.people() - people
     if jumped and log.held:
         # a straight-back resubmission jumped over steps whose approvals count again:
         # the step is run once more with them left out too (the step is pure)
-        result = inner(spec, state, command, OnceContext(ctx, people | jumped))
+        result = inner(spec, state, command, OnceContext(ctx, people | jumped, looked))
         new_log = _update(state, log, result)
+    new_log = new_log._replace(repeats=dedup.after(spec, repeats, command, result, ctx))
     return result._replace(state=result.state._replace(approvals=new_log))
 
 

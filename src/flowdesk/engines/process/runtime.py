@@ -67,7 +67,7 @@ def step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
-    if spec.index.once:  # no one approves twice in one ticket: the approvals kept (once.py)
+    if spec.index.once or spec.index.dedup:  # the approvals kept (once.py, dedup.py)
         return counted(spec, state, command, ctx, _signed)
     return _signed(spec, state, command, ctx)
 

@@ -47,6 +47,7 @@ AssigneeKind = Literal[
     "field_department_head",
     "field_user",
     "previous_approver_manager",
+    "process_admin",  # internal: the last resort of a rule naming nobody (ADR 0041)
 ]
 
 NODE_TYPES: tuple[NodeType, ...] = (
@@ -209,16 +210,43 @@ class AutoDecision:
         return data
 
 
+# What a user task does when its rule names nobody (policies.py, ADR 0041): pass
+# (skip, or approve: the same), reject the ticket, give it to a fallback rule's people
+# (assign; nobody there: the process admins), or straight to the process admins.
+EmptyAction = Literal["skip", "approve", "reject", "assign", "admin"]
+EMPTY_ACTIONS: tuple[EmptyAction, ...] = ("skip", "approve", "reject", "assign", "admin")
+# When the rule names only the applicant (edge case 32), first: pass the step, or give
+# it to the applicant's manager (up the chain past inactive ones); "" goes to `action`.
+RequesterAction = Literal["", "skip", "leader"]
+REQUESTER_ACTIONS: tuple[RequesterAction, ...] = ("skip", "leader")
+# the last resort of a rule naming nobody: the process admins, else the administrators
+PROCESS_ADMINS = AssigneeRule(kind="process_admin")
+APPLICANT_LEADER = AssigneeRule(kind="applicant_manager")
+
+
 @dataclass(frozen=True, slots=True)
 class EmptyPolicy:
-    """`fallback` None: skip the task; else assign it to the people that rule names."""
+    """`fallback` set: assign the task to the people that rule names (the action is
+    "assign"); else `action` says what happens. `requester`: what comes first when the
+    rule named only the applicant."""
 
     fallback: AssigneeRule | None = None
+    action: EmptyAction = "skip"
+    requester: RequesterAction = ""
+
+    @property
+    def passes(self) -> bool:
+        return self.fallback is None and self.action in ("skip", "approve")
 
     def to_dict(self) -> dict[str, object]:
+        data: dict[str, object]
         if self.fallback is None:
-            return {"action": "skip"}
-        return {"action": "assign", "assignee": self.fallback.to_dict()}
+            data = {"action": self.action}
+        else:
+            data = {"action": "assign", "assignee": self.fallback.to_dict()}
+        if self.requester:
+            data["requester"] = self.requester
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +275,8 @@ class Node:
     add_sign_depth: int = 0
     auto: AutoDecision | None = None  # decided by condition, without a person (policies.py)
     on_empty: EmptyPolicy | None = None  # None: a rule naming nobody is the step's error
-    # the person whose approval led here approves this step once: it passes when they are
-    # its only approver (consecutive steps of one person, issue 8)
+    # de-duplication (dedup.py, ADR 0041): whoever approved an earlier step of the ticket
+    # (the principal, for a substitute) is approved here without deciding again
     approve_once: bool = False
     # control flow (ADR 0022): the sub_process a node lies in ("" top level), the activity
     # a boundary event is attached to and whether it interrupts it, and the error code an
@@ -390,6 +418,8 @@ class SpecIndex:
     control: ControlIndex = field(default_factory=lambda: EMPTY_CONTROL)  # ADR 0022
     # user tasks where no one approves twice in one ticket (once.py); empty: not tracked
     once: frozenset[str] = frozenset()
+    # user tasks an earlier approval can de-duplicate (approve_once, dedup.py)
+    dedup: frozenset[str] = frozenset()
     # user task -> the boundary timers and boundary messages attached to it, in
     # definition order: they start with each of its node instances (ADR 0023, 0035)
     timers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -451,6 +481,11 @@ class ProcessSpec:
                 node_id
                 for node_id, node in self.nodes.items()
                 if node.type == "user_task" and (node.once_per_ticket or self.once_per_ticket)
+            ),
+            dedup=frozenset(
+                node_id
+                for node_id, node in self.nodes.items()
+                if node.type == "user_task" and node.approve_once
             ),
             timers={key: tuple(value) for key, value in timers.items()},
             waits=any(node.type in WAITING_TYPES for node in self.nodes.values()),

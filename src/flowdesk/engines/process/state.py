@@ -123,12 +123,30 @@ class AddSign(NamedTuple):
     comment: str = ""
 
 
+class Repeats(NamedTuple):
+    """What de-duplication (approve_once, dedup.py) remembers: (principal, who acted,
+    the form's digest before the approval) for each approval that can stand for a later
+    step;
+    the form's digest now; (task, delegate, principal) for the open tasks a substitute
+    holds; and the approve_once steps already entered (never de-duplicated again)."""
+
+    approved: tuple[tuple[str, str, str], ...] = ()
+    form: str = ""
+    standing: tuple[tuple[str, str, str], ...] = ()
+    entered: tuple[str, ...] = ()
+
+
+NO_REPEATS = Repeats()
+
+
 class ApprovalLog(NamedTuple):
     """The approvals that count in a ticket where no one approves twice (once.py):
-    (node, person) pairs in order, and those a 退回 set aside (`held`)."""
+    (node, person) pairs in order, and those a 退回 set aside (`held`); and what
+    de-duplication remembers (`repeats`, dedup.py)."""
 
     counted: tuple[tuple[str, str], ...] = ()
     held: tuple[tuple[str, str], ...] = ()
+    repeats: Repeats = NO_REPEATS
 
     def people(self) -> frozenset[str]:
         return frozenset(person for _, person in self.counted)
@@ -272,10 +290,36 @@ def dump_state(state: InstanceState) -> StateDocument:
             [list(pair) for pair in state.approvals.counted],
             [list(pair) for pair in state.approvals.held],
         ]
+        repeats = state.approvals.repeats
+        if repeats != NO_REPEATS:
+            data["repeats"] = [
+                [list(entry) for entry in repeats.approved],
+                repeats.form,
+                [list(entry) for entry in repeats.standing],
+                list(repeats.entered),
+            ]
     return data
 
 
-def _load_approvals(raw: object) -> ApprovalLog | None:
+def _load_repeats(raw: object) -> Repeats:
+    """What de-duplication remembers (dedup.py); a document without the key, none."""
+    if raw is None:
+        return NO_REPEATS
+    if type(raw) is not list or len(raw) != 4 or type(raw[1]) is not str:
+        raise ValueError("bad repeats")
+    approved = tuple(_names(pair) for pair in raw[0])
+    standing = tuple(_names(entry) for entry in raw[2])
+    if any(len(e) != 3 for e in (*approved, *standing)):
+        raise ValueError("bad repeats")
+    return Repeats(
+        cast("tuple[tuple[str, str, str], ...]", approved),
+        raw[1],
+        cast("tuple[tuple[str, str, str], ...]", standing),
+        _names(raw[3]),
+    )
+
+
+def _load_approvals(raw: object, repeats: object = None) -> ApprovalLog | None:
     """The approvals that count (once.py); a document without the key keeps none."""
     if raw is None:
         return None
@@ -287,6 +331,7 @@ def _load_approvals(raw: object) -> ApprovalLog | None:
     return ApprovalLog(
         cast("tuple[tuple[str, str], ...]", tuple(counted)),
         cast("tuple[tuple[str, str], ...]", tuple(held)),
+        _load_repeats(repeats),
     )
 
 
@@ -521,7 +566,7 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         raw_decided = cast("Mapping[str, list[object]]", data.get("decided") or {})
         decisions = {actor: _load_decision(actor, entry) for actor, entry in raw_decided.items()}
         signs = _load_signs(data.get("signs"))
-        approvals = _load_approvals(data.get("once"))
+        approvals = _load_approvals(data.get("once"), data.get("repeats"))
         waits = _load_waits(data.get("waits"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc

@@ -42,6 +42,7 @@ from .effects import (
 )
 from .spec import Node, ProcessSpec
 from .state import Activation, InstanceState, OpenTask, Wait
+from .timer_task import approve_one, times_out_alone
 from .walk import Context, StepResult, Walk, cancelled
 
 
@@ -68,6 +69,8 @@ def fire_timer(
             raise _stale()
         effects: list[Effect] = [TimerFired(node.id, "", fire=command.fire)]
         return _resume(spec, state, ctx, wait, command.values, effects)
+    if times_out_alone(spec, node):  # one 会签 or vote task at a time (edge case 35)
+        return approve_one(spec, state, command, ctx, node)
     activation = state.activations.get(command.activation_id)
     if activation is None or activation.node_id != node.attached_to:
         raise _stale()

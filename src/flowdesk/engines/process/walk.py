@@ -10,12 +10,12 @@ from typing import Literal, NamedTuple, Protocol
 
 from flowdesk.kernel.errors import Conflict, ErrorDetail, FlowdeskError, Forbidden
 
-from . import once
+from . import dedup, once
 from .assignees import STEP_KINDS
 from .calls import ChildCalled
 from .cc import copies
 from .control import CONTROL_TYPES, WAIT_TYPES
-from .control_walk import Pending, move, scope_ended, settle
+from .control_walk import Pending, _clear, move, scope_ended, settle
 from .effects import (
     CloseReason,
     Effect,
@@ -29,9 +29,12 @@ from .effects import (
     TaskOpened,
     TimerSet,
 )
-from .spec import AssigneeRule, Flow, Node, ProcessSpec
+from .spec import APPLICANT_LEADER, PROCESS_ADMINS, AssigneeRule, Flow, Node, ProcessSpec
 from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .webhook import requested
+
+# the modes whose auto-approve timeout approves one approver's task at a time (ADR 0041)
+PER_TASK_MODES = frozenset({"all", "vote"})
 
 
 def wait_at(walk: Walk, node: Node, values: Mapping[str, object], group: str = "") -> str:
@@ -270,7 +273,7 @@ class Walk:
         self.joins = joins
         self.activations = activations
         self.effects = effects
-        self.approver = ""  # whose approval moves the tokens of this step (approve_once)
+        self.approver = ""  # whose approval moves the tokens of this step
         self.pending: Pending | None = None  # OR-joins, scopes, sweeps to settle (ADR 0022)
         self.ended = ""  # "approved"/"rejected": a terminate or uncaught error end ended it
         self.values: Mapping[str, object] = {}  # the form's values, for rules that read them
@@ -317,30 +320,74 @@ class Walk:
                 return _only_earlier_approvers(self.spec, node)
         return _no_assignee(self.spec, node)
 
-    def open_task(self, node_id: str, assignees: tuple[str, ...], activation_id: str) -> str:
-        """Opens a task of activation `activation_id` ("": a new one keyed by the task's id)."""
+    def open_task(
+        self, node_id: str, assignees: tuple[str, ...], activation_id: str, via: str = ""
+    ) -> str:
+        """Opens a task of activation `activation_id` ("": a new one keyed by the task's
+        id); `via`: how the empty rule found its people (fallback, leader, admin)."""
         task_id = self.ctx.new_id()
         activation_id = activation_id or task_id
         self.tasks[task_id] = OpenTask(task_id, node_id, assignees, activation_id)
-        self.effects.append(TaskOpened(task_id, node_id, assignees))
+        self.effects.append(TaskOpened(task_id, node_id, assignees, via))
         return task_id
 
-    def activate(self, node: Node, returned_from: str = "", resubmit: str = "") -> None:
+    def _when_nobody(self, node: Node) -> tuple[tuple[str, ...], str, SkipReason | None]:
+        """What user task `node`, whose rule named nobody, does by its `on_empty`
+        (policies.py, ADR 0041): (people, how they were found, "") to assign, or
+        ((), "", the reason) to pass or reject; no rule at all is the step's error."""
+        policy = node.on_empty
+        if policy is None:
+            raise self._nobody(node)
+        rule = node.assignee
+        if policy.requester and rule is not None and self._only_applicant(rule):
+            if policy.requester == "skip":
+                return (), "", "requester"
+            leader = self.resolve(node, APPLICANT_LEADER)
+            if leader:
+                return leader, "leader", None
+        if policy.passes:
+            return (), "", "no_assignee"
+        if policy.action == "reject":
+            return (), "", "no_assignee_rejected"
+        if policy.fallback is not None:
+            found = self.resolve(node, policy.fallback)
+            if found:
+                return found, "fallback", None
+        found = self.resolve(node, PROCESS_ADMINS)
+        if found:
+            return found, "admin", None
+        raise self._nobody(node)
+
+    def _only_applicant(self, rule: AssigneeRule) -> bool:
+        """Whether `rule` named the applicant and nobody else (maker-checker left them
+        out); a Context says so with `names_only_applicant` (the services)."""
+        ask = getattr(self.ctx, "names_only_applicant", None)
+        return ask is not None and bool(ask(rule, self.starter, self.values, self.approver))
+
+    def activate(
+        self, node: Node, returned_from: str = "", resubmit: str = "", forward: bool = False
+    ) -> None:
         """A token arrives at user task `node`: resolve its approvers once, open its tasks.
-        A return (退回) to `node` names the node it came from and the resubmit mode."""
+        A return (退回) to `node` names the node it came from and the resubmit mode;
+        `forward`: reached going forward, where approve_once applies (dedup.py)."""
         spec = self.spec
         node_id = node.id
         rule = node.assignee
         assert rule is not None  # parse_process guarantees it
         assignees = self.resolve(node, rule)
-        if not assignees and node.on_empty is not None and node.on_empty.fallback is not None:
-            assignees = self.resolve(node, node.on_empty.fallback)
-        if not assignees:
-            raise self._nobody(node)
+        repeats: tuple[str, ...] = ()
+        if assignees and forward and node.approve_once:
+            seen = once.seen(self.ctx)
+            repeats = dedup.repeated(seen, self.ctx, node_id, assignees, self.values)
+        via = ""
+        if not assignees:  # the empty rule's people (policies.py); a pass cannot apply here
+            assignees, via, passes = self._when_nobody(node)
+            if passes:
+                raise self._nobody(node)
         approval = node.approval
         mode = approval.mode
         if mode == "single":
-            task_id = self.open_task(node_id, assignees, "")
+            task_id = self.open_task(node_id, assignees, "", via)
             self.activations[task_id] = Activation(
                 task_id, node_id, mode, assignees, 1, True, (), (), returned_from, resubmit
             )
@@ -356,10 +403,16 @@ class Walk:
                 f"'{node_id}' needs {required} approvals but only {len(assignees)} "
                 f"people can be assigned ({rule.kind})",
             )
-        people = assignees[:1] if mode == "sequential" else assignees
-        first = self.open_task(node_id, (people[0],), "")
+        if repeats and mode == "sequential":  # the de-duplicated take their turns first
+            assignees = (*repeats, *(p for p in assignees if p not in repeats))
+        people = assignees[: len(repeats) + 1] if mode == "sequential" else assignees
+        first = self.open_task(node_id, (people[0],), "", via)
+        opened = {people[0]: first}
         for person in people[1:]:
-            self.open_task(node_id, (person,), first)
+            opened[person] = self.open_task(node_id, (person,), first, via)
+        for person in repeats:  # approved at an earlier step: approved here at once
+            del self.tasks[opened[person]]
+            self.effects.append(dedup.approved_at_once(opened[person], node_id, person, self.ctx))
         self.activations[first] = Activation(
             first,
             node_id,
@@ -367,7 +420,7 @@ class Walk:
             assignees,
             required,
             approval.veto,
-            (),
+            repeats,
             (),
             returned_from,
             resubmit,
@@ -380,6 +433,7 @@ class Walk:
         timers start with it (the service writes their rows, ADR 0023), and its boundary
         messages listen from now on, keyed by the form's value now (ADR 0035)."""
         nodes = self.spec.nodes
+        each = nodes[node_id].approval.mode in PER_TASK_MODES
         for boundary in self.spec.index.timers[node_id]:
             node = nodes[boundary]
             if node.message is not None:
@@ -392,36 +446,46 @@ class Walk:
                 continue
             timer = node.timer
             assert timer is not None  # parse_process guarantees it
-            self.effects.append(
-                TimerSet(
-                    self.ctx.new_id(),
-                    boundary,
-                    activation_id,
-                    1,
-                    timer.delay(1),
-                    timer.at,
-                    timer.working,
+            # a 会签 or vote's auto-approve times out each approver's task on its own
+            # (APPROVALS.md edge case 35, ADR 0041): its timers name the tasks
+            names: tuple[str, ...] = (activation_id,)
+            if each and timer.action == "approve":
+                names = tuple(
+                    t.task_id for t in self.tasks.values() if t.activation_id == activation_id
                 )
-            )
+            for name in names:
+                self.effects.append(
+                    TimerSet(
+                        self.ctx.new_id(),
+                        boundary,
+                        name,
+                        1,
+                        timer.delay(1),
+                        timer.at,
+                        timer.working,
+                    )
+                )
 
     def _decides_itself(self, node: Node, values: Mapping[str, object]) -> NodeSkipped | None:
-        """A user task reached going forward that passes without a person: its `auto`
-        condition holds, or its rule names nobody and `on_empty` says skip."""
+        """A user task reached going forward that is decided without a person: its
+        `auto` condition holds, its approvers approved before (approve_once), or its rule
+        names nobody and `on_empty` passes or rejects it."""
         auto = node.auto
         if auto is not None and self.ctx.evaluate(auto.when, values):
             reason: SkipReason = "auto_approved" if auto.action == "approve" else "auto_skipped"
             return NodeSkipped(node.id, reason, auto.when)
-        if node.approve_once and self.approver and node.assignee is not None:
+        if node.approve_once and node.assignee is not None:  # de-duplication (dedup.py)
             found = self.resolve(node, node.assignee)
-            if found == (self.approver,):  # the same person, just now: once is enough
-                return NodeSkipped(node.id, "same_approver")
+            seen = once.seen(self.ctx)
+            repeats = dedup.repeated(seen, self.ctx, node.id, found, values)
+            if repeats and len(repeats) >= node.approval.required(len(found)):
+                return NodeSkipped(node.id, "same_approver", approvers=repeats)
         policy = node.on_empty
         rule = node.assignee
-        if policy is None or policy.fallback is not None or rule is None:
-            return None  # no skip policy: activate() assigns, or falls back, or fails
-        if not self.resolve(node, rule):
-            return NodeSkipped(node.id, "no_assignee")
-        return None
+        if policy is None or rule is None or self.resolve(node, rule):
+            return None  # activate() assigns, or fails
+        _, _, passes = self._when_nobody(node)
+        return None if passes is None else NodeSkipped(node.id, passes)
 
     def advance(self, values: Mapping[str, object], flows: tuple[Flow, ...]) -> None:
         """Move tokens along `flows` until each rests at a user task or join, or ends.
@@ -453,9 +517,13 @@ class Walk:
                     skipped = self._decides_itself(node, values)
                     if skipped is not None:
                         effects.append(skipped)
+                        if skipped.reason == "no_assignee_rejected":  # the ticket ends
+                            _clear(self, None, "ticket_rejected")
+                            self.ended = "rejected"
+                            break
                         queue.extend(index.outgoing[node_id])
                         continue
-                    self.activate(node)
+                    self.activate(node, forward=True)
                     continue
                 if node.approval.mode != "single" or rule is None or rule.kind in STEP_KINDS:
                     self.activate(node)

@@ -111,6 +111,29 @@ def reassign_task(
     )
 
 
+@router.post("/tasks/{task_id}/admin/remove-approver")
+def remove_approver(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, task_id: str
+) -> Response:
+    checked_id(task_id, "task")
+    ticket_id = checked_id(form_text(form, "ticket_id"))
+    return _run(
+        request,
+        ctx,
+        session,
+        ticket_id,
+        "task_approver_removed",
+        lambda: repairs.remove_approver(
+            ctx,
+            actor=session.actor,
+            task_id=task_id,
+            comment=form_text(form, "repair_comment"),
+            locale=request_locale(request),
+        ),
+        {"task": task_id},
+    )
+
+
 @router.post("/tickets/{ticket_id}/admin/cancel")
 def cancel_ticket(
     request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, ticket_id: str

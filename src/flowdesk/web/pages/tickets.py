@@ -65,7 +65,9 @@ OUTCOMES = frozenset(
 # A step with several approvers (会签, 或签, 依次, vote) shows its result, and the tasks
 # closed by another approver's decision say whose it was.
 DECISIONS = frozenset({"node_decided", "task_cancelled", "node_skipped", "error_thrown"})
-REPAIR_KINDS = frozenset({"ticket_jumped", "task_reassigned", "ticket_migrated"})  # ADR 0026
+REPAIR_KINDS = frozenset(  # ADR 0026, 0041
+    {"ticket_jumped", "task_reassigned", "task_approver_removed", "ticket_migrated"}
+)
 # tasks closed by the engine that the timeline shows: by a decision on their step, and
 # swept by an error or terminate end (ADR 0022); the others closed with their ticket
 SHOWN_CANCELLATIONS = frozenset(
@@ -207,6 +209,16 @@ def _node_name(name: Mapping[str, str] | None, node_id: str | None, locale: Loca
     return node_id or ""
 
 
+WHOM_KINDS = frozenset(
+    {"task_add_sign", "task_remove_signer", "task_reassigned", "task_approver_removed"}
+)
+
+
+def _approved_at_once(kind: str, data: Mapping[str, object]) -> bool:
+    """A task approved without its holder deciding: de-duplicated, or timed out (ADR 0041)."""
+    return kind == "task_approved" and data.get("reason") in ("same_approver", "timer_fired")
+
+
 def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
     people: dict[str, str] = {view.requester.id: view.requester.name}
     for task in view.tasks:
@@ -243,7 +255,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
         assigned = data.get("assignees") if entry.kind == "task_opened" else None
         if entry.kind == "ticket_urged":  # whom the urge reached
             assigned = data.get("users")
-        if entry.kind in ("task_add_sign", "task_remove_signer", "task_reassigned"):  # whom
+        if entry.kind in WHOM_KINDS:  # whom
             assigned = data.get("users")
         names = tuple(people.get(str(u), str(u)) for u in assigned or ())
         if entry.kind == "timer_fired":  # whom a reminder reached
@@ -287,7 +299,7 @@ def timeline_rows(view: views.TicketView, locale: Locale) -> list[TimelineRow]:
                     "reason": str(data.get("reason") or ""),
                     "condition": str(data.get("condition") or ""),
                 }
-                if entry.kind == "node_skipped"
+                if entry.kind == "node_skipped" or _approved_at_once(entry.kind, data)
                 else None,
                 add_sign=str(data.get("position") or "") if entry.kind == "task_add_sign" else "",
                 add_sign_mode=str(data.get("mode") or "") if entry.kind == "task_add_sign" else "",

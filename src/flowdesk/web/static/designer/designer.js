@@ -511,6 +511,8 @@
   // (policies.py, once.py, withdraw.py, add_sign.py), each a flowdesk:option as write.py
   // spells it
 
+  var keptRequester = "";  // the selected step's on_empty.requester, which the panel does not edit
+
   function fillPolicies(bo) {
     var auto = optionValue(bo, "auto");
     $("panel-auto-when").value = (auto && typeof auto.when === "string") ? auto.when : "";
@@ -518,7 +520,9 @@
     var onEmpty = optionValue(bo, "on_empty");
     var fallback = onEmpty && onEmpty.assignee;
     var emptyAction = "";
-    if (onEmpty && onEmpty.action === "skip") { emptyAction = "skip"; }
+    if (onEmpty && (onEmpty.action === "skip" || onEmpty.action === "approve")) { emptyAction = "skip"; }
+    if (onEmpty && (onEmpty.action === "reject" || onEmpty.action === "admin")) { emptyAction = onEmpty.action; }
+    keptRequester = (onEmpty && onEmpty.requester) || "";  // YAML-only (ADR 0041): kept as it is
     if (fallback && fallback.kind === "user") { emptyAction = "user"; }
     if (fallback && fallback.kind === "role") { emptyAction = "role"; }
     $("panel-empty-action").value = emptyAction;
@@ -543,12 +547,17 @@
       values.push(optionElement("auto", auto));
     }
     var emptyAction = $("panel-empty-action").value;
-    if (emptyAction === "skip") { values.push(optionElement("on_empty", { action: "skip" })); }
+    var onEmpty = null;
+    if (emptyAction === "skip" || emptyAction === "reject" || emptyAction === "admin") { onEmpty = { action: emptyAction }; }
     if (emptyAction === "user") {
-      values.push(optionElement("on_empty", { action: "assign", assignee: { kind: "user", user: $("panel-empty-user").value.trim() } }));
+      onEmpty = { action: "assign", assignee: { kind: "user", user: $("panel-empty-user").value.trim() } };
     }
     if (emptyAction === "role") {
-      values.push(optionElement("on_empty", { action: "assign", assignee: { kind: "role", role: $("panel-empty-role").value.trim() } }));
+      onEmpty = { action: "assign", assignee: { kind: "role", role: $("panel-empty-role").value.trim() } };
+    }
+    if (onEmpty) {
+      if (keptRequester) { onEmpty.requester = keptRequester; }
+      values.push(optionElement("on_empty", onEmpty));
     }
     if ($("panel-approve-once").checked) { values.push(optionElement("approve_once", true)); }
     if ($("panel-no-withdraw").checked) { values.push(optionElement("withdraw", false)); }
