@@ -7,7 +7,10 @@ and by dragging, tries the rules in the preview (desktop and phone width), publi
 form with a broken formula and a rule naming a field that does not exist and sees both
 problems listed together and beside their field, fixes them and publishes version 2.
 An applicant then files a ticket on the new form: a bad amount gets its message, a good
-one files and the formula's result is on the ticket. Content-Security-Policy is
+one files and the formula's result is on the ticket. A second form gets a sub-table
+built in the columns editor (a date and an amount column), a formula summing its amounts
+and an attachment; a wrong column setting is shown on its column, and a ticket with two
+rows, one of them wrong, gets the message on that row's cell. Content-Security-Policy is
 enforced and the console must stay free of errors. Screenshots at 375 and 1280 px in
 zh-CN and en land in FLOWDESK_E2E_SCREENSHOTS (or the test's tmp folder).
 """
@@ -24,6 +27,7 @@ import pytest
 import yaml
 from test_designer import Tab
 
+from file_samples import PDF
 from flowdesk.engines.apps import dump_app_yaml, load_bundled_template
 from flowdesk.main import create_app
 from flowdesk.services import apps, demo
@@ -57,6 +61,12 @@ process:
     - {from: review, to: end}
 """
 
+CLAIM_APP = (
+    STARTING_APP.replace("desk_loan", "desk_claim")
+    .replace("Desk loan, zh: 柜面贷款", "Desk claim, zh: 柜面报销")
+    .replace("serial_prefix: DL", "serial_prefix: DC")
+)
+
 
 def _loan_with_one_field() -> str:
     """The loan app under another key with only the field its branch condition reads
@@ -77,6 +87,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
     ctx.hasher = fast_hasher()
     assert demo.load(ctx)
     apps.publish_yaml(ctx, STARTING_APP)
+    apps.publish_yaml(ctx, CLAIM_APP)
     apps.publish_yaml(ctx, _loan_with_one_field())
     with serving(app) as url:
         yield url, ctx
@@ -258,6 +269,129 @@ def test_the_builder_builds_publishes_and_the_form_files_a_ticket(
     sync_api.expect(page.locator("main")).to_contain_text("500.00")  # the fee, computed
     # the refused filing (422), and htmx's note of each redraw it dropped for a newer one
     # (hx-sync replace aborts it); nothing else
+    assert [e for e in tab.errors if not e.startswith(ABORTED) and "status of 422" not in e] == []
+    tab.close()
+
+
+def _column(page: Any, j: int) -> Any:
+    return _settings(page).get_by_test_id("column").nth(j)
+
+
+def _build_claim(page: Any) -> None:
+    """A sub-table of two columns (a date, a required amount with a minimum that is no
+    number), a formula summing the amounts and a required PDF attachment."""
+    page.get_by_test_id("field-placeholder").locator("xpath=..").get_by_test_id("remove").click()
+    _add(page, "table", "lines", "明细", "Lines")
+    first = _column(page, 0)
+    first.locator("[data-setting='columns[0].key']").fill("day")
+    first.locator("[data-setting='columns[0].type']").select_option("date")
+    first = _column(page, 0)  # redrawn for its new type: a date's settings
+    first.get_by_test_id("setting-columns[0].label-zh").fill("日期")
+    first.get_by_test_id("setting-columns[0].label-en").fill("Date")
+    _settings(page).get_by_test_id("add-column").click()
+    # the new column's key has the focus, and its arrival is announced
+    added = page.locator("[data-setting='columns[1].key']")
+    sync_api.expect(added).to_be_focused()
+    sync_api.expect(page.locator("#builder-live")).to_contain_text("position 2")
+    added.fill("amount")
+    page.locator("[data-setting='columns[1].type']").select_option("money")
+    second = _column(page, 1)
+    second.get_by_test_id("setting-columns[1].label-zh").fill("金额")
+    second.get_by_test_id("setting-columns[1].label-en").fill("Amount")
+    second.locator("[data-setting='columns[1].required']").check()
+    second.locator("[data-setting='columns[1].min']").fill("one")  # no number
+    # a column cannot be another table, nor a multiple choice (spec.NOT_COLUMN_TYPES)
+    offered = second.locator("[data-setting='columns[1].type'] option").evaluate_all(
+        "(os) => os.map((o) => o.value)"
+    )
+    assert "money" in offered and "table" not in offered and "multi_choice" not in offered
+    # reordered with the keyboard and back with the buttons
+    second.locator("[data-setting='columns[1].key']").focus()
+    page.keyboard.press("Alt+ArrowUp")
+    sync_api.expect(page.locator("[data-setting='columns[0].key']")).to_have_value("amount")
+    sync_api.expect(page.locator("[data-setting='columns[0].key']")).to_be_focused()
+    sync_api.expect(page.locator("#builder-live")).to_contain_text("position 1")
+    _column(page, 0).get_by_test_id("column-down").click()
+    sync_api.expect(page.locator("[data-setting='columns[1].key']")).to_have_value("amount")
+    _add(page, "formula", "total", "合计", "Total")
+    _set(page, "formula", "SUM(lines.amount)")
+    _add(page, "attachment", "receipt", "发票", "Receipt")
+    _settings(page).locator("[data-setting=required]").check()
+    _set(page, "accept", "pdf")
+    _set(page, "max_files", "1")
+
+
+def test_a_sub_table_and_an_attachment_built_published_and_filed(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path
+) -> None:
+    base, ctx = served
+    tab = Tab(chromium, base, "admin")
+    page = tab.page
+    page.goto("/admin/apps/desk_claim/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    _build_claim(page)
+
+    page.get_by_test_id("builder-publish").click()
+    problems = page.get_by_test_id("builder-problems").get_by_test_id("problem")
+    sync_api.expect(problems).to_have_count(1)
+    assert "form.fields[0].columns[1].min" in problems.inner_text()
+    problems.locator("button").click()  # to the column's own setting
+    sync_api.expect(page.locator("[data-setting='columns[1].min']")).to_be_focused()
+    sync_api.expect(_column(page, 1).get_by_test_id("setting-error")).to_contain_text(
+        "columns[1].min"
+    )
+    assert apps.current(ctx, "desk_claim").version == 1
+    page.locator("[data-setting='columns[1].min']").fill("0.01")
+    page.get_by_test_id("builder-check").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("No problems")
+    # the live preview shows the sub-table with its columns
+    preview = page.get_by_test_id("preview-frame")
+    sync_api.expect(preview.get_by_test_id("row-lines-1")).to_be_visible()
+    sync_api.expect(preview.locator("[name='lines[1].amount']")).to_be_visible()
+    sync_api.expect(preview.locator("[name='lines[1].day']")).to_be_visible()
+    page.get_by_test_id("builder-publish").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Published version 2")
+    form = apps.current(ctx, "desk_claim").spec.form
+    assert form.keys() == ("lines", "total", "receipt")
+    lines = form.field("lines")
+    assert [(c.key, c.type.value, c.required) for c in lines.columns] == [
+        ("day", "date", False),
+        ("amount", "money", True),
+    ]
+    assert form.field("total").formula == "SUM(lines.amount)"
+    assert [e for e in tab.errors if "status of 422" not in e] == []
+    tab.close()
+
+    # an applicant files two rows, the second one's amount wrong, with the receipt
+    tab = Tab(chromium, base, "zhang.wei")
+    page = tab.page
+    page.goto("/apps/desk_claim/new")
+    receipt = shots.parent / "发票.pdf"
+    receipt.write_bytes(PDF)
+    page.fill("[name='lines[1].day']", "2026-12-01")
+    page.fill("[name='lines[1].amount']", "120.50")
+    page.locator("[name='lines[1].amount']").blur()
+    _settle(page)
+    page.click("[data-testid=add-lines]")
+    page.wait_for_selector("[data-testid=row-lines-2]")
+    _settle(page)
+    page.fill("[name='lines[2].day']", "2026-12-02")
+    page.fill("[name='lines[2].amount']", "8O.00")  # a letter O
+    page.set_input_files("#f-receipt", str(receipt))
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    error = page.locator("[data-testid='error-lines[2].amount']")
+    sync_api.expect(error).to_be_visible()
+    assert page.locator("[data-testid='error-lines[1].amount']").count() == 0
+    sync_api.expect(page.locator("[name='lines[1].amount']")).to_have_value("120.50")
+    _type(page, "[name='lines[2].amount']", "80.00")
+    page.set_input_files("#f-receipt", str(receipt))
+    _settle(page)  # the redraw the file's change asks for keeps the chosen file
+    page.click("[data-testid=ticket-form] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]{32}$"))
+    sync_api.expect(page.get_by_test_id("table-lines").locator("tbody tr")).to_have_count(2)
+    sync_api.expect(page.locator("[data-field=total]")).to_contain_text("200.50")
+    receipt_link = page.locator("[data-field=receipt]").get_by_test_id("attachment-link")
+    sync_api.expect(receipt_link).to_have_text("发票.pdf")
     assert [e for e in tab.errors if not e.startswith(ABORTED) and "status of 422" not in e] == []
     tab.close()
 

@@ -105,3 +105,41 @@ def test_the_preview_runs_the_drafts_rules_on_the_server(
     broken["fields"] = "none"
     unavailable = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf())
     assert 'data-testid="preview-unavailable"' in unavailable.text
+
+
+def _lines(*columns: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": "lines",
+        "type": "table",
+        "label": {"en": "Lines", "zh": "明细"},
+        "columns": list(columns),
+    }
+
+
+def test_a_columns_problem_names_the_column_and_its_setting(
+    browser: Callable[..., Browser],
+) -> None:
+    """A sub-table's column's bad setting is answered at its column (the builder shows it
+    there), and a formula summing that column is no second problem of its own."""
+    admin = browser("admin", locale="en")
+    draft = loan_form_with(
+        _lines(
+            {"key": "day", "type": "date", "label": {"en": "Date", "zh": "日期"}},
+            {"key": "amount", "type": "money", "label": {"en": "Amount", "zh": "金额"}, "min": "x"},
+        ),
+        {
+            "key": "total",
+            "type": "formula",
+            "label": {"en": "Total", "zh": "合计"},
+            "formula": "SUM(lines.amount)",
+        },
+    )
+    checked = _posted(admin, f"{BASE}/check", {"form": draft}, admin.csrf())
+    assert checked.status_code == 422
+    (error,) = checked.json()["errors"]
+    at = len(draft["fields"]) - 2
+    assert error["path"] == f"form.fields[{at}].columns[1].min"
+    assert (error["field"], error["setting"]) == (at, "columns")
+    assert (error["column"], error["column_setting"]) == (1, "min")
+    draft["fields"][at]["columns"][1]["min"] = "0.01"
+    assert _posted(admin, f"{BASE}/check", {"form": draft}, admin.csrf()).status_code == 200
