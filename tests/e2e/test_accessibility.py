@@ -81,6 +81,15 @@ def _builder_with_a_field_selected(page: Any) -> None:
     page.wait_for_selector("[data-testid=preview-frame][data-ready]")
 
 
+def _builder_with_columns(page: Any) -> None:
+    """The form builder with a sub-table selected: its columns editor, each column with
+    its type's settings."""
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-lines").click()
+    page.wait_for_selector("[data-testid=columns] [data-testid=column]")
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+
+
 def _builder_with_problems(page: Any) -> None:
     """The form builder after Check refused a rule naming no field: the problems listed,
     the field's card marked, the message under its setting."""
@@ -296,6 +305,12 @@ PAGES = [
     Page("admin-designer", ADMIN, "/admin/apps/loan/designer", _designer_with_a_step_selected),
     Page(
         "admin-form-builder", ADMIN, "/admin/apps/loan/form-builder", _builder_with_a_field_selected
+    ),
+    Page(
+        "admin-form-builder-columns",
+        ADMIN,
+        "/admin/apps/expenses/form-builder",
+        _builder_with_columns,
     ),
     Page(
         "admin-form-builder-problems",

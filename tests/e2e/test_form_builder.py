@@ -34,6 +34,7 @@ from flowdesk.services import apps, demo
 from flowdesk.services.context import ServiceContext, fast_hasher
 from flowdesk.settings import Settings
 from live_server import serving
+from table_forms import table_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.e2e
@@ -88,6 +89,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
     assert demo.load(ctx)
     apps.publish_yaml(ctx, STARTING_APP)
     apps.publish_yaml(ctx, CLAIM_APP)
+    apps.publish_yaml(ctx, yaml.safe_dump(table_app(), allow_unicode=True))
     apps.publish_yaml(ctx, _loan_with_one_field())
     with serving(app) as url:
         yield url, ctx
@@ -490,6 +492,36 @@ def test_builder_screenshots(
             page.screenshot(
                 path=str(shots / f"form-builder-375-{locale}-{n}.png"), full_page=True, clip=clip
             )
+    assert not tab.errors, tab.errors
+    tab.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+@pytest.mark.parametrize("width", ["375", "1280"])
+def test_columns_editor_screenshots(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path, locale: str, width: str
+) -> None:
+    """The columns editor of the expense lines (a choice column, a formula column), at
+    both widths and in both languages: the column's settings under its own legend."""
+    base, _ctx = served
+    tab = Tab(chromium, base, "admin", viewport=PHONE if width == "375" else DESKTOP, locale=locale)
+    page = tab.page
+    page.goto("/admin/apps/expenses/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-lines").click()
+    columns = _settings(page).get_by_test_id("columns")
+    sync_api.expect(columns.get_by_test_id("column")).to_have_count(6)
+    legend = columns.get_by_test_id("column").nth(4).locator("legend").first
+    sync_api.expect(legend).to_contain_text("金额" if locale == "zh" else "Amount")
+    formula = columns.locator("[data-setting='columns[4].formula']")
+    sync_api.expect(formula).to_have_value("ROUND(qty * price, 2)")
+    # no column offers what a column cannot carry
+    assert columns.locator("[data-setting$='.visible_when']").count() == 0
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+    columns.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / f"form-builder-columns-{width}-{locale}.png"))
+    box = columns.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= int(width)
     assert not tab.errors, tab.errors
     tab.close()
 

@@ -73,6 +73,7 @@ def test_a_sub_table_offers_the_column_types_the_parser_accepts() -> None:
     table = next(k for k in palette() if k.type == "table")
     columns = next(s for s in table.settings if s.name == "columns")
     assert columns.kind == "columns" and columns.group == "basic"
+    assert all(s.label.en != s.name for s in table.settings)  # named in both languages
     assert set(columns.choices) == {t.value for t in FieldType} - {
         t.value for t in NOT_COLUMN_TYPES
     }

@@ -136,7 +136,17 @@ SETTING_LABELS: dict[str, LocalText] = {
     "default": _("Default value (expression)", "默认值（表达式）"),
     "max_files": _("Most files", "最多文件数"),
     "max_size_mb": _("Largest file (MB)", "单个文件上限（MB）"),
-    "accept": _('Allowed file types, e.g. ["pdf", "jpg"]', '允许的文件类型，如 ["pdf", "jpg"]'),
+    "accept": _("Allowed file types, e.g. pdf, jpg", "允许的文件类型，如 pdf, jpg"),
+    "columns": _("Columns", "列"),
+    "min_rows": _("Fewest rows", "最少行数"),
+    "max_rows": _("Most rows", "最多行数"),
+    "format": _("Number format, e.g. LN-{YYYY}-{seq:6}", "编号格式，如 LN-{YYYY}-{seq:6}"),
+    "app": _("Linked app (key)", "关联的应用（键）"),
+    "multiple": _("Several records", "可关联多条"),
+    "lookup": _("Fields shown from the linked record", "显示关联记录的字段"),
+    "link": _("Link field", "关联字段"),
+    "field": _("Field of the linked records", "关联记录的字段"),
+    "aggregate": _("Aggregate", "汇总方式"),
 }
 del _
 
