@@ -62,11 +62,17 @@ process:
     - {from: review, to: end}
 """
 
-CLAIM_APP = (
-    STARTING_APP.replace("desk_loan", "desk_claim")
-    .replace("Desk loan, zh: 柜面贷款", "Desk claim, zh: 柜面报销")
-    .replace("serial_prefix: DL", "serial_prefix: DC")
-)
+
+def _renamed(key: str, name: str, prefix: str) -> str:
+    """The starting app under another key, name and serial prefix."""
+    return (
+        STARTING_APP.replace("desk_loan", key)
+        .replace("Desk loan, zh: 柜面贷款", name)
+        .replace("serial_prefix: DL", f"serial_prefix: {prefix}")
+    )
+
+
+CLAIM_APP = _renamed("desk_claim", "Desk claim, zh: 柜面报销", "DC")
 
 
 def _loan_with_one_field() -> str:
@@ -89,6 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
     assert demo.load(ctx)
     apps.publish_yaml(ctx, STARTING_APP)
     apps.publish_yaml(ctx, CLAIM_APP)
+    apps.publish_yaml(ctx, _renamed("desk_link", "Desk link, zh: 柜面关联", "DK"))
     apps.publish_yaml(ctx, yaml.safe_dump(table_app(), allow_unicode=True))
     apps.publish_yaml(ctx, _loan_with_one_field())
     with serving(app) as url:
@@ -492,6 +499,47 @@ def test_builder_screenshots(
             page.screenshot(
                 path=str(shots / f"form-builder-375-{locale}-{n}.png"), full_page=True, clip=clip
             )
+    assert not tab.errors, tab.errors
+    tab.close()
+
+
+def test_a_link_names_a_published_app_and_a_roll_up_its_field(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path
+) -> None:
+    """A link field's app is picked from the published apps (record apps first), its
+    look-ups and a roll-up's field from that app's fields; the form publishes."""
+    base, ctx = served
+    tab = Tab(chromium, base, "admin")
+    page = tab.page
+    page.goto("/admin/apps/desk_link/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    _add(page, "link", "customer_ref", "客户", "Customer")
+    app = _settings(page).locator("[data-setting=app]")
+    offered = app.locator("option").evaluate_all("(os) => os.map((o) => o.value)")
+    assert offered[:2] == ["", "customers"] and "loan" in offered  # the record app first
+    app.select_option("customers")
+    sync_api.expect(_settings(page).locator("[data-setting=app]")).to_be_focused()
+    _settings(page).get_by_label("customer_name", exact=False).check()
+    _add(page, "rollup", "loans_count", "客户数", "Customers")
+    _settings(page).locator("[data-setting=link]").select_option("customer_ref")
+    field = _settings(page).locator("[data-setting=field]")
+    sync_api.expect(field.locator("option[value=customer_no]")).to_have_count(1)
+    field.select_option("customer_no")
+    _settings(page).locator("[data-setting=aggregate]").select_option("count")
+    page.get_by_test_id("builder-check").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("No problems")
+    page.screenshot(path=str(shots / "form-builder-rollup-1280-en.png"), full_page=True)
+    page.get_by_test_id("builder-publish").click()
+    sync_api.expect(page.get_by_test_id("builder-status")).to_contain_text("Published version 2")
+    form = apps.current(ctx, "desk_link").spec.form
+    link = form.field("customer_ref")
+    assert (link.link_app, link.lookup) == ("customers", ("customer_name",))
+    rollup = form.field("loans_count")
+    assert (rollup.link_field, rollup.rollup_field, rollup.aggregate) == (
+        "customer_ref",
+        "customer_no",
+        "count",
+    )
     assert not tab.errors, tab.errors
     tab.close()
 

@@ -38,6 +38,12 @@ def test_the_builder_opens_for_administrators_only(browser: Callable[..., Browse
     assert page.status_code == 200
     assert 'id="builder-palette"' in page.text and '"type": "resident_id"' in page.text
     assert '"key": "credit_rating"' in page.text  # the current form, as JSON
+    # the apps a link field can name, the record app first, with their fields
+    apps_json = page.text.split('id="builder-apps">', 1)[1].split("</script>", 1)[0]
+    listed = json.loads(apps_json)
+    assert listed[0]["key"] == "customers" and listed[0]["records"] is True
+    assert "customer_name" in [f["key"] for f in listed[0]["fields"]]
+    assert "loan" in [a["key"] for a in listed]
     assert f'href="{BASE}"' in admin.get("/admin/apps").text
     assert f'href="{BASE}"' in admin.get("/admin/apps/loan/designer").text
     assert admin.get("/admin/apps/nope/form-builder").status_code == 404

@@ -151,7 +151,8 @@ class PaletteSettingOut(BaseModel):
 
     name: str
     kind: str  # local_text, bool, integer, number, text, choice, field, expression, options,
-    # words, columns (choices: the types a column may have), json
+    # words, columns (choices: the types a column may have), app, linked_field,
+    # linked_fields, json
     group: str  # basic, validation, rules
     label: dict[str, str]
     in_column: bool = True  # False: a sub-table's column cannot carry this setting

@@ -21,6 +21,9 @@ from .spec import FORMULA_RESULTS, NOT_COLUMN_TYPES, FieldType, LocalText
 # how each setting is edited: text, local_text ({en, zh}), bool, integer, number (exact,
 # sent as text), choice (one of `choices`), field (another field's key), expression,
 # options (a list of {value, label}), words (a list of short texts, typed comma-separated),
+# app (a published app's key), linked_field / linked_fields (one / some fields of the app
+# a link field names: its own `app`, or a roll-up's `link` field's; typed as text / words
+# while that app is not known),
 # columns (a sub-table's columns: fields of their own, a type from `choices` each, with
 # that type's settings but those marked `in_column: false`), json (anything else, as JSON)
 SETTING_KINDS: dict[str, str] = {
@@ -41,11 +44,11 @@ SETTING_KINDS: dict[str, str] = {
     "accept": "words",
     "columns": "columns",
     "format": "text",
-    "app": "text",
+    "app": "app",
     "multiple": "bool",
-    "lookup": "words",
+    "lookup": "linked_fields",
     "link": "field",
-    "field": "text",
+    "field": "linked_field",
     "aggregate": "choice",
     "min_rows": "integer",
     "max_rows": "integer",

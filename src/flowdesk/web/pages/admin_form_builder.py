@@ -52,6 +52,15 @@ def builder(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> Re
             "version": app.version,
             "form_json": app.spec.form.to_dict(),
             "palette_json": [kind.to_dict() for kind in palette()],
+            "apps_json": [
+                {
+                    "key": t.key,
+                    "name": t.name,
+                    "records": t.records,
+                    "fields": [{"key": k, "label": label} for k, label in t.fields],
+                }
+                for t in apps.link_targets(ctx)
+            ],
             "groups": GROUPS,
         },
         session=session,

@@ -9,6 +9,8 @@
   var zh = root.dataset.locale === "zh";
   var form = JSON.parse(document.getElementById("builder-form").textContent);
   var palette = JSON.parse(document.getElementById("builder-palette").textContent);
+  // the published apps a link field can name, with their fields (record apps first)
+  var linkApps = JSON.parse(document.getElementById("builder-apps").textContent);
   var kinds = {};
   palette.forEach(function (k) { kinds[k.type] = k; });
   var msg = root.dataset;
@@ -254,8 +256,18 @@
       select.appendChild(el("option", { value: "", text: s.kind === "choice" ? msg.msgDefaultChoice : msg.msgNoField }));
       choices.forEach(function (c) { select.appendChild(el("option", { value: c, text: c })); });
       select.value = value === undefined ? "" : String(value);
-      select.addEventListener("change", function () { setOrDrop(data, s.name, select.value); edited(); });
+      select.addEventListener("change", function () {
+        setOrDrop(data, s.name, select.value);
+        edited();
+        if (s.name === "link") redrawAt(name);  // a roll-up's field is one of that link's app's
+      });
       return wrap(label, select);
+    }
+    if (s.kind === "app") return appSelect(field, s, label, name);
+    if (s.kind === "linked_field" || s.kind === "linked_fields") {
+      var offered = appFields(linkedApp(field));
+      if (!offered) return settingInput(field, withKind(s, s.kind === "linked_field" ? "text" : "words"));
+      return s.kind === "linked_field" ? linkedField(field, s, label, name, offered) : linkedFields(field, s, label, name, offered);
     }
     if (s.kind === "integer" || s.kind === "number") {
       var input = el("input", { type: "text", inputmode: s.kind === "integer" ? "numeric" : "decimal", autocomplete: "off", "data-setting": name });
@@ -301,6 +313,65 @@
     });
     return wrap(label, json, msg.msgJsonHelp);
   }
+  // ---------- a link's app and the linked app's fields ----------
+  function withKind(s, kind) {
+    var copy = {};
+    Object.keys(s).forEach(function (k) { copy[k] = s[k]; });
+    copy.kind = kind;
+    return copy;
+  }
+  function redrawAt(name) { drawSettings(); focusIn('[data-setting="' + name + '"]'); }
+  // the app a link field names, or the app of the link field a roll-up names
+  function linkedApp(field) {
+    var data = field.data;
+    if (data.type !== "rollup") return data.app;
+    var link = fields.filter(function (f) { return f.data.key === data.link; })[0];
+    return link ? link.data.app : undefined;
+  }
+  function appFields(key) {
+    var app = linkApps.filter(function (a) { return a.key === key; })[0];
+    return app ? app.fields : null;
+  }
+  function keyedSelect(name, value, none, entries) {
+    var select = el("select", { "data-setting": name });
+    select.appendChild(el("option", { value: "", text: none }));
+    if (value && !entries.some(function (e) { return e.key === value; })) entries = entries.concat([{ key: value, text: value }]);
+    entries.forEach(function (e) { select.appendChild(el("option", { value: e.key, text: e.text })); });
+    select.value = value || "";
+    return select;
+  }
+  function appSelect(field, s, label, name) {
+    var entries = linkApps.map(function (a) { return { key: a.key, text: local(a.name) + " · " + a.key }; });
+    var select = keyedSelect(name, field.data[s.name], msg.msgNoField, entries);
+    select.addEventListener("change", function () { setOrDrop(field.data, s.name, select.value); edited(); redrawAt(name); });
+    return wrap(label, select);
+  }
+  function fieldEntries(offered) { return offered.map(function (f) { return { key: f.key, text: local(f.label) + " · " + f.key }; }); }
+  function linkedField(field, s, label, name, offered) {
+    var select = keyedSelect(name, field.data[s.name], msg.msgNoField, fieldEntries(offered));
+    select.addEventListener("change", function () { setOrDrop(field.data, s.name, select.value); edited(); });
+    return wrap(label, select);
+  }
+  function linkedFields(field, s, label, name, offered) {
+    var data = field.data;
+    var box = el("fieldset", { className: "builder-checks", "data-setting-group": name }, [el("legend", { text: label })]);
+    var chosen = Array.isArray(data[s.name]) ? data[s.name] : [];
+    // a key the linked app no longer has stays, for the server to name
+    var stale = chosen.filter(function (k) { return !offered.some(function (f) { return f.key === k; }); });
+    fieldEntries(offered).forEach(function (entry, i) {
+      var check = el("input", { type: "checkbox", value: entry.key, "data-setting": i ? name + "." + entry.key : name });
+      check.checked = chosen.indexOf(entry.key) >= 0;
+      check.addEventListener("change", function () {
+        var picked = stale.concat(Array.prototype.filter.call(box.querySelectorAll("input"), function (c) { return c.checked; }).map(function (c) { return c.value; }));
+        setOrDrop(data, s.name, picked.length ? picked : undefined);
+        edited();
+      });
+      var id = check.id = inputId();
+      box.appendChild(el("div", { className: "field" }, [el("label", { className: "checkbox", for: id }, [check, document.createTextNode(" " + entry.text)])]));
+    });
+    return box;
+  }
+
   // what the engine assumes when a yes/no setting is left out (parse.py)
   function boolDefault(data, name) {
     if (name === "capitals") return (data.currency || "CNY") === "CNY";
