@@ -546,6 +546,28 @@ def test_a_link_names_a_published_app_and_a_roll_up_its_field(
 
 @pytest.mark.parametrize("locale", ["zh", "en"])
 @pytest.mark.parametrize("width", ["375", "1280"])
+def test_link_settings_screenshots(
+    chromium: Any, served: tuple[str, ServiceContext], shots: Path, locale: str, width: str
+) -> None:
+    """A new link field's settings with the customers app chosen: its look-up fields to
+    tick, named in the page's language (nothing published)."""
+    base, _ctx = served
+    tab = Tab(chromium, base, "admin", viewport=PHONE if width == "375" else DESKTOP, locale=locale)
+    page = tab.page
+    page.goto("/admin/apps/loan/form-builder")
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("palette").get_by_test_id("add-link").click()
+    _settings(page).locator("[data-setting=app]").select_option("customers")
+    lookup = _settings(page).locator("fieldset.builder-checks")
+    sync_api.expect(lookup).to_contain_text("客户名称" if locale == "zh" else "Customer name")
+    lookup.scroll_into_view_if_needed()
+    _settings(page).screenshot(path=str(shots / f"form-builder-link-{width}-{locale}.png"))
+    assert not tab.errors, tab.errors
+    tab.close()
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+@pytest.mark.parametrize("width", ["375", "1280"])
 def test_columns_editor_screenshots(
     chromium: Any, served: tuple[str, ServiceContext], shots: Path, locale: str, width: str
 ) -> None:

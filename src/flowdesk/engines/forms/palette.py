@@ -144,7 +144,7 @@ SETTING_LABELS: dict[str, LocalText] = {
     "min_rows": _("Fewest rows", "最少行数"),
     "max_rows": _("Most rows", "最多行数"),
     "format": _("Number format, e.g. LN-{YYYY}-{seq:6}", "编号格式，如 LN-{YYYY}-{seq:6}"),
-    "app": _("Linked app (key)", "关联的应用（键）"),
+    "app": _("Linked app", "关联的应用"),
     "multiple": _("Several records", "可关联多条"),
     "lookup": _("Fields shown from the linked record", "显示关联记录的字段"),
     "link": _("Link field", "关联字段"),
