@@ -81,6 +81,25 @@ def _builder_with_a_field_selected(page: Any) -> None:
     page.wait_for_selector("[data-testid=preview-frame][data-ready]")
 
 
+def _builder_with_columns(page: Any) -> None:
+    """The form builder with a sub-table selected: its columns editor, each column with
+    its type's settings."""
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.get_by_test_id("field-lines").click()
+    page.wait_for_selector("[data-testid=columns] [data-testid=column]")
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+
+
+def _builder_with_a_link(page: Any) -> None:
+    """The form builder with a new link field naming the customers record app: the app's
+    select and the look-up fields to tick (nothing published)."""
+    page.wait_for_selector("[data-testid=builder][data-ready]")
+    page.click("[data-testid=palette] [data-testid=add-link]")
+    page.select_option("[data-testid=settings-form] [data-setting=app]", "customers")
+    page.wait_for_selector("[data-testid=settings-form] [data-setting=lookup]")
+    page.wait_for_selector("[data-testid=preview-frame][data-ready]")
+
+
 def _builder_with_problems(page: Any) -> None:
     """The form builder after Check refused a rule naming no field: the problems listed,
     the field's card marked, the message under its setting."""
@@ -297,6 +316,13 @@ PAGES = [
     Page(
         "admin-form-builder", ADMIN, "/admin/apps/loan/form-builder", _builder_with_a_field_selected
     ),
+    Page(
+        "admin-form-builder-columns",
+        ADMIN,
+        "/admin/apps/expenses/form-builder",
+        _builder_with_columns,
+    ),
+    Page("admin-form-builder-link", ADMIN, "/admin/apps/loan/form-builder", _builder_with_a_link),
     Page(
         "admin-form-builder-problems",
         ADMIN,

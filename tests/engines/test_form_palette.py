@@ -62,3 +62,23 @@ def test_a_setting_the_palette_does_not_know_is_edited_as_json() -> None:
     from flowdesk.engines.forms.palette import _setting
 
     assert _setting(FieldType.TEXT, "a_future_setting").kind == "json"
+
+
+def test_a_sub_table_offers_the_column_types_the_parser_accepts() -> None:
+    """The columns editor's types and settings come from here: every type but those
+    spec.NOT_COLUMN_TYPES refuses, and each setting says whether a column may carry it."""
+    from flowdesk.engines.forms.parse import NOT_COLUMN_KEYS
+    from flowdesk.engines.forms.spec import NOT_COLUMN_TYPES
+
+    table = next(k for k in palette() if k.type == "table")
+    columns = next(s for s in table.settings if s.name == "columns")
+    assert columns.kind == "columns" and columns.group == "basic"
+    assert all(s.label.en != s.name for s in table.settings)  # named in both languages
+    assert set(columns.choices) == {t.value for t in FieldType} - {
+        t.value for t in NOT_COLUMN_TYPES
+    }
+    assert "money" in columns.choices and "table" not in columns.choices
+    for kind in palette():
+        for setting in kind.settings:
+            assert setting.in_column == (setting.name not in NOT_COLUMN_KEYS)
+            assert setting.to_dict()["in_column"] is setting.in_column

@@ -50,7 +50,8 @@ APPROVER = {
 def _work_until_killed(url: str, seed: int, ready: int) -> None:
     """The child: a new context (nothing shared with the parent's connections), the app
     loaded, a byte on `ready`, then loans filed and approved, or now and then rejected, until the
-    SIGKILL comes."""
+    SIGKILL comes; a second byte once its first ticket is filed, so that the kill, however
+    slow a loaded host makes the child, lands after some work and amid more."""
     ctx = build_context(url)
     ctx.hasher = fast_hasher()
     with ctx.db.read() as conn:
@@ -68,6 +69,9 @@ def _work_until_killed(url: str, seed: int, ready: int) -> None:
         outcome = tickets.submit(
             ctx, actor=actors["zhang.wei"], app_key="loan", values={**LOAN, "amount": amount}
         )
+        if ready >= 0:
+            os.write(ready, b"2")
+            ready = -1
         pending = list(outcome.opened_task_ids)
         while pending:
             task_id = pending.pop(0)
@@ -94,10 +98,14 @@ def _kill_rounds(url: str, rounds: int, rng: random.Random) -> None:
                 os._exit(1)
         os.close(write_end)
         started = os.read(read_end, 1)  # b"" if the child died before it was ready
-        os.close(read_end)
+        # a round in three of four waits for the first filing: the kills then land a few
+        # steps in whatever the host's load; the others may land before any COMMIT
+        if started and round_number % 4:
+            os.read(read_end, 1)
         if started:  # kill it a few steps in: any statement, any COMMIT
             time.sleep(rng.uniform(0.0005, 0.015))
         os.kill(child, signal.SIGKILL)
+        os.close(read_end)
         _, status = os.waitpid(child, 0)
         assert os.WIFSIGNALED(status), f"round {round_number}: the child died on its own"
 

@@ -122,3 +122,18 @@ def test_only_administrators_and_only_apps_that_exist(
     with pytest.raises(DefinitionInvalid) as refused:
         apps.check_form(demo_ctx, actors["admin"], "loan", {"fields": "none"})
     assert refused.value.errors[0].path == "form.fields"
+
+
+def test_the_link_targets_are_the_published_apps_record_apps_first(
+    demo_ctx: ServiceContext, actors: dict[str, Actor]
+) -> None:
+    """What the builder offers a link field (ADR 0038): every published app with its
+    current form's fields; a newly published form's fields are there at once."""
+    targets = apps.link_targets(demo_ctx)
+    assert [t.records for t in targets] == sorted((t.records for t in targets), reverse=True)
+    customers = next(t for t in targets if t.key == "customers")
+    assert customers.records and ("customer_name" in dict(customers.fields))
+    assert dict(customers.fields)["customer_name"]["en"]
+    apps.publish_form(demo_ctx, "loan", loan_form(), actor=actors["admin"])
+    loan = next(t for t in apps.link_targets(demo_ctx) if t.key == "loan")
+    assert not loan.records and [k for k, _label in loan.fields][-2:] == ["monthly", "guarantor"]

@@ -38,6 +38,12 @@ def test_the_builder_opens_for_administrators_only(browser: Callable[..., Browse
     assert page.status_code == 200
     assert 'id="builder-palette"' in page.text and '"type": "resident_id"' in page.text
     assert '"key": "credit_rating"' in page.text  # the current form, as JSON
+    # the apps a link field can name, the record app first, with their fields
+    apps_json = page.text.split('id="builder-apps">', 1)[1].split("</script>", 1)[0]
+    listed = json.loads(apps_json)
+    assert listed[0]["key"] == "customers" and listed[0]["records"] is True
+    assert "customer_name" in [f["key"] for f in listed[0]["fields"]]
+    assert "loan" in [a["key"] for a in listed]
     assert f'href="{BASE}"' in admin.get("/admin/apps").text
     assert f'href="{BASE}"' in admin.get("/admin/apps/loan/designer").text
     assert admin.get("/admin/apps/nope/form-builder").status_code == 404
@@ -105,3 +111,41 @@ def test_the_preview_runs_the_drafts_rules_on_the_server(
     broken["fields"] = "none"
     unavailable = _posted(admin, f"{BASE}/preview", {"form": broken}, admin.csrf())
     assert 'data-testid="preview-unavailable"' in unavailable.text
+
+
+def _lines(*columns: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": "lines",
+        "type": "table",
+        "label": {"en": "Lines", "zh": "明细"},
+        "columns": list(columns),
+    }
+
+
+def test_a_columns_problem_names_the_column_and_its_setting(
+    browser: Callable[..., Browser],
+) -> None:
+    """A sub-table's column's bad setting is answered at its column (the builder shows it
+    there), and a formula summing that column is no second problem of its own."""
+    admin = browser("admin", locale="en")
+    draft = loan_form_with(
+        _lines(
+            {"key": "day", "type": "date", "label": {"en": "Date", "zh": "日期"}},
+            {"key": "amount", "type": "money", "label": {"en": "Amount", "zh": "金额"}, "min": "x"},
+        ),
+        {
+            "key": "total",
+            "type": "formula",
+            "label": {"en": "Total", "zh": "合计"},
+            "formula": "SUM(lines.amount)",
+        },
+    )
+    checked = _posted(admin, f"{BASE}/check", {"form": draft}, admin.csrf())
+    assert checked.status_code == 422
+    (error,) = checked.json()["errors"]
+    at = len(draft["fields"]) - 2
+    assert error["path"] == f"form.fields[{at}].columns[1].min"
+    assert (error["field"], error["setting"]) == (at, "columns")
+    assert (error["column"], error["column_setting"]) == (1, "min")
+    draft["fields"][at]["columns"][1]["min"] = "0.01"
+    assert _posted(admin, f"{BASE}/check", {"form": draft}, admin.csrf()).status_code == 200

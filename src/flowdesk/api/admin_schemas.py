@@ -150,9 +150,12 @@ class PaletteSettingOut(BaseModel):
     """One setting a field type takes, and the input that edits it (ADR 0039)."""
 
     name: str
-    kind: str  # local_text, bool, integer, number, text, choice, field, expression, options, json
+    kind: str  # local_text, bool, integer, number, text, choice, field, expression, options,
+    # words, columns (choices: the types a column may have), app, linked_field,
+    # linked_fields, json
     group: str  # basic, validation, rules
     label: dict[str, str]
+    in_column: bool = True  # False: a sub-table's column cannot carry this setting
     choices: list[str] = []
 
 

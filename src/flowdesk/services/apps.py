@@ -237,6 +237,36 @@ def list_apps(ctx: ServiceContext) -> list[AppSummary]:
 
 
 @dataclass(frozen=True)
+class LinkTarget:
+    """A published app a link field can name (ADR 0038), with its fields by key: what the
+    form builder offers for a link's `app`, `lookup` and a roll-up's `field`."""
+
+    key: str
+    name: dict[str, str]
+    records: bool
+    fields: tuple[tuple[str, dict[str, str]], ...]  # (key, label) in form order
+
+
+def link_targets(ctx: ServiceContext) -> list[LinkTarget]:
+    """Every published app, record apps first, each with its current form's fields."""
+    with ctx.db.read(snapshot=False) as conn:
+        specs = [
+            ctx.apps.version(conn, row.current_version_id).spec
+            for row in apps_store.list_apps(conn)
+        ]
+    targets = [
+        LinkTarget(
+            spec.key,
+            {"en": spec.name.en, "zh": spec.name.zh},
+            spec.is_records,
+            tuple((f.key, {"en": f.label.en, "zh": f.label.zh}) for f in spec.form.fields),
+        )
+        for spec in specs
+    ]
+    return sorted(targets, key=lambda t: (not t.records, t.key))
+
+
+@dataclass(frozen=True)
 class VersionSummary:
     id: str
     version: int

@@ -63,14 +63,17 @@ def parseable_fields(
 def _expression_problems(form: object, errors: Sequence[ErrorDetail]) -> list[ErrorDetail]:
     """The problems of the expressions of the fields that parse, when others do not:
     `parse_app` checks expressions only on a form that parses, and the builder must list
-    every problem at once. A reference to a field that did not parse is no problem of
-    its own (that field's error is)."""
+    every problem at once. A reference to a field that did not parse (or to a column of a
+    sub-table that did not) is no problem of its own (that field's error is)."""
     if not any(_FIELD_AT.match(e.path) for e in errors):
         return []
     kept, partial = parseable_fields(form, errors)
     if partial is None:
         return []
-    gone = {f"'{key}'" for key in _field_keys(form) - set(partial.keys())}
+    # 'lines' or a column of it, 'lines.amount'
+    gone = [
+        mark for key in _field_keys(form) - set(partial.keys()) for mark in (f"'{key}'", f"'{key}.")
+    ]
     more = []
     for error in check_form_expressions(partial)[1]:
         found = _FIELD_AT.match(error.path)

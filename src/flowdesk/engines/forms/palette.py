@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from flowdesk.kernel.money import CURRENCY_EXPONENTS
 
 from .links import AGGREGATES
-from .parse import COMMON_KEYS, TYPE_KEYS
-from .spec import FORMULA_RESULTS, FieldType, LocalText
+from .parse import COMMON_KEYS, NOT_COLUMN_KEYS, TYPE_KEYS
+from .spec import FORMULA_RESULTS, NOT_COLUMN_TYPES, FieldType, LocalText
 
 # how each setting is edited: text, local_text ({en, zh}), bool, integer, number (exact,
 # sent as text), choice (one of `choices`), field (another field's key), expression,
 # options (a list of {value, label}), words (a list of short texts, typed comma-separated),
-# columns (a sub-table's columns: fields of their own), json (anything else, as JSON)
+# app (a published app's key), linked_field / linked_fields (one / some fields of the app
+# a link field names: its own `app`, or a roll-up's `link` field's; typed as text / words
+# while that app is not known),
+# columns (a sub-table's columns: fields of their own, a type from `choices` each, with
+# that type's settings but those marked `in_column: false`), json (anything else, as JSON)
 SETTING_KINDS: dict[str, str] = {
     "label": "local_text",
     "help": "local_text",
@@ -40,11 +44,11 @@ SETTING_KINDS: dict[str, str] = {
     "accept": "words",
     "columns": "columns",
     "format": "text",
-    "app": "text",
+    "app": "app",
     "multiple": "bool",
-    "lookup": "words",
+    "lookup": "linked_fields",
     "link": "field",
-    "field": "text",
+    "field": "linked_field",
     "aggregate": "choice",
     "min_rows": "integer",
     "max_rows": "integer",
@@ -61,7 +65,10 @@ SETTING_KINDS: dict[str, str] = {
 }
 # a setting whose kind depends on the type: a rating's max is a whole number of stars
 TYPE_SETTING_KINDS: dict[tuple[FieldType, str], str] = {(FieldType.RATING, "max"): "integer"}
+# the types a sub-table's column may have (spec.NOT_COLUMN_TYPES are refused), in order
+COLUMN_TYPES = tuple(t.value for t in FieldType if t not in NOT_COLUMN_TYPES)
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "columns": COLUMN_TYPES,
     "currency": tuple(CURRENCY_EXPONENTS),
     "result": FORMULA_RESULTS,
     "aggregate": AGGREGATES,
@@ -132,7 +139,17 @@ SETTING_LABELS: dict[str, LocalText] = {
     "default": _("Default value (expression)", "默认值（表达式）"),
     "max_files": _("Most files", "最多文件数"),
     "max_size_mb": _("Largest file (MB)", "单个文件上限（MB）"),
-    "accept": _('Allowed file types, e.g. ["pdf", "jpg"]', '允许的文件类型，如 ["pdf", "jpg"]'),
+    "accept": _("Allowed file types, e.g. pdf, jpg", "允许的文件类型，如 pdf, jpg"),
+    "columns": _("Columns", "列"),
+    "min_rows": _("Fewest rows", "最少行数"),
+    "max_rows": _("Most rows", "最多行数"),
+    "format": _("Number format, e.g. LN-{YYYY}-{seq:6}", "编号格式，如 LN-{YYYY}-{seq:6}"),
+    "app": _("Linked app", "关联的应用"),
+    "multiple": _("Several records", "可关联多条"),
+    "lookup": _("Fields shown from the linked record", "显示关联记录的字段"),
+    "link": _("Link field", "关联字段"),
+    "field": _("Field of the linked records", "关联记录的字段"),
+    "aggregate": _("Aggregate", "汇总方式"),
 }
 del _
 
@@ -144,6 +161,7 @@ class Setting:
     group: str
     label: LocalText
     choices: tuple[str, ...] = ()
+    in_column: bool = True  # False: a sub-table's column cannot carry it (parse.py)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -151,6 +169,7 @@ class Setting:
             "kind": self.kind,
             "group": self.group,
             "label": self.label.to_dict(),
+            "in_column": self.in_column,
         }
         if self.choices:
             out["choices"] = list(self.choices)
@@ -177,7 +196,8 @@ def _setting(field_type: FieldType, name: str) -> Setting:
     kind = TYPE_SETTING_KINDS.get((field_type, name), SETTING_KINDS.get(name, "json"))
     group = "basic" if name == "required" else _GROUP_OF_KIND.get(kind, "validation")
     label = SETTING_LABELS.get(name, LocalText(name, name))
-    return Setting(name, kind, group, label, SETTING_CHOICES.get(name, ()))
+    choices = SETTING_CHOICES.get(name, ())
+    return Setting(name, kind, group, label, choices, name not in NOT_COLUMN_KEYS)
 
 
 # computed on the server (FieldSpec.computed), so without the settings of what people fill

@@ -513,7 +513,7 @@ def _parse_attachment(
 
 
 # what a column cannot carry: its row is filled as a whole, the table is shown or not
-_NOT_COLUMN_KEYS = ("visible_when", "required_when", "default", "birth_date_field", "sex_field")
+NOT_COLUMN_KEYS = ("visible_when", "required_when", "default", "birth_date_field", "sex_field")
 
 
 def _parse_table(raw: Mapping[str, object], path: str, errors: Problems, out: _Extras) -> None:
@@ -540,7 +540,7 @@ def _parse_table(raw: Mapping[str, object], path: str, errors: Problems, out: _E
                     f"{at}.type", "invalid_column_type", f"A table column cannot be a {kind} field"
                 )
                 continue
-            for name in _NOT_COLUMN_KEYS:
+            for name in NOT_COLUMN_KEYS:
                 if name in item:
                     errors.add(
                         f"{at}.{name}", "unknown_key", f"'{name}' does not apply to a table column"

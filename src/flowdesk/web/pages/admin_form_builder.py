@@ -35,8 +35,9 @@ from flowdesk.web.session import CSRF_HEADER, CsrfRefused, Ctx, CurrentSession, 
 router = APIRouter(prefix="/admin/apps")
 T = TypeVar("T")
 
-# form.fields[3].options[0].value -> field 3, setting "options"
-_AT_FIELD = re.compile(r"^form\.fields\[(\d+)\](?:\.([a-z_]+))?")
+# form.fields[3].options[0].value -> field 3, setting "options"; a sub-table's
+# form.fields[2].columns[1].max -> field 2, setting "columns", column 1, its setting "max"
+_AT_FIELD = re.compile(r"^form\.fields\[(\d+)\](?:\.([a-z_]+))?(?:\[(\d+)\](?:\.([a-z_]+))?)?")
 
 
 @router.get("/{key}/form-builder")
@@ -51,6 +52,15 @@ def builder(request: Request, ctx: Ctx, session: CurrentSession, key: str) -> Re
             "version": app.version,
             "form_json": app.spec.form.to_dict(),
             "palette_json": [kind.to_dict() for kind in palette()],
+            "apps_json": [
+                {
+                    "key": t.key,
+                    "name": t.name,
+                    "records": t.records,
+                    "fields": [{"key": k, "label": label} for k, label in t.fields],
+                }
+                for t in apps.link_targets(ctx)
+            ],
             "groups": GROUPS,
         },
         session=session,
@@ -151,10 +161,12 @@ def _at(path: str) -> dict[str, object]:
     """The field (its position in the list) and the setting a problem names, so the
     builder shows it beside them."""
     found = _AT_FIELD.match(path)
-    return {
-        "field": int(found.group(1)) if found else None,
-        "setting": found.group(2) if found else None,
-    }
+    if not found:
+        return {"field": None, "setting": None}
+    at: dict[str, object] = {"field": int(found.group(1)), "setting": found.group(2)}
+    if found.group(2) == "columns" and found.group(3) is not None:
+        at.update(column=int(found.group(3)), column_setting=found.group(4))
+    return at
 
 
 def _problems(errors: list[ErrorDetail], status: int = 422) -> JSONResponse:

@@ -151,6 +151,29 @@
     try { el.setSelectionRange(saved.start, saved.end); } catch (e) { /* date inputs */ }
   });
 
+  // A file chosen for an attachment field (ADR 0037) goes up with the form; the redraw its
+  // own change asks for would draw the input empty again. The chosen files go over to the
+  // input drawn in its place (same id).
+  var chosenFiles = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    chosenFiles = {};
+    var target = event.detail.target;
+    if (!target || !target.querySelectorAll) { return; }
+    Array.prototype.forEach.call(target.querySelectorAll("input[type=file]"), function (el) {
+      if (el.id && el.files && el.files.length) { chosenFiles[el.id] = el.files; }
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var chosen = chosenFiles;
+    chosenFiles = {};
+    Object.keys(chosen).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && el.type === "file" && !(el.files && el.files.length)) {
+        try { el.files = chosen[id]; } catch (e) { /* a browser without settable files */ }
+      }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreForms();
     // Bring the error summary of a re-shown form into view for keyboard and screen-reader users.

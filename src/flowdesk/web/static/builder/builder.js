@@ -9,6 +9,8 @@
   var zh = root.dataset.locale === "zh";
   var form = JSON.parse(document.getElementById("builder-form").textContent);
   var palette = JSON.parse(document.getElementById("builder-palette").textContent);
+  // the published apps a link field can name, with their fields (record apps first)
+  var linkApps = JSON.parse(document.getElementById("builder-apps").textContent);
   var kinds = {};
   palette.forEach(function (k) { kinds[k.type] = k; });
   var msg = root.dataset;
@@ -73,6 +75,7 @@
     if (kind.settings.some(function (s) { return s.kind === "options"; })) {
       data.options = [{ value: "option_1", label: { en: "Option 1", zh: "选项 1" } }];
     }
+    if (kind.settings.some(function (s) { return s.kind === "columns"; })) data.columns = [newColumn([])];
     var field = { id: ++uid, data: data, problems: [] };
     if (at === null) at = selected !== null ? indexOf(selected) + 1 : fields.length;
     fields.splice(at, 0, field);
@@ -192,7 +195,7 @@
     kind.settings.forEach(function (s) {
       var group = groups[s.group] || groups.validation;
       group.appendChild(settingInput(field, s));
-      problemsAt(group, field.problems.filter(function (p) { return p.setting === s.name; }));
+      problemsAt(group, field.problems.filter(function (p) { return p.setting === s.name && p.column === undefined; }));
     });
     ["basic", "validation", "rules"].forEach(function (g) {
       if (groups[g].querySelector("[data-setting]")) els.settings.appendChild(groups[g]);
@@ -219,6 +222,7 @@
     var input = el(multiline ? "textarea" : "input", multiline ? { rows: "2", spellcheck: "false" } : { type: "text", autocomplete: "off", spellcheck: "false" });
     input.value = value;
     input.setAttribute("data-setting", name);
+    input.setAttribute("data-testid", "setting-" + name);
     input.addEventListener("input", function () { write(input.value); edited(); });
     return wrap(label, input);
   }
@@ -226,14 +230,18 @@
     if (value === undefined || value === null || value === "") delete data[name];
     else data[name] = value;
   }
+  // `field` is a field of the list, or a sub-table's column as {data, prefix, siblings}:
+  // the same inputs, named "columns[1].max" so a problem's path finds them
   function settingInput(field, s) {
     var data = field.data;
     var label = local(s.label);
     var value = data[s.name];
+    var name = (field.prefix || "") + s.name;
     if (s.kind === "local_text") return localText(field, s, label);
     if (s.kind === "options") return optionsEditor(field, label);
+    if (s.kind === "columns") return columnsEditor(field, s, label);
     if (s.kind === "bool") {
-      var box = el("input", { type: "checkbox", "data-setting": s.name });
+      var box = el("input", { type: "checkbox", "data-setting": name });
       box.checked = value === undefined ? boolDefault(data, s.name) : value === true;
       box.addEventListener("change", function () {
         if (s.name === "required") setOrDrop(data, s.name, box.checked ? true : undefined);
@@ -245,16 +253,26 @@
       return el("div", { className: "field" }, [el("label", { className: "checkbox", for: id }, [box, document.createTextNode(" " + label)])]);
     }
     if (s.kind === "choice" || s.kind === "field") {
-      var select = el("select", { "data-setting": s.name });
-      var choices = s.kind === "choice" ? s.choices : fields.filter(function (f) { return f !== field; }).map(function (f) { return f.data.key; });
+      var select = el("select", { "data-setting": name });
+      var choices = s.kind === "choice" ? s.choices : field.siblings || fields.filter(function (f) { return f !== field; }).map(function (f) { return f.data.key; });
       select.appendChild(el("option", { value: "", text: s.kind === "choice" ? msg.msgDefaultChoice : msg.msgNoField }));
       choices.forEach(function (c) { select.appendChild(el("option", { value: c, text: c })); });
       select.value = value === undefined ? "" : String(value);
-      select.addEventListener("change", function () { setOrDrop(data, s.name, select.value); edited(); });
+      select.addEventListener("change", function () {
+        setOrDrop(data, s.name, select.value);
+        edited();
+        if (s.name === "link") redrawAt(name);  // a roll-up's field is one of that link's app's
+      });
       return wrap(label, select);
     }
+    if (s.kind === "app") return appSelect(field, s, label, name);
+    if (s.kind === "linked_field" || s.kind === "linked_fields") {
+      var offered = appFields(linkedApp(field));
+      if (!offered) return settingInput(field, withKind(s, s.kind === "linked_field" ? "text" : "words"));
+      return s.kind === "linked_field" ? linkedField(field, s, label, name, offered) : linkedFields(field, s, label, name, offered);
+    }
     if (s.kind === "integer" || s.kind === "number") {
-      var input = el("input", { type: "text", inputmode: s.kind === "integer" ? "numeric" : "decimal", autocomplete: "off", "data-setting": s.name });
+      var input = el("input", { type: "text", inputmode: s.kind === "integer" ? "numeric" : "decimal", autocomplete: "off", "data-setting": name });
       input.value = value === undefined ? "" : String(value);
       input.addEventListener("input", function () {
         var text = input.value.trim();
@@ -265,20 +283,20 @@
       return wrap(label, input);
     }
     if (s.kind === "expression") {
-      var area = el("textarea", { rows: "2", spellcheck: "false", autocomplete: "off", "data-setting": s.name, className: "builder-expression" });
+      var area = el("textarea", { rows: "2", spellcheck: "false", autocomplete: "off", "data-setting": name, className: "builder-expression" });
       area.value = value || "";
       area.addEventListener("input", function () { setOrDrop(data, s.name, area.value.trim() ? area.value : undefined); edited(); });
       area.setAttribute("aria-describedby", "b-expression-help");
       return wrap(label, area);
     }
     if (s.kind === "text") {
-      var text = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": s.name });
+      var text = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": name });
       text.value = value || "";
       text.addEventListener("input", function () { setOrDrop(data, s.name, text.value); edited(); });
       return wrap(label, text);
     }
     if (s.kind === "words") {  // a list of short texts: file types, typed "pdf, jpg"
-      var words = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": s.name });
+      var words = el("input", { type: "text", autocomplete: "off", spellcheck: "false", "data-setting": name });
       words.value = Array.isArray(value) ? value.join(", ") : "";
       words.addEventListener("input", function () {
         var list = words.value.split(/[\s,，、]+/).filter(function (w) { return w; });
@@ -288,7 +306,7 @@
       return wrap(label, words);
     }
     // json: a setting this page has no input for yet (a newer field type's)
-    var json = el("textarea", { rows: "3", spellcheck: "false", "data-setting": s.name });
+    var json = el("textarea", { rows: "3", spellcheck: "false", "data-setting": name });
     json.value = value === undefined ? "" : JSON.stringify(value, null, 1);
     json.addEventListener("input", function () {
       var raw = json.value.trim();
@@ -297,6 +315,65 @@
     });
     return wrap(label, json, msg.msgJsonHelp);
   }
+  // ---------- a link's app and the linked app's fields ----------
+  function withKind(s, kind) {
+    var copy = {};
+    Object.keys(s).forEach(function (k) { copy[k] = s[k]; });
+    copy.kind = kind;
+    return copy;
+  }
+  function redrawAt(name) { drawSettings(); focusIn('[data-setting="' + name + '"]'); }
+  // the app a link field names, or the app of the link field a roll-up names
+  function linkedApp(field) {
+    var data = field.data;
+    if (data.type !== "rollup") return data.app;
+    var link = fields.filter(function (f) { return f.data.key === data.link; })[0];
+    return link ? link.data.app : undefined;
+  }
+  function appFields(key) {
+    var app = linkApps.filter(function (a) { return a.key === key; })[0];
+    return app ? app.fields : null;
+  }
+  function keyedSelect(name, value, none, entries) {
+    var select = el("select", { "data-setting": name });
+    select.appendChild(el("option", { value: "", text: none }));
+    if (value && !entries.some(function (e) { return e.key === value; })) entries = entries.concat([{ key: value, text: value }]);
+    entries.forEach(function (e) { select.appendChild(el("option", { value: e.key, text: e.text })); });
+    select.value = value || "";
+    return select;
+  }
+  function appSelect(field, s, label, name) {
+    var entries = linkApps.map(function (a) { return { key: a.key, text: local(a.name) + " · " + a.key }; });
+    var select = keyedSelect(name, field.data[s.name], msg.msgNoField, entries);
+    select.addEventListener("change", function () { setOrDrop(field.data, s.name, select.value); edited(); redrawAt(name); });
+    return wrap(label, select);
+  }
+  function fieldEntries(offered) { return offered.map(function (f) { return { key: f.key, text: local(f.label) + " · " + f.key }; }); }
+  function linkedField(field, s, label, name, offered) {
+    var select = keyedSelect(name, field.data[s.name], msg.msgNoField, fieldEntries(offered));
+    select.addEventListener("change", function () { setOrDrop(field.data, s.name, select.value); edited(); });
+    return wrap(label, select);
+  }
+  function linkedFields(field, s, label, name, offered) {
+    var data = field.data;
+    var box = el("fieldset", { className: "builder-checks", "data-setting-group": name }, [el("legend", { text: label })]);
+    var chosen = Array.isArray(data[s.name]) ? data[s.name] : [];
+    // a key the linked app no longer has stays, for the server to name
+    var stale = chosen.filter(function (k) { return !offered.some(function (f) { return f.key === k; }); });
+    fieldEntries(offered).forEach(function (entry, i) {
+      var check = el("input", { type: "checkbox", value: entry.key, "data-setting": i ? name + "." + entry.key : name });
+      check.checked = chosen.indexOf(entry.key) >= 0;
+      check.addEventListener("change", function () {
+        var picked = stale.concat(Array.prototype.filter.call(box.querySelectorAll("input"), function (c) { return c.checked; }).map(function (c) { return c.value; }));
+        setOrDrop(data, s.name, picked.length ? picked : undefined);
+        edited();
+      });
+      var id = check.id = inputId();
+      box.appendChild(el("div", { className: "field" }, [el("label", { className: "checkbox", for: id }, [check, document.createTextNode(" " + entry.text)])]));
+    });
+    return box;
+  }
+
   // what the engine assumes when a yes/no setting is left out (parse.py)
   function boolDefault(data, name) {
     if (name === "capitals") return (data.currency || "CNY") === "CNY";
@@ -306,14 +383,15 @@
     var data = field.data;
     var box = el("fieldset", { className: "builder-local" }, [el("legend", { text: label })]);
     ["zh", "en"].forEach(function (lang) {
-      var input = el("input", { type: "text", autocomplete: "off", "data-setting": s.name + "." + lang, "data-testid": "setting-" + s.name + "-" + lang });
+      var name = (field.prefix || "") + s.name;
+      var input = el("input", { type: "text", autocomplete: "off", "data-setting": name + "." + lang, "data-testid": "setting-" + name + "-" + lang });
       input.value = data[s.name] ? data[s.name][lang] || "" : "";
       input.addEventListener("input", function () {
         var text = data[s.name] || {};
         text[lang] = input.value;
         if (!text.en && !text.zh) delete data[s.name];
         else data[s.name] = { en: text.en || "", zh: text.zh || "" };
-        if (s.name === "label") drawList();
+        if (s.name === "label" && !field.prefix) drawList();
         edited();
       });
       box.appendChild(wrap(lang === "zh" ? msg.msgZh : msg.msgEn, input));
@@ -357,6 +435,100 @@
     return box;
   }
 
+  // ---------- a sub-table's columns: fields of their own, edited with the same inputs ----------
+  function newColumn(columns) {
+    var used = columns.map(function (c) { return c.key; });
+    var n = columns.length + 1;
+    while (used.indexOf("column_" + n) >= 0) n++;
+    return { key: "column_" + n, type: "text", label: { en: "Column " + n, zh: "列 " + n } };
+  }
+  function columnName(column, j) { return local(column.label) || column.key || String(j + 1); }
+  function columnsEditor(field, s, label) {
+    var data = field.data;
+    var columns = Array.isArray(data.columns) ? data.columns : (data.columns = []);
+    var box = el("fieldset", { className: "builder-columns", "data-testid": "columns" }, [el("legend", { text: label })]);
+    box.appendChild(el("p", { className: "help", id: "b-columns-help", text: msg.msgColumnHelp }));
+    columns.forEach(function (column, j) {
+      var name = columnName(column, j);
+      var part = el("fieldset", { className: "builder-column", "data-testid": "column", "data-column": String(j), "aria-describedby": "b-columns-help" }, [
+        el("legend", { text: fill(msg.msgColumn, { n: j + 1, label: name }) }),
+      ]);
+      part.appendChild(el("span", { className: "builder-field-tools" }, [
+        tool(msg.msgUp + ": " + name, "↑", j === 0, function () { moveColumn(columns, j, j - 1); }, "column-up"),
+        tool(msg.msgDown + ": " + name, "↓", j === columns.length - 1, function () { moveColumn(columns, j, j + 1); }, "column-down"),
+        tool(msg.msgRemove + ": " + name, "✕", false, function () {
+          columns.splice(j, 1);
+          edited();
+          drawSettings();
+          announce(fill(msg.msgRemoved, { label: name }));
+          focusIn("[data-testid=add-column]");
+        }, "remove-column"),
+      ]));
+      part.addEventListener("keydown", function (e) {
+        if (!e.altKey || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+        e.preventDefault();
+        moveColumn(columns, j, j + (e.key === "ArrowUp" ? -1 : 1), e.target.getAttribute("data-setting"));
+      });
+      var prefix = "columns[" + j + "].";
+      var problems = field.problems ? field.problems.filter(function (p) { return p.column === j; }) : [];
+      var scope = { data: column, prefix: prefix, siblings: columns.filter(function (c) { return c !== column; }).map(function (c) { return c.key; }) };
+      part.appendChild(textInput(scope, prefix + "key", msg.msgKey, column.key || "", function (v) { column.key = v.trim(); }));
+      problemsAt(part, problems.filter(function (p) { return !p.column_setting || p.column_setting === "key"; }));
+      var type = el("select", { "data-setting": prefix + "type", "data-testid": "setting-" + prefix + "type" });
+      s.choices.forEach(function (t) { type.appendChild(el("option", { value: t, text: kinds[t] ? local(kinds[t].label) : t })); });
+      type.value = column.type;
+      type.addEventListener("change", function () { retype(column, type.value); edited(); drawSettings(); focusIn('[data-setting="' + prefix + 'type"]'); });
+      part.appendChild(wrap(msg.msgType, type));
+      problemsAt(part, problems.filter(function (p) { return p.column_setting === "type"; }));
+      columnSettings(column.type).forEach(function (cs) {
+        part.appendChild(settingInput(scope, cs));
+        problemsAt(part, problems.filter(function (p) { return p.column_setting === cs.name; }));
+      });
+      box.appendChild(part);
+    });
+    var add = el("button", { type: "button", className: "button button-secondary", "data-testid": "add-column", text: msg.msgAddColumn });
+    add.addEventListener("click", function () {
+      var column = newColumn(columns);
+      columns.push(column);
+      edited();
+      drawSettings();
+      announce(fill(msg.msgAdded, { label: columnName(column, columns.length - 1), n: columns.length }));
+      focusIn('[data-setting="columns[' + (columns.length - 1) + '].key"]');
+    });
+    box.appendChild(add);
+    return box;
+  }
+  // the settings of a column of this type: the palette's, but those a column cannot carry
+  function columnSettings(type) {
+    return ((kinds[type] || {}).settings || []).filter(function (cs) { return cs.in_column !== false; });
+  }
+  // another type keeps the key, the label and what the new type also takes
+  function retype(column, type) {
+    var keep = { key: true, type: true };
+    columnSettings(type).forEach(function (cs) { keep[cs.name] = true; });
+    Object.keys(column).forEach(function (k) { if (!keep[k]) delete column[k]; });
+    column.type = type;
+    if (columnSettings(type).some(function (cs) { return cs.kind === "options"; }) && !column.options) {
+      column.options = [{ value: "option_1", label: { en: "Option 1", zh: "选项 1" } }];
+    }
+  }
+  function moveColumn(columns, from, to, setting) {
+    if (to < 0 || to >= columns.length) return;
+    var column = columns.splice(from, 1)[0];
+    columns.splice(to, 0, column);
+    edited();
+    drawSettings();
+    announce(fill(msg.msgMoved, { label: columnName(column, to), n: to + 1 }));
+    var part = els.settings.querySelectorAll("[data-testid=column]")[to];
+    var again = part && setting ? part.querySelector('[data-setting="' + setting.replace(/^columns\[\d+\]/, "columns[" + to + "]") + '"]') : null;
+    if (!again && part) again = part.querySelector("[data-testid=" + (to < from ? "column-up" : "column-down") + "]:not([disabled])") || part.querySelector("input");
+    if (again) again.focus();
+  }
+  function focusIn(selector) {
+    var target = els.settings.querySelector(selector);
+    if (target) target.focus();
+  }
+
   function moveOption(options, from, to) {
     options.splice(to, 0, options.splice(from, 1)[0]);
     edited();
@@ -390,7 +562,8 @@
           selected = f.id;
           drawList();
           drawSettings();
-          var input = els.settings.querySelector('[data-setting^="' + (p.setting || "key") + '"]');
+          var setting = p.column !== undefined ? "columns[" + p.column + "]." + (p.column_setting || "key") : p.setting || "key";
+          var input = els.settings.querySelector('[data-setting^="' + setting + '"]');
           if (input) input.focus();
         });
         els.problems.appendChild(el("li", { "data-testid": "problem" }, [link, document.createTextNode(" · " + p.message + " "), el("code", { text: p.path })]));
