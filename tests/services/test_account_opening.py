@@ -30,8 +30,7 @@ def _customer(desk: Desk, who: str, q: str) -> str:
     return found.id
 
 
-def _file(desk: Desk) -> str:
-    clerk = "feng.xue"  # a Beijing counter clerk (对公柜员)
+def _file(desk: Desk, clerk: str = "feng.xue") -> str:  # a Beijing counter clerk (对公柜员)
     values = opening_values(_customer(desk, clerk, "华信"), [_licence(desk, clerk)])
     return tickets.submit(
         desk.ctx, actor=desk.actors[clerk], app_key="account_opening", values=values
@@ -124,3 +123,10 @@ def test_the_account_manager_corrects_the_account_type_only(desk: Desk) -> None:
     assert desk.view(ticket_id).values["account_type"] == "general"
     (changed,) = [e for e in desk.view(ticket_id).timeline if e.kind == "values_changed"]
     assert changed.data is not None and "account_type" in str(changed.data)
+
+
+def test_an_account_manager_filing_for_their_customer_skips_their_own_review(desk: Desk) -> None:
+    ticket_id = _file(desk, "zhang.wei")  # the customer's own manager files
+    assert set(_holders(desk, ticket_id)) == {"aml_review", "operations_review"}
+    (skipped,) = [e for e in desk.view(ticket_id).timeline if e.kind == "node_skipped"]
+    assert skipped.node_id == "manager_review"

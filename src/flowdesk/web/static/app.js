@@ -151,6 +151,39 @@
     try { el.setSelectionRange(saved.start, saved.end); } catch (e) { /* date inputs */ }
   });
 
+  // A file picker cannot be refilled by a page, so a re-render would drop the files a
+  // person chose (an attachment field, ADR 0037). The chosen input itself is moved into
+  // the new fields in place of its fresh copy, taking the fresh copy's attributes (its
+  // error state and descriptions).
+  var picked = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    picked = [];
+    var target = event.detail.target;
+    if (!target || !target.querySelectorAll) { return; }
+    Array.prototype.forEach.call(target.querySelectorAll("input[type=file]"), function (el) {
+      if (el.name && el.files && el.files.length) { picked.push(el); }
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var chosen = picked;
+    picked = [];
+    chosen.forEach(function (old) {
+      var fresh = document.getElementsByName(old.name);
+      for (var i = 0; i < fresh.length; i++) {
+        var el = fresh[i];
+        if (el === old || el.type !== "file") { continue; }
+        Array.prototype.slice.call(old.attributes).forEach(function (a) {
+          if (!el.hasAttribute(a.name)) { old.removeAttribute(a.name); }
+        });
+        Array.prototype.forEach.call(el.attributes, function (a) {
+          old.setAttribute(a.name, a.value);
+        });
+        el.replaceWith(old);
+        return;
+      }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreForms();
     // Bring the error summary of a re-shown form into view for keyboard and screen-reader users.
