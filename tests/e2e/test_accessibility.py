@@ -270,6 +270,11 @@ PAGES = [
     Page("new-ticket-reimbursement", REQUESTER, "/apps/reimbursement/new"),
     Page("new-ticket-contract", REQUESTER, "/apps/contract_review/new"),
     Page("new-ticket-complaint", REQUESTER, "/apps/complaint/new"),
+    # the bundled account opening: a customer link, a signatories sub-table, the licence
+    Page("new-ticket-account-opening", REQUESTER, "/apps/account_opening/new"),
+    Page(
+        "new-ticket-account-opening-errors", REQUESTER, "/apps/account_opening/new", _submit_empty
+    ),
     Page("new-ticket-lines", REQUESTER, "/apps/expenses/new"),
     Page("new-ticket-lines-errors", REQUESTER, "/apps/expenses/new", lines_with_a_bad_row),
     Page("ticket-lines", REQUESTER, "/apps/expenses/new", _file_lines),

@@ -4,6 +4,7 @@ the stored steps replay to the stored state."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
@@ -11,8 +12,20 @@ from loan_desk import Desk, loan_values
 from replay_history import replay
 from sqlalchemy import select
 
+from account_opening_values import opening_values
+from file_samples import PDF
 from flowdesk.engines.process import dump_state
-from flowdesk.services import add_signs, apps, audit, demo, task_returns, tickets, transfers
+from flowdesk.services import (
+    add_signs,
+    apps,
+    attachments,
+    audit,
+    demo,
+    links,
+    task_returns,
+    tickets,
+    transfers,
+)
 from flowdesk.store.tables import Ticket
 
 
@@ -222,6 +235,24 @@ def _managers_other_claim(desk: Desk) -> None:
     _finish(desk, ticket_id, [("manager_approval", ["zhou.hang"]), ("finance_review", finance)])
 
 
+def _account_opening(desk: Desk) -> None:
+    clerk = desk.actors["feng.xue"]
+    (customer,) = links.options(desk.ctx, clerk, "account_opening", "customer", "华信")
+    licence = attachments.upload(
+        desk.ctx, actor=clerk, filename="营业执照.pdf", source=io.BytesIO(PDF)
+    ).id
+    ticket_id = _file(desk, "account_opening", "feng.xue", opening_values(customer.id, [licence]))
+    assert _holders(desk, ticket_id) == [("manager_review", "zhang.wei")]
+    _approve(desk, ticket_id, "zhang.wei")
+    # 会签 of compliance and operations (one operations supervisor is enough: 或签)
+    assert {node for node, _ in _holders(desk, ticket_id)} == {"aml_review", "operations_review"}
+    _approve(desk, ticket_id, "he.jia")
+    _approve(desk, ticket_id, "han.bing")
+    assert {who for _, who in _holders(desk, ticket_id)} == {"li.na", "huang.lei", "yu.hong"}
+    assert _approve(desk, ticket_id, "yu.hong") == "approved"
+    _assert_finished(desk, ticket_id)
+
+
 DRIVERS: dict[str, list[Callable[[Desk], None]]] = {
     "loan": [_loan],
     "contract_review": [
@@ -235,6 +266,7 @@ DRIVERS: dict[str, list[Callable[[Desk], None]]] = {
         _managers_large_travel_claim,
         _managers_other_claim,
     ],
+    "account_opening": [_account_opening],
 }
 CASES = [(key, driver) for key, drivers in DRIVERS.items() for driver in drivers]
 

@@ -28,6 +28,7 @@ def test_the_demo_bank_loads_once(ctx: ServiceContext) -> None:
     assert users == len(demo.PEOPLE)
     assert departments == 8
     assert [(a.key, a.version) for a in apps.list_apps(ctx)] == [
+        ("account_opening", 1),
         ("complaint", 1),
         ("contract_review", 1),
         ("customers", 1),
@@ -58,6 +59,10 @@ def test_the_demo_org_chart_is_what_the_loan_app_needs(ctx: ServiceContext) -> N
             # the contract review's 会签: one reviewer each in Legal, Finance and Risk
             "contract_reviewer": {"xu.ming", "liu.yang", "hu.bin"},
             "deputy_head": {"xiao.yun", "tian.ye"},  # its 或签
+            # the account opening's 会签 of compliance and operations, and its 或签
+            "aml_reviewer": {"he.jia"},
+            "operations_reviewer": {"wu.min", "han.bing", "du.kang"},
+            "branch_head": {"li.na", "huang.lei", "yu.hong"},
         }.items():
             ids = set(org_store.users_with_role(conn, role))
             assert ids == {org_store.user_by_username(conn, p).id for p in people}  # type: ignore[union-attr]

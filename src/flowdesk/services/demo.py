@@ -1,6 +1,6 @@
 """The demo bank: a head office with four departments, three branches, ~40 people
-with their job levels, and the loan, contract review, reimbursement and complaint apps, so a
-fresh install can be tried at once.
+with their job levels, the loan, contract review, reimbursement, complaint and account
+opening apps and the customers record app, so a fresh install can be tried at once.
 
 Job levels (职级) follow a common two-ladder scheme: P3–P6 for staff, M3 for the heads
 of departments and branches, M4 for the two deputy heads, M5 for the president; the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowdesk.engines.apps import bundled_template_names, load_bundled_template
+from flowdesk.engines.apps import load_bundled_template
 from flowdesk.services import apps, org, records
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.ticket_import import importing_user
@@ -52,6 +52,12 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("message_sender", "Message sender", "消息发送方"),
     # keep the customers record app's table (ADR 0038): the branches' loan officers
     ("customer_manager", "Customer manager", "客户经理"),
+    # the account opening app's 会签 (compliance and operations) and its 或签 of heads
+    ("aml_reviewer", "Compliance (AML) reviewer", "合规反洗钱岗"),
+    ("operations_reviewer", "Operations reviewer", "运营主管"),
+    ("branch_head", "Branch head", "分行负责人"),
+    # the branches' counter clerks who file account openings (they read the customers)
+    ("account_clerk", "Corporate account clerk", "对公柜员"),
 )
 
 HEAD_OFFICE: tuple[Person, ...] = (
@@ -64,7 +70,8 @@ HEAD_OFFICE: tuple[Person, ...] = (
     Person("wang.fang", "王芳", "legal", "zhou.hang", head=True, job_level="M3"),
     # the contract reviewers: one each in Legal, Finance and Risk (合同会签)
     Person("xu.ming", "徐明", "legal", "wang.fang", ("contract_reviewer",), job_level="P5"),
-    Person("he.jia", "何佳", "legal", "wang.fang", job_level="P4"),
+    # the anti-money-laundering reviewer of account openings (开户合规审查)
+    Person("he.jia", "何佳", "legal", "wang.fang", ("aml_reviewer",), job_level="P4"),
     Person("fu.qiang", "付强", "legal", "wang.fang", job_level="P6"),
     # Finance
     Person("gao.feng", "高峰", "finance", "zhou.hang", head=True, job_level="M3"),
@@ -95,6 +102,13 @@ HEAD_OFFICE: tuple[Person, ...] = (
 
 # the staff of a branch by position in its list: two seniors, then juniors
 _BRANCH_LEVELS = ("P6", "P5", "P4", "P4", "P3", "P3")
+# the senior is a customer manager (客户经理), the next the operations supervisor (运营主管),
+# the two P4s counter clerks (对公柜员) who file account openings
+_BRANCH_ROLES: dict[str, tuple[str, ...]] = {
+    "P6": ("customer_manager",),
+    "P5": ("operations_reviewer",),
+    "P4": ("account_clerk",),
+}
 
 BRANCHES: tuple[Person, ...] = tuple(
     person
@@ -140,23 +154,24 @@ BRANCHES: tuple[Person, ...] = tuple(
         ),
     )
     for person in (
-        Person(head, head_name, code, "zhou.hang", head=True, job_level="M3"),
+        Person(head, head_name, code, "zhou.hang", ("branch_head",), head=True, job_level="M3"),
         *(
-            Person(
-                user,
-                name,
-                code,
-                head,
-                ("customer_manager",) if level == "P6" else (),
-                job_level=level,
-            )
+            Person(user, name, code, head, _BRANCH_ROLES.get(level, ()), job_level=level)
             for (user, name), level in zip(staff, _BRANCH_LEVELS, strict=True)
         ),
     )
 )
 
 PEOPLE = HEAD_OFFICE + BRANCHES
-TEMPLATES = ("loan", "contract_review", "reimbursement", "complaint", "customers")
+# published in this order: account_opening links to customers, which must exist first
+TEMPLATES = (
+    "loan",
+    "contract_review",
+    "reimbursement",
+    "complaint",
+    "customers",
+    "account_opening",
+)
 # The customers record app's demo rows: (customer name, manager, segment), each filed by
 # its manager (a customer manager, demo role customer_manager).
 CUSTOMERS: tuple[tuple[str, str, str], ...] = (
@@ -193,9 +208,8 @@ def load(ctx: ServiceContext, *, password: str = DEMO_PASSWORD) -> bool:
             job_level=person.job_level,
             email=f"{person.username}@demo-bank.example",
         )
-    for name in bundled_template_names():
-        if name in TEMPLATES:
-            apps.publish(ctx, load_bundled_template(name))
+    for name in TEMPLATES:
+        apps.publish(ctx, load_bundled_template(name))
     _load_customers(ctx)
     return True
 

@@ -14,7 +14,9 @@ import pytest
 from flowdesk.engines.apps import (
     ConditionEvaluator,
     bundled_template_names,
+    dump_app_bpmn,
     dump_app_yaml,
+    load_app_bpmn,
     load_app_yaml,
     load_bundled_template,
     parse_app,
@@ -70,7 +72,9 @@ class TemplateContext:
         return f"t{self.issued}"
 
 
-@pytest.mark.parametrize("name", ["loan", "contract_review", "reimbursement"])
+@pytest.mark.parametrize(
+    "name", ["loan", "contract_review", "reimbursement", "customers", "account_opening"]
+)
 def test_the_templates_are_bundled(name: str) -> None:
     assert name in bundled_template_names()
 
@@ -82,6 +86,32 @@ def test_every_template_parses_and_round_trips(name: str) -> None:
     assert app.name.en and app.name.zh and app.description
     assert parse_app(app.to_dict()) == app
     assert load_app_yaml(dump_app_yaml(app)) == app
+
+
+@pytest.mark.parametrize("name", [n for n in bundled_template_names() if n != "customers"])
+def test_every_process_template_round_trips_through_bpmn(name: str) -> None:
+    app = load_bundled_template(name)
+    imported = load_app_bpmn(dump_app_bpmn(app), app)
+    assert imported.spec.process == app.process and imported.spec.form == app.form
+    assert imported.warnings == ()
+
+
+def test_account_opening_locks_identity_data_at_every_approval() -> None:
+    app = load_bundled_template("account_opening")
+    types = {field.key: field.type.value for field in app.form.fields}
+    assert types["signatories"] == "table" and types["licence"] == "attachment"
+    assert types["customer"] == "link" and types["application_no"] == "auto_number"
+    identity = {"company_name", "credit_code", "legal_rep_id", "legal_rep_mobile"}
+    identity |= {"settlement_card", "signatories", "legal_rep_name"}
+    editable = {node.id: set(node.editable) for node in app.process.user_tasks()}
+    assert editable == {
+        "manager_review": {"account_type"},
+        "aml_review": set(),
+        "operations_review": {"opening_note"},
+        "branch_approval": set(),
+    }
+    for node in app.process.user_tasks():
+        assert identity <= {key for key, access in node.fields if access == "read_only"}
 
 
 def _file(

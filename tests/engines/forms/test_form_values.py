@@ -83,6 +83,26 @@ def test_typed_values_from_stored() -> None:
     assert isinstance(typed["months"], Decimal)
 
 
+def test_a_link_is_its_record_ids_joined_for_the_formulas_of_its_form() -> None:
+    # a ticket app with a link and a formula (the bundled account opening) computes
+    form = parse_form(
+        {
+            "fields": [
+                {"key": "customer", "type": "link", "app": "customers", "label": label("C")},
+                {
+                    "key": "linked",
+                    "type": "formula",
+                    "label": label("L"),
+                    "formula": "NOT(ISBLANK(customer))",
+                },
+            ]
+        }
+    )
+    ids = ["a" * 32, "b" * 32]
+    assert typed_values(form, {"customer": ids})["customer"] == ",".join(ids)
+    assert typed_values(form, {})["customer"] is None
+
+
 def test_typed_values_ignores_keys_the_form_does_not_have() -> None:
     assert "old_field" not in typed_values(FORM, {"old_field": 1})
 

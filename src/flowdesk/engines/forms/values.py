@@ -47,6 +47,10 @@ _EXPRESSION_TYPES = {
 }
 
 
+# stored as a list of texts (choices, file ids, linked record ids), seen by expressions
+# as the texts joined by ","
+_LIST_TYPES = frozenset((FieldType.MULTI_CHOICE, FieldType.ATTACHMENT, FieldType.LINK))
+
 NUMBER_TYPES = frozenset(
     {
         FieldType.MONEY,
@@ -135,7 +139,7 @@ def _typed(field: FieldSpec, value: object) -> object:
         if kind in NUMBER_TYPES:
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 return Decimal(value)
-        elif kind in (FieldType.MULTI_CHOICE, FieldType.ATTACHMENT):
+        elif kind in _LIST_TYPES:
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 return ",".join(value)
         elif kind is FieldType.DATE:
