@@ -46,7 +46,7 @@ from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
 T = TypeVar("T")
-STATUSES = ("running", "approved", "rejected", "cancelled")
+STATUSES = ("running", "approved", "rejected", "cancelled", "revoked")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from flowdesk.web.urge_button import urge_button
 
 router = APIRouter()
 PAGE_SIZE = 20
-STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
+STATUS_FILTERS = ("running", "approved", "rejected", "cancelled", "revoked")
 OUTCOMES = frozenset(
     {
         "ticket_approved",
