@@ -17,7 +17,7 @@ from flowdesk.engines.access import Actor
 from flowdesk.engines.forms import clean_comment
 from flowdesk.engines.process import RequestRevoke, load_state, step
 from flowdesk.engines.process.revoke import REVOKE_NODE, refusal
-from flowdesk.kernel.errors import NotFound
+from flowdesk.kernel.errors import Conflict, NotFound
 from flowdesk.services import views
 from flowdesk.services.context import ServiceContext
 from flowdesk.services.task_steps import (
@@ -29,6 +29,7 @@ from flowdesk.services.task_steps import (
     task_step,
 )
 from flowdesk.services.tickets import MAX_COMMENT
+from flowdesk.store import calls as calls_store
 from flowdesk.store import tickets as tickets_store
 from flowdesk.store.sql import read_document
 from flowdesk.store.steps import AuditRecord, StepWrite
@@ -47,7 +48,8 @@ def revoke_ticket(
 ) -> StepOutcome:
     """The applicant asks to revoke their approved ticket: 409 `ticket_not_approved`,
     `revoke_off` (the app did not allow it when the ticket was approved) or
-    `revoke_window_passed`; 403 `not_applicant`."""
+    `revoke_window_passed`, `revoke_sub_ticket` (a call activity's child: its parent
+    went on with its outcome, ADR 0033); 403 `not_applicant`."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     return raced(ctx, lambda conn: _revoke_once(ctx, conn, actor, ticket_id, comment))
 
@@ -58,6 +60,11 @@ def _revoke_once(
     ticket = tickets_store.ticket_by_id(conn, ticket_id)
     if ticket is None or not may_read(actor, conn, ticket.id, ticket.requester_id):
         raise NotFound("Ticket not found", "ticket_not_found")
+    if calls_store.by_child(conn, ticket_id) is not None:  # its parent went on with it
+        raise Conflict(
+            "A sub-ticket's outcome was handed to the ticket that called it; it cannot be revoked",
+            "revoke_sub_ticket",
+        )
     row = tickets_store.ticket_for_step(conn, ticket_id)
     assert row is not None
     app = ctx.apps.version(conn, row.app_version_id)
