@@ -359,7 +359,7 @@ def test_an_approved_child_cannot_be_revoked(
     apps.publish_yaml(demo_ctx, yaml_of(definition))
     apps.publish_yaml(demo_ctx, parent_app())
     desk = Desk(demo_ctx, actors)
-    parent, child = _file(demo_ctx, actors)
+    _parent, child = _file(demo_ctx, actors)
     desk.approve("xu.ming", child, "check")
     assert calls.run_due(demo_ctx).resumed == 1
     with pytest.raises(FlowdeskError) as refused:
