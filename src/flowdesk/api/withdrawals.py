@@ -75,8 +75,8 @@ async def cancel_ticket(
     cancelled and the ticket's status is `cancelled` (final).
 
     Only the applicant (403 `not_applicant`); a finished ticket 409 `ticket_not_running`
-    (an approved ticket is revoked with POST /tickets/{id}/revoke); an app that does not allow it 409
-    `cancel_not_allowed`. The holders of the cancelled tasks are notified
+    (an approved ticket is revoked with POST /tickets/{id}/revoke); an app that does not
+    allow it 409 `cancel_not_allowed`. The holders of the cancelled tasks are notified
     (`ticket_cancelled`)."""
     data = await body.parse(request, WithdrawIn)
     result = await run_in_threadpool(
