@@ -4,7 +4,9 @@ problem+json with its stable code."""
 
 from __future__ import annotations
 
-from api_client import Api, assert_problem, loan_values
+from api_client import Api, assert_problem, loan_values, publish_yaml
+
+from approval_apps import CONTRACT_STEPS, line_app, yaml_of
 
 
 def _small_loan(api: Api) -> tuple[str, str]:
@@ -92,3 +94,66 @@ def test_refusals(api: Api) -> None:
         assert too_long.status_code == 422, too_long.text
     ticket = api.get("zhang.wei", f"/tickets/{ticket_id}").json()
     assert ticket["status"] == "running"
+
+
+def _revocable_contract(api: Api) -> str:
+    """The contract app (会签 review, 或签 deputies) with `withdraw.revoke_days: 5`,
+    filed by zhang.wei and approved by everyone: its ticket id."""
+    publish_yaml(
+        api,
+        yaml_of(line_app("contract", CONTRACT_STEPS, withdraw={"revoke_days": 5})),
+    )
+    filed = api.post("zhang.wei", "/apps/contract/tickets", json={"values": loan_values()})
+    assert filed.status_code == 201, filed.text
+    ticket_id: str = filed.json()["id"]
+    for who in ("wang.fang", "liu.yang", "ma.li", "chen.jing"):
+        _decide(api, ticket_id, who, "approve")
+    return ticket_id
+
+
+def _decide(api: Api, ticket_id: str, who: str, outcome: str) -> None:
+    ticket = api.get(who, f"/tickets/{ticket_id}").json()
+    user_id = api.get(who, "/me").json()["id"]
+    [task] = [
+        t
+        for t in ticket["tasks"]
+        if t["state"] == "open" and user_id in {a["id"] for a in t["assignees"]}
+    ]
+    decided = api.post(who, f"/tasks/{task['id']}/{outcome}", json={})
+    assert decided.status_code == 200, decided.text
+
+
+def test_the_applicant_revokes_an_approved_ticket_with_the_approvers_consent(api: Api) -> None:
+    ticket_id = _revocable_contract(api)
+    assert_problem(api.post("ma.li", f"/tickets/{ticket_id}/revoke", json={}), 403, "not_applicant")
+    asked = api.post("zhang.wei", f"/tickets/{ticket_id}/revoke", json={"reason": "合同作废"})
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "running" and len(asked.json()["opened_task_ids"]) == 4
+    ticket = api.get("zhang.wei", f"/tickets/{ticket_id}").json()
+    assert ticket["status"] == "running"
+    event = next(e for e in ticket["timeline"] if e["kind"] == "revoke_requested")
+    assert event["comment"] == "合同作废"
+    for who in ("wang.fang", "liu.yang", "ma.li", "chen.jing"):
+        _decide(api, ticket_id, who, "approve")
+    assert api.get("zhang.wei", f"/tickets/{ticket_id}").json()["status"] == "revoked"
+    listed = api.get("zhang.wei", "/tickets?status=revoked").json()["items"]
+    assert [t["id"] for t in listed] == [ticket_id]
+    assert_problem(
+        api.post("zhang.wei", f"/tickets/{ticket_id}/revoke", json={}), 409, "ticket_not_approved"
+    )
+
+
+def test_a_rejected_revocation_leaves_it_approved_and_refusals_have_codes(api: Api) -> None:
+    ticket_id = _revocable_contract(api)
+    api.post("zhang.wei", f"/tickets/{ticket_id}/revoke", json={})
+    _decide(api, ticket_id, "liu.yang", "reject")
+    assert api.get("zhang.wei", f"/tickets/{ticket_id}").json()["status"] == "approved"
+    running, _ = _small_loan(api)
+    assert_problem(
+        api.post("zhang.wei", f"/tickets/{running}/revoke", json={}), 409, "ticket_not_approved"
+    )
+    assert_problem(
+        api.post("zhang.wei", f"/tickets/{ticket_id}/revoke", json={"reason": 3}),
+        422,
+        "validation_failed",
+    )

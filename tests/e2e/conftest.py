@@ -64,6 +64,7 @@ class Site:
     browser: Any
     changed_ticket_path: str = ""  # a ticket whose values an approver changed
     returned_ticket_path: str = ""  # a ticket returned (退回) to its applicant
+    approved_ticket_path: str = ""  # an approved ticket its applicant may revoke (ADR 0042)
     ctx: ServiceContext | None = None  # the server's services, for set-ups of a test's own
     logins: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -207,6 +208,40 @@ def file_returned_loan(ctx: ServiceContext, app_key: str = "loan") -> str:
     return filed.ticket_id
 
 
+def file_revocable_ticket(ctx: ServiceContext) -> str:
+    """A ticket of a one-step app (the loan form, APPROVER decides) that allows revoking
+    within 7 days of approval (通过后撤销, ADR 0042), approved: its applicant sees 撤销."""
+    definition: dict[str, Any] = yaml.safe_load(apps.dump_app_yaml(load_bundled_template("loan")))
+    definition.pop("serial_prefix")
+    definition.update({"key": "revocable", "withdraw": {"revoke_days": 7}})
+    definition["process"] = {
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {"id": "review", "type": "user_task", "assignee": {"kind": "user", "user": APPROVER}},
+            {"id": "end", "type": "end"},
+        ],
+        "flows": [{"from": "start", "to": "review"}, {"from": "review", "to": "end"}],
+    }
+    apps.publish_yaml(ctx, yaml.safe_dump(definition, allow_unicode=True))
+    values = {
+        "applicant_name": "李雷",
+        "amount": "50000.00",
+        "term_months": 6,
+        "credit_rating": "A",
+        "region": "east",
+        "purpose": "设备采购",
+    }
+    with ctx.db.read() as conn:
+        actor = {
+            name: auth.actor_from_row(conn, org_store.user_by_username(conn, name))
+            for name in (REQUESTER, APPROVER)
+        }
+    filed = tickets.submit(ctx, actor=actor[REQUESTER], app_key="revocable", values=values)
+    [task] = views.ticket(ctx, actor[APPROVER], filed.ticket_id).open_tasks
+    tickets.approve(ctx, actor=actor[APPROVER], task_id=task.id, comment="同意")
+    return filed.ticket_id
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -246,6 +281,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Si
         context.close()
         site.changed_ticket_path = "/tickets/" + file_changed_loan(ctx)
         site.returned_ticket_path = "/tickets/" + file_returned_loan(ctx)
+        site.approved_ticket_path = "/tickets/" + file_revocable_ticket(ctx)
         yield site
     ctx.db.dispose()
 

@@ -65,6 +65,12 @@ def _open_withdraw_and_cancel(page: Any) -> None:
     page.wait_for_selector("[data-testid=cancel-submit]")
 
 
+def _open_revoke(page: Any) -> None:
+    """The applicant's 撤销 of their approved ticket (ADR 0042), its form shown."""
+    page.click("[data-testid=revoke] summary")
+    page.wait_for_selector("[data-testid=revoke-submit]")
+
+
 def _designer_with_a_step_selected(page: Any) -> None:
     """The designer once bpmn-js has drawn the process, with a user task's settings shown."""
     page.wait_for_selector("[data-testid=designer][data-ready]")
@@ -257,7 +263,7 @@ def _open_first_record(page: Any) -> None:
 class Page:
     name: str
     user: str | None  # None: not logged in
-    path: str  # {ticket}, {task}, {changed} and {returned} are filled in from the demo data
+    path: str  # {ticket}, {task}, {changed}, {returned}, {approved}: from the demo data
     then: Callable[[Any], None] | None = None  # run after loading, before axe
 
 
@@ -292,6 +298,7 @@ PAGES = [
     Page("ticket-resubmit-errors", REQUESTER, "{returned}/resubmit", _resubmit_without_the_purpose),
     Page("ticket-transfer-error", APPROVER, "{ticket}#task-{task}", _transfer_to_nobody),
     Page("ticket-withdraw-open", REQUESTER, "{ticket}", _open_withdraw_and_cancel),
+    Page("ticket-revoke-open", REQUESTER, "{approved}", _open_revoke),
     Page("tasks", APPROVER, "/tasks"),
     Page("delegations", REQUESTER, "/delegations", _set_a_substitute),
     Page("delegations-errors", REQUESTER, "/delegations", _reversed_substitute_period),
@@ -349,6 +356,7 @@ def url_of(page: Page, site: Site) -> str:
         task=site.task_id,
         changed=site.changed_ticket_path,
         returned=site.returned_ticket_path,
+        approved=site.approved_ticket_path,
     )
 
 

@@ -16,7 +16,7 @@ from loan_desk import Desk, loan_values
 from approval_apps import yaml_of
 from call_apps import INPUTS, child_app, parent_app
 from flowdesk.kernel.errors import FlowdeskError
-from flowdesk.services import apps, calls, tickets, withdrawals
+from flowdesk.services import apps, calls, revocations, tickets, withdrawals
 from flowdesk.services.context import ServiceContext
 from flowdesk.store import calls as calls_store
 
@@ -348,3 +348,21 @@ def test_a_multi_instance_call_over_a_field_that_is_no_list_is_refused(
     assert ("process.nodes[1].call.each", "each_not_a_list") in {
         (e.path, e.code) for e in caught.value.errors
     }
+
+
+def test_an_approved_child_cannot_be_revoked(
+    demo_ctx: ServiceContext, actors: dict[str, Any]
+) -> None:
+    """通过后撤销 (ADR 0042) of a sub-ticket is refused: its parent went on with it."""
+    definition = yaml.safe_load(child_app())
+    definition["withdraw"] = {"revoke_days": 30}
+    apps.publish_yaml(demo_ctx, yaml_of(definition))
+    apps.publish_yaml(demo_ctx, parent_app())
+    desk = Desk(demo_ctx, actors)
+    _parent, child = _file(demo_ctx, actors)
+    desk.approve("xu.ming", child, "check")
+    assert calls.run_due(demo_ctx).resumed == 1
+    with pytest.raises(FlowdeskError) as refused:
+        revocations.revoke_ticket(demo_ctx, actor=actors["zhang.wei"], ticket_id=child)
+    assert refused.value.code == "revoke_sub_ticket"
+    assert desk.view(child).status == "approved"

@@ -10,6 +10,26 @@ from collections.abc import Callable
 
 from web_helpers import Browser, csrf_from
 
+from approval_apps import Step, line_app, yaml_of
+from flowdesk.engines.access import Actor
+from flowdesk.services import apps, auth, tickets
+from flowdesk.services.context import ServiceContext
+from flowdesk.store import org as org_store
+
+LOAN = {
+    "applicant_name": "张三",
+    "amount": "120000.00",
+    "term_months": 36,
+    "credit_rating": "A",
+    "region": "north",
+    "purpose": "Working capital for a bakery",
+}
+
+
+def applicant_actor(ctx: ServiceContext, username: str) -> Actor:
+    with ctx.db.read() as conn:
+        return auth.actor_from_row(conn, org_store.user_by_username(conn, username))
+
 
 def _task_id(page: str, action: str) -> str:
     found = re.search(rf"/tasks/([0-9a-f]+)/{action}", page)
@@ -121,3 +141,39 @@ def test_the_forms_need_their_token_and_the_applicant(browser: Callable[..., Bro
     assert "只有申请人可以撤回或撤销申请。" in refused.text
     page = applicant.get(f"/tickets/{ticket_id}").text
     assert 'class="status status-running"' in page
+
+
+def test_the_applicant_revokes_an_approved_ticket_and_its_approver_agrees(
+    browser: Callable[..., Browser], demo_ctx: ServiceContext
+) -> None:
+    """通过后撤销 (ADR 0042): offered on the approved ticket of an app that allows it; the
+    approver decides the revocation task like any other; the ticket ends revoked."""
+    definition = line_app(
+        "revocable", (Step("review", ("li.na",), "single"),), withdraw={"revoke_days": 7}
+    )
+    apps.publish_yaml(demo_ctx, yaml_of(definition))
+    applicant = browser("zhang.wei")
+    filed = tickets.submit(
+        demo_ctx,
+        actor=applicant_actor(demo_ctx, "zhang.wei"),
+        app_key="revocable",
+        values=LOAN,
+    )
+    manager = browser("li.na")
+    _approve(manager, filed.ticket_id)
+    page = applicant.get(f"/tickets/{filed.ticket_id}").text
+    assert 'data-testid="revoke-form"' in page and "撤销已通过的申请" in page
+    assert 'data-testid="revoke-form"' not in manager.get(f"/tickets/{filed.ticket_id}").text
+    done = _post(
+        applicant, filed.ticket_id, f"/tickets/{filed.ticket_id}/revoke", withdraw_comment="作废"
+    )
+    assert done.status_code == 303, done.text
+    after = applicant.get(done.headers["location"]).text
+    assert "已申请撤销，需所有审批过的人同意。" in after
+    assert 'data-kind="revoke_requested"' in after and "作废" in after
+    _approve(manager, filed.ticket_id)  # the revocation task, approved like any other
+    final = applicant.get(f"/tickets/{filed.ticket_id}").text
+    assert "通过后已撤销" in final and 'data-kind="ticket_revoked"' in final
+    assert 'data-testid="revoke-form"' not in final
+    english = browser("zhang.wei", locale="en").get(f"/tickets/{filed.ticket_id}").text
+    assert "Revoked after approval" in english

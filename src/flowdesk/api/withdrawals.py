@@ -15,7 +15,7 @@ from flowdesk.api.answers import step_answer
 from flowdesk.api.deps import Ctx, CurrentActor, operation_id, request_locale
 from flowdesk.api.openapi_errors import DESCRIPTIONS
 from flowdesk.api.schemas import StepOut, Strict
-from flowdesk.services import withdrawals
+from flowdesk.services import revocations, withdrawals
 from flowdesk.services.tickets import MAX_COMMENT
 
 router = APIRouter(generate_unique_id_function=operation_id)
@@ -75,8 +75,8 @@ async def cancel_ticket(
     cancelled and the ticket's status is `cancelled` (final).
 
     Only the applicant (403 `not_applicant`); a finished ticket 409 `ticket_not_running`
-    (an approved ticket is not revoked); an app that does not allow it 409
-    `cancel_not_allowed`. The holders of the cancelled tasks are notified
+    (an approved ticket is revoked with POST /tickets/{id}/revoke); an app that does not
+    allow it 409 `cancel_not_allowed`. The holders of the cancelled tasks are notified
     (`ticket_cancelled`)."""
     data = await body.parse(request, WithdrawIn)
     result = await run_in_threadpool(
@@ -117,6 +117,45 @@ async def retract_approval(
         actor=actor,
         task_id=task_id,
         comment=data.comment,
+        locale=request_locale(request),
+    )
+    return step_answer(result)
+
+
+class RevokeIn(Strict):
+    reason: str = Field(
+        default="",
+        max_length=MAX_COMMENT,
+        description="Why the applicant revokes the approved ticket, for the timeline and "
+        "the approvers asked to agree",
+    )
+
+
+@router.post(
+    "/tickets/{ticket_id}/revoke",
+    response_model=StepOut,
+    tags=["tickets"],
+    openapi_extra=body.openapi_body(RevokeIn),
+    responses=_CONFLICT,
+)
+async def revoke_ticket(
+    ticket_id: str, request: Request, actor: CurrentActor, ctx: Ctx
+) -> Response:
+    """通过后撤销 (ADR 0042): the applicant asks to revoke their approved ticket. It runs
+    again (status `running`) with one revocation task for each person who approved it;
+    they approve or reject it with POST /tasks/{id}/approve and /reject. All approve: the
+    ticket's status is `revoked` (final); one rejects: it is `approved` again as it was.
+
+    Only the applicant (403 `not_applicant`); 409 `ticket_not_approved` unless the ticket
+    is approved, `revoke_off` when the app's `withdraw.revoke_days` was 0 when the ticket
+    was approved, `revoke_window_passed` after that many days."""
+    data = await body.parse(request, RevokeIn)
+    result = await run_in_threadpool(
+        revocations.revoke_ticket,
+        ctx,
+        actor=actor,
+        ticket_id=ticket_id,
+        comment=data.reason,
         locale=request_locale(request),
     )
     return step_answer(result)

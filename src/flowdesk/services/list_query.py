@@ -27,7 +27,7 @@ from flowdesk.kernel.serials import BANK_ZONE
 
 Sort = Literal["created", "updated", "waiting"]
 SORTS: tuple[Sort, ...] = ("created", "updated", "waiting")
-STATUSES = ("running", "approved", "rejected", "cancelled")  # cancelled: 撤销 (ADR 0019)
+STATUSES = ("running", "approved", "rejected", "cancelled", "revoked")  # ADR 0019, 0042
 PARAMS = (
     "app",
     "status",

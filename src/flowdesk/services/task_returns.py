@@ -107,6 +107,8 @@ def return_options(ctx: ServiceContext, actor: Actor, task_id: str) -> ReturnOpt
         process = app.spec.process
         if task.node_id == process.index.start.id:
             raise Conflict("The ticket is already with its applicant", "ticket_returned")
+        if task.node_id not in process.nodes:  # a revocation task (ADR 0042): no return
+            return ReturnOptions(task_id, (), "rerun")
         step_ctx = step_context(ctx, conn, app, row)
         targets = []
         for candidate in (None, *state.passed):

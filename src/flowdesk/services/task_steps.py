@@ -44,6 +44,7 @@ from flowdesk.engines.process import (
     dump_state,
     load_state,
 )
+from flowdesk.engines.process.revoke import REVOKE_NAMES, recorded
 from flowdesk.kernel.errors import Conflict, NotFound
 from flowdesk.services import webhooks
 from flowdesk.services.calendar import calendar_in
@@ -327,13 +328,13 @@ def step_write(
     cancelled_waits: list[str] = []
     for effect in result.effects:
         if isinstance(effect, TaskOpened):
-            node = nodes[effect.node_id]
+            node = nodes.get(effect.node_id)  # None: the revocation round's (ADR 0042)
             task_rows.append(
                 {
                     "id": effect.task_id,
                     "node_id": effect.node_id,
-                    "name_en": node.label("en"),
-                    "name_zh": node.label("zh"),
+                    "name_en": node.label("en") if node else REVOKE_NAMES["en"],
+                    "name_zh": node.label("zh") if node else REVOKE_NAMES["zh"],
                 }
             )
             assignee_rows.extend(
@@ -517,7 +518,8 @@ def step_write(
         at=now,
         audit=audit,
         values=values,
-        state=dump_state(result.state),
+        # 通过后撤销 (ADR 0042): the app's revoke setting is kept with the approved state
+        state=dump_state(recorded(result.state, app.spec.withdraw.revoke_days, now)),
         status=result.state.status,
         status_changed=result.state.status != status_before,
         finished_at=now if result.state.status != "running" else None,

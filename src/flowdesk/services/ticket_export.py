@@ -49,6 +49,7 @@ _STATUS = {
     "approved": ("Approved", "已通过"),
     "rejected": ("Rejected", "已驳回"),
     "cancelled": ("Cancelled", "已撤销"),
+    "revoked": ("Revoked after approval", "通过后已撤销"),
 }
 _HEADERS = {
     "serial": ("Serial", "编号"),

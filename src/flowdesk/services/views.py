@@ -21,6 +21,7 @@ from flowdesk.engines.forms import display_value, masked_value, masked_values
 from flowdesk.engines.process import Node, load_state
 from flowdesk.engines.process.add_sign import waiting
 from flowdesk.engines.process.delegate_task import delegations
+from flowdesk.engines.process.revoke import REVOKE_NAMES, REVOKE_NODE
 from flowdesk.kernel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from flowdesk.services import attachments as attachments_service
 from flowdesk.services import field_visibility, link_values
@@ -46,7 +47,7 @@ from flowdesk.store.sql import read_document
 
 MAX_PAGE = 100
 T = TypeVar("T")
-STATUSES = ("running", "approved", "rejected", "cancelled")
+STATUSES = ("running", "approved", "rejected", "cancelled", "revoked")
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,8 @@ def _app_name(app: PublishedApp) -> dict[str, str]:
 
 
 def _node_name(nodes: Mapping[str, Node], node_id: str | None) -> dict[str, str] | None:
+    if node_id == REVOKE_NODE:  # the revocation round's (ADR 0042): in no process spec
+        return dict(REVOKE_NAMES)
     if node_id is None or node_id not in nodes:
         return None
     return dict(nodes[node_id].name) or {"en": node_id}

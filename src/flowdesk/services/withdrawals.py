@@ -116,7 +116,7 @@ def cancel_ticket(
     ctx: ServiceContext, *, actor: Actor, ticket_id: str, comment: str = "", locale: str = "en"
 ) -> StepOutcome:
     """撤销: the applicant ends the running ticket; every open task is cancelled and the
-    ticket's status is cancelled. An approved ticket is not revoked (edge case 28)."""
+    ticket's status is cancelled. An approved ticket is revoked by revocations.py."""
     comment = clean_comment(comment, max_length=MAX_COMMENT, locale=locale)
     return raced(ctx, lambda conn: _applicant_once(ctx, conn, actor, ticket_id, comment, "cancel"))
 

@@ -55,6 +55,7 @@ FLASH_CODES = frozenset(
         "copied",
         "ticket_withdrawn",
         "ticket_cancelled",
+        "revoke_requested",  # 通过后撤销 (ADR 0042)
         "decision_withdrawn",
         "ticket_moved",  # admin repairs (ADR 0026)
         "task_reassigned",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from flowdesk.engines.process import (
     CompleteTask,
     InstanceState,
     ProcessSpec,
+    RequestRevoke,
     Resubmit,
     RetractDecision,
     ReturnTask,
@@ -36,6 +38,7 @@ from flowdesk.engines.process import (
     step,
 )
 from flowdesk.engines.process.bpmn import read_bpmn, write_bpmn
+from flowdesk.engines.process.revoke import recorded
 from flowdesk.engines.process.withdraw import retractable
 from flowdesk.kernel.errors import DefinitionInvalid, FlowdeskError
 
@@ -49,6 +52,10 @@ def _withdraw_command(
         return Withdraw(entry["withdraw"])
     if "cancel" in entry:
         return CancelInstance(entry["cancel"])
+    if "revoke" in entry:  # 通过后撤销 (ADR 0042) at `at`, asking those who approved
+        return RequestRevoke(
+            entry["revoke"], tuple(entry["approvers"]), datetime.fromisoformat(entry["at"])
+        )
     if "retract" in entry:  # the approver's last task at this node
         actor = entry["as"]
         theirs = [
@@ -70,6 +77,11 @@ def test_scenario(path: Path, persist: bool) -> None:
     state: InstanceState | None = None
     for i, entry in enumerate(scenario["steps"]):
         where = f"{path.name} step {i}"
+        if "approved_with" in entry:  # what the services keep with the approved state
+            assert state is not None
+            terms = entry["approved_with"]
+            state = recorded(state, terms["revoke_days"], datetime.fromisoformat(terms["at"]))
+            continue
         command = _withdraw_command(entry, state, tracer)
         before = None if state is None else dump_state(state)
         if "error" in entry:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flowdesk.engines.expr import ExprError, ExprType, compile_expression
 from flowdesk.engines.forms import FieldType, FormSpec, LocalText, expression_types, parse_form
@@ -122,19 +123,35 @@ def _parse_records_or_process(
 
 
 def _parse_withdraw(raw: object, errors: list[ErrorDetail]) -> WithdrawSettings:
-    """`withdraw: {applicant: true, cancel: true}` (ADR 0019); both default to true."""
+    """`withdraw: {applicant: true, cancel: true, revoke_days: 0}` (ADR 0019, 0042); the
+    first two default to true, `revoke_days` (通过后撤销 within N days) to 0: off."""
     if raw is None:
         return WithdrawSettings()
     if not isinstance(raw, Mapping):
         errors.append(
-            ErrorDetail("withdraw", "invalid_type", "withdraw is {applicant: bool, cancel: bool}")
+            ErrorDetail(
+                "withdraw",
+                "invalid_type",
+                "withdraw is {applicant: bool, cancel: bool, revoke_days: int}",
+            )
         )
         return WithdrawSettings()
-    found: dict[str, bool] = {}
+    found: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in ("applicant", "cancel"):
+        if key == "revoke_days":
+            if type(value) is not int or not 0 <= value <= 3650:
+                errors.append(
+                    ErrorDetail(
+                        "withdraw.revoke_days", "invalid_value", "a whole number of days, 0-3650"
+                    )
+                )
+            else:
+                found["revoke_days"] = value
+        elif key not in ("applicant", "cancel"):
             errors.append(
-                ErrorDetail(f"withdraw.{key}", "unknown_key", "allowed: applicant, cancel")
+                ErrorDetail(
+                    f"withdraw.{key}", "unknown_key", "allowed: applicant, cancel, revoke_days"
+                )
             )
         elif not isinstance(value, bool):
             errors.append(ErrorDetail(f"withdraw.{key}", "invalid_type", "true or false"))

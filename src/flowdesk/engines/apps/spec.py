@@ -20,13 +20,20 @@ from .records import RecordSettings
 class WithdrawSettings:
     """撤回/撤销 by the applicant (ADR 0019): `applicant` lets them withdraw a ticket nobody
     has acted on yet back to themselves, `cancel` lets them cancel a running ticket. Both
-    on by default (app YAML `withdraw: {applicant: false, cancel: false}` turns them off)."""
+    on by default (app YAML `withdraw: {applicant: false, cancel: false}` turns them off).
+    `revoke_days` lets the applicant revoke an approved ticket within that many days of
+    its approval, with the consent of everyone who approved it (通过后撤销, ADR 0042); 0,
+    the default, is off. The value in force when a ticket is approved is kept with it."""
 
     applicant: bool = True
     cancel: bool = True
+    revoke_days: int = 0
 
-    def to_dict(self) -> dict[str, bool]:
-        return {"applicant": self.applicant, "cancel": self.cancel}
+    def to_dict(self) -> dict[str, bool | int]:
+        data: dict[str, bool | int] = {"applicant": self.applicant, "cancel": self.cancel}
+        if self.revoke_days:
+            data["revoke_days"] = self.revoke_days
+        return data
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import field
+from datetime import datetime
 from typing import Literal, TypeAlias
 
 from flowdesk.kernel.records import record
@@ -165,6 +166,17 @@ class RetractDecision:
 
 
 @record
+class RequestRevoke:
+    """通过后撤销 (ADR 0042): the applicant `actor` asks to revoke the approved ticket at
+    `now`; `approvers` are the people who approved it (from its history, in order), each
+    of whom must approve the revocation."""
+
+    actor: str
+    approvers: tuple[str, ...]
+    now: datetime
+
+
+@record
 class FireTimer:
     """The worker fires timer `timer_id` of node `node_id` (a boundary timer on node
     instance `activation_id`, or a timer catch event whose wait is `timer_id`); `fire`
@@ -215,6 +227,7 @@ Command: TypeAlias = (
     | Withdraw
     | CancelInstance
     | RetractDecision
+    | RequestRevoke
     | FireTimer
     | ReceiveMessage
     | FinishCall

@@ -23,7 +23,7 @@ TaskOutcome = Literal[
     "transferred",
     "resolved",  # 委派: the delegate resolved it; the owner decides (ADR 0034)
 ]
-FinalStatus = Literal["approved", "rejected", "cancelled"]  # cancelled: 撤销, ADR 0019
+FinalStatus = Literal["approved", "rejected", "cancelled", "revoked"]  # ADR 0019, 0042
 # Why the engine cancelled a task: another approver decided its node (或签, a vote, a
 # 会签 rejection), a rejection elsewhere ended the ticket, or a return (退回) swept it.
 CloseReason = Literal[
@@ -34,6 +34,7 @@ CloseReason = Literal[
     "signer_removed",  # 减签: the signer who added it removed it
     "withdrawn",  # 撤回 (ADR 0019): the applicant withdrew the ticket, an approver an approval
     "cancelled",  # 撤销 (ADR 0019): the applicant cancelled the ticket
+    "revoke_rejected",  # 通过后撤销 (ADR 0042): an approver refused the revocation
     "added_signer_rejected",  # 加签 after/parallel: an added signer rejected it
     "moved",  # an admin jumped the ticket to another step (ADR 0026)
     "reassigned",  # an admin gave the task to other people (ADR 0026)

@@ -50,6 +50,7 @@ from .effects import Effect, InstanceFinished, NodePassed, TaskClosed
 from .once import counted
 from .owner import change_applicant
 from .returns import resubmit, return_task, straight_back
+from .revoke import handles, revoke_step
 from .spec import ProcessSpec
 from .state import EMPTY, Activation, InstanceState, OpenTask, Wait, running
 from .timers import fire_timer, receive_message
@@ -67,6 +68,8 @@ def step(
     spec: ProcessSpec, state: InstanceState | None, command: Command, ctx: Context
 ) -> StepResult:
     """Apply `command` to `state` (None before the start) and return the new state and effects."""
+    if handles(state, command):  # 通过后撤销: the revocation round (revoke.py, ADR 0042)
+        return revoke_step(state, command, ctx)
     if spec.index.once or spec.index.dedup:  # the approvals kept (once.py, dedup.py)
         return counted(spec, state, command, ctx, _signed)
     return _signed(spec, state, command, ctx)

@@ -18,9 +18,9 @@ from typing import Any, Literal, NamedTuple, cast
 
 from flowdesk.kernel.errors import FlowdeskError
 
-InstanceStatus = Literal["running", "approved", "rejected", "cancelled"]
-# cancelled: the applicant's 撤销 ended the ticket (ADR 0019)
-STATUSES: frozenset[str] = frozenset({"running", "approved", "rejected", "cancelled"})
+InstanceStatus = Literal["running", "approved", "rejected", "cancelled", "revoked"]
+# cancelled: the applicant's 撤销 ended the ticket (ADR 0019); revoked: 通过后撤销 (ADR 0042)
+STATUSES: frozenset[str] = frozenset({"running", "approved", "rejected", "cancelled", "revoked"})
 ActivationMode = Literal["single", "all", "any", "sequential", "vote"]
 ACTIVATION_MODES: frozenset[str] = frozenset({"single", "all", "any", "sequential", "vote"})
 
@@ -42,6 +42,15 @@ class OpenTask(NamedTuple):
     node_id: str
     assignees: tuple[str, ...]
     activation_id: str
+
+
+class RevokeTerms(NamedTuple):
+    """通过后撤销 (ADR 0042): the app's `revoke_days` in force when the ticket was approved
+    and that instant (ISO 8601, UTC); kept with the approved state and through its
+    revocation round."""
+
+    days: int
+    approved_at: str
 
 
 class Activation(NamedTuple):
@@ -201,6 +210,8 @@ class InstanceState(NamedTuple):
     approvals: ApprovalLog | None = None
     # tokens waiting for a timer or a message, by wait id (ADR 0023); an optional key
     waits: Mapping[str, Wait] = EMPTY
+    # 通过后撤销 (ADR 0042): the terms recorded at approval; an optional key
+    revoke: RevokeTerms | None = None
 
 
 _new_tuple = tuple.__new__
@@ -233,6 +244,7 @@ def running(
         signs,
         approvals,
         waits,
+        None,
     )
     return _new_tuple(InstanceState, fields)
 
@@ -285,6 +297,8 @@ def dump_state(state: InstanceState) -> StateDocument:
             w.wait_id: [w.node_id, w.key, w.group] if w.group else [w.node_id, w.key]
             for w in state.waits.values()
         }
+    if state.revoke is not None:
+        data["revoke"] = [state.revoke.days, state.revoke.approved_at]
     if state.approvals is not None:
         data["once"] = [
             [list(pair) for pair in state.approvals.counted],
@@ -568,6 +582,7 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         signs = _load_signs(data.get("signs"))
         approvals = _load_approvals(data.get("once"), data.get("repeats"))
         waits = _load_waits(data.get("waits"))
+        revoke = _load_revoke(data.get("revoke"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateInvalid("The state document is malformed") from exc
     return InstanceState(
@@ -582,7 +597,20 @@ def load_state(data: Mapping[str, object]) -> InstanceState:
         signs=signs,
         approvals=approvals,
         waits=waits,
+        revoke=revoke,
     )
+
+
+def _load_revoke(raw: object) -> RevokeTerms | None:
+    """The 通过后撤销 terms; a document without the key (every older one) has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise ValueError("bad revoke")
+    days, approved_at = raw
+    if type(days) is not int or not isinstance(approved_at, str):
+        raise ValueError("bad revoke")
+    return RevokeTerms(days, approved_at)
 
 
 def _load_waits(raw: object) -> Mapping[str, Wait]:

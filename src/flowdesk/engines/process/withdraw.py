@@ -7,7 +7,7 @@ own approval; part of the pure step (APPROVALS.md 撤回/撤销, edge cases 24-2
   and resubmit it, or cancel it.
 - `CancelInstance` (撤销): every open task in every branch is cancelled ("cancelled") and
   the instance ends with the status cancelled. Revoking an approved ticket (edge case 28)
-  is not offered.
+  is revoke.py's (ADR 0042).
 - `RetractDecision` (an approver's 撤回): the approver's last approval is taken back while
   nothing it led to was acted on. The tasks it opened are cancelled ("withdrawn"), the
   join arrivals it left waiting are removed, and the node instance is restored to its

@@ -27,6 +27,7 @@ from flowdesk.services import (
     add_signs,
     apps,
     repairs,
+    revocations,
     task_returns,
     ticket_export,
     tickets,
@@ -52,13 +53,15 @@ from flowdesk.web.urge_button import urge_button
 
 router = APIRouter()
 PAGE_SIZE = 20
-STATUS_FILTERS = ("running", "approved", "rejected", "cancelled")
+STATUS_FILTERS = ("running", "approved", "rejected", "cancelled", "revoked")
 OUTCOMES = frozenset(
     {
         "ticket_approved",
         "ticket_rejected",
         "ticket_withdrawn",
         "ticket_cancelled",
+        "ticket_revoked",  # 通过后撤销 (ADR 0042)
+        "revoke_requested",
         "ticket_owner_changed",  # a hand-over gave the ticket to a new owner (ADR 0034)
     }
 )
@@ -493,6 +496,8 @@ def ticket_page(
             "transfer_comment": "",
             # 撤回/撤销 (pages/withdrawals.py): what the viewer may withdraw or cancel
             "withdraw": withdrawals.options(session.actor, view),
+            # 通过后撤销 (ADR 0042): the applicant may revoke their approved ticket now
+            "revoke": revocations.may_revoke(ctx, session.actor, view),
             "withdraw_error": None,
             # admin repairs (pages/repairs.py, ADR 0026): None for anyone else
             "repair": repairs.options(ctx, session.actor, view),

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from flowdesk.kernel.errors import Conflict, Forbidden, ValidationFailed
-from flowdesk.services import withdrawals
+from flowdesk.services import revocations, withdrawals
 from flowdesk.services.task_steps import StepOutcome
 from flowdesk.web.pages.common import checked_id, form_text
 from flowdesk.web.pages.tickets import ActionError, ticket_page
@@ -104,6 +104,28 @@ def retract_approval(
             ctx,
             actor=session.actor,
             task_id=task_id,
+            comment=form_text(form, "withdraw_comment"),
+            locale=request_locale(request),
+        ),
+    )
+
+
+@router.post("/tickets/{ticket_id}/revoke")
+def revoke_ticket(
+    request: Request, ctx: Ctx, session: CurrentSession, form: CheckedForm, ticket_id: str
+) -> Response:
+    """通过后撤销 (ADR 0042): the applicant asks the approvers to agree to revoke it."""
+    checked_id(ticket_id)
+    return _run(
+        request,
+        ctx,
+        session,
+        ticket_id,
+        "revoke_requested",
+        lambda: revocations.revoke_ticket(
+            ctx,
+            actor=session.actor,
+            ticket_id=ticket_id,
             comment=form_text(form, "withdraw_comment"),
             locale=request_locale(request),
         ),
