@@ -43,3 +43,13 @@ def test_engines_and_kernel_do_no_io() -> None:
         if io_modules.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_test_modules_have_unique_names() -> None:
+    """The test folders are not packages, so pytest imports each test file by its bare
+    name: two files of one name in different folders stop the whole run at collection."""
+    tests = Path(__file__).resolve().parents[1]
+    names: dict[str, list[str]] = {}
+    for path in tests.rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
