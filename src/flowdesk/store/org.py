@@ -31,7 +31,6 @@ _USERS_WITH_ROLE = Sql(
     " JOIN users u ON u.id = ur.user_id WHERE r.key = :role AND u.is_active = :yes"
     " ORDER BY ur.user_id"
 )
-_ADMINS = Sql("SELECT id FROM users WHERE is_admin = :yes AND is_active = :yes ORDER BY id")
 # An inactive person is never newly assigned: heads and managers join their user row.
 _DEPARTMENT_HEAD = Sql(
     "SELECT d.head_user_id FROM departments d JOIN users h ON h.id = d.head_user_id"
@@ -150,8 +149,15 @@ def users_with_role(conn: Connection, role_key: str) -> list[str]:
 
 
 def admins(conn: Connection) -> list[str]:
-    """The active administrators, by id."""
-    return [row[0] for row in _ADMINS.run(conn, {"yes": True})]
+    """The active administrators, by id: a step's last fallback when its rule and its
+    fallback name nobody (ADR 0041), so off the hot path (a plain select, not an `Sql`)."""
+    users = User.__table__
+    query = (
+        select(users.c.id)
+        .where(users.c.is_admin.is_(True), users.c.is_active.is_(True))
+        .order_by(users.c.id)
+    )
+    return [str(row[0]) for row in conn.execute(query)]
 
 
 def active_user_id(conn: Connection, username: str) -> str | None:
